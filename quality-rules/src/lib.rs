@@ -1,0 +1,3 @@
+//! pdq rule language and checks.
+
+pub mod ids;
