@@ -12,6 +12,75 @@
 //! | 组织机构代码 (organisation code) | GB 11714-1997 | MOD 11 over 8 characters |
 //! | 统一社会信用代码 (USCC) | GB 32100-2015 | MOD 31 over 17 characters |
 
+pub mod date_format;
+pub mod division_code;
 pub mod org_code;
+pub mod phone;
+pub mod postal_code;
 pub mod resident_id;
 pub mod uscc;
+
+/// Why a value is not a valid identifier or code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Invalid {
+    /// Wrong number of characters.
+    Length,
+    /// A character outside the allowed alphabet.
+    Characters,
+    /// A lowercase `x` check character where only `X` is allowed.
+    LowercaseX,
+    /// Not a real date, or outside the allowed period.
+    Date,
+    /// The division code is not (or no longer) a GB/T 2260 code.
+    Division,
+    /// The check character does not match.
+    CheckCharacter,
+    /// The embedded organisation code's own check character does not match.
+    OrgCodeCheck,
+    /// A prefix or range the numbering plan does not use.
+    Range,
+}
+
+impl Invalid {
+    /// A short explanation, Chinese then English.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Invalid::Length => "长度错误 / wrong length",
+            Invalid::Characters => "含非法字符 / invalid characters",
+            Invalid::LowercaseX => "校验位为小写 x / lowercase x check character",
+            Invalid::Date => "日期无效 / invalid or out-of-range date",
+            Invalid::Division => "行政区划代码无效 / unknown division code",
+            Invalid::CheckCharacter => "校验码错误 / wrong check character",
+            Invalid::OrgCodeCheck => "组织机构代码校验错误 / wrong organisation-code check",
+            Invalid::Range => "号段无效 / prefix not in use",
+        }
+    }
+}
+
+/// Days in a month of the proleptic Gregorian calendar.
+pub(crate) fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
+/// Parses `n` ASCII digits.
+pub(crate) fn digits(s: &[u8]) -> Option<u32> {
+    if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(s.iter().fold(0u32, |a, b| a * 10 + u32::from(b - b'0')))
+}
+
+/// A real calendar date `yyyymmdd` as (y, m, d).
+pub(crate) fn ymd(s: &[u8]) -> Option<(u32, u32, u32)> {
+    if s.len() != 8 {
+        return None;
+    }
+    let (y, m, d) = (digits(&s[0..4])?, digits(&s[4..6])?, digits(&s[6..8])?);
+    (m >= 1 && d >= 1 && d <= days_in_month(y, m)).then_some((y, m, d))
+}

@@ -5,6 +5,10 @@
 //! division code, 9–17 GB 11714 organisation code (8 + its own check
 //! character), 18 the MOD 31 check character over 1–17.
 
+use super::Invalid;
+use super::org_code;
+use crate::codes::divisions::{divisions, parse_code};
+
 /// The 31 characters of the code's alphabet, in value order (no I, O, S, V, Z).
 pub const ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 
@@ -45,6 +49,33 @@ pub fn check_char(first17: &[u8]) -> Option<u8> {
     Some(ALPHABET[((31 - sum % 31) % 31) as usize])
 }
 
+/// Validates a USCC (already trimmed) against CONTRACT.md `cn_uscc`.
+///
+/// ```
+/// use quality_rules::ids::{Invalid, uscc::validate};
+/// assert_eq!(validate(b"91350100M000100Y43"), Ok(()));
+/// assert_eq!(validate(b"91350100M000100Y44"), Err(Invalid::CheckCharacter));
+/// ```
+pub fn validate(s: &[u8]) -> Result<(), Invalid> {
+    if s.len() != 18 {
+        return Err(Invalid::Length);
+    }
+    if !s.iter().all(|b| value(*b).is_some()) {
+        return Err(Invalid::Characters);
+    }
+    let division = parse_code(&s[2..8]).ok_or(Invalid::Division)?;
+    if !divisions().is_listed(division) {
+        return Err(Invalid::Division);
+    }
+    if check_char(&s[..17]) != Some(s[17]) {
+        return Err(Invalid::CheckCharacter);
+    }
+    if org_code::check_char(&s[8..16]) != Some(s[16]) {
+        return Err(Invalid::OrgCodeCheck);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,6 +84,18 @@ mod tests {
     fn published_examples() {
         // GB 32100-2015 appendix example.
         assert_eq!(check_char(b"91350100M000100Y4"), Some(b'3'));
+    }
+
+    #[test]
+    fn contract_cases() {
+        assert_eq!(validate(b"91350100M000100Y43"), Ok(()));
+        assert_eq!(validate(b"91350100M000100Y4"), Err(Invalid::Length));
+        assert_eq!(validate(b"91350100M0001O0Y43"), Err(Invalid::Characters));
+        assert_eq!(validate(b"91999999M000100Y43"), Err(Invalid::Division));
+        // Right final check character over a body whose org-code check (5, should be 4) is wrong.
+        let mut broken = b"91350100M000100Y5".to_vec();
+        broken.push(check_char(&broken).unwrap());
+        assert_eq!(validate(&broken), Err(Invalid::OrgCodeCheck));
     }
 
     #[test]
