@@ -1,1 +1,8 @@
-//! pdq connectors.
+//! # connectors
+//!
+//! Every way data comes into pdq, all yielding Arrow record batches and
+//! knowing nothing of the bureau's domain. Today: [`files`], datasets of
+//! CSV / JSON / XLSX / Parquet files as DataFusion tables that locate every
+//! row in its source file.
+
+pub mod files;

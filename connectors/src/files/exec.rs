@@ -1,0 +1,411 @@
+//! The DataFusion side of a file dataset: a [`TableProvider`] whose scan
+//! honours the projection, and an [`ExecutionPlan`] whose partitions are
+//! contiguous row-group ranges of Parquet files and whole text files.
+//!
+//! Decoding is blocking work: each partition runs on a blocking thread that
+//! sends batches through a channel of two, so memory stays bounded by a few
+//! batches per partition whatever the file size.
+
+use std::fmt;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions, UInt32Array, new_null_array};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, SchemaRef};
+use async_trait::async_trait;
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::{Result, project_schema};
+use datafusion::datasource::TableType;
+use datafusion::error::DataFusionError;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::Expr;
+use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
+};
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
+
+use super::{FileError, FilePart, Inner};
+
+/// Casts an array to the dataset's type for its column when a file differs.
+pub(crate) fn conform(
+    array: ArrayRef,
+    to: &DataType,
+) -> Result<ArrayRef, arrow::error::ArrowError> {
+    if array.data_type() == to {
+        Ok(array)
+    } else if matches!(to, DataType::Utf8View)
+        && !matches!(array.data_type(), DataType::Utf8 | DataType::LargeUtf8)
+    {
+        cast(&cast(&array, &DataType::Utf8)?, to)
+    } else {
+        cast(&array, to)
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct FileTable {
+    pub inner: Arc<Inner>,
+}
+
+#[async_trait]
+impl TableProvider for FileTable {
+    fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.inner.full_schema)
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        _limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let projection: Vec<usize> = match projection {
+            Some(p) => p.clone(),
+            None => (0..self.inner.full_schema.fields().len()).collect(),
+        };
+        let schema = project_schema(&self.inner.full_schema, Some(&projection))?;
+        let units = plan_units(&self.inner, state.config().target_partitions().max(1));
+        let properties = Arc::new(PlanProperties::new(
+            EquivalenceProperties::new(Arc::clone(&schema)),
+            Partitioning::UnknownPartitioning(units.len().max(1)),
+            EmissionType::Incremental,
+            Boundedness::Bounded,
+        ));
+        Ok(Arc::new(ScanExec {
+            inner: Arc::clone(&self.inner),
+            projection,
+            schema,
+            units,
+            properties,
+        }))
+    }
+}
+
+/// A piece of work: one text file, or a contiguous range of a Parquet file's row groups.
+#[derive(Debug, Clone)]
+enum Unit {
+    Text {
+        file: usize,
+    },
+    Parquet {
+        file: usize,
+        row_groups: Vec<usize>,
+        first_row: u64,
+    },
+}
+
+fn unit_rows(inner: &Inner, u: &Unit) -> u64 {
+    match u {
+        Unit::Text { file } => inner.files[*file].rows.unwrap_or(0),
+        Unit::Parquet {
+            file, row_groups, ..
+        } => match &inner.parts[*file] {
+            FilePart::Parquet {
+                row_groups: sizes, ..
+            } => row_groups.iter().map(|g| sizes[*g]).sum(),
+            FilePart::Text { .. } => 0,
+        },
+    }
+}
+
+/// Splits the files into units and deals them over at most `target` partitions,
+/// largest first to the least loaded.
+fn plan_units(inner: &Inner, target: usize) -> Vec<Vec<Unit>> {
+    let mut units = Vec::new();
+    for (file, part) in inner.parts.iter().enumerate() {
+        match part {
+            FilePart::Text { .. } => units.push(Unit::Text { file }),
+            FilePart::Parquet { row_groups, .. } => {
+                if row_groups.is_empty() {
+                    continue;
+                }
+                let total: u64 = row_groups.iter().sum();
+                let chunks = target.min(row_groups.len()) as u64;
+                let per = total.div_ceil(chunks.max(1)).max(1);
+                let mut start = 0u64;
+                let mut acc = 0u64;
+                let mut current = Vec::new();
+                let mut first_row = 0u64;
+                for (g, rows) in row_groups.iter().enumerate() {
+                    if current.is_empty() {
+                        first_row = start;
+                    }
+                    current.push(g);
+                    acc += rows;
+                    start += rows;
+                    if acc >= per {
+                        units.push(Unit::Parquet {
+                            file,
+                            row_groups: std::mem::take(&mut current),
+                            first_row,
+                        });
+                        acc = 0;
+                    }
+                }
+                if !current.is_empty() {
+                    units.push(Unit::Parquet {
+                        file,
+                        row_groups: current,
+                        first_row,
+                    });
+                }
+            }
+        }
+    }
+    let n = target.min(units.len()).max(1);
+    let mut parts: Vec<(u64, Vec<Unit>)> = vec![(0, Vec::new()); n];
+    let mut order: Vec<(u64, Unit)> = units
+        .into_iter()
+        .map(|u| (unit_rows(inner, &u), u))
+        .collect();
+    // Stable: equal sizes keep file order.
+    order.sort_by(|a, b| b.0.cmp(&a.0));
+    for (rows, u) in order {
+        if let Some(p) = parts.iter_mut().min_by_key(|p| p.0) {
+            p.0 += rows;
+            p.1.push(u);
+        }
+    }
+    parts.into_iter().map(|(_, u)| u).collect()
+}
+
+#[derive(Debug)]
+pub(crate) struct ScanExec {
+    inner: Arc<Inner>,
+    projection: Vec<usize>,
+    schema: SchemaRef,
+    units: Vec<Vec<Unit>>,
+    properties: Arc<PlanProperties>,
+}
+
+impl DisplayAs for ScanExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(
+            f,
+            "PdqFileScanExec: files={}, partitions={}",
+            self.inner.files.len(),
+            self.units.len()
+        )
+    }
+}
+
+impl ExecutionPlan for ScanExec {
+    fn name(&self) -> &str {
+        "PdqFileScanExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![]
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        _children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        Ok(self)
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
+        let units = self.units.get(partition).cloned().unwrap_or_default();
+        let batch_size = context.session_config().batch_size().max(1);
+        let inner = Arc::clone(&self.inner);
+        let projection = self.projection.clone();
+        let schema = Arc::clone(&self.schema);
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<RecordBatch>>(2);
+        let out_schema = Arc::clone(&schema);
+        tokio::task::spawn_blocking(move || {
+            for unit in units {
+                if let Err(e) = read_unit(&inner, &unit, &projection, &out_schema, batch_size, &tx)
+                {
+                    let _ = tx.blocking_send(Err(e));
+                    return;
+                }
+            }
+        });
+        let stream =
+            futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) });
+        Ok(Box::pin(RecordBatchStreamAdapter::new(schema, stream)))
+    }
+}
+
+fn external(e: FileError) -> DataFusionError {
+    DataFusionError::External(Box::new(e))
+}
+
+/// Assembles an output batch: projected data columns (conformed to the
+/// dataset's types, NULL where the file lacks the column) and the location columns.
+fn assemble(
+    inner: &Inner,
+    projection: &[usize],
+    schema: &SchemaRef,
+    file: usize,
+    len: usize,
+    column: impl Fn(usize) -> Option<ArrayRef>,
+    rows: impl Fn() -> ArrayRef,
+) -> Result<RecordBatch> {
+    let data_cols = inner.schema.fields().len();
+    let mut arrays = Vec::with_capacity(projection.len());
+    for &p in projection {
+        let a = if p < data_cols {
+            let want = inner.schema.field(p).data_type();
+            match column(p) {
+                Some(a) => conform(a, want)?,
+                None => new_null_array(want, len),
+            }
+        } else if p == data_cols {
+            Arc::new(UInt32Array::from_value(file as u32, len)) as ArrayRef
+        } else {
+            rows()
+        };
+        arrays.push(a);
+    }
+    Ok(RecordBatch::try_new_with_options(
+        Arc::clone(schema),
+        arrays,
+        &RecordBatchOptions::new().with_row_count(Some(len)),
+    )?)
+}
+
+fn read_unit(
+    inner: &Inner,
+    unit: &Unit,
+    projection: &[usize],
+    schema: &SchemaRef,
+    batch_size: usize,
+    tx: &tokio::sync::mpsc::Sender<Result<RecordBatch>>,
+) -> Result<()> {
+    match unit {
+        Unit::Text { file } => {
+            let FilePart::Text { batch, rows } = &inner.parts[*file] else {
+                return Err(DataFusionError::Internal(
+                    "text unit over a Parquet file".into(),
+                ));
+            };
+            let mut offset = 0;
+            while offset < batch.num_rows() {
+                let len = batch_size.min(batch.num_rows() - offset);
+                let slice = batch.slice(offset, len);
+                let out = assemble(
+                    inner,
+                    projection,
+                    schema,
+                    *file,
+                    len,
+                    |c| Some(Arc::clone(slice.column(c))),
+                    || Arc::new(rows.slice(offset, len)) as ArrayRef,
+                )?;
+                if tx.blocking_send(Ok(out)).is_err() {
+                    return Ok(()); // the consumer stopped (e.g. LIMIT): not an error
+                }
+                offset += len;
+            }
+            Ok(())
+        }
+        Unit::Parquet {
+            file,
+            row_groups,
+            first_row,
+        } => {
+            let FilePart::Parquet {
+                read_schema,
+                columns,
+                ..
+            } = &inner.parts[*file]
+            else {
+                return Err(DataFusionError::Internal(
+                    "Parquet unit over a text file".into(),
+                ));
+            };
+            let source = &inner.files[*file];
+            let parquet_err = |e: parquet::errors::ParquetError| {
+                external(FileError::Parquet {
+                    path: source.path.clone(),
+                    message: e.to_string(),
+                })
+            };
+            let f = std::fs::File::open(&source.path).map_err(|e| {
+                external(FileError::Io {
+                    path: source.path.clone(),
+                    source: e,
+                })
+            })?;
+            let options = ArrowReaderOptions::new().with_schema(Arc::clone(read_schema));
+            let builder = ParquetRecordBatchReaderBuilder::try_new_with_options(f, options)
+                .map_err(parquet_err)?;
+            // The file columns this scan needs, in file order.
+            let data_cols = inner.schema.fields().len();
+            let mut needed: Vec<usize> = projection
+                .iter()
+                .filter(|p| **p < data_cols)
+                .filter_map(|p| columns[*p])
+                .collect();
+            needed.sort_unstable();
+            needed.dedup();
+            let mask = ProjectionMask::roots(builder.parquet_schema(), needed.iter().copied());
+            let reader = builder
+                .with_projection(mask)
+                .with_row_groups(row_groups.clone())
+                .with_batch_size(batch_size)
+                .build()
+                .map_err(parquet_err)?;
+            let mut next_row = *first_row;
+            for batch in reader {
+                let batch = batch.map_err(|e| {
+                    external(FileError::Parquet {
+                        path: source.path.clone(),
+                        message: e.to_string(),
+                    })
+                })?;
+                let len = batch.num_rows();
+                let start = next_row;
+                let out = assemble(
+                    inner,
+                    projection,
+                    schema,
+                    *file,
+                    len,
+                    |c| {
+                        columns[c]
+                            .and_then(|fc| needed.iter().position(|n| *n == fc))
+                            .map(|i| Arc::clone(batch.column(i)))
+                    },
+                    || {
+                        Arc::new(arrow::array::UInt64Array::from_iter_values(
+                            start..start + len as u64,
+                        )) as ArrayRef
+                    },
+                )?;
+                next_row += len as u64;
+                if tx.blocking_send(Ok(out)).is_err() {
+                    return Ok(());
+                }
+            }
+            Ok(())
+        }
+    }
+}

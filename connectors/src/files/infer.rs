@@ -1,0 +1,328 @@
+//! Type inference for text cells that never loses information.
+//!
+//! A column gets a type only when *every* non-blank value in the dataset
+//! parses as that type and prints back the same: digit strings with a
+//! leading zero or more than 15 digits (ID numbers, codes) stay text, one
+//! impossible date (`2024-02-30`) keeps a date column as text. Blank cells
+//! (empty or white space only) do not vote; in typed columns they become
+//! NULL, in text columns they are kept as written.
+//!
+//! The same inference serves CSV, JSON (scalars are first turned into their
+//! text form) and XLSX, so the same data in any format gives the same arrays.
+
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, Date32Builder, Float64Builder, Int64Builder, StringViewBuilder,
+    TimestampMicrosecondBuilder,
+};
+use arrow::datatypes::{DataType, TimeUnit};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone};
+use chrono_tz::Tz;
+
+const INT: u8 = 1;
+const FLOAT: u8 = 2;
+const DATE: u8 = 4;
+const TIMESTAMP: u8 = 8;
+const ALL: u8 = INT | FLOAT | DATE | TIMESTAMP;
+
+/// The running verdict for one column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ColumnInference {
+    candidates: u8,
+    voters: u64,
+}
+
+impl Default for ColumnInference {
+    fn default() -> Self {
+        ColumnInference {
+            candidates: ALL,
+            voters: 0,
+        }
+    }
+}
+
+/// True for cells that carry no value (empty or white space only, U+3000 included).
+pub fn is_blank(s: &str) -> bool {
+    s.chars().all(char::is_whitespace)
+}
+
+impl ColumnInference {
+    /// Feeds one cell (`None` = NULL).
+    pub fn observe(&mut self, cell: Option<&str>) {
+        let Some(s) = cell else { return };
+        if is_blank(s) {
+            return;
+        }
+        self.voters += 1;
+        if self.candidates & INT != 0 && parse_int(s).is_none() {
+            self.candidates &= !INT;
+        }
+        if self.candidates & FLOAT != 0 && parse_float(s).is_none() {
+            self.candidates &= !FLOAT;
+        }
+        if self.candidates & DATE != 0 && parse_date(s).is_none() {
+            self.candidates &= !DATE;
+        }
+        if self.candidates & TIMESTAMP != 0 && parse_timestamp_parts(s).is_none() {
+            self.candidates &= !TIMESTAMP;
+        }
+    }
+
+    /// Combines the verdicts of two partial scans.
+    pub fn merge(&mut self, other: &ColumnInference) {
+        self.candidates &= other.candidates;
+        self.voters += other.voters;
+    }
+
+    /// The inferred type; text when nothing voted or nothing fits.
+    pub fn data_type(&self, tz: Tz) -> DataType {
+        if self.voters == 0 {
+            return DataType::Utf8View;
+        }
+        if self.candidates & INT != 0 {
+            DataType::Int64
+        } else if self.candidates & FLOAT != 0 {
+            DataType::Float64
+        } else if self.candidates & DATE != 0 {
+            DataType::Date32
+        } else if self.candidates & TIMESTAMP != 0 {
+            DataType::Timestamp(TimeUnit::Microsecond, Some(tz.name().into()))
+        } else {
+            DataType::Utf8View
+        }
+    }
+}
+
+/// An integer of at most 15 digits without a leading zero (`0` itself allowed).
+pub fn parse_int(s: &str) -> Option<i64> {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    if digits.is_empty() || digits.len() > 15 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if digits.len() > 1 && digits.starts_with('0') {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// A plain decimal number with at most 15 significant digits and no leading
+/// zero in its integer part, so it prints back as written (up to trailing zeros).
+pub fn parse_float(s: &str) -> Option<f64> {
+    let body = s.strip_prefix('-').unwrap_or(s);
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
+    };
+    let (int_part, frac_part) = match mantissa.split_once('.') {
+        Some((a, b)) => (a, b),
+        None => (mantissa, ""),
+    };
+    if int_part.is_empty()
+        || !int_part.bytes().all(|b| b.is_ascii_digit())
+        || !frac_part.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    if mantissa.contains('.') && frac_part.is_empty() {
+        return None;
+    }
+    if int_part.len() > 1 && int_part.starts_with('0') {
+        return None;
+    }
+    if let Some(e) = exponent {
+        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+        if e.is_empty() || e.len() > 3 || !e.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+    }
+    let significant = format!("{int_part}{frac_part}");
+    let significant = significant.trim_start_matches('0');
+    if significant.trim_end_matches('0').len() > 15 {
+        return None;
+    }
+    let v: f64 = s.parse().ok()?;
+    v.is_finite().then_some(v)
+}
+
+/// `YYYY-MM-DD` or `YYYY/MM/DD`, a real calendar date.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() != 10 || !(b[4] == b'-' && b[7] == b'-' || b[4] == b'/' && b[7] == b'/') {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let part = &s[r];
+        part.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| part.parse().ok())
+            .flatten()
+    };
+    NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
+}
+
+/// A timestamp `YYYY-MM-DD[ T]HH:MM:SS[.f]` with an optional `Z` / `±HH:MM`:
+/// the local date-time and, if written, its offset in seconds.
+fn parse_timestamp_parts(s: &str) -> Option<(NaiveDateTime, Option<i32>)> {
+    if s.len() < 19 {
+        return None;
+    }
+    let (local, offset) = if let Some(rest) = s.strip_suffix('Z') {
+        (rest, Some(0))
+    } else if s.len() > 19
+        && matches!(s.as_bytes()[s.len() - 6], b'+' | b'-')
+        && s.as_bytes()[s.len() - 3] == b':'
+    {
+        let (l, o) = s.split_at(s.len() - 6);
+        let sign = if o.starts_with('-') { -1 } else { 1 };
+        let h: i32 = o[1..3].parse().ok()?;
+        let m: i32 = o[4..6].parse().ok()?;
+        (l, Some(sign * (h * 3600 + m * 60)))
+    } else {
+        (s, None)
+    };
+    let b = local.as_bytes();
+    if b.len() < 19 || !(b[10] == b' ' || b[10] == b'T') {
+        return None;
+    }
+    parse_date(&local[..10])?;
+    let fmt = if b[10] == b'T' {
+        "%Y-%m-%dT%H:%M:%S%.f"
+    } else {
+        "%Y-%m-%d %H:%M:%S%.f"
+    };
+    let normal = local.replace('/', "-");
+    let naive = NaiveDateTime::parse_from_str(&normal, fmt).ok()?;
+    Some((naive, offset))
+}
+
+/// A timestamp as microseconds since the epoch (UTC); naive values are in `tz`.
+pub fn parse_timestamp(s: &str, tz: Tz) -> Option<i64> {
+    let (naive, offset) = parse_timestamp_parts(s)?;
+    let utc = match offset {
+        Some(secs) => naive - chrono::Duration::seconds(i64::from(secs)),
+        None => tz.from_local_datetime(&naive).earliest()?.naive_utc(),
+    };
+    Some(DateTime::<chrono::Utc>::from_naive_utc_and_offset(utc, chrono::Utc).timestamp_micros())
+}
+
+fn days(d: NaiveDate) -> i32 {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(d);
+    (d - epoch).num_days() as i32
+}
+
+/// Builds an array of `data_type` from cells; the type must come from
+/// [`ColumnInference::data_type`] over (at least) these cells, so every
+/// non-blank cell parses. A cell that does not (a bug upstream) becomes NULL
+/// rather than a panic.
+pub fn convert<'a>(
+    cells: impl ExactSizeIterator<Item = Option<&'a str>>,
+    data_type: &DataType,
+    tz: Tz,
+) -> ArrayRef {
+    let n = cells.len();
+    let present = |c: Option<&'a str>| c.filter(|s| !is_blank(s));
+    match data_type {
+        DataType::Int64 => {
+            let mut b = Int64Builder::with_capacity(n);
+            cells.for_each(|c| b.append_option(present(c).and_then(parse_int)));
+            Arc::new(b.finish())
+        }
+        DataType::Float64 => {
+            let mut b = Float64Builder::with_capacity(n);
+            cells.for_each(|c| b.append_option(present(c).and_then(parse_float)));
+            Arc::new(b.finish())
+        }
+        DataType::Date32 => {
+            let mut b = Date32Builder::with_capacity(n);
+            cells.for_each(|c| b.append_option(present(c).and_then(parse_date).map(days)));
+            Arc::new(b.finish())
+        }
+        DataType::Timestamp(_, zone) => {
+            let mut b =
+                TimestampMicrosecondBuilder::with_capacity(n).with_timezone_opt(zone.clone());
+            cells.for_each(|c| b.append_option(present(c).and_then(|s| parse_timestamp(s, tz))));
+            Arc::new(b.finish())
+        }
+        _ => {
+            let mut b = StringViewBuilder::with_capacity(n);
+            cells.for_each(|c| b.append_option(c));
+            Arc::new(b.finish())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn infer(values: &[Option<&str>]) -> DataType {
+        let mut c = ColumnInference::default();
+        values.iter().for_each(|v| c.observe(*v));
+        c.data_type(chrono_tz::Asia::Shanghai)
+    }
+
+    #[test]
+    fn identifiers_and_codes_stay_text() {
+        assert_eq!(infer(&[Some("110105194912310021")]), DataType::Utf8View);
+        assert_eq!(infer(&[Some("110105491231002")]), DataType::Int64); // 15 digits fit exactly
+        assert_eq!(infer(&[Some("1101054912310021")]), DataType::Utf8View); // 16 digits would not
+        assert_eq!(infer(&[Some("0012"), Some("12")]), DataType::Utf8View);
+        assert_eq!(infer(&[Some("01")]), DataType::Utf8View);
+        assert_eq!(infer(&[Some(" 12")]), DataType::Utf8View);
+    }
+
+    #[test]
+    fn numbers_dates_timestamps() {
+        assert_eq!(
+            infer(&[Some("12"), Some("-3"), None, Some(""), Some("\u{3000}")]),
+            DataType::Int64
+        );
+        assert_eq!(infer(&[Some("12"), Some("1.5")]), DataType::Float64);
+        assert_eq!(infer(&[Some("1234567890.123456")]), DataType::Utf8View); // 16 significant digits
+        assert_eq!(
+            infer(&[Some("2024-02-29"), Some("2024/03/01")]),
+            DataType::Date32
+        );
+        assert_eq!(
+            infer(&[Some("2024-02-29"), Some("2024-02-30")]),
+            DataType::Utf8View
+        );
+        assert!(matches!(
+            infer(&[
+                Some("2026-11-21 08:00:00"),
+                Some("2026-11-21T08:00:00.5+08:00")
+            ]),
+            DataType::Timestamp(_, Some(_))
+        ));
+        assert_eq!(infer(&[None, Some("  ")]), DataType::Utf8View);
+        assert_eq!(infer(&[Some("abc"), Some("1")]), DataType::Utf8View);
+    }
+
+    #[test]
+    fn naive_timestamps_are_in_the_bureau_zone() {
+        let tz = chrono_tz::Asia::Shanghai;
+        let a = parse_timestamp("2026-11-21 08:00:00", tz).unwrap();
+        let b = parse_timestamp("2026-11-21T00:00:00Z", tz).unwrap();
+        let c = parse_timestamp("2026-11-21T08:00:00+08:00", tz).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(b, c);
+    }
+
+    #[test]
+    fn conversion_keeps_blanks_null_in_typed_columns_and_text_as_written() {
+        let cells = [Some("1"), Some(" "), None];
+        let a = convert(
+            cells.iter().copied(),
+            &DataType::Int64,
+            chrono_tz::Asia::Shanghai,
+        );
+        assert_eq!(a.null_count(), 2);
+        let s = convert(
+            cells.iter().copied(),
+            &DataType::Utf8View,
+            chrono_tz::Asia::Shanghai,
+        );
+        assert_eq!(s.null_count(), 1);
+    }
+}

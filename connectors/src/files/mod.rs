@@ -1,0 +1,513 @@
+//! File datasets: one or more files (or directories of files) in CSV,
+//! JSON/NDJSON, XLSX or Parquet that together form ONE dataset, exposed to
+//! DataFusion as a table with two extra columns locating every row in its
+//! source: [`FILE_COLUMN`] (index into [`FileDataset::files`]) and
+//! [`ROW_COLUMN`] (0-based record index in that file, in file order).
+//!
+//! ```text
+//!  paths ─expand─▶ files ─┬─ text formats: decode (UTF-8/BOM/GB18030) → cells ─┐
+//!                         │                    inference over ALL text files ─┴─▶ typed batches (in memory)
+//!                         └─ Parquet: metadata only; row groups streamed at scan time
+//!  scan(projection) ─▶ ScanExec: partitions of row-group ranges / text files ─▶ batches + __pdq_file + __pdq_row
+//! ```
+//!
+//! Text formats are read into memory when the dataset is opened (they are
+//! the small, ad-hoc deliveries; large extracts come as Parquet or land in
+//! the lake first). Parquet is read lazily with projection pushdown.
+
+mod exec;
+pub mod infer;
+mod text;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, RecordBatch, new_null_array};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use chrono_tz::Tz;
+use datafusion::catalog::TableProvider;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+/// Index of the source file of a row (UInt32), into [`FileDataset::files`].
+pub const FILE_COLUMN: &str = "__pdq_file";
+/// 0-based record index of a row within its file, in file order (UInt64).
+pub const ROW_COLUMN: &str = "__pdq_row";
+
+/// A file format, chosen by extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    /// `.csv`, `.tsv`, `.txt`
+    Csv,
+    /// `.json` (an array of objects, or NDJSON), `.ndjson`, `.jsonl`
+    Json,
+    /// `.xlsx`, `.xls`, `.xlsm`
+    Xlsx,
+    /// `.parquet`
+    Parquet,
+}
+
+impl FileFormat {
+    /// The format of a path, from its extension.
+    pub fn of(path: &Path) -> Option<FileFormat> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        Some(match ext.as_str() {
+            "csv" | "tsv" | "txt" => FileFormat::Csv,
+            "json" | "ndjson" | "jsonl" => FileFormat::Json,
+            "xlsx" | "xls" | "xlsm" => FileFormat::Xlsx,
+            "parquet" | "parq" => FileFormat::Parquet,
+            _ => return None,
+        })
+    }
+}
+
+/// How to read files.
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    /// Text encoding of CSV files; `None` detects (BOM or valid UTF-8 → UTF-8, else GB18030).
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+    /// CSV delimiter; `None` is `,` (tab for `.tsv`).
+    pub delimiter: Option<u8>,
+    /// Whether CSV files have a header row.
+    pub has_header: bool,
+    /// XLSX sheet; `None` is the first.
+    pub sheet: Option<String>,
+    /// Naive timestamps are read in this zone.
+    pub time_zone: Tz,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            encoding: None,
+            delimiter: None,
+            has_header: true,
+            sheet: None,
+            time_zone: chrono_tz::Asia::Shanghai,
+        }
+    }
+}
+
+/// One file of a dataset.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Where it is.
+    pub path: PathBuf,
+    /// How it is named in results: as given, or given directory + relative path.
+    pub display: String,
+    /// Its format.
+    pub format: FileFormat,
+    /// Its number of records, when known without reading it all.
+    pub rows: Option<u64>,
+}
+
+/// Why a dataset cannot be read. Messages are one line, naming the file and
+/// the line, sheet or column.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    /// A path does not exist.
+    #[error("{}: no such file or directory", path.display())]
+    NotFound {
+        /// The path.
+        path: PathBuf,
+    },
+    /// The file's extension is not a supported format.
+    #[error("{}: unsupported file type (expected .parquet, .csv, .tsv, .json, .ndjson, .jsonl, .xlsx or .xls)", path.display())]
+    Unsupported {
+        /// The path.
+        path: PathBuf,
+    },
+    /// A directory holds no supported file.
+    #[error("{}: no data files in this directory", path.display())]
+    NoFiles {
+        /// The directory.
+        path: PathBuf,
+    },
+    /// A file has no header or records.
+    #[error("{}: the file is empty", path.display())]
+    Empty {
+        /// The path.
+        path: PathBuf,
+    },
+    /// Reading failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Bytes that are not valid in the file's encoding.
+    #[error("{}:{line}: not valid {encoding} text (use --encoding to say which encoding the file is in)", path.display())]
+    Encoding {
+        /// The path.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// The encoding tried.
+        encoding: String,
+    },
+    /// Malformed CSV.
+    #[error("{}:{line}: {message}", path.display())]
+    Csv {
+        /// The path.
+        path: PathBuf,
+        /// 1-based physical line.
+        line: u64,
+        /// What is wrong.
+        message: String,
+    },
+    /// Malformed JSON.
+    #[error("{}:{line}: {message}", path.display())]
+    Json {
+        /// The path.
+        path: PathBuf,
+        /// 1-based line (0 when unknown).
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A workbook that cannot be used.
+    #[error("{} (sheet {sheet}): {message}", path.display())]
+    Xlsx {
+        /// The path.
+        path: PathBuf,
+        /// The sheet.
+        sheet: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A header with empty or repeated names.
+    #[error("{}: {message}", path.display())]
+    Header {
+        /// The path.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// Not a readable Parquet file.
+    #[error("{}: not a valid Parquet file: {message}", path.display())]
+    Parquet {
+        /// The path.
+        path: PathBuf,
+        /// What the reader said.
+        message: String,
+    },
+}
+
+/// Where the rows of one file come from at scan time.
+#[derive(Debug)]
+pub(crate) enum FilePart {
+    /// A text-format file, converted at open: columns in dataset order.
+    Text {
+        batch: RecordBatch,
+        rows: Arc<arrow::array::UInt64Array>,
+    },
+    /// A Parquet file read lazily.
+    Parquet {
+        /// The Arrow schema to read with (strings as views).
+        read_schema: SchemaRef,
+        /// Rows per row group.
+        row_groups: Vec<u64>,
+        /// For each dataset column, its index in the file (None = absent).
+        columns: Vec<Option<usize>>,
+    },
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub schema: SchemaRef,
+    pub full_schema: SchemaRef,
+    pub files: Vec<SourceFile>,
+    pub parts: Vec<FilePart>,
+}
+
+/// One dataset made of files. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct FileDataset {
+    inner: Arc<Inner>,
+}
+
+fn expand(paths: &[PathBuf]) -> Result<Vec<SourceFile>, FileError> {
+    let mut out = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => FileError::NotFound { path: p.clone() },
+            _ => FileError::Io {
+                path: p.clone(),
+                source: e,
+            },
+        })?;
+        if meta.is_dir() {
+            let mut found = Vec::new();
+            walk(p, p, &mut found)?;
+            if found.is_empty() {
+                return Err(FileError::NoFiles { path: p.clone() });
+            }
+            found.sort_by(|a: &SourceFile, b| a.path.cmp(&b.path));
+            out.extend(found);
+        } else {
+            let format =
+                FileFormat::of(p).ok_or_else(|| FileError::Unsupported { path: p.clone() })?;
+            out.push(SourceFile {
+                path: p.clone(),
+                display: p.display().to_string(),
+                format,
+                rows: None,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<SourceFile>) -> Result<(), FileError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| FileError::Io {
+        path: dir.to_path_buf(),
+        source: e,
+    })?;
+    for entry in entries {
+        let entry = entry.map_err(|e| FileError::Io {
+            path: dir.to_path_buf(),
+            source: e,
+        })?;
+        let path = entry.path();
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        if path.is_dir() {
+            walk(root, &path, out)?;
+        } else if let Some(format) = FileFormat::of(&path) {
+            let display = root
+                .join(path.strip_prefix(root).unwrap_or(&path))
+                .display()
+                .to_string();
+            out.push(SourceFile {
+                path,
+                display,
+                format,
+                rows: None,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Strings are read as views: cheaper to decode and to trim without copying.
+fn view_type(dt: &DataType) -> DataType {
+    match dt {
+        DataType::Utf8 | DataType::LargeUtf8 => DataType::Utf8View,
+        DataType::Binary | DataType::LargeBinary => DataType::BinaryView,
+        other => other.clone(),
+    }
+}
+
+impl FileDataset {
+    /// Opens the files (directories are expanded recursively, in path order),
+    /// reads Parquet metadata, reads and types the text formats.
+    pub fn open(paths: &[PathBuf], opts: &ReadOptions) -> Result<FileDataset, FileError> {
+        let mut files = expand(paths)?;
+        // Per file: text cells, or Parquet schema + row groups.
+        enum Loaded {
+            Text(text::TextTable),
+            Parquet(SchemaRef, Vec<u64>),
+        }
+        let mut loaded = Vec::with_capacity(files.len());
+        for f in &mut files {
+            let l = match f.format {
+                FileFormat::Parquet => {
+                    let file = std::fs::File::open(&f.path).map_err(|e| FileError::Io {
+                        path: f.path.clone(),
+                        source: e,
+                    })?;
+                    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| {
+                        FileError::Parquet {
+                            path: f.path.clone(),
+                            message: e.to_string(),
+                        }
+                    })?;
+                    let row_groups: Vec<u64> = builder
+                        .metadata()
+                        .row_groups()
+                        .iter()
+                        .map(|rg| rg.num_rows().max(0) as u64)
+                        .collect();
+                    f.rows = Some(row_groups.iter().sum());
+                    let schema = builder.schema();
+                    let read = Schema::new(
+                        schema
+                            .fields()
+                            .iter()
+                            .map(|fl| Field::new(fl.name(), view_type(fl.data_type()), true))
+                            .collect::<Vec<_>>(),
+                    );
+                    Loaded::Parquet(Arc::new(read), row_groups)
+                }
+                FileFormat::Csv | FileFormat::Json | FileFormat::Xlsx => {
+                    let table = match f.format {
+                        FileFormat::Xlsx => text::read_xlsx(&f.path, opts.sheet.as_deref())?,
+                        format => {
+                            let bytes = std::fs::read(&f.path).map_err(|e| FileError::Io {
+                                path: f.path.clone(),
+                                source: e,
+                            })?;
+                            if format == FileFormat::Json {
+                                text::read_json(&f.path, &bytes)?
+                            } else {
+                                let tsv = f
+                                    .path
+                                    .extension()
+                                    .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
+                                let delimiter =
+                                    opts.delimiter.unwrap_or(if tsv { b'\t' } else { b',' });
+                                text::read_csv(
+                                    &f.path,
+                                    &bytes,
+                                    opts.encoding,
+                                    delimiter,
+                                    opts.has_header,
+                                )?
+                            }
+                        }
+                    };
+                    f.rows = Some(table.rows.len() as u64);
+                    Loaded::Text(table)
+                }
+            };
+            loaded.push(l);
+        }
+
+        // Column order: first seen; types: Parquet as stored, text inferred
+        // jointly over every text file; disagreement falls back to text.
+        let mut order: Vec<String> = Vec::new();
+        let mut stored: BTreeMap<String, Vec<DataType>> = BTreeMap::new();
+        let mut inference: BTreeMap<String, infer::ColumnInference> = BTreeMap::new();
+        for l in &loaded {
+            match l {
+                Loaded::Parquet(schema, _) => {
+                    for fl in schema.fields() {
+                        if !order.contains(fl.name()) {
+                            order.push(fl.name().clone());
+                        }
+                        stored
+                            .entry(fl.name().clone())
+                            .or_default()
+                            .push(fl.data_type().clone());
+                    }
+                }
+                Loaded::Text(t) => {
+                    for (c, name) in t.columns.iter().enumerate() {
+                        if !order.contains(name) {
+                            order.push(name.clone());
+                        }
+                        let inf = inference.entry(name.clone()).or_default();
+                        t.cells[c].iter().for_each(|v| inf.observe(v.as_deref()));
+                    }
+                }
+            }
+        }
+        let tz = opts.time_zone;
+        let fields: Vec<Field> = order
+            .iter()
+            .map(|name| {
+                let mut types: Vec<DataType> = stored.get(name).cloned().unwrap_or_default();
+                if let Some(inf) = inference.get(name) {
+                    types.push(inf.data_type(tz));
+                }
+                types.dedup();
+                let dt = if types.len() == 1 {
+                    types.remove(0)
+                } else {
+                    DataType::Utf8View
+                };
+                Field::new(name, dt, true)
+            })
+            .collect();
+        let schema = Arc::new(Schema::new(fields));
+        let mut full = schema
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect::<Vec<_>>();
+        full.push(Field::new(FILE_COLUMN, DataType::UInt32, false));
+        full.push(Field::new(ROW_COLUMN, DataType::UInt64, false));
+        let full_schema = Arc::new(Schema::new(full));
+
+        let mut parts = Vec::with_capacity(loaded.len());
+        for (l, f) in loaded.into_iter().zip(&files) {
+            parts.push(match l {
+                Loaded::Parquet(read_schema, row_groups) => FilePart::Parquet {
+                    columns: schema
+                        .fields()
+                        .iter()
+                        .map(|fl| read_schema.index_of(fl.name()).ok())
+                        .collect(),
+                    read_schema,
+                    row_groups,
+                },
+                Loaded::Text(t) => {
+                    let n = t.rows.len();
+                    let arrays: Vec<ArrayRef> = schema
+                        .fields()
+                        .iter()
+                        .map(|fl| match t.columns.iter().position(|c| c == fl.name()) {
+                            Some(c) => {
+                                let inferred = inference
+                                    .get(fl.name())
+                                    .map(|i| i.data_type(tz))
+                                    .unwrap_or(DataType::Utf8View);
+                                let a = infer::convert(
+                                    t.cells[c].iter().map(|v| v.as_deref()),
+                                    &inferred,
+                                    tz,
+                                );
+                                exec::conform(a, fl.data_type()).map_err(|e| FileError::Header {
+                                    path: f.path.clone(),
+                                    message: format!("column `{}`: {e}", fl.name()),
+                                })
+                            }
+                            None => Ok(new_null_array(fl.data_type(), n)),
+                        })
+                        .collect::<Result<_, _>>()?;
+                    let batch = RecordBatch::try_new_with_options(
+                        Arc::clone(&schema),
+                        arrays,
+                        &arrow::array::RecordBatchOptions::new().with_row_count(Some(n)),
+                    )
+                    .map_err(|e| FileError::Header {
+                        path: f.path.clone(),
+                        message: e.to_string(),
+                    })?;
+                    FilePart::Text {
+                        batch,
+                        rows: Arc::new(arrow::array::UInt64Array::from(t.rows)),
+                    }
+                }
+            });
+        }
+        Ok(FileDataset {
+            inner: Arc::new(Inner {
+                schema,
+                full_schema,
+                files,
+                parts,
+            }),
+        })
+    }
+
+    /// The data columns (without the location columns).
+    pub fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.inner.schema)
+    }
+
+    /// The files, in `__pdq_file` order.
+    pub fn files(&self) -> &[SourceFile] {
+        &self.inner.files
+    }
+
+    /// A DataFusion table of the data columns plus [`FILE_COLUMN`] and [`ROW_COLUMN`].
+    pub fn table_provider(&self) -> Arc<dyn TableProvider> {
+        Arc::new(exec::FileTable {
+            inner: Arc::clone(&self.inner),
+        })
+    }
+}
