@@ -1,1 +1,16 @@
-//! pdq pipeline.
+//! # pipeline
+//!
+//! The bureau's domain model and the stages of pdq. This crate holds the
+//! vocabulary (`RuleResult`, `CheckReport`, later `CatalogEntry`, `Delivery`,
+//! `Scorecard`) and the stages that turn sources into published results:
+//!
+//! - [`check`]: one rule file over one dataset in one scan;
+//! - [`mask`]: masking of identifiers and names for everything published.
+
+pub mod check;
+pub mod demo;
+pub mod mask;
+pub mod model;
+
+pub use check::{CheckError, CheckOptions, check_paths};
+pub use model::{CheckReport, RuleResult, Sample};

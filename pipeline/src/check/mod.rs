@@ -1,0 +1,576 @@
+//! The check stage: one rule file over one dataset, in one scan.
+//!
+//! ```text
+//!  files ─▶ FileDataset (TableProvider, + __pdq_file/__pdq_row)
+//!             │  ⋈ distinct reference values (one join per `reference` rule, build side = reference)
+//!             ▼
+//!  projection: [file, row, outcome₁ … outcomeₙ, freshness columns, sample/key columns]
+//!             │  one stream per partition, folded concurrently
+//!             ▼
+//!  Accumulator: evaluated = len − null_count, failed = true_count,
+//!               first 10 failures by (file, row), every failure → failed-rows Parquet
+//!
+//!  `unique` rules: one aggregation per rule (GROUP BY key HAVING count > 1,
+//!  spilling under the memory limit), then — only if duplicates exist — a join
+//!  of the duplicate keys with the scan for their locations.
+//! ```
+//!
+//! Every row-level rule is one expression in the same projection, so adding
+//! a rule adds an expression, not a query (ARCHITECTURE.md, "One scan").
+
+mod failed_rows;
+mod sink;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use chrono::{DateTime, FixedOffset};
+use chrono_tz::Tz;
+use connectors::files::{FILE_COLUMN, FileDataset, ROW_COLUMN, ReadOptions};
+use datafusion::arrow::array::Array;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{DFSchema, JoinType, ScalarValue};
+use datafusion::error::DataFusionError;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::functions_aggregate::expr_fn::count;
+use datafusion::logical_expr::{Expr, cast, col, lit, when};
+use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
+use futures::StreamExt;
+use quality_rules::rules::{self, CompileContext, CompiledRule, Plan, Scope, pass_rate};
+use quality_rules::{RuleError, RuleFile};
+
+use crate::model::{CheckReport, RuleResult, Sample};
+use failed_rows::FailedRowsWriter;
+use sink::{Accumulator, Layout, SlotKind};
+
+/// How to run a check.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    /// The as-of time: birth dates may not be after it; freshness is measured from it.
+    pub as_of: DateTime<FixedOffset>,
+    /// The bureau's time zone: naive timestamps and dates are read in it.
+    pub time_zone: Tz,
+    /// File reading options (encoding, sheet, delimiter).
+    pub read: ReadOptions,
+    /// Write every failing row, unmasked, as Parquet into this directory.
+    pub failed_rows_dir: Option<PathBuf>,
+    /// Samples per rule (the contract says at most 10).
+    pub sample_limit: usize,
+    /// Memory the engine may use before spilling to disk (bytes).
+    pub memory_limit: usize,
+    /// Parallelism; defaults to the number of cores.
+    pub target_partitions: Option<usize>,
+}
+
+impl CheckOptions {
+    /// Options with the defaults: Asia/Shanghai, 10 samples, 2 GiB of memory.
+    pub fn new(as_of: DateTime<FixedOffset>) -> Self {
+        CheckOptions {
+            as_of,
+            time_zone: chrono_tz::Asia::Shanghai,
+            read: ReadOptions::default(),
+            failed_rows_dir: None,
+            sample_limit: 10,
+            memory_limit: 2 << 30,
+            target_partitions: None,
+        }
+    }
+}
+
+/// Why a check could not run. Bad data inside a dataset is a result, not an
+/// error; these are the cases where there is no result to give.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// A data file is missing, unreadable or malformed.
+    #[error(transparent)]
+    Files(#[from] connectors::files::FileError),
+    /// The rule file is wrong.
+    #[error(transparent)]
+    Rules(#[from] RuleError),
+    /// A `reference` rule's data cannot be used.
+    #[error("{}:{line}: rule `{rule}`: reference data {}: {message}", rules.display(), data.display())]
+    Reference {
+        /// The rule file.
+        rules: PathBuf,
+        /// The rule's line.
+        line: u64,
+        /// The rule id.
+        rule: String,
+        /// The reference data path.
+        data: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The engine failed while running (I/O, a file that turned out corrupt).
+    #[error("dataset `{dataset}`: {message}")]
+    Engine {
+        /// Dataset name.
+        dataset: String,
+        /// What failed.
+        message: String,
+    },
+    /// Failed rows could not be written.
+    #[error("cannot write failed rows to {}: {message}", path.display())]
+    FailedRows {
+        /// The target file.
+        path: PathBuf,
+        /// What failed.
+        message: String,
+    },
+}
+
+/// One line from a DataFusion error: the root cause (our own file errors keep
+/// their `file:line:` prefix), without backtraces or wrapper prefixes.
+pub(crate) fn engine_message(e: &DataFusionError) -> String {
+    let root = e.find_root();
+    let text = match root {
+        DataFusionError::External(inner) => inner.to_string(),
+        other => other.strip_backtrace(),
+    };
+    text.lines().next().unwrap_or("").trim().to_string()
+}
+
+/// A DataFusion session with pdq's functions and settings: case-sensitive
+/// identifiers (column names are used as written, Chinese included), a memory
+/// limit with spilling, and joins that broadcast the small side.
+pub fn session(opts: &CheckOptions) -> Result<SessionContext, DataFusionError> {
+    let partitions = opts.target_partitions.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    });
+    let config = SessionConfig::new()
+        .with_target_partitions(partitions)
+        .set_bool("datafusion.sql_parser.enable_ident_normalization", false)
+        // Reference values and duplicate keys are the small side of their
+        // joins: build them once and stream the dataset past them, rather
+        // than hash-repartitioning every column of the dataset.
+        .set_bool("datafusion.optimizer.repartition_joins", false);
+    let runtime = RuntimeEnvBuilder::new()
+        .with_memory_limit(opts.memory_limit, 1.0)
+        .build_arc()?;
+    let ctx = SessionContext::new_with_config_rt(config, runtime);
+    quality_rules::udfs::register_all(&ctx);
+    Ok(ctx)
+}
+
+/// Opens the files of a dataset and checks them against a rule file.
+pub async fn check_paths(
+    paths: &[PathBuf],
+    rules: &RuleFile,
+    opts: &CheckOptions,
+) -> Result<CheckReport, CheckError> {
+    let started = Instant::now();
+    let read = ReadOptions {
+        time_zone: opts.time_zone,
+        ..opts.read.clone()
+    };
+    let owned = paths.to_vec();
+    let dataset = tokio::task::spawn_blocking(move || FileDataset::open(&owned, &read))
+        .await
+        .map_err(|e| CheckError::Engine {
+            dataset: rules.spec.dataset.clone(),
+            message: format!("reading the files failed: {e}"),
+        })??;
+    check_dataset(&dataset, rules, opts, started).await
+}
+
+/// Checks an opened dataset against a rule file.
+pub async fn check_dataset(
+    dataset: &FileDataset,
+    rules: &RuleFile,
+    opts: &CheckOptions,
+    started: Instant,
+) -> Result<CheckReport, CheckError> {
+    let name = rules.spec.dataset.clone();
+    let engine = |e: DataFusionError| CheckError::Engine {
+        dataset: name.clone(),
+        message: engine_message(&e),
+    };
+    let ctx = session(opts).map_err(engine)?;
+    let schema = DFSchema::try_from(dataset.schema().as_ref().clone()).map_err(engine)?;
+    let state = ctx.state();
+    let base_dir = rules.base_dir();
+    let cx = CompileContext {
+        schema: &schema,
+        state: &state,
+        missing_values: &rules.spec.missing_values,
+        as_of: opts.as_of,
+        base_dir: &base_dir,
+    };
+    let compiled = rules::compile(rules, &cx)?;
+    for k in &rules.spec.key {
+        if !schema.fields().iter().any(|f| f.name() == k) {
+            return Err(RuleError::Invalid {
+                path: rules.path.clone(),
+                line: 0,
+                rule: None,
+                message: format!("`key` names unknown column `{k}`"),
+            }
+            .into());
+        }
+    }
+    let files: Vec<String> = dataset.files().iter().map(|f| f.display.clone()).collect();
+
+    let writer = match &opts.failed_rows_dir {
+        Some(dir) => Some(Arc::new(Mutex::new(FailedRowsWriter::create(dir, &name)?))),
+        None => None,
+    };
+
+    // ---- the one scan -----------------------------------------------------
+    let mut df = ctx.read_table(dataset.table_provider()).map_err(engine)?;
+    let mut projection: Vec<Expr> = vec![col(FILE_COLUMN), col(ROW_COLUMN)];
+    let mut layout = Layout::new(opts.sample_limit, files.clone(), opts.time_zone);
+    for (i, rule) in compiled.iter().enumerate() {
+        match &rule.plan {
+            Plan::Row {
+                outcome,
+                sample_columns,
+            } => {
+                layout.add_outcome(i, rule, SlotKind::Row, sample_columns.clone());
+                projection.push(outcome.clone().alias(format!("__pdq_o{i}")));
+            }
+            Plan::Unique { evaluated, .. } => {
+                layout.add_outcome(i, rule, SlotKind::EvaluatedOnly, vec![]);
+                projection.push(evaluated.clone().alias(format!("__pdq_o{i}")));
+            }
+            Plan::Reference {
+                column,
+                value,
+                missing,
+                data,
+                reference_column,
+            } => {
+                let key = format!("__pdq_ref{i}");
+                let reference =
+                    reference_values(&ctx, rules, rule, data, reference_column, &key, opts).await?;
+                // Build side (left) = the reference's distinct values.
+                df = reference
+                    .join_on(
+                        df,
+                        JoinType::Right,
+                        [cast(value.clone(), DataType::Utf8).eq(col(&key))],
+                    )
+                    .map_err(engine)?;
+                let outcome = when(missing.clone(), lit(ScalarValue::Boolean(None)))
+                    .otherwise(col(&key).is_null())
+                    .map_err(engine)?;
+                layout.add_outcome(i, rule, SlotKind::Row, vec![column.clone()]);
+                projection.push(outcome.alias(format!("__pdq_o{i}")));
+            }
+            Plan::Freshness { column, .. } => {
+                layout.add_freshness(i, column);
+            }
+            Plan::RowCount { .. } => {}
+        }
+    }
+    let mut extra: Vec<String> = layout.value_columns();
+    extra.extend(rules.spec.key.iter().cloned());
+    extra.sort();
+    extra.dedup();
+    for c in &extra {
+        projection.push(Expr::Column(datafusion::common::Column::new_unqualified(c)));
+    }
+    layout.bind(&extra, &rules.spec.key);
+    let df = df.select(projection).map_err(engine)?;
+    let streams = df.execute_stream_partitioned().await.map_err(engine)?;
+    let layout = Arc::new(layout);
+    let mut tasks = tokio::task::JoinSet::new();
+    for mut stream in streams {
+        let layout = Arc::clone(&layout);
+        let writer = writer.clone();
+        tasks.spawn(async move {
+            let mut acc = Accumulator::new(&layout);
+            while let Some(batch) = stream.next().await {
+                acc.add(&batch?, &layout, writer.as_deref())?;
+            }
+            Ok::<_, DataFusionError>(acc)
+        });
+    }
+    let mut total = Accumulator::new(&layout);
+    while let Some(joined) = tasks.join_next().await {
+        let acc = joined
+            .map_err(|e| DataFusionError::Execution(format!("a scan task failed: {e}")))
+            .and_then(|r| r)
+            .map_err(engine)?;
+        total.merge(acc, &layout);
+    }
+
+    // ---- unique: one aggregation per rule ---------------------------------
+    for (i, rule) in compiled.iter().enumerate() {
+        if let Plan::Unique { columns, evaluated } = &rule.plan {
+            let (failed, samples) = duplicates(
+                &ctx,
+                dataset,
+                rule,
+                columns,
+                evaluated,
+                &layout,
+                writer.as_deref(),
+            )
+            .await
+            .map_err(engine)?;
+            total.set_failures(i, failed, samples);
+        }
+    }
+
+    if let Some(w) = writer {
+        let w = Arc::try_unwrap(w)
+            .map_err(|_| CheckError::Engine {
+                dataset: name.clone(),
+                message: "failed-rows writer still in use".into(),
+            })?
+            .into_inner()
+            .map_err(|_| CheckError::Engine {
+                dataset: name.clone(),
+                message: "failed-rows writer poisoned".into(),
+            })?;
+        w.finish()?;
+    }
+
+    let results = compiled
+        .iter()
+        .enumerate()
+        .map(|(i, rule)| result_of(i, rule, &total, &layout, opts))
+        .collect();
+    Ok(CheckReport {
+        dataset: name,
+        rows: total.rows,
+        as_of: opts.as_of,
+        results,
+        elapsed_ms: started.elapsed().as_millis() as u64,
+        rules_version: rules.version.clone(),
+        files,
+    })
+}
+
+/// The distinct non-NULL values of a reference column, as text, in a column named `key`.
+async fn reference_values(
+    ctx: &SessionContext,
+    rules: &RuleFile,
+    rule: &CompiledRule,
+    data: &Path,
+    reference_column: &str,
+    key: &str,
+    opts: &CheckOptions,
+) -> Result<DataFrame, CheckError> {
+    let err = |message: String| CheckError::Reference {
+        rules: rules.path.clone(),
+        line: rule.line,
+        rule: rule.id().to_string(),
+        data: data.to_path_buf(),
+        message,
+    };
+    let read = ReadOptions {
+        time_zone: opts.time_zone,
+        ..ReadOptions::default()
+    };
+    let path = data.to_path_buf();
+    let reference = tokio::task::spawn_blocking(move || FileDataset::open(&[path], &read))
+        .await
+        .map_err(|e| err(e.to_string()))?
+        .map_err(|e| err(e.to_string()))?;
+    if reference
+        .schema()
+        .field_with_name(reference_column)
+        .is_err()
+    {
+        let names: Vec<String> = reference
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        return Err(err(format!(
+            "has no column `{reference_column}`; its columns are: {}",
+            names.join(", ")
+        )));
+    }
+    let c = Expr::Column(datafusion::common::Column::new_unqualified(
+        reference_column,
+    ));
+    ctx.read_table(reference.table_provider())
+        .and_then(|df| df.select(vec![cast(c, DataType::Utf8).alias(key)]))
+        .and_then(|df| df.filter(col(key).is_not_null()))
+        .and_then(|df| df.distinct())
+        .map_err(|e| err(engine_message(&e)))
+}
+
+/// Finds the rows of a `unique` rule whose key occurs two or more times:
+/// returns their number (every copy counts), the first samples in file order,
+/// and writes every such row to the failed-rows file.
+async fn duplicates(
+    ctx: &SessionContext,
+    dataset: &FileDataset,
+    rule: &CompiledRule,
+    columns: &[String],
+    evaluated: &Expr,
+    layout: &Layout,
+    writer: Option<&Mutex<FailedRowsWriter>>,
+) -> Result<(u64, Vec<Sample>), DataFusionError> {
+    let keys: Vec<Expr> = columns
+        .iter()
+        .map(|c| Expr::Column(datafusion::common::Column::new_unqualified(c)))
+        .collect();
+    let dup_keys = ctx
+        .read_table(dataset.table_provider())?
+        .filter(evaluated.clone().is_not_null())?
+        .aggregate(keys.clone(), vec![count(lit(1)).alias("__pdq_n")])?
+        .filter(col("__pdq_n").gt(lit(1i64)))?;
+    let counted = dup_keys.clone().aggregate(
+        vec![],
+        vec![datafusion::functions_aggregate::expr_fn::sum(col("__pdq_n")).alias("n")],
+    )?;
+    let mut failed = 0u64;
+    for b in counted.collect().await? {
+        if let Some(a) = b
+            .column(0)
+            .as_any()
+            .downcast_ref::<datafusion::arrow::array::Int64Array>()
+            && a.len() > 0
+            && !a.is_null(0)
+        {
+            failed = a.value(0) as u64;
+        }
+    }
+    if failed == 0 {
+        return Ok((0, vec![]));
+    }
+    // Locations of the duplicates: the (usually few) duplicate keys are the
+    // build side, the dataset streams past them.
+    let renamed: Vec<Expr> = columns
+        .iter()
+        .enumerate()
+        .map(|(k, c)| {
+            Expr::Column(datafusion::common::Column::new_unqualified(c))
+                .alias(format!("__pdq_k{k}"))
+        })
+        .collect();
+    let dup_keys = dup_keys.select(renamed)?;
+    let on: Vec<Expr> = columns
+        .iter()
+        .enumerate()
+        .map(|(k, c)| {
+            col(format!("__pdq_k{k}"))
+                .eq(Expr::Column(datafusion::common::Column::new_unqualified(c)))
+        })
+        .collect();
+    let mut select = vec![col(FILE_COLUMN), col(ROW_COLUMN)];
+    select.extend(keys.clone());
+    let mut located = dup_keys
+        .join_on(
+            ctx.read_table(dataset.table_provider())?,
+            JoinType::Inner,
+            on,
+        )?
+        .select(select)?
+        .sort(vec![
+            col(FILE_COLUMN).sort(true, false),
+            col(ROW_COLUMN).sort(true, false),
+        ])?;
+    if writer.is_none() {
+        located = located.limit(0, Some(layout.sample_limit))?;
+    }
+    let mut samples = Vec::new();
+    let mut stream = located.execute_stream().await?;
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        sink::unique_rows(&batch, rule, columns, layout, &mut samples, writer)?;
+    }
+    Ok((failed, samples))
+}
+
+fn result_of(
+    i: usize,
+    rule: &CompiledRule,
+    total: &Accumulator,
+    layout: &Layout,
+    opts: &CheckOptions,
+) -> RuleResult {
+    let spec = &rule.spec;
+    let (evaluated, failed, samples, detail) = match &rule.plan {
+        Plan::Row { .. } | Plan::Unique { .. } | Plan::Reference { .. } => {
+            let slot = total.slot(i);
+            (slot.evaluated, slot.failed, layout.samples_of(slot), None)
+        }
+        Plan::RowCount { min, max } => {
+            let rows = total.rows;
+            let out = min.is_some_and(|m| rows < m) || max.is_some_and(|m| rows > m);
+            let bounds = match (min, max) {
+                (Some(a), Some(b)) => format!("{a}..={b}"),
+                (Some(a), None) => format!(">= {a}"),
+                (None, Some(b)) => format!("<= {b}"),
+                (None, None) => String::new(),
+            };
+            (
+                1,
+                u64::from(out),
+                vec![],
+                Some(format!("{rows} rows (expected {bounds})")),
+            )
+        }
+        Plan::Freshness {
+            max_age,
+            max_age_text,
+            ..
+        } => {
+            let newest = total.newest(i);
+            let (failed, detail) = match newest {
+                None => (1, "the column has no usable value".to_string()),
+                Some(t) => {
+                    let age = opts.as_of.with_timezone(&chrono::Utc) - t;
+                    let local = t.with_timezone(&opts.time_zone);
+                    let stale = age > *max_age;
+                    (
+                        u64::from(stale),
+                        format!(
+                            "newest value {} is {} old (max {max_age_text})",
+                            local.format("%Y-%m-%d %H:%M:%S %:z"),
+                            human_age(age)
+                        ),
+                    )
+                }
+            };
+            (1, failed, vec![], Some(detail))
+        }
+    };
+    let rate = pass_rate(evaluated, failed);
+    let scope = if matches!(rule.plan, Plan::RowCount { .. } | Plan::Freshness { .. }) {
+        Scope::Dataset
+    } else {
+        rule.scope
+    };
+    let (column, columns) = match &rule.plan {
+        Plan::Unique { columns, .. } => (None, Some(columns.clone())),
+        _ => (spec.column.clone(), None),
+    };
+    RuleResult {
+        id: spec.id.clone(),
+        dimension: spec.dimension,
+        check: spec.check.clone(),
+        column,
+        columns,
+        evaluated,
+        failed,
+        pass_rate: RuleResult::publish_rate(rate),
+        status: rule.thresholds.status(rate, scope),
+        samples,
+        detail,
+    }
+}
+
+fn human_age(d: chrono::Duration) -> String {
+    let secs = d.num_seconds();
+    if secs < 0 {
+        return format!("-{}", human_age(-d));
+    }
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (hours, rem) = (rem / 3600, rem % 3600);
+    let minutes = rem / 60;
+    match (days, hours, minutes) {
+        (0, 0, m) => format!("{m}m"),
+        (0, h, m) => format!("{h}h{m}m"),
+        (d, h, _) => format!("{d}d{h}h"),
+    }
+}
