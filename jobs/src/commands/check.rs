@@ -1,0 +1,69 @@
+//! `pdq check`: one rule file over one dataset.
+
+use std::io::IsTerminal;
+
+use anyhow::{Context, Result, anyhow};
+use connectors::files::ReadOptions;
+use pipeline::{CheckOptions, check_paths};
+use quality_rules::RuleFile;
+
+use super::Outcome;
+use crate::cli::{CheckArgs, RunArgs};
+use crate::util::{parse_as_of, parse_size, parse_time_zone};
+
+/// Check options from the shared run flags.
+pub(crate) fn options(run: &RunArgs) -> Result<CheckOptions> {
+    let tz = parse_time_zone(&run.time_zone)?;
+    let mut opts = CheckOptions::new(parse_as_of(run.as_of.as_deref(), tz)?);
+    opts.time_zone = tz;
+    opts.memory_limit = parse_size(&run.memory_limit)?;
+    opts.target_partitions = run.threads;
+    Ok(opts)
+}
+
+pub fn run(args: CheckArgs) -> Result<Outcome> {
+    let mut opts = options(&args.run)?;
+    opts.failed_rows_dir = args.failed_rows.clone();
+    opts.read = ReadOptions {
+        encoding: match &args.encoding {
+            Some(label) => Some(
+                encoding_rs::Encoding::for_label(label.as_bytes()).ok_or_else(|| {
+                    anyhow!("unknown --encoding `{label}` (expected utf-8, gbk or gb18030)")
+                })?,
+            ),
+            None => None,
+        },
+        delimiter: match args.delimiter {
+            Some(c) if c.is_ascii() => Some(c as u8),
+            Some(c) => {
+                return Err(anyhow!(
+                    "--delimiter must be one ASCII character, found `{c}`"
+                ));
+            }
+            None => None,
+        },
+        sheet: args.sheet.clone(),
+        time_zone: opts.time_zone,
+        ..ReadOptions::default()
+    };
+    let format = args.format.clone().unwrap_or_else(|| {
+        if std::io::stdout().is_terminal() {
+            "table".into()
+        } else {
+            "json".into()
+        }
+    });
+    let report_kind =
+        crate::reports::by_name(&format).ok_or_else(|| anyhow!("unknown --format `{format}`"))?;
+    let rules = RuleFile::load(&args.rules)?;
+    let rt = super::runtime(args.run.threads)?;
+    let report = rt
+        .block_on(check_paths(&args.data, &rules, &opts))
+        .with_context(|| format!("check of dataset `{}` could not run", rules.spec.dataset))?;
+    println!("{}", report_kind.render(std::slice::from_ref(&report)));
+    Ok(if report.has_failures() {
+        Outcome::RulesFailed
+    } else {
+        Outcome::Clean
+    })
+}

@@ -1,0 +1,47 @@
+//! One function per subcommand; each calls library code.
+
+mod check;
+mod demo;
+mod rules;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command};
+
+/// What a command that ran reports back.
+pub enum Outcome {
+    /// Ran; no rule at `fail`.
+    Clean,
+    /// Ran; at least one rule at `fail`.
+    RulesFailed,
+}
+
+impl Outcome {
+    /// The contract's exit code.
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Outcome::Clean => ExitCode::SUCCESS,
+            Outcome::RulesFailed => ExitCode::from(3),
+        }
+    }
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> Result<Outcome> {
+    match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Demo(args) => demo::run(args),
+        Command::Rules(args) => rules::run(args),
+    }
+}
+
+/// A multi-threaded runtime with `threads` workers (default: the cores).
+pub(crate) fn runtime(threads: Option<usize>) -> Result<tokio::runtime::Runtime> {
+    let mut b = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = threads {
+        b.worker_threads(n.max(1));
+    }
+    Ok(b.enable_all().build()?)
+}

@@ -1,0 +1,170 @@
+//! Small things the commands share: logging set-up, parsing of times, time
+//! zones and sizes, atomic file writes.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::str::FromStr;
+
+use anyhow::{Context, Result, anyhow, bail};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+/// Logs go to stderr: readable on a terminal, JSON lines otherwise (for the
+/// bureau's log collector). `RUST_LOG` overrides the level.
+pub fn init_logging(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::io::stderr().is_terminal() {
+        let _ = builder.try_init();
+    } else {
+        let _ = builder.json().try_init();
+    }
+}
+
+/// Parses a time-zone name such as `Asia/Shanghai`.
+pub fn parse_time_zone(name: &str) -> Result<Tz> {
+    Tz::from_str(name).map_err(|_| {
+        anyhow!("unknown time zone `{name}` (expected an IANA name such as Asia/Shanghai)")
+    })
+}
+
+/// Parses `--as-of`: RFC 3339, or a date / naive date-time in `tz`; default now.
+pub fn parse_as_of(text: Option<&str>, tz: Tz) -> Result<DateTime<FixedOffset>> {
+    let Some(text) = text.map(str::trim) else {
+        let now = Utc::now().with_timezone(&tz);
+        let secs = now.timestamp();
+        let now = tz.timestamp_opt(secs, 0).single().unwrap_or(now);
+        return Ok(now.fixed_offset());
+    };
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t);
+    }
+    let naive = [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+    .or_else(|| {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+    });
+    let Some(naive) = naive else {
+        bail!(
+            "invalid --as-of `{text}` (expected RFC 3339 such as 2026-11-22T00:00:00+08:00, or YYYY-MM-DD[ HH:MM:SS])"
+        );
+    };
+    tz.from_local_datetime(&naive)
+        .earliest()
+        .map(|t| t.fixed_offset())
+        .ok_or_else(|| anyhow!("--as-of `{text}` does not exist in time zone {tz}"))
+}
+
+/// Parses a size such as `2GiB`, `512MiB`, `1G`, `1000000`.
+pub fn parse_size(text: &str) -> Result<usize> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num
+        .parse()
+        .with_context(|| format!("invalid size `{text}` (expected e.g. 2GiB, 512MiB)"))?;
+    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" | "kib" => 1024.0,
+        "m" | "mb" | "mib" => 1024.0 * 1024.0,
+        "g" | "gb" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        "t" | "tb" | "tib" => 1024.0_f64.powi(4),
+        other => bail!("invalid size unit `{other}` in `{text}` (expected B, KiB, MiB, GiB)"),
+    };
+    let bytes = n * mult;
+    if !(bytes.is_finite() && bytes >= 1.0) {
+        bail!("invalid size `{text}`");
+    }
+    Ok(bytes as usize)
+}
+
+/// Writes a file atomically: a temporary file in the same directory, synced,
+/// then renamed over the target.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let mut f =
+        std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+    f.write_all(bytes)
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    f.sync_all()
+        .with_context(|| format!("cannot sync {}", tmp.display()))?;
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("cannot move {} into place", path.display()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn as_of_forms() {
+        let tz = parse_time_zone("Asia/Shanghai").unwrap();
+        assert_eq!(
+            parse_as_of(Some("2026-11-22"), tz).unwrap().to_rfc3339(),
+            "2026-11-22T00:00:00+08:00"
+        );
+        assert_eq!(
+            parse_as_of(Some("2026-11-22 13:05:00"), tz)
+                .unwrap()
+                .to_rfc3339(),
+            "2026-11-22T13:05:00+08:00"
+        );
+        assert_eq!(
+            parse_as_of(Some("2026-11-22T00:00:00Z"), tz)
+                .unwrap()
+                .to_rfc3339(),
+            "2026-11-22T00:00:00+00:00"
+        );
+        let err = parse_as_of(Some("22/11/2026"), tz).unwrap_err().to_string();
+        assert!(err.contains("22/11/2026"), "{err}");
+        assert!(parse_time_zone("Mars/Olympus").is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("2GiB").unwrap(), 2 << 30);
+        assert_eq!(parse_size("512MiB").unwrap(), 512 << 20);
+        assert_eq!(parse_size("1000").unwrap(), 1000);
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("1 parsec").is_err());
+    }
+
+    #[test]
+    fn atomic_write_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.json");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "two");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}
