@@ -1,0 +1,538 @@
+//! The contract's result semantics (CONTRACT.md, "Result semantics (exact)"),
+//! sentence by sentence, on a hand-built dataset whose every count was worked
+//! out by hand below. The same rows are then written as CSV (UTF-8 and
+//! GB18030), NDJSON, XLSX and Parquet and must give identical results.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::DateTime;
+use pdq_tests::{Table, resident_id, uscc, write, write_gb18030};
+use pipeline::{CheckOptions, CheckReport, check_paths};
+use quality_rules::{RuleFile, Status};
+
+const RULES: &str = r#"
+dataset: contract_cases
+missing_values: ["无", "NULL"]
+key: [id_number]
+rules:
+  - {id: id_present, dimension: completeness, check: not_null, column: id_number}
+  - {id: id_valid, dimension: validity, check: cn_resident_id, column: id_number}
+  - {id: id_valid_lower, dimension: validity, check: cn_resident_id, column: id_number, allow_lowercase_x: true}
+  - {id: org_valid, dimension: validity, check: cn_uscc, column: credit_code}
+  - {id: region, dimension: validity, check: cn_division_code, column: region_code}
+  - {id: phone, dimension: validity, check: regex, column: phone, pattern: '^1[3-9]\d{9}$'}
+  - {id: sex, dimension: validity, check: in_set, column: sex_code, values: ['0','1','2','9']}
+  - {id: amount, dimension: validity, check: range, column: amount, min: 0, max: 10000000, warn_below: 0.99, fail_below: 0.5}
+  - {id: id_unique, dimension: uniqueness, check: unique, columns: [id_number]}
+  - {id: death_after_birth, dimension: consistency, check: expression, expr: "death_date IS NULL OR death_date >= birth_date"}
+  - {id: in_base, dimension: consistency, check: reference, column: id_number, reference: {data: base.csv, column: id_number}}
+  - {id: fresh, dimension: timeliness, check: freshness, column: updated_at, max_age: 1d}
+  - {id: stale, dimension: timeliness, check: freshness, column: updated_at, max_age: 1h}
+  - {id: volume, dimension: completeness, check: row_count, min: 1000}
+  - {id: volume_ok, dimension: completeness, check: row_count, min: 1, max: 100}
+"#;
+
+const COLUMNS: [&str; 9] = [
+    "id_number",
+    "credit_code",
+    "region_code",
+    "phone",
+    "sex_code",
+    "amount",
+    "birth_date",
+    "death_date",
+    "updated_at",
+];
+
+struct Ids {
+    v0: String,
+    v12: String,
+    v13: String,
+    v14: String,
+    fut: String,
+    old: String,
+    feb30: String,
+    feb29: String,
+}
+
+fn ids() -> Ids {
+    Ids {
+        v0: resident_id("11010519491231002"),
+        // 110223 通县 was abolished in 1997: valid for people born up to 1997.
+        v12: resident_id("11022319990101001"),
+        v13: resident_id("11022319900101001"),
+        // 110112 通州区 was created in 1997: numbers are issued at registration.
+        v14: resident_id("11011219800101001"),
+        fut: resident_id("11010520270101001"),
+        old: resident_id("11010518991231001"),
+        feb30: resident_id("11010520240230001"),
+        feb29: resident_id("11010520240229001"),
+    }
+}
+
+/// Rows of file a and file b (see the module docs for the counts).
+fn tables() -> (Table, Table, Table) {
+    let i = ids();
+    assert_eq!(i.v0, "11010519491231002X");
+    let lower = "11010519491231002x";
+    let u_ok = "91350100M000100Y43";
+    let org = quality_rules::ids::org_code::check_char(b"12345678").expect("org body") as char;
+    let u_ok2 = uscc(&format!("9111010812345678{org}"));
+    let u_badorg = uscc("91350100M000100Y5");
+    let padded_id = format!(" {} ", i.v0);
+    let padded_uscc = format!(" {u_ok}\u{3000}");
+    let mut a = Table::new(&COLUMNS);
+    let rows_a: Vec<[&str; 9]> = vec![
+        [
+            &i.v0,
+            u_ok,
+            "110101",
+            "13800138000",
+            "1",
+            "100",
+            "1949-12-31",
+            "",
+            "2026-11-21 08:00:00",
+        ],
+        [
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "1950-01-01",
+            "1940-01-01",
+            "2026-11-20 00:00:00",
+        ],
+        [
+            "\u{3000}",
+            " ",
+            "\u{3000}",
+            "\u{3000}\u{3000}",
+            " \u{3000} ",
+            "\u{3000}",
+            "",
+            "1960-01-01",
+            "",
+        ],
+        [
+            "无",
+            "NULL",
+            "无",
+            " 无 ",
+            "NULL",
+            "无",
+            "1960-05-05",
+            "1960-05-05",
+            "",
+        ],
+        [
+            &padded_id,
+            &padded_uscc,
+            " 110101 ",
+            " 13800138000 ",
+            " 2 ",
+            " 5 ",
+            "1970-01-01",
+            "",
+            "",
+        ],
+        [
+            lower,
+            &u_badorg,
+            "110223",
+            "1380013800",
+            "3",
+            "-1",
+            "1970-01-01",
+            "",
+            "",
+        ],
+        [
+            "110105194912310021",
+            "91350100M000100Y44",
+            "999999",
+            "12800138000",
+            "01",
+            "abc",
+            "1970-01-01",
+            "",
+            "",
+        ],
+        [
+            "110105491231002",
+            "91350100M0001O0Y43",
+            "11010",
+            "+8613800138000",
+            "9",
+            "10000000",
+            "1970-01-01",
+            "",
+            "",
+        ],
+        [
+            &i.feb30,
+            "91350100M000100Y4",
+            "110112",
+            "13900139000",
+            "0",
+            "10000000.01",
+            "1970-01-01",
+            "",
+            "",
+        ],
+        [
+            &i.fut,
+            &u_ok2,
+            "110101",
+            "13700137000",
+            "1",
+            "50",
+            "1970-01-01",
+            "",
+            "",
+        ],
+        [
+            &i.old,
+            u_ok,
+            "110101",
+            "13700137000",
+            "1",
+            "50",
+            "1970-01-01",
+            "",
+            "",
+        ],
+        [
+            &i.v12,
+            u_ok,
+            "110101",
+            "13700137000",
+            "1",
+            "50",
+            "1970-01-01",
+            "",
+            "",
+        ],
+        [
+            &i.v13,
+            u_ok,
+            "110101",
+            "13700137000",
+            "1",
+            "50",
+            "1970-01-01",
+            "",
+            "",
+        ],
+        [
+            &i.v14,
+            u_ok,
+            "110101",
+            "13700137000",
+            "1",
+            "50",
+            "1970-01-01",
+            "",
+            "",
+        ],
+        [
+            &i.feb29,
+            u_ok,
+            "110101",
+            "13700137000",
+            "1",
+            "50",
+            "1970-01-01",
+            "",
+            "",
+        ],
+    ];
+    for cells in &rows_a {
+        a.row(&blank_to_null(cells.iter().map(|c| Some(*c)).collect()));
+    }
+    let mut b = Table::new(&COLUMNS);
+    for id in [i.v0.as_str(), i.v13.as_str(), lower] {
+        let cells = [
+            id,
+            u_ok,
+            "110101",
+            "13700137000",
+            "1",
+            "50",
+            "1970-01-01",
+            "",
+            "",
+        ];
+        b.row(&blank_to_null(cells.iter().map(|c| Some(*c)).collect()));
+    }
+    let mut base = Table::new(&["id_number"]);
+    for id in [&i.v0, &i.v13, &i.v14, &i.feb29] {
+        base.row(&[Some(id.as_str())]);
+    }
+    (a, b, base)
+}
+
+/// Empty cells are NULL in typed formats; CSV writes both as an empty field.
+fn blank_to_null(cells: Vec<Option<&str>>) -> Vec<Option<&str>> {
+    cells
+        .into_iter()
+        .map(|c| c.filter(|s| !s.is_empty()))
+        .collect()
+}
+
+fn as_of() -> DateTime<chrono::FixedOffset> {
+    DateTime::parse_from_rfc3339("2026-11-22T00:00:00+08:00").expect("as-of")
+}
+
+fn run(dir: &Path, data: Vec<PathBuf>, failed_rows: Option<PathBuf>) -> CheckReport {
+    let rules_path = write(dir, "rules.yaml", RULES);
+    let rules = RuleFile::load(&rules_path).expect("rules parse");
+    let mut opts = CheckOptions::new(as_of());
+    opts.failed_rows_dir = failed_rows;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(check_paths(&data, &rules, &opts))
+        .expect("check runs")
+}
+
+fn counts(report: &CheckReport) -> BTreeMap<String, (u64, u64, Status)> {
+    report
+        .results
+        .iter()
+        .map(|r| (r.id.clone(), (r.evaluated, r.failed, r.status)))
+        .collect()
+}
+
+fn expected() -> BTreeMap<String, (u64, u64, Status)> {
+    use Status::*;
+    [
+        ("id_present", (18, 3, Fail)),
+        ("id_valid", (15, 8, Fail)),
+        ("id_valid_lower", (15, 6, Fail)),
+        ("org_valid", (15, 4, Fail)),
+        ("region", (15, 2, Fail)),
+        ("phone", (15, 3, Fail)),
+        ("sex", (15, 2, Fail)),
+        ("amount", (15, 3, Warn)),
+        ("id_unique", (15, 6, Fail)),
+        ("death_after_birth", (17, 1, Fail)),
+        ("in_base", (15, 9, Fail)),
+        ("fresh", (1, 0, Pass)),
+        ("stale", (1, 1, Fail)),
+        ("volume", (1, 1, Fail)),
+        ("volume_ok", (1, 0, Pass)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+fn setup_csv(dir: &Path) -> PathBuf {
+    let (a, b, base) = tables();
+    write(dir, "base.csv", &base.to_csv());
+    write(dir, "data/a.csv", &a.to_csv());
+    write(dir, "data/b.csv", &b.to_csv());
+    dir.join("data")
+}
+
+#[test]
+fn every_sentence_of_the_contract_on_csv() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = setup_csv(dir.path());
+    let failed_dir = dir.path().join("failed");
+    let report = run(dir.path(), vec![data], Some(failed_dir.clone()));
+    assert_eq!(report.rows, 18);
+    let got = counts(&report);
+    let want = expected();
+    assert_eq!(got, want, "\nexpected:\n{want:#?}\nactual:\n{got:#?}");
+    assert!(report.has_failures());
+
+    // pass_rate = (evaluated - failed) / evaluated, published rounded down.
+    let amount = report
+        .results
+        .iter()
+        .find(|r| r.id == "amount")
+        .expect("amount");
+    assert_eq!(amount.pass_rate, 0.8);
+    let id_valid = report
+        .results
+        .iter()
+        .find(|r| r.id == "id_valid")
+        .expect("id_valid");
+    assert_eq!(id_valid.pass_rate, 0.466666);
+
+    // Samples: first failures in (file, row) order, masked, at most 10.
+    let rows: Vec<(String, u64)> = id_valid
+        .samples
+        .iter()
+        .map(|s| {
+            (
+                Path::new(&s.file)
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned(),
+                s.row,
+            )
+        })
+        .collect();
+    let want_rows: Vec<(String, u64)> = [
+        ("a.csv", 5),
+        ("a.csv", 6),
+        ("a.csv", 7),
+        ("a.csv", 8),
+        ("a.csv", 9),
+        ("a.csv", 10),
+        ("a.csv", 11),
+        ("b.csv", 2),
+    ]
+    .iter()
+    .map(|(f, r)| (f.to_string(), *r))
+    .collect();
+    assert_eq!(rows, want_rows);
+    assert_eq!(
+        id_valid.samples[0].value.as_deref(),
+        Some("1101**********002x")
+    );
+    let dup = report
+        .results
+        .iter()
+        .find(|r| r.id == "id_unique")
+        .expect("unique");
+    assert_eq!(dup.samples.len(), 6);
+    assert_eq!(dup.samples[0].row, 0);
+    assert_eq!(dup.samples[0].value.as_deref(), Some("1101**********002X"));
+    let fresh = report
+        .results
+        .iter()
+        .find(|r| r.id == "fresh")
+        .expect("fresh");
+    assert!(
+        fresh
+            .detail
+            .as_deref()
+            .unwrap_or("")
+            .contains("2026-11-21 08:00:00 +08:00"),
+        "{:?}",
+        fresh.detail
+    );
+
+    // No full identifier in the published JSON.
+    let json = report.to_json();
+    for id in [ids().v0, ids().v13, ids().fut] {
+        assert!(!json.contains(&id), "{id} leaked into the JSON");
+    }
+
+    // Failed rows: every failing row, unmasked, with rule id, file, row and key.
+    let file = std::fs::File::open(failed_dir.join("contract_cases.failed_rows.parquet"))
+        .expect("failed rows written");
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .expect("parquet")
+        .build()
+        .expect("reader");
+    let mut per_rule: BTreeMap<String, u64> = BTreeMap::new();
+    let mut saw_unmasked = false;
+    for batch in reader {
+        let batch = batch.expect("batch");
+        let rule = batch
+            .column(0)
+            .as_any()
+            .downcast_ref::<arrow::array::StringArray>()
+            .expect("rule_id");
+        let value = batch
+            .column(6)
+            .as_any()
+            .downcast_ref::<arrow::array::StringArray>()
+            .expect("value");
+        for k in 0..batch.num_rows() {
+            *per_rule.entry(rule.value(k).to_string()).or_default() += 1;
+            saw_unmasked |= value.value(k) == "11010519491231002x";
+        }
+    }
+    for (id, (_, failed, _)) in &want {
+        if !["fresh", "stale", "volume", "volume_ok"].contains(&id.as_str()) {
+            assert_eq!(
+                per_rule.get(id).copied().unwrap_or(0),
+                *failed,
+                "failed rows of {id}"
+            );
+        }
+    }
+    assert!(saw_unmasked, "failed rows keep the raw value");
+}
+
+fn fingerprint(report: &CheckReport) -> Vec<(String, u64, u64, Vec<(String, u64)>)> {
+    report
+        .results
+        .iter()
+        .map(|r| {
+            let s = r
+                .samples
+                .iter()
+                .map(|s| {
+                    (
+                        Path::new(&s.file)
+                            .file_stem()
+                            .unwrap()
+                            .to_string_lossy()
+                            .into_owned(),
+                        s.row,
+                    )
+                })
+                .collect();
+            (r.id.clone(), r.evaluated, r.failed, s)
+        })
+        .collect()
+}
+
+#[test]
+fn same_data_in_every_format_gives_identical_results() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (a, b, base) = tables();
+    write(dir.path(), "base.csv", &base.to_csv());
+    let csv = run(dir.path(), vec![setup_csv(dir.path())], None);
+
+    let gb = dir.path().join("gb");
+    std::fs::create_dir_all(&gb).expect("mkdir");
+    write_gb18030(&gb.join("a.csv"), &a.to_csv());
+    write_gb18030(&gb.join("b.csv"), &b.to_csv());
+    let gb18030 = run(dir.path(), vec![gb], None);
+
+    let nd = dir.path().join("nd");
+    write(&nd, "a.ndjson", &a.to_ndjson());
+    write(&nd, "b.ndjson", &b.to_ndjson());
+    let ndjson = run(dir.path(), vec![nd], None);
+
+    let xl = dir.path().join("xl");
+    std::fs::create_dir_all(&xl).expect("mkdir");
+    a.write_xlsx(&xl.join("a.xlsx"));
+    b.write_xlsx(&xl.join("b.xlsx"));
+    let xlsx = run(dir.path(), vec![xl], None);
+
+    let pq = dir.path().join("pq");
+    std::fs::create_dir_all(&pq).expect("mkdir");
+    a.write_parquet(&pq.join("a.parquet"));
+    b.write_parquet(&pq.join("b.parquet"));
+    let parquet = run(
+        dir.path(),
+        vec![pq.join("a.parquet"), pq.join("b.parquet")],
+        None,
+    );
+
+    let want = fingerprint(&csv);
+    assert_eq!(counts(&csv), expected());
+    for (name, other) in [
+        ("gb18030", &gb18030),
+        ("ndjson", &ndjson),
+        ("xlsx", &xlsx),
+        ("parquet", &parquet),
+    ] {
+        assert_eq!(fingerprint(other), want, "{name} differs from UTF-8 CSV");
+    }
+}
