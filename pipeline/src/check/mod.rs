@@ -28,7 +28,6 @@ use std::time::Instant;
 use chrono::{DateTime, FixedOffset};
 use chrono_tz::Tz;
 use connectors::files::{FILE_COLUMN, FileDataset, ROW_COLUMN, ReadOptions};
-use datafusion::arrow::array::Array;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{DFSchema, JoinType, ScalarValue};
 use datafusion::error::DataFusionError;
@@ -400,6 +399,12 @@ async fn reference_values(
 /// Finds the rows of a `unique` rule whose key occurs two or more times:
 /// returns their number (every copy counts), the first samples in file order,
 /// and writes every such row to the failed-rows file.
+///
+/// Two steps, both exact: (1) group by a 64-bit hash of the key — a
+/// primitive aggregation that spills under the memory limit — keeping the
+/// hashes seen twice or more; (2) fetch only the rows with those hashes and
+/// count their real keys, so a hash collision can never make a false
+/// duplicate.
 async fn duplicates(
     ctx: &SessionContext,
     dataset: &FileDataset,
@@ -409,74 +414,42 @@ async fn duplicates(
     layout: &Layout,
     writer: Option<&Mutex<FailedRowsWriter>>,
 ) -> Result<(u64, Vec<Sample>), DataFusionError> {
+    use datafusion::execution::FunctionRegistry;
     let keys: Vec<Expr> = columns
         .iter()
         .map(|c| Expr::Column(datafusion::common::Column::new_unqualified(c)))
         .collect();
-    let dup_keys = ctx
+    let hash = ctx.udf("pdq_key_hash")?.call(keys.clone());
+    let repeated = ctx
         .read_table(dataset.table_provider())?
         .filter(evaluated.clone().is_not_null())?
-        .aggregate(keys.clone(), vec![count(lit(1)).alias("__pdq_n")])?
-        .filter(col("__pdq_n").gt(lit(1i64)))?;
-    let counted = dup_keys.clone().aggregate(
-        vec![],
-        vec![datafusion::functions_aggregate::expr_fn::sum(col("__pdq_n")).alias("n")],
-    )?;
-    let mut failed = 0u64;
-    for b in counted.collect().await? {
-        if let Some(a) = b
-            .column(0)
-            .as_any()
-            .downcast_ref::<datafusion::arrow::array::Int64Array>()
-            && a.len() > 0
-            && !a.is_null(0)
-        {
-            failed = a.value(0) as u64;
-        }
-    }
-    if failed == 0 {
+        .aggregate(vec![hash.clone().alias("__pdq_h")], vec![count(lit(1)).alias("__pdq_n")])?
+        .filter(col("__pdq_n").gt(lit(1i64)))?
+        .select(vec![col("__pdq_h")])?
+        .collect()
+        .await?;
+    if repeated.iter().all(|b| b.num_rows() == 0) {
         return Ok((0, vec![]));
     }
-    // Locations of the duplicates: the (usually few) duplicate keys are the
-    // build side, the dataset streams past them.
-    let renamed: Vec<Expr> = columns
-        .iter()
-        .enumerate()
-        .map(|(k, c)| {
-            Expr::Column(datafusion::common::Column::new_unqualified(c))
-                .alias(format!("__pdq_k{k}"))
-        })
-        .collect();
-    let dup_keys = dup_keys.select(renamed)?;
-    let on: Vec<Expr> = columns
-        .iter()
-        .enumerate()
-        .map(|(k, c)| {
-            col(format!("__pdq_k{k}"))
-                .eq(Expr::Column(datafusion::common::Column::new_unqualified(c)))
-        })
-        .collect();
+    let schema = repeated[0].schema();
+    let candidates = ctx.read_table(Arc::new(datafusion::datasource::MemTable::try_new(schema, vec![repeated])?))?;
     let mut select = vec![col(FILE_COLUMN), col(ROW_COLUMN)];
     select.extend(keys.clone());
-    let mut located = dup_keys
+    // The candidate hashes are the build side; the dataset streams past them.
+    let rows = candidates
         .join_on(
-            ctx.read_table(dataset.table_provider())?,
+            ctx.read_table(dataset.table_provider())?.filter(evaluated.clone().is_not_null())?,
             JoinType::Inner,
-            on,
+            [col("__pdq_h").eq(hash)],
         )?
         .select(select)?
-        .sort(vec![
-            col(FILE_COLUMN).sort(true, false),
-            col(ROW_COLUMN).sort(true, false),
-        ])?;
-    if writer.is_none() {
-        located = located.limit(0, Some(layout.sample_limit))?;
-    }
+        .collect()
+        .await?;
+    let located = sink::exact_duplicates(&rows, columns.len())?;
+    let failed = located.len() as u64;
     let mut samples = Vec::new();
-    let mut stream = located.execute_stream().await?;
-    while let Some(batch) = stream.next().await {
-        let batch = batch?;
-        sink::unique_rows(&batch, rule, columns, layout, &mut samples, writer)?;
+    for (batch, i) in located {
+        sink::unique_row(&rows[batch], i, rule, columns, layout, &mut samples, writer)?;
     }
     Ok((failed, samples))
 }

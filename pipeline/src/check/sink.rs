@@ -474,10 +474,46 @@ pub(crate) fn parse_instant(s: &str, tz: Tz) -> Option<DateTime<Utc>> {
     None
 }
 
-/// Collects samples and failed rows of a `unique` rule from located
-/// duplicates: batches of `[file, row, key…]` sorted by (file, row).
-pub(crate) fn unique_rows(
+/// Of candidate rows `[file, row, key…]`, those whose key (compared
+/// exactly, as stored) occurs two or more times, as (batch, index) pairs
+/// sorted by (file, row).
+pub(crate) fn exact_duplicates(batches: &[RecordBatch], keys: usize) -> Result<Vec<(usize, usize)>, DataFusionError> {
+    use datafusion::arrow::row::{RowConverter, SortField};
+    let Some(first) = batches.first() else { return Ok(vec![]) };
+    let fields: Vec<SortField> = (2..2 + keys).map(|c| SortField::new(first.column(c).data_type().clone())).collect();
+    let converter = RowConverter::new(fields)?;
+    let mut all = Vec::with_capacity(batches.len());
+    for b in batches {
+        let cols: Vec<ArrayRef> = (2..2 + keys).map(|c| std::sync::Arc::clone(b.column(c))).collect();
+        all.push(converter.convert_columns(&cols)?);
+    }
+    let mut counts: HashMap<&[u8], u64> = HashMap::new();
+    for rows in &all {
+        for r in rows.iter() {
+            *counts.entry(r.data()).or_default() += 1;
+        }
+    }
+    let mut out = Vec::new();
+    for (bi, rows) in all.iter().enumerate() {
+        for (i, r) in rows.iter().enumerate() {
+            if counts.get(r.data()).copied().unwrap_or(0) > 1 {
+                out.push((bi, i));
+            }
+        }
+    }
+    let loc = |&(b, i): &(usize, usize)| -> (u32, u64) {
+        let (f, r) = locations(&batches[b]).map(|(f, r)| (f.value(i), r.value(i))).unwrap_or((u32::MAX, u64::MAX));
+        (f, r)
+    };
+    out.sort_by_key(loc);
+    Ok(out)
+}
+
+/// Records one duplicate row of a `unique` rule: a sample while fewer than
+/// the limit are kept, and a failed row when they are written.
+pub(crate) fn unique_row(
     batch: &RecordBatch,
+    i: usize,
     rule: &CompiledRule,
     columns: &[String],
     layout: &Layout,
@@ -486,35 +522,23 @@ pub(crate) fn unique_rows(
 ) -> Result<(), DataFusionError> {
     let (files, rows) = locations(batch)?;
     let idx: Vec<usize> = (2..2 + columns.len()).collect();
-    let mut guard = match writer {
-        Some(w) => Some(
-            w.lock()
-                .map_err(|_| DataFusionError::Internal("failed-rows writer poisoned".into()))?,
-        ),
-        None => None,
-    };
-    let column = columns.join(",");
-    for i in 0..batch.num_rows() {
-        let (file, row) = (files.value(i), rows.value(i));
-        if samples.len() < layout.sample_limit {
-            samples.push(Sample {
-                file: layout.file_name(file).to_string(),
-                row,
-                value: sample_value(batch, columns, &idx, i)?,
-            });
-        }
-        if let Some(w) = guard.as_deref_mut() {
-            let value = raw_value(batch, columns, &idx, i)?;
-            w.push(FailedRow {
-                rule_id: rule.id(),
-                check: &rule.spec.check,
-                file: layout.file_name(file),
-                row,
-                key: None,
-                column: Some(column.as_str()),
-                value: value.as_deref(),
-            })?;
-        }
+    let (file, row) = (files.value(i), rows.value(i));
+    if samples.len() < layout.sample_limit {
+        samples.push(Sample { file: layout.file_name(file).to_string(), row, value: sample_value(batch, columns, &idx, i)? });
+    }
+    if let Some(w) = writer {
+        let mut w = w.lock().map_err(|_| DataFusionError::Internal("failed-rows writer poisoned".into()))?;
+        let value = raw_value(batch, columns, &idx, i)?;
+        let column = columns.join(",");
+        w.push(FailedRow {
+            rule_id: rule.id(),
+            check: &rule.spec.check,
+            file: layout.file_name(file),
+            row,
+            key: None,
+            column: Some(column.as_str()),
+            value: value.as_deref(),
+        })?;
     }
     Ok(())
 }
