@@ -80,8 +80,13 @@ impl ColumnKind {
         const ADDRESS: &[&str] = &["address", "addr", "地址", "住址", "住所"];
         let is_xm = c == "xm" || c.ends_with("_xm");
         // `mother_id`, `legal_rep_no`: identifiers of a person, masked as identifiers.
-        let is_identifier = ["_id", "_no", "_code", "id_number", "号码", "编号", "代码"].iter().any(|s| c.ends_with(s));
-        if (is_xm || PERSON.iter().any(|p| c.contains(p))) && !ORG.iter().any(|o| c.contains(o)) && !is_identifier {
+        let is_identifier = ["_id", "_no", "_code", "id_number", "号码", "编号", "代码"]
+            .iter()
+            .any(|s| c.ends_with(s));
+        if (is_xm || PERSON.iter().any(|p| c.contains(p)))
+            && !ORG.iter().any(|o| c.contains(o))
+            && !is_identifier
+        {
             ColumnKind::PersonName
         } else if ADDRESS.iter().any(|a| c.contains(a)) {
             ColumnKind::Address
@@ -216,7 +221,13 @@ mod tests {
         );
         assert_eq!(mask("xm", "王五"), "王*");
         // Identifier columns named after a person keep the identifier masking.
-        assert_eq!(mask("mother_id", "65010219900101123X"), "6501**********123X");
-        assert_eq!(mask("legal_rep_id", "65010219900101123X"), "6501**********123X");
+        assert_eq!(
+            mask("mother_id", "65010219900101123X"),
+            "6501**********123X"
+        );
+        assert_eq!(
+            mask("legal_rep_id", "65010219900101123X"),
+            "6501**********123X"
+        );
     }
 }

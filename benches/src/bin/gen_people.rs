@@ -13,7 +13,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use arrow::array::{ArrayRef, Date32Builder, Float64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder};
+use arrow::array::{
+    ArrayRef, Date32Builder, Float64Builder, RecordBatch, StringBuilder,
+    TimestampMicrosecondBuilder,
+};
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use clap::Parser;
 use parquet::arrow::ArrowWriter;
@@ -51,7 +54,9 @@ impl Rng {
     }
 }
 
-const REGIONS: [&str; 7] = ["650102", "650103", "650104", "650105", "650106", "650109", "650121"];
+const REGIONS: [&str; 7] = [
+    "650102", "650103", "650104", "650105", "650106", "650109", "650121",
+];
 const SURNAMES: [&str; 8] = ["王", "李", "张", "刘", "陈", "艾", "买", "阿"];
 const GIVEN: [&str; 8] = ["伟", "芳", "娜", "敏", "静", "丽", "强", "古丽"];
 const ALPHA: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
@@ -87,7 +92,11 @@ fn main() -> Result<()> {
         Field::new("phone", DataType::Utf8, true),
         Field::new("amount", DataType::Float64, true),
         Field::new("status", DataType::Utf8, true),
-        Field::new("updated_at", DataType::Timestamp(TimeUnit::Microsecond, Some("Asia/Shanghai".into())), true),
+        Field::new(
+            "updated_at",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("Asia/Shanghai".into())),
+            true,
+        ),
     ]));
     if let Some(p) = args.out.parent() {
         std::fs::create_dir_all(p)?;
@@ -116,7 +125,8 @@ fn main() -> Result<()> {
         let mut phone = StringBuilder::with_capacity(n as usize, n as usize * 11);
         let mut amount = Float64Builder::with_capacity(n as usize);
         let mut status = StringBuilder::with_capacity(n as usize, n as usize);
-        let mut updated = TimestampMicrosecondBuilder::with_capacity(n as usize).with_timezone("Asia/Shanghai");
+        let mut updated =
+            TimestampMicrosecondBuilder::with_capacity(n as usize).with_timezone("Asia/Shanghai");
         for i in start..start + n {
             // Distinct by construction: (region, birth day, sequence) from i.
             let r = REGIONS[(i % 7) as usize];
@@ -158,7 +168,11 @@ fn main() -> Result<()> {
             if d_(7) {
                 name.append_value("");
             } else {
-                name.append_value(format!("{}{}", SURNAMES[(i % 8) as usize], GIVEN[((i / 8) % 8) as usize]));
+                name.append_value(format!(
+                    "{}{}",
+                    SURNAMES[(i % 8) as usize],
+                    GIVEN[((i / 8) % 8) as usize]
+                ));
             }
             // sex_code
             if d_(8) {

@@ -423,7 +423,10 @@ async fn duplicates(
     let repeated = ctx
         .read_table(dataset.table_provider())?
         .filter(evaluated.clone().is_not_null())?
-        .aggregate(vec![hash.clone().alias("__pdq_h")], vec![count(lit(1)).alias("__pdq_n")])?
+        .aggregate(
+            vec![hash.clone().alias("__pdq_h")],
+            vec![count(lit(1)).alias("__pdq_n")],
+        )?
         .filter(col("__pdq_n").gt(lit(1i64)))?
         .select(vec![col("__pdq_h")])?
         .collect()
@@ -432,13 +435,17 @@ async fn duplicates(
         return Ok((0, vec![]));
     }
     let schema = repeated[0].schema();
-    let candidates = ctx.read_table(Arc::new(datafusion::datasource::MemTable::try_new(schema, vec![repeated])?))?;
+    let candidates = ctx.read_table(Arc::new(datafusion::datasource::MemTable::try_new(
+        schema,
+        vec![repeated],
+    )?))?;
     let mut select = vec![col(FILE_COLUMN), col(ROW_COLUMN)];
     select.extend(keys.clone());
     // The candidate hashes are the build side; the dataset streams past them.
     let rows = candidates
         .join_on(
-            ctx.read_table(dataset.table_provider())?.filter(evaluated.clone().is_not_null())?,
+            ctx.read_table(dataset.table_provider())?
+                .filter(evaluated.clone().is_not_null())?,
             JoinType::Inner,
             [col("__pdq_h").eq(hash)],
         )?

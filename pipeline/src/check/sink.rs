@@ -477,14 +477,23 @@ pub(crate) fn parse_instant(s: &str, tz: Tz) -> Option<DateTime<Utc>> {
 /// Of candidate rows `[file, row, key…]`, those whose key (compared
 /// exactly, as stored) occurs two or more times, as (batch, index) pairs
 /// sorted by (file, row).
-pub(crate) fn exact_duplicates(batches: &[RecordBatch], keys: usize) -> Result<Vec<(usize, usize)>, DataFusionError> {
+pub(crate) fn exact_duplicates(
+    batches: &[RecordBatch],
+    keys: usize,
+) -> Result<Vec<(usize, usize)>, DataFusionError> {
     use datafusion::arrow::row::{RowConverter, SortField};
-    let Some(first) = batches.first() else { return Ok(vec![]) };
-    let fields: Vec<SortField> = (2..2 + keys).map(|c| SortField::new(first.column(c).data_type().clone())).collect();
+    let Some(first) = batches.first() else {
+        return Ok(vec![]);
+    };
+    let fields: Vec<SortField> = (2..2 + keys)
+        .map(|c| SortField::new(first.column(c).data_type().clone()))
+        .collect();
     let converter = RowConverter::new(fields)?;
     let mut all = Vec::with_capacity(batches.len());
     for b in batches {
-        let cols: Vec<ArrayRef> = (2..2 + keys).map(|c| std::sync::Arc::clone(b.column(c))).collect();
+        let cols: Vec<ArrayRef> = (2..2 + keys)
+            .map(|c| std::sync::Arc::clone(b.column(c)))
+            .collect();
         all.push(converter.convert_columns(&cols)?);
     }
     let mut counts: HashMap<&[u8], u64> = HashMap::new();
@@ -502,7 +511,9 @@ pub(crate) fn exact_duplicates(batches: &[RecordBatch], keys: usize) -> Result<V
         }
     }
     let loc = |&(b, i): &(usize, usize)| -> (u32, u64) {
-        let (f, r) = locations(&batches[b]).map(|(f, r)| (f.value(i), r.value(i))).unwrap_or((u32::MAX, u64::MAX));
+        let (f, r) = locations(&batches[b])
+            .map(|(f, r)| (f.value(i), r.value(i)))
+            .unwrap_or((u32::MAX, u64::MAX));
         (f, r)
     };
     out.sort_by_key(loc);
@@ -524,10 +535,16 @@ pub(crate) fn unique_row(
     let idx: Vec<usize> = (2..2 + columns.len()).collect();
     let (file, row) = (files.value(i), rows.value(i));
     if samples.len() < layout.sample_limit {
-        samples.push(Sample { file: layout.file_name(file).to_string(), row, value: sample_value(batch, columns, &idx, i)? });
+        samples.push(Sample {
+            file: layout.file_name(file).to_string(),
+            row,
+            value: sample_value(batch, columns, &idx, i)?,
+        });
     }
     if let Some(w) = writer {
-        let mut w = w.lock().map_err(|_| DataFusionError::Internal("failed-rows writer poisoned".into()))?;
+        let mut w = w
+            .lock()
+            .map_err(|_| DataFusionError::Internal("failed-rows writer poisoned".into()))?;
         let value = raw_value(batch, columns, &idx, i)?;
         let column = columns.join(",");
         w.push(FailedRow {

@@ -13,7 +13,9 @@ use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result;
-use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
+};
 
 use super::for_each_str;
 
@@ -25,7 +27,9 @@ pub struct KeyHashFunc {
 
 impl KeyHashFunc {
     pub fn new() -> Self {
-        KeyHashFunc { signature: Signature::variadic_any(Volatility::Immutable) }
+        KeyHashFunc {
+            signature: Signature::variadic_any(Volatility::Immutable),
+        }
     }
 }
 
@@ -74,7 +78,10 @@ impl ScalarUDFImpl for KeyHashFunc {
         let mut nulls: Option<NullBuffer> = None;
         for arg in &args.args {
             let mut array = arg.to_array(n)?;
-            if !matches!(array.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) {
+            if !matches!(
+                array.data_type(),
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+            ) {
                 array = cast(&array, &DataType::Utf8)?;
             }
             let mut i = 0;
@@ -100,7 +107,10 @@ mod tests {
         let ab_c = hash_bytes(hash_bytes(0, b"ab"), b"c");
         let a_bc = hash_bytes(hash_bytes(0, b"a"), b"bc");
         assert_ne!(ab_c, a_bc);
-        assert_ne!(hash_bytes(0, b"11010519491231002X"), hash_bytes(0, b"11010519491231002x"));
+        assert_ne!(
+            hash_bytes(0, b"11010519491231002X"),
+            hash_bytes(0, b"11010519491231002x")
+        );
         assert_eq!(hash_bytes(0, b"same"), hash_bytes(0, b"same"));
     }
 }
