@@ -467,7 +467,10 @@ fn every_sentence_of_the_contract_on_csv() {
     assert!(saw_unmasked, "failed rows keep the raw value");
 }
 
-fn fingerprint(report: &CheckReport) -> Vec<(String, u64, u64, Vec<(String, u64)>)> {
+/// (rule, evaluated, failed, sample locations by file stem).
+type Fingerprint = Vec<(String, u64, u64, Vec<(String, u64)>)>;
+
+fn fingerprint(report: &CheckReport) -> Fingerprint {
     report
         .results
         .iter()

@@ -158,7 +158,7 @@ fn main() -> Result<()> {
                 id.append_value(format!("{}0230{}", &buf[..10], &buf[14..])); // 30 February
             } else if d_(6) {
                 id.append_value(format!(" {buf} ")); // padded, valid after trimming
-            } else if defect >= 20 && defect < 22 && !prev_id.is_empty() {
+            } else if (20..22).contains(&defect) && !prev_id.is_empty() {
                 id.append_value(&prev_id); // duplicate of the previous row
             } else {
                 id.append_value(&buf);
@@ -232,7 +232,7 @@ fn main() -> Result<()> {
             } else if d_(17) {
                 amount.append_value(2.0e7);
             } else {
-                amount.append_value((rng.below(1_000_000_00) as f64) / 100.0);
+                amount.append_value((rng.below(100_000_000) as f64) / 100.0);
             }
             // status
             if d_(18) {

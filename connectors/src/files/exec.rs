@@ -169,7 +169,7 @@ fn plan_units(inner: &Inner, target: usize) -> Vec<Vec<Unit>> {
         .map(|u| (unit_rows(inner, &u), u))
         .collect();
     // Stable: equal sizes keep file order.
-    order.sort_by(|a, b| b.0.cmp(&a.0));
+    order.sort_by_key(|u| std::cmp::Reverse(u.0));
     for (rows, u) in order {
         if let Some(p) = parts.iter_mut().min_by_key(|p| p.0) {
             p.0 += rows;

@@ -472,6 +472,23 @@ pub(crate) fn invalid_when_not(valid: Expr) -> Expr {
     Expr::Not(Box::new(valid))
 }
 
+/// The plan of a validity check done by one validator UDF over the cleaned
+/// value: `NOT udf(cleaned, extra...)`, NULL when the value is missing.
+pub(crate) fn validator_plan(
+    cx: &CompileContext<'_>,
+    rule: &RuleSpec,
+    udf: &str,
+    extra: Vec<Expr>,
+) -> Result<Plan, CompileError> {
+    let name = required_column(rule)?;
+    let mut args = vec![cleaned(cx, name)?];
+    args.extend(extra);
+    Ok(Plan::Row {
+        outcome: invalid_when_not(call_udf(cx, udf, args)?),
+        sample_columns: vec![name.to_string()],
+    })
+}
+
 /// Lists in one place the example of each type; used by docs and tests.
 pub fn examples() -> Vec<(&'static str, &'static str)> {
     all().iter().map(|t| (t.name(), t.example())).collect()
@@ -540,21 +557,4 @@ mod tests {
         assert_eq!(closest("uniqe", &["unique", "regex"]), Some("unique"));
         assert_eq!(closest("zzzzzz", &["unique", "regex"]), None);
     }
-}
-
-/// The plan of a validity check done by one validator UDF over the cleaned
-/// value: `NOT udf(cleaned, extra...)`, NULL when the value is missing.
-pub(crate) fn validator_plan(
-    cx: &CompileContext<'_>,
-    rule: &RuleSpec,
-    udf: &str,
-    extra: Vec<Expr>,
-) -> Result<Plan, CompileError> {
-    let name = required_column(rule)?;
-    let mut args = vec![cleaned(cx, name)?];
-    args.extend(extra);
-    Ok(Plan::Row {
-        outcome: invalid_when_not(call_udf(cx, udf, args)?),
-        sample_columns: vec![name.to_string()],
-    })
 }

@@ -55,8 +55,7 @@ fn first_line(s: &str) -> String {
     // regex errors draw a caret diagram over several lines; the last line says what is wrong.
     s.lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .last()
+        .rfind(|l| !l.is_empty())
         .unwrap_or(s)
         .to_string()
 }
