@@ -17,6 +17,9 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 echo "== formatting"
 cargo fmt --all -- --check
 
+echo "== lints"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
 echo "== build (one package selection for every step: the whole workspace)"
 cargo build --workspace --all-targets --locked
 
