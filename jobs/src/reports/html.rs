@@ -126,11 +126,24 @@ impl Report for Html {
                     .samples
                     .iter()
                     .map(|s| {
+                        // The full path is in the dataset's header and the tooltip.
+                        let short = std::path::Path::new(&s.file)
+                            .file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_else(|| s.file.clone());
+                        let value = match s.value.as_deref() {
+                            None => "NULL".to_string(),
+                            Some(v) if v.trim().is_empty() => {
+                                format!("(空白 blank, {} chars)", v.chars().count())
+                            }
+                            Some(v) => v.to_string(),
+                        };
                         format!(
-                            "<code>{}:{}</code> {}",
+                            "<code title=\"{}\">{}:{}</code> {}",
                             escape(&s.file),
+                            escape(&short),
                             s.row,
-                            escape(s.value.as_deref().unwrap_or("NULL"))
+                            escape(&value)
                         )
                     })
                     .collect();
