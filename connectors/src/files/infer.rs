@@ -2,7 +2,7 @@
 //!
 //! A column gets a type only when *every* non-blank value in the dataset
 //! parses as that type and prints back the same: digit strings with a
-//! leading zero or more than 15 digits (ID numbers, codes) stay text, one
+//! leading zero or 15 digits and more (ID numbers, codes) stay text, one
 //! impossible date (`2024-02-30`) keeps a date column as text. Blank cells
 //! (empty or white space only) do not vote; in typed columns they become
 //! NULL, in text columns they are kept as written.
@@ -94,10 +94,14 @@ impl ColumnInference {
     }
 }
 
-/// An integer of at most 15 digits without a leading zero (`0` itself allowed).
+/// An integer of at most 14 digits without a leading zero (`0` itself allowed).
+///
+/// 15-digit strings are first-generation resident IDs far more often than
+/// quantities, and an identifier must stay text: it is compared, masked and
+/// checked character by character, never added up.
 pub fn parse_int(s: &str) -> Option<i64> {
     let digits = s.strip_prefix('-').unwrap_or(s);
-    if digits.is_empty() || digits.len() > 15 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    if digits.is_empty() || digits.len() > 14 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     if digits.len() > 1 && digits.starts_with('0') {
@@ -126,6 +130,10 @@ pub fn parse_float(s: &str) -> Option<f64> {
     }
     if mantissa.contains('.') && frac_part.is_empty() {
         return None;
+    }
+    if !mantissa.contains('.') && exponent.is_none() {
+        // A plain integer is a number only where `parse_int` says so.
+        return parse_int(s).map(|i| i as f64);
     }
     if int_part.len() > 1 && int_part.starts_with('0') {
         return None;
@@ -265,8 +273,8 @@ mod tests {
     #[test]
     fn identifiers_and_codes_stay_text() {
         assert_eq!(infer(&[Some("110105194912310021")]), DataType::Utf8View);
-        assert_eq!(infer(&[Some("110105491231002")]), DataType::Int64); // 15 digits fit exactly
-        assert_eq!(infer(&[Some("1101054912310021")]), DataType::Utf8View); // 16 digits would not
+        assert_eq!(infer(&[Some("110105491231002")]), DataType::Utf8View); // a 15-digit (first-generation) ID
+        assert_eq!(infer(&[Some("11010549123100")]), DataType::Int64); // 14 digits are a number
         assert_eq!(infer(&[Some("0012"), Some("12")]), DataType::Utf8View);
         assert_eq!(infer(&[Some("01")]), DataType::Utf8View);
         assert_eq!(infer(&[Some(" 12")]), DataType::Utf8View);
