@@ -16,15 +16,13 @@
 //! | `cn_id_birth_date(id)`, `cn_id_sex(id)`, `cn_id_division(id)`, `cn_id_upgrade(id)` | Date32 / Utf8 |
 
 mod clean;
+mod code_checks;
 mod date_format;
 mod division_code;
 mod id_parts;
 mod key_hash;
-mod mobile;
-mod postal_code;
 mod resident_id;
 mod to_number;
-mod uscc;
 
 use std::sync::Arc;
 
@@ -43,13 +41,15 @@ pub fn all() -> Vec<Arc<ScalarUDF>> {
         Arc::new(ScalarUDF::new_from_impl(
             resident_id::ResidentIdValidFunc::new(),
         )),
-        Arc::new(ScalarUDF::new_from_impl(uscc::UsccValidFunc::new())),
+        Arc::new(ScalarUDF::new_from_impl(code_checks::CodeCheckFunc::uscc())),
         Arc::new(ScalarUDF::new_from_impl(
             division_code::DivisionCodeValidFunc::new(),
         )),
-        Arc::new(ScalarUDF::new_from_impl(mobile::MobileValidFunc::new())),
         Arc::new(ScalarUDF::new_from_impl(
-            postal_code::PostalCodeValidFunc::new(),
+            code_checks::CodeCheckFunc::mobile(),
+        )),
+        Arc::new(ScalarUDF::new_from_impl(
+            code_checks::CodeCheckFunc::postal_code(),
         )),
         Arc::new(ScalarUDF::new_from_impl(
             date_format::DateFormatValidFunc::new(),
