@@ -337,7 +337,14 @@ impl FileDataset {
                         schema
                             .fields()
                             .iter()
-                            .map(|fl| Field::new(fl.name(), view_type(fl.data_type()), true))
+                            // Keep nullability and metadata: the reader rejects a hint that
+                            // differs from the file in anything but the string layout
+                            // (DuckDB, for one, writes REQUIRED columns).
+                            .map(|fl| {
+                                fl.as_ref()
+                                    .clone()
+                                    .with_data_type(view_type(fl.data_type()))
+                            })
                             .collect::<Vec<_>>(),
                     );
                     Loaded::Parquet(Arc::new(read), row_groups)
@@ -509,5 +516,56 @@ impl FileDataset {
         Arc::new(exec::FileTable {
             inner: Arc::clone(&self.inner),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{Int64Array, StringArray};
+
+    /// Regression: Parquet columns marked REQUIRED (not nullable), as DuckDB
+    /// writes them, were refused by the reader's schema hint.
+    #[test]
+    fn reads_required_parquet_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("req.parquet");
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("c", DataType::Utf8, false),
+            Field::new("n", DataType::Int64, false),
+        ]));
+        let batch = RecordBatch::try_new(
+            Arc::clone(&schema),
+            vec![
+                Arc::new(StringArray::from(vec!["a", "b"])),
+                Arc::new(Int64Array::from(vec![1, 2])),
+            ],
+        )
+        .unwrap();
+        let mut w = parquet::arrow::ArrowWriter::try_new(
+            std::fs::File::create(&path).unwrap(),
+            schema,
+            None,
+        )
+        .unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        let ds = FileDataset::open(&[path], &ReadOptions::default()).unwrap();
+        let ctx = datafusion::prelude::SessionContext::new();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let rows = rt.block_on(async {
+            let df = ctx.read_table(ds.table_provider()).unwrap();
+            df.collect()
+                .await
+                .unwrap()
+                .iter()
+                .map(|b| b.num_rows())
+                .sum::<usize>()
+        });
+        assert_eq!(rows, 2);
+        assert_eq!(ds.schema().field(0).data_type(), &DataType::Utf8View);
     }
 }
