@@ -337,8 +337,7 @@ def parse_as_of(text):
 
 
 def default_divisions():
-    shared = Path("/work/shared/data/gbt2260-divisions.csv")
-    return shared if shared.exists() else HERE.parent.parent / "quality-rules/data/gbt2260-divisions.csv"
+    return HERE.parent.parent / "quality-rules/data/gbt2260-divisions.csv"
 
 
 def connect(threads, memory_limit=None):

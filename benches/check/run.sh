@@ -14,7 +14,7 @@
 #   PDQ      the pdq binary (default: $CARGO_TARGET_DIR/release/pdq, else ./target/release/pdq;
 #            built with `cargo build --release --workspace --bins` when PDQ is unset and it is missing)
 #   GEN      the generator (default: gen_people next to pdq, else the dev build, else cargo run)
-#   DIVISIONS  the GB/T 2260 code list (default: /work/shared/data/..., else quality-rules/data/...)
+#   DIVISIONS  the GB/T 2260 code list (default: quality-rules/data/gbt2260-divisions.csv)
 set -euo pipefail
 BENCHES="$(cd "$(dirname "$0")/.." && pwd)"
 ROOT="$(cd "$BENCHES/.." && pwd)"
@@ -25,7 +25,7 @@ RUNS="${RUNS:-1}"
 THREADS="${THREADS:-$(nproc)}"
 AS_OF=2026-11-22
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
-DIVISIONS="${DIVISIONS:-/work/shared/data/gbt2260-divisions.csv}"
+DIVISIONS="${DIVISIONS:-$ROOT/quality-rules/data/gbt2260-divisions.csv}"
 [ -f "$DIVISIONS" ] || DIVISIONS="$ROOT/quality-rules/data/gbt2260-divisions.csv"
 
 # Python with DuckDB and PyYAML.

@@ -34,7 +34,7 @@ struct Args {
     #[arg(long, default_value_t = 1_000_000)]
     row_group_rows: usize,
     /// The GB/T 2260 code list (CSV: code,name,province,from_year,to_year).
-    #[arg(long, default_value = "/work/shared/data/gbt2260-divisions.csv")]
+    #[arg(long, default_value = "quality-rules/data/gbt2260-divisions.csv")]
     divisions: PathBuf,
     /// The as-of date the rules will run at (YYYY-MM-DD): later birth dates
     /// are planted defects, `updated_at` lies in the day before it.
