@@ -75,6 +75,11 @@ pub struct CheckReport {
 }
 
 impl CheckReport {
+    /// How many rules ended at `status`.
+    pub fn count(&self, status: Status) -> usize {
+        self.results.iter().filter(|r| r.status == status).count()
+    }
+
     /// True when at least one rule is at `fail` (exit code 3).
     pub fn has_failures(&self) -> bool {
         self.results.iter().any(|r| r.status == Status::Fail)

@@ -55,12 +55,7 @@ pub fn run(args: DemoArgs) -> Result<Outcome> {
     }
     let fails: usize = reports
         .iter()
-        .map(|r| {
-            r.results
-                .iter()
-                .filter(|x| x.status == quality_rules::Status::Fail)
-                .count()
-        })
+        .map(|r| r.count(quality_rules::Status::Fail))
         .sum();
     println!(
         "示例数据局已生成并检查完毕 The example bureau was written and checked: {} 个数据集 datasets, {} 条规则不通过 rules at fail (deliberate defects).",

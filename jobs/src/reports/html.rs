@@ -76,16 +76,8 @@ impl Report for Html {
             "<table><tr><th>数据集 Dataset</th><th>行数 Rows</th><th>规则 Rules</th><th>不通过 Fail</th><th>预警 Warn</th><th>状态 Status</th></tr>"
         );
         for r in reports {
-            let fails = r
-                .results
-                .iter()
-                .filter(|x| x.status == Status::Fail)
-                .count();
-            let warns = r
-                .results
-                .iter()
-                .filter(|x| x.status == Status::Warn)
-                .count();
+            let fails = r.count(Status::Fail);
+            let warns = r.count(Status::Warn);
             let worst = r
                 .results
                 .iter()

@@ -122,16 +122,8 @@ impl Report for Table {
             for row in rows {
                 let _ = writeln!(out, "{}", line(row.to_vec()));
             }
-            let fails = r
-                .results
-                .iter()
-                .filter(|x| x.status == Status::Fail)
-                .count();
-            let warns = r
-                .results
-                .iter()
-                .filter(|x| x.status == Status::Warn)
-                .count();
+            let fails = r.count(Status::Fail);
+            let warns = r.count(Status::Warn);
             let _ = writeln!(
                 out,
                 "不通过 fail: {fails}   预警 warn: {warns}   规则 rules: {}\n",
