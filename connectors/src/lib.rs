@@ -6,3 +6,4 @@
 //! row in its source file.
 
 pub mod files;
+pub mod source;
