@@ -28,6 +28,28 @@ pub enum Command {
     Demo(DemoArgs),
     /// List the rule types, or explain one. 规则类型说明。
     Rules(RulesArgs),
+    /// Land every waiting delivery of the workspace's datasets into the lake. 数据汇聚入湖。
+    Ingest(IngestArgs),
+}
+
+/// Arguments of `pdq ingest`.
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// The bureau workspace (holds pdq.toml and datasets/).
+    #[arg(
+        short = 'w',
+        long,
+        value_name = "DIR",
+        default_value = ".",
+        env = "PDQ_WORKSPACE"
+    )]
+    pub workspace: PathBuf,
+    /// Only these datasets (`department.name`, or a department); repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub dataset: Vec<String>,
+    /// Output: table (default on a terminal) or json.
+    #[arg(long, value_name = "FORMAT", value_parser = ["table", "json"])]
+    pub format: Option<String>,
 }
 
 /// Arguments of `pdq check`.

@@ -18,6 +18,10 @@ pub fn init_logging(verbose: u8) {
         1 => "info",
         _ => "debug",
     };
+    // The Delta kernel logs an error for every table that does not exist
+    // yet, which is how every dataset starts; real failures come back as
+    // errors anyway.
+    let default = format!("{default},buoyant_kernel::snapshot::builder=off");
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -4,13 +4,18 @@
 //! vocabulary (`RuleResult`, `CheckReport`, later `CatalogEntry`, `Delivery`,
 //! `Scorecard`) and the stages that turn sources into published results:
 //!
+//! - [`land`]: every delivery of a dataset into the lake (Delta Lake), with
+//!   quarantine and a delivery ledger;
+//! - [`workspace`]: the bureau workspace (`pdq.toml`, dataset definitions);
 //! - [`check`]: one rule file over one dataset in one scan;
 //! - [`mask`]: masking of identifiers and names for everything published.
 
 pub mod check;
 pub mod demo;
+pub mod land;
 pub mod mask;
 pub mod model;
+pub mod workspace;
 
 pub use check::{CheckError, CheckOptions, check_paths};
 pub use model::{CheckReport, RuleResult, Sample};

@@ -2,6 +2,7 @@
 
 mod check;
 mod demo;
+mod ingest;
 mod rules;
 
 use std::process::ExitCode;
@@ -34,6 +35,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Check(args) => check::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Rules(args) => rules::run(args),
+        Command::Ingest(args) => ingest::run(args),
     }
 }
 

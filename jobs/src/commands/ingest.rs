@@ -1,0 +1,134 @@
+//! `pdq ingest`: lands every waiting delivery of the workspace's datasets.
+//! A failing dataset is reported and does not stop the others; the exit
+//! code is 1 if any failed.
+
+use std::io::IsTerminal;
+
+use anyhow::{Context, Result, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use pipeline::land::{DeliveryRecord, Lake, land_dataset};
+use pipeline::workspace::Workspace;
+
+use super::Outcome;
+use crate::cli::IngestArgs;
+
+pub fn run(args: IngestArgs) -> Result<Outcome> {
+    let ws = Workspace::load(&args.workspace)?;
+    let selected: Vec<_> = ws
+        .datasets
+        .iter()
+        .filter(|d| {
+            args.dataset.is_empty()
+                || args
+                    .dataset
+                    .iter()
+                    .any(|s| *s == d.id() || *s == d.department)
+        })
+        .collect();
+    if selected.is_empty() {
+        let known: Vec<String> = ws.datasets.iter().map(|d| d.id()).collect();
+        bail!(
+            "{}: no dataset matches {:?} (datasets: {})",
+            args.workspace.display(),
+            args.dataset,
+            if known.is_empty() {
+                "none under datasets/".to_string()
+            } else {
+                known.join(", ")
+            }
+        );
+    }
+    let lake = Lake::open(&ws.config.lake, &ws.dir).context("cannot open the lake")?;
+    let opts = ws.land_options();
+    let rt = super::runtime(None)?;
+    let tty = std::io::stderr().is_terminal();
+    let bar = if tty {
+        let bar = ProgressBar::new(selected.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} 汇聚 landing [{bar:30}] {pos}/{len} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let mut records: Vec<DeliveryRecord> = vec![];
+    let mut failures: Vec<String> = vec![];
+    for d in selected {
+        bar.set_message(d.id());
+        let span = tracing::info_span!("land", dataset = %d.id());
+        let _g = span.enter();
+        match rt.block_on(land_dataset(&lake, d, &opts)) {
+            Ok(rs) => {
+                for r in &rs {
+                    tracing::info!(delivery = %r.delivery, location = %r.location, read = r.rows_read, landed = r.rows_landed, quarantined = r.rows_quarantined, status = ?r.status, "delivery");
+                }
+                records.extend(rs);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "dataset failed");
+                failures.push(format!("{}: {e}", d.id()));
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let json = match args.format.as_deref() {
+        Some("json") => true,
+        Some(_) => false,
+        None => !std::io::stdout().is_terminal(),
+    };
+    if json {
+        let out = serde_json::json!({ "deliveries": records, "failures": failures });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!("{}", table(&records));
+        for f in &failures {
+            eprintln!("pdq: 失败 failed: {f}");
+        }
+    }
+    if !failures.is_empty() {
+        bail!(
+            "{} dataset(s) could not be landed: {}",
+            failures.len(),
+            failures.join("; ")
+        );
+    }
+    Ok(Outcome::Clean)
+}
+
+fn table(records: &[DeliveryRecord]) -> String {
+    if records.is_empty() {
+        return "没有待汇聚的数据 Nothing new to land.".to_string();
+    }
+    let mut out = format!(
+        "{:<28} {:<10} {:>10} {:>10} {:>8} {:>7} {:>8}  {}\n",
+        "数据集 dataset",
+        "状态 status",
+        "读 read",
+        "入湖 landed",
+        "隔离 quar.",
+        "版本 v",
+        "MB/s",
+        "来源 location"
+    );
+    for r in records {
+        let mbps = if r.seconds > 0.0 {
+            r.bytes as f64 / 1e6 / r.seconds
+        } else {
+            0.0
+        };
+        out += &format!(
+            "{:<28} {:<10} {:>10} {:>10} {:>8} {:>7} {:>8.1}  {}\n",
+            r.dataset,
+            format!("{:?}", r.status).to_lowercase(),
+            r.rows_read,
+            r.rows_landed,
+            r.rows_quarantined,
+            r.table_version.map(|v| v.to_string()).unwrap_or_default(),
+            mbps,
+            r.location
+        );
+    }
+    out
+}

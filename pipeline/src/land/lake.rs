@@ -1,0 +1,280 @@
+//! The lake: Delta Lake tables on a local directory (the default) or an
+//! S3-compatible store.
+//!
+//! Layout under the lake's root:
+//!
+//! ```text
+//! data/<department>/<dataset>/         the landed rows, a version per delivery
+//! quarantine/<department>/<dataset>/   rows that could not be typed, with reasons
+//! _pdq/deliveries/                     the delivery ledger (read = landed + quarantined)
+//! ```
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Once};
+
+use arrow::datatypes::SchemaRef;
+use deltalake::kernel::engine::arrow_conversion::TryIntoKernel;
+use deltalake::kernel::{StructField, StructType};
+use deltalake::logstore::{
+    LogStore, LogStoreFactory, ObjectStoreFactory, ObjectStoreRef, StorageConfig, default_logstore,
+    logstore_factories, object_store_factories,
+};
+use deltalake::{DeltaResult, DeltaTable, DeltaTableError};
+use object_store::path::Path as StorePath;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use super::LandError;
+
+/// Where the lake is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LakeConfig {
+    /// A directory (relative to the workspace) or `s3://bucket/prefix`.
+    #[serde(default = "default_location")]
+    pub location: String,
+    /// S3 settings (endpoint, region, keys) when `location` is on S3.
+    #[serde(default)]
+    pub s3: connectors::source::file::S3Options,
+}
+
+fn default_location() -> String {
+    "lake".into()
+}
+
+impl Default for LakeConfig {
+    fn default() -> Self {
+        LakeConfig {
+            location: default_location(),
+            s3: Default::default(),
+        }
+    }
+}
+
+/// An open lake.
+#[derive(Debug, Clone)]
+pub struct Lake {
+    root: Url,
+    options: HashMap<String, String>,
+}
+
+#[derive(Debug, Default)]
+struct S3Factory;
+
+impl ObjectStoreFactory for S3Factory {
+    fn parse_url_opts(
+        &self,
+        url: &Url,
+        config: &StorageConfig,
+    ) -> DeltaResult<(ObjectStoreRef, StorePath)> {
+        let bucket = url.host_str().unwrap_or_default();
+        let mut b = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket);
+        for (k, v) in &config.raw {
+            if let Ok(key) = k
+                .to_ascii_lowercase()
+                .parse::<object_store::aws::AmazonS3ConfigKey>()
+            {
+                b = b.with_config(key, v);
+            }
+        }
+        let store = b
+            .build()
+            .map_err(|e| DeltaTableError::Generic(e.to_string()))?;
+        let path = StorePath::from_url_path(url.path())
+            .map_err(|e| DeltaTableError::Generic(e.to_string()))?;
+        Ok((Arc::new(store), path))
+    }
+}
+
+#[derive(Debug, Default)]
+struct S3LogStoreFactory;
+
+impl LogStoreFactory for S3LogStoreFactory {
+    fn with_options(
+        &self,
+        prefixed_store: ObjectStoreRef,
+        root_store: ObjectStoreRef,
+        location: &Url,
+        options: &StorageConfig,
+    ) -> DeltaResult<Arc<dyn LogStore>> {
+        // Commits are made with S3's conditional put (If-None-Match), which
+        // AWS S3 and the usual S3-compatible servers honour: two writers
+        // cannot both create the same log version.
+        Ok(default_logstore(
+            prefixed_store,
+            root_store,
+            location,
+            options,
+        ))
+    }
+}
+
+fn register_s3() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let url = Url::parse("s3://").expect("scheme URL");
+        object_store_factories().insert(url.clone(), Arc::new(S3Factory));
+        logstore_factories().insert(url, Arc::new(S3LogStoreFactory));
+    });
+}
+
+impl Lake {
+    /// Opens (creating the directory of) a lake; relative locations are
+    /// resolved against `base_dir`.
+    pub fn open(config: &LakeConfig, base_dir: &Path) -> Result<Lake, LandError> {
+        if config.location.starts_with("s3://") {
+            register_s3();
+            let mut options = HashMap::new();
+            let endpoint = config
+                .s3
+                .endpoint
+                .clone()
+                .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok());
+            if let Some(e) = endpoint {
+                options.insert(
+                    "aws_allow_http".into(),
+                    e.starts_with("http://").to_string(),
+                );
+                options.insert("aws_endpoint".into(), e);
+            }
+            let region = config
+                .s3
+                .region
+                .clone()
+                .or_else(|| std::env::var("AWS_REGION").ok());
+            options.insert(
+                "aws_region".into(),
+                region.unwrap_or_else(|| "us-east-1".into()),
+            );
+            if let Some(k) = &config.s3.access_key {
+                options.insert(
+                    "aws_access_key_id".into(),
+                    k.resolve(base_dir).map_err(LandError::Source)?,
+                );
+            }
+            if let Some(k) = &config.s3.secret_key {
+                options.insert(
+                    "aws_secret_access_key".into(),
+                    k.resolve(base_dir).map_err(LandError::Source)?,
+                );
+            }
+            options.insert("aws_conditional_put".into(), "etag".into());
+            let root = Url::parse(&format!("{}/", config.location.trim_end_matches('/'))).map_err(
+                |e| LandError::Config(format!("lake location {}: {e}", config.location)),
+            )?;
+            return Ok(Lake { root, options });
+        }
+        let dir = base_dir.join(&config.location);
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            LandError::Config(format!(
+                "{}: cannot create the lake directory: {e}",
+                dir.display()
+            ))
+        })?;
+        let dir = dir
+            .canonicalize()
+            .map_err(|e| LandError::Config(format!("{}: {e}", dir.display())))?;
+        let root = Url::from_directory_path(&dir).map_err(|_| {
+            LandError::Config(format!("{}: not an absolute directory", dir.display()))
+        })?;
+        Ok(Lake {
+            root,
+            options: HashMap::new(),
+        })
+    }
+
+    /// The lake's root URL.
+    pub fn root(&self) -> &Url {
+        &self.root
+    }
+
+    /// The URL of a table, by its path under the root.
+    pub fn table_url(&self, path: &str) -> Result<Url, LandError> {
+        let url = self
+            .root
+            .join(&format!("{}/", path.trim_matches('/')))
+            .map_err(|e| LandError::Config(format!("table {path}: {e}")))?;
+        if url.scheme() == "file" {
+            let p = url
+                .to_file_path()
+                .map_err(|_| LandError::Config(format!("table {path}: bad path")))?;
+            std::fs::create_dir_all(&p)
+                .map_err(|e| LandError::Config(format!("{}: {e}", p.display())))?;
+        }
+        Ok(url)
+    }
+
+    /// Opens a table, `None` if it does not exist yet.
+    pub async fn open_table(&self, path: &str) -> Result<Option<DeltaTable>, LandError> {
+        let url = self.table_url(path)?;
+        let table = DeltaTable::try_from_url_with_storage_options(url, self.options.clone())
+            .await
+            .map_err(|e| LandError::lake(path, e))?;
+        Ok(table.version().map(|_| table))
+    }
+
+    /// Opens a table, creating it with `schema` if it does not exist.
+    pub async fn table(&self, path: &str, schema: &SchemaRef) -> Result<DeltaTable, LandError> {
+        let url = self.table_url(path)?;
+        let table = DeltaTable::try_from_url_with_storage_options(url, self.options.clone())
+            .await
+            .map_err(|e| LandError::lake(path, e))?;
+        if table.version().is_some() {
+            return Ok(table);
+        }
+        let kernel: StructType = schema
+            .as_ref()
+            .try_into_kernel()
+            .map_err(|e| LandError::lake(path, DeltaTableError::Generic(e.to_string())))?;
+        let fields: Vec<StructField> = kernel.fields().cloned().collect();
+        match table.create().with_columns(fields).await {
+            Ok(t) => Ok(t),
+            // Another writer created it first: use theirs.
+            Err(DeltaTableError::VersionAlreadyExists(_)) => Ok(self
+                .open_table(path)
+                .await?
+                .ok_or_else(|| LandError::Config(format!("table {path} vanished")))?),
+            Err(e) => Err(LandError::lake(path, e)),
+        }
+    }
+
+    /// A DataFusion context that can read this lake's tables.
+    pub async fn register(
+        &self,
+        ctx: &datafusion::prelude::SessionContext,
+        name: &str,
+        table: &DeltaTable,
+    ) -> Result<(), LandError> {
+        table
+            .update_datafusion_session(&ctx.state())
+            .map_err(|e| LandError::lake(name, e))?;
+        let provider = table
+            .table_provider()
+            .await
+            .map_err(|e| LandError::lake(name, DeltaTableError::Generic(e.to_string())))?;
+        ctx.register_table(name, provider)
+            .map_err(|e| LandError::lake(name, DeltaTableError::Generic(e.to_string())))?;
+        Ok(())
+    }
+
+    /// Runs SQL over tables of the lake, each registered under a name:
+    /// `lake.sql(&[("d", "data/gongan/residents")], "SELECT count(*) FROM d")`.
+    /// A table that does not exist yet is an error naming it.
+    pub async fn sql(
+        &self,
+        tables: &[(&str, &str)],
+        sql: &str,
+    ) -> Result<Vec<arrow::array::RecordBatch>, LandError> {
+        let ctx = datafusion::prelude::SessionContext::new();
+        for (name, path) in tables {
+            let t = self
+                .open_table(path)
+                .await?
+                .ok_or_else(|| LandError::lake(path, "no such table in the lake"))?;
+            self.register(&ctx, name, &t).await?;
+        }
+        let df = ctx.sql(sql).await.map_err(|e| LandError::lake("sql", e))?;
+        df.collect().await.map_err(|e| LandError::lake("sql", e))
+    }
+}

@@ -1,0 +1,454 @@
+//! Landing: every delivery of a dataset into the lake, losing no row.
+//!
+//! For each delivery a source has waiting:
+//!
+//! 1. its rows are read as text and typed into the dataset's declared
+//!    columns ([`conform`]); a row that does not convert goes to quarantine
+//!    with its raw record and reason;
+//! 2. the quarantined rows are committed to the dataset's quarantine table,
+//!    then the typed rows to its data table, each as one Delta commit that
+//!    carries the delivery's id as an application transaction; a `full`
+//!    delivery replaces the table's contents in that same commit;
+//! 3. the delivery is recorded in the ledger (`_pdq/deliveries`) with its
+//!    counts: read = landed + quarantined.
+//!
+//! A crash at any point leaves every table at its last commit (files
+//! written before a commit are not part of any version). The next run sees
+//! which commits of the delivery exist (by its transaction id) and makes
+//! only the missing ones, so a delivery lands exactly once.
+
+pub mod conform;
+pub mod lake;
+mod ledger;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use chrono::Utc;
+use chrono_tz::Tz;
+use connectors::source::{
+    ColumnDef, Delivery, Landed, RawItem, ReadContext, SourceConfig, SourceError,
+};
+use deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
+use deltalake::kernel::{Action, Transaction};
+use deltalake::protocol::{DeltaOperation, SaveMode};
+use deltalake::writer::{DeltaWriter, RecordBatchWriter};
+use deltalake::{DeltaTable, DeltaTableError};
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub use lake::{Lake, LakeConfig};
+pub use ledger::{DeliveryRecord, DeliveryStatus, read_ledger};
+
+/// How deliveries become table versions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoadMode {
+    /// Each delivery is the whole dataset: it replaces the previous contents.
+    #[default]
+    Full,
+    /// Each delivery adds rows (new files each period, or a watermark range).
+    Append,
+}
+
+/// A dataset's definition: whose it is, where it comes from, what it holds.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetDef {
+    /// Its name, unique within the department.
+    pub name: String,
+    /// The department responsible for it.
+    pub department: String,
+    /// Chinese title, for people.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// How deliveries become versions.
+    #[serde(default)]
+    pub mode: LoadMode,
+    /// Where deliveries come from.
+    pub source: SourceConfig,
+    /// The declared columns.
+    pub columns: Vec<ColumnDef>,
+}
+
+impl DatasetDef {
+    /// `department.name`.
+    pub fn id(&self) -> String {
+        format!("{}.{}", self.department, self.name)
+    }
+
+    /// Its data table's path in the lake.
+    pub fn data_path(&self) -> String {
+        format!("data/{}/{}", self.department, self.name)
+    }
+
+    /// Its quarantine table's path in the lake.
+    pub fn quarantine_path(&self) -> String {
+        format!("quarantine/{}/{}", self.department, self.name)
+    }
+}
+
+/// Why landing failed. One line.
+#[derive(Debug, thiserror::Error)]
+pub enum LandError {
+    /// Bad configuration.
+    #[error("{0}")]
+    Config(String),
+    /// The source failed.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// The lake failed.
+    #[error("lake table {table}: {message}")]
+    Lake {
+        /// Which table.
+        table: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+impl LandError {
+    pub(crate) fn lake(table: &str, e: impl std::fmt::Display) -> Self {
+        LandError::Lake {
+            table: table.to_string(),
+            message: e
+                .to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+        }
+    }
+}
+
+/// Landing settings.
+#[derive(Debug, Clone)]
+pub struct LandOptions {
+    /// Naive timestamps are in this zone.
+    pub time_zone: Tz,
+    /// Rows per batch.
+    pub batch_rows: usize,
+    /// Data files roll at this size.
+    pub target_file_bytes: u64,
+    /// Relative paths in sources are resolved against this directory.
+    pub base_dir: PathBuf,
+}
+
+impl Default for LandOptions {
+    fn default() -> Self {
+        LandOptions {
+            time_zone: chrono_tz::Asia::Shanghai,
+            batch_rows: 65_536,
+            target_file_bytes: 128 << 20,
+            base_dir: PathBuf::from("."),
+        }
+    }
+}
+
+fn delivery_id(dataset: &DatasetDef, d: &Delivery) -> String {
+    let h = Sha256::digest(format!("{}\n{}", dataset.id(), d.fingerprint));
+    hex::encode(&h[..16])
+}
+
+fn app_id(id: &str) -> String {
+    format!("pdq-delivery-{id}")
+}
+
+async fn has_txn(table: &DeltaTable, id: &str) -> Result<bool, LandError> {
+    let Ok(state) = table.snapshot() else {
+        return Ok(false);
+    };
+    Ok(state
+        .transaction_version(table.log_store().as_ref(), app_id(id))
+        .await
+        .map_err(|e| LandError::lake("txn", e))?
+        .is_some())
+}
+
+/// Lands every waiting delivery of one dataset, oldest first; returns what
+/// happened to each. A failing delivery stops this dataset (later
+/// deliveries may depend on it) and is returned as the error.
+pub async fn land_dataset(
+    lake: &Lake,
+    dataset: &DatasetDef,
+    opts: &LandOptions,
+) -> Result<Vec<DeliveryRecord>, LandError> {
+    if dataset.columns.is_empty() {
+        return Err(LandError::Config(format!(
+            "dataset {}: no columns declared",
+            dataset.id()
+        )));
+    }
+    let source = dataset.source.build(&opts.base_dir)?;
+    let schema = conform::landed_schema(&dataset.columns);
+    let mut data = lake.table(&dataset.data_path(), &schema).await?;
+    let mut ledger = ledger::open(lake).await?;
+    // A crash between the data commit and the ledger record leaves the
+    // delivery in the data table's log only: record it now.
+    ledger::recover(&mut ledger, &data, dataset).await?;
+    let history = read_ledger(lake, Some(&dataset.id())).await?;
+    let landed = Landed {
+        fingerprints: history.iter().map(|r| r.fingerprint.clone()).collect(),
+        watermark: history
+            .iter()
+            .filter(|r| r.status == DeliveryStatus::Landed)
+            .filter_map(|r| r.watermark_to.clone())
+            .next_back(),
+    };
+    let pending = source.pending(&landed).await?;
+    let mut out = vec![];
+    for d in pending {
+        let record = land_delivery(
+            lake,
+            dataset,
+            source.as_ref(),
+            &d,
+            &history,
+            &mut data,
+            opts,
+        )
+        .await?;
+        ledger::append(&mut ledger, &record).await?;
+        out.push(record);
+    }
+    Ok(out)
+}
+
+async fn land_delivery(
+    lake: &Lake,
+    dataset: &DatasetDef,
+    source: &dyn connectors::source::Source,
+    d: &Delivery,
+    history: &[DeliveryRecord],
+    data: &mut DeltaTable,
+    opts: &LandOptions,
+) -> Result<DeliveryRecord, LandError> {
+    let started = Utc::now();
+    let clock = Instant::now();
+    let id = delivery_id(dataset, d);
+    let schema = conform::landed_schema(&dataset.columns);
+    let mut record = DeliveryRecord {
+        delivery: id.clone(),
+        dataset: dataset.id(),
+        location: d.location.clone(),
+        fingerprint: d.fingerprint.clone(),
+        status: DeliveryStatus::Landed,
+        sha256: String::new(),
+        bytes: d.bytes.unwrap_or(0) as i64,
+        watermark_from: d.watermark_from.clone(),
+        watermark_to: d.watermark_to.clone(),
+        rows_read: 0,
+        rows_landed: 0,
+        rows_quarantined: 0,
+        table_version: None,
+        started_at: started,
+        seconds: 0.0,
+        note: None,
+    };
+    let cx = ReadContext {
+        columns: dataset.columns.clone(),
+        batch_rows: opts.batch_rows,
+        base_dir: opts.base_dir.clone(),
+    };
+    let data_done = has_txn(data, &id).await?;
+    let q_schema = conform::quarantine_schema();
+    let mut quarantine = lake.table(&dataset.quarantine_path(), &q_schema).await?;
+    let q_done = has_txn(&quarantine, &id).await?;
+    let mut writer = RecordBatchWriter::for_table(data)
+        .map_err(|e| LandError::lake(&dataset.data_path(), e))?
+        .with_target_file_size(opts.target_file_bytes);
+    let mut q_writer = RecordBatchWriter::for_table(&quarantine)
+        .map_err(|e| LandError::lake(&dataset.quarantine_path(), e))?;
+    let mut stream = source.read(d, &cx).await?;
+    let mut end = None;
+    let result: Result<(), LandError> = async {
+        while let Some(item) = stream.next().await {
+            match item? {
+                RawItem::Batch(raw) => {
+                    record.rows_read += (raw.columns.num_rows() + raw.rejects.len()) as i64;
+                    let c = conform::conform(&raw, &dataset.columns, &schema, &id, opts.time_zone)
+                        .map_err(|e| LandError::lake(&dataset.data_path(), e))?;
+                    record.rows_landed += c.rows.num_rows() as i64;
+                    record.rows_quarantined += c.quarantined.len() as i64;
+                    if !data_done && c.rows.num_rows() > 0 {
+                        writer
+                            .write(c.rows)
+                            .await
+                            .map_err(|e| LandError::lake(&dataset.data_path(), e))?;
+                    }
+                    if !q_done && !c.quarantined.is_empty() {
+                        q_writer
+                            .write(conform::quarantine_batch(&c.quarantined, &id, &d.location))
+                            .await
+                            .map_err(|e| LandError::lake(&dataset.quarantine_path(), e))?;
+                    }
+                }
+                RawItem::End(e) => end = Some(e),
+            }
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(e) = result {
+        // Nothing was committed; the files written so far belong to no version.
+        writer.reset();
+        q_writer.reset();
+        return Err(e);
+    }
+    let Some(end) = end else {
+        writer.reset();
+        q_writer.reset();
+        return Err(LandError::Source(SourceError::Config(format!(
+            "{}: the source stopped before the end of the delivery",
+            d.location
+        ))));
+    };
+    record.sha256 = end.sha256.clone();
+    record.bytes = end.bytes as i64;
+    // The same content landed before (a re-sent file, an unchanged snapshot).
+    let same = history
+        .iter()
+        .rev()
+        .find(|r| r.status == DeliveryStatus::Landed && r.sha256 == end.sha256);
+    let unchanged = match dataset.mode {
+        LoadMode::Full => history
+            .iter()
+            .rev()
+            .find(|r| r.status == DeliveryStatus::Landed)
+            .is_some_and(|r| r.sha256 == end.sha256),
+        LoadMode::Append => same.is_some() && d.watermark_to.is_none(),
+    };
+    if unchanged && !data_done {
+        writer.reset();
+        q_writer.reset();
+        record.status = DeliveryStatus::Unchanged;
+        record.note = same.map(|r| format!("same content as delivery {}", r.delivery));
+        record.rows_landed = 0;
+        record.rows_quarantined = 0;
+        record.seconds = clock.elapsed().as_secs_f64();
+        return Ok(record);
+    }
+    let txn = || Transaction::new(app_id(&id), 1);
+    if !q_done {
+        let adds: Vec<Action> = q_writer
+            .flush()
+            .await
+            .map_err(|e| LandError::lake(&dataset.quarantine_path(), e))?
+            .into_iter()
+            .map(Action::Add)
+            .collect();
+        commit(
+            &mut quarantine,
+            adds,
+            vec![],
+            txn(),
+            &record,
+            SaveMode::Append,
+        )
+        .await
+        .map_err(|e| LandError::lake(&dataset.quarantine_path(), e))?;
+    }
+    if !data_done {
+        let adds: Vec<Action> = writer
+            .flush()
+            .await
+            .map_err(|e| LandError::lake(&dataset.data_path(), e))?
+            .into_iter()
+            .map(Action::Add)
+            .collect();
+        let removes: Vec<Action> = if dataset.mode == LoadMode::Full {
+            data.snapshot()
+                .map(|s| {
+                    s.log_data()
+                        .iter()
+                        .map(|f| Action::Remove(f.remove_action(true)))
+                        .collect()
+                })
+                .unwrap_or_default()
+        } else {
+            vec![]
+        };
+        let mode = if dataset.mode == LoadMode::Full {
+            SaveMode::Overwrite
+        } else {
+            SaveMode::Append
+        };
+        let v = commit(data, adds, removes, txn(), &record, mode)
+            .await
+            .map_err(|e| LandError::lake(&dataset.data_path(), e))?;
+        record.table_version = Some(v as i64);
+    } else {
+        record.table_version = data.version().map(|v| v as i64);
+        record.note = Some("data committed by an earlier, interrupted run".into());
+    }
+    record.seconds = clock.elapsed().as_secs_f64();
+    let _ = lake;
+    Ok(record)
+}
+
+async fn commit(
+    table: &mut DeltaTable,
+    adds: Vec<Action>,
+    removes: Vec<Action>,
+    txn: Transaction,
+    record: &DeliveryRecord,
+    mode: SaveMode,
+) -> Result<u64, DeltaTableError> {
+    let snapshot = table.snapshot()?;
+    let props = CommitProperties::default()
+        .with_application_transaction(txn)
+        .with_metadata([(
+            "pdq.delivery".to_string(),
+            serde_json::to_value(record).unwrap_or_default(),
+        )]);
+    let finalized = CommitBuilder::from(props)
+        .with_actions(adds.into_iter().chain(removes).collect())
+        .build(
+            Some(snapshot),
+            table.log_store(),
+            DeltaOperation::Write {
+                mode,
+                partition_by: None,
+                predicate: None,
+            },
+        )
+        .await?;
+    let version = finalized.version();
+    table.update_state().await?;
+    Ok(version as u64)
+}
+
+/// Loads a dataset definition file (TOML). `department` and `name` default
+/// to the file's folder and stem.
+pub fn load_dataset(path: &Path) -> Result<DatasetDef, LandError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| LandError::Config(format!("{}: {e}", path.display())))?;
+    let mut value: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        LandError::Config(format!("{}: {}", path.display(), one_line_toml(&e, &text)))
+    })?;
+    if !value.contains_key("name")
+        && let Some(stem) = path.file_stem().and_then(|s| s.to_str())
+    {
+        value.insert("name".into(), stem.into());
+    }
+    if !value.contains_key("department")
+        && let Some(dir) = path
+            .parent()
+            .and_then(|p| p.file_name())
+            .and_then(|s| s.to_str())
+    {
+        value.insert("department".into(), dir.into());
+    }
+    let def: DatasetDef = value.try_into().map_err(|e: toml::de::Error| {
+        LandError::Config(format!("{}: {}", path.display(), e.message()))
+    })?;
+    Ok(def)
+}
+
+fn one_line_toml(e: &toml::de::Error, text: &str) -> String {
+    let line = e
+        .span()
+        .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+        .unwrap_or(0);
+    format!("line {line}: {}", e.message())
+}
