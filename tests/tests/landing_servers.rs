@@ -1,0 +1,598 @@
+//! Landing from real servers: PostgreSQL and MariaDB (full and incremental
+//! loads, a watermark that moves, a connection cut mid-stream), an
+//! S3-compatible object store (reads and the lake itself), and HTTP (a file
+//! URL and paged JSON APIs, served in-process).
+//!
+//! `ops/test.sh` starts the servers and exports `PDQ_TEST_PG_URL`,
+//! `PDQ_TEST_MYSQL_URL` and `PDQ_TEST_S3_ENDPOINT`. Run alone, these tests
+//! fail if a variable is missing, unless `PDQ_TEST_SERVICES=off` says to
+//! skip the server tests on purpose.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use arrow::array::{Array, RecordBatch};
+use arrow::util::display::ArrayFormatter;
+use pipeline::land::{
+    DeliveryStatus, Lake, LakeConfig, LandOptions, land_dataset, load_dataset, read_ledger,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+fn service(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(v) if !v.is_empty() => Some(v),
+        _ if std::env::var("PDQ_TEST_SERVICES").as_deref() == Ok("off") => {
+            eprintln!("skipped: {var} is not set and PDQ_TEST_SERVICES=off");
+            None
+        }
+        _ => panic!(
+            "{var} is not set: run the suite with ops/test.sh (it starts the servers), or set PDQ_TEST_SERVICES=off to skip server tests"
+        ),
+    }
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn rows(batches: &[RecordBatch]) -> Vec<String> {
+    let mut out = vec![];
+    for b in batches {
+        let fmts: Vec<ArrayFormatter> = b
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &Default::default()).unwrap())
+            .collect();
+        for r in 0..b.num_rows() {
+            out.push(
+                (0..b.num_columns())
+                    .map(|c| {
+                        if b.column(c).is_null(r) {
+                            "∅".to_string()
+                        } else {
+                            fmts[c].value(r).to_string()
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("|"),
+            );
+        }
+    }
+    out
+}
+
+async fn query(lake: &Lake, table: &str, sql: &str) -> Vec<String> {
+    rows(&lake.sql(&[("t", table)], sql).await.unwrap())
+}
+
+fn unique(prefix: &str) -> String {
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{prefix}_{}", n % 1_000_000_000_000)
+}
+
+/// A TCP proxy that cuts the first connection to carry `cut_after` bytes
+/// from the server, once, and otherwise forwards faithfully.
+async fn cutting_proxy(upstream: String, cut_after: usize) -> (u16, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let cuts = Arc::new(AtomicUsize::new(0));
+    let cuts2 = cuts.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((client, _)) = listener.accept().await else {
+                return;
+            };
+            let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else {
+                return;
+            };
+            let cuts = cuts2.clone();
+            tokio::spawn(async move {
+                let (mut cr, mut cw) = client.into_split();
+                let (mut sr, mut sw) = server.into_split();
+                let up = tokio::spawn(async move {
+                    let _ = tokio::io::copy(&mut cr, &mut sw).await;
+                });
+                let mut buf = vec![0u8; 8192];
+                let mut sent = 0usize;
+                loop {
+                    let n = match sr.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    if cw.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                    sent += n;
+                    if sent >= cut_after
+                        && cuts
+                            .compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst)
+                            .is_ok()
+                    {
+                        break; // drop both halves: the connection is cut
+                    }
+                }
+                up.abort();
+            });
+        }
+    });
+    (port, cuts)
+}
+
+fn workspace_with(ws: &Path, name: &str, toml: &str) -> pipeline::land::DatasetDef {
+    let dir = ws.join("datasets/renshe");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.toml")), toml).unwrap();
+    load_dataset(&dir.join(format!("{name}.toml"))).unwrap()
+}
+
+const DB_COLUMNS: &str = r#"
+[[columns]]
+name = "id"
+type = "int64"
+[[columns]]
+name = "name"
+type = "string"
+[[columns]]
+name = "id_number"
+type = "string"
+[[columns]]
+name = "birth_date"
+type = "date"
+[[columns]]
+name = "amount"
+type = "decimal(18,2)"
+[[columns]]
+name = "updated_at"
+type = "timestamp"
+"#;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Db {
+    Pg,
+    My,
+}
+
+async fn exec(db: Db, url: &str, sql: &str) {
+    match db {
+        Db::Pg => {
+            let mut c = <sqlx::PgConnection as sqlx::Connection>::connect(url)
+                .await
+                .unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+                .execute(&mut c)
+                .await
+                .unwrap();
+        }
+        Db::My => {
+            let mut c = <sqlx::MySqlConnection as sqlx::Connection>::connect(url)
+                .await
+                .unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+                .execute(&mut c)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+/// Full and incremental loads, a moving watermark, a cut connection, a bad
+/// value quarantined with its key — the same scenario on either server.
+async fn database_scenario(db: Db, url: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path();
+    let table = unique("residents");
+    // PostgreSQL: an instant (timestamptz, written in UTC); MariaDB: a
+    // naive DATETIME, read in the bureau's zone (Asia/Shanghai).
+    let (kind, ts_type, amount_type, text_type, utc) = match db {
+        Db::Pg => ("postgres", "timestamptz", "numeric(18,2)", "text", "+00"),
+        Db::My => ("mysql", "datetime(6)", "decimal(18,2)", "varchar(64)", ""),
+    };
+    exec(
+        db,
+        url,
+        &format!(
+            "CREATE TABLE {table} (id bigint primary key, name {text_type}, id_number {text_type}, birth_date {text_type}, amount {amount_type}, updated_at {ts_type} not null)"
+        ),
+    )
+    .await;
+    // 3,000 rows, 10 per updated_at value so that pages split equal watermarks.
+    let mut values = vec![];
+    for i in 1..=3000 {
+        let name = if i == 77 { "O'Brien \\ 张" } else { "张三" };
+        let birth = if i == 1234 {
+            "1990-02-30"
+        } else {
+            "1990-03-07"
+        };
+        values.push(format!(
+            "({i}, '{}', '1101011990030{:05}', '{birth}', {}.25, '2026-11-01 00:00:{:02}{utc}')",
+            name.replace('\'', "''")
+                .replace('\\', if db == Db::My { "\\\\" } else { "\\" }),
+            i,
+            i % 100,
+            (i / 10) % 60
+        ));
+    }
+    for chunk in values.chunks(500) {
+        exec(
+            db,
+            url,
+            &format!("INSERT INTO {table} VALUES {}", chunk.join(", ")),
+        )
+        .await;
+    }
+    // The connection URL reaches pdq through a file, via a proxy that cuts
+    // the first connection mid-stream.
+    let parsed = url::Url::parse(url).unwrap();
+    let upstream = format!("{}:{}", parsed.host_str().unwrap(), parsed.port().unwrap());
+    let (port, cuts) = cutting_proxy(upstream, 60_000).await;
+    let mut via_proxy = parsed.clone();
+    via_proxy.set_port(Some(port)).unwrap();
+    std::fs::create_dir_all(ws.join("secrets")).unwrap();
+    std::fs::write(ws.join("secrets/db.url"), format!("{via_proxy}\n")).unwrap();
+    let def = workspace_with(
+        ws,
+        "incr",
+        &format!(
+            "mode = \"append\"\n[source]\nkind = \"{kind}\"\nurl = {{ file = \"secrets/db.url\" }}\ntable = \"{table}\"\nwatermark = \"updated_at\"\nkey = \"id\"\npage_rows = 400\n{DB_COLUMNS}"
+        ),
+    );
+    let lake = Lake::open(&LakeConfig::default(), ws).unwrap();
+    let opts = LandOptions {
+        base_dir: ws.to_path_buf(),
+        ..LandOptions::default()
+    };
+    let first = land_dataset(&lake, &def, &opts).await.unwrap();
+    assert_eq!(first.len(), 1);
+    assert_eq!(
+        cuts.load(Ordering::SeqCst),
+        1,
+        "the proxy cut a connection mid-stream"
+    );
+    assert_eq!(
+        (
+            first[0].rows_read,
+            first[0].rows_landed,
+            first[0].rows_quarantined
+        ),
+        (3000, 2999, 1)
+    );
+    let count = query(
+        &lake,
+        &def.data_path(),
+        "SELECT count(*), count(DISTINCT id) FROM t",
+    )
+    .await;
+    assert_eq!(count, vec!["2999|2999"], "every row once, despite the cut");
+    assert_eq!(
+        query(
+            &lake,
+            &def.data_path(),
+            "SELECT name, amount, CAST(updated_at AS VARCHAR) FROM t WHERE id = 77"
+        )
+        .await,
+        vec![if db == Db::Pg {
+            "O'Brien \\ 张|77.25|2026-11-01T00:00:07Z"
+        } else {
+            "O'Brien \\ 张|77.25|2026-10-31T16:00:07Z"
+        }]
+    );
+    let q = rows(
+        &lake
+            .sql(
+                &[("q", &def.quarantine_path())],
+                "SELECT \"key\", \"column\", raw_value FROM q",
+            )
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        q,
+        vec!["1234|birth_date|1990-02-30"],
+        "quarantined with the source's key"
+    );
+    assert_eq!(
+        first[0]
+            .watermark_to
+            .as_deref()
+            .map(|w| w.starts_with("2026-11-01 00:00:59")),
+        Some(true),
+        "{first:?}"
+    );
+
+    // Nothing new: nothing lands.
+    assert!(land_dataset(&lake, &def, &opts).await.unwrap().is_empty());
+
+    // The watermark moves: 10 rows updated, 5 inserted.
+    exec(
+        db,
+        url,
+        &format!(
+            "UPDATE {table} SET amount = 0, updated_at = '2026-11-02 08:00:00' WHERE id <= 10"
+        ),
+    )
+    .await;
+    exec(
+        db,
+        url,
+        &format!(
+            "INSERT INTO {table} VALUES {}",
+            (3001..=3005)
+                .map(|i| format!("({i}, '新', 'x', '2000-01-01', 1, '2026-11-02 09:00:00')"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    )
+    .await;
+    let second = land_dataset(&lake, &def, &opts).await.unwrap();
+    assert_eq!(second.len(), 1);
+    assert_eq!(second[0].rows_read, 15);
+    assert!(
+        second[0]
+            .watermark_from
+            .as_deref()
+            .unwrap()
+            .starts_with("2026-11-01 00:00:59")
+    );
+    assert!(
+        second[0]
+            .watermark_to
+            .as_deref()
+            .unwrap()
+            .starts_with("2026-11-02 09:00:00")
+    );
+    assert_eq!(
+        query(&lake, &def.data_path(), "SELECT count(*) FROM t").await,
+        vec!["3014"]
+    );
+    let ledger = read_ledger(&lake, Some(&def.id())).await.unwrap();
+    assert_eq!(ledger.len(), 2);
+    assert!(
+        ledger
+            .iter()
+            .all(|r| r.rows_read == r.rows_landed + r.rows_quarantined)
+    );
+
+    // A full snapshot without a watermark: lands, then an unchanged
+    // snapshot adds nothing.
+    std::fs::write(ws.join("secrets/direct.url"), url).unwrap();
+    let full = workspace_with(
+        ws,
+        "full",
+        &format!(
+            "mode = \"full\"\n[source]\nkind = \"{kind}\"\nurl = {{ file = \"secrets/direct.url\" }}\nquery = \"SELECT * FROM {table} WHERE id <= 100\"\n{DB_COLUMNS}"
+        ),
+    );
+    let a = land_dataset(&lake, &full, &opts).await.unwrap();
+    assert_eq!((a[0].rows_read, a[0].status), (100, DeliveryStatus::Landed));
+    let b = land_dataset(&lake, &full, &opts).await.unwrap();
+    assert_eq!(b[0].status, DeliveryStatus::Unchanged);
+    assert_eq!(
+        query(&lake, &full.data_path(), "SELECT count(*) FROM t").await,
+        vec!["100"]
+    );
+
+    // Bad credentials: one line naming the server, never the password.
+    let mut wrong = parsed.clone();
+    wrong.set_password(Some("not-the-password")).unwrap();
+    std::fs::write(ws.join("secrets/wrong.url"), wrong.to_string()).unwrap();
+    let bad = workspace_with(
+        ws,
+        "bad",
+        &format!(
+            "[source]\nkind = \"{kind}\"\nurl = {{ file = \"secrets/wrong.url\" }}\ntable = \"{table}\"\n{DB_COLUMNS}"
+        ),
+    );
+    let e = land_dataset(&lake, &bad, &opts)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(!e.contains("not-the-password") && !e.contains('\n'), "{e}");
+    assert!(e.contains(parsed.host_str().unwrap()), "{e}");
+    exec(db, url, &format!("DROP TABLE {table}")).await;
+}
+
+#[test]
+fn postgres_full_incremental_and_cut_connection() {
+    let Some(url) = service("PDQ_TEST_PG_URL") else {
+        return;
+    };
+    rt().block_on(database_scenario(Db::Pg, &url));
+}
+
+#[test]
+fn mariadb_full_incremental_and_cut_connection() {
+    let Some(url) = service("PDQ_TEST_MYSQL_URL") else {
+        return;
+    };
+    rt().block_on(database_scenario(Db::My, &url));
+}
+
+async fn s3_put(endpoint: &str, bucket: &str, key: &str, body: Vec<u8>) {
+    use object_store::ObjectStoreExt;
+    let store = object_store::aws::AmazonS3Builder::from_env()
+        .with_endpoint(endpoint)
+        .with_allow_http(true)
+        .with_bucket_name(bucket)
+        .with_region("us-east-1")
+        .build()
+        .unwrap();
+    store
+        .put(&object_store::path::Path::from(key), body.into())
+        .await
+        .unwrap();
+}
+
+#[test]
+fn s3_sources_and_a_lake_on_s3() {
+    let Some(endpoint) = service("PDQ_TEST_S3_ENDPOINT") else {
+        return;
+    };
+    rt().block_on(async {
+        let bucket = unique("pdq").replace('_', "-");
+        let client = reqwest::Client::new();
+        let r = client.put(format!("{endpoint}/{bucket}")).send().await.unwrap();
+        assert!(r.status().is_success(), "create bucket: {}", r.status());
+        let csv = "编号,姓名\n1,张三\n2,李四\nx,王五\n";
+        s3_put(&endpoint, &bucket, "in/2026-11-01.csv", encoding_rs::GB18030.encode(csv).0.to_vec()).await;
+        s3_put(&endpoint, &bucket, "in/2026-11-02.csv", b"\xEF\xBB\xBF\xE7\xBC\x96\xE5\x8F\xB7,\xE5\xA7\x93\xE5\x90\x8D\n3,a\n".to_vec()).await;
+        s3_put(&endpoint, &bucket, "in/readme.txt", b"not data".to_vec()).await;
+        let dir = tempfile::tempdir().unwrap();
+        let ws = dir.path();
+        let def = workspace_with(
+            ws,
+            "s3",
+            &format!(
+                "mode = \"append\"\n[source]\nkind = \"file\"\npath = \"s3://{bucket}/in/*.csv\"\ns3 = {{ endpoint = \"{endpoint}\" }}\n[[columns]]\nname = \"id\"\nsource = \"编号\"\ntype = \"int64\"\n[[columns]]\nname = \"name\"\nsource = \"姓名\"\ntype = \"string\"\n"
+            ),
+        );
+        let lake = Lake::open(
+            &LakeConfig {
+                location: format!("s3://{bucket}/lake"),
+                s3: connectors::source::file::S3Options { endpoint: Some(endpoint.clone()), ..Default::default() },
+            },
+            ws,
+        )
+        .unwrap();
+        let opts = LandOptions { base_dir: ws.to_path_buf(), ..LandOptions::default() };
+        let r = land_dataset(&lake, &def, &opts).await.unwrap();
+        assert_eq!(r.len(), 2, "two CSV deliveries, the .txt ignored");
+        assert_eq!((r[0].rows_read, r[0].rows_landed, r[0].rows_quarantined), (3, 2, 1));
+        assert_eq!(r[0].location, format!("s3://{bucket}/in/2026-11-01.csv"));
+        assert_eq!(query(&lake, &def.data_path(), "SELECT id, name FROM t ORDER BY id").await, vec!["1|张三", "2|李四", "3|a"]);
+        // Idempotent on S3 as well.
+        assert!(land_dataset(&lake, &def, &opts).await.unwrap().is_empty());
+        assert_eq!(read_ledger(&lake, Some(&def.id())).await.unwrap().len(), 2);
+        // The lake really is on S3: its log is there.
+        use object_store::ObjectStoreExt;
+        let store = object_store::aws::AmazonS3Builder::from_env()
+            .with_endpoint(&endpoint)
+            .with_allow_http(true)
+            .with_bucket_name(&bucket)
+            .with_region("us-east-1")
+            .build()
+            .unwrap();
+        let log = format!("lake/{}/_delta_log/00000000000000000002.json", def.data_path());
+        store.head(&object_store::path::Path::from(log.as_str())).await.unwrap();
+        // "newest" takes only the latest file.
+        let newest = workspace_with(
+            ws,
+            "newest",
+            &format!(
+                "mode = \"full\"\n[source]\nkind = \"file\"\npath = \"s3://{bucket}/in/*.csv\"\nselect = \"newest\"\ns3 = {{ endpoint = \"{endpoint}\" }}\n[[columns]]\nname = \"id\"\nsource = \"编号\"\ntype = \"int64\"\n"
+            ),
+        );
+        let r = land_dataset(&lake, &newest, &opts).await.unwrap();
+        assert_eq!(r.len(), 1);
+        assert!(r[0].location.ends_with("2026-11-02.csv"));
+    });
+}
+
+/// An in-process HTTP server: a CSV file and paged JSON APIs shaped like a
+/// sharing platform's.
+async fn http_server() -> String {
+    use axum::extract::Query;
+    use axum::routing::get;
+    use std::collections::HashMap;
+    let people: Vec<serde_json::Value> = (1..=23)
+        .map(|i| {
+            serde_json::json!({
+                "id": i,
+                "xm": format!("人{i}"),
+                "csrq": if i == 13 { "不详".to_string() } else { format!("2000-01-{:02}", i) },
+            })
+        })
+        .collect();
+    let p1 = people.clone();
+    let p2 = people.clone();
+    let app = axum::Router::new()
+        .route(
+            "/files/p.csv",
+            get(|| async {
+                ([("last-modified", "Sun, 01 Nov 2026 08:00:00 GMT"), ("etag", "\"v1\"")], "编号,姓名\n1,张三\n2,李四\n")
+            }),
+        )
+        .route(
+            "/api/page",
+            get(move |Query(q): Query<HashMap<String, String>>| {
+                let people = p1.clone();
+                async move {
+                    let page: usize = q["pageNum"].parse().unwrap();
+                    let size: usize = q["pageSize"].parse().unwrap();
+                    let list: Vec<_> = people.iter().skip((page - 1) * size).take(size).cloned().collect();
+                    axum::Json(serde_json::json!({"code": 200, "data": {"total": people.len(), "list": list}}))
+                }
+            }),
+        )
+        .route(
+            "/api/cursor",
+            get(move |Query(q): Query<HashMap<String, String>>, headers: axum::http::HeaderMap| {
+                let people = p2.clone();
+                async move {
+                    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some("Bearer s3cret") {
+                        return (axum::http::StatusCode::UNAUTHORIZED, axum::Json(serde_json::json!({})));
+                    }
+                    let from: usize = q.get("after").map(|s| s.parse().unwrap()).unwrap_or(0);
+                    let list: Vec<_> = people.iter().skip(from).take(10).cloned().collect();
+                    let next = if from + 10 < people.len() { serde_json::json!((from + 10).to_string()) } else { serde_json::Value::Null };
+                    (axum::http::StatusCode::OK, axum::Json(serde_json::json!({"result": {"rows": list, "next": next}})))
+                }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+#[test]
+fn http_file_and_paged_apis() {
+    rt().block_on(async {
+        let base = http_server().await;
+        let dir = tempfile::tempdir().unwrap();
+        let ws = dir.path();
+        let lake = Lake::open(&LakeConfig::default(), ws).unwrap();
+        let opts = LandOptions { base_dir: ws.to_path_buf(), ..LandOptions::default() };
+        let file = workspace_with(
+            ws,
+            "httpfile",
+            &format!("[source]\nkind = \"file\"\npath = \"{base}/files/p.csv\"\n[[columns]]\nname = \"id\"\nsource = \"编号\"\ntype = \"int64\"\n[[columns]]\nname = \"name\"\nsource = \"姓名\"\ntype = \"string\"\n"),
+        );
+        let r = land_dataset(&lake, &file, &opts).await.unwrap();
+        assert_eq!(r[0].rows_landed, 2);
+        let cols = "[[columns]]\nname = \"id\"\ntype = \"int64\"\n[[columns]]\nname = \"name\"\nsource = \"xm\"\ntype = \"string\"\n[[columns]]\nname = \"birth_date\"\nsource = \"csrq\"\ntype = \"date\"\n";
+        let paged = workspace_with(
+            ws,
+            "paged",
+            &format!("[source]\nkind = \"http_api\"\nurl = \"{base}/api/page\"\nrecords = \"data.list\"\nkey = \"id\"\n[source.paging]\nstyle = \"page\"\nparam = \"pageNum\"\nsize_param = \"pageSize\"\nsize = 5\n{cols}"),
+        );
+        let r = land_dataset(&lake, &paged, &opts).await.unwrap();
+        assert_eq!((r[0].rows_read, r[0].rows_landed, r[0].rows_quarantined), (23, 22, 1));
+        let q = rows(&lake.sql(&[("q", &paged.quarantine_path())], "SELECT \"key\", raw_value FROM q").await.unwrap());
+        assert_eq!(q, vec!["13|不详"]);
+        // Same snapshot again: unchanged, nothing added.
+        let r = land_dataset(&lake, &paged, &opts).await.unwrap();
+        assert_eq!(r[0].status, DeliveryStatus::Unchanged);
+        std::fs::write(ws.join("token"), "s3cret\n").unwrap();
+        let cursor = workspace_with(
+            ws,
+            "cursor",
+            &format!("[source]\nkind = \"http_api\"\nurl = \"{base}/api/cursor\"\nrecords = \"result.rows\"\ntoken = {{ file = \"token\" }}\n[source.paging]\nstyle = \"cursor\"\nparam = \"after\"\nnext = \"result.next\"\n{cols}"),
+        );
+        let r = land_dataset(&lake, &cursor, &opts).await.unwrap();
+        assert_eq!(r[0].rows_read, 23);
+        assert_eq!(query(&lake, &cursor.data_path(), "SELECT count(DISTINCT id) FROM t").await, vec!["22"]);
+        // A wrong token: one line naming the URL and the status.
+        std::fs::write(ws.join("token"), "wrong\n").unwrap();
+        let e = land_dataset(&lake, &cursor, &opts).await.unwrap_err().to_string();
+        assert!(e.contains("/api/cursor") && e.contains("401") && !e.contains("wrong"), "{e}");
+    });
+}
