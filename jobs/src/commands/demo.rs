@@ -1,4 +1,5 @@
-//! `pdq demo`: writes the example bureau, checks every dataset and writes
+//! `pdq demo`: writes the example bureau, lands every department's extract
+//! into its lake (as `pdq ingest` does), checks every dataset and writes
 //! per-dataset results (JSON) and a summary (terminal table, static HTML).
 //! Deterministic: the data, the as-of time and so the results never change.
 
@@ -18,6 +19,17 @@ pub fn run(args: DemoArgs) -> Result<Outcome> {
         .with_context(|| format!("cannot write the example bureau to {}", args.out.display()))?;
     let opts = CheckOptions::new(bureau.as_of);
     let rt = super::runtime(None)?;
+    // Landing: the same path as `pdq ingest -w <out>`.
+    let ws = pipeline::workspace::Workspace::load(&bureau.root)?;
+    let lake = pipeline::land::Lake::open(&ws.config.lake, &ws.dir)?;
+    let mut landed = vec![];
+    for d in &ws.datasets {
+        let records = rt
+            .block_on(pipeline::land::land_dataset(&lake, d, &ws.land_options()))
+            .with_context(|| format!("demo dataset `{}` could not be landed", d.id()))?;
+        landed.extend(records);
+    }
+    println!("{}", super::ingest::table(&landed));
     let bar = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(bureau.datasets.len() as u64);
         bar.set_style(

@@ -97,12 +97,13 @@ pub fn run(args: IngestArgs) -> Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
-fn table(records: &[DeliveryRecord]) -> String {
+/// The deliveries as a terminal table.
+pub(super) fn table(records: &[DeliveryRecord]) -> String {
     if records.is_empty() {
         return "没有待汇聚的数据 Nothing new to land.".to_string();
     }
     let mut out = format!(
-        "{:<28} {:<10} {:>10} {:>10} {:>8} {:>7} {:>8}  {}\n",
+        "{:<34} {:<10} {:>10} {:>10} {:>8} {:>7} {:>8}  {}\n",
         "数据集 dataset",
         "状态 status",
         "读 read",
@@ -119,7 +120,7 @@ fn table(records: &[DeliveryRecord]) -> String {
             0.0
         };
         out += &format!(
-            "{:<28} {:<10} {:>10} {:>10} {:>8} {:>7} {:>8.1}  {}\n",
+            "{:<34} {:<10} {:>10} {:>10} {:>8} {:>7} {:>8.1}  {}\n",
             r.dataset,
             format!("{:?}", r.status).to_lowercase(),
             r.rows_read,

@@ -302,6 +302,7 @@ fn dataset(
     data: Vec<&str>,
     rules: &str,
     book: Book,
+    columns: &[(&'static str, Kind)],
 ) -> Result<DemoDataset, DemoError> {
     let rules_path = root.join("rules").join(format!("{name}.yaml"));
     write::text(&rules_path, rules)?;
@@ -313,6 +314,18 @@ fn dataset(
         rules: rules_path,
         format: format.into(),
         expected: book.0,
+        columns: columns
+            .iter()
+            .map(|(c, k)| {
+                let ty = match k {
+                    Kind::Text => "string",
+                    Kind::Date => "date",
+                    Kind::Timestamp => "timestamp",
+                    Kind::Number => "float64",
+                };
+                (c.to_string(), ty.to_string())
+            })
+            .collect(),
     })
 }
 
@@ -467,6 +480,7 @@ rules:
   - {id: volume,     dimension: completeness, check: row_count, min: 1000}
 "#,
         book,
+        &t.columns,
     )?);
 
     // ---- 民政局 婚姻登记 (CSV, GB18030) --------------------------------------
@@ -578,6 +592,7 @@ rules:
   - {id: fresh,           dimension: timeliness,  check: freshness, column: updated_at, max_age: 7d}
 "#,
         book,
+        &t.columns,
     )?);
 
     // ---- 卫健委 出生医学证明 (NDJSON) -----------------------------------------
@@ -678,6 +693,7 @@ rules:
   - {id: mother_is_female, dimension: accuracy,    check: expression, expr: "cn_id_sex(mother_id) = '2'"}
 "#,
         book,
+        &t.columns,
     )?);
 
     // ---- 人社局 社保参保 (XLSX) ------------------------------------------------
@@ -765,6 +781,7 @@ rules:
   - {id: volume,   dimension: completeness, check: row_count, min: 1000}
 "#,
         book,
+        &t.columns,
     )?);
 
     // ---- 市场监管局 市场主体登记 (JSON array) ----------------------------------
@@ -853,6 +870,7 @@ rules:
   - {id: capital,        dimension: validity,   check: range, column: registered_capital, min: 0}
 "#,
         book,
+        &t.columns,
     )?);
 
     // ---- 住建局 住房公积金 (two CSV files, UTF-8 with BOM) ---------------------
@@ -951,6 +969,7 @@ rules:
   - {id: life,      dimension: consistency, check: expression, expr: "death_date IS NULL OR death_date >= birth_date"}
 "#,
         book,
+        &cols,
     )?);
     Ok((departments, datasets))
 }

@@ -59,6 +59,9 @@ pub struct DemoDataset {
     pub format: String,
     /// Per rule id: what the engine must report.
     pub expected: BTreeMap<String, ExpectedCount>,
+    /// The declared columns: name and type, as the dataset definition
+    /// (`datasets/<department>/<name>.toml`) gives them for landing.
+    pub columns: Vec<(String, String)>,
 }
 
 /// The generated bureau.
@@ -153,6 +156,7 @@ pub fn generate(root: &Path) -> Result<DemoBureau, DemoError> {
         &serde_json::to_string_pretty(&manifest).unwrap_or_default(),
     )?;
     write::text(&staging.join("README.txt"), README)?;
+    write_workspace(&staging, &datasets)?;
     if root.exists() {
         std::fs::remove_dir_all(root).map_err(io(root))?;
     }
@@ -167,6 +171,38 @@ pub fn generate(root: &Path) -> Result<DemoBureau, DemoError> {
         departments,
         datasets,
     })
+}
+
+/// The bureau workspace around the extracts: `pdq.toml` (a local lake) and
+/// one definition per dataset, so `pdq ingest -w <demo>` lands them all.
+fn write_workspace(root: &Path, datasets: &[DemoDataset]) -> Result<(), DemoError> {
+    write::text(
+        &root.join("pdq.toml"),
+        "# pdq 示例数据局的工作区 / the demo bureau's workspace\n\
+         time_zone = \"Asia/Shanghai\"\n\n[lake]\nlocation = \"lake\"\n",
+    )?;
+    for d in datasets {
+        let (mode, path) = match d.data.as_slice() {
+            [one] if one.is_dir() => ("append", format!("{}/*.csv", rel(root, one))),
+            [one] => ("full", rel(root, one)),
+            _ => ("append", rel(root, &d.data[0])),
+        };
+        let mut toml = format!(
+            "# {} — {}\ntitle = \"{}\"\nmode = \"{mode}\"\n\n[source]\nkind = \"file\"\npath = \"{path}\"\n",
+            d.department, d.title_zh, d.title_zh
+        );
+        for (name, ty) in &d.columns {
+            toml += &format!("\n[[columns]]\nname = \"{name}\"\ntype = \"{ty}\"\n");
+        }
+        write::text(
+            &root
+                .join("datasets")
+                .join(&d.department)
+                .join(format!("{}.toml", d.name)),
+            &toml,
+        )?;
+    }
+    Ok(())
 }
 
 fn rel(base: &Path, p: &Path) -> String {
