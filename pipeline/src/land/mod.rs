@@ -130,6 +130,8 @@ pub struct LandOptions {
     pub batch_rows: usize,
     /// Data files roll at this size.
     pub target_file_bytes: u64,
+    /// Rows per Parquet row group (the writer buffers one).
+    pub row_group_rows: usize,
     /// Relative paths in sources are resolved against this directory.
     pub base_dir: PathBuf,
 }
@@ -139,7 +141,8 @@ impl Default for LandOptions {
         LandOptions {
             time_zone: chrono_tz::Asia::Shanghai,
             batch_rows: 65_536,
-            target_file_bytes: 128 << 20,
+            target_file_bytes: 32 << 20,
+            row_group_rows: 128 * 1024,
             base_dir: PathBuf::from("."),
         }
     }
@@ -256,7 +259,8 @@ async fn land_delivery(
     let q_done = has_txn(&quarantine, &id).await?;
     let mut writer = RecordBatchWriter::for_table(data)
         .map_err(|e| LandError::lake(&dataset.data_path(), e))?
-        .with_target_file_size(opts.target_file_bytes);
+        .with_target_file_size(opts.target_file_bytes)
+        .with_writer_properties(writer_properties(opts));
     let mut q_writer = RecordBatchWriter::for_table(&quarantine)
         .map_err(|e| LandError::lake(&dataset.quarantine_path(), e))?;
     let mut stream = source.read(d, &cx).await?;
@@ -384,6 +388,17 @@ async fn land_delivery(
     record.seconds = clock.elapsed().as_secs_f64();
     let _ = lake;
     Ok(record)
+}
+
+/// Row groups are bounded in rows and bytes: the writer holds one row group
+/// in memory, so this bounds landing's memory whatever the delivery's size.
+fn writer_properties(opts: &LandOptions) -> parquet::file::properties::WriterProperties {
+    parquet::file::properties::WriterProperties::builder()
+        .set_created_by(format!("pdq {}", env!("CARGO_PKG_VERSION")))
+        .set_compression(parquet::basic::Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(opts.row_group_rows))
+        .set_max_row_group_bytes(Some(64 << 20))
+        .build()
 }
 
 async fn commit(
