@@ -107,9 +107,44 @@ pub fn parse_decimal(s: &str, precision: u8, scale: i8) -> Option<i128> {
 
 const DATE_FORMATS: &[&str] = &["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日", "%Y.%m.%d"];
 
+fn digits(b: &[u8]) -> Option<u32> {
+    b.iter().try_fold(0u32, |acc, c| {
+        c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as u32)
+    })
+}
+
+/// `YYYY-MM-DD` (or with `/` or `.`), the common case, without chrono's
+/// format interpreter.
+fn fast_date(b: &[u8]) -> Option<NaiveDate> {
+    if b.len() != 10 || !matches!(b[4], b'-' | b'/' | b'.') || b[7] != b[4] {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(
+        digits(&b[..4])? as i32,
+        digits(&b[5..7])?,
+        digits(&b[8..10])?,
+    )
+}
+
+/// `YYYY-MM-DD HH:MM:SS` (or with `T`), without a fraction or offset.
+fn fast_datetime(b: &[u8]) -> Option<NaiveDateTime> {
+    if b.len() != 19 || !matches!(b[10], b' ' | b'T') || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    fast_date(&b[..10])?.and_hms_opt(
+        digits(&b[11..13])?,
+        digits(&b[14..16])?,
+        digits(&b[17..19])?,
+    )
+}
+
 /// A calendar date in the usual Chinese administrative spellings; a
 /// date-time at midnight also counts.
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    if s.len() == 10 && s.as_bytes()[4].is_ascii_punctuation() {
+        // A date of this shape is either right here or wrong everywhere.
+        return fast_date(s.as_bytes());
+    }
     for f in DATE_FORMATS {
         if let Ok(d) = NaiveDate::parse_from_str(s, f) {
             return Some(d);
@@ -129,6 +164,12 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
 /// `+08:00`, `+08`) as written, without one in `tz`; a bare date is its
 /// midnight in `tz`.
 pub fn parse_timestamp(s: &str, tz: Tz) -> Option<i64> {
+    if let Some(naive) = fast_datetime(s.as_bytes()) {
+        return tz
+            .from_local_datetime(&naive)
+            .earliest()
+            .map(|t| t.timestamp_micros());
+    }
     let s = s.replace('/', "-");
     let s = s.as_str();
     for f in ["%Y-%m-%d %H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M:%S%.f%#z"] {
@@ -422,6 +463,14 @@ mod tests {
         assert_eq!(parse_timestamp("2026-11-20 08:00:00", sh), Some(utc));
         assert_eq!(parse_timestamp("2026-11-20T00:00:00Z", sh), Some(utc));
         assert_eq!(parse_timestamp("2026-11-20T08:00:00+08:00", sh), Some(utc));
+        assert_eq!(parse_timestamp("2026-11-20T08:00:00", sh), Some(utc));
+        assert_eq!(parse_timestamp("2026/11/20 08:00:00", sh), Some(utc));
+        assert_eq!(parse_timestamp("2026-11-20 08:00:61", sh), None);
+        assert_eq!(
+            parse_date("1990.03.07"),
+            NaiveDate::from_ymd_opt(1990, 3, 7)
+        );
+        assert_eq!(parse_date("1990-3-07x"), None);
         assert_eq!(parse_timestamp("未知", sh), None);
     }
 }
