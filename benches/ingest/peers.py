@@ -74,9 +74,15 @@ def transcode(src, out_dir, parts):
         return [j.result() for j in jobs]
 
 
+UTF8_INPUT = False  # --utf8: the input is already UTF-8 (the fair-to-peers variant)
+
+
 def via_utf8(csv, out_dir, threads, load):
     """Transcodes csv to UTF-8 part files, calls load(parts), removes them.
     Returns (what was done, transcoding seconds)."""
+    if UTF8_INPUT:
+        load([csv])
+        return "input already UTF-8 (no transcoding)", 0.0
     t = time.perf_counter()
     parts = transcode(csv, out_dir, threads)
     took = time.perf_counter() - t
@@ -101,6 +107,8 @@ def duckdb_peer(csv, out, threads):
                              auto_detect = false, columns = {cols}{enc}))
                TO '{out}' (FORMAT parquet, COMPRESSION snappy)"""
     try:
+        if UTF8_INPUT:
+            raise duckdb.Error("UTF-8 input")
         con.execute(query.format(files=f"'{csv}'", cols=cols, enc=", encoding = 'gb18030'", out=out))
         return "duckdb read_csv(encoding = 'gb18030'), natively", None
     except duckdb.Error as e:
@@ -140,7 +148,10 @@ def main():
     ap.add_argument("--csv", required=True)
     ap.add_argument("--out", required=True, help="directory for <peer>.parquet")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--utf8", action="store_true", help="the input is UTF-8: read it directly")
     a = ap.parse_args()
+    global UTF8_INPUT
+    UTF8_INPUT = a.utf8
     os.makedirs(a.out, exist_ok=True)
     csv, out = os.path.abspath(a.csv), os.path.abspath(os.path.join(a.out, f"{a.peer}.parquet"))
     if os.path.exists(out):

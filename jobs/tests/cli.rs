@@ -277,3 +277,57 @@ fn rules_lists_every_type() {
         assert!(out.contains(t), "{t} missing from:\n{out}");
     }
 }
+
+#[test]
+fn ingest_bad_workspace_and_unknown_dataset() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Not a workspace: names pdq.toml.
+    let o = pdq(dir.path(), &["ingest", "-w", "."]);
+    assert_one_line_error(&o, &["pdq.toml", "workspace"]);
+    // A bad key in pdq.toml: names the file, the line and the key.
+    std::fs::write(
+        dir.path().join("pdq.toml"),
+        "time_zone = \"Asia/Shanghai\"\n[lake]\nplace = \"x\"\n",
+    )
+    .expect("toml");
+    let o = pdq(dir.path(), &["ingest", "-w", "."]);
+    assert_one_line_error(&o, &["pdq.toml", "line 3", "place"]);
+    // An unknown dataset lists the known ones.
+    std::fs::write(dir.path().join("pdq.toml"), "[lake]\nlocation = \"lake\"\n").expect("toml");
+    std::fs::create_dir_all(dir.path().join("datasets/gongan")).expect("dir");
+    std::fs::write(
+        dir.path().join("datasets/gongan/people.toml"),
+        "[source]\nkind = \"file\"\npath = \"people.csv\"\n[[columns]]\nname = \"id_number\"\ntype = \"string\"\n[[columns]]\nname = \"amount\"\ntype = \"int64\"\n",
+    )
+    .expect("def");
+    std::fs::write(
+        dir.path().join("people.csv"),
+        "id_number,amount\n1,5\n2,x\n",
+    )
+    .expect("csv");
+    let o = pdq(
+        dir.path(),
+        &["ingest", "-w", ".", "--dataset", "minzheng.x"],
+    );
+    assert_one_line_error(&o, &["minzheng.x", "gongan.people"]);
+    // A source that fails is reported, the exit code is 1.
+    std::fs::write(
+        dir.path().join("datasets/gongan/broken.toml"),
+        "[source]\nkind = \"file\"\npath = \"missing.csv\"\n[[columns]]\nname = \"a\"\ntype = \"string\"\n",
+    )
+    .expect("def");
+    let o = pdq(dir.path(), &["ingest", "-w", ".", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(
+        out["deliveries"][0]["rows_landed"], 1,
+        "the healthy dataset still landed"
+    );
+    assert_eq!(out["deliveries"][0]["rows_quarantined"], 1);
+    assert!(
+        out["failures"][0]
+            .as_str()
+            .expect("failure")
+            .contains("missing.csv")
+    );
+}

@@ -117,6 +117,10 @@ pub struct FileSourceConfig {
     /// XLSX sheet; default the first.
     #[serde(default)]
     pub sheet: Option<String>,
+    /// XLSX: the row (as Excel numbers it) holding the header; default the
+    /// first non-blank row. Use it when a title sits above the table.
+    #[serde(default)]
+    pub header_row: Option<usize>,
     /// XLSX header rows (1 or 2). With 2, a merged top cell names the
     /// columns under it: `联系方式/电话`.
     #[serde(default = "one")]
@@ -473,7 +477,10 @@ impl Source for FileSource {
         let columns = cx.columns.clone();
         let batch_rows = cx.batch_rows;
         let sheet = self.config.sheet.clone();
-        let header_rows = self.config.header_rows;
+        let header = super::xlsx::Header {
+            row: self.config.header_row,
+            rows: self.config.header_rows,
+        };
         tokio::task::spawn_blocking(move || {
             let _keep = temp;
             let result = match format {
@@ -482,7 +489,7 @@ impl Source for FileSource {
                 FileFormat::Xlsx => super::xlsx::read_xlsx(
                     &path,
                     sheet.as_deref(),
-                    header_rows,
+                    header,
                     &columns,
                     batch_rows,
                     &tx,

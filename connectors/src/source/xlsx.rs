@@ -55,10 +55,19 @@ fn cell_text(d: &Data, ty: ColumnType) -> Option<String> {
     }
 }
 
+/// Where the header is.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Header {
+    /// Its first row as Excel numbers it; None: the first non-blank row.
+    pub row: Option<usize>,
+    /// How many rows it spans (1 or 2).
+    pub rows: usize,
+}
+
 pub(crate) fn read_xlsx(
     path: &Path,
     sheet: Option<&str>,
-    header_rows: usize,
+    header: Header,
     columns: &[ColumnDef],
     batch_rows: usize,
     tx: &Sender<Result<RawItem, SourceError>>,
@@ -106,17 +115,33 @@ pub(crate) fn read_xlsx(
         r.iter()
             .all(|c| text(c).is_none_or(|s| s.trim().is_empty()))
     };
-    let Some(header_at) = rows.iter().position(|r| !blank(r)) else {
-        return Err(SourceError::File(FileError::Empty {
-            path: path.to_path_buf(),
-        }));
+    let header_rows = header.rows;
+    let header_at = match header.row {
+        Some(n) if n > r0 as usize => n - 1 - r0 as usize,
+        Some(n) => {
+            return Err(fail(
+                &name,
+                format!(
+                    "header_row {n} is above the sheet's first used row {}",
+                    r0 + 1
+                ),
+            ));
+        }
+        None => match rows.iter().position(|r| !blank(r)) {
+            Some(i) => i,
+            None => {
+                return Err(SourceError::File(FileError::Empty {
+                    path: path.to_path_buf(),
+                }));
+            }
+        },
     };
     if header_at + header_rows > rows.len() {
         return Err(fail(&name, format!("expected {header_rows} header rows")));
     }
     let width = range.width();
     let clean = |s: String| s.trim_start_matches('\u{feff}').trim().to_string();
-    let mut header: Vec<String> = Vec::with_capacity(width);
+    let mut names: Vec<String> = Vec::with_capacity(width);
     let mut top_carry = String::new();
     for c in 0..width {
         let top = rows[header_at]
@@ -134,7 +159,7 @@ pub(crate) fn read_xlsx(
                 .and_then(text)
                 .map(clean)
                 .unwrap_or_default();
-            header.push(match (top_carry.is_empty(), sub.is_empty()) {
+            names.push(match (top_carry.is_empty(), sub.is_empty()) {
                 (_, true) => top_carry.clone(),
                 (true, false) => sub,
                 (false, false) if top.is_empty() || top == top_carry => {
@@ -148,14 +173,14 @@ pub(crate) fn read_xlsx(
                 (false, false) => format!("{top_carry}/{sub}"),
             });
         } else {
-            header.push(top);
+            names.push(top);
         }
     }
     let positions: Vec<usize> = columns
         .iter()
         .map(|c| {
-            header.iter().position(|h| h == c.source_name()).ok_or_else(|| {
-                let shown: Vec<&str> = header.iter().filter(|h| !h.is_empty()).map(String::as_str).collect();
+            names.iter().position(|h| h == c.source_name()).ok_or_else(|| {
+                let shown: Vec<&str> = names.iter().filter(|h| !h.is_empty()).map(String::as_str).collect();
                 fail(
                     &name,
                     format!(
