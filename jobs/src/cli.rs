@@ -30,6 +30,102 @@ pub enum Command {
     Rules(RulesArgs),
     /// Land every waiting delivery of the workspace's datasets into the lake. 数据汇聚入湖。
     Ingest(IngestArgs),
+    /// Create a bureau workspace (pdq.toml and folders). 创建工作区。
+    Init(InitArgs),
+    /// Run every stage for every dataset due: land, check, publish. 运行一次全量作业。
+    Sweep(SweepArgs),
+    /// Run sweeps on the configured schedule until stopped. 按计划定时运行。
+    Daemon(DaemonArgs),
+    /// List runs, or show one run's steps. 运行记录。
+    Runs(RunsArgs),
+    /// Verify, show or prune the audit log. 审计日志。
+    Audit(AuditArgs),
+}
+
+/// Arguments of `pdq init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The directory to create (must be empty or absent).
+    pub dir: PathBuf,
+}
+
+/// Arguments of `pdq sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// The bureau workspace.
+    #[arg(
+        short = 'w',
+        long,
+        value_name = "DIR",
+        default_value = ".",
+        env = "PDQ_WORKSPACE"
+    )]
+    pub workspace: PathBuf,
+    /// Only these datasets (`department.name`, or a department); repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub dataset: Vec<String>,
+    /// The as-of time (RFC 3339, or `YYYY-MM-DD[ HH:MM:SS]` in the bureau's zone); default: now.
+    #[arg(long, value_name = "DATETIME")]
+    pub as_of: Option<String>,
+    /// Output: table (default on a terminal) or json.
+    #[arg(long, value_name = "FORMAT", value_parser = ["table", "json"])]
+    pub format: Option<String>,
+}
+
+/// Arguments of `pdq daemon`.
+#[derive(Debug, Args)]
+pub struct DaemonArgs {
+    /// The bureau workspace.
+    #[arg(
+        short = 'w',
+        long,
+        value_name = "DIR",
+        default_value = ".",
+        env = "PDQ_WORKSPACE"
+    )]
+    pub workspace: PathBuf,
+    /// Stop after this many sweeps (for tests and soak runs); default: run until SIGTERM.
+    #[arg(long, value_name = "N")]
+    pub max_runs: Option<u64>,
+}
+
+/// Arguments of `pdq runs`.
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    /// The bureau workspace.
+    #[arg(
+        short = 'w',
+        long,
+        value_name = "DIR",
+        default_value = ".",
+        env = "PDQ_WORKSPACE"
+    )]
+    pub workspace: PathBuf,
+    /// A run id: show its steps.
+    pub run: Option<String>,
+    /// Output: table (default on a terminal) or json.
+    #[arg(long, value_name = "FORMAT", value_parser = ["table", "json"])]
+    pub format: Option<String>,
+}
+
+/// Arguments of `pdq audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// `verify`, `show` or `prune`.
+    #[arg(value_parser = ["verify", "show", "prune"])]
+    pub action: String,
+    /// The bureau workspace.
+    #[arg(
+        short = 'w',
+        long,
+        value_name = "DIR",
+        default_value = ".",
+        env = "PDQ_WORKSPACE"
+    )]
+    pub workspace: PathBuf,
+    /// `show`: the last N records.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub last: usize,
 }
 
 /// Arguments of `pdq ingest`.

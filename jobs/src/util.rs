@@ -21,7 +21,11 @@ pub fn init_logging(verbose: u8) {
     // The Delta kernel logs an error for every table that does not exist
     // yet, which is how every dataset starts; real failures come back as
     // errors anyway.
-    let default = format!("{default},buoyant_kernel::snapshot::builder=off");
+    // Concurrent appends to the ledger are retried by delta-rs, which warns
+    // each time; a conflict that fails still comes back as an error.
+    let default = format!(
+        "{default},buoyant_kernel::snapshot::builder=off,deltalake_core::kernel::transaction=error"
+    );
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -12,15 +12,123 @@ fn default_tz() -> String {
 }
 
 /// `pdq.toml`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WorkspaceConfig {
-    /// Where the lake is.
+    /// The bureau's name, for reports.
     #[serde(default)]
-    pub lake: LakeConfig,
+    pub bureau: Option<String>,
+    /// The jurisdiction profile (e.g. `xinjiang-2023`).
+    #[serde(default)]
+    pub profile: Option<String>,
     /// The bureau's time zone (naive timestamps are read in it).
     #[serde(default = "default_tz")]
     pub time_zone: String,
+    /// Where the lake is.
+    #[serde(default)]
+    pub lake: LakeConfig,
+    /// How sweeps run.
+    #[serde(default)]
+    pub sweep: SweepConfig,
+    /// When the daemon runs sweeps.
+    #[serde(default)]
+    pub schedule: ScheduleConfig,
+    /// Where alerts go.
+    #[serde(default)]
+    pub alerts: AlertConfig,
+    /// How long records are kept.
+    #[serde(default)]
+    pub retention: RetentionConfig,
+}
+
+impl Default for WorkspaceConfig {
+    fn default() -> Self {
+        toml::from_str("").expect("every field has a default")
+    }
+}
+
+fn two() -> usize {
+    2
+}
+fn one() -> usize {
+    1
+}
+fn three() -> u32 {
+    3
+}
+fn nightly() -> String {
+    "30 2 * * *".into()
+}
+
+/// `[sweep]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepConfig {
+    /// Datasets worked on at once.
+    #[serde(default = "two")]
+    pub parallelism: usize,
+    /// Memory the check engine may use before spilling (e.g. `2GiB`).
+    #[serde(default)]
+    pub memory_limit: Option<String>,
+}
+
+impl Default for SweepConfig {
+    fn default() -> Self {
+        SweepConfig {
+            parallelism: 2,
+            memory_limit: None,
+        }
+    }
+}
+
+/// `[schedule]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleConfig {
+    /// When sweeps run: a cron expression in the bureau's time zone.
+    #[serde(default = "nightly")]
+    pub cron: String,
+    /// Runs missed while the daemon was down that are caught up (as one run); 0: none.
+    #[serde(default = "one")]
+    pub max_catch_up: usize,
+    /// Retries of a sweep that could not run, with backoff.
+    #[serde(default = "three")]
+    pub retries: u32,
+}
+
+impl Default for ScheduleConfig {
+    fn default() -> Self {
+        ScheduleConfig {
+            cron: nightly(),
+            max_catch_up: 1,
+            retries: 3,
+        }
+    }
+}
+
+/// `[alerts]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertConfig {
+    /// A webhook that receives a JSON POST when a sweep fails or finds new
+    /// `fail` results; none: no alerts.
+    #[serde(default)]
+    pub webhook: Option<String>,
+}
+
+/// `[retention]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Years the audit log is kept (at least; the profile's minimum is 3).
+    #[serde(default = "three")]
+    pub audit_years: u32,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig { audit_years: 3 }
+    }
 }
 
 /// A loaded workspace.

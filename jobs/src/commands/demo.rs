@@ -1,14 +1,15 @@
-//! `pdq demo`: writes the example bureau, lands every department's extract
-//! into its lake (as `pdq ingest` does), checks every dataset and writes
-//! per-dataset results (JSON) and a summary (terminal table, static HTML).
-//! Deterministic: the data, the as-of time and so the results never change.
+//! `pdq demo`: writes the example bureau as a workspace (extracts in every
+//! format, dataset definitions, rule files) and runs one full sweep over it,
+//! as the nightly job would: land every extract, check what landed, publish.
+//! It also writes per-dataset results (JSON) and a summary (terminal table,
+//! static HTML). Deterministic: the data, the as-of time and so the results
+//! never change.
 
-use std::io::IsTerminal;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
-use anyhow::{Context, Result};
-use indicatif::{ProgressBar, ProgressStyle};
-use pipeline::{CheckOptions, check_paths};
-use quality_rules::RuleFile;
+use anyhow::{Context, Result, bail};
+use jobs::sweep::{SweepOptions, default_actor, run_sweep};
 
 use super::Outcome;
 use crate::cli::DemoArgs;
@@ -17,46 +18,46 @@ use crate::util::write_atomic;
 pub fn run(args: DemoArgs) -> Result<Outcome> {
     let bureau = pipeline::demo::generate(&args.out)
         .with_context(|| format!("cannot write the example bureau to {}", args.out.display()))?;
-    let opts = CheckOptions::new(bureau.as_of);
     let rt = super::runtime(None)?;
-    // Landing: the same path as `pdq ingest -w <out>`.
     let ws = pipeline::workspace::Workspace::load(&bureau.root)?;
-    let lake = pipeline::land::Lake::open(&ws.config.lake, &ws.dir)?;
-    let mut landed = vec![];
-    for d in &ws.datasets {
-        let records = rt
-            .block_on(pipeline::land::land_dataset(&lake, d, &ws.land_options()))
-            .with_context(|| format!("demo dataset `{}` could not be landed", d.id()))?;
-        landed.extend(records);
-    }
-    println!("{}", super::ingest::table(&landed));
-    let bar = if std::io::stderr().is_terminal() {
-        let bar = ProgressBar::new(bureau.datasets.len() as u64);
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} 检查 checking [{bar:30}] {pos}/{len} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar
-    } else {
-        ProgressBar::hidden()
+    let opts = SweepOptions {
+        as_of: bureau.as_of,
+        trigger: "manual".into(),
+        scheduled_for: None,
+        only: vec![],
+        cancel: Arc::new(AtomicBool::new(false)),
+        actor: default_actor("manual"),
     };
+    let sweep = rt
+        .block_on(run_sweep(&ws, &opts))
+        .context("the demo sweep could not run")?;
+    let failed = sweep.failed_datasets();
+    if !failed.is_empty() {
+        let why: Vec<String> = sweep
+            .steps
+            .iter()
+            .filter_map(|s| {
+                s.error
+                    .as_ref()
+                    .map(|e| format!("{} {}: {e}", s.dataset, s.stage))
+            })
+            .collect();
+        bail!("demo datasets failed: {}", why.join("; "));
+    }
+    let records = rt.block_on(pipeline::land::read_ledger(
+        &pipeline::land::Lake::open(&ws.config.lake, &ws.dir)?,
+        None,
+    ))?;
+    println!("{}", super::ingest::table(&records));
     let results_dir = args.out.join("results");
-    let mut reports = Vec::new();
-    for ds in &bureau.datasets {
-        bar.set_message(ds.name.clone());
-        tracing::info!(dataset = %ds.name, department = %ds.department, "checking");
-        let rules = RuleFile::load(&ds.rules)?;
-        let report = rt
-            .block_on(check_paths(&ds.data, &rules, &opts))
-            .with_context(|| format!("demo dataset `{}` could not be checked", ds.name))?;
+    let mut reports = vec![];
+    for (d, report) in &sweep.reports {
         write_atomic(
-            &results_dir.join(format!("{}.json", ds.name)),
+            &results_dir.join(format!("{}.json", d.name)),
             report.to_json().as_bytes(),
         )?;
-        reports.push(report);
-        bar.inc(1);
+        reports.push(report.clone());
     }
-    bar.finish_and_clear();
     let html = crate::reports::by_name("html")
         .map(|r| r.render(&reports))
         .unwrap_or_default();
@@ -69,10 +70,17 @@ pub fn run(args: DemoArgs) -> Result<Outcome> {
         .iter()
         .map(|r| r.count(quality_rules::Status::Fail))
         .sum();
+    let quarantined: i64 = records.iter().map(|r| r.rows_quarantined).sum();
     println!(
-        "示例数据局已生成并检查完毕 The example bureau was written and checked: {} 个数据集 datasets, {} 条规则不通过 rules at fail (deliberate defects).",
+        "示例数据局已生成并完成一次全量作业 The example bureau was written and swept (run {}): {} 个数据集 datasets landed and checked, {} 行隔离 rows quarantined, {} 条规则不通过 rules at fail (deliberate defects).",
+        sweep.run_id,
         reports.len(),
+        quarantined,
         fails
+    );
+    println!(
+        "工作区 Workspace: {} (pdq sweep -w {0} | pdq runs -w {0} | pdq audit verify -w {0})",
+        args.out.display()
     );
     println!("结果 Results: {}", results_dir.display());
     println!("汇总页面 Summary page: {}", summary.display());

@@ -3,6 +3,8 @@
 mod check;
 mod demo;
 mod ingest;
+mod init;
+mod ops;
 mod rules;
 
 use std::process::ExitCode;
@@ -17,6 +19,8 @@ pub enum Outcome {
     Clean,
     /// Ran; at least one rule at `fail`.
     RulesFailed,
+    /// Ran; what it verified is not intact (`pdq audit verify`).
+    Broken,
 }
 
 impl Outcome {
@@ -25,6 +29,7 @@ impl Outcome {
         match self {
             Outcome::Clean => ExitCode::SUCCESS,
             Outcome::RulesFailed => ExitCode::from(3),
+            Outcome::Broken => ExitCode::from(3),
         }
     }
 }
@@ -36,6 +41,11 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Demo(args) => demo::run(args),
         Command::Rules(args) => rules::run(args),
         Command::Ingest(args) => ingest::run(args),
+        Command::Init(args) => init::run(args),
+        Command::Sweep(args) => ops::sweep(args),
+        Command::Daemon(args) => ops::daemon(args),
+        Command::Runs(args) => ops::runs(args),
+        Command::Audit(args) => ops::audit(args),
     }
 }
 

@@ -188,8 +188,11 @@ fn write_workspace(root: &Path, datasets: &[DemoDataset]) -> Result<(), DemoErro
             _ => ("append", rel(root, &d.data[0])),
         };
         let mut toml = format!(
-            "# {} — {}\ntitle = \"{}\"\nmode = \"{mode}\"\n\n[source]\nkind = \"file\"\npath = \"{path}\"\n",
-            d.department, d.title_zh, d.title_zh
+            "# {} — {}\ntitle = \"{}\"\nmode = \"{mode}\"\nrules = \"{}\"\n\n[source]\nkind = \"file\"\npath = \"{path}\"\n",
+            d.department,
+            d.title_zh,
+            d.title_zh,
+            rel(root, &d.rules)
         );
         for (name, ty) in &d.columns {
             toml += &format!("\n[[columns]]\nname = \"{name}\"\ntype = \"{ty}\"\n");

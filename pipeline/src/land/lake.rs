@@ -277,4 +277,143 @@ impl Lake {
         let df = ctx.sql(sql).await.map_err(|e| LandError::lake("sql", e))?;
         df.collect().await.map_err(|e| LandError::lake("sql", e))
     }
+
+    /// Appends serde records to a table (created with `schema` if new), as
+    /// one commit; with `once`, a commit carrying that id is made only once.
+    /// Returns the table version.
+    pub async fn append_records<T: serde::Serialize>(
+        &self,
+        path: &str,
+        schema: &SchemaRef,
+        rows: &[T],
+        once: Option<&str>,
+    ) -> Result<i64, LandError> {
+        let mut table = self.table(path, schema).await?;
+        if let Some(id) = once
+            && super::has_txn(&table, id).await?
+        {
+            return Ok(table.version().map(|v| v as i64).unwrap_or(0));
+        }
+        if rows.is_empty() {
+            return Ok(table.version().map(|v| v as i64).unwrap_or(0));
+        }
+        let mut decoder = arrow::json::ReaderBuilder::new(schema.clone())
+            .build_decoder()
+            .map_err(|e| LandError::lake(path, e))?;
+        decoder
+            .serialize(rows)
+            .map_err(|e| LandError::lake(path, e))?;
+        let batch = decoder
+            .flush()
+            .map_err(|e| LandError::lake(path, e))?
+            .ok_or_else(|| LandError::lake(path, "no rows decoded"))?;
+        let mut props = deltalake::kernel::transaction::CommitProperties::default();
+        if let Some(id) = once {
+            props = props.with_application_transaction(deltalake::kernel::Transaction::new(
+                super::app_id(id),
+                1,
+            ));
+        }
+        let mut w = deltalake::writer::RecordBatchWriter::for_table(&table)
+            .map_err(|e| LandError::lake(path, e))?
+            .with_commit_properties(props);
+        use deltalake::writer::DeltaWriter;
+        w.write(batch).await.map_err(|e| LandError::lake(path, e))?;
+        let v = w
+            .flush_and_commit(&mut table)
+            .await
+            .map_err(|e| LandError::lake(path, e))?;
+        Ok(v as i64)
+    }
+
+    /// Reads a table's records (all, or those matching a SQL `WHERE`
+    /// condition), in the order of `order_by`; an absent table reads empty.
+    pub async fn read_records<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        condition: Option<&str>,
+        order_by: &str,
+    ) -> Result<Vec<T>, LandError> {
+        if self.open_table(path).await?.is_none() {
+            return Ok(vec![]);
+        }
+        let sql = format!(
+            "SELECT * FROM t{} ORDER BY {order_by}",
+            condition.map(|c| format!(" WHERE {c}")).unwrap_or_default()
+        );
+        let batches = self.sql(&[("t", path)], &sql).await?;
+        let mut out = vec![];
+        for b in batches {
+            // Delta reads text back as views; JSON wants plain strings.
+            let fields: Vec<arrow::datatypes::Field> = b
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| match f.data_type() {
+                    arrow::datatypes::DataType::Utf8View
+                    | arrow::datatypes::DataType::LargeUtf8 => arrow::datatypes::Field::new(
+                        f.name(),
+                        arrow::datatypes::DataType::Utf8,
+                        true,
+                    ),
+                    _ => f.as_ref().clone(),
+                })
+                .collect();
+            let cols = b
+                .columns()
+                .iter()
+                .zip(&fields)
+                .map(|(c, f)| arrow::compute::cast(c, f.data_type()))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| LandError::lake(path, e))?;
+            let b = arrow::array::RecordBatch::try_new(
+                std::sync::Arc::new(arrow::datatypes::Schema::new(fields)),
+                cols,
+            )
+            .map_err(|e| LandError::lake(path, e))?;
+            let mut buf = Vec::new();
+            {
+                let mut w = arrow::json::ArrayWriter::new(&mut buf);
+                w.write(&b).map_err(|e| LandError::lake(path, e))?;
+                w.finish().map_err(|e| LandError::lake(path, e))?;
+            }
+            if buf.is_empty() {
+                continue;
+            }
+            let rows: Vec<T> =
+                serde_json::from_slice(&buf).map_err(|e| LandError::lake(path, e))?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    /// The data files of a table's current version, as local paths (for
+    /// engines that read files); an error for a lake on S3.
+    pub async fn local_files(&self, path: &str) -> Result<Vec<std::path::PathBuf>, LandError> {
+        let table = self
+            .open_table(path)
+            .await?
+            .ok_or_else(|| LandError::lake(path, "no such table in the lake"))?;
+        let mut files = vec![];
+        let base = table.table_url().clone();
+        for uri in table
+            .get_file_uris()
+            .map_err(|e| LandError::lake(path, e))?
+        {
+            let url = match Url::parse(&uri) {
+                Ok(u) => u,
+                // Paths relative to the table's root.
+                Err(_) => base.join(&uri).map_err(|e| LandError::lake(path, e))?,
+            };
+            let p = url.to_file_path().map_err(|_| {
+                LandError::lake(
+                    path,
+                    format!("{uri} is not a local file (checks read local lakes)"),
+                )
+            })?;
+            files.push(p);
+        }
+        files.sort();
+        Ok(files)
+    }
 }

@@ -70,6 +70,9 @@ pub struct DatasetDef {
     pub source: SourceConfig,
     /// The declared columns.
     pub columns: Vec<ColumnDef>,
+    /// The rule file checked against the landed table (relative to the workspace).
+    #[serde(default)]
+    pub rules: Option<String>,
 }
 
 impl DatasetDef {
@@ -166,6 +169,13 @@ async fn has_txn(table: &DeltaTable, id: &str) -> Result<bool, LandError> {
         .await
         .map_err(|e| LandError::lake("txn", e))?
         .is_some())
+}
+
+/// Creates the lake's shared tables (the delivery ledger) if they do not
+/// exist. Call once before landing datasets in parallel: concurrent
+/// creations of one Delta table can both commit.
+pub async fn prepare(lake: &Lake) -> Result<(), LandError> {
+    ledger::open(lake).await.map(|_| ())
 }
 
 /// Lands every waiting delivery of one dataset, oldest first; returns what

@@ -1,0 +1,383 @@
+//! `pdq sweep`, `pdq daemon`, `pdq runs`, `pdq audit`: thin wrappers over
+//! the `jobs` library.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use chrono::Utc;
+use jobs::audit::AuditLog;
+use jobs::runs;
+use jobs::schedule::{Schedule, catch_up};
+use jobs::sweep::{SweepOptions, SweepReport, default_actor, run_sweep};
+use pipeline::land::Lake;
+use pipeline::workspace::Workspace;
+
+use super::Outcome;
+use crate::cli::{AuditArgs, DaemonArgs, RunsArgs, SweepArgs};
+
+fn load(dir: &std::path::Path) -> Result<(Workspace, chrono_tz::Tz)> {
+    let ws = Workspace::load(dir)?;
+    let tz: chrono_tz::Tz = ws
+        .config
+        .time_zone
+        .parse()
+        .map_err(|_| anyhow::anyhow!("time_zone"))?;
+    if ws.config.retention.audit_years < 3 {
+        bail!(
+            "{}: retention.audit_years = {}: the regulations keep logs at least 3 years",
+            dir.join("pdq.toml").display(),
+            ws.config.retention.audit_years
+        );
+    }
+    Ok((ws, tz))
+}
+
+/// SIGTERM / Ctrl-C set the flag: no new dataset starts, work in progress
+/// finishes (every write is atomic, so stopping between datasets loses nothing).
+fn on_terminate(rt: &tokio::runtime::Runtime, flag: Arc<AtomicBool>) {
+    rt.spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let Ok(mut term) = signal(SignalKind::terminate()) else {
+                return;
+            };
+            tokio::select! {
+                _ = term.recv() => {},
+                _ = tokio::signal::ctrl_c() => {},
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::warn!("stopping: no new dataset will start; work in progress finishes");
+        flag.store(true, Ordering::SeqCst);
+    });
+}
+
+fn print_report(r: &SweepReport, json: bool) {
+    if json {
+        println!("{}", serde_json::to_string_pretty(r).unwrap_or_default());
+        return;
+    }
+    println!("运行 run {} — {}", r.run_id, r.status);
+    println!(
+        "{:<34} {:<8} {:<10} {:>10} {:>8}  说明 note",
+        "数据集 dataset", "阶段", "状态 status", "行 rows", "秒 s"
+    );
+    for s in &r.steps {
+        println!(
+            "{:<34} {:<8} {:<10} {:>10} {:>8.2}  {}",
+            if s.dataset.is_empty() {
+                "—"
+            } else {
+                &s.dataset
+            },
+            s.stage,
+            s.status,
+            s.rows.map(|n| n.to_string()).unwrap_or_default(),
+            s.seconds,
+            s.error.as_deref().unwrap_or("")
+        );
+    }
+    if let Some(p) = &r.published {
+        println!("结果 Published: {}", p.display());
+    }
+}
+
+async fn alert(ws: &Workspace, r: Option<&SweepReport>, error: Option<&str>) {
+    let Some(url) = &ws.config.alerts.webhook else {
+        return;
+    };
+    let failed = r.map(|r| r.failed_datasets()).unwrap_or_default();
+    let new_failures = r.map(|r| r.new_failures.clone()).unwrap_or_default();
+    if error.is_none() && failed.is_empty() && new_failures.is_empty() {
+        return;
+    }
+    let msg = serde_json::json!({
+        "bureau": ws.config.bureau,
+        "run": r.map(|r| r.run_id.clone()),
+        "status": r.map(|r| r.status.clone()).unwrap_or_else(|| "failed".into()),
+        "error": error,
+        "failed_datasets": failed,
+        "new_failures": new_failures,
+        "text": match error {
+            Some(e) => format!("pdq 作业失败 sweep failed: {e}"),
+            None => format!("pdq: {} 个数据集失败 datasets failed, {} 条新的不通过规则 new failing rules", failed.len(), new_failures.len()),
+        },
+    });
+    if let Err(e) = jobs::alerts::post(url, &msg).await {
+        tracing::error!(error = %e, "alert not delivered");
+    }
+}
+
+pub fn sweep(args: SweepArgs) -> Result<Outcome> {
+    let (ws, tz) = load(&args.workspace)?;
+    let as_of = crate::util::parse_as_of(args.as_of.as_deref(), tz)?;
+    let rt = super::runtime(None)?;
+    let cancel = Arc::new(AtomicBool::new(false));
+    on_terminate(&rt, cancel.clone());
+    let opts = SweepOptions {
+        as_of,
+        trigger: "manual".into(),
+        scheduled_for: None,
+        only: args.dataset.clone(),
+        cancel: cancel.clone(),
+        actor: default_actor("manual"),
+    };
+    let result = rt.block_on(run_sweep(&ws, &opts));
+    match result {
+        Ok(r) => {
+            rt.block_on(alert(&ws, Some(&r), None));
+            let json = match args.format.as_deref() {
+                Some("json") => true,
+                Some(_) => false,
+                None => !std::io::stdout().is_terminal(),
+            };
+            print_report(&r, json);
+            if r.status == "cancelled" {
+                bail!(
+                    "run {} stopped by a signal before every dataset was processed; run `pdq sweep` again to finish",
+                    r.run_id
+                );
+            }
+            Ok(Outcome::Clean)
+        }
+        Err(e) => {
+            rt.block_on(alert(&ws, None, Some(&e.to_string())));
+            Err(e).context("the sweep could not run")
+        }
+    }
+}
+
+pub fn daemon(args: DaemonArgs) -> Result<Outcome> {
+    let (ws, tz) = load(&args.workspace)?;
+    let schedule = Schedule::parse(&ws.config.schedule.cron, tz).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: schedule.cron: {e}",
+            args.workspace.join("pdq.toml").display()
+        )
+    })?;
+    let rt = super::runtime(None)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    on_terminate(&rt, stop.clone());
+    let lake = Lake::open(&ws.config.lake, &ws.dir)?;
+    let audit = AuditLog::new(&ws.dir.join("audit"));
+    audit.append(
+        &jobs::audit::actor("daemon"),
+        "daemon-start",
+        &ws.dir.display().to_string(),
+        serde_json::json!({"cron": schedule.expr()}),
+    )?;
+    tracing::info!(cron = schedule.expr(), "daemon started");
+    let mut runs_done = 0u64;
+    // Catch up, once, what was missed while the daemon was down.
+    let mut pending: Option<(chrono::DateTime<Utc>, &str)> = rt
+        .block_on(runs::last_scheduled(&lake))?
+        .and_then(|last| {
+            catch_up(
+                &schedule,
+                Some(last),
+                Utc::now(),
+                ws.config.schedule.max_catch_up,
+            )
+        })
+        .map(|slot| (slot, "catch-up"));
+    loop {
+        if stop.load(Ordering::SeqCst) || args.max_runs.is_some_and(|m| runs_done >= m) {
+            break;
+        }
+        let (slot, trigger) = match pending.take() {
+            Some(p) => p,
+            None => {
+                let Some(next) = schedule.next_after(Utc::now()) else {
+                    break;
+                };
+                tracing::info!(next = %next, "waiting for the next scheduled run");
+                // Sleep in short steps so that SIGTERM is noticed promptly.
+                while Utc::now() < next && !stop.load(Ordering::SeqCst) {
+                    let left = (next - Utc::now()).to_std().unwrap_or_default();
+                    std::thread::sleep(left.min(Duration::from_millis(500)));
+                }
+                if stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                (next, "schedule")
+            }
+        };
+        let as_of = slot.with_timezone(&tz).fixed_offset();
+        let mut attempt = 0;
+        loop {
+            let opts = SweepOptions {
+                as_of,
+                trigger: trigger.into(),
+                scheduled_for: Some(slot),
+                only: vec![],
+                cancel: stop.clone(),
+                actor: default_actor(trigger),
+            };
+            // The workspace is re-read for every run: config edits apply
+            // without a restart.
+            let ws_now = Workspace::load(&args.workspace).unwrap_or_else(|_| ws.clone());
+            match rt.block_on(run_sweep(&ws_now, &opts)) {
+                Ok(r) => {
+                    tracing::info!(run = %r.run_id, status = %r.status, failed = r.failed_datasets().len(), "sweep finished");
+                    rt.block_on(alert(&ws_now, Some(&r), None));
+                    break;
+                }
+                Err(e) if attempt < ws.config.schedule.retries && !stop.load(Ordering::SeqCst) => {
+                    attempt += 1;
+                    let wait = Duration::from_secs(5 * 2u64.pow(attempt));
+                    tracing::error!(error = %e, attempt, wait_s = wait.as_secs(), "sweep could not run; retrying");
+                    std::thread::sleep(wait);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "sweep could not run; giving up until the next slot");
+                    rt.block_on(alert(&ws_now, None, Some(&e.to_string())));
+                    break;
+                }
+            }
+        }
+        runs_done += 1;
+    }
+    audit.append(
+        &jobs::audit::actor("daemon"),
+        "daemon-stop",
+        &ws.dir.display().to_string(),
+        serde_json::json!({"runs": runs_done}),
+    )?;
+    tracing::info!(runs = runs_done, "daemon stopped");
+    Ok(Outcome::Clean)
+}
+
+pub fn runs(args: RunsArgs) -> Result<Outcome> {
+    let (ws, _) = load(&args.workspace)?;
+    let rt = super::runtime(Some(1))?;
+    let lake = Lake::open(&ws.config.lake, &ws.dir)?;
+    let json = match args.format.as_deref() {
+        Some("json") => true,
+        Some(_) => false,
+        None => !std::io::stdout().is_terminal(),
+    };
+    match &args.run {
+        Some(id) => {
+            let steps = rt.block_on(runs::steps(&lake, id))?;
+            if steps.is_empty() {
+                bail!("no run `{id}` with recorded steps (see `pdq runs`)");
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&steps)?);
+            } else {
+                for s in steps {
+                    println!(
+                        "{:<34} {:<8} {:<10} {:>10} {:>8.2}  {}",
+                        s.dataset,
+                        s.stage,
+                        s.status,
+                        s.rows.map(|n| n.to_string()).unwrap_or_default(),
+                        s.seconds,
+                        s.error.unwrap_or_default()
+                    );
+                }
+            }
+        }
+        None => {
+            let all = rt.block_on(runs::runs(&lake))?;
+            if json {
+                let v: Vec<serde_json::Value> = all
+                    .iter()
+                    .map(|r| serde_json::json!({"started": r.started, "finished": r.finished}))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                println!(
+                    "{:<24} {:<9} {:<26} {:<10} {:>4} {:>4}",
+                    "运行 run", "trigger", "开始 started", "状态 status", "ok", "fail"
+                );
+                for r in all {
+                    let (status, ok, failed) = match &r.finished {
+                        Some(f) => (f.status.clone(), f.datasets_ok, f.datasets_failed),
+                        None => ("unfinished".into(), 0, 0),
+                    };
+                    println!(
+                        "{:<24} {:<9} {:<26} {:<10} {:>4} {:>4}",
+                        r.started.run_id,
+                        r.started.trigger,
+                        r.started.at.to_rfc3339(),
+                        status,
+                        ok,
+                        failed
+                    );
+                }
+            }
+        }
+    }
+    Ok(Outcome::Clean)
+}
+
+pub fn audit(args: AuditArgs) -> Result<Outcome> {
+    let (ws, _) = load(&args.workspace)?;
+    let log = AuditLog::new(&ws.dir.join("audit"));
+    match args.action.as_str() {
+        "verify" => match log.verify() {
+            Ok(v) => {
+                println!(
+                    "审计日志完整 audit log intact: {} records ({}–{}){}",
+                    v.records,
+                    v.first.unwrap_or(0),
+                    v.last.unwrap_or(0),
+                    if v.torn.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            "; {} torn write(s) from crashes: {}",
+                            v.torn.len(),
+                            v.torn.join(", ")
+                        )
+                    }
+                );
+                Ok(Outcome::Clean)
+            }
+            Err(jobs::audit::AuditError::Broken {
+                path,
+                line,
+                seq,
+                what,
+            }) => {
+                eprintln!(
+                    "pdq: 审计日志被篡改 audit log broken: {}:{line}: record {seq}: {what}",
+                    path.display()
+                );
+                Ok(Outcome::Broken)
+            }
+            Err(e) => Err(e.into()),
+        },
+        "show" => {
+            let recs = log.records()?;
+            for r in recs.iter().skip(recs.len().saturating_sub(args.last)) {
+                println!(
+                    "{:>6} {} {:<24} {:<12} {} {}",
+                    r.seq,
+                    r.time.to_rfc3339(),
+                    r.actor,
+                    r.action,
+                    r.target,
+                    r.detail
+                );
+            }
+            Ok(Outcome::Clean)
+        }
+        _ => {
+            let gone = log.prune(ws.config.retention.audit_years, Utc::now())?;
+            log.append(&jobs::audit::actor("cli:audit"), "prune", "audit", serde_json::json!({"files": gone.iter().map(|p| p.display().to_string()).collect::<Vec<_>>()}))?;
+            println!(
+                "删除 pruned {} file(s) older than {} years",
+                gone.len(),
+                ws.config.retention.audit_years
+            );
+            Ok(Outcome::Clean)
+        }
+    }
+}

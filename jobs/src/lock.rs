@@ -1,0 +1,65 @@
+//! Per-dataset locks, so that two sweeps (a scheduled one and a manual one,
+//! say) never work on the same dataset at once. OS advisory locks on files
+//! in the workspace: released when the holder exits, however it exits.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// A held lock; dropping it releases the lock.
+#[derive(Debug)]
+pub struct DatasetLock {
+    _file: File,
+    path: PathBuf,
+}
+
+impl DatasetLock {
+    /// The lock file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Takes the lock of dataset `id` under `dir` without waiting: `Ok(None)`
+/// when another process holds it.
+pub fn try_lock(dir: &Path, id: &str) -> std::io::Result<Option<DatasetLock>> {
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(format!("{id}.lock"));
+    let mut file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)?;
+    match file.try_lock() {
+        Ok(()) => {
+            file.set_len(0)?;
+            writeln!(file, "pid {}", std::process::id())?;
+            Ok(Some(DatasetLock { _file: file, path }))
+        }
+        Err(TryLockError::WouldBlock) => Ok(None),
+        Err(TryLockError::Error(e)) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_held_lock_is_refused_until_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = try_lock(dir.path(), "gongan.residents")
+            .unwrap()
+            .expect("free");
+        // flock locks belong to the open file description: a second open
+        // in the same process is refused as another process would be.
+        assert!(try_lock(dir.path(), "gongan.residents").unwrap().is_none());
+        assert!(
+            try_lock(dir.path(), "minzheng.marriage").unwrap().is_some(),
+            "other datasets are free"
+        );
+        drop(a);
+        assert!(try_lock(dir.path(), "gongan.residents").unwrap().is_some());
+    }
+}

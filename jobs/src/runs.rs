@@ -1,0 +1,183 @@
+//! The run ledger, in the lake: every run (`_pdq/runs`, a `started` and a
+//! `finished` event each) and every step of it (`_pdq/run_steps`: stage,
+//! dataset, inputs, outputs, rows, timing, error).
+
+use std::sync::Arc;
+
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use chrono::{DateTime, Utc};
+use pipeline::land::{Lake, LandError};
+use serde::{Deserialize, Serialize};
+
+/// Table of run events.
+pub const RUNS: &str = "_pdq/runs";
+/// Table of steps.
+pub const STEPS: &str = "_pdq/run_steps";
+
+fn ts(name: &str) -> Field {
+    Field::new(
+        name,
+        DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+        true,
+    )
+}
+fn text(name: &str) -> Field {
+    Field::new(name, DataType::Utf8, true)
+}
+fn int(name: &str) -> Field {
+    Field::new(name, DataType::Int64, true)
+}
+
+/// A run's start or end.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunEvent {
+    /// The run.
+    pub run_id: String,
+    /// `sweep`.
+    pub kind: String,
+    /// `manual`, `schedule` or `catch-up`.
+    pub trigger: String,
+    /// The schedule slot it stands for (scheduled and catch-up runs).
+    pub scheduled_for: Option<DateTime<Utc>>,
+    /// The as-of time its checks were judged at.
+    pub as_of: DateTime<Utc>,
+    /// `started` or `finished`.
+    pub event: String,
+    /// `running`, `completed` (even with failed datasets), `cancelled` or `failed`.
+    pub status: String,
+    /// When the event happened.
+    pub at: DateTime<Utc>,
+    /// Datasets whose every step succeeded.
+    pub datasets_ok: i64,
+    /// Datasets with a failed step.
+    pub datasets_failed: i64,
+    /// Why the run failed.
+    pub error: Option<String>,
+}
+
+impl RunEvent {
+    fn schema() -> SchemaRef {
+        Arc::new(Schema::new(vec![
+            text("run_id"),
+            text("kind"),
+            text("trigger"),
+            ts("scheduled_for"),
+            ts("as_of"),
+            text("event"),
+            text("status"),
+            ts("at"),
+            int("datasets_ok"),
+            int("datasets_failed"),
+            text("error"),
+        ]))
+    }
+}
+
+/// One step of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    /// The run.
+    pub run_id: String,
+    /// `land`, `check`, `publish`.
+    pub stage: String,
+    /// `department.dataset` (empty for run-wide steps).
+    pub dataset: String,
+    /// `ok`, `failed`, `locked` (another sweep had it), `cancelled`, `skipped`.
+    pub status: String,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// How long it took.
+    pub seconds: f64,
+    /// What it read (JSON: table versions, delivery hashes, rule versions).
+    pub inputs: String,
+    /// What it wrote (JSON: table versions, result files).
+    pub outputs: String,
+    /// Rows handled.
+    pub rows: Option<i64>,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+impl Step {
+    fn schema() -> SchemaRef {
+        Arc::new(Schema::new(vec![
+            text("run_id"),
+            text("stage"),
+            text("dataset"),
+            text("status"),
+            ts("started_at"),
+            Field::new("seconds", DataType::Float64, true),
+            text("inputs"),
+            text("outputs"),
+            int("rows"),
+            text("error"),
+        ]))
+    }
+}
+
+/// Records a run event.
+pub async fn record_event(lake: &Lake, e: &RunEvent) -> Result<(), LandError> {
+    let once = format!("run-{}-{}", e.run_id, e.event);
+    lake.append_records(
+        RUNS,
+        &RunEvent::schema(),
+        std::slice::from_ref(e),
+        Some(&once),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Records a run's steps (one commit).
+pub async fn record_steps(lake: &Lake, run_id: &str, steps: &[Step]) -> Result<(), LandError> {
+    let once = format!("steps-{run_id}");
+    lake.append_records(STEPS, &Step::schema(), steps, Some(&once))
+        .await
+        .map(|_| ())
+}
+
+/// A run as the ledger knows it: its start and, if it ended, its end.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Run {
+    /// The start event.
+    pub started: RunEvent,
+    /// The end event, if any (none: still running, or the process died).
+    pub finished: Option<RunEvent>,
+}
+
+/// Every run, oldest first.
+pub async fn runs(lake: &Lake) -> Result<Vec<Run>, LandError> {
+    let events: Vec<RunEvent> = lake.read_records(RUNS, None, "at, event DESC").await?;
+    let mut out: Vec<Run> = vec![];
+    for e in events {
+        if e.event == "started" {
+            out.push(Run {
+                started: e,
+                finished: None,
+            });
+        } else if let Some(r) = out.iter_mut().find(|r| r.started.run_id == e.run_id) {
+            r.finished = Some(e);
+        }
+    }
+    Ok(out)
+}
+
+/// The steps of one run.
+pub async fn steps(lake: &Lake, run_id: &str) -> Result<Vec<Step>, LandError> {
+    let id = run_id.replace('\'', "''");
+    lake.read_records(
+        STEPS,
+        Some(&format!("run_id = '{id}'")),
+        "started_at, stage, dataset",
+    )
+    .await
+}
+
+/// The latest schedule slot a run was started for (scheduled or catch-up).
+pub async fn last_scheduled(lake: &Lake) -> Result<Option<DateTime<Utc>>, LandError> {
+    Ok(runs(lake)
+        .await?
+        .iter()
+        .filter_map(|r| r.started.scheduled_for)
+        .max())
+}

@@ -1,0 +1,643 @@
+//! The sweep: every dataset of the workspace through land → check, then
+//! publish, with bounded parallelism across datasets. A failing source or
+//! dataset is recorded (and becomes a finding for its department) and never
+//! stops the others; the run, its steps and the rule counts are recorded in
+//! the lake, and every read and publication in the audit log.
+//!
+//! Stages still to come plug in here: catalog harvest before landing,
+//! one-source resolution and scoring after checking.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use chrono::{DateTime, FixedOffset, Utc};
+use futures::StreamExt;
+use pipeline::land::{DatasetDef, Lake, land_dataset};
+use pipeline::workspace::Workspace;
+use pipeline::{CheckOptions, CheckReport};
+use quality_rules::RuleFile;
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{AuditLog, actor};
+use crate::lock::try_lock;
+use crate::runs::{self, RunEvent, Step};
+
+/// Table of rule counts per run: what scoring is computed from.
+pub const RULE_RESULTS: &str = "_pdq/rule_results";
+
+/// How to run a sweep.
+#[derive(Debug, Clone)]
+pub struct SweepOptions {
+    /// The as-of time checks are judged at.
+    pub as_of: DateTime<FixedOffset>,
+    /// `manual`, `schedule` or `catch-up`.
+    pub trigger: String,
+    /// The schedule slot (scheduled and catch-up runs).
+    pub scheduled_for: Option<DateTime<Utc>>,
+    /// Only these datasets (`department.name` or a department); empty: all.
+    pub only: Vec<String>,
+    /// Set to stop starting new datasets (SIGTERM); work in progress finishes.
+    pub cancel: Arc<AtomicBool>,
+    /// Who runs it, for the audit log.
+    pub actor: String,
+}
+
+/// What a sweep did.
+#[derive(Debug, Clone, Serialize)]
+pub struct SweepReport {
+    /// Its id.
+    pub run_id: String,
+    /// `completed` or `cancelled`.
+    pub status: String,
+    /// Every step.
+    pub steps: Vec<Step>,
+    /// The check reports, by dataset.
+    #[serde(skip)]
+    pub reports: Vec<(DatasetDef, CheckReport)>,
+    /// Where the results were published.
+    pub published: Option<PathBuf>,
+    /// New `fail` results since the previous run: `dataset/rule`.
+    pub new_failures: Vec<String>,
+}
+
+impl SweepReport {
+    /// Datasets with a failed step.
+    pub fn failed_datasets(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .steps
+            .iter()
+            .filter(|s| s.status == "failed" && !s.dataset.is_empty())
+            .map(|s| s.dataset.clone())
+            .collect();
+        v.dedup();
+        v
+    }
+}
+
+/// Why a sweep could not run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    /// The lake or the ledger failed.
+    #[error(transparent)]
+    Lake(#[from] pipeline::land::LandError),
+    /// The audit log failed.
+    #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
+    /// Anything else.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// One rule's counts in one run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleCount {
+    /// The run.
+    pub run_id: String,
+    /// The run's as-of time.
+    pub as_of: DateTime<Utc>,
+    /// `department.dataset`.
+    pub dataset: String,
+    /// The department.
+    pub department: String,
+    /// The rule's id.
+    pub rule: String,
+    /// Its dimension.
+    pub dimension: String,
+    /// Its check type.
+    pub check: String,
+    /// Rows (or 1) evaluated.
+    pub evaluated: i64,
+    /// Of those, failed.
+    pub failed: i64,
+    /// `pass`, `warn` or `fail`.
+    pub status: String,
+    /// SHA-256 of the rule file.
+    pub rules_version: String,
+    /// The data table's version checked.
+    pub table_version: Option<i64>,
+}
+
+fn rule_count_schema() -> SchemaRef {
+    let t = |n: &str| Field::new(n, DataType::Utf8, true);
+    let i = |n: &str| Field::new(n, DataType::Int64, true);
+    Arc::new(Schema::new(vec![
+        t("run_id"),
+        Field::new(
+            "as_of",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            true,
+        ),
+        t("dataset"),
+        t("department"),
+        t("rule"),
+        t("dimension"),
+        t("check"),
+        i("evaluated"),
+        i("failed"),
+        t("status"),
+        t("rules_version"),
+        i("table_version"),
+    ]))
+}
+
+/// A run id: the start time and a random-enough suffix.
+fn new_run_id(now: DateTime<Utc>) -> String {
+    use sha2::Digest;
+    let salt = sha2::Sha256::digest(format!(
+        "{}-{}",
+        std::process::id(),
+        now.timestamp_nanos_opt().unwrap_or(0)
+    ));
+    format!(
+        "{}-{}",
+        now.format("%Y%m%dT%H%M%SZ"),
+        &hex::encode(salt)[..6]
+    )
+}
+
+struct DatasetOutcome {
+    steps: Vec<Step>,
+    report: Option<(DatasetDef, CheckReport)>,
+    counts: Vec<RuleCount>,
+}
+
+/// Runs one sweep over the workspace.
+pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepReport, SweepError> {
+    let started = Utc::now();
+    let run_id = new_run_id(started);
+    let lake = Lake::open(&ws.config.lake, &ws.dir)?;
+    let audit = AuditLog::new(&ws.dir.join("audit"));
+    let as_of_utc = opts.as_of.with_timezone(&Utc);
+    let mut event = RunEvent {
+        run_id: run_id.clone(),
+        kind: "sweep".into(),
+        trigger: opts.trigger.clone(),
+        scheduled_for: opts.scheduled_for,
+        as_of: as_of_utc,
+        event: "started".into(),
+        status: "running".into(),
+        at: started,
+        datasets_ok: 0,
+        datasets_failed: 0,
+        error: None,
+    };
+    runs::record_event(&lake, &event).await?;
+    pipeline::land::prepare(&lake).await?;
+    audit.append(
+        &opts.actor,
+        "sweep-start",
+        &run_id,
+        serde_json::json!({"trigger": opts.trigger, "as_of": opts.as_of.to_rfc3339()}),
+    )?;
+    let datasets: Vec<DatasetDef> = ws
+        .datasets
+        .iter()
+        .filter(|d| {
+            opts.only.is_empty() || opts.only.iter().any(|s| *s == d.id() || *s == d.department)
+        })
+        .cloned()
+        .collect();
+    let parallelism = ws.config.sweep.parallelism.max(1);
+    let lock_dir = ws.dir.join(".pdq/locks");
+    let outcomes: Vec<DatasetOutcome> = futures::stream::iter(datasets.into_iter().map(|d| {
+        let lake = lake.clone();
+        let lock_dir = lock_dir.clone();
+        let run_id = run_id.clone();
+        async move { sweep_dataset(ws, &lake, &lock_dir, &run_id, &d, opts).await }
+    }))
+    .buffer_unordered(parallelism)
+    .collect()
+    .await;
+    let mut steps: Vec<Step> = vec![];
+    let mut reports = vec![];
+    let mut counts = vec![];
+    for o in outcomes {
+        steps.extend(o.steps);
+        reports.extend(o.report);
+        counts.extend(o.counts);
+    }
+    steps.sort_by(|a, b| (&a.dataset, &a.started_at).cmp(&(&b.dataset, &b.started_at)));
+    reports.sort_by_key(|(d, _)| d.id());
+    counts.sort_by(|a, b| (&a.dataset, &a.rule).cmp(&(&b.dataset, &b.rule)));
+    for s in &steps {
+        audit.append(
+            &opts.actor,
+            &s.stage,
+            &s.dataset,
+            serde_json::json!({"run": run_id, "status": s.status, "inputs": s.inputs, "outputs": s.outputs, "rows": s.rows}),
+        )?;
+    }
+    // New failures: at `fail` now, not at `fail` in the previous run.
+    let previous: Vec<RuleCount> = match runs::runs(&lake).await?.iter().rev().find(|r| {
+        r.started.run_id != run_id && r.finished.as_ref().is_some_and(|f| f.status == "completed")
+    }) {
+        Some(prev) => {
+            let id = prev.started.run_id.replace('\'', "''");
+            lake.read_records(
+                RULE_RESULTS,
+                Some(&format!("run_id = '{id}'")),
+                "dataset, rule",
+            )
+            .await?
+        }
+        None => vec![],
+    };
+    let new_failures: Vec<String> = counts
+        .iter()
+        .filter(|c| c.status == "fail")
+        .filter(|c| {
+            !previous
+                .iter()
+                .any(|p| p.dataset == c.dataset && p.rule == c.rule && p.status == "fail")
+        })
+        .map(|c| format!("{}/{}", c.dataset, c.rule))
+        .collect();
+    lake.append_records(
+        RULE_RESULTS,
+        &rule_count_schema(),
+        &counts,
+        Some(&format!("results-{run_id}")),
+    )
+    .await?;
+    // Publish: this run's results, atomically, then `latest`.
+    let publish_started = Utc::now();
+    let clock = Instant::now();
+    let published = publish(&ws.dir.join("published"), &run_id, &reports);
+    let (status, outputs, error, published) = match published {
+        Ok(dir) => (
+            "ok",
+            serde_json::json!({"dir": dir.display().to_string(), "datasets": reports.len()}),
+            None,
+            Some(dir),
+        ),
+        Err(e) => ("failed", serde_json::json!({}), Some(e), None),
+    };
+    steps.push(Step {
+        run_id: run_id.clone(),
+        stage: "publish".into(),
+        dataset: String::new(),
+        status: status.into(),
+        started_at: publish_started,
+        seconds: clock.elapsed().as_secs_f64(),
+        inputs: serde_json::json!({"rule_results": counts.len()}).to_string(),
+        outputs: outputs.to_string(),
+        rows: None,
+        error: error.clone(),
+    });
+    audit.append(
+        &opts.actor,
+        "publish",
+        "published",
+        serde_json::json!({"run": run_id, "status": status}),
+    )?;
+    runs::record_steps(&lake, &run_id, &steps).await?;
+    let cancelled = opts.cancel.load(Ordering::SeqCst);
+    let failed = {
+        let mut f: Vec<&str> = steps
+            .iter()
+            .filter(|s| s.status == "failed" && !s.dataset.is_empty())
+            .map(|s| s.dataset.as_str())
+            .collect();
+        f.sort();
+        f.dedup();
+        f.len()
+    };
+    let mut all: Vec<&str> = steps
+        .iter()
+        .filter(|s| !s.dataset.is_empty())
+        .map(|s| s.dataset.as_str())
+        .collect();
+    all.sort();
+    all.dedup();
+    event.event = "finished".into();
+    event.status = if cancelled { "cancelled" } else { "completed" }.into();
+    event.at = Utc::now();
+    event.datasets_failed = failed as i64;
+    event.datasets_ok = (all.len() - failed) as i64;
+    event.error = error;
+    runs::record_event(&lake, &event).await?;
+    audit.append(
+        &opts.actor,
+        "sweep-end",
+        &run_id,
+        serde_json::json!({"status": event.status, "failed": failed}),
+    )?;
+    Ok(SweepReport {
+        run_id,
+        status: event.status,
+        steps,
+        reports,
+        published,
+        new_failures,
+    })
+}
+
+async fn sweep_dataset(
+    ws: &Workspace,
+    lake: &Lake,
+    lock_dir: &Path,
+    run_id: &str,
+    d: &DatasetDef,
+    opts: &SweepOptions,
+) -> DatasetOutcome {
+    let id = d.id();
+    let mut out = DatasetOutcome {
+        steps: vec![],
+        report: None,
+        counts: vec![],
+    };
+    let step = |stage: &str, status: &str, started: DateTime<Utc>, secs: f64| Step {
+        run_id: run_id.to_string(),
+        stage: stage.into(),
+        dataset: id.clone(),
+        status: status.into(),
+        started_at: started,
+        seconds: secs,
+        inputs: "{}".into(),
+        outputs: "{}".into(),
+        rows: None,
+        error: None,
+    };
+    if opts.cancel.load(Ordering::SeqCst) {
+        out.steps.push(step("land", "cancelled", Utc::now(), 0.0));
+        return out;
+    }
+    let _lock = match try_lock(lock_dir, &id) {
+        Ok(Some(l)) => l,
+        Ok(None) => {
+            let mut s = step("land", "locked", Utc::now(), 0.0);
+            s.error = Some("another sweep is working on this dataset".into());
+            out.steps.push(s);
+            return out;
+        }
+        Err(e) => {
+            let mut s = step("land", "failed", Utc::now(), 0.0);
+            s.error = Some(format!("cannot take the dataset lock: {e}"));
+            out.steps.push(s);
+            return out;
+        }
+    };
+    // Land.
+    let t0 = Utc::now();
+    let clock = Instant::now();
+    let mut land = step("land", "ok", t0, 0.0);
+    match land_dataset(lake, d, &ws.land_options()).await {
+        Ok(records) => {
+            land.rows = Some(records.iter().map(|r| r.rows_read).sum());
+            land.inputs = serde_json::json!(records
+                .iter()
+                .map(|r| serde_json::json!({"location": r.location, "sha256": r.sha256, "bytes": r.bytes}))
+                .collect::<Vec<_>>())
+            .to_string();
+            land.outputs = serde_json::json!(records
+                .iter()
+                .map(|r| serde_json::json!({"delivery": r.delivery, "status": r.status, "landed": r.rows_landed, "quarantined": r.rows_quarantined, "table_version": r.table_version}))
+                .collect::<Vec<_>>())
+            .to_string();
+        }
+        Err(e) => {
+            land.status = "failed".into();
+            land.error = Some(e.to_string());
+        }
+    }
+    land.seconds = clock.elapsed().as_secs_f64();
+    out.steps.push(land);
+    // Check what is in the lake (the last landed version even if today's
+    // delivery failed: the data officers see the state of their data).
+    let Some(rules_path) = &d.rules else {
+        return out;
+    };
+    let t1 = Utc::now();
+    let clock = Instant::now();
+    let mut check = step("check", "ok", t1, 0.0);
+    match check_landed(ws, lake, d, &ws.dir.join(rules_path), opts).await {
+        Ok((report, version)) => {
+            check.rows = Some(report.rows as i64);
+            check.inputs = serde_json::json!({"table_version": version, "rules_version": report.rules_version}).to_string();
+            check.outputs = serde_json::json!({"rules": report.results.len(), "fail": report.count(quality_rules::Status::Fail)}).to_string();
+            for r in &report.results {
+                out.counts.push(RuleCount {
+                    run_id: run_id.to_string(),
+                    as_of: opts.as_of.with_timezone(&Utc),
+                    dataset: id.clone(),
+                    department: d.department.clone(),
+                    rule: r.id.clone(),
+                    dimension: serde_json::to_value(r.dimension)
+                        .ok()
+                        .and_then(|v| v.as_str().map(String::from))
+                        .unwrap_or_default(),
+                    check: r.check.clone(),
+                    evaluated: r.evaluated as i64,
+                    failed: r.failed as i64,
+                    status: serde_json::to_value(r.status)
+                        .ok()
+                        .and_then(|v| v.as_str().map(String::from))
+                        .unwrap_or_default(),
+                    rules_version: report.rules_version.clone(),
+                    table_version: version,
+                });
+            }
+            out.report = Some((d.clone(), report));
+        }
+        Err(e) => {
+            check.status = "failed".into();
+            check.error = Some(e);
+        }
+    }
+    check.seconds = clock.elapsed().as_secs_f64();
+    out.steps.push(check);
+    out
+}
+
+async fn check_landed(
+    ws: &Workspace,
+    lake: &Lake,
+    d: &DatasetDef,
+    rules_path: &Path,
+    opts: &SweepOptions,
+) -> Result<(CheckReport, Option<i64>), String> {
+    let rules = RuleFile::load(rules_path).map_err(|e| e.to_string())?;
+    let table = lake
+        .open_table(&d.data_path())
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("{}: nothing landed yet", d.id()))?;
+    let version = table.version().map(|v| v as i64);
+    let files = lake
+        .local_files(&d.data_path())
+        .await
+        .map_err(|e| e.to_string())?;
+    if files.is_empty() {
+        return Err(format!("{}: the landed table is empty", d.id()));
+    }
+    let mut check = CheckOptions::new(opts.as_of);
+    check.time_zone = ws
+        .config
+        .time_zone
+        .parse()
+        .unwrap_or(chrono_tz::Asia::Shanghai);
+    let mut report = pipeline::check_paths(&files, &rules, &check)
+        .await
+        .map_err(|e| e.to_string())?;
+    locate_samples(lake, d, &files, &mut report).await?;
+    Ok((report, version))
+}
+
+/// The engine locates samples in the lake's data files; people need them
+/// where the department delivered them. Every landed row carries its
+/// delivery and line (`_pdq_delivery`, `_pdq_row`), and the ledger maps a
+/// delivery to its location, so each sample is moved back to its
+/// delivered file and line (and the report lists delivered files).
+async fn locate_samples(
+    lake: &Lake,
+    d: &DatasetDef,
+    files: &[PathBuf],
+    report: &mut CheckReport,
+) -> Result<(), String> {
+    use arrow::array::{Array, AsArray};
+    use parquet::arrow::ProjectionMask;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use pipeline::land::conform::{DELIVERY_COLUMN, ROW_COLUMN};
+    let ledger = pipeline::land::read_ledger(lake, Some(&d.id()))
+        .await
+        .map_err(|e| e.to_string())?;
+    let location = |delivery: &str| {
+        ledger
+            .iter()
+            .find(|r| r.delivery == delivery)
+            .map(|r| r.location.clone())
+            .unwrap_or_else(|| format!("delivery {delivery}"))
+    };
+    let mut lineage: std::collections::HashMap<String, Vec<(String, u64)>> = Default::default();
+    let wanted: std::collections::BTreeSet<String> = report
+        .results
+        .iter()
+        .flat_map(|r| r.samples.iter().map(|s| s.file.clone()))
+        .collect();
+    for f in files {
+        let shown = f.display().to_string();
+        if !wanted.contains(&shown) {
+            continue;
+        }
+        let file = std::fs::File::open(f).map_err(|e| format!("{shown}: {e}"))?;
+        let builder =
+            ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| format!("{shown}: {e}"))?;
+        let schema = builder.schema().clone();
+        let (Ok(di), Ok(ri)) = (
+            schema.index_of(DELIVERY_COLUMN),
+            schema.index_of(ROW_COLUMN),
+        ) else {
+            continue;
+        };
+        let mask = ProjectionMask::roots(builder.parquet_schema(), [di, ri]);
+        let reader = builder
+            .with_projection(mask)
+            .build()
+            .map_err(|e| format!("{shown}: {e}"))?;
+        let mut rows = vec![];
+        for b in reader {
+            let b = b.map_err(|e| format!("{shown}: {e}"))?;
+            let b = arrow::compute::cast(
+                b.column_by_name(DELIVERY_COLUMN).ok_or("lineage")?,
+                &arrow::datatypes::DataType::Utf8,
+            )
+            .map(|dcol| (dcol, b.column_by_name(ROW_COLUMN).cloned()))
+            .map_err(|e| e.to_string())?;
+            let (dcol, rcol) = b;
+            let dcol = dcol.as_string::<i32>();
+            let rcol = rcol.ok_or("lineage")?;
+            let rcol = rcol.as_primitive::<arrow::datatypes::Int64Type>();
+            for i in 0..dcol.len() {
+                rows.push((location(dcol.value(i)), rcol.value(i).max(0) as u64));
+            }
+        }
+        lineage.insert(shown, rows);
+    }
+    for r in &mut report.results {
+        for s in &mut r.samples {
+            if let Some((loc, line)) = lineage
+                .get(&s.file)
+                .and_then(|rows| rows.get(s.row as usize))
+            {
+                s.file = loc.clone();
+                s.row = *line;
+            }
+        }
+        r.samples.sort();
+    }
+    // The deliveries whose rows are in the table: all of an appended
+    // dataset's, only the last of a fully replaced one.
+    let mut landed = ledger
+        .iter()
+        .filter(|r| r.status == pipeline::land::DeliveryStatus::Landed);
+    let mut delivered: Vec<String> = match d.mode {
+        pipeline::land::LoadMode::Append => landed.map(|r| r.location.clone()).collect(),
+        pipeline::land::LoadMode::Full => landed
+            .next_back()
+            .map(|r| r.location.clone())
+            .into_iter()
+            .collect(),
+    };
+    delivered.sort();
+    delivered.dedup();
+    report.files = delivered;
+    Ok(())
+}
+
+/// Writes `DIR/runs/<run>/` (one JSON per dataset and `summary.json`) via a
+/// temporary directory renamed into place, then replaces `DIR/latest`.
+fn publish(
+    dir: &Path,
+    run_id: &str,
+    reports: &[(DatasetDef, CheckReport)],
+) -> Result<PathBuf, String> {
+    let err = |p: &Path, e: std::io::Error| format!("{}: {e}", p.display());
+    let runs_dir = dir.join("runs");
+    std::fs::create_dir_all(&runs_dir).map_err(|e| err(&runs_dir, e))?;
+    let tmp = runs_dir.join(format!(".{run_id}.tmp"));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).map_err(|e| err(&tmp, e))?;
+    let mut summary = vec![];
+    for (d, r) in reports {
+        let path = tmp.join(format!("{}.json", d.id()));
+        std::fs::write(&path, r.to_json()).map_err(|e| err(&path, e))?;
+        summary.push(serde_json::json!({
+            "dataset": d.id(), "department": d.department, "title": d.title, "rows": r.rows,
+            "rules": r.results.len(),
+            "pass": r.count(quality_rules::Status::Pass),
+            "warn": r.count(quality_rules::Status::Warn),
+            "fail": r.count(quality_rules::Status::Fail),
+        }));
+    }
+    let path = tmp.join("summary.json");
+    std::fs::write(
+        &path,
+        serde_json::to_vec_pretty(&serde_json::json!({"run": run_id, "datasets": summary}))
+            .unwrap_or_default(),
+    )
+    .map_err(|e| err(&path, e))?;
+    let final_dir = runs_dir.join(run_id);
+    std::fs::rename(&tmp, &final_dir).map_err(|e| err(&final_dir, e))?;
+    // `latest` is a small pointer file, replaced atomically.
+    let latest = dir.join("latest.json");
+    let tmp_latest = dir.join(".latest.json.tmp");
+    std::fs::write(
+        &tmp_latest,
+        serde_json::json!({"run": run_id, "dir": format!("runs/{run_id}")}).to_string(),
+    )
+    .map_err(|e| err(&tmp_latest, e))?;
+    std::fs::rename(&tmp_latest, &latest).map_err(|e| err(&latest, e))?;
+    Ok(final_dir)
+}
+
+/// The sweep's actor string for the audit log.
+pub fn default_actor(trigger: &str) -> String {
+    actor(if trigger == "manual" {
+        "cli:sweep"
+    } else {
+        "daemon"
+    })
+}
