@@ -20,6 +20,7 @@ use pipeline::workspace::Workspace;
 use pipeline::{CheckOptions, CheckReport};
 use quality_rules::RuleFile;
 use serde::{Deserialize, Serialize};
+use tracing::Instrument;
 
 use crate::audit::{AuditLog, actor};
 use crate::lock::try_lock;
@@ -28,8 +29,11 @@ use crate::runs::{self, RunEvent, Step};
 /// Table of rule counts per run: what scoring is computed from.
 pub const RULE_RESULTS: &str = "_pdq/rule_results";
 
+/// A callback after every step (progress bars).
+pub type OnStep = Arc<dyn Fn(&Step) + Send + Sync>;
+
 /// How to run a sweep.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SweepOptions {
     /// The as-of time checks are judged at.
     pub as_of: DateTime<FixedOffset>,
@@ -43,6 +47,20 @@ pub struct SweepOptions {
     pub cancel: Arc<AtomicBool>,
     /// Who runs it, for the audit log.
     pub actor: String,
+    /// Called after every step (progress bars).
+    pub on_step: Option<OnStep>,
+}
+
+impl std::fmt::Debug for SweepOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SweepOptions")
+            .field("as_of", &self.as_of)
+            .field("trigger", &self.trigger)
+            .field("scheduled_for", &self.scheduled_for)
+            .field("only", &self.only)
+            .field("actor", &self.actor)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What a sweep did.
@@ -206,7 +224,8 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
         let lake = lake.clone();
         let lock_dir = lock_dir.clone();
         let run_id = run_id.clone();
-        async move { sweep_dataset(ws, &lake, &lock_dir, &run_id, &d, opts).await }
+        let span = tracing::info_span!("dataset", run = %run_id, dataset = %d.id());
+        async move { sweep_dataset(ws, &lake, &lock_dir, &run_id, &d, opts).await }.instrument(span)
     }))
     .buffer_unordered(parallelism)
     .collect()
@@ -404,6 +423,10 @@ async fn sweep_dataset(
         }
     }
     land.seconds = clock.elapsed().as_secs_f64();
+    tracing::info!(stage = "land", status = %land.status, rows = ?land.rows, seconds = land.seconds, error = ?land.error, "step");
+    if let Some(f) = &opts.on_step {
+        f(&land);
+    }
     out.steps.push(land);
     // Check what is in the lake (the last landed version even if today's
     // delivery failed: the data officers see the state of their data).
@@ -448,6 +471,10 @@ async fn sweep_dataset(
         }
     }
     check.seconds = clock.elapsed().as_secs_f64();
+    tracing::info!(stage = "check", status = %check.status, rows = ?check.rows, seconds = check.seconds, error = ?check.error, "step");
+    if let Some(f) = &opts.on_step {
+        f(&check);
+    }
     out.steps.push(check);
     out
 }

@@ -27,6 +27,7 @@ pub fn run(args: DemoArgs) -> Result<Outcome> {
         only: vec![],
         cancel: Arc::new(AtomicBool::new(false)),
         actor: default_actor("manual"),
+        on_step: None,
     };
     let sweep = rt
         .block_on(run_sweep(&ws, &opts))

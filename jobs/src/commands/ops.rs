@@ -119,6 +119,38 @@ pub fn sweep(args: SweepArgs) -> Result<Outcome> {
     let rt = super::runtime(None)?;
     let cancel = Arc::new(AtomicBool::new(false));
     on_terminate(&rt, cancel.clone());
+    let bar = if std::io::stderr().is_terminal() {
+        let n = ws
+            .datasets
+            .iter()
+            .filter(|d| {
+                args.dataset.is_empty()
+                    || args
+                        .dataset
+                        .iter()
+                        .any(|s| *s == d.id() || *s == d.department)
+            })
+            .count();
+        let bar = indicatif::ProgressBar::new(n as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} 作业 sweep [{bar:30}] {pos}/{len} {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Some(bar)
+    } else {
+        None
+    };
+    let on_step: Option<jobs::sweep::OnStep> = bar.clone().map(|bar| {
+        Arc::new(move |s: &jobs::runs::Step| {
+            bar.set_message(format!("{} {} {}", s.dataset, s.stage, s.status));
+            // A dataset is done after its last step (check, or land without rules / on failure).
+            if s.stage == "check" || s.status != "ok" {
+                bar.inc(1);
+            }
+        }) as jobs::sweep::OnStep
+    });
     let opts = SweepOptions {
         as_of,
         trigger: "manual".into(),
@@ -126,8 +158,12 @@ pub fn sweep(args: SweepArgs) -> Result<Outcome> {
         only: args.dataset.clone(),
         cancel: cancel.clone(),
         actor: default_actor("manual"),
+        on_step,
     };
     let result = rt.block_on(run_sweep(&ws, &opts));
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
     match result {
         Ok(r) => {
             rt.block_on(alert(&ws, Some(&r), None));
@@ -217,6 +253,7 @@ pub fn daemon(args: DaemonArgs) -> Result<Outcome> {
                 only: vec![],
                 cancel: stop.clone(),
                 actor: default_actor(trigger),
+                on_step: None,
             };
             // The workspace is re-read for every run: config edits apply
             // without a restart.

@@ -228,14 +228,23 @@ impl Lake {
             .try_into_kernel()
             .map_err(|e| LandError::lake(path, DeltaTableError::Generic(e.to_string())))?;
         let fields: Vec<StructField> = kernel.fields().cloned().collect();
-        match table.create().with_columns(fields).await {
+        // Version 0 is written with put-if-absent and no retry: when two
+        // processes create the same table at once, one wins and the other
+        // opens the winner's table (a retried create would commit a second
+        // schema as version 1 and break the first writer's commit).
+        let created = table
+            .create()
+            .with_columns(fields)
+            .with_commit_properties(
+                deltalake::kernel::transaction::CommitProperties::default().with_max_retries(0),
+            )
+            .await;
+        match created {
             Ok(t) => Ok(t),
-            // Another writer created it first: use theirs.
-            Err(DeltaTableError::VersionAlreadyExists(_)) => Ok(self
-                .open_table(path)
-                .await?
-                .ok_or_else(|| LandError::Config(format!("table {path} vanished")))?),
-            Err(e) => Err(LandError::lake(path, e)),
+            Err(e) => match self.open_table(path).await? {
+                Some(t) => Ok(t),
+                None => Err(LandError::lake(path, e)),
+            },
         }
     }
 

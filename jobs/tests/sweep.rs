@@ -1,0 +1,450 @@
+//! The sweep end to end, through the real binary: failures contained and
+//! recorded, concurrent sweeps, SIGTERM and re-run, audit verification,
+//! alerts, the daemon.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn pdq(args: &[&str], ws: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pdq"))
+        .args(args)
+        .arg("-w")
+        .arg(ws)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("pdq runs")
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: stdout {} stderr {}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    })
+}
+
+const RULES: &str = "dataset: people\nrules:\n  - {id: id_present, dimension: completeness, check: not_null, column: id}\n  - {id: amount_range, dimension: validity, check: range, column: amount, min: 0}\n";
+
+/// A workspace of `n` healthy CSV datasets (`rows` rows each) in two departments.
+fn workspace(n: usize, rows: usize, extra_toml: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path();
+    std::fs::write(
+        ws.join("pdq.toml"),
+        format!("[lake]\nlocation = \"lake\"\n[sweep]\nparallelism = 2\n{extra_toml}"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(ws.join("rules")).unwrap();
+    std::fs::write(ws.join("rules/people.yaml"), RULES).unwrap();
+    for i in 0..n {
+        let dept = if i % 2 == 0 { "gongan" } else { "minzheng" };
+        std::fs::create_dir_all(ws.join("datasets").join(dept)).unwrap();
+        std::fs::create_dir_all(ws.join("in")).unwrap();
+        let mut f = std::io::BufWriter::new(
+            std::fs::File::create(ws.join(format!("in/d{i}.csv"))).unwrap(),
+        );
+        writeln!(f, "id,amount").unwrap();
+        for r in 0..rows {
+            writeln!(f, "{r},{}", if r % 50 == 7 { -1 } else { r as i64 }).unwrap();
+        }
+        drop(f);
+        std::fs::write(
+            ws.join("datasets").join(dept).join(format!("d{i}.toml")),
+            format!("rules = \"rules/people.yaml\"\n[source]\nkind = \"file\"\npath = \"in/d{i}.csv\"\n[[columns]]\nname = \"id\"\ntype = \"int64\"\n[[columns]]\nname = \"amount\"\ntype = \"int64\"\n"),
+        )
+        .unwrap();
+    }
+    dir
+}
+
+/// Per dataset: rows in its lake table (via the ledger's landed counts).
+fn landed(ws: &Path) -> std::collections::BTreeMap<String, (i64, usize)> {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let lake = pipeline::land::Lake::open(&pipeline::land::LakeConfig::default(), ws).unwrap();
+    let ledger = rt
+        .block_on(pipeline::land::read_ledger(&lake, None))
+        .unwrap();
+    let mut out = std::collections::BTreeMap::new();
+    for r in ledger {
+        let e = out.entry(r.dataset.clone()).or_insert((0, 0));
+        e.0 += r.rows_landed;
+        e.1 += 1;
+    }
+    for (ds, v) in out.iter_mut() {
+        let (dept, name) = ds.split_once('.').unwrap();
+        let b = rt
+            .block_on(lake.sql(
+                &[("t", &format!("data/{dept}/{name}"))],
+                "SELECT count(*) FROM t",
+            ))
+            .unwrap();
+        let n = b[0]
+            .column(0)
+            .as_any()
+            .downcast_ref::<arrow::array::Int64Array>()
+            .unwrap()
+            .value(0);
+        assert_eq!(n, v.0, "{ds}: the table holds what the ledger says landed");
+    }
+    out
+}
+
+#[test]
+fn a_failing_source_and_a_corrupt_file_do_not_stop_the_others() {
+    let dir = workspace(3, 100, "");
+    let ws = dir.path();
+    // An unreachable database…
+    std::fs::write(ws.join("db.url"), "postgres://pdq:pdq@127.0.0.1:1/pdq").unwrap();
+    std::fs::write(
+        ws.join("datasets/gongan/unreachable.toml"),
+        "[source]\nkind = \"postgres\"\nurl = { file = \"db.url\" }\ntable = \"t\"\n[[columns]]\nname = \"id\"\ntype = \"int64\"\n",
+    )
+    .unwrap();
+    // …and a truncated Parquet file.
+    std::fs::write(ws.join("in/corrupt.parquet"), b"PAR1\x00\x01garbage").unwrap();
+    std::fs::write(
+        ws.join("datasets/minzheng/corrupt.toml"),
+        "[source]\nkind = \"file\"\npath = \"in/corrupt.parquet\"\n[[columns]]\nname = \"id\"\ntype = \"int64\"\n",
+    )
+    .unwrap();
+    let o = pdq(&["sweep", "--format", "json", "--as-of", "2026-11-22"], ws);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "the sweep itself completed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let r = json(&o);
+    let steps = r["steps"].as_array().unwrap();
+    let step = |ds: &str, stage: &str| {
+        steps
+            .iter()
+            .find(|s| s["dataset"] == ds && s["stage"] == stage)
+            .unwrap_or_else(|| panic!("no {stage} step for {ds}"))
+            .clone()
+    };
+    let u = step("gongan.unreachable", "land");
+    assert_eq!(u["status"], "failed");
+    assert!(u["error"].as_str().unwrap().contains("127.0.0.1"), "{u}");
+    let c = step("minzheng.corrupt", "land");
+    assert_eq!(c["status"], "failed");
+    assert!(
+        c["error"].as_str().unwrap().contains("corrupt.parquet"),
+        "{c}"
+    );
+    for i in 0..3 {
+        let dept = if i % 2 == 0 { "gongan" } else { "minzheng" };
+        assert_eq!(step(&format!("{dept}.d{i}"), "land")["status"], "ok");
+        assert_eq!(step(&format!("{dept}.d{i}"), "check")["status"], "ok");
+    }
+    assert_eq!(
+        steps.iter().find(|s| s["stage"] == "publish").unwrap()["status"],
+        "ok"
+    );
+    // The ledger has the run with both failures; `pdq runs RUN` shows them.
+    let run = r["run_id"].as_str().unwrap();
+    let shown = pdq(&["runs", run, "--format", "json"], ws);
+    let shown = json(&shown);
+    let failed: Vec<&str> = shown
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] == "failed")
+        .map(|s| s["dataset"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, vec!["gongan.unreachable", "minzheng.corrupt"]);
+    let runs = json(&pdq(&["runs", "--format", "json"], ws));
+    assert_eq!(runs[0]["finished"]["status"], "completed");
+    assert_eq!(runs[0]["finished"]["datasets_failed"], 2);
+    assert_eq!(runs[0]["finished"]["datasets_ok"], 3);
+    // Published results for the healthy datasets.
+    let summary: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(ws.join("published/runs").join(run).join("summary.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(summary["datasets"].as_array().unwrap().len(), 3);
+    // Every operation is in the audit log, which verifies.
+    let v = pdq(&["audit", "verify"], ws);
+    assert_eq!(
+        v.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&v.stderr)
+    );
+}
+
+#[test]
+fn audit_verify_detects_an_edited_or_deleted_record() {
+    let dir = workspace(2, 10, "");
+    let ws = dir.path();
+    assert!(pdq(&["sweep", "--format", "json"], ws).status.success());
+    assert_eq!(pdq(&["audit", "verify"], ws).status.code(), Some(0));
+    let file = std::fs::read_dir(ws.join("audit"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .unwrap();
+    let original = std::fs::read_to_string(&file).unwrap();
+    // Edited: one record's target changed.
+    std::fs::write(&file, original.replacen("gongan.d0", "gongan.dX", 1)).unwrap();
+    let o = pdq(&["audit", "verify"], ws);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("edited"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // Deleted: the third record removed.
+    let lines: Vec<&str> = original.lines().collect();
+    let without: String = lines
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 2)
+        .map(|(_, l)| format!("{l}\n"))
+        .collect();
+    std::fs::write(&file, without).unwrap();
+    let o = pdq(&["audit", "verify"], ws);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("record 3"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn two_concurrent_sweeps_do_not_both_process_a_dataset() {
+    let dir = workspace(6, 200_000, "");
+    let ws = dir.path();
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_pdq"))
+            .args(["sweep", "--format", "json", "-w"])
+            .arg(ws)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let a = spawn();
+    let b = spawn();
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert!(
+        a.status.success() && b.status.success(),
+        "{} {}",
+        String::from_utf8_lossy(&a.stderr),
+        String::from_utf8_lossy(&b.stderr)
+    );
+    let (ra, rb) = (json(&a), json(&b));
+    // Each dataset was landed by exactly one of them: the other found it
+    // locked, or (if it came later) found nothing left to land.
+    let landed_by = |r: &serde_json::Value, ds: &str| {
+        r["steps"].as_array().unwrap().iter().any(|s| {
+            s["dataset"] == ds
+                && s["stage"] == "land"
+                && s["status"] == "ok"
+                && s["outputs"].as_str().unwrap() != "[]"
+        })
+    };
+    let mut locked = 0;
+    for i in 0..6 {
+        let ds = format!("{}.d{i}", if i % 2 == 0 { "gongan" } else { "minzheng" });
+        assert!(
+            landed_by(&ra, &ds) ^ landed_by(&rb, &ds),
+            "{ds} landed by exactly one sweep"
+        );
+        locked += [&ra, &rb]
+            .iter()
+            .flat_map(|r| r["steps"].as_array().unwrap().iter())
+            .filter(|s| s["dataset"] == ds.as_str() && s["status"] == "locked")
+            .count();
+    }
+    let l = landed(ws);
+    assert_eq!(l.len(), 6);
+    for (ds, (rows, deliveries)) in l {
+        assert_eq!((rows, deliveries), (200_000, 1), "{ds}: landed once");
+    }
+    eprintln!("{locked} dataset(s) were found locked by the other sweep");
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_mid_sweep_then_rerun_matches_an_uninterrupted_sweep() {
+    // Parallelism 1 so that the sweep is mid-way when the signal arrives.
+    let interrupted = workspace(5, 400_000, "");
+    let straight = workspace(5, 400_000, "");
+    for ws in [interrupted.path(), straight.path()] {
+        let t = std::fs::read_to_string(ws.join("pdq.toml"))
+            .unwrap()
+            .replace("parallelism = 2", "parallelism = 1");
+        std::fs::write(ws.join("pdq.toml"), t).unwrap();
+    }
+    let ws = interrupted.path();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pdq"))
+        .args(["sweep", "--format", "json", "-w"])
+        .arg(ws)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the first dataset has landed, then SIGTERM.
+    let start = Instant::now();
+    loop {
+        let first = ws.join("lake/data/gongan/d0/_delta_log/00000000000000000001.json");
+        if first.exists() {
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "finished before the signal"
+        );
+        assert!(start.elapsed() < Duration::from_secs(120));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "a stopped sweep says so: {err}");
+    assert!(err.contains("stopped by a signal"), "{err}");
+    let partial = landed(ws);
+    assert!(partial.len() < 5, "stopped before the end: {partial:?}");
+    // Re-run; compare with a sweep that was never interrupted.
+    assert!(pdq(&["sweep", "--format", "json"], ws).status.success());
+    assert!(
+        pdq(&["sweep", "--format", "json"], straight.path())
+            .status
+            .success()
+    );
+    assert_eq!(landed(ws), landed(straight.path()), "the same lake state");
+    let runs = json(&pdq(&["runs", "--format", "json"], ws));
+    assert_eq!(runs[0]["finished"]["status"], "cancelled");
+    assert_eq!(runs[1]["finished"]["status"], "completed");
+    assert_eq!(pdq(&["audit", "verify"], ws).status.code(), Some(0));
+}
+
+#[test]
+fn alerts_go_to_the_webhook_on_failures() {
+    let (tx, rx) = std::sync::mpsc::channel::<serde_json::Value>();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let addr = rt.block_on(async {
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |axum::Json(v): axum::Json<serde_json::Value>| {
+                let tx = tx.clone();
+                async move {
+                    tx.send(v).unwrap();
+                    "ok"
+                }
+            }),
+        );
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+        addr
+    });
+    let dir = workspace(
+        1,
+        100,
+        &format!("[alerts]\nwebhook = \"http://{addr}/hook\"\n"),
+    );
+    let ws = dir.path();
+    // The first run: the range rule fails (new failure) → an alert.
+    assert!(pdq(&["sweep", "--format", "json"], ws).status.success());
+    let msg = rx.recv_timeout(Duration::from_secs(10)).expect("an alert");
+    assert_eq!(
+        msg["new_failures"],
+        serde_json::json!(["gongan.d0/amount_range"])
+    );
+    // The same failure the next night is not new: no alert.
+    std::fs::write(ws.join("in/d0.csv"), "id,amount\n1,-5\n2,3\n").unwrap();
+    assert!(pdq(&["sweep", "--format", "json"], ws).status.success());
+    assert!(
+        rx.recv_timeout(Duration::from_secs(2)).is_err(),
+        "no alert for a known failure"
+    );
+}
+
+#[test]
+fn the_daemon_runs_on_schedule_and_stops() {
+    let dir = workspace(1, 10, "[schedule]\ncron = \"* * * * * *\"\n");
+    let ws = dir.path();
+    let o = Command::new(env!("CARGO_BIN_EXE_pdq"))
+        .args(["daemon", "--max-runs", "2", "-w"])
+        .arg(ws)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let runs = json(&pdq(&["runs", "--format", "json"], ws));
+    let runs = runs.as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    for r in runs {
+        assert_eq!(r["started"]["trigger"], "schedule");
+        assert_eq!(r["finished"]["status"], "completed");
+    }
+    // Restarted after missing slots: one catch-up run, then the schedule.
+    std::thread::sleep(Duration::from_millis(2500));
+    let o = Command::new(env!("CARGO_BIN_EXE_pdq"))
+        .args(["daemon", "--max-runs", "1", "-w"])
+        .arg(ws)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let runs = json(&pdq(&["runs", "--format", "json"], ws));
+    let last = runs.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["started"]["trigger"], "catch-up", "{last}");
+    // A bad cron expression is a one-line error naming the key.
+    std::fs::write(ws.join("pdq.toml"), "[schedule]\ncron = \"30 2 * *\"\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_pdq"))
+        .args(["daemon", "-w"])
+        .arg(ws)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("schedule.cron") && err.contains("expected 5"),
+        "{err}"
+    );
+}
+
+#[test]
+fn init_creates_a_workspace_that_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("bureau");
+    let o = Command::new(env!("CARGO_BIN_EXE_pdq"))
+        .arg("init")
+        .arg(&ws)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for sub in ["datasets", "rules", "catalogs", "published", "audit"] {
+        assert!(ws.join(sub).is_dir(), "{sub}");
+    }
+    let w = pipeline::workspace::Workspace::load(&ws).unwrap();
+    assert_eq!(w.config.schedule.cron, "30 2 * * *");
+    assert_eq!(w.config.retention.audit_years, 3);
+    // Not over an existing workspace.
+    let o = Command::new(env!("CARGO_BIN_EXE_pdq"))
+        .arg("init")
+        .arg(&ws)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    // A sweep over no datasets completes.
+    assert!(pdq(&["sweep", "--format", "json"], &ws).status.success());
+    // The example workspace shipped in ops/ loads.
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ops/example-workspace");
+    let w = pipeline::workspace::Workspace::load(&example).unwrap();
+    assert_eq!(w.datasets.len(), 2);
+    for d in &w.datasets {
+        let rules = example.join(d.rules.as_ref().unwrap());
+        quality_rules::RuleFile::load(&rules).unwrap();
+    }
+}
