@@ -10,11 +10,14 @@
 //! - [`check`]: one rule file over one dataset in one scan;
 //! - [`mask`]: masking of identifiers and names for everything published.
 
+pub mod calendar;
 pub mod check;
 pub mod demo;
 pub mod land;
 pub mod mask;
 pub mod model;
+pub mod profile;
+pub mod score;
 pub mod workspace;
 
 pub use check::{CheckError, CheckOptions, check_paths};
