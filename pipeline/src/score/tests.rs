@@ -7,6 +7,7 @@ use super::*;
 use crate::calendar::WorkCalendar;
 use crate::profile::{DayUnit, Deadline};
 
+#[allow(clippy::too_many_arguments)] // one row of a hand-written table
 fn c(
     run: &str,
     day: u32,
