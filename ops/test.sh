@@ -11,7 +11,7 @@
 # PDQ_TEST_S3_ENDPOINT and AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
 # AWS_REGION; they are stopped again when this script exits, however it exits.
 # PDQ_TEST_SERVICES=off (and only that) skips them; nothing is started then.
-# Chromium, for browser tests, is added here as those tests land.
+# Chromium and chromium-driver (Debian) are installed for the browser test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +29,12 @@ if [ "${PDQ_TEST_SERVICES:-}" != off ]; then
   ops/services.sh start
   # shellcheck source=/dev/null
   source "${PDQ_SERVICES_DIR:-/tmp/pdq-services}/env"
+  # Headless Chromium and its WebDriver for the browser test (Debian packages).
+  if ! command -v chromedriver >/dev/null || ! command -v chromium >/dev/null; then
+    echo "installing chromium and chromium-driver"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null \
+      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+  fi
 fi
 
 echo "== formatting"

@@ -40,6 +40,55 @@ pub enum Command {
     Runs(RunsArgs),
     /// Verify, show or prune the audit log. 审计日志。
     Audit(AuditArgs),
+    /// Serve the scorecard site and its JSON API, with sign-in. 记分卡网站服务。
+    Serve(ServeArgs),
+    /// Issue a sign-in token for a department or the bureau. 发放登录令牌。
+    Token(TokenArgs),
+}
+
+/// Arguments of `pdq serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The bureau workspace.
+    #[arg(
+        short = 'w',
+        long,
+        value_name = "DIR",
+        default_value = ".",
+        env = "PDQ_WORKSPACE"
+    )]
+    pub workspace: PathBuf,
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+}
+
+/// Arguments of `pdq token`.
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// The bureau workspace (the token's hash goes into its tokens.toml).
+    #[arg(
+        short = 'w',
+        long,
+        value_name = "DIR",
+        default_value = ".",
+        env = "PDQ_WORKSPACE"
+    )]
+    pub workspace: PathBuf,
+    /// The department the token signs in as.
+    #[arg(
+        long,
+        value_name = "CODE",
+        conflicts_with = "bureau",
+        required_unless_present = "bureau"
+    )]
+    pub department: Option<String>,
+    /// A token for the bureau's data team (sees everything).
+    #[arg(long)]
+    pub bureau: bool,
+    /// Who holds it (for the bureau's records).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
 }
 
 /// Arguments of `pdq init`.

@@ -3,7 +3,7 @@
 //! The orchestration behind the `pdq` binary: the nightly sweep over every
 //! stage ([`sweep`]), the scheduler's arithmetic ([`schedule`]), the run
 //! ledger ([`runs`]), the tamper-evident audit log ([`audit`]), per-dataset
-//! locks ([`lock`]) and alerts ([`alerts`]). The command-line front end
+//! locks ([`lock`]), alerts ([`alerts`]) and the scorecard server ([`serve`]). The command-line front end
 //! (`src/main.rs`, `src/commands/`) is a thin layer over these.
 
 pub mod alerts;
@@ -11,4 +11,5 @@ pub mod audit;
 pub mod lock;
 pub mod runs;
 pub mod schedule;
+pub mod serve;
 pub mod sweep;

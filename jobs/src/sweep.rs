@@ -16,10 +16,12 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use chrono::{DateTime, FixedOffset, Utc};
 use futures::StreamExt;
 use pipeline::land::{DatasetDef, Lake, land_dataset};
+use pipeline::score::{Rectification, RunScores, rectifications, score_run};
 use pipeline::workspace::Workspace;
 use pipeline::{CheckOptions, CheckReport};
 use quality_rules::RuleFile;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use tracing::Instrument;
 
 use crate::audit::{AuditLog, actor};
@@ -109,34 +111,7 @@ pub enum SweepError {
     Other(String),
 }
 
-/// One rule's counts in one run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RuleCount {
-    /// The run.
-    pub run_id: String,
-    /// The run's as-of time.
-    pub as_of: DateTime<Utc>,
-    /// `department.dataset`.
-    pub dataset: String,
-    /// The department.
-    pub department: String,
-    /// The rule's id.
-    pub rule: String,
-    /// Its dimension.
-    pub dimension: String,
-    /// Its check type.
-    pub check: String,
-    /// Rows (or 1) evaluated.
-    pub evaluated: i64,
-    /// Of those, failed.
-    pub failed: i64,
-    /// `pass`, `warn` or `fail`.
-    pub status: String,
-    /// SHA-256 of the rule file.
-    pub rules_version: String,
-    /// The data table's version checked.
-    pub table_version: Option<i64>,
-}
+pub use pipeline::score::RuleCount;
 
 fn rule_count_schema() -> SchemaRef {
     let t = |n: &str| Field::new(n, DataType::Utf8, true);
@@ -281,10 +256,39 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
         Some(&format!("results-{run_id}")),
     )
     .await?;
+    // Score: from stored counts only (this run's and every earlier one's).
+    let score_started = Utc::now();
+    let clock = Instant::now();
+    let scored = score(ws, &lake, &run_id).await;
+    let mut score_step = Step {
+        run_id: run_id.clone(),
+        stage: "score".into(),
+        dataset: String::new(),
+        status: "ok".into(),
+        started_at: score_started,
+        seconds: 0.0,
+        inputs: serde_json::json!({"rule_results": RULE_RESULTS, "config_version": ws.config.scoring.version()}).to_string(),
+        outputs: "{}".into(),
+        rows: None,
+        error: None,
+    };
+    let scored = match scored {
+        Ok(s) => {
+            score_step.outputs = serde_json::json!({"departments": s.0.departments.len(), "datasets": s.0.datasets.len(), "rectifications": s.1.len()}).to_string();
+            Some(s)
+        }
+        Err(e) => {
+            score_step.status = "failed".into();
+            score_step.error = Some(e);
+            None
+        }
+    };
+    score_step.seconds = clock.elapsed().as_secs_f64();
+    steps.push(score_step);
     // Publish: this run's results, atomically, then `latest`.
     let publish_started = Utc::now();
     let clock = Instant::now();
-    let published = publish(&ws.dir.join("published"), &run_id, &reports);
+    let published = publish(ws, &lake, &run_id, &reports, scored.as_ref()).await;
     let (status, outputs, error, published) = match published {
         Ok(dir) => (
             "ok",
@@ -426,6 +430,47 @@ async fn sweep_dataset(
     tracing::info!(stage = "land", status = %land.status, rows = ?land.rows, seconds = land.seconds, error = ?land.error, "step");
     if let Some(f) = &opts.on_step {
         f(&land);
+    }
+    // Landing feeds the scores too: a delivery that failed is a timeliness
+    // failure of the department; rows quarantined at the last landing are
+    // validity failures (they are not in the table the rules see).
+    let as_of = opts.as_of.with_timezone(&Utc);
+    let synthetic =
+        |rule: &str, dimension: &str, check: &str, evaluated: i64, failed: i64| RuleCount {
+            run_id: run_id.to_string(),
+            as_of,
+            dataset: id.clone(),
+            department: d.department.clone(),
+            rule: rule.into(),
+            dimension: dimension.into(),
+            check: check.into(),
+            evaluated,
+            failed,
+            status: if failed > 0 { "fail" } else { "pass" }.into(),
+            rules_version: "landing".into(),
+            table_version: None,
+        };
+    let land_failed = land.status == "failed";
+    out.counts.push(synthetic(
+        "_delivery",
+        "timeliness",
+        "delivery",
+        1,
+        land_failed as i64,
+    ));
+    if let Ok(ledger) = pipeline::land::read_ledger(lake, Some(&id)).await
+        && let Some(last) = ledger
+            .iter()
+            .rev()
+            .find(|r| r.status == pipeline::land::DeliveryStatus::Landed)
+    {
+        out.counts.push(synthetic(
+            "_quarantine",
+            "validity",
+            "landing",
+            last.rows_read,
+            last.rows_quarantined,
+        ));
     }
     out.steps.push(land);
     // Check what is in the lake (the last landed version even if today's
@@ -614,23 +659,129 @@ async fn locate_samples(
     Ok(())
 }
 
-/// Writes `DIR/runs/<run>/` (one JSON per dataset and `summary.json`) via a
-/// temporary directory renamed into place, then replaces `DIR/latest`.
-fn publish(
-    dir: &Path,
+/// Scorecards and the rectification list of `run_id`, stored in the lake.
+async fn score(
+    ws: &Workspace,
+    lake: &Lake,
+    run_id: &str,
+) -> Result<(RunScores, Vec<Rectification>), String> {
+    let history: Vec<RuleCount> = lake
+        .read_records(RULE_RESULTS, None, "as_of, run_id, dataset, rule")
+        .await
+        .map_err(|e| e.to_string())?;
+    let scores = score_run(&history, run_id, &ws.config.scoring);
+    let profile = ws.profile().map_err(|e| e.to_string())?;
+    let cal = ws.calendar().map_err(|e| e.to_string())?;
+    let tz: chrono_tz::Tz = ws
+        .config
+        .time_zone
+        .parse()
+        .unwrap_or(chrono_tz::Asia::Shanghai);
+    let rects = rectifications(&history, run_id, profile.rectification, &cal, tz)
+        .map_err(|e| e.to_string())?;
+    let rows: Vec<StoredCard> = scores
+        .datasets
+        .iter()
+        .chain(&scores.departments)
+        .map(|c| StoredCard {
+            run_id: c.run_id.clone(),
+            as_of: c.as_of,
+            scope: c.scope.clone(),
+            id: c.id.clone(),
+            department: c.department.clone(),
+            score: c.score,
+            grade: c.grade.clone(),
+            card: serde_json::to_string(c).unwrap_or_default(),
+        })
+        .collect();
+    lake.append_records(
+        SCORECARDS,
+        &StoredCard::schema(),
+        &rows,
+        Some(&format!("scorecards-{run_id}")),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    Ok((scores, rects))
+}
+
+/// Scorecard history table.
+pub const SCORECARDS: &str = "_pdq/scorecards";
+
+/// A scorecard as stored (the whole card as JSON, key fields as columns).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredCard {
+    /// The run.
+    pub run_id: String,
+    /// Its as-of time.
+    pub as_of: DateTime<Utc>,
+    /// `dataset` or `department`.
+    pub scope: String,
+    /// Its id.
+    pub id: String,
+    /// The department.
+    pub department: String,
+    /// Score.
+    pub score: Option<f64>,
+    /// Grade.
+    pub grade: Option<String>,
+    /// The whole scorecard (JSON).
+    pub card: String,
+}
+
+impl StoredCard {
+    fn schema() -> SchemaRef {
+        let t = |n: &str| Field::new(n, DataType::Utf8, true);
+        Arc::new(Schema::new(vec![
+            t("run_id"),
+            Field::new(
+                "as_of",
+                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                true,
+            ),
+            t("scope"),
+            t("id"),
+            t("department"),
+            Field::new("score", DataType::Float64, true),
+            t("grade"),
+            t("card"),
+        ]))
+    }
+}
+
+fn write_dir(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), String> {
+    for (rel, bytes) in files {
+        let path = dir.join(rel);
+        if let Some(p) = path.parent() {
+            std::fs::create_dir_all(p).map_err(|e| format!("{}: {e}", p.display()))?;
+        }
+        std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Writes `published/runs/<run>/` (results per dataset, `summary.json`,
+/// `scorecards.json`, `rectifications.json`, the site under `site/`) via a
+/// temporary directory renamed into place, then points `latest.json` at it
+/// and replaces `published/site/`.
+async fn publish(
+    ws: &Workspace,
+    lake: &Lake,
     run_id: &str,
     reports: &[(DatasetDef, CheckReport)],
+    scored: Option<&(RunScores, Vec<Rectification>)>,
 ) -> Result<PathBuf, String> {
+    let dir = ws.dir.join("published");
     let err = |p: &Path, e: std::io::Error| format!("{}: {e}", p.display());
     let runs_dir = dir.join("runs");
     std::fs::create_dir_all(&runs_dir).map_err(|e| err(&runs_dir, e))?;
     let tmp = runs_dir.join(format!(".{run_id}.tmp"));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).map_err(|e| err(&tmp, e))?;
+    let mut files: Vec<(String, Vec<u8>)> = vec![];
     let mut summary = vec![];
     for (d, r) in reports {
-        let path = tmp.join(format!("{}.json", d.id()));
-        std::fs::write(&path, r.to_json()).map_err(|e| err(&path, e))?;
+        files.push((format!("{}.json", d.id()), r.to_json().into_bytes()));
         summary.push(serde_json::json!({
             "dataset": d.id(), "department": d.department, "title": d.title, "rows": r.rows,
             "rules": r.results.len(),
@@ -639,13 +790,76 @@ fn publish(
             "fail": r.count(quality_rules::Status::Fail),
         }));
     }
-    let path = tmp.join("summary.json");
-    std::fs::write(
-        &path,
+    files.push((
+        "summary.json".into(),
         serde_json::to_vec_pretty(&serde_json::json!({"run": run_id, "datasets": summary}))
             .unwrap_or_default(),
-    )
-    .map_err(|e| err(&path, e))?;
+    ));
+    if let Some((scores, rects)) = scored {
+        files.push((
+            "scorecards.json".into(),
+            serde_json::to_vec_pretty(scores).unwrap_or_default(),
+        ));
+        files.push((
+            "rectifications.json".into(),
+            serde_json::to_vec_pretty(rects).unwrap_or_default(),
+        ));
+        // The site.
+        let history: Vec<StoredCard> = lake
+            .read_records(
+                SCORECARDS,
+                Some("scope = 'department'"),
+                "as_of, run_id, id",
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        let tz: chrono_tz::Tz = ws
+            .config
+            .time_zone
+            .parse()
+            .unwrap_or(chrono_tz::Asia::Shanghai);
+        let trend: Vec<(String, String, Option<f64>)> = history
+            .iter()
+            .map(|c| {
+                (
+                    c.as_of.with_timezone(&tz).format("%m-%d %H:%M").to_string(),
+                    c.id.clone(),
+                    c.score,
+                )
+            })
+            .collect();
+        let by_id: BTreeMap<String, CheckReport> =
+            reports.iter().map(|(d, r)| (d.id(), r.clone())).collect();
+        let catalog: BTreeMap<String, (String, String, String)> = ws
+            .datasets
+            .iter()
+            .map(|d| {
+                let kind = serde_json::to_value(&d.source)
+                    .ok()
+                    .and_then(|v| v["kind"].as_str().map(String::from))
+                    .unwrap_or_default();
+                let mode = serde_json::to_value(d.mode)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default();
+                (d.id(), (d.title.clone().unwrap_or_default(), kind, mode))
+            })
+            .collect();
+        let bureau = ws.config.bureau.clone().unwrap_or_else(|| "数据局".into());
+        let input = pipeline::site::SiteInput {
+            bureau: &bureau,
+            departments: &ws.config.departments,
+            scores,
+            trend: &trend,
+            rectifications: rects,
+            reports: &by_id,
+            catalog: &catalog,
+        };
+        for (path, html) in pipeline::site::render(&input) {
+            files.push((format!("site/{path}"), html.into_bytes()));
+        }
+    }
+    write_dir(&tmp, &files)?;
     let final_dir = runs_dir.join(run_id);
     std::fs::rename(&tmp, &final_dir).map_err(|e| err(&final_dir, e))?;
     // `latest` is a small pointer file, replaced atomically.
@@ -657,7 +871,35 @@ fn publish(
     )
     .map_err(|e| err(&tmp_latest, e))?;
     std::fs::rename(&tmp_latest, &latest).map_err(|e| err(&latest, e))?;
+    // `published/site/` is the current site, swapped in.
+    if final_dir.join("site").is_dir() {
+        let site = dir.join("site");
+        let staged = dir.join(".site.tmp");
+        let old = dir.join(".site.old");
+        let _ = std::fs::remove_dir_all(&staged);
+        let _ = std::fs::remove_dir_all(&old);
+        copy_dir(&final_dir.join("site"), &staged).map_err(|e| err(&staged, e))?;
+        if site.exists() {
+            std::fs::rename(&site, &old).map_err(|e| err(&site, e))?;
+        }
+        std::fs::rename(&staged, &site).map_err(|e| err(&site, e))?;
+        let _ = std::fs::remove_dir_all(&old);
+    }
     Ok(final_dir)
+}
+
+fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for e in std::fs::read_dir(from)? {
+        let e = e?;
+        let target = to.join(e.file_name());
+        if e.file_type()?.is_dir() {
+            copy_dir(&e.path(), &target)?;
+        } else {
+            std::fs::copy(e.path(), target)?;
+        }
+    }
+    Ok(())
 }
 
 /// The sweep's actor string for the audit log.

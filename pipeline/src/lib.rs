@@ -18,6 +18,7 @@ pub mod mask;
 pub mod model;
 pub mod profile;
 pub mod score;
+pub mod site;
 pub mod workspace;
 
 pub use check::{CheckError, CheckOptions, check_paths};

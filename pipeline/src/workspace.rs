@@ -12,7 +12,7 @@ fn default_tz() -> String {
 }
 
 /// `pdq.toml`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WorkspaceConfig {
     /// The bureau's name, for reports.
@@ -39,6 +39,24 @@ pub struct WorkspaceConfig {
     /// How long records are kept.
     #[serde(default)]
     pub retention: RetentionConfig,
+    /// Scoring weights and grade bands (defaults: equal dimensions, 优秀/良好/合格/不合格 at 90/80/60).
+    #[serde(default)]
+    pub scoring: crate::score::ScoringConfig,
+    /// Department codes and their names (`gongan = "公安局"`).
+    #[serde(default)]
+    pub departments: std::collections::BTreeMap<String, String>,
+    /// Extra holiday-calendar files (years past the embedded 2020–2026).
+    #[serde(default)]
+    pub calendar: CalendarConfig,
+}
+
+/// `[calendar]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarConfig {
+    /// CSV files (`date,kind,festival`), relative to the workspace.
+    #[serde(default)]
+    pub files: Vec<String>,
 }
 
 impl Default for WorkspaceConfig {
@@ -206,6 +224,32 @@ impl Workspace {
             config,
             datasets,
         })
+    }
+
+    /// The jurisdiction profile (`profile` in pdq.toml, default xinjiang-2023).
+    pub fn profile(&self) -> Result<crate::profile::Profile, LandError> {
+        crate::profile::profile(
+            self.config
+                .profile
+                .as_deref()
+                .unwrap_or(crate::profile::DEFAULT_PROFILE),
+        )
+        .map_err(|e| {
+            LandError::Config(format!(
+                "{}: profile: {e}",
+                self.dir.join("pdq.toml").display()
+            ))
+        })
+    }
+
+    /// The working-day calendar: embedded, plus `[calendar] files`.
+    pub fn calendar(&self) -> Result<crate::calendar::WorkCalendar, LandError> {
+        let mut cal = crate::calendar::WorkCalendar::embedded();
+        for f in &self.config.calendar.files {
+            cal.add_file(&self.dir.join(f))
+                .map_err(|e| LandError::Config(e.to_string()))?;
+        }
+        Ok(cal)
     }
 
     /// Landing options from the configuration.

@@ -46,6 +46,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Daemon(args) => ops::daemon(args),
         Command::Runs(args) => ops::runs(args),
         Command::Audit(args) => ops::audit(args),
+        Command::Serve(args) => ops::serve(args),
+        Command::Token(args) => ops::token(args),
     }
 }
 

@@ -418,3 +418,56 @@ pub fn audit(args: AuditArgs) -> Result<Outcome> {
         }
     }
 }
+
+pub fn serve(args: crate::cli::ServeArgs) -> Result<Outcome> {
+    let (ws, _) = load(&args.workspace)?;
+    let state = jobs::serve::ServeState::new(&ws.dir).map_err(|e| anyhow::anyhow!(e))?;
+    let rt = super::runtime(None)?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let refresher = state.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                refresher.refresh();
+            }
+        });
+        println!(
+            "记分卡网站 Serving the scorecard site on http://{} (Ctrl-C to stop)",
+            listener.local_addr()?
+        );
+        axum::serve(listener, jobs::serve::router(state))
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(Outcome::Clean)
+}
+
+pub fn token(args: crate::cli::TokenArgs) -> Result<Outcome> {
+    let path = args.workspace.join("tokens.toml");
+    let mut file = jobs::serve::TokenFile::load(&path).map_err(|e| anyhow::anyhow!(e))?;
+    let token = jobs::serve::new_token()?;
+    file.token.push(jobs::serve::TokenEntry {
+        role: if args.bureau { "bureau" } else { "department" }.into(),
+        department: args.department.clone(),
+        name: args.name.clone(),
+        sha256: jobs::serve::hash_token(&token),
+    });
+    let text = format!(
+        "# pdq 登录令牌（仅存哈希）/ sign-in tokens (hashes only). `pdq token` adds one.\n{}",
+        toml::to_string(&file)?
+    );
+    crate::util::write_atomic(&path, text.as_bytes())?;
+    // The token itself is shown once, here, and stored nowhere.
+    println!("{token}");
+    eprintln!(
+        "令牌已登记（只保存哈希） Token registered in {} (only its hash is kept); give it to its holder now.",
+        path.display()
+    );
+    Ok(Outcome::Clean)
+}

@@ -156,7 +156,7 @@ pub fn generate(root: &Path) -> Result<DemoBureau, DemoError> {
         &serde_json::to_string_pretty(&manifest).unwrap_or_default(),
     )?;
     write::text(&staging.join("README.txt"), README)?;
-    write_workspace(&staging, &datasets)?;
+    write_workspace(&staging, &datasets, &departments)?;
     if root.exists() {
         std::fs::remove_dir_all(root).map_err(io(root))?;
     }
@@ -175,12 +175,20 @@ pub fn generate(root: &Path) -> Result<DemoBureau, DemoError> {
 
 /// The bureau workspace around the extracts: `pdq.toml` (a local lake) and
 /// one definition per dataset, so `pdq ingest -w <demo>` lands them all.
-fn write_workspace(root: &Path, datasets: &[DemoDataset]) -> Result<(), DemoError> {
-    write::text(
-        &root.join("pdq.toml"),
+fn write_workspace(
+    root: &Path,
+    datasets: &[DemoDataset],
+    departments: &[DemoDepartment],
+) -> Result<(), DemoError> {
+    let mut config = String::from(
         "# pdq 示例数据局的工作区 / the demo bureau's workspace\n\
-         time_zone = \"Asia/Shanghai\"\n\n[lake]\nlocation = \"lake\"\n",
-    )?;
+         bureau = \"示例数据局\"\nprofile = \"xinjiang-2023\"\ntime_zone = \"Asia/Shanghai\"\n\n[lake]\nlocation = \"lake\"\n\n\
+         [scoring.dataset_weights]\n\"gongan.household_registration\" = 2.0   # a base dataset counts double\n\n[departments]\n",
+    );
+    for d in departments {
+        config += &format!("{} = \"{}\"\n", d.code, d.name_zh);
+    }
+    write::text(&root.join("pdq.toml"), &config)?;
     for d in datasets {
         let (mode, path) = match d.data.as_slice() {
             [one] if one.is_dir() => ("append", format!("{}/*.csv", rel(root, one))),

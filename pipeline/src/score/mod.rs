@@ -305,7 +305,20 @@ fn card_for(
         })
         .collect();
     let mut dims = vec![];
-    for (d, w) in &config.dimension_weights {
+    // The regulation's order, then any others the configuration weighs.
+    const ORDER: [&str; 8] = [
+        "completeness",
+        "validity",
+        "timeliness",
+        "consistency",
+        "accuracy",
+        "compliance",
+        "authenticity",
+        "usability",
+    ];
+    let mut ordered: Vec<(&String, &f64)> = config.dimension_weights.iter().collect();
+    ordered.sort_by_key(|(d, _)| ORDER.iter().position(|o| o == d).unwrap_or(ORDER.len()));
+    for (d, w) in ordered {
         let behind: Vec<&RuleScore> = rules
             .iter()
             .filter(|r| regulation_dimension(&r.dimension) == d)

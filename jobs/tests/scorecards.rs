@@ -1,0 +1,507 @@
+//! Scorecards end to end on the demo bureau: scores re-computed from stored
+//! counts alone, the published site, `pdq serve`'s access rules and
+//! security, no full identifier anywhere, and a real browser signing in.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, OnceLock};
+
+use jobs::serve::{ServeState, TokenEntry, TokenFile, hash_token, router};
+use jobs::sweep::{RULE_RESULTS, SweepOptions, run_sweep};
+use pipeline::land::{Lake, LakeConfig};
+use pipeline::score::{RuleCount, score_run};
+
+/// One demo bureau, swept once, shared by the tests (read-only after).
+fn bureau() -> &'static (tempfile::TempDir, PathBuf) {
+    static B: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    B.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("demo");
+        let b = pipeline::demo::generate(&root).unwrap();
+        let ws = pipeline::workspace::Workspace::load(&root).unwrap();
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let opts = SweepOptions {
+            as_of: b.as_of,
+            trigger: "manual".into(),
+            scheduled_for: None,
+            only: vec![],
+            cancel: Arc::new(AtomicBool::new(false)),
+            actor: "test".into(),
+            on_step: None,
+        };
+        let r = rt.block_on(run_sweep(&ws, &opts)).unwrap();
+        assert!(r.failed_datasets().is_empty(), "{:?}", r.steps);
+        // Tokens: the bureau, 公安局 and 民政局.
+        let file = TokenFile {
+            token: vec![
+                TokenEntry {
+                    role: "bureau".into(),
+                    department: None,
+                    name: None,
+                    sha256: hash_token("bureau-secret"),
+                },
+                TokenEntry {
+                    role: "department".into(),
+                    department: Some("gongan".into()),
+                    name: None,
+                    sha256: hash_token("gongan-secret"),
+                },
+                TokenEntry {
+                    role: "department".into(),
+                    department: Some("minzheng".into()),
+                    name: None,
+                    sha256: hash_token("minzheng-secret"),
+                },
+            ],
+        };
+        std::fs::write(root.join("tokens.toml"), toml::to_string(&file).unwrap()).unwrap();
+        (dir, root)
+    })
+}
+
+fn published_run(root: &Path) -> PathBuf {
+    let latest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root.join("published/latest.json")).unwrap())
+            .unwrap();
+    root.join("published").join(latest["dir"].as_str().unwrap())
+}
+
+#[test]
+fn scores_come_from_stored_counts_alone() {
+    let (_d, root) = bureau();
+    let published_bytes = std::fs::read(published_run(root).join("scorecards.json")).unwrap();
+    let published: serde_json::Value = serde_json::from_slice(&published_bytes).unwrap();
+    // Copy only the stored counts to an empty place: no data, no rules.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let lake = Lake::open(&LakeConfig::default(), root).unwrap();
+    let history: Vec<RuleCount> = rt
+        .block_on(lake.read_records(RULE_RESULTS, None, "as_of, run_id, dataset, rule"))
+        .unwrap();
+    let run = published["run_id"].as_str().unwrap();
+    let ws = pipeline::workspace::Workspace::load(root).unwrap();
+    let again = score_run(&history, run, &ws.config.scoring);
+    // Byte for byte: the same numbers, not just close ones.
+    assert!(
+        serde_json::to_vec_pretty(&again).unwrap() == published_bytes,
+        "re-scoring stored counts gives the same scorecards"
+    );
+    // The base dataset counts double in 公安局's score (pdq.toml [scoring]).
+    let g = again.departments.iter().find(|d| d.id == "gongan").unwrap();
+    assert!(g.score.is_some() && g.rank.is_some());
+    // Quarantined rows count against validity: 卫健委's landing rule.
+    let w = again
+        .datasets
+        .iter()
+        .find(|d| d.id == "weijian.birth_certificates")
+        .unwrap();
+    let q = w.rules.iter().find(|r| r.rule == "_quarantine").unwrap();
+    assert_eq!((q.evaluated, q.failed), (800, 12));
+}
+
+/// Valid GB 11643 IDs and GB 32100 codes in a text.
+fn full_identifiers(text: &str) -> Vec<String> {
+    let b = text.as_bytes();
+    let mut out = vec![];
+    for w in b.windows(18) {
+        if w[..17].iter().all(u8::is_ascii_digit)
+            && quality_rules::ids::resident_id::check_digit(&w[..17])
+                == Some(w[17].to_ascii_uppercase())
+        {
+            out.push(String::from_utf8_lossy(&w[..6]).into_owned());
+        }
+        if w.iter().all(|c| c.is_ascii_alphanumeric())
+            && quality_rules::ids::uscc::validate(w).is_ok()
+        {
+            out.push(String::from_utf8_lossy(&w[..6]).into_owned());
+        }
+    }
+    out
+}
+
+fn all_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            all_files(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn nothing_published_carries_a_full_identifier() {
+    let (_d, root) = bureau();
+    let mut files = vec![];
+    all_files(&root.join("published"), &mut files);
+    assert!(files.iter().any(|f| f.ends_with("site/index.html")));
+    assert!(
+        files
+            .iter()
+            .any(|f| f.to_string_lossy().contains("site/dataset/"))
+    );
+    for f in files {
+        let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned();
+        let found = full_identifiers(&text);
+        assert!(
+            found.is_empty(),
+            "{}: full identifiers starting {found:?}",
+            f.display()
+        );
+    }
+    // The scan itself finds what it looks for.
+    assert!(!full_identifiers("x 11010519491231002X y").is_empty());
+    assert!(!full_identifiers("91350100M000100Y43").is_empty());
+}
+
+struct Server {
+    base: String,
+    _rt: tokio::runtime::Runtime,
+}
+
+fn server() -> &'static Server {
+    static S: OnceLock<Server> = OnceLock::new();
+    S.get_or_init(|| {
+        let (_d, root) = bureau();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let state = ServeState::new(root).unwrap();
+        let base = rt.block_on(async {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = l.local_addr().unwrap();
+            tokio::spawn(async move { axum::serve(l, router(state)).await.unwrap() });
+            format!("http://{addr}")
+        });
+        Server { base, _rt: rt }
+    })
+}
+
+/// GET from the test server (which runs on its own runtime), optionally
+/// with a bearer token: (status, body).
+fn get(path: &str, token: Option<&str>) -> (u16, String) {
+    let url = format!("{}{path}", server().base);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut req = ::reqwest::Client::new().get(url);
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let r = req.send().await.unwrap();
+        let code = r.status().as_u16();
+        (code, r.text().await.unwrap_or_default())
+    })
+}
+
+#[test]
+fn access_rules_of_the_served_site_and_api() {
+    // Public pages need no token.
+    assert_eq!(get("/", None).0, 200);
+    assert_eq!(get("/catalog.html", None).0, 200);
+    let (code, body) = get("/api/ranking", None);
+    assert_eq!(code, 200);
+    let ranking: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(ranking["departments"].as_array().unwrap().len(), 6);
+    assert!(
+        !body.contains("findings") && !body.contains("samples"),
+        "the public ranking carries no detail"
+    );
+    // Detail pages: no token, a wrong token, another department's token.
+    assert_eq!(get("/dept/gongan.html", None).0, 401);
+    assert_eq!(get("/dept/gongan.html", Some("wrong")).0, 401);
+    assert_eq!(get("/dept/gongan.html", Some("minzheng-secret")).0, 403);
+    assert_eq!(
+        get(
+            "/dataset/gongan.household_registration.html",
+            Some("minzheng-secret")
+        )
+        .0,
+        403
+    );
+    assert_eq!(get("/rectification.html", Some("gongan-secret")).0, 403);
+    let (code, page) = get("/dept/gongan.html", Some("gongan-secret"));
+    assert_eq!(code, 200);
+    assert!(page.contains("公安局"));
+    assert_eq!(
+        get(
+            "/dataset/gongan.household_registration.html",
+            Some("gongan-secret")
+        )
+        .0,
+        200
+    );
+    assert_eq!(get("/dept/minzheng.html", Some("bureau-secret")).0, 200);
+    assert_eq!(get("/rectification.html", Some("bureau-secret")).0, 200);
+    // The API follows the same rules.
+    assert_eq!(get("/api/departments/gongan", None).0, 401);
+    assert_eq!(
+        get("/api/departments/gongan", Some("minzheng-secret")).0,
+        403
+    );
+    let (code, body) = get("/api/departments/gongan", Some("gongan-secret"));
+    assert_eq!(code, 200);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["department"]["id"], "gongan");
+    assert_eq!(
+        get(
+            "/api/datasets/gongan.household_registration",
+            Some("minzheng-secret")
+        )
+        .0,
+        403
+    );
+    let (code, body) = get(
+        "/api/datasets/gongan.household_registration",
+        Some("gongan-secret"),
+    );
+    assert_eq!(code, 200);
+    assert!(body.contains("samples"));
+    let (_, body) = get("/api/rectifications", Some("minzheng-secret"));
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["department"] == "minzheng")
+    );
+    assert_eq!(get("/api/rectifications", None).0, 401);
+}
+
+#[test]
+fn path_traversal_is_refused() {
+    for p in [
+        "/../pdq.toml",
+        "/..%2fpdq.toml",
+        "/%2e%2e/%2e%2e/pdq.toml",
+        "/dept/..%2f..%2f..%2ftokens.toml",
+        "/dept/%2e%2e/%2e%2e/tokens.toml",
+        "/.%2e/tokens.toml",
+        "/..\\tokens.toml",
+        "/dataset/../../lake/_pdq/deliveries/_delta_log/00000000000000000000.json",
+    ] {
+        let (code, body) = get(p, Some("bureau-secret"));
+        assert!(matches!(code, 400 | 404), "{p}: {code}");
+        assert!(
+            !body.contains("sha256") && !body.contains("[lake]") && !body.contains("protocol"),
+            "{p} leaked"
+        );
+    }
+}
+
+#[test]
+fn no_served_response_carries_a_full_identifier() {
+    let mut paths: Vec<String> = vec![
+        "/".into(),
+        "/catalog.html".into(),
+        "/rectification.html".into(),
+        "/api/ranking".into(),
+        "/api/rectifications".into(),
+    ];
+    let (_d, root) = bureau();
+    let mut files = vec![];
+    all_files(&published_run(root).join("site"), &mut files);
+    for f in files {
+        let rel = f
+            .strip_prefix(published_run(root).join("site"))
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        paths.push(format!("/{rel}"));
+        if let Some(id) = rel
+            .strip_prefix("dataset/")
+            .and_then(|r| r.strip_suffix(".html"))
+        {
+            paths.push(format!("/api/datasets/{id}"));
+        }
+        if let Some(d) = rel
+            .strip_prefix("dept/")
+            .and_then(|r| r.strip_suffix(".html"))
+        {
+            paths.push(format!("/api/departments/{d}"));
+        }
+    }
+    for p in &paths {
+        let (code, body) = get(p, Some("bureau-secret"));
+        assert_eq!(code, 200, "{p}");
+        assert!(
+            full_identifiers(&body).is_empty(),
+            "{p} carries a full identifier"
+        );
+    }
+    assert!(paths.len() > 20);
+}
+
+/// A WebDriver session with headless Chromium (Debian's chromium and
+/// chromium-driver; ops/test.sh installs them).
+#[test]
+fn a_department_signs_in_with_a_real_browser() {
+    let driver = Path::new("/usr/bin/chromedriver");
+    if !driver.exists() {
+        assert!(
+            std::env::var("PDQ_TEST_SERVICES").as_deref() == Ok("off"),
+            "chromedriver is missing: run the suite with ops/test.sh, which installs chromium and chromium-driver"
+        );
+        return;
+    }
+    let srv = server();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut child = std::process::Command::new(driver)
+        .arg(format!("--port={port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let wd = format!("http://127.0.0.1:{port}");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let result: Result<(String, String, String), String> = rt.block_on(async {
+        let c = ::reqwest::Client::new();
+        for _ in 0..100 {
+            if c.get(format!("{wd}/status")).send().await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let profile = tempfile::tempdir().unwrap();
+        let caps = serde_json::json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--window-size=1200,1400", format!("--user-data-dir={}", profile.path().display())]}}}});
+        let s = webdriver(&c, "POST", &format!("{wd}/session"), Some(caps)).await?;
+        let sid = s["sessionId"].as_str().ok_or("no session")?.to_string();
+        let base = format!("{wd}/session/{sid}");
+        let url_endpoint = format!("{base}/url");
+        let source_endpoint = format!("{base}/source");
+        let go = |url: String| webdriver(&c, "POST", &url_endpoint, Some(serde_json::json!({"url": url})));
+        let element = |css: &'static str| {
+            let c = c.clone();
+            let base = base.clone();
+            async move {
+                let v = webdriver(&c, "POST", &format!("{base}/element"), Some(serde_json::json!({"using": "css selector", "value": css}))).await?;
+                v.as_object().and_then(|o| o.values().next()).and_then(|x| x.as_str()).map(String::from).ok_or(format!("no element {css}"))
+            }
+        };
+        let source = || webdriver(&c, "GET", &source_endpoint, None);
+        let shot = |name: &'static str| {
+            let c = c.clone();
+            let base = base.clone();
+            let shots = shots.clone();
+            async move {
+                let v = webdriver(&c, "GET", &format!("{base}/screenshot"), None).await?;
+                std::fs::write(shots.join(name), base64_decode(v.as_str().unwrap_or(""))).map_err(|e| e.to_string())
+            }
+        };
+        // Sign in as 公安局 through the form.
+        go(format!("{}/login", srv.base)).await?;
+        let token = element("#token").await?;
+        webdriver(&c, "POST", &format!("{base}/element/{token}/value"), Some(serde_json::json!({"text": "gongan-secret"}))).await?;
+        let button = element("#signin").await?;
+        webdriver(&c, "POST", &format!("{base}/element/{button}/click"), Some(serde_json::json!({}))).await?;
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let own = source().await?;
+        shot("department-page.png").await?;
+        // Its dataset page, with rules and masked samples.
+        go(format!("{}/dataset/gongan.household_registration.html", srv.base)).await?;
+        let dataset = source().await?;
+        shot("dataset-page.png").await?;
+        // Another department's page is refused.
+        go(format!("{}/dept/minzheng.html", srv.base)).await?;
+        let other = source().await?;
+        shot("refused.png").await?;
+        webdriver(&c, "DELETE", &base, None).await?;
+        let text = |v: serde_json::Value| v.as_str().unwrap_or("").to_string();
+        Ok((text(own), text(dataset), text(other)))
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    let (own, dataset, other) = result.unwrap();
+    assert!(
+        own.contains("公安局 记分卡") && own.contains("GB/T 36344"),
+        "the department page rendered with data"
+    );
+    assert!(
+        dataset.contains("id_valid") && dataset.contains("*"),
+        "rule results with masked samples"
+    );
+    assert!(
+        other.contains("只能查看本部门") && !other.contains("民政局 记分卡"),
+        "another department's page is refused"
+    );
+    for f in ["department-page.png", "dataset-page.png", "refused.png"] {
+        assert!(
+            std::fs::metadata(shots.join(f)).unwrap().len() > 5000,
+            "{f}"
+        );
+    }
+}
+
+/// One WebDriver call; returns its `value`.
+async fn webdriver(
+    c: &::reqwest::Client,
+    method: &str,
+    url: &str,
+    body: Option<serde_json::Value>,
+) -> Result<serde_json::Value, String> {
+    let req = match method {
+        "GET" => c.get(url),
+        "DELETE" => c.delete(url),
+        _ => c.post(url),
+    };
+    let req = match body {
+        Some(b) => req
+            .header("content-type", "application/json")
+            .body(b.to_string()),
+        None => req,
+    };
+    let text = req
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .text()
+        .await
+        .map_err(|e| e.to_string())?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{e}: {text}"))?;
+    Ok(v["value"].clone())
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    let table = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => (c - b'A') as u32,
+            b'a'..=b'z' => (c - b'a' + 26) as u32,
+            b'0'..=b'9' => (c - b'0' + 52) as u32,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        })
+    };
+    let mut out = vec![];
+    let mut acc = 0u32;
+    let mut bits = 0;
+    for c in s.bytes() {
+        let Some(v) = table(c) else { continue };
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    out
+}
