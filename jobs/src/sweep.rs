@@ -804,6 +804,18 @@ async fn publish(
             "rectifications.json".into(),
             serde_json::to_vec_pretty(rects).unwrap_or_default(),
         ));
+        // Every table for officials: CSV and one workbook.
+        let tables = pipeline::score::export::tables(scores, rects);
+        for t in &tables {
+            files.push((
+                format!("exports/{}.csv", t.0),
+                pipeline::score::export::csv(t),
+            ));
+        }
+        files.push((
+            "exports/scorecards.xlsx".into(),
+            pipeline::score::export::xlsx(&tables).map_err(|e| e.to_string())?,
+        ));
         // The site.
         let history: Vec<StoredCard> = lake
             .read_records(

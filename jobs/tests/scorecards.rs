@@ -149,6 +149,35 @@ fn nothing_published_carries_a_full_identifier() {
             f.display()
         );
     }
+    // Every scorecard table exported for officials, CSV and XLSX.
+    let exports = published_run(root).join("exports");
+    let departments = std::fs::read_to_string(exports.join("departments.csv")).unwrap();
+    assert!(
+        departments.starts_with('\u{feff}'),
+        "a BOM, so Excel reads the Chinese"
+    );
+    assert_eq!(departments.lines().count(), 1 + 6);
+    for t in [
+        "datasets",
+        "dimensions",
+        "indicators",
+        "rules",
+        "rectifications",
+    ] {
+        assert!(
+            std::fs::read_to_string(exports.join(format!("{t}.csv")))
+                .unwrap()
+                .lines()
+                .count()
+                > 1,
+            "{t}"
+        );
+    }
+    assert!(
+        std::fs::read(exports.join("scorecards.xlsx"))
+            .unwrap()
+            .starts_with(b"PK")
+    );
     // The scan itself finds what it looks for.
     assert!(!full_identifiers("x 11010519491231002X y").is_empty());
     assert!(!full_identifiers("91350100M000100Y43").is_empty());

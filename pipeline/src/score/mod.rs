@@ -21,6 +21,7 @@
 //!   evaluated by the rules behind the indicator; 可访问性 (accessibility)
 //!   and any indicator without rules are "not assessable", never 100.
 
+pub mod export;
 mod rectify;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,0 +1,216 @@
+//! Every scorecard table as CSV (UTF-8 with BOM, so Excel opens Chinese
+//! correctly) and as one XLSX workbook with a sheet per table, for officials.
+
+use super::{Rectification, RunScores};
+
+/// A table: name (file and sheet), headers, rows.
+pub type Table = (&'static str, Vec<&'static str>, Vec<Vec<String>>);
+
+fn opt(x: Option<f64>) -> String {
+    x.map(|v| format!("{v:.2}"))
+        .unwrap_or_else(|| "无法评估".into())
+}
+
+/// The tables of one run.
+pub fn tables(scores: &RunScores, rects: &[Rectification]) -> Vec<Table> {
+    let cards = || scores.departments.iter().chain(&scores.datasets);
+    vec![
+        (
+            "departments",
+            vec![
+                "名次 rank",
+                "部门 department",
+                "得分 score",
+                "等级 grade",
+                "变化 change",
+            ],
+            scores
+                .departments
+                .iter()
+                .map(|d| {
+                    vec![
+                        d.rank.map(|r| r.to_string()).unwrap_or_default(),
+                        d.id.clone(),
+                        opt(d.score),
+                        d.grade.clone().unwrap_or_default(),
+                        d.delta.map(|x| format!("{x:+.2}")).unwrap_or_default(),
+                    ]
+                })
+                .collect(),
+        ),
+        (
+            "datasets",
+            vec![
+                "数据集 dataset",
+                "部门 department",
+                "得分 score",
+                "等级 grade",
+                "变化 change",
+            ],
+            scores
+                .datasets
+                .iter()
+                .map(|d| {
+                    vec![
+                        d.id.clone(),
+                        d.department.clone(),
+                        opt(d.score),
+                        d.grade.clone().unwrap_or_default(),
+                        d.delta.map(|x| format!("{x:+.2}")).unwrap_or_default(),
+                    ]
+                })
+                .collect(),
+        ),
+        (
+            "dimensions",
+            vec![
+                "范围 scope",
+                "对象 id",
+                "维度 dimension",
+                "得分 score",
+                "权重 weight",
+                "规则数 rules",
+            ],
+            cards()
+                .flat_map(|c| {
+                    c.dimensions.iter().map(move |d| {
+                        vec![
+                            c.scope.clone(),
+                            c.id.clone(),
+                            d.name_zh.clone(),
+                            opt(d.score),
+                            d.weight.to_string(),
+                            d.rules.to_string(),
+                        ]
+                    })
+                })
+                .collect(),
+        ),
+        (
+            "indicators",
+            vec![
+                "范围 scope",
+                "对象 id",
+                "指标 indicator (GB/T 36344)",
+                "A",
+                "B",
+                "X = A/B",
+                "说明 note",
+            ],
+            cards()
+                .flat_map(|c| {
+                    c.indicators.iter().map(move |i| {
+                        vec![
+                            c.scope.clone(),
+                            c.id.clone(),
+                            i.name_zh.clone(),
+                            i.a.to_string(),
+                            i.b.to_string(),
+                            i.x.map(|x| format!("{x:.4}"))
+                                .unwrap_or_else(|| "无法评估".into()),
+                            i.note.clone().unwrap_or_default(),
+                        ]
+                    })
+                })
+                .collect(),
+        ),
+        (
+            "rules",
+            vec![
+                "数据集 dataset",
+                "规则 rule",
+                "维度 dimension",
+                "评估 evaluated",
+                "不通过 failed",
+                "通过率 pass rate",
+                "状态 status",
+            ],
+            scores
+                .datasets
+                .iter()
+                .flat_map(|c| {
+                    c.rules.iter().map(|r| {
+                        vec![
+                            r.dataset.clone(),
+                            r.rule.clone(),
+                            r.dimension.clone(),
+                            r.evaluated.to_string(),
+                            r.failed.to_string(),
+                            r.pass_rate.map(|p| format!("{p:.6}")).unwrap_or_default(),
+                            r.status.clone(),
+                        ]
+                    })
+                })
+                .collect(),
+        ),
+        (
+            "rectifications",
+            vec![
+                "事项 item",
+                "部门 department",
+                "发现日期 found",
+                "整改期限 due",
+                "状态 status",
+                "不通过 failed",
+                "评估 evaluated",
+                "完成日期 closed",
+            ],
+            rects
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.id.clone(),
+                        r.department.clone(),
+                        r.opened_on.to_string(),
+                        r.due.to_string(),
+                        r.status.clone(),
+                        r.failed.to_string(),
+                        r.evaluated.to_string(),
+                        r.closed_on.map(|d| d.to_string()).unwrap_or_default(),
+                    ]
+                })
+                .collect(),
+        ),
+    ]
+}
+
+/// A table as CSV with a UTF-8 BOM.
+pub fn csv(t: &Table) -> Vec<u8> {
+    let quote = |s: &str| {
+        if s.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    };
+    let mut out = String::from("\u{feff}");
+    out += &t.1.iter().map(|h| quote(h)).collect::<Vec<_>>().join(",");
+    out.push('\n');
+    for r in &t.2 {
+        out += &r.iter().map(|c| quote(c)).collect::<Vec<_>>().join(",");
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+/// All tables as one workbook.
+pub fn xlsx(tables: &[Table]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for (name, headers, rows) in tables {
+        let sheet = book.add_worksheet().set_name(*name)?;
+        for (c, h) in headers.iter().enumerate() {
+            sheet.write_with_format(0, c as u16, *h, &bold)?;
+        }
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                match v.parse::<f64>() {
+                    Ok(n) if !v.starts_with('+') => sheet.write(r as u32 + 1, c as u16, n)?,
+                    _ => sheet.write(r as u32 + 1, c as u16, v.as_str())?,
+                };
+            }
+        }
+        sheet.autofit();
+    }
+    book.save_to_buffer()
+}
