@@ -451,19 +451,34 @@ async fn sweep_dataset(
             table_version: None,
         };
     let land_failed = land.status == "failed";
+    let ledger = pipeline::land::read_ledger(lake, Some(&id))
+        .await
+        .unwrap_or_default();
+    let last = ledger
+        .iter()
+        .rev()
+        .find(|r| r.status == pipeline::land::DeliveryStatus::Landed);
+    // Late: nothing landed within the declared update frequency.
+    let late = match (d.update_frequency, last) {
+        (Some(f), Some(l)) => f.is_late(l.started_at, as_of),
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    if late && !land_failed {
+        land.error = Some(format!(
+            "late: no delivery within the declared update frequency (last landed {})",
+            last.map(|l| l.started_at.to_rfc3339())
+                .unwrap_or_else(|| "never".into())
+        ));
+    }
     out.counts.push(synthetic(
         "_delivery",
         "timeliness",
         "delivery",
         1,
-        land_failed as i64,
+        (land_failed || late) as i64,
     ));
-    if let Ok(ledger) = pipeline::land::read_ledger(lake, Some(&id)).await
-        && let Some(last) = ledger
-            .iter()
-            .rev()
-            .find(|r| r.status == pipeline::land::DeliveryStatus::Landed)
-    {
+    if let Some(last) = last {
         out.counts.push(synthetic(
             "_quarantine",
             "validity",

@@ -448,3 +448,54 @@ fn init_creates_a_workspace_that_loads() {
         quality_rules::RuleFile::load(&rules).unwrap();
     }
 }
+
+#[test]
+fn a_delivery_older_than_the_declared_frequency_is_late() {
+    let dir = workspace(1, 10, "");
+    let ws = dir.path();
+    let def = ws.join("datasets/gongan/d0.toml");
+    let t = std::fs::read_to_string(&def).unwrap();
+    std::fs::write(&def, format!("update_frequency = \"daily\"\n{t}")).unwrap();
+    // Lands now: on time.
+    let r = json(&pdq(&["sweep", "--format", "json"], ws));
+    let land = r["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["stage"] == "land")
+        .unwrap()
+        .clone();
+    assert!(land["error"].is_null(), "{land}");
+    // Three days later with nothing new: late, a timeliness failure of the department.
+    let later = (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339();
+    let r = json(&pdq(&["sweep", "--format", "json", "--as-of", &later], ws));
+    let land = r["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["stage"] == "land")
+        .unwrap()
+        .clone();
+    assert!(land["error"].as_str().unwrap().contains("late"), "{land}");
+    assert_eq!(
+        r["new_failures"],
+        serde_json::json!(["gongan.d0/_delivery"])
+    );
+    let scorecards: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            ws.join("published/runs")
+                .join(r["run_id"].as_str().unwrap())
+                .join("scorecards.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let d = &scorecards["datasets"][0];
+    let timeliness = d["dimensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["dimension"] == "timeliness")
+        .unwrap();
+    assert_eq!(timeliness["score"], 0.0);
+}

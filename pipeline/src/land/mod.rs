@@ -52,6 +52,37 @@ pub enum LoadMode {
     Append,
 }
 
+/// A declared update frequency (更新频率).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpdateFrequency {
+    /// 实时 / 每日: a new delivery every day.
+    Daily,
+    /// 每周.
+    Weekly,
+    /// 每月.
+    Monthly,
+    /// 每季度.
+    Quarterly,
+    /// 每年.
+    Yearly,
+}
+
+impl UpdateFrequency {
+    /// Whether a delivery last landed at `last` is late at `now` (older than
+    /// one period, with a day's grace for the nightly rhythm).
+    pub fn is_late(&self, last: chrono::DateTime<Utc>, now: chrono::DateTime<Utc>) -> bool {
+        let days = match self {
+            UpdateFrequency::Daily => 1,
+            UpdateFrequency::Weekly => 7,
+            UpdateFrequency::Monthly => 31,
+            UpdateFrequency::Quarterly => 92,
+            UpdateFrequency::Yearly => 366,
+        };
+        now - last > chrono::Duration::days(days + 1)
+    }
+}
+
 /// A dataset's definition: whose it is, where it comes from, what it holds.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -73,6 +104,10 @@ pub struct DatasetDef {
     /// The rule file checked against the landed table (relative to the workspace).
     #[serde(default)]
     pub rules: Option<String>,
+    /// How often the department must deliver (the catalog's 更新频率): a
+    /// delivery older than one period at a sweep is late.
+    #[serde(default)]
+    pub update_frequency: Option<UpdateFrequency>,
 }
 
 impl DatasetDef {
