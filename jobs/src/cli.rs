@@ -44,6 +44,65 @@ pub enum Command {
     Serve(ServeArgs),
     /// Issue a sign-in token for a department or the bureau. 发放登录令牌。
     Token(TokenArgs),
+    /// The annual evaluation for assessors, from stored counts. 年度评估。
+    Evaluate(EvaluateArgs),
+    /// Correct one stored count by hand (recorded and audited). 更正检查计数。
+    Correct(CorrectArgs),
+}
+
+/// Arguments of `pdq evaluate`.
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// The bureau workspace.
+    #[arg(
+        short = 'w',
+        long,
+        value_name = "DIR",
+        default_value = ".",
+        env = "PDQ_WORKSPACE"
+    )]
+    pub workspace: PathBuf,
+    /// The year.
+    #[arg(long, value_name = "YYYY")]
+    pub year: i32,
+    /// Only counts up to this time (default: the year's end).
+    #[arg(long, value_name = "DATETIME")]
+    pub as_of: Option<String>,
+    /// Output: table (default on a terminal) or json.
+    #[arg(long, value_name = "FORMAT", value_parser = ["table", "json"])]
+    pub format: Option<String>,
+}
+
+/// Arguments of `pdq correct`.
+#[derive(Debug, Args)]
+pub struct CorrectArgs {
+    /// The bureau workspace.
+    #[arg(
+        short = 'w',
+        long,
+        value_name = "DIR",
+        default_value = ".",
+        env = "PDQ_WORKSPACE"
+    )]
+    pub workspace: PathBuf,
+    /// The run whose count is corrected.
+    #[arg(long, value_name = "RUN")]
+    pub run: String,
+    /// The dataset (`department.name`).
+    #[arg(long, value_name = "NAME")]
+    pub dataset: String,
+    /// The rule id.
+    #[arg(long, value_name = "ID")]
+    pub rule: String,
+    /// The corrected evaluated count.
+    #[arg(long, value_name = "N")]
+    pub evaluated: i64,
+    /// The corrected failed count.
+    #[arg(long, value_name = "N")]
+    pub failed: i64,
+    /// Why (kept with the correction and in the audit log).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
 }
 
 /// Arguments of `pdq serve`.

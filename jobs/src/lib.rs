@@ -8,6 +8,7 @@
 
 pub mod alerts;
 pub mod audit;
+pub mod evaluation;
 pub mod lock;
 pub mod runs;
 pub mod schedule;

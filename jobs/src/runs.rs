@@ -53,6 +53,10 @@ pub struct RunEvent {
     pub datasets_failed: i64,
     /// Why the run failed.
     pub error: Option<String>,
+    /// The version of `_pdq/rule_results` that holds this run's counts
+    /// (what an evaluation pins).
+    #[serde(default)]
+    pub results_version: Option<i64>,
 }
 
 impl RunEvent {
@@ -69,6 +73,7 @@ impl RunEvent {
             int("datasets_ok"),
             int("datasets_failed"),
             text("error"),
+            int("results_version"),
         ]))
     }
 }

@@ -176,6 +176,7 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
         datasets_ok: 0,
         datasets_failed: 0,
         error: None,
+        results_version: None,
     };
     runs::record_event(&lake, &event).await?;
     pipeline::land::prepare(&lake).await?;
@@ -249,13 +250,14 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
         })
         .map(|c| format!("{}/{}", c.dataset, c.rule))
         .collect();
-    lake.append_records(
-        RULE_RESULTS,
-        &rule_count_schema(),
-        &counts,
-        Some(&format!("results-{run_id}")),
-    )
-    .await?;
+    let results_version = lake
+        .append_records(
+            RULE_RESULTS,
+            &rule_count_schema(),
+            &counts,
+            Some(&format!("results-{run_id}")),
+        )
+        .await?;
     // Score: from stored counts only (this run's and every earlier one's).
     let score_started = Utc::now();
     let clock = Instant::now();
@@ -341,6 +343,7 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
     event.datasets_failed = failed as i64;
     event.datasets_ok = (all.len() - failed) as i64;
     event.error = error;
+    event.results_version = Some(results_version);
     runs::record_event(&lake, &event).await?;
     audit.append(
         &opts.actor,

@@ -13,6 +13,7 @@
 pub mod calendar;
 pub mod check;
 pub mod demo;
+pub mod evaluate;
 pub mod land;
 pub mod mask;
 pub mod model;

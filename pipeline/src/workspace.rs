@@ -42,6 +42,9 @@ pub struct WorkspaceConfig {
     /// Scoring weights and grade bands (defaults: equal dimensions, 优秀/良好/合格/不合格 at 90/80/60).
     #[serde(default)]
     pub scoring: crate::score::ScoringConfig,
+    /// The annual evaluation's component weights and grade bands.
+    #[serde(default)]
+    pub evaluation: crate::evaluate::EvaluationConfig,
     /// Department codes and their names (`gongan = "公安局"`).
     #[serde(default)]
     pub departments: std::collections::BTreeMap<String, String>,

@@ -48,6 +48,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Audit(args) => ops::audit(args),
         Command::Serve(args) => ops::serve(args),
         Command::Token(args) => ops::token(args),
+        Command::Evaluate(args) => ops::evaluate(args),
+        Command::Correct(args) => ops::correct(args),
     }
 }
 

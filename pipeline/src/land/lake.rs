@@ -343,14 +343,40 @@ impl Lake {
         condition: Option<&str>,
         order_by: &str,
     ) -> Result<Vec<T>, LandError> {
-        if self.open_table(path).await?.is_none() {
+        self.read_records_at(path, None, condition, order_by).await
+    }
+
+    /// [`Lake::read_records`] at a given table version (Delta time travel),
+    /// or the latest.
+    pub async fn read_records_at<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        version: Option<i64>,
+        condition: Option<&str>,
+        order_by: &str,
+    ) -> Result<Vec<T>, LandError> {
+        let Some(mut table) = self.open_table(path).await? else {
             return Ok(vec![]);
+        };
+        if let Some(v) = version {
+            table
+                .load_version(v.max(0) as u64)
+                .await
+                .map_err(|e| LandError::lake(path, e))?;
         }
         let sql = format!(
             "SELECT * FROM t{} ORDER BY {order_by}",
             condition.map(|c| format!(" WHERE {c}")).unwrap_or_default()
         );
-        let batches = self.sql(&[("t", path)], &sql).await?;
+        let ctx = datafusion::prelude::SessionContext::new();
+        self.register(&ctx, "t", &table).await?;
+        let batches = ctx
+            .sql(&sql)
+            .await
+            .map_err(|e| LandError::lake(path, e))?
+            .collect()
+            .await
+            .map_err(|e| LandError::lake(path, e))?;
         let mut out = vec![];
         for b in batches {
             // Delta reads text back as views; JSON wants plain strings.

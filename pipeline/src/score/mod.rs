@@ -457,6 +457,12 @@ pub fn run_order(history: &[RuleCount]) -> Vec<(String, DateTime<Utc>)> {
 
 fn score_one(history: &[RuleCount], run_id: &str, config: &ScoringConfig) -> RunScores {
     let counts: Vec<&RuleCount> = history.iter().filter(|c| c.run_id == run_id).collect();
+    score_counts(&counts, run_id, config)
+}
+
+/// Scores one run from that run's counts only (no changes computed).
+pub fn score_counts(counts: &[&RuleCount], run_id: &str, config: &ScoringConfig) -> RunScores {
+    let counts: Vec<&RuleCount> = counts.to_vec();
     let as_of = counts.first().map(|c| c.as_of).unwrap_or_default();
     let mut by_dataset: BTreeMap<&str, Vec<&RuleCount>> = BTreeMap::new();
     for c in &counts {

@@ -1,0 +1,277 @@
+//! `pdq evaluate` and `pdq correct`: the annual evaluation from the lake's
+//! stored counts, pinned to the table version that holds the year's last
+//! run, written where it never overwrites a different result.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use chrono::{DateTime, Datelike, TimeZone, Utc};
+use pipeline::evaluate::{
+    Correction, EvaluationConfig, EvaluationInput, compare_with, evaluate, report,
+};
+use pipeline::land::Lake;
+use pipeline::score::RuleCount;
+use pipeline::workspace::Workspace;
+
+use crate::audit::AuditLog;
+use crate::runs;
+use crate::sweep::RULE_RESULTS;
+
+/// Hand corrections of stored counts.
+pub const CORRECTIONS: &str = "_pdq/corrections";
+
+fn correction_schema() -> SchemaRef {
+    let t = |n: &str| Field::new(n, DataType::Utf8, true);
+    let i = |n: &str| Field::new(n, DataType::Int64, true);
+    Arc::new(Schema::new(vec![
+        t("run_id"),
+        t("dataset"),
+        t("rule"),
+        i("evaluated"),
+        i("failed"),
+        t("reason"),
+        t("by"),
+        Field::new(
+            "at",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            true,
+        ),
+    ]))
+}
+
+/// Records a correction (and audits it). The stored count itself is never
+/// rewritten: evaluations apply the latest correction and list it.
+pub async fn correct(ws: &Workspace, c: &Correction) -> Result<(), String> {
+    let lake = Lake::open(&ws.config.lake, &ws.dir).map_err(|e| e.to_string())?;
+    let stored: Vec<RuleCount> = lake
+        .read_records(
+            RULE_RESULTS,
+            Some(&format!(
+                "run_id = '{}' AND dataset = '{}' AND rule = '{}'",
+                c.run_id.replace('\'', "''"),
+                c.dataset.replace('\'', "''"),
+                c.rule.replace('\'', "''")
+            )),
+            "run_id",
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let Some(original) = stored.first() else {
+        return Err(format!(
+            "no stored count for run {} dataset {} rule {} (see `pdq runs`)",
+            c.run_id, c.dataset, c.rule
+        ));
+    };
+    if c.failed < 0 || c.failed > c.evaluated {
+        return Err(format!(
+            "failed ({}) must be between 0 and evaluated ({})",
+            c.failed, c.evaluated
+        ));
+    }
+    lake.append_records(
+        CORRECTIONS,
+        &correction_schema(),
+        std::slice::from_ref(c),
+        None,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    AuditLog::new(&ws.dir.join("audit"))
+        .append(
+            &c.by,
+            "correct",
+            &format!("{}/{}/{}", c.run_id, c.dataset, c.rule),
+            serde_json::json!({"from": {"evaluated": original.evaluated, "failed": original.failed}, "to": {"evaluated": c.evaluated, "failed": c.failed}, "reason": c.reason}),
+        )
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// What `evaluate_year` wrote.
+#[derive(Debug)]
+pub struct Written {
+    /// The evaluation.
+    pub evaluation: pipeline::evaluate::Evaluation,
+    /// Its directory.
+    pub dir: PathBuf,
+    /// False when an identical result was already there.
+    pub new: bool,
+    /// The previous result of that year, when this one differs from it.
+    pub replaces: Option<String>,
+}
+
+async fn compute(
+    ws: &Workspace,
+    lake: &Lake,
+    year: i32,
+    as_of: DateTime<Utc>,
+) -> Result<Option<pipeline::evaluate::Evaluation>, String> {
+    let tz: chrono_tz::Tz = ws
+        .config
+        .time_zone
+        .parse()
+        .unwrap_or(chrono_tz::Asia::Shanghai);
+    let all_runs = runs::runs(lake).await.map_err(|e| e.to_string())?;
+    let pin = all_runs
+        .iter()
+        .filter(|r| r.started.as_of.with_timezone(&tz).year() == year && r.started.as_of <= as_of)
+        .filter_map(|r| r.finished.as_ref().and_then(|f| f.results_version))
+        .max();
+    let Some(pin) = pin else { return Ok(None) };
+    let history: Vec<RuleCount> = lake
+        .read_records_at(
+            RULE_RESULTS,
+            Some(pin),
+            None,
+            "as_of, run_id, dataset, rule",
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let corrections: Vec<Correction> = lake
+        .read_records(CORRECTIONS, None, "at")
+        .await
+        .map_err(|e| e.to_string())?;
+    let profile = ws.profile().map_err(|e| e.to_string())?;
+    let calendar = ws.calendar().map_err(|e| e.to_string())?;
+    let e = evaluate(&EvaluationInput {
+        history: &history,
+        corrections: &corrections,
+        year,
+        as_of,
+        tz,
+        profile: &profile,
+        calendar: &calendar,
+        scoring: &ws.config.scoring,
+        config: &ws.config.evaluation,
+        table_version: Some(pin),
+    })?;
+    Ok(Some(e))
+}
+
+/// Evaluates `year` (counts up to `as_of`, default the year's end) and writes
+/// `published/evaluation/<year>/<id>/`: evaluation.json, report.html (and
+/// report.pdf when Chromium is installed), CSV and XLSX of every table.
+pub async fn evaluate_year(
+    ws: &Workspace,
+    year: i32,
+    as_of: Option<DateTime<Utc>>,
+    actor: &str,
+) -> Result<Written, String> {
+    let tz: chrono_tz::Tz = ws
+        .config
+        .time_zone
+        .parse()
+        .unwrap_or(chrono_tz::Asia::Shanghai);
+    let year_end = tz
+        .with_ymd_and_hms(year, 12, 31, 23, 59, 59)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or("bad year")?;
+    let as_of = as_of.unwrap_or(year_end).min(year_end);
+    let lake = Lake::open(&ws.config.lake, &ws.dir).map_err(|e| e.to_string())?;
+    let Some(mut e) = compute(ws, &lake, year, as_of).await? else {
+        return Err(format!(
+            "no runs recorded in {year} up to {} (see `pdq runs`)",
+            as_of.to_rfc3339()
+        ));
+    };
+    let prev_end = tz
+        .with_ymd_and_hms(year - 1, 12, 31, 23, 59, 59)
+        .single()
+        .map(|t| t.with_timezone(&Utc));
+    if let Some(pe) = prev_end
+        && let Some(prev) = compute(ws, &lake, year - 1, pe).await?
+    {
+        compare_with(&mut e, &prev);
+    }
+    let root = ws.dir.join("published/evaluation").join(year.to_string());
+    let dir = root.join(&e.id);
+    let latest = root.join("latest.json");
+    let before = std::fs::read(&latest)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| v["id"].as_str().map(String::from));
+    let replaces = before.filter(|b| *b != e.id);
+    let new = !dir.exists();
+    if new {
+        let bureau = ws.config.bureau.clone().unwrap_or_else(|| "数据局".into());
+        let tmp = root.join(format!(".{}.tmp", e.id));
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir_all(&tmp).map_err(|err| format!("{}: {err}", tmp.display()))?;
+        let w = |name: &str, bytes: &[u8]| {
+            std::fs::write(tmp.join(name), bytes).map_err(|err| format!("{name}: {err}"))
+        };
+        w(
+            "evaluation.json",
+            &serde_json::to_vec_pretty(&e).unwrap_or_default(),
+        )?;
+        let html = report::html(&e, &bureau, &ws.config.departments);
+        w("report.html", html.as_bytes())?;
+        let tables = report::tables(&e);
+        for t in &tables {
+            w(&format!("{}.csv", t.0), &pipeline::score::export::csv(t))?;
+        }
+        w(
+            "evaluation.xlsx",
+            &pipeline::score::export::xlsx(&tables).map_err(|err| err.to_string())?,
+        )?;
+        print_pdf(&tmp.join("report.html"), &tmp.join("report.pdf"));
+        std::fs::rename(&tmp, &dir).map_err(|err| format!("{}: {err}", dir.display()))?;
+    }
+    let tmp_latest = root.join(".latest.json.tmp");
+    std::fs::write(
+        &tmp_latest,
+        serde_json::json!({"id": e.id, "year": year}).to_string(),
+    )
+    .map_err(|err| err.to_string())?;
+    std::fs::rename(&tmp_latest, &latest).map_err(|err| err.to_string())?;
+    AuditLog::new(&ws.dir.join("audit"))
+        .append(actor, "evaluate", &format!("{year}"), serde_json::json!({"id": e.id, "table_version": e.table_version, "corrections": e.corrections.len(), "replaces": replaces}))
+        .map_err(|err| err.to_string())?;
+    Ok(Written {
+        evaluation: e,
+        dir,
+        new,
+        replaces,
+    })
+}
+
+/// report.pdf by headless Chromium (Debian's), when it is installed.
+fn print_pdf(html: &std::path::Path, pdf: &std::path::Path) {
+    let Some(chromium) = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+    else {
+        tracing::info!("no Chromium: the report is HTML (print it from a browser)");
+        return;
+    };
+    let profile = std::env::temp_dir().join(format!("pdq-pdf-{}", std::process::id()));
+    let status = std::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-pdf-header-footer",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!("file://{}", html.display()))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+    let _ = std::fs::remove_dir_all(&profile);
+    if !status.is_ok_and(|s| s.success()) {
+        tracing::warn!("Chromium could not print the report to PDF; the HTML report is complete");
+    }
+}
+
+/// The evaluation configuration is part of the workspace configuration.
+pub fn config(ws: &Workspace) -> &EvaluationConfig {
+    &ws.config.evaluation
+}

@@ -1,0 +1,183 @@
+//! Hand-computed fixtures for every component and the weighting.
+
+use chrono::{TimeZone, Utc};
+
+use super::*;
+use crate::profile::profile;
+
+#[allow(clippy::too_many_arguments)] // one row of a hand-written table
+fn c(
+    run: &str,
+    month: u32,
+    day: u32,
+    dataset: &str,
+    rule: &str,
+    dim: &str,
+    evaluated: i64,
+    failed: i64,
+) -> RuleCount {
+    RuleCount {
+        run_id: run.into(),
+        as_of: Utc.with_ymd_and_hms(2026, month, day, 2, 0, 0).unwrap(),
+        dataset: dataset.into(),
+        department: dataset.split('.').next().unwrap().into(),
+        rule: rule.into(),
+        dimension: dim.into(),
+        check: "x".into(),
+        evaluated,
+        failed,
+        status: if failed > 0 { "fail" } else { "pass" }.into(),
+        rules_version: "v1".into(),
+        table_version: None,
+    }
+}
+
+/// Three runs in 2026 (March, June, June) and one in 2027.
+/// gongan.a: completeness 100/100 → 90/100 → 100/100 (score 100, 90, 100);
+/// deliveries: on time, late, on time.
+/// minzheng.b: validity 50/100 in every run; deliveries always on time.
+fn history() -> Vec<RuleCount> {
+    let mut h = vec![];
+    for (run, m, d, ga, gd) in [("r1", 3, 2, 0, 0), ("r2", 6, 1, 10, 1), ("r3", 6, 30, 0, 0)] {
+        h.push(c(run, m, d, "gongan.a", "k", "completeness", 100, ga));
+        h.push(c(run, m, d, "gongan.a", "_delivery", "timeliness", 1, gd));
+        h.push(c(run, m, d, "minzheng.b", "v", "validity", 100, 50));
+        h.push(c(run, m, d, "minzheng.b", "_delivery", "timeliness", 1, 0));
+    }
+    let mut next = c("r4", 1, 5, "gongan.a", "k", "completeness", 100, 100);
+    next.as_of = Utc.with_ymd_and_hms(2027, 1, 5, 2, 0, 0).unwrap();
+    h.push(next);
+    h
+}
+
+fn run(history: &[RuleCount], corrections: &[Correction], cfg: &EvaluationConfig) -> Evaluation {
+    let p = profile("xinjiang-2023").unwrap();
+    let cal = WorkCalendar::embedded();
+    let scoring = ScoringConfig::default();
+    evaluate(&EvaluationInput {
+        history,
+        corrections,
+        year: 2026,
+        as_of: Utc.with_ymd_and_hms(2026, 12, 31, 23, 0, 0).unwrap(),
+        tz: chrono_tz::Asia::Shanghai,
+        profile: &p,
+        calendar: &cal,
+        scoring: &scoring,
+        config: cfg,
+        table_version: Some(7),
+    })
+    .unwrap()
+}
+
+fn comp(d: &DepartmentEvaluation, name: &str) -> Option<f64> {
+    d.components.iter().find(|c| c.name == name).unwrap().score
+}
+
+#[test]
+fn every_component_by_hand() {
+    let e = run(&history(), &[], &EvaluationConfig::default());
+    assert_eq!(e.runs, 3, "2027's run is not in 2026");
+    let g = e
+        .departments
+        .iter()
+        .find(|d| d.department == "gongan")
+        .unwrap();
+    // Run scores: r1 completeness 100 + timeliness 100 → 100; r2: (90 + 0) / 2 = 45; r3: 100.
+    // Quality = (100 + 45 + 100) / 3 = 81.67.
+    assert_eq!(comp(g, "quality"), Some(81.67));
+    // Timeliness: 2 of 3 deliveries on time.
+    assert_eq!(comp(g, "timeliness"), Some(66.67));
+    // Rectification: r2 opened two items (k, _delivery) on 1 June, due 10
+    // working days later (2–5, 8–12, 15 June → 15 June); r3 (30 June) found
+    // both fixed: closed, but late.
+    assert_eq!(g.rectification, [2, 0, 2, 0, 0]);
+    assert_eq!(comp(g, "rectification"), Some(0.0));
+    // Not assessable, never scored.
+    assert_eq!(comp(g, "catalog"), None);
+    assert_eq!(comp(g, "one_source"), None);
+    // Total: (0.4 × 81.67 + 0.2 × 66.67 + 0.2 × 0) / 0.8 = 57.5.
+    assert_eq!(g.score, Some(57.5));
+    assert_eq!(g.grade.as_deref(), Some("不合格"));
+    // minzheng: quality = mean(75, 75, 75) = 75 (validity 50, timeliness 100);
+    // timeliness 100; no rectification item closed on time: v failed in every
+    // run → one item opened 2 March, due 16 March, still open at year end → overdue.
+    let m = e
+        .departments
+        .iter()
+        .find(|d| d.department == "minzheng")
+        .unwrap();
+    assert_eq!(comp(m, "quality"), Some(75.0));
+    assert_eq!(comp(m, "timeliness"), Some(100.0));
+    assert_eq!(m.rectification, [1, 0, 0, 0, 1]);
+    // (0.4 × 75 + 0.2 × 100 + 0.2 × 0) / 0.8 = 62.5.
+    assert_eq!(m.score, Some(62.5));
+    assert_eq!(m.rank, Some(1));
+    assert_eq!(g.rank, Some(2));
+    assert_eq!(e.below_passing, vec!["gongan".to_string()]);
+    // Monthly checkpoints: the last run of each month.
+    assert_eq!(
+        g.monthly
+            .iter()
+            .map(|c| (c.month.as_str(), c.run_id.as_str()))
+            .collect::<Vec<_>>(),
+        vec![("2026-03", "r1"), ("2026-06", "r3")]
+    );
+    // GB/T 36344 over the year: completeness A = 100 + 90 + 100, B = 300.
+    let comp_ind = g
+        .indicators
+        .iter()
+        .find(|i| i.name_en == "completeness")
+        .unwrap();
+    assert_eq!((comp_ind.a, comp_ind.b), (290, 300));
+}
+
+#[test]
+fn weights_are_configuration_and_change_the_label() {
+    let mut cfg = EvaluationConfig::default();
+    cfg.weights.insert("quality".into(), 1.0);
+    cfg.weights.insert("timeliness".into(), 0.0);
+    cfg.weights.insert("rectification".into(), 0.0);
+    let e = run(&history(), &[], &cfg);
+    let g = e
+        .departments
+        .iter()
+        .find(|d| d.department == "gongan")
+        .unwrap();
+    assert_eq!(g.score, Some(81.67), "quality alone");
+    let base = run(&history(), &[], &EvaluationConfig::default());
+    assert_ne!(e.config_version, base.config_version);
+    assert_ne!(e.id, base.id);
+}
+
+#[test]
+fn same_inputs_same_result_and_corrections_change_it() {
+    let a = run(&history(), &[], &EvaluationConfig::default());
+    let b = run(&history(), &[], &EvaluationConfig::default());
+    assert_eq!(
+        serde_json::to_string(&a).unwrap(),
+        serde_json::to_string(&b).unwrap()
+    );
+    let fix = Correction {
+        run_id: "r2".into(),
+        dataset: "gongan.a".into(),
+        rule: "_delivery".into(),
+        evaluated: 1,
+        failed: 0,
+        reason: "delivery was on time; the source server's clock was wrong".into(),
+        by: "bureau".into(),
+        at: Utc.with_ymd_and_hms(2027, 1, 10, 9, 0, 0).unwrap(),
+    };
+    let c = run(
+        &history(),
+        std::slice::from_ref(&fix),
+        &EvaluationConfig::default(),
+    );
+    assert_ne!(c.id, a.id);
+    assert_eq!(c.corrections, vec![fix]);
+    let g = c
+        .departments
+        .iter()
+        .find(|d| d.department == "gongan")
+        .unwrap();
+    assert_eq!(comp(g, "timeliness"), Some(100.0));
+}
