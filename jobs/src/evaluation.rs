@@ -88,6 +88,79 @@ pub async fn correct(ws: &Workspace, c: &Correction) -> Result<(), String> {
     Ok(())
 }
 
+/// The stored counts at a table version, read column by column (a year of
+/// a large bureau is millions of rows: no per-row JSON on this path).
+pub async fn read_counts(lake: &Lake, version: i64) -> Result<Vec<RuleCount>, String> {
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::{Int64Type, TimestampMicrosecondType};
+    let Some(mut table) = lake
+        .open_table(RULE_RESULTS)
+        .await
+        .map_err(|e| e.to_string())?
+    else {
+        return Ok(vec![]);
+    };
+    table
+        .load_version(version.max(0) as u64)
+        .await
+        .map_err(|e| e.to_string())?;
+    let ctx = datafusion::prelude::SessionContext::new();
+    lake.register(&ctx, "t", &table)
+        .await
+        .map_err(|e| e.to_string())?;
+    let batches = ctx
+        .sql("SELECT run_id, as_of, dataset, department, rule, dimension, \"check\", evaluated, failed, status, rules_version, table_version FROM t")
+        .await
+        .map_err(|e| e.to_string())?
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut out = Vec::with_capacity(batches.iter().map(|b| b.num_rows()).sum());
+    for b in batches {
+        let text = |i: usize| {
+            arrow::compute::cast(b.column(i), &DataType::Utf8).map_err(|e| e.to_string())
+        };
+        let cols: Vec<arrow::array::ArrayRef> = [0, 2, 3, 4, 5, 6, 9, 10]
+            .into_iter()
+            .map(text)
+            .collect::<Result<_, _>>()?;
+        let s: Vec<&arrow::array::StringArray> =
+            cols.iter().map(|c| c.as_string::<i32>()).collect();
+        let as_of = arrow::compute::cast(
+            b.column(1),
+            &DataType::Timestamp(TimeUnit::Microsecond, None),
+        )
+        .map_err(|e| e.to_string())?;
+        let as_of = as_of.as_primitive::<TimestampMicrosecondType>();
+        let n = |i: usize| b.column(i).as_primitive::<Int64Type>().clone();
+        let (evaluated, failed, tv) = (n(7), n(8), n(11));
+        let get = |a: &arrow::array::StringArray, r: usize| {
+            if a.is_null(r) {
+                String::new()
+            } else {
+                a.value(r).to_string()
+            }
+        };
+        for r in 0..b.num_rows() {
+            out.push(RuleCount {
+                run_id: get(s[0], r),
+                as_of: DateTime::from_timestamp_micros(as_of.value(r)).unwrap_or_default(),
+                dataset: get(s[1], r),
+                department: get(s[2], r),
+                rule: get(s[3], r),
+                dimension: get(s[4], r),
+                check: get(s[5], r),
+                evaluated: evaluated.value(r),
+                failed: failed.value(r),
+                status: get(s[6], r),
+                rules_version: get(s[7], r),
+                table_version: (!tv.is_null(r)).then(|| tv.value(r)),
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// What `evaluate_year` wrote.
 #[derive(Debug)]
 pub struct Written {
@@ -119,15 +192,7 @@ async fn compute(
         .filter_map(|r| r.finished.as_ref().and_then(|f| f.results_version))
         .max();
     let Some(pin) = pin else { return Ok(None) };
-    let history: Vec<RuleCount> = lake
-        .read_records_at(
-            RULE_RESULTS,
-            Some(pin),
-            None,
-            "as_of, run_id, dataset, rule",
-        )
-        .await
-        .map_err(|e| e.to_string())?;
+    let history = read_counts(lake, pin).await?;
     let corrections: Vec<Correction> = lake
         .read_records(CORRECTIONS, None, "at")
         .await

@@ -240,19 +240,27 @@ fn corrected(history: &[RuleCount], corrections: &[Correction]) -> Vec<RuleCount
 }
 
 /// A run: its as-of time and id.
-type RunKey = (DateTime<Utc>, String);
+type RunKey<'a> = (DateTime<Utc>, &'a str);
 
 /// Evaluates a year.
 pub fn evaluate(input: &EvaluationInput) -> Result<Evaluation, String> {
     let tz = input.tz;
     let in_year =
         |t: &DateTime<Utc>| t.with_timezone(&tz).year() == input.year && *t <= input.as_of;
-    let all = corrected(input.history, input.corrections);
+    // Without corrections the stored counts are used as they are (a year of
+    // a large bureau is millions of counts: no copy).
+    let owned;
+    let all: &[RuleCount] = if input.corrections.is_empty() {
+        input.history
+    } else {
+        owned = corrected(input.history, input.corrections);
+        &owned
+    };
     // Group once by run: every later step works per run.
-    let mut by_run: BTreeMap<(DateTime<Utc>, String), Vec<&RuleCount>> = BTreeMap::new();
-    for c in &all {
+    let mut by_run: BTreeMap<RunKey, Vec<&RuleCount>> = BTreeMap::new();
+    for c in all {
         by_run
-            .entry((c.as_of, c.run_id.clone()))
+            .entry((c.as_of, c.run_id.as_str()))
             .or_default()
             .push(c);
     }
@@ -277,11 +285,11 @@ pub fn evaluate(input: &EvaluationInput) -> Result<Evaluation, String> {
             dept_runs
                 .entry(d.id.clone())
                 .or_default()
-                .push((*t, run.clone(), d));
+                .push((*t, run.to_string(), d));
         }
     }
     // Rectification at the year's last run (history up to it).
-    let last_run = year_runs.last().map(|((_, r), _)| r.clone());
+    let last_run = year_runs.last().map(|((_, r), _)| r.to_string());
     let rects = match &last_run {
         Some(r) => {
             let upto: Vec<RuleCount> = all

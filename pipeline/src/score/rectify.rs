@@ -56,10 +56,15 @@ pub fn rectifications(
     let Some(end) = runs.iter().position(|(r, _)| r == up_to) else {
         return Ok(vec![]);
     };
+    let mut by_run: std::collections::HashMap<&str, Vec<&RuleCount>> =
+        std::collections::HashMap::new();
+    for c in history {
+        by_run.entry(c.run_id.as_str()).or_default().push(c);
+    }
     let mut items: BTreeMap<String, Vec<Rectification>> = BTreeMap::new();
     for (run, as_of) in &runs[..=end] {
         let day = as_of.with_timezone(&tz).date_naive();
-        for c in history.iter().filter(|c| &c.run_id == run) {
+        for c in by_run.get(run.as_str()).map(Vec::as_slice).unwrap_or(&[]) {
             let id = format!("{}/{}", c.dataset, c.rule);
             let list = items.entry(id.clone()).or_default();
             let open = list.last_mut().filter(|i| i.closed_on.is_none());
