@@ -8,7 +8,7 @@ use std::sync::Arc;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 use pipeline::evaluate::{
-    Correction, EvaluationConfig, EvaluationInput, compare_with, evaluate, report,
+    Correction, Counts, EvaluationConfig, EvaluationInput, compare_with, evaluate_counts, report,
 };
 use pipeline::land::Lake;
 use pipeline::score::RuleCount;
@@ -88,17 +88,20 @@ pub async fn correct(ws: &Workspace, c: &Correction) -> Result<(), String> {
     Ok(())
 }
 
-/// The stored counts at a table version, read column by column (a year of
-/// a large bureau is millions of rows: no per-row JSON on this path).
-pub async fn read_counts(lake: &Lake, version: i64) -> Result<Vec<RuleCount>, String> {
+/// The stored counts at a table version, read column by column into the
+/// compact form (a year of a large bureau is millions of counts: no owned
+/// row structs on this path).
+pub async fn read_counts(lake: &Lake, version: i64) -> Result<Counts, String> {
     use arrow::array::{Array, AsArray};
     use arrow::datatypes::{Int64Type, TimestampMicrosecondType};
+    use futures::StreamExt;
+    let mut counts = Counts::default();
     let Some(mut table) = lake
         .open_table(RULE_RESULTS)
         .await
         .map_err(|e| e.to_string())?
     else {
-        return Ok(vec![]);
+        return Ok(counts);
     };
     table
         .load_version(version.max(0) as u64)
@@ -108,19 +111,19 @@ pub async fn read_counts(lake: &Lake, version: i64) -> Result<Vec<RuleCount>, St
     lake.register(&ctx, "t", &table)
         .await
         .map_err(|e| e.to_string())?;
-    let batches = ctx
-        .sql("SELECT run_id, as_of, dataset, department, rule, dimension, \"check\", evaluated, failed, status, rules_version, table_version FROM t")
+    let mut stream = ctx
+        .sql("SELECT run_id, as_of, dataset, department, rule, dimension, evaluated, failed, status, rules_version FROM t")
         .await
         .map_err(|e| e.to_string())?
-        .collect()
+        .execute_stream()
         .await
         .map_err(|e| e.to_string())?;
-    let mut out = Vec::with_capacity(batches.iter().map(|b| b.num_rows()).sum());
-    for b in batches {
+    while let Some(b) = stream.next().await {
+        let b = b.map_err(|e| e.to_string())?;
         let text = |i: usize| {
             arrow::compute::cast(b.column(i), &DataType::Utf8).map_err(|e| e.to_string())
         };
-        let cols: Vec<arrow::array::ArrayRef> = [0, 2, 3, 4, 5, 6, 9, 10]
+        let cols: Vec<arrow::array::ArrayRef> = [0, 2, 3, 4, 5, 8, 9]
             .into_iter()
             .map(text)
             .collect::<Result<_, _>>()?;
@@ -132,33 +135,27 @@ pub async fn read_counts(lake: &Lake, version: i64) -> Result<Vec<RuleCount>, St
         )
         .map_err(|e| e.to_string())?;
         let as_of = as_of.as_primitive::<TimestampMicrosecondType>();
-        let n = |i: usize| b.column(i).as_primitive::<Int64Type>().clone();
-        let (evaluated, failed, tv) = (n(7), n(8), n(11));
-        let get = |a: &arrow::array::StringArray, r: usize| {
-            if a.is_null(r) {
-                String::new()
-            } else {
-                a.value(r).to_string()
-            }
-        };
+        let evaluated = b.column(6).as_primitive::<Int64Type>();
+        let failed = b.column(7).as_primitive::<Int64Type>();
+        fn get(a: &arrow::array::StringArray, r: usize) -> &str {
+            if a.is_null(r) { "" } else { a.value(r) }
+        }
         for r in 0..b.num_rows() {
-            out.push(RuleCount {
-                run_id: get(s[0], r),
-                as_of: DateTime::from_timestamp_micros(as_of.value(r)).unwrap_or_default(),
-                dataset: get(s[1], r),
-                department: get(s[2], r),
-                rule: get(s[3], r),
-                dimension: get(s[4], r),
-                check: get(s[5], r),
-                evaluated: evaluated.value(r),
-                failed: failed.value(r),
-                status: get(s[6], r),
-                rules_version: get(s[7], r),
-                table_version: (!tv.is_null(r)).then(|| tv.value(r)),
-            });
+            counts.push(
+                get(s[0], r),
+                DateTime::from_timestamp_micros(as_of.value(r)).unwrap_or_default(),
+                get(s[1], r),
+                get(s[2], r),
+                get(s[3], r),
+                get(s[4], r),
+                evaluated.value(r),
+                failed.value(r),
+                get(s[5], r),
+                get(s[6], r),
+            );
         }
     }
-    Ok(out)
+    Ok(counts)
 }
 
 /// What `evaluate_year` wrote.
@@ -192,25 +189,28 @@ async fn compute(
         .filter_map(|r| r.finished.as_ref().and_then(|f| f.results_version))
         .max();
     let Some(pin) = pin else { return Ok(None) };
-    let history = read_counts(lake, pin).await?;
+    let counts = read_counts(lake, pin).await?;
     let corrections: Vec<Correction> = lake
         .read_records(CORRECTIONS, None, "at")
         .await
         .map_err(|e| e.to_string())?;
     let profile = ws.profile().map_err(|e| e.to_string())?;
     let calendar = ws.calendar().map_err(|e| e.to_string())?;
-    let e = evaluate(&EvaluationInput {
-        history: &history,
-        corrections: &corrections,
-        year,
-        as_of,
-        tz,
-        profile: &profile,
-        calendar: &calendar,
-        scoring: &ws.config.scoring,
-        config: &ws.config.evaluation,
-        table_version: Some(pin),
-    })?;
+    let e = evaluate_counts(
+        counts,
+        &EvaluationInput {
+            history: &[],
+            corrections: &corrections,
+            year,
+            as_of,
+            tz,
+            profile: &profile,
+            calendar: &calendar,
+            scoring: &ws.config.scoring,
+            config: &ws.config.evaluation,
+            table_version: Some(pin),
+        },
+    )?;
     Ok(Some(e))
 }
 

@@ -18,6 +18,7 @@
 //! same result and a changed input gives a new, differently labelled one.
 
 pub mod report;
+pub mod table;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -28,7 +29,12 @@ use sha2::{Digest, Sha256};
 
 use crate::calendar::WorkCalendar;
 use crate::profile::Profile;
-use crate::score::{Grade, Indicator, RuleCount, ScoringConfig, rectifications, score_counts};
+use crate::score::{
+    DimensionScore, GBT36344, Grade, Indicator, Rectification, RuleCount, ScoringConfig,
+    dimension_zh, regulation_dimension,
+};
+
+pub use table::{Counts, Row};
 
 /// A hand correction of one stored count, with who made it and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -208,64 +214,280 @@ fn zh(c: &str) -> &'static str {
     }
 }
 
-/// Applies corrections (the latest per run, dataset and rule wins).
-fn corrected(history: &[RuleCount], corrections: &[Correction]) -> Vec<RuleCount> {
-    let mut latest: BTreeMap<(&str, &str, &str), &Correction> = BTreeMap::new();
+/// Applies corrections to the counts (the latest per run, dataset and rule wins).
+fn apply_corrections(counts: &mut Counts, corrections: &[Correction]) {
+    let mut latest: BTreeMap<(u32, u32, u32), &Correction> = BTreeMap::new();
     for c in corrections {
-        let k = (c.run_id.as_str(), c.dataset.as_str(), c.rule.as_str());
-        if latest.get(&k).is_none_or(|o| o.at <= c.at) {
-            latest.insert(k, c);
+        let (Some(r), Some(d), Some(u)) = (
+            counts.runs.get(&c.run_id),
+            counts.datasets.get(&c.dataset),
+            counts.rules.get(&c.rule),
+        ) else {
+            continue;
+        };
+        if latest.get(&(r, d, u)).is_none_or(|o| o.at <= c.at) {
+            latest.insert((r, d, u), c);
         }
     }
-    history
+    if latest.is_empty() {
+        return;
+    }
+    for row in &mut counts.rows {
+        if let Some(c) = latest.get(&(row.run, row.dataset, row.rule)) {
+            row.evaluated = c.evaluated;
+            row.failed = c.failed;
+            row.status = match (c.failed, row.status) {
+                (0, _) => 0,
+                (_, 0) => 2,
+                (_, s) => s,
+            };
+        }
+    }
+}
+
+/// A department's scorecard figures for one run (what the year needs).
+struct DeptRun {
+    score: Option<f64>,
+    dimensions: Vec<DimensionScore>,
+    indicators: Vec<Indicator>,
+}
+
+fn mean(v: &[f64]) -> Option<f64> {
+    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+}
+
+/// Dimension scores and the weighted score of a set of rows, exactly as
+/// `score::card_for` computes them.
+fn card(
+    counts: &Counts,
+    rows: &[&Row],
+    config: &ScoringConfig,
+    order: &[(&String, &f64)],
+) -> (Vec<DimensionScore>, Option<f64>) {
+    let mut dims = Vec::with_capacity(order.len());
+    for (d, w) in order {
+        let mut scores = vec![];
+        let mut n = 0;
+        for r in rows {
+            if regulation_dimension(counts.dimensions.name(r.dimension)) == d.as_str() {
+                n += 1;
+                if r.evaluated > 0 {
+                    scores.push(100.0 * ((r.evaluated - r.failed) as f64 / r.evaluated as f64));
+                }
+            }
+        }
+        dims.push(DimensionScore {
+            dimension: (*d).clone(),
+            name_zh: dimension_zh(d).into(),
+            score: mean(&scores).map(round2),
+            weight: **w,
+            rules: n,
+        });
+    }
+    let _ = config;
+    let (num, den) = dims
         .iter()
-        .map(
-            |r| match latest.get(&(r.run_id.as_str(), r.dataset.as_str(), r.rule.as_str())) {
-                Some(c) => RuleCount {
-                    evaluated: c.evaluated,
-                    failed: c.failed,
-                    status: if c.failed > 0 && r.status == "pass" {
-                        "fail".into()
-                    } else if c.failed == 0 {
-                        "pass".into()
-                    } else {
-                        r.status.clone()
-                    },
-                    ..r.clone()
-                },
-                None => r.clone(),
-            },
-        )
+        .filter_map(|d| d.score.map(|s| (s * d.weight, d.weight)))
+        .fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));
+    (dims, (den > 0.0).then(|| round2(num / den)))
+}
+
+fn indicators_of(counts: &Counts, rows: &[&Row]) -> Vec<Indicator> {
+    GBT36344
+        .iter()
+        .map(|(zh, en, dims)| {
+            let (mut a, mut b) = (0i64, 0i64);
+            for r in rows {
+                if dims.contains(&counts.dimensions.name(r.dimension)) {
+                    b += r.evaluated;
+                    a += r.evaluated - r.failed;
+                }
+            }
+            let note = if dims.is_empty() {
+                Some("pdq 无访问日志，无法评估 — pdq has no access logs to assess it".to_string())
+            } else if b == 0 {
+                Some("没有规则评估此项 — no rule assesses it".to_string())
+            } else {
+                None
+            };
+            Indicator {
+                name_zh: zh.to_string(),
+                name_en: en.to_string(),
+                a,
+                b,
+                x: (b > 0 && !dims.is_empty()).then(|| a as f64 / b as f64),
+                note,
+            }
+        })
         .collect()
 }
 
-/// A run: its as-of time and id.
-type RunKey<'a> = (DateTime<Utc>, &'a str);
-
-/// Evaluates a year.
-pub fn evaluate(input: &EvaluationInput) -> Result<Evaluation, String> {
-    let tz = input.tz;
-    let in_year =
-        |t: &DateTime<Utc>| t.with_timezone(&tz).year() == input.year && *t <= input.as_of;
-    // Without corrections the stored counts are used as they are (a year of
-    // a large bureau is millions of counts: no copy).
-    let owned;
-    let all: &[RuleCount] = if input.corrections.is_empty() {
-        input.history
-    } else {
-        owned = corrected(input.history, input.corrections);
-        &owned
-    };
-    // Group once by run: every later step works per run.
-    let mut by_run: BTreeMap<RunKey, Vec<&RuleCount>> = BTreeMap::new();
-    for c in all {
-        by_run
-            .entry((c.as_of, c.run_id.as_str()))
-            .or_default()
-            .push(c);
+/// Every department's figures for one run (rows of that run, in canonical order).
+fn score_run_rows(counts: &Counts, rows: &[Row], config: &ScoringConfig) -> BTreeMap<u32, DeptRun> {
+    const ORDER: [&str; 8] = [
+        "completeness",
+        "validity",
+        "timeliness",
+        "consistency",
+        "accuracy",
+        "compliance",
+        "authenticity",
+        "usability",
+    ];
+    let mut order: Vec<(&String, &f64)> = config.dimension_weights.iter().collect();
+    order.sort_by_key(|(d, _)| ORDER.iter().position(|o| o == d).unwrap_or(ORDER.len()));
+    let mut by_dataset: BTreeMap<u32, Vec<&Row>> = BTreeMap::new();
+    let mut by_dept: BTreeMap<u32, Vec<&Row>> = BTreeMap::new();
+    for r in rows {
+        by_dataset.entry(r.dataset).or_default().push(r);
+        by_dept.entry(r.department).or_default().push(r);
     }
-    let year_runs: Vec<(&RunKey, &Vec<&RuleCount>)> =
-        by_run.iter().filter(|((t, _), _)| in_year(t)).collect();
+    let mut dataset_scores: BTreeMap<u32, Vec<(u32, Option<f64>)>> = BTreeMap::new();
+    // Datasets in name order, as scorecards are.
+    let mut datasets: Vec<(&str, u32, &Vec<&Row>)> = by_dataset
+        .iter()
+        .map(|(d, rs)| (counts.datasets.name(*d), *d, rs))
+        .collect();
+    datasets.sort_by(|a, b| a.0.cmp(b.0));
+    for (_, d, rs) in datasets {
+        let (_, score) = card(counts, rs, config, &order);
+        dataset_scores
+            .entry(rs[0].department)
+            .or_default()
+            .push((d, score));
+    }
+    let mut out = BTreeMap::new();
+    for (dept, rs) in by_dept {
+        let (dimensions, _) = card(counts, &rs, config, &order);
+        let (num, den) = dataset_scores
+            .get(&dept)
+            .map(|v| v.as_slice())
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|(d, s)| {
+                let w = config
+                    .dataset_weights
+                    .get(counts.datasets.name(*d))
+                    .copied()
+                    .unwrap_or(1.0);
+                s.map(|s| (s * w, w))
+            })
+            .fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));
+        out.insert(
+            dept,
+            DeptRun {
+                score: (den > 0.0).then(|| round2(num / den)),
+                dimensions,
+                indicators: indicators_of(counts, &rs),
+            },
+        );
+    }
+    out
+}
+
+/// The rectification list as of run `end` (a position in `order`), as
+/// `score::rectifications` computes it.
+fn rectify_rows(
+    counts: &Counts,
+    order: &[u32],
+    end: usize,
+    by_run: &BTreeMap<u32, (usize, usize)>,
+    input: &EvaluationInput,
+) -> Result<Vec<Rectification>, String> {
+    let mut items: BTreeMap<(u32, u32), Vec<Rectification>> = BTreeMap::new();
+    for run in &order[..=end] {
+        let day = counts.run_as_of[*run as usize]
+            .with_timezone(&input.tz)
+            .date_naive();
+        let Some((lo, hi)) = by_run.get(run) else {
+            continue;
+        };
+        for c in &counts.rows[*lo..*hi] {
+            let list = items.entry((c.dataset, c.rule)).or_default();
+            let open = list.last_mut().filter(|i| i.closed_on.is_none());
+            match (c.status == 2, open) {
+                (true, Some(item)) => {
+                    item.failed = c.failed;
+                    item.evaluated = c.evaluated;
+                }
+                (true, None) => list.push(Rectification {
+                    id: format!(
+                        "{}/{}",
+                        counts.datasets.name(c.dataset),
+                        counts.rules.name(c.rule)
+                    ),
+                    department: counts.departments.name(c.department).to_string(),
+                    dataset: counts.datasets.name(c.dataset).to_string(),
+                    rule: counts.rules.name(c.rule).to_string(),
+                    opened_run: counts.runs.name(*run).to_string(),
+                    opened_on: day,
+                    due: input
+                        .profile
+                        .rectification
+                        .due(day, input.calendar)
+                        .map_err(|e| e.to_string())?,
+                    closed_run: None,
+                    closed_on: None,
+                    status: "open".into(),
+                    failed: c.failed,
+                    evaluated: c.evaluated,
+                }),
+                (false, Some(item)) => {
+                    item.closed_run = Some(counts.runs.name(*run).to_string());
+                    item.closed_on = Some(day);
+                    item.failed = c.failed;
+                    item.evaluated = c.evaluated;
+                }
+                (false, None) => {}
+            }
+        }
+    }
+    let today = counts.run_as_of[order[end] as usize]
+        .with_timezone(&input.tz)
+        .date_naive();
+    let mut out: Vec<Rectification> = items.into_values().flatten().collect();
+    for i in &mut out {
+        i.status = match i.closed_on {
+            Some(c) if c > i.due => "closed_late",
+            Some(_) => "closed",
+            None if today > i.due => "overdue",
+            None => "open",
+        }
+        .into();
+    }
+    out.sort_by(|a, b| (&a.department, a.due, &a.id).cmp(&(&b.department, b.due, &b.id)));
+    Ok(out)
+}
+
+/// Evaluates a year from owned counts (see [`evaluate_counts`]).
+pub fn evaluate(input: &EvaluationInput) -> Result<Evaluation, String> {
+    let counts = Counts::from_counts(input.history);
+    evaluate_counts(counts, input)
+}
+
+/// Evaluates a year from compact counts (`input.history` is not read).
+pub fn evaluate_counts(mut counts: Counts, input: &EvaluationInput) -> Result<Evaluation, String> {
+    let tz = input.tz;
+    apply_corrections(&mut counts, input.corrections);
+    counts.normalize();
+    let order = counts.run_order();
+    // Row ranges per run (rows are in canonical run order).
+    let mut by_run: BTreeMap<u32, (usize, usize)> = BTreeMap::new();
+    let mut i = 0;
+    while i < counts.rows.len() {
+        let run = counts.rows[i].run;
+        let mut j = i;
+        while j < counts.rows.len() && counts.rows[j].run == run {
+            j += 1;
+        }
+        by_run.insert(run, (i, j));
+        i = j;
+    }
+    let in_year = |run: u32| {
+        let t = counts.run_as_of[run as usize];
+        t.with_timezone(&tz).year() == input.year && t <= input.as_of
+    };
+    let year_runs: Vec<u32> = order.iter().copied().filter(|r| in_year(*r)).collect();
     let grades = input
         .config
         .grades
@@ -276,51 +498,52 @@ pub fn evaluate(input: &EvaluationInput) -> Result<Evaluation, String> {
         g.sort_by(|a, b| b.min.total_cmp(&a.min));
         g.into_iter().find(|g| s >= g.min)
     };
-    // Per run, per department: the run's department scorecard.
-    let mut dept_runs: BTreeMap<String, Vec<(DateTime<Utc>, String, crate::score::Scorecard)>> =
-        BTreeMap::new();
-    for ((t, run), counts) in &year_runs {
-        let scores = score_counts(counts, run, input.scoring);
-        for d in scores.departments {
-            dept_runs
-                .entry(d.id.clone())
-                .or_default()
-                .push((*t, run.to_string(), d));
+    // Per department: (as-of, run, figures) for every run of the year.
+    let mut dept_runs: BTreeMap<u32, Vec<(DateTime<Utc>, u32, DeptRun)>> = BTreeMap::new();
+    for run in &year_runs {
+        let Some((lo, hi)) = by_run.get(run) else {
+            continue;
+        };
+        for (dept, figures) in score_run_rows(&counts, &counts.rows[*lo..*hi], input.scoring) {
+            dept_runs.entry(dept).or_default().push((
+                counts.run_as_of[*run as usize],
+                *run,
+                figures,
+            ));
         }
     }
-    // Rectification at the year's last run (history up to it).
-    let last_run = year_runs.last().map(|((_, r), _)| r.to_string());
-    let rects = match &last_run {
-        Some(r) => {
-            let upto: Vec<RuleCount> = all
-                .iter()
-                .filter(|c| c.as_of <= input.as_of)
-                .cloned()
-                .collect();
-            rectifications(&upto, r, input.profile.rectification, input.calendar, tz)
-                .map_err(|e| e.to_string())?
+    let rects = match year_runs.last() {
+        Some(last) => {
+            let end = order.iter().position(|r| r == last).unwrap_or(0);
+            rectify_rows(&counts, &order, end, &by_run, input)?
         }
         None => vec![],
     };
+    let delivery = counts.rules.get("_delivery");
     let mut departments = vec![];
-    for (dept, runs) in &dept_runs {
-        // Quality: mean of the year's run scores.
+    for (dept_idx, runs) in &dept_runs {
+        let dept = counts.departments.name(*dept_idx).to_string();
         let scores: Vec<f64> = runs.iter().filter_map(|(_, _, c)| c.score).collect();
         let quality =
             (!scores.is_empty()).then(|| round2(scores.iter().sum::<f64>() / scores.len() as f64));
-        // Timeliness: deliveries on time / due.
-        let (due, on_time) = year_runs
-            .iter()
-            .flat_map(|(_, cs)| cs.iter())
-            .filter(|c| c.department == *dept && c.rule == "_delivery")
-            .fold((0i64, 0i64), |(d, o), c| {
-                (d + c.evaluated, o + c.evaluated - c.failed)
-            });
+        let (mut due, mut on_time) = (0i64, 0i64);
+        if let Some(dr) = delivery {
+            for run in &year_runs {
+                let Some((lo, hi)) = by_run.get(run) else {
+                    continue;
+                };
+                for c in &counts.rows[*lo..*hi] {
+                    if c.department == *dept_idx && c.rule == dr {
+                        due += c.evaluated;
+                        on_time += c.evaluated - c.failed;
+                    }
+                }
+            }
+        }
         let timeliness = (due > 0).then(|| round2(100.0 * on_time as f64 / due as f64));
-        // Rectification: items opened in the year, closed by their due date.
-        let mine: Vec<&crate::score::Rectification> = rects
+        let mine: Vec<&Rectification> = rects
             .iter()
-            .filter(|r| r.department == *dept && r.opened_on.year() == input.year)
+            .filter(|r| r.department == dept && r.opened_on.year() == input.year)
             .collect();
         let on_time_closed = mine.iter().filter(|r| r.status == "closed").count();
         let late_closed = mine.iter().filter(|r| r.status == "closed_late").count();
@@ -376,7 +599,6 @@ pub fn evaluate(input: &EvaluationInput) -> Result<Evaluation, String> {
             .fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));
         let score = (den > 0.0).then(|| round2(num / den));
         let g = score.and_then(grade_of);
-        // Monthly checkpoints: the last run of each month.
         let mut monthly: BTreeMap<String, Checkpoint> = BTreeMap::new();
         for (t, run, c) in runs {
             let month = t.with_timezone(&tz).format("%Y-%m").to_string();
@@ -384,12 +606,11 @@ pub fn evaluate(input: &EvaluationInput) -> Result<Evaluation, String> {
                 month.clone(),
                 Checkpoint {
                     month,
-                    run_id: run.clone(),
+                    run_id: counts.runs.name(*run).to_string(),
                     score: c.score,
                 },
             );
         }
-        // Dimensions: mean over runs of the department's dimension scores.
         let mut dims: BTreeMap<String, Vec<f64>> = BTreeMap::new();
         let mut dim_names: BTreeSet<String> = BTreeSet::new();
         for (_, _, c) in runs {
@@ -410,7 +631,6 @@ pub fn evaluate(input: &EvaluationInput) -> Result<Evaluation, String> {
                 (d, v)
             })
             .collect();
-        // Indicators: A and B summed over the year's runs.
         let mut indicators: Vec<Indicator> = runs
             .first()
             .map(|(_, _, c)| c.indicators.clone())
@@ -430,7 +650,7 @@ pub fn evaluate(input: &EvaluationInput) -> Result<Evaluation, String> {
             i.x = assessable.then(|| i.a as f64 / i.b as f64);
         }
         departments.push(DepartmentEvaluation {
-            department: dept.clone(),
+            department: dept,
             score,
             grade: g.as_ref().map(|g| g.name.clone()),
             grade_en: g.map(|g| g.en),
@@ -441,7 +661,10 @@ pub fn evaluate(input: &EvaluationInput) -> Result<Evaluation, String> {
             indicators,
             rectification: [mine.len(), on_time_closed, late_closed, open, overdue],
             previous_year: None,
-            runs: runs.iter().map(|(_, r, _)| r.clone()).collect(),
+            runs: runs
+                .iter()
+                .map(|(_, r, _)| counts.runs.name(*r).to_string())
+                .collect(),
         });
     }
     let mut scores: Vec<f64> = departments.iter().filter_map(|d| d.score).collect();
@@ -470,12 +693,13 @@ pub fn evaluate(input: &EvaluationInput) -> Result<Evaluation, String> {
     let config_version = hex::encode(Sha256::digest(config.to_string()));
     let rules_versions: BTreeSet<String> = year_runs
         .iter()
-        .flat_map(|(_, cs)| cs.iter().map(|c| c.rules_version.clone()))
+        .flat_map(|r| counts.rules_versions[*r as usize].iter().cloned())
         .collect();
+    let year_run_names: BTreeSet<&str> = year_runs.iter().map(|r| counts.runs.name(*r)).collect();
     let corrections: Vec<Correction> = input
         .corrections
         .iter()
-        .filter(|c| year_runs.iter().any(|((_, r), _)| *r == c.run_id))
+        .filter(|c| year_run_names.contains(c.run_id.as_str()))
         .cloned()
         .collect();
     let mut e = Evaluation {

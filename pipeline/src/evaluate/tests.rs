@@ -181,3 +181,130 @@ fn same_inputs_same_result_and_corrections_change_it() {
         .unwrap();
     assert_eq!(comp(g, "timeliness"), Some(100.0));
 }
+
+/// A varied history: 6 runs, 3 departments, 7 datasets, rules in every
+/// dimension (some evaluating nothing), statuses including warn.
+fn varied() -> Vec<RuleCount> {
+    let mut h = vec![];
+    let mut seed = 7u64;
+    let mut next = || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        seed >> 33
+    };
+    let dims = [
+        "completeness",
+        "validity",
+        "timeliness",
+        "consistency",
+        "accuracy",
+        "uniqueness",
+    ];
+    for (k, (m, d)) in [(1, 5), (2, 9), (3, 3), (3, 30), (7, 14), (11, 2)]
+        .into_iter()
+        .enumerate()
+    {
+        for ds in 0..7 {
+            let dataset = format!("{}.set{ds}", ["gongan", "minzheng", "weijian"][ds % 3]);
+            for r in 0..6 {
+                let evaluated = if (r + ds) % 5 == 4 {
+                    0
+                } else {
+                    10 + (next() % 990) as i64
+                };
+                let failed = if next() % 3 == 0 {
+                    (next() % 7) as i64
+                } else {
+                    0
+                }
+                .min(evaluated);
+                let mut row = c(
+                    &format!("run{k}"),
+                    m,
+                    d,
+                    &dataset,
+                    &format!("r{r}"),
+                    dims[(r + ds) % 6],
+                    evaluated,
+                    failed,
+                );
+                if failed > 0 && next() % 4 == 0 {
+                    row.status = "warn".into();
+                }
+                h.push(row);
+            }
+        }
+    }
+    h
+}
+
+#[test]
+fn the_compact_path_scores_exactly_as_the_scorecards_do() {
+    let h = varied();
+    let mut scoring = ScoringConfig::default();
+    scoring.dimension_weights.insert("validity".into(), 2.5);
+    scoring.dataset_weights.insert("minzheng.set1".into(), 3.0);
+    let mut counts = Counts::from_counts(&h);
+    counts.normalize();
+    for run in counts.run_order() {
+        let name = counts.runs.name(run).to_string();
+        let rows: Vec<Row> = counts
+            .rows
+            .iter()
+            .copied()
+            .filter(|r| r.run == run)
+            .collect();
+        let lean = score_run_rows(&counts, &rows, &scoring);
+        let full = crate::score::score_run(&h, &name, &scoring);
+        assert_eq!(lean.len(), full.departments.len());
+        for d in &full.departments {
+            let l = &lean[&counts.departments.get(&d.id).unwrap()];
+            assert_eq!(l.score, d.score, "{name} {}", d.id);
+            assert_eq!(l.dimensions, d.dimensions, "{name} {}", d.id);
+            assert_eq!(l.indicators, d.indicators, "{name} {}", d.id);
+        }
+    }
+}
+
+#[test]
+fn the_compact_path_lists_rectifications_as_the_scorecards_do() {
+    let h = varied();
+    let p = profile("xinjiang-2023").unwrap();
+    let cal = WorkCalendar::embedded();
+    let scoring = ScoringConfig::default();
+    let cfg = EvaluationConfig::default();
+    let input = EvaluationInput {
+        history: &h,
+        corrections: &[],
+        year: 2026,
+        as_of: Utc.with_ymd_and_hms(2026, 12, 31, 0, 0, 0).unwrap(),
+        tz: chrono_tz::Asia::Shanghai,
+        profile: &p,
+        calendar: &cal,
+        scoring: &scoring,
+        config: &cfg,
+        table_version: None,
+    };
+    let mut counts = Counts::from_counts(&h);
+    counts.normalize();
+    let order = counts.run_order();
+    let mut by_run = BTreeMap::new();
+    for run in &order {
+        let lo = counts.rows.iter().position(|r| r.run == *run).unwrap();
+        let hi = lo + counts.rows.iter().filter(|r| r.run == *run).count();
+        by_run.insert(*run, (lo, hi));
+    }
+    for end in 0..order.len() {
+        let lean = rectify_rows(&counts, &order, end, &by_run, &input).unwrap();
+        let full = crate::score::rectifications(
+            &h,
+            counts.runs.name(order[end]),
+            p.rectification,
+            &cal,
+            chrono_tz::Asia::Shanghai,
+        )
+        .unwrap();
+        assert_eq!(lean, full, "as of run {end}");
+    }
+}
