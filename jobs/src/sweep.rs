@@ -113,7 +113,8 @@ pub enum SweepError {
 
 pub use pipeline::score::RuleCount;
 
-fn rule_count_schema() -> SchemaRef {
+/// The schema of [`RULE_RESULTS`].
+pub fn rule_count_schema() -> SchemaRef {
     let t = |n: &str| Field::new(n, DataType::Utf8, true);
     let i = |n: &str| Field::new(n, DataType::Int64, true);
     Arc::new(Schema::new(vec![

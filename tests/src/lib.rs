@@ -155,3 +155,31 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     std::fs::write(&p, text).expect("write");
     p
 }
+
+/// Rows of record batches as text: cells joined by `|`, NULL as `∅` — for
+/// asserting a whole table's contents in one comparison.
+pub fn rows_as_text(batches: &[RecordBatch]) -> Vec<String> {
+    use arrow::array::Array;
+    use arrow::util::display::ArrayFormatter;
+    let mut out = vec![];
+    for b in batches {
+        let fmts: Vec<ArrayFormatter> = b
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &Default::default()).expect("displayable"))
+            .collect();
+        for r in 0..b.num_rows() {
+            let cells: Vec<String> = (0..b.num_columns())
+                .map(|c| {
+                    if b.column(c).is_null(r) {
+                        "∅".to_string()
+                    } else {
+                        fmts[c].value(r).to_string()
+                    }
+                })
+                .collect();
+            out.push(cells.join("|"));
+        }
+    }
+    out
+}

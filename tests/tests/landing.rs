@@ -4,8 +4,7 @@
 
 use std::path::Path;
 
-use arrow::array::{Array, RecordBatch};
-use arrow::util::display::ArrayFormatter;
+use arrow::array::RecordBatch;
 use pipeline::land::{
     DatasetDef, DeliveryStatus, Lake, LakeConfig, LandOptions, land_dataset, load_dataset,
     read_ledger,
@@ -21,27 +20,7 @@ fn rt() -> tokio::runtime::Runtime {
 
 /// Rows of a query as text, `|`-joined, NULL as `∅`.
 fn rows(batches: &[RecordBatch]) -> Vec<String> {
-    let mut out = vec![];
-    for b in batches {
-        let fmts: Vec<ArrayFormatter> = b
-            .columns()
-            .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), &Default::default()).unwrap())
-            .collect();
-        for r in 0..b.num_rows() {
-            let cells: Vec<String> = (0..b.num_columns())
-                .map(|c| {
-                    if b.column(c).is_null(r) {
-                        "∅".to_string()
-                    } else {
-                        fmts[c].value(r).to_string()
-                    }
-                })
-                .collect();
-            out.push(cells.join("|"));
-        }
-    }
-    out
+    pdq_tests::rows_as_text(batches)
 }
 
 fn query(lake: &Lake, tables: &[(&str, &str)], sql: &str) -> Vec<String> {

@@ -12,8 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use arrow::array::{Array, RecordBatch};
-use arrow::util::display::ArrayFormatter;
+use arrow::array::RecordBatch;
 use pipeline::land::{
     DeliveryStatus, Lake, LakeConfig, LandOptions, land_dataset, load_dataset, read_ledger,
 };
@@ -41,29 +40,7 @@ fn rt() -> tokio::runtime::Runtime {
 }
 
 fn rows(batches: &[RecordBatch]) -> Vec<String> {
-    let mut out = vec![];
-    for b in batches {
-        let fmts: Vec<ArrayFormatter> = b
-            .columns()
-            .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), &Default::default()).unwrap())
-            .collect();
-        for r in 0..b.num_rows() {
-            out.push(
-                (0..b.num_columns())
-                    .map(|c| {
-                        if b.column(c).is_null(r) {
-                            "∅".to_string()
-                        } else {
-                            fmts[c].value(r).to_string()
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join("|"),
-            );
-        }
-    }
-    out
+    pdq_tests::rows_as_text(batches)
 }
 
 async fn query(lake: &Lake, table: &str, sql: &str) -> Vec<String> {

@@ -62,29 +62,7 @@ fn main() -> Result<()> {
     ];
     let mut rng = Rng(20261122);
     let start = Utc.with_ymd_and_hms(a.year, 1, 1, 18, 30, 0).unwrap() - Duration::days(1);
-    let schema = {
-        use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
-        let t = |n: &str| Field::new(n, DataType::Utf8, true);
-        let i = |n: &str| Field::new(n, DataType::Int64, true);
-        std::sync::Arc::new(Schema::new(vec![
-            t("run_id"),
-            Field::new(
-                "as_of",
-                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-                true,
-            ),
-            t("dataset"),
-            t("department"),
-            t("rule"),
-            t("dimension"),
-            t("check"),
-            i("evaluated"),
-            i("failed"),
-            t("status"),
-            t("rules_version"),
-            i("table_version"),
-        ]))
-    };
+    let schema = jobs::sweep::rule_count_schema();
     let mut events = vec![];
     let mut month: Vec<RuleCount> = vec![];
     let mut month_runs: Vec<RunEvent> = vec![];

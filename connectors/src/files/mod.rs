@@ -17,7 +17,7 @@
 
 mod exec;
 pub mod infer;
-mod text;
+pub(crate) mod text;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -247,7 +247,9 @@ fn column_letter(mut i: usize) -> String {
     String::from_utf8_lossy(&s).into_owned()
 }
 
-fn excel_text(d: &Data) -> Option<String> {
+/// A cell's text as a person reads it: integers without `.0`, dates as
+/// `YYYY-MM-DD` (with the time when it has one).
+pub(crate) fn excel_text(d: &Data) -> Option<String> {
     match d {
         Data::Empty => None,
         Data::String(s) => Some(s.clone()),

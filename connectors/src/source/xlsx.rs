@@ -11,26 +11,7 @@ use tokio::sync::mpsc::Sender;
 use super::{ColumnDef, ColumnType, DeliveryEnd, RawItem, SourceError, TextBatcher};
 use crate::files::FileError;
 
-fn text(d: &Data) -> Option<String> {
-    match d {
-        Data::Empty => None,
-        Data::String(s) => Some(s.clone()),
-        Data::Int(i) => Some(i.to_string()),
-        Data::Float(f) => Some(if f.fract() == 0.0 && f.abs() < 1e15 {
-            format!("{}", *f as i64)
-        } else {
-            f.to_string()
-        }),
-        Data::Bool(b) => Some(b.to_string()),
-        Data::DateTime(dt) => match dt.as_datetime() {
-            Some(t) if t.time() == chrono::NaiveTime::MIN => Some(t.format("%Y-%m-%d").to_string()),
-            Some(t) => Some(t.format("%Y-%m-%d %H:%M:%S").to_string()),
-            None => Some(dt.as_f64().to_string()),
-        },
-        Data::DateTimeIso(s) | Data::DurationIso(s) => Some(s.clone()),
-        Data::Error(e) => Some(format!("#{e:?}")),
-    }
-}
+use crate::files::text::excel_text as text;
 
 /// An Excel serial day number (1900 system) as a date-time.
 fn serial(v: f64) -> Option<chrono::NaiveDateTime> {
