@@ -53,15 +53,8 @@ pub enum Command {
 /// Arguments of `pdq evaluate`.
 #[derive(Debug, Args)]
 pub struct EvaluateArgs {
-    /// The bureau workspace.
-    #[arg(
-        short = 'w',
-        long,
-        value_name = "DIR",
-        default_value = ".",
-        env = "PDQ_WORKSPACE"
-    )]
-    pub workspace: PathBuf,
+    #[command(flatten)]
+    pub workspace: WorkspaceArg,
     /// The year.
     #[arg(long, value_name = "YYYY")]
     pub year: i32,
@@ -76,15 +69,8 @@ pub struct EvaluateArgs {
 /// Arguments of `pdq correct`.
 #[derive(Debug, Args)]
 pub struct CorrectArgs {
-    /// The bureau workspace.
-    #[arg(
-        short = 'w',
-        long,
-        value_name = "DIR",
-        default_value = ".",
-        env = "PDQ_WORKSPACE"
-    )]
-    pub workspace: PathBuf,
+    #[command(flatten)]
+    pub workspace: WorkspaceArg,
     /// The run whose count is corrected.
     #[arg(long, value_name = "RUN")]
     pub run: String,
@@ -108,15 +94,8 @@ pub struct CorrectArgs {
 /// Arguments of `pdq serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The bureau workspace.
-    #[arg(
-        short = 'w',
-        long,
-        value_name = "DIR",
-        default_value = ".",
-        env = "PDQ_WORKSPACE"
-    )]
-    pub workspace: PathBuf,
+    #[command(flatten)]
+    pub workspace: WorkspaceArg,
     /// Address to listen on.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub listen: String,
@@ -125,15 +104,8 @@ pub struct ServeArgs {
 /// Arguments of `pdq token`.
 #[derive(Debug, Args)]
 pub struct TokenArgs {
-    /// The bureau workspace (the token's hash goes into its tokens.toml).
-    #[arg(
-        short = 'w',
-        long,
-        value_name = "DIR",
-        default_value = ".",
-        env = "PDQ_WORKSPACE"
-    )]
-    pub workspace: PathBuf,
+    #[command(flatten)]
+    pub workspace: WorkspaceArg,
     /// The department the token signs in as.
     #[arg(
         long,
@@ -160,15 +132,8 @@ pub struct InitArgs {
 /// Arguments of `pdq sweep`.
 #[derive(Debug, Args)]
 pub struct SweepArgs {
-    /// The bureau workspace.
-    #[arg(
-        short = 'w',
-        long,
-        value_name = "DIR",
-        default_value = ".",
-        env = "PDQ_WORKSPACE"
-    )]
-    pub workspace: PathBuf,
+    #[command(flatten)]
+    pub workspace: WorkspaceArg,
     /// Only these datasets (`department.name`, or a department); repeatable.
     #[arg(long, value_name = "NAME")]
     pub dataset: Vec<String>,
@@ -183,15 +148,8 @@ pub struct SweepArgs {
 /// Arguments of `pdq daemon`.
 #[derive(Debug, Args)]
 pub struct DaemonArgs {
-    /// The bureau workspace.
-    #[arg(
-        short = 'w',
-        long,
-        value_name = "DIR",
-        default_value = ".",
-        env = "PDQ_WORKSPACE"
-    )]
-    pub workspace: PathBuf,
+    #[command(flatten)]
+    pub workspace: WorkspaceArg,
     /// Stop after this many sweeps (for tests and soak runs); default: run until SIGTERM.
     #[arg(long, value_name = "N")]
     pub max_runs: Option<u64>,
@@ -200,15 +158,8 @@ pub struct DaemonArgs {
 /// Arguments of `pdq runs`.
 #[derive(Debug, Args)]
 pub struct RunsArgs {
-    /// The bureau workspace.
-    #[arg(
-        short = 'w',
-        long,
-        value_name = "DIR",
-        default_value = ".",
-        env = "PDQ_WORKSPACE"
-    )]
-    pub workspace: PathBuf,
+    #[command(flatten)]
+    pub workspace: WorkspaceArg,
     /// A run id: show its steps.
     pub run: Option<String>,
     /// Output: table (default on a terminal) or json.
@@ -222,32 +173,39 @@ pub struct AuditArgs {
     /// `verify`, `show` or `prune`.
     #[arg(value_parser = ["verify", "show", "prune"])]
     pub action: String,
-    /// The bureau workspace.
-    #[arg(
-        short = 'w',
-        long,
-        value_name = "DIR",
-        default_value = ".",
-        env = "PDQ_WORKSPACE"
-    )]
-    pub workspace: PathBuf,
+    #[command(flatten)]
+    pub workspace: WorkspaceArg,
     /// `show`: the last N records.
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub last: usize,
 }
 
-/// Arguments of `pdq ingest`.
-#[derive(Debug, Args)]
-pub struct IngestArgs {
-    /// The bureau workspace (holds pdq.toml and datasets/).
+/// `-w DIR`: the bureau workspace, shared by every command that works on one.
+#[derive(Debug, Args, Clone)]
+pub struct WorkspaceArg {
+    /// The bureau workspace (holds pdq.toml, datasets/, the lake).
     #[arg(
         short = 'w',
-        long,
+        long = "workspace",
         value_name = "DIR",
         default_value = ".",
         env = "PDQ_WORKSPACE"
     )]
-    pub workspace: PathBuf,
+    pub dir: PathBuf,
+}
+
+impl std::ops::Deref for WorkspaceArg {
+    type Target = PathBuf;
+    fn deref(&self) -> &PathBuf {
+        &self.dir
+    }
+}
+
+/// Arguments of `pdq ingest`.
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    #[command(flatten)]
+    pub workspace: WorkspaceArg,
     /// Only these datasets (`department.name`, or a department); repeatable.
     #[arg(long, value_name = "NAME")]
     pub dataset: Vec<String>,
