@@ -144,6 +144,32 @@ pub struct DepartmentEvaluation {
     pub previous_year: Option<f64>,
     /// Evidence: the runs behind these numbers.
     pub runs: Vec<String>,
+    /// Evidence: every rule behind the quality score, over the year.
+    pub rules: Vec<RuleEvidence>,
+}
+
+/// One rule of a department over the year: how often it was checked and
+/// failed, and its last result (the rows behind it are in the runs' published results).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleEvidence {
+    /// `department.dataset`.
+    pub dataset: String,
+    /// The rule.
+    pub rule: String,
+    /// Its dimension.
+    pub dimension: String,
+    /// Runs that checked it.
+    pub runs: usize,
+    /// Runs where it was at `fail`.
+    pub runs_failed: usize,
+    /// Rows failed / evaluated over the year.
+    pub failed: i64,
+    /// Rows evaluated over the year.
+    pub evaluated: i64,
+    /// The last run that checked it, and whether it failed there.
+    pub last_run: String,
+    /// At `fail` in the last run.
+    pub last_failed: bool,
 }
 
 /// The evaluation of a year.
@@ -459,6 +485,45 @@ fn rectify_rows(
     Ok(out)
 }
 
+/// Every rule of a department over the year's runs, in dataset and rule order.
+fn evidence(
+    counts: &Counts,
+    year_runs: &[u32],
+    by_run: &BTreeMap<u32, (usize, usize)>,
+    dept: u32,
+) -> Vec<RuleEvidence> {
+    let mut acc: BTreeMap<(&str, &str), RuleEvidence> = BTreeMap::new();
+    for run in year_runs {
+        let Some((lo, hi)) = by_run.get(run) else {
+            continue;
+        };
+        for r in counts.rows[*lo..*hi]
+            .iter()
+            .filter(|r| r.department == dept)
+        {
+            let key = (counts.datasets.name(r.dataset), counts.rules.name(r.rule));
+            let e = acc.entry(key).or_insert_with(|| RuleEvidence {
+                dataset: key.0.to_string(),
+                rule: key.1.to_string(),
+                dimension: counts.dimensions.name(r.dimension).to_string(),
+                runs: 0,
+                runs_failed: 0,
+                failed: 0,
+                evaluated: 0,
+                last_run: String::new(),
+                last_failed: false,
+            });
+            e.runs += 1;
+            e.runs_failed += (r.status == 2) as usize;
+            e.failed += r.failed;
+            e.evaluated += r.evaluated;
+            e.last_run = counts.runs.name(*run).to_string();
+            e.last_failed = r.status == 2;
+        }
+    }
+    acc.into_values().collect()
+}
+
 /// Evaluates a year from owned counts (see [`evaluate_counts`]).
 pub fn evaluate(input: &EvaluationInput) -> Result<Evaluation, String> {
     let counts = Counts::from_counts(input.history);
@@ -665,6 +730,7 @@ pub fn evaluate_counts(mut counts: Counts, input: &EvaluationInput) -> Result<Ev
                 .iter()
                 .map(|(_, r, _)| counts.runs.name(*r).to_string())
                 .collect(),
+            rules: evidence(&counts, &year_runs, &by_run, *dept_idx),
         });
     }
     let mut scores: Vec<f64> = departments.iter().filter_map(|d| d.score).collect();

@@ -187,6 +187,23 @@ pub fn html(e: &Evaluation, bureau: &str, departments: &BTreeMap<String, String>
                 s(m.score)
             );
         }
+        b += "</table><h2>依据：各规则全年结果</h2><table><tr><th>数据集</th><th>规则</th><th>维度</th><th>检查次数</th><th>不通过次数</th><th>不通过/评估（行）</th><th>最近一次</th></tr>";
+        for r in &d.rules {
+            let _ = write!(
+                b,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=num>{}</td><td class=num>{}</td><td class=num>{}/{}</td><td class=\"{}\">{} {}</td></tr>",
+                esc(&r.dataset),
+                esc(&r.rule),
+                dimension_zh(crate::score::regulation_dimension(&r.dimension)),
+                r.runs,
+                r.runs_failed,
+                r.failed,
+                r.evaluated,
+                if r.last_failed { "fail" } else { "" },
+                esc(&r.last_run),
+                if r.last_failed { "不通过" } else { "通过" }
+            );
+        }
         let [total, on_time, late, open, overdue] = d.rectification;
         let _ = write!(
             b,
@@ -264,6 +281,40 @@ pub fn tables(e: &Evaluation) -> Vec<crate::score::export::Table> {
                             m.month.clone(),
                             m.run_id.clone(),
                             opt(m.score),
+                        ]
+                    })
+                })
+                .collect(),
+        ),
+        (
+            "rules",
+            vec![
+                "部门 department",
+                "数据集 dataset",
+                "规则 rule",
+                "维度 dimension",
+                "检查次数 runs",
+                "不通过次数 runs failed",
+                "不通过行 failed",
+                "评估行 evaluated",
+                "最近运行 last run",
+                "最近不通过 last failed",
+            ],
+            e.departments
+                .iter()
+                .flat_map(|d| {
+                    d.rules.iter().map(|r| {
+                        vec![
+                            d.department.clone(),
+                            r.dataset.clone(),
+                            r.rule.clone(),
+                            r.dimension.clone(),
+                            r.runs.to_string(),
+                            r.runs_failed.to_string(),
+                            r.failed.to_string(),
+                            r.evaluated.to_string(),
+                            r.last_run.clone(),
+                            r.last_failed.to_string(),
                         ]
                     })
                 })

@@ -122,6 +122,21 @@ fn every_component_by_hand() {
             .collect::<Vec<_>>(),
         vec![("2026-03", "r1"), ("2026-06", "r3")]
     );
+    // Evidence: every rule behind the numbers, over the year.
+    let k = g.rules.iter().find(|r| r.rule == "k").unwrap();
+    assert_eq!(
+        (
+            k.runs,
+            k.runs_failed,
+            k.failed,
+            k.evaluated,
+            k.last_run.as_str(),
+            k.last_failed
+        ),
+        (3, 1, 10, 300, "r3", false)
+    );
+    let del = g.rules.iter().find(|r| r.rule == "_delivery").unwrap();
+    assert_eq!((del.runs, del.runs_failed), (3, 1));
     // GB/T 36344 over the year: completeness A = 100 + 90 + 100, B = 300.
     let comp_ind = g
         .indicators
