@@ -407,11 +407,29 @@ async fn sweep_dataset(
             return out;
         }
     };
-    // Land.
+    // Land — snapshot sources (databases without a watermark, APIs) only
+    // when due at their declared update frequency; files and watermarked
+    // tables are looked at every run, since a new delivery may be there.
     let t0 = Utc::now();
     let clock = Instant::now();
     let mut land = step("land", "ok", t0, 0.0);
-    match land_dataset(lake, d, &ws.land_options()).await {
+    // The last delivery seen (a new one, or a snapshot found unchanged).
+    let last_landed = pipeline::land::read_ledger(lake, Some(&id))
+        .await
+        .ok()
+        .and_then(|l| l.last().map(|r| r.started_at));
+    let not_due = match (d.update_frequency, last_landed) {
+        (Some(f), Some(last)) if d.source.is_snapshot() => {
+            !f.is_due(last, opts.as_of.with_timezone(&Utc))
+        }
+        _ => false,
+    };
+    let landed = if not_due {
+        Ok(vec![])
+    } else {
+        land_dataset(lake, d, &ws.land_options()).await
+    };
+    match landed {
         Ok(records) => {
             land.rows = Some(records.iter().map(|r| r.rows_read).sum());
             land.inputs = serde_json::json!(records
@@ -429,6 +447,10 @@ async fn sweep_dataset(
             land.status = "failed".into();
             land.error = Some(e.to_string());
         }
+    }
+    if not_due {
+        land.status = "skipped".into();
+        land.outputs = serde_json::json!({"not_due": format!("{:?}", d.update_frequency), "last_landed": last_landed}).to_string();
     }
     land.seconds = clock.elapsed().as_secs_f64();
     tracing::info!(stage = "land", status = %land.status, rows = ?land.rows, seconds = land.seconds, error = ?land.error, "step");
@@ -462,8 +484,10 @@ async fn sweep_dataset(
         .iter()
         .rev()
         .find(|r| r.status == pipeline::land::DeliveryStatus::Landed);
-    // Late: nothing landed within the declared update frequency.
-    let late = match (d.update_frequency, last) {
+    // Late: no delivery (new or an unchanged snapshot) within the declared
+    // update frequency.
+    let last_delivery = ledger.last();
+    let late = match (d.update_frequency, last_delivery) {
         (Some(f), Some(l)) => f.is_late(l.started_at, as_of),
         (Some(_), None) => true,
         (None, _) => false,
@@ -471,7 +495,8 @@ async fn sweep_dataset(
     if late && !land_failed {
         land.error = Some(format!(
             "late: no delivery within the declared update frequency (last landed {})",
-            last.map(|l| l.started_at.to_rfc3339())
+            last_delivery
+                .map(|l| l.started_at.to_rfc3339())
                 .unwrap_or_else(|| "never".into())
         ));
     }

@@ -499,3 +499,64 @@ fn a_delivery_older_than_the_declared_frequency_is_late() {
         .unwrap();
     assert_eq!(timeliness["score"], 0.0);
 }
+
+#[test]
+fn snapshot_sources_are_pulled_at_their_declared_frequency() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let hits = std::sync::Arc::new(AtomicUsize::new(0));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let h = hits.clone();
+    let addr = rt.block_on(async move {
+        let app = axum::Router::new().route(
+            "/api",
+            axum::routing::get(move || {
+                let h = h.clone();
+                async move {
+                    h.fetch_add(1, Ordering::SeqCst);
+                    axum::Json(serde_json::json!({"rows": [{"id": 1, "amount": 2}]}))
+                }
+            }),
+        );
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+        addr
+    });
+    let dir = workspace(0, 0, "");
+    let ws = dir.path();
+    std::fs::create_dir_all(ws.join("datasets/renshe")).unwrap();
+    std::fs::write(
+        ws.join("datasets/renshe/weekly.toml"),
+        format!("update_frequency = \"weekly\"\n[source]\nkind = \"http_api\"\nurl = \"http://{addr}/api\"\nrecords = \"rows\"\n[[columns]]\nname = \"id\"\ntype = \"int64\"\n[[columns]]\nname = \"amount\"\ntype = \"int64\"\n"),
+    )
+    .unwrap();
+    let at = |days: i64| (chrono::Utc::now() + chrono::Duration::days(days)).to_rfc3339();
+    let land_status = |r: &serde_json::Value| {
+        r["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["stage"] == "land")
+            .unwrap()["status"]
+            .clone()
+    };
+    let r = json(&pdq(&["sweep", "--format", "json", "--as-of", &at(0)], ws));
+    assert_eq!(
+        (land_status(&r), hits.load(Ordering::SeqCst)),
+        (serde_json::json!("ok"), 1)
+    );
+    // Three days later: a weekly snapshot is not due; the API is not called.
+    let r = json(&pdq(&["sweep", "--format", "json", "--as-of", &at(3)], ws));
+    assert_eq!(
+        (land_status(&r), hits.load(Ordering::SeqCst)),
+        (serde_json::json!("skipped"), 1)
+    );
+    // Eight days later it is; the same content again is an unchanged,
+    // on-time delivery, not a late one.
+    let r = json(&pdq(&["sweep", "--format", "json", "--as-of", &at(8)], ws));
+    assert_eq!(
+        (land_status(&r), hits.load(Ordering::SeqCst)),
+        (serde_json::json!("ok"), 2)
+    );
+    assert_eq!(r["new_failures"], serde_json::json!([]), "{r}");
+}

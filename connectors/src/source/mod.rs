@@ -177,6 +177,17 @@ impl SourceConfig {
         })
     }
 
+    /// Whether every read of this source is a new full snapshot (a table
+    /// or query without a watermark, an API): such sources are pulled at
+    /// the dataset's update frequency, not every night.
+    pub fn is_snapshot(&self) -> bool {
+        match self {
+            SourceConfig::Postgres(c) | SourceConfig::Mysql(c) => c.watermark.is_none(),
+            SourceConfig::HttpApi(_) => true,
+            SourceConfig::File(_) => false,
+        }
+    }
+
     /// The column whose value identifies a row at the source, if declared
     /// (database and API sources); quarantine records it.
     pub fn key_column(&self) -> Option<&str> {

@@ -69,17 +69,35 @@ pub enum UpdateFrequency {
 }
 
 impl UpdateFrequency {
-    /// Whether a delivery last landed at `last` is late at `now` (older than
-    /// one period, with a day's grace for the nightly rhythm).
-    pub fn is_late(&self, last: chrono::DateTime<Utc>, now: chrono::DateTime<Utc>) -> bool {
-        let days = match self {
+    fn period_days(&self) -> i64 {
+        match self {
             UpdateFrequency::Daily => 1,
             UpdateFrequency::Weekly => 7,
             UpdateFrequency::Monthly => 31,
             UpdateFrequency::Quarterly => 92,
             UpdateFrequency::Yearly => 366,
-        };
-        now - last > chrono::Duration::days(days + 1)
+        }
+    }
+
+    /// Whether a delivery last landed at `last` is late at `now` (older than
+    /// one period, with a day's grace for the nightly rhythm).
+    pub fn is_late(&self, last: chrono::DateTime<Utc>, now: chrono::DateTime<Utc>) -> bool {
+        now - last > chrono::Duration::days(self.period_days() + 1)
+    }
+
+    /// Whether a new snapshot is due at `now`, the last having landed at
+    /// `last`: one period has (nearly — a nightly run may start a little
+    /// earlier than the last) gone by.
+    ///
+    /// ```
+    /// use pipeline::land::UpdateFrequency;
+    /// let t = |s: &str| s.parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+    /// assert!(!UpdateFrequency::Weekly.is_due(t("2026-11-01T18:30:00Z"), t("2026-11-04T18:30:00Z")));
+    /// assert!(UpdateFrequency::Weekly.is_due(t("2026-11-01T18:30:00Z"), t("2026-11-08T18:25:00Z")));
+    /// assert!(UpdateFrequency::Daily.is_due(t("2026-11-01T18:30:00Z"), t("2026-11-02T18:29:00Z")));
+    /// ```
+    pub fn is_due(&self, last: chrono::DateTime<Utc>, now: chrono::DateTime<Utc>) -> bool {
+        now - last >= chrono::Duration::days(self.period_days()) - chrono::Duration::hours(6)
     }
 }
 
