@@ -81,7 +81,10 @@ pub(crate) fn read_parquet(
         let n = batch.num_rows();
         let mut arrays: Vec<ArrayRef> = vec![];
         for i in &indices {
-            let pos = sorted.iter().position(|s| s == i).expect("projected");
+            // `sorted` holds every projected index, in the batch's column order.
+            let pos = sorted
+                .binary_search(i)
+                .map_err(|_| bad(format!("column {i} was not projected")))?;
             let col = batch.column(pos);
             let text =
                 arrow::compute::cast(col, &DataType::Utf8).map_err(|e| bad(e.to_string()))?;

@@ -247,13 +247,32 @@ pub fn conform(
             problems[row].push((col, reason));
         };
     let mut arrays: Vec<ArrayRef> = Vec::with_capacity(columns.len() + 2);
+    // A raw batch holds each declared column as text, in declared order.
+    if raw.columns.num_columns() < columns.len() {
+        return Err(arrow::error::ArrowError::SchemaError(format!(
+            "a raw batch has {} columns; {} are declared",
+            raw.columns.num_columns(),
+            columns.len()
+        )));
+    }
+    let texts: Vec<&StringArray> = columns
+        .iter()
+        .enumerate()
+        .map(|(ci, c)| {
+            raw.columns
+                .column(ci)
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .ok_or_else(|| {
+                    arrow::error::ArrowError::SchemaError(format!(
+                        "raw column `{}` is not text",
+                        c.name
+                    ))
+                })
+        })
+        .collect::<Result<_, _>>()?;
     for (ci, c) in columns.iter().enumerate() {
-        let text = raw
-            .columns
-            .column(ci)
-            .as_any()
-            .downcast_ref::<StringArray>()
-            .expect("raw batches are text");
+        let text = texts[ci];
         let value = |r: usize| -> Option<&str> {
             if text.is_null(r) {
                 return None;
@@ -353,12 +372,7 @@ pub fn conform(
                 .iter()
                 .enumerate()
                 .map(|(ci, c)| {
-                    let t = raw
-                        .columns
-                        .column(ci)
-                        .as_any()
-                        .downcast_ref::<StringArray>()
-                        .expect("text");
+                    let t = texts[ci];
                     let v = if t.is_null(r) {
                         serde_json::Value::Null
                     } else {
@@ -367,12 +381,7 @@ pub fn conform(
                     (c.name.clone(), v)
                 })
                 .collect();
-            let raw_col = raw
-                .columns
-                .column(first_col)
-                .as_any()
-                .downcast_ref::<StringArray>()
-                .expect("text");
+            let raw_col = texts[first_col];
             quarantined.push(Quarantined {
                 row: raw.rows.value(r),
                 key: raw

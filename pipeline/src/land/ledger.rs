@@ -214,42 +214,33 @@ pub async fn read_ledger(
     let mut out = vec![];
     for b in batches {
         let b = cast_strings(&b).map_err(|e| LandError::lake(LEDGER, e))?;
-        let s = |n: &str| {
+        // `cast_strings` made the batch exactly the ledger's schema.
+        let col = |n: &str| {
             b.column_by_name(n)
-                .expect("ledger column")
-                .as_string::<i32>()
-                .clone()
+                .ok_or_else(|| LandError::lake(LEDGER, format!("the ledger has no column `{n}`")))
         };
-        let i = |n: &str| {
-            b.column_by_name(n)
-                .expect("ledger column")
-                .as_primitive::<arrow::datatypes::Int64Type>()
-                .clone()
-        };
+        let s = |n: &str| col(n).map(|c| c.as_string::<i32>().clone());
+        let i = |n: &str| col(n).map(|c| c.as_primitive::<arrow::datatypes::Int64Type>().clone());
         let (delivery, dataset, location, fingerprint, status, sha256) = (
-            s("delivery"),
-            s("dataset"),
-            s("location"),
-            s("fingerprint"),
-            s("status"),
-            s("sha256"),
+            s("delivery")?,
+            s("dataset")?,
+            s("location")?,
+            s("fingerprint")?,
+            s("status")?,
+            s("sha256")?,
         );
-        let (wf, wt, note) = (s("watermark_from"), s("watermark_to"), s("note"));
+        let (wf, wt, note) = (s("watermark_from")?, s("watermark_to")?, s("note")?);
         let (bytes, read, landed, quarantined, version) = (
-            i("bytes"),
-            i("rows_read"),
-            i("rows_landed"),
-            i("rows_quarantined"),
-            i("table_version"),
+            i("bytes")?,
+            i("rows_read")?,
+            i("rows_landed")?,
+            i("rows_quarantined")?,
+            i("table_version")?,
         );
-        let started = b
-            .column_by_name("started_at")
-            .expect("ledger column")
+        let started = col("started_at")?
             .as_primitive::<arrow::datatypes::TimestampMicrosecondType>()
             .clone();
-        let seconds = b
-            .column_by_name("seconds")
-            .expect("ledger column")
+        let seconds = col("seconds")?
             .as_primitive::<arrow::datatypes::Float64Type>()
             .clone();
         let opt = |a: &StringArray, r: usize| (!a.is_null(r)).then(|| a.value(r).to_string());
