@@ -18,7 +18,6 @@
 //! same result and a changed input gives a new, differently labelled one.
 
 pub mod report;
-pub mod table;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -30,11 +29,11 @@ use sha2::{Digest, Sha256};
 use crate::calendar::WorkCalendar;
 use crate::profile::Profile;
 use crate::score::{
-    DimensionScore, GBT36344, Grade, Indicator, Rectification, RuleCount, ScoringConfig,
-    dimension_zh, regulation_dimension,
+    DimensionScore, Grade, Indicator, Rectification, RuleCount, ScoringConfig, dimension_zh,
+    indicators_from, ordered_dimensions, rectifications_of, regulation_dimension,
 };
 
-pub use table::{Counts, Row};
+pub use crate::score::{Counts, Row};
 
 /// A hand correction of one stored count, with who made it and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -319,49 +318,16 @@ fn card(
 }
 
 fn indicators_of(counts: &Counts, rows: &[&Row]) -> Vec<Indicator> {
-    GBT36344
+    let triples: Vec<(&str, i64, i64)> = rows
         .iter()
-        .map(|(zh, en, dims)| {
-            let (mut a, mut b) = (0i64, 0i64);
-            for r in rows {
-                if dims.contains(&counts.dimensions.name(r.dimension)) {
-                    b += r.evaluated;
-                    a += r.evaluated - r.failed;
-                }
-            }
-            let note = if dims.is_empty() {
-                Some("pdq 无访问日志，无法评估 — pdq has no access logs to assess it".to_string())
-            } else if b == 0 {
-                Some("没有规则评估此项 — no rule assesses it".to_string())
-            } else {
-                None
-            };
-            Indicator {
-                name_zh: zh.to_string(),
-                name_en: en.to_string(),
-                a,
-                b,
-                x: (b > 0 && !dims.is_empty()).then(|| a as f64 / b as f64),
-                note,
-            }
-        })
-        .collect()
+        .map(|r| (counts.dimensions.name(r.dimension), r.evaluated, r.failed))
+        .collect();
+    indicators_from(&triples)
 }
 
 /// Every department's figures for one run (rows of that run, in canonical order).
 fn score_run_rows(counts: &Counts, rows: &[Row], config: &ScoringConfig) -> BTreeMap<u32, DeptRun> {
-    const ORDER: [&str; 8] = [
-        "completeness",
-        "validity",
-        "timeliness",
-        "consistency",
-        "accuracy",
-        "compliance",
-        "authenticity",
-        "usability",
-    ];
-    let mut order: Vec<(&String, &f64)> = config.dimension_weights.iter().collect();
-    order.sort_by_key(|(d, _)| ORDER.iter().position(|o| o == d).unwrap_or(ORDER.len()));
+    let order = ordered_dimensions(config);
     let mut by_dataset: BTreeMap<u32, Vec<&Row>> = BTreeMap::new();
     let mut by_dept: BTreeMap<u32, Vec<&Row>> = BTreeMap::new();
     for r in rows {
@@ -409,80 +375,6 @@ fn score_run_rows(counts: &Counts, rows: &[Row], config: &ScoringConfig) -> BTre
         );
     }
     out
-}
-
-/// The rectification list as of run `end` (a position in `order`), as
-/// `score::rectifications` computes it.
-fn rectify_rows(
-    counts: &Counts,
-    order: &[u32],
-    end: usize,
-    by_run: &BTreeMap<u32, (usize, usize)>,
-    input: &EvaluationInput,
-) -> Result<Vec<Rectification>, String> {
-    let mut items: BTreeMap<(u32, u32), Vec<Rectification>> = BTreeMap::new();
-    for run in &order[..=end] {
-        let day = counts.run_as_of[*run as usize]
-            .with_timezone(&input.tz)
-            .date_naive();
-        let Some((lo, hi)) = by_run.get(run) else {
-            continue;
-        };
-        for c in &counts.rows[*lo..*hi] {
-            let list = items.entry((c.dataset, c.rule)).or_default();
-            let open = list.last_mut().filter(|i| i.closed_on.is_none());
-            match (c.status == 2, open) {
-                (true, Some(item)) => {
-                    item.failed = c.failed;
-                    item.evaluated = c.evaluated;
-                }
-                (true, None) => list.push(Rectification {
-                    id: format!(
-                        "{}/{}",
-                        counts.datasets.name(c.dataset),
-                        counts.rules.name(c.rule)
-                    ),
-                    department: counts.departments.name(c.department).to_string(),
-                    dataset: counts.datasets.name(c.dataset).to_string(),
-                    rule: counts.rules.name(c.rule).to_string(),
-                    opened_run: counts.runs.name(*run).to_string(),
-                    opened_on: day,
-                    due: input
-                        .profile
-                        .rectification
-                        .due(day, input.calendar)
-                        .map_err(|e| e.to_string())?,
-                    closed_run: None,
-                    closed_on: None,
-                    status: "open".into(),
-                    failed: c.failed,
-                    evaluated: c.evaluated,
-                }),
-                (false, Some(item)) => {
-                    item.closed_run = Some(counts.runs.name(*run).to_string());
-                    item.closed_on = Some(day);
-                    item.failed = c.failed;
-                    item.evaluated = c.evaluated;
-                }
-                (false, None) => {}
-            }
-        }
-    }
-    let today = counts.run_as_of[order[end] as usize]
-        .with_timezone(&input.tz)
-        .date_naive();
-    let mut out: Vec<Rectification> = items.into_values().flatten().collect();
-    for i in &mut out {
-        i.status = match i.closed_on {
-            Some(c) if c > i.due => "closed_late",
-            Some(_) => "closed",
-            None if today > i.due => "overdue",
-            None => "open",
-        }
-        .into();
-    }
-    out.sort_by(|a, b| (&a.department, a.due, &a.id).cmp(&(&b.department, b.due, &b.id)));
-    Ok(out)
 }
 
 /// Every rule of a department over the year's runs, in dataset and rule order.
@@ -537,17 +429,7 @@ pub fn evaluate_counts(mut counts: Counts, input: &EvaluationInput) -> Result<Ev
     counts.normalize();
     let order = counts.run_order();
     // Row ranges per run (rows are in canonical run order).
-    let mut by_run: BTreeMap<u32, (usize, usize)> = BTreeMap::new();
-    let mut i = 0;
-    while i < counts.rows.len() {
-        let run = counts.rows[i].run;
-        let mut j = i;
-        while j < counts.rows.len() && counts.rows[j].run == run {
-            j += 1;
-        }
-        by_run.insert(run, (i, j));
-        i = j;
-    }
+    let by_run = counts.run_ranges();
     let in_year = |run: u32| {
         let t = counts.run_as_of[run as usize];
         t.with_timezone(&tz).year() == input.year && t <= input.as_of
@@ -578,10 +460,14 @@ pub fn evaluate_counts(mut counts: Counts, input: &EvaluationInput) -> Result<Ev
         }
     }
     let rects = match year_runs.last() {
-        Some(last) => {
-            let end = order.iter().position(|r| r == last).unwrap_or(0);
-            rectify_rows(&counts, &order, end, &by_run, input)?
-        }
+        Some(last) => rectifications_of(
+            &counts,
+            *last,
+            input.profile.rectification,
+            input.calendar,
+            tz,
+        )
+        .map_err(|e| e.to_string())?,
         None => vec![],
     };
     let delivery = counts.rules.get("_delivery");

@@ -155,6 +155,22 @@ impl Counts {
         });
     }
 
+    /// Each run's range of rows (rows must be normalized: a run's rows are contiguous).
+    pub fn run_ranges(&self) -> std::collections::BTreeMap<u32, (usize, usize)> {
+        let mut out = std::collections::BTreeMap::new();
+        let mut i = 0;
+        while i < self.rows.len() {
+            let run = self.rows[i].run;
+            let mut j = i;
+            while j < self.rows.len() && self.rows[j].run == run {
+                j += 1;
+            }
+            out.insert(run, (i, j));
+            i = j;
+        }
+        out
+    }
+
     /// Runs in order (as-of, then id): indexes.
     pub fn run_order(&self) -> Vec<u32> {
         let mut idx: Vec<u32> = (0..self.runs.values.len() as u32).collect();

@@ -21,6 +21,7 @@
 //!   evaluated by the rules behind the indicator; 可访问性 (accessibility)
 //!   and any indicator without rules are "not assessable", never 100.
 
+mod counts;
 pub mod export;
 mod rectify;
 
@@ -30,7 +31,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-pub use rectify::{Rectification, rectifications};
+pub use counts::{Counts, Interner, Row};
+pub use rectify::{Rectification, rectifications, rectifications_of};
 
 /// One rule's counts in one run: what every score is computed from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -137,6 +139,24 @@ impl ScoringConfig {
         g.sort_by(|a, b| b.min.total_cmp(&a.min));
         g.into_iter().find(|g| score >= g.min)
     }
+}
+
+/// The configuration's dimension weights in the regulation's order, then
+/// any other dimensions it weighs.
+pub fn ordered_dimensions(config: &ScoringConfig) -> Vec<(&String, &f64)> {
+    const ORDER: [&str; 8] = [
+        "completeness",
+        "validity",
+        "timeliness",
+        "consistency",
+        "accuracy",
+        "compliance",
+        "authenticity",
+        "usability",
+    ];
+    let mut ordered: Vec<(&String, &f64)> = config.dimension_weights.iter().collect();
+    ordered.sort_by_key(|(d, _)| ORDER.iter().position(|o| o == d).unwrap_or(ORDER.len()));
+    ordered
 }
 
 /// The regulation dimension a rule's dimension counts under.
@@ -306,19 +326,7 @@ fn card_for(
         })
         .collect();
     let mut dims = vec![];
-    // The regulation's order, then any others the configuration weighs.
-    const ORDER: [&str; 8] = [
-        "completeness",
-        "validity",
-        "timeliness",
-        "consistency",
-        "accuracy",
-        "compliance",
-        "authenticity",
-        "usability",
-    ];
-    let mut ordered: Vec<(&String, &f64)> = config.dimension_weights.iter().collect();
-    ordered.sort_by_key(|(d, _)| ORDER.iter().position(|o| o == d).unwrap_or(ORDER.len()));
+    let ordered = ordered_dimensions(config);
     for (d, w) in ordered {
         let behind: Vec<&RuleScore> = rules
             .iter()
@@ -376,15 +384,25 @@ fn card_for(
 }
 
 fn indicators(rules: &[RuleScore]) -> Vec<Indicator> {
+    let counts: Vec<(&str, i64, i64)> = rules
+        .iter()
+        .map(|r| (r.dimension.as_str(), r.evaluated, r.failed))
+        .collect();
+    indicators_from(&counts)
+}
+
+/// GB/T 36344 indicators from (rule dimension, evaluated, failed) counts.
+pub fn indicators_from(counts: &[(&str, i64, i64)]) -> Vec<Indicator> {
     GBT36344
         .iter()
         .map(|(zh, en, dims)| {
-            let behind: Vec<&RuleScore> = rules
-                .iter()
-                .filter(|r| dims.contains(&r.dimension.as_str()))
-                .collect();
-            let b: i64 = behind.iter().map(|r| r.evaluated).sum();
-            let a: i64 = behind.iter().map(|r| r.evaluated - r.failed).sum();
+            let (mut a, mut b) = (0i64, 0i64);
+            for (dim, evaluated, failed) in counts {
+                if dims.contains(dim) {
+                    b += evaluated;
+                    a += evaluated - failed;
+                }
+            }
             let note = if dims.is_empty() {
                 Some("pdq 无访问日志，无法评估 — pdq has no access logs to assess it".to_string())
             } else if b == 0 {

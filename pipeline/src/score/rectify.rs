@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use super::{RuleCount, run_order};
+use super::{Counts, RuleCount};
 use crate::calendar::{CalendarError, WorkCalendar};
 use crate::profile::Deadline;
 
@@ -52,33 +52,52 @@ pub fn rectifications(
     cal: &WorkCalendar,
     tz: Tz,
 ) -> Result<Vec<Rectification>, CalendarError> {
-    let runs = run_order(history);
-    let Some(end) = runs.iter().position(|(r, _)| r == up_to) else {
+    let counts = Counts::from_counts(history);
+    match counts.runs.get(up_to) {
+        Some(run) => rectifications_of(&counts, run, deadline, cal, tz),
+        None => Ok(vec![]),
+    }
+}
+
+/// [`rectifications`] over compact, normalized counts, as of run index `up_to`.
+pub fn rectifications_of(
+    counts: &Counts,
+    up_to: u32,
+    deadline: Deadline,
+    cal: &WorkCalendar,
+    tz: Tz,
+) -> Result<Vec<Rectification>, CalendarError> {
+    let order = counts.run_order();
+    let Some(end) = order.iter().position(|r| *r == up_to) else {
         return Ok(vec![]);
     };
-    let mut by_run: std::collections::HashMap<&str, Vec<&RuleCount>> =
-        std::collections::HashMap::new();
-    for c in history {
-        by_run.entry(c.run_id.as_str()).or_default().push(c);
-    }
-    let mut items: BTreeMap<String, Vec<Rectification>> = BTreeMap::new();
-    for (run, as_of) in &runs[..=end] {
-        let day = as_of.with_timezone(&tz).date_naive();
-        for c in by_run.get(run.as_str()).map(Vec::as_slice).unwrap_or(&[]) {
-            let id = format!("{}/{}", c.dataset, c.rule);
-            let list = items.entry(id.clone()).or_default();
+    let ranges = counts.run_ranges();
+    let mut items: BTreeMap<(u32, u32), Vec<Rectification>> = BTreeMap::new();
+    for run in &order[..=end] {
+        let day = counts.run_as_of[*run as usize]
+            .with_timezone(&tz)
+            .date_naive();
+        let Some((lo, hi)) = ranges.get(run) else {
+            continue;
+        };
+        for c in &counts.rows[*lo..*hi] {
+            let list = items.entry((c.dataset, c.rule)).or_default();
             let open = list.last_mut().filter(|i| i.closed_on.is_none());
-            match (c.status == "fail", open) {
+            match (c.status == 2, open) {
                 (true, Some(item)) => {
                     item.failed = c.failed;
                     item.evaluated = c.evaluated;
                 }
                 (true, None) => list.push(Rectification {
-                    id,
-                    department: c.department.clone(),
-                    dataset: c.dataset.clone(),
-                    rule: c.rule.clone(),
-                    opened_run: run.clone(),
+                    id: format!(
+                        "{}/{}",
+                        counts.datasets.name(c.dataset),
+                        counts.rules.name(c.rule)
+                    ),
+                    department: counts.departments.name(c.department).to_string(),
+                    dataset: counts.datasets.name(c.dataset).to_string(),
+                    rule: counts.rules.name(c.rule).to_string(),
+                    opened_run: counts.runs.name(*run).to_string(),
                     opened_on: day,
                     due: deadline.due(day, cal)?,
                     closed_run: None,
@@ -88,7 +107,7 @@ pub fn rectifications(
                     evaluated: c.evaluated,
                 }),
                 (false, Some(item)) => {
-                    item.closed_run = Some(run.clone());
+                    item.closed_run = Some(counts.runs.name(*run).to_string());
                     item.closed_on = Some(day);
                     item.failed = c.failed;
                     item.evaluated = c.evaluated;
@@ -97,7 +116,9 @@ pub fn rectifications(
             }
         }
     }
-    let today = runs[end].1.with_timezone(&tz).date_naive();
+    let today = counts.run_as_of[order[end] as usize]
+        .with_timezone(&tz)
+        .date_naive();
     let mut out: Vec<Rectification> = items.into_values().flatten().collect();
     for i in &mut out {
         i.status = match i.closed_on {
