@@ -377,43 +377,58 @@ fn score_run_rows(counts: &Counts, rows: &[Row], config: &ScoringConfig) -> BTre
     out
 }
 
-/// Every rule of a department over the year's runs, in dataset and rule order.
+/// Every rule of every department over the year's runs, in one pass:
+/// department → rules in dataset and rule order.
 fn evidence(
     counts: &Counts,
     year_runs: &[u32],
     by_run: &BTreeMap<u32, (usize, usize)>,
-    dept: u32,
-) -> Vec<RuleEvidence> {
-    let mut acc: BTreeMap<(&str, &str), RuleEvidence> = BTreeMap::new();
+) -> BTreeMap<u32, Vec<RuleEvidence>> {
+    // (department, dataset, rule) → (runs, runs failed, failed, evaluated, last run, last failed, dimension)
+    type Acc = (usize, usize, i64, i64, u32, bool, u32);
+    let mut acc: std::collections::HashMap<(u32, u32, u32), Acc> = std::collections::HashMap::new();
     for run in year_runs {
         let Some((lo, hi)) = by_run.get(run) else {
             continue;
         };
-        for r in counts.rows[*lo..*hi]
-            .iter()
-            .filter(|r| r.department == dept)
-        {
-            let key = (counts.datasets.name(r.dataset), counts.rules.name(r.rule));
-            let e = acc.entry(key).or_insert_with(|| RuleEvidence {
-                dataset: key.0.to_string(),
-                rule: key.1.to_string(),
-                dimension: counts.dimensions.name(r.dimension).to_string(),
-                runs: 0,
-                runs_failed: 0,
-                failed: 0,
-                evaluated: 0,
-                last_run: String::new(),
-                last_failed: false,
-            });
-            e.runs += 1;
-            e.runs_failed += (r.status == 2) as usize;
-            e.failed += r.failed;
-            e.evaluated += r.evaluated;
-            e.last_run = counts.runs.name(*run).to_string();
-            e.last_failed = r.status == 2;
+        for r in &counts.rows[*lo..*hi] {
+            let e = acc.entry((r.department, r.dataset, r.rule)).or_insert((
+                0,
+                0,
+                0,
+                0,
+                *run,
+                false,
+                r.dimension,
+            ));
+            e.0 += 1;
+            e.1 += (r.status == 2) as usize;
+            e.2 += r.failed;
+            e.3 += r.evaluated;
+            e.4 = *run;
+            e.5 = r.status == 2;
         }
     }
-    acc.into_values().collect()
+    let mut out: BTreeMap<u32, Vec<RuleEvidence>> = BTreeMap::new();
+    for ((dept, dataset, rule), (runs, runs_failed, failed, evaluated, last, last_failed, dim)) in
+        acc
+    {
+        out.entry(dept).or_default().push(RuleEvidence {
+            dataset: counts.datasets.name(dataset).to_string(),
+            rule: counts.rules.name(rule).to_string(),
+            dimension: counts.dimensions.name(dim).to_string(),
+            runs,
+            runs_failed,
+            failed,
+            evaluated,
+            last_run: counts.runs.name(last).to_string(),
+            last_failed,
+        });
+    }
+    for rules in out.values_mut() {
+        rules.sort_by(|a, b| (&a.dataset, &a.rule).cmp(&(&b.dataset, &b.rule)));
+    }
+    out
 }
 
 /// Evaluates a year from owned counts (see [`evaluate_counts`]).
@@ -470,27 +485,25 @@ pub fn evaluate_counts(mut counts: Counts, input: &EvaluationInput) -> Result<Ev
         .map_err(|e| e.to_string())?,
         None => vec![],
     };
-    let delivery = counts.rules.get("_delivery");
+    let mut evidence_by_dept = evidence(&counts, &year_runs, &by_run);
     let mut departments = vec![];
     for (dept_idx, runs) in &dept_runs {
         let dept = counts.departments.name(*dept_idx).to_string();
         let scores: Vec<f64> = runs.iter().filter_map(|(_, _, c)| c.score).collect();
         let quality =
             (!scores.is_empty()).then(|| round2(scores.iter().sum::<f64>() / scores.len() as f64));
-        let (mut due, mut on_time) = (0i64, 0i64);
-        if let Some(dr) = delivery {
-            for run in &year_runs {
-                let Some((lo, hi)) = by_run.get(run) else {
-                    continue;
-                };
-                for c in &counts.rows[*lo..*hi] {
-                    if c.department == *dept_idx && c.rule == dr {
-                        due += c.evaluated;
-                        on_time += c.evaluated - c.failed;
-                    }
-                }
-            }
-        }
+        // Deliveries due and on time: the year's `_delivery` counts.
+        let (due, on_time) = evidence_by_dept
+            .get(dept_idx)
+            .map(|rules| {
+                rules
+                    .iter()
+                    .filter(|r| r.rule == "_delivery")
+                    .fold((0i64, 0i64), |(d, o), r| {
+                        (d + r.evaluated, o + r.evaluated - r.failed)
+                    })
+            })
+            .unwrap_or((0, 0));
         let timeliness = (due > 0).then(|| round2(100.0 * on_time as f64 / due as f64));
         let mine: Vec<&Rectification> = rects
             .iter()
@@ -616,7 +629,7 @@ pub fn evaluate_counts(mut counts: Counts, input: &EvaluationInput) -> Result<Ev
                 .iter()
                 .map(|(_, r, _)| counts.runs.name(*r).to_string())
                 .collect(),
-            rules: evidence(&counts, &year_runs, &by_run, *dept_idx),
+            rules: evidence_by_dept.remove(dept_idx).unwrap_or_default(),
         });
     }
     let mut scores: Vec<f64> = departments.iter().filter_map(|d| d.score).collect();

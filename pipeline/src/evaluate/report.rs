@@ -187,8 +187,24 @@ pub fn html(e: &Evaluation, bureau: &str, departments: &BTreeMap<String, String>
                 s(m.score)
             );
         }
-        b += "</table><h2>依据：各规则全年结果</h2><table><tr><th>数据集</th><th>规则</th><th>维度</th><th>检查次数</th><th>不通过次数</th><th>不通过/评估（行）</th><th>最近一次</th></tr>";
-        for r in &d.rules {
+        // The rules that failed most often; every rule is in rules.csv and
+        // the workbook (a bureau has thousands, too many for a printed page).
+        let mut worst: Vec<&super::RuleEvidence> =
+            d.rules.iter().filter(|r| r.runs_failed > 0).collect();
+        worst.sort_by(|a, b| {
+            b.runs_failed
+                .cmp(&a.runs_failed)
+                .then_with(|| (&a.dataset, &a.rule).cmp(&(&b.dataset, &b.rule)))
+        });
+        worst.truncate(20);
+        let _ = write!(
+            b,
+            "</table><h2>依据：各规则全年结果</h2><p class=meta>共 {} 条规则，其中 {} 条曾不通过；下表列出不通过次数最多的 {} 条，全部规则见 rules.csv 与 evaluation.xlsx。</p><table><tr><th>数据集</th><th>规则</th><th>维度</th><th>检查次数</th><th>不通过次数</th><th>不通过/评估（行）</th><th>最近一次</th></tr>",
+            d.rules.len(),
+            d.rules.iter().filter(|r| r.runs_failed > 0).count(),
+            worst.len()
+        );
+        for r in worst {
             let _ = write!(
                 b,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td class=num>{}</td><td class=num>{}</td><td class=num>{}/{}</td><td class=\"{}\">{} {}</td></tr>",
