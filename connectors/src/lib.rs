@@ -5,5 +5,6 @@
 //! CSV / JSON / XLSX / Parquet files as DataFusion tables that locate every
 //! row in its source file.
 
+pub mod catalog;
 pub mod files;
 pub mod source;

@@ -23,7 +23,7 @@ pub mod db;
 pub mod file;
 pub mod http_api;
 mod parquet_text;
-mod secret;
+pub(crate) mod secret;
 mod xlsx;
 
 use std::collections::HashSet;

@@ -1,0 +1,236 @@
+//! A portal's JSON API: records found at a path in each page, their keys
+//! mapped to catalog fields (by an explicit mapping, else by the Chinese or
+//! canonical key names portals use: 资源名称, 摘要, 资源提供方, 资源格式 …),
+//! paged by page number, offset or cursor.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::fetch::{client, get, parse_json};
+use super::{
+    FIELDS, Harvest, HarvestError, HarvestProblem, HarvestedItem, HarvestedRecord, ITEM_FIELDS,
+    canonical, json_field,
+};
+use crate::source::Secret;
+use crate::source::http_api::{Paging, at_path};
+
+fn max_pages() -> u64 {
+    10_000
+}
+
+/// `kind = "json_api"`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonApiConfig {
+    /// The endpoint (or a local JSON file, for a portal's export).
+    pub url: String,
+    /// Dotted path of the records array in a response (`data.list`); empty:
+    /// the response is the array.
+    #[serde(default)]
+    pub records: String,
+    /// Paging.
+    #[serde(default)]
+    pub paging: Paging,
+    /// A bearer token.
+    #[serde(default)]
+    pub token: Option<Secret>,
+    /// Catalog field → the record's key (dotted path) holding it. Keys not
+    /// mapped are matched by name (`资源名称` → `name`).
+    #[serde(default)]
+    pub mapping: BTreeMap<String, String>,
+    /// The record's key that identifies it at the source (`id`).
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Dotted path of the data-items array inside a record.
+    #[serde(default)]
+    pub items: Option<String>,
+    /// Item field → the item's key, as `mapping`.
+    #[serde(default)]
+    pub item_mapping: BTreeMap<String, String>,
+    /// A guard against APIs that never stop paging.
+    #[serde(default = "max_pages")]
+    pub max_pages: u64,
+}
+
+/// Maps one JSON object to fields: explicit mappings first, then keys named
+/// like a field. Unknown keys are ignored (portals add many).
+pub(crate) fn map_object(
+    obj: &serde_json::Value,
+    table: &[(&'static str, &[&str])],
+    mapping: &BTreeMap<String, String>,
+) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+    let mut fields = BTreeMap::new();
+    let mut origins = BTreeMap::new();
+    for (field, key) in mapping {
+        if let Some(v) = at_path(obj, key).and_then(json_field) {
+            fields.insert(field.clone(), v);
+            origins.insert(field.clone(), key.clone());
+        }
+    }
+    if let Some(map) = obj.as_object() {
+        for (k, v) in map {
+            if let Some(f) = canonical(table, k)
+                && !fields.contains_key(f)
+                && !mapping.contains_key(f)
+                && let Some(v) = json_field(v)
+            {
+                fields.insert(f.to_string(), v);
+                origins.insert(f.to_string(), k.clone());
+            }
+        }
+    }
+    (fields, origins)
+}
+
+pub(crate) async fn harvest(cfg: &JsonApiConfig, base_dir: &Path) -> Result<Harvest, HarvestError> {
+    for f in cfg.mapping.keys() {
+        if canonical(FIELDS, f) != Some(f.as_str()) {
+            return Err(HarvestError::Config(format!(
+                "mapping: `{f}` is not a catalog field (fields: {})",
+                FIELDS
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+    }
+    let token = match &cfg.token {
+        Some(t) => Some(
+            t.resolve(base_dir)
+                .map_err(|e| HarvestError::Config(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let local = !(cfg.url.starts_with("http://") || cfg.url.starts_with("https://"));
+    let http = client()?;
+    let mut out = Harvest::default();
+    let mut page_no: u64 = 0;
+    let mut cursor: Option<String> = None;
+    loop {
+        if page_no >= cfg.max_pages {
+            return Err(HarvestError::Format {
+                location: cfg.url.clone(),
+                message: format!("still paging after max_pages = {}", cfg.max_pages),
+            });
+        }
+        let query: Vec<(String, String)> = match &cfg.paging {
+            Paging::None => vec![],
+            Paging::Page {
+                param,
+                size_param,
+                size,
+                start,
+            } => vec![
+                (param.clone(), (start + page_no).to_string()),
+                (size_param.clone(), size.to_string()),
+            ],
+            Paging::Offset {
+                param,
+                limit_param,
+                size,
+            } => vec![
+                (param.clone(), (page_no * *size as u64).to_string()),
+                (limit_param.clone(), size.to_string()),
+            ],
+            Paging::Cursor { param, .. } => {
+                cursor.iter().map(|c| (param.clone(), c.clone())).collect()
+            }
+        };
+        let bytes = if local {
+            super::fetch::fetch(&cfg.url, base_dir, None).await?
+        } else {
+            get(&http, &cfg.url, &query, token.as_deref()).await?
+        };
+        let location = format!("{} page {}", super::fetch::shown(&cfg.url), page_no + 1);
+        let doc = parse_json(&bytes, &location)?;
+        let list = if cfg.records.is_empty() {
+            Some(&doc)
+        } else {
+            at_path(&doc, &cfg.records)
+        };
+        let list = match list {
+            Some(serde_json::Value::Array(a)) => a.as_slice(),
+            Some(serde_json::Value::Null) | None if page_no > 0 => &[],
+            _ => {
+                return Err(HarvestError::Format {
+                    location,
+                    message: format!(
+                        "no records array at `{}`",
+                        if cfg.records.is_empty() {
+                            "(top level)"
+                        } else {
+                            &cfg.records
+                        }
+                    ),
+                });
+            }
+        };
+        for (i, rec) in list.iter().enumerate() {
+            let at = format!("{location} item {}", i + 1);
+            if !rec.is_object() {
+                out.problems.push(HarvestProblem {
+                    stage: "parse".into(),
+                    location: at,
+                    field: None,
+                    message: "record is not a JSON object; skipped".into(),
+                });
+                continue;
+            }
+            let (fields, origins) = map_object(rec, FIELDS, &cfg.mapping);
+            let mut r = HarvestedRecord {
+                source_id: cfg
+                    .id
+                    .as_deref()
+                    .and_then(|k| at_path(rec, k))
+                    .and_then(json_field),
+                location: at.clone(),
+                fields,
+                origins,
+                items: vec![],
+            };
+            if let Some(p) = &cfg.items
+                && let Some(serde_json::Value::Array(items)) = at_path(rec, p)
+            {
+                for (j, it) in items.iter().enumerate() {
+                    let (fields, origins) = map_object(it, ITEM_FIELDS, &cfg.item_mapping);
+                    r.items.push(HarvestedItem {
+                        location: format!("{at} {p}[{j}]"),
+                        fields,
+                        origins,
+                    });
+                }
+            }
+            if r.source_id.is_none() {
+                r.source_id = r.fields.get("resource_code").cloned();
+            }
+            if !r.fields.contains_key("name") {
+                out.problems.push(HarvestProblem {
+                    stage: "map".into(),
+                    location: at,
+                    field: Some("name".into()),
+                    message: "record has no resource name (mapping `name`, or a key 资源名称/name); skipped".into(),
+                });
+                continue;
+            }
+            out.records.push(r);
+        }
+        page_no += 1;
+        let n = list.len();
+        let more = match &cfg.paging {
+            Paging::None => false,
+            _ if local => false,
+            Paging::Page { size, .. } | Paging::Offset { size, .. } => n >= *size && n > 0,
+            Paging::Cursor { next, .. } => {
+                cursor = at_path(&doc, next).and_then(json_field);
+                cursor.is_some() && n > 0
+            }
+        };
+        if !more {
+            break;
+        }
+    }
+    Ok(out)
+}
