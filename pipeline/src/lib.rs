@@ -11,6 +11,7 @@
 //! - [`mask`]: masking of identifiers and names for everything published.
 
 pub mod calendar;
+pub mod catalog;
 pub mod check;
 pub mod demo;
 pub mod evaluate;

@@ -58,6 +58,27 @@ pub struct Profile {
     pub catalog_revision: Option<Deadline>,
     /// Fixing a quality finding (rectification item due date).
     pub rectification: Deadline,
+    /// What the catalog must hold.
+    pub catalog: CatalogProfile,
+}
+
+/// `[catalog]`: the catalog fields and rules a regulation sets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogProfile {
+    /// Canonical fields every catalog entry must fill
+    /// (`connectors::catalog::FIELDS`).
+    pub required: Vec<String>,
+    /// Fields every open-catalog (开放目录) entry must fill.
+    pub open_required: Vec<String>,
+    /// Classified (涉密) data may not be catalogued.
+    pub no_classified: bool,
+    /// Share and open attributes may not be lowered without the bureau's
+    /// review (an approval record).
+    pub downgrade_review: bool,
+    /// How delivery lateness against the declared update frequency is
+    /// counted.
+    pub lateness_unit: DayUnit,
 }
 
 const PROFILES: &[(&str, &str)] = &[
@@ -115,5 +136,26 @@ mod tests {
         assert_eq!(profile("tibet-2025").unwrap().catalog_update.days, 20);
         assert_eq!(profile("ganzi-2025").unwrap().dimensions.len(), 8);
         assert!(profile("beijing").unwrap_err().contains("xinjiang-2023"));
+        // Catalog fields follow each regulation's list.
+        let fields = |id: &str| profile(id).unwrap().catalog.required;
+        assert!(fields("xpcc-2025").contains(&"operation_attribute".to_string()));
+        assert!(!fields("wuzhong-2024").contains(&"operation_attribute".to_string()));
+        assert!(fields("wuzhong-2024").contains(&"grading".to_string()));
+        assert!(fields("tibet-2025").contains(&"data_volume".to_string()));
+        assert!(profile("ganzi-2025").unwrap().catalog.downgrade_review);
+        assert!(!profile("xinjiang-2023").unwrap().catalog.downgrade_review);
+        assert_eq!(
+            profile("xpcc-2025").unwrap().catalog.lateness_unit,
+            DayUnit::Calendar
+        );
+        for id in ids() {
+            let p = profile(id).unwrap();
+            for f in p.catalog.required.iter().chain(&p.catalog.open_required) {
+                assert!(
+                    connectors::catalog::FIELDS.iter().any(|(n, _)| n == f),
+                    "{id}: `{f}` is not a catalog field"
+                );
+            }
+        }
     }
 }

@@ -64,6 +64,8 @@ pub enum UpdateFrequency {
     Monthly,
     /// 每季度.
     Quarterly,
+    /// 每半年.
+    HalfYearly,
     /// 每年.
     Yearly,
 }
@@ -75,6 +77,7 @@ impl UpdateFrequency {
             UpdateFrequency::Weekly => 7,
             UpdateFrequency::Monthly => 31,
             UpdateFrequency::Quarterly => 92,
+            UpdateFrequency::HalfYearly => 184,
             UpdateFrequency::Yearly => 366,
         }
     }
@@ -126,6 +129,9 @@ pub struct DatasetDef {
     /// delivery older than one period at a sweep is late.
     #[serde(default)]
     pub update_frequency: Option<UpdateFrequency>,
+    /// The catalog entry's resource code this dataset is mounted to (挂接).
+    #[serde(default)]
+    pub catalog: Option<String>,
 }
 
 impl DatasetDef {

@@ -1,0 +1,406 @@
+//! Catalog checks: what the regulations require of every entry, each
+//! finding naming the responsible department, the entry and where in the
+//! source it was read (sheet, row and column; page, item and key).
+//!
+//! | check | finding |
+//! |---|---|
+//! | `required_field` | a field the profile requires is blank |
+//! | `enumeration` | a share/open attribute, classification, update frequency or date that is not one of the allowed values |
+//! | `conditional_share_conditions` | 有条件共享 without its conditions |
+//! | `no_share_basis` | 不予共享 without a legal basis |
+//! | `conditional_open_conditions` | 有条件开放 without its conditions |
+//! | `attribute_downgrade` | share/open attribute lowered without an approval record (profiles with `downgrade_review`) |
+//! | `personal_data_open` | a data item carrying personal information in a 无条件开放 resource |
+//! | `classified_marking` | a classified (涉密) marking in the catalog (profiles with `no_classified`) |
+//! | `duplicate_code` | one resource code on several entries |
+//! | `duplicate_name` | one department cataloguing one name twice |
+//! | `item_incomplete` | a data item without name or type |
+//! | `harvest_problem` | a record or cell the harvest could not read |
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::harvest::SourceProblem;
+use super::model::{
+    CLASSIFICATION_VALUES, CatalogEntry, Frequency, OPEN_VALUES, SHARE_VALUES, normalize_date,
+};
+use super::store::CatalogState;
+use crate::profile::CatalogProfile;
+
+/// One thing wrong with the catalog or its reconciliation with the lake.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct CatalogFinding {
+    /// The check (`required_field`, `not_mounted`, …).
+    pub check: String,
+    /// The responsible department.
+    pub department: String,
+    /// The entry's key, when about an entry.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// Its resource code.
+    #[serde(default)]
+    pub code: Option<String>,
+    /// Its name (or the dataset's id).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The field or column concerned.
+    #[serde(default)]
+    pub field: Option<String>,
+    /// Where: source location and column/key, or the lake table.
+    pub location: String,
+    /// What is wrong and what is expected.
+    pub message: String,
+}
+
+/// Names of the checks, Chinese first.
+pub fn check_name(check: &str) -> (&'static str, &'static str) {
+    match check {
+        "required_field" => ("必填项缺失", "required field missing"),
+        "enumeration" => ("取值不规范", "value not allowed"),
+        "conditional_share_conditions" => (
+            "有条件共享未说明条件",
+            "conditional sharing without conditions",
+        ),
+        "no_share_basis" => ("不予共享无依据", "not shared without legal basis"),
+        "conditional_open_conditions" => (
+            "有条件开放未说明条件",
+            "conditional opening without conditions",
+        ),
+        "attribute_downgrade" => ("属性降级未经审核", "attribute lowered without review"),
+        "personal_data_open" => ("个人信息无条件开放", "personal data openly published"),
+        "classified_marking" => ("目录含涉密标识", "classified marking in catalog"),
+        "duplicate_code" => ("资源代码重复", "duplicate resource code"),
+        "duplicate_name" => ("资源名称重复", "duplicate resource name"),
+        "item_incomplete" => ("信息项不完整", "data item incomplete"),
+        "harvest_problem" => ("采集问题", "harvest problem"),
+        "not_mounted" => ("未挂接数据", "no data mounted"),
+        "uncatalogued" => ("数据未编目", "dataset not catalogued"),
+        "schema_missing" => ("信息项缺失于数据", "catalogued column missing"),
+        "schema_extra" => ("数据字段未编目", "column not catalogued"),
+        "schema_type" => ("字段类型不一致", "column type differs"),
+        "schema_length" => ("字段长度超出", "values longer than declared"),
+        "late_delivery" => ("未按频率更新", "delivery late for its frequency"),
+        _ => ("其他", "other"),
+    }
+}
+
+fn at(e: &CatalogEntry, field: &str) -> String {
+    match e.origins.get(field) {
+        Some(o) => format!("{} {o}", e.location),
+        None => e.location.clone(),
+    }
+}
+
+fn finding(e: &CatalogEntry, check: &str, field: Option<&str>, message: String) -> CatalogFinding {
+    CatalogFinding {
+        check: check.into(),
+        department: e.department.clone(),
+        key: Some(e.key.clone()),
+        code: e.resource_code.clone(),
+        name: e.name.clone(),
+        field: field.map(str::to_string),
+        location: field
+            .map(|f| at(e, f))
+            .unwrap_or_else(|| e.location.clone()),
+        message,
+    }
+}
+
+/// Rank of an attribute: 0 most open.
+fn rank(field: &str, v: &str) -> Option<usize> {
+    let values: &[&str; 3] = if field == "share_attribute" {
+        &SHARE_VALUES
+    } else {
+        &OPEN_VALUES
+    };
+    values.iter().position(|x| *x == v)
+}
+
+/// Words that mark personal information in a data item's name.
+const PERSONAL_WORDS: &[&str] = &[
+    "身份证",
+    "公民身份号码",
+    "身份号码",
+    "证件号码",
+    "姓名",
+    "手机",
+    "联系电话",
+    "电话号码",
+    "住址",
+    "家庭地址",
+    "户籍地址",
+    "出生日期",
+    "银行账号",
+    "社保卡号",
+    "护照",
+];
+
+/// Classified markings (国家秘密 levels).
+const CLASSIFIED: &[&str] = &["绝密", "机密", "秘密", "涉密", "内部★", "★"];
+
+fn is_classified(v: &str) -> bool {
+    let v = v.trim();
+    if matches!(
+        v,
+        "否" | "无" | "非涉密" | "不涉密" | "公开" | "无密级" | "非密"
+    ) {
+        return false;
+    }
+    CLASSIFIED.iter().any(|w| v.contains(w)) && !v.contains("非涉密") && !v.contains("不涉密")
+}
+
+/// Runs every catalog check over the entries in force.
+pub fn check(
+    state: &CatalogState,
+    profile: &CatalogProfile,
+    problems: &[SourceProblem],
+    tz: chrono_tz::Tz,
+) -> Vec<CatalogFinding> {
+    let mut out = vec![];
+    let entries: Vec<&CatalogEntry> = state.current().collect();
+    for e in &entries {
+        for f in &profile.required {
+            if e.get(f).is_none() {
+                out.push(finding(
+                    e,
+                    "required_field",
+                    Some(f),
+                    format!("required field `{f}` ({}) is blank", field_zh(f)),
+                ));
+            }
+        }
+        let open = e.open_attribute.as_deref() == Some(OPEN_VALUES[0])
+            || e.open_attribute.as_deref() == Some(OPEN_VALUES[1]);
+        if open {
+            let conditional = e.open_attribute.as_deref() == Some(OPEN_VALUES[1]);
+            for f in &profile.open_required {
+                // Conditions are owed by conditional opening only.
+                if f == "open_conditions" && !conditional {
+                    continue;
+                }
+                if e.get(f).is_none() && !profile.required.contains(f) {
+                    out.push(finding(
+                        e,
+                        "required_field",
+                        Some(f),
+                        format!("open-catalog field `{f}` ({}) is blank", field_zh(f)),
+                    ));
+                }
+            }
+        }
+        let enums: [(&str, &[&str]); 3] = [
+            ("share_attribute", &SHARE_VALUES),
+            ("open_attribute", &OPEN_VALUES),
+            ("classification", &CLASSIFICATION_VALUES),
+        ];
+        for (f, allowed) in enums {
+            if let Some(v) = e.get(f)
+                && !allowed.contains(&v)
+            {
+                out.push(finding(
+                    e,
+                    "enumeration",
+                    Some(f),
+                    format!("`{v}` is not a {f}; expected one of {}", allowed.join(", ")),
+                ));
+            }
+        }
+        if let Some(v) = &e.update_frequency
+            && Frequency::parse(v).is_none()
+        {
+            out.push(finding(
+                e,
+                "enumeration",
+                Some("update_frequency"),
+                format!("`{v}` is not an update frequency; expected 实时, 每日, 每周, 每月, 每季度, 每半年, 每年 or 不定期"),
+            ));
+        }
+        for f in ["online_date", "data_updated"] {
+            if let Some(v) = e.get(f)
+                && normalize_date(v, tz).is_none()
+            {
+                out.push(finding(
+                    e,
+                    "enumeration",
+                    Some(f),
+                    format!("`{v}` is not a date; expected e.g. 2024-03-05, 2024年3月5日 or epoch milliseconds"),
+                ));
+            }
+        }
+        if e.share_attribute.as_deref() == Some(SHARE_VALUES[1]) && e.share_conditions.is_none() {
+            out.push(finding(
+                e,
+                "conditional_share_conditions",
+                Some("share_conditions"),
+                "有条件共享 must state its conditions and reasons (共享条件)".into(),
+            ));
+        }
+        if e.share_attribute.as_deref() == Some(SHARE_VALUES[2]) && e.share_basis.is_none() {
+            out.push(finding(
+                e,
+                "no_share_basis",
+                Some("share_basis"),
+                "不予共享 must cite the law, regulation or policy it rests on (共享依据)".into(),
+            ));
+        }
+        if e.open_attribute.as_deref() == Some(OPEN_VALUES[1]) && e.open_conditions.is_none() {
+            out.push(finding(
+                e,
+                "conditional_open_conditions",
+                Some("open_conditions"),
+                "有条件开放 must state its conditions (开放条件)".into(),
+            ));
+        }
+        if profile.downgrade_review
+            && e.approval_record.is_none()
+            && let Some(s) = state.entries.get(&e.key)
+        {
+            // The latest change of each attribute decides.
+            let mut last: BTreeMap<&str, (&Option<String>, &Option<String>, i64)> = BTreeMap::new();
+            for (f, old, new, v) in &s.attribute_changes {
+                last.insert(f.as_str(), (old, new, *v));
+            }
+            for (f, (old, new, v)) in last {
+                if let (Some(o), Some(n)) = (old, new)
+                    && let (Some(ro), Some(rn)) = (rank(f, o), rank(f, n))
+                    && rn > ro
+                {
+                    out.push(finding(
+                        e,
+                        "attribute_downgrade",
+                        Some(f),
+                        format!("{f} lowered from {o} to {n} in catalog version {v} without an approval record (审核记录)"),
+                    ));
+                }
+            }
+        }
+        if e.open_attribute.as_deref() == Some(OPEN_VALUES[0]) {
+            for it in &e.items {
+                let name = it.name.as_deref().unwrap_or("");
+                let marked = it.personal == Some(true)
+                    || it.sensitive == Some(true)
+                    || PERSONAL_WORDS.iter().any(|w| name.contains(w));
+                if marked {
+                    out.push(CatalogFinding {
+                        location: it.location.clone(),
+                        ..finding(
+                            e,
+                            "personal_data_open",
+                            Some("open_attribute"),
+                            format!(
+                                "data item `{}` carries personal or sensitive information in a resource marked 无条件开放",
+                                it.column_name().unwrap_or(name)
+                            ),
+                        )
+                    });
+                }
+            }
+        }
+        if profile.no_classified {
+            for f in ["security_marking", "grading", "name", "summary"] {
+                if let Some(v) = e.get(f)
+                    && is_classified(v)
+                {
+                    out.push(finding(
+                        e,
+                        "classified_marking",
+                        Some(f),
+                        format!("`{v}`: classified (涉密) data may not be catalogued"),
+                    ));
+                }
+            }
+        }
+        for it in &e.items {
+            if it.name.is_none() || it.data_type.is_none() {
+                out.push(CatalogFinding {
+                    location: it.location.clone(),
+                    ..finding(
+                        e,
+                        "item_incomplete",
+                        Some("items"),
+                        format!(
+                            "data item `{}` lacks {}",
+                            it.column_name().unwrap_or("(blank)"),
+                            if it.name.is_none() {
+                                "信息项名称"
+                            } else {
+                                "数据类型"
+                            }
+                        ),
+                    )
+                });
+            }
+        }
+    }
+    // Duplicates.
+    let mut by_code: BTreeMap<&str, Vec<&CatalogEntry>> = BTreeMap::new();
+    let mut by_name: BTreeMap<(&str, &str), Vec<&CatalogEntry>> = BTreeMap::new();
+    for e in &entries {
+        if let Some(c) = &e.resource_code {
+            by_code.entry(c).or_default().push(e);
+        }
+        if let Some(n) = &e.name {
+            by_name
+                .entry((e.department.as_str(), n.as_str()))
+                .or_default()
+                .push(e);
+        }
+    }
+    for (code, es) in by_code {
+        if es.len() > 1 {
+            for e in &es {
+                out.push(finding(
+                    e,
+                    "duplicate_code",
+                    Some("resource_code"),
+                    format!(
+                        "resource code {code} is used by {} entries: {}",
+                        es.len(),
+                        es.iter()
+                            .map(|x| x.location.as_str())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ),
+                ));
+            }
+        }
+    }
+    for ((_, name), es) in by_name {
+        if es.len() > 1 {
+            for e in &es {
+                out.push(finding(
+                    e,
+                    "duplicate_name",
+                    Some("name"),
+                    format!(
+                        "`{name}` is catalogued {} times by this department",
+                        es.len()
+                    ),
+                ));
+            }
+        }
+    }
+    for p in problems {
+        out.push(CatalogFinding {
+            check: "harvest_problem".into(),
+            department: p.department.clone().unwrap_or_else(|| "(未知)".into()),
+            key: None,
+            code: None,
+            name: None,
+            field: p.problem.field.clone(),
+            location: p.problem.location.clone(),
+            message: format!("[{}] {}", p.problem.stage, p.problem.message),
+        });
+    }
+    out
+}
+
+/// The Chinese name of a canonical field.
+pub fn field_zh(f: &str) -> &'static str {
+    connectors::catalog::FIELDS
+        .iter()
+        .find(|(n, _)| *n == f)
+        .and_then(|(_, a)| a.first().copied())
+        .unwrap_or("")
+}

@@ -1,0 +1,564 @@
+//! A harvest: every catalog source of the workspace read, its records made
+//! into entries (normalised, defaults and the bureau's curation applied),
+//! compared with the stored catalog by identity and content hash, and the
+//! differences committed as one new catalog version.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use connectors::catalog::{CatalogSourceConfig, HarvestProblem, HarvestedRecord};
+use serde::{Deserialize, Serialize};
+
+use super::model::{CatalogEntry, DataItem, ENTRY_FIELDS, half_width, normalize_field, yes_no};
+use super::store::{self, CatalogRow, CatalogState, ChangeKind, FieldChange};
+use crate::land::{Lake, LandError};
+use crate::workspace::Workspace;
+
+fn fifth() -> f64 {
+    0.2
+}
+
+/// A catalog source of the workspace: `catalogs/<name>.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogSourceDef {
+    /// Its id (default: the file name without `.toml`).
+    #[serde(default)]
+    pub name: String,
+    /// The department whose catalog it is; none: a portal covering many,
+    /// each entry's department found from its provider.
+    #[serde(default)]
+    pub department: Option<String>,
+    /// Where and how to read it.
+    pub source: CatalogSourceConfig,
+    /// The largest share of this source's entries one harvest may withdraw;
+    /// a harvest that would withdraw more is refused (a misconfigured or
+    /// truncated source must not wipe the catalog).
+    #[serde(default = "fifth")]
+    pub max_withdraw_share: f64,
+    /// Values for fields the source leaves blank (e.g. an open-data portal's
+    /// `open_attribute = "无条件开放"`).
+    #[serde(default)]
+    pub defaults: BTreeMap<String, String>,
+}
+
+/// Loads `DIR/catalogs/*.toml`, sorted by name; errors name the file, line and key.
+pub fn load_sources(dir: &Path) -> Result<Vec<CatalogSourceDef>, LandError> {
+    let root = dir.join("catalogs");
+    let mut out = vec![];
+    if !root.is_dir() {
+        return Ok(out);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&root)
+        .map_err(|e| LandError::Config(format!("{}: {e}", root.display())))?
+        .filter_map(|f| f.ok().map(|f| f.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    for f in files {
+        let text = std::fs::read_to_string(&f)
+            .map_err(|e| LandError::Config(format!("{}: {e}", f.display())))?;
+        let mut def: CatalogSourceDef = toml::from_str(&text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+                .unwrap_or(0);
+            LandError::Config(format!("{}: line {line}: {}", f.display(), e.message()))
+        })?;
+        if def.name.is_empty() {
+            def.name = f
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+        }
+        for k in def.defaults.keys() {
+            if !ENTRY_FIELDS.contains(&k.as_str()) {
+                return Err(LandError::Config(format!(
+                    "{}: defaults: `{k}` is not a catalog field (fields: {})",
+                    f.display(),
+                    ENTRY_FIELDS.join(", ")
+                )));
+            }
+        }
+        if !(0.0..=1.0).contains(&def.max_withdraw_share) {
+            return Err(LandError::Config(format!(
+                "{}: max_withdraw_share: expected a share between 0 and 1, got {}",
+                f.display(),
+                def.max_withdraw_share
+            )));
+        }
+        out.push(def);
+    }
+    Ok(out)
+}
+
+/// The bureau's curation: `catalog-curation.toml`, fields the bureau sets
+/// on entries, which harvests never overwrite.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Curation {
+    /// One per curated entry.
+    #[serde(default)]
+    pub entry: Vec<CuratedEntry>,
+}
+
+/// `[[entry]]` of the curation file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CuratedEntry {
+    /// The entry's key …
+    #[serde(default)]
+    pub key: Option<String>,
+    /// … or its resource code.
+    #[serde(default)]
+    pub code: Option<String>,
+    /// Field → value.
+    pub fields: BTreeMap<String, String>,
+}
+
+/// Loads `DIR/catalog-curation.toml` (absent: no curation).
+pub fn load_curation(dir: &Path) -> Result<Curation, LandError> {
+    let f = dir.join("catalog-curation.toml");
+    let Ok(text) = std::fs::read_to_string(&f) else {
+        return Ok(Curation::default());
+    };
+    let c: Curation = toml::from_str(&text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+            .unwrap_or(0);
+        LandError::Config(format!("{}: line {line}: {}", f.display(), e.message()))
+    })?;
+    for (i, e) in c.entry.iter().enumerate() {
+        if e.key.is_none() && e.code.is_none() {
+            return Err(LandError::Config(format!(
+                "{}: entry {}: expected `key` or `code`",
+                f.display(),
+                i + 1
+            )));
+        }
+        for k in e.fields.keys() {
+            if !ENTRY_FIELDS.contains(&k.as_str()) {
+                return Err(LandError::Config(format!(
+                    "{}: entry {}: `{k}` is not a catalog field",
+                    f.display(),
+                    i + 1
+                )));
+            }
+        }
+    }
+    Ok(c)
+}
+
+/// How one source's harvest went.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SourceOutcome {
+    /// The source.
+    pub source: String,
+    /// `ok`, `failed` (could not be read; its entries stand) or `refused`
+    /// (would have withdrawn too much; nothing changed).
+    pub status: String,
+    /// Why, when not ok.
+    #[serde(default)]
+    pub error: Option<String>,
+    /// Records read.
+    pub records: usize,
+    /// Entries added, changed, withdrawn, restored, unchanged.
+    pub added: usize,
+    /// Changed.
+    pub changed: usize,
+    /// Withdrawn.
+    pub withdrawn: usize,
+    /// Restored.
+    pub restored: usize,
+    /// Unchanged.
+    pub unchanged: usize,
+}
+
+/// A harvest's result.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HarvestReport {
+    /// The harvest id.
+    pub harvest: String,
+    /// When.
+    pub harvested_at: DateTime<Utc>,
+    /// The catalog version after it (unchanged when nothing changed).
+    pub version: i64,
+    /// Whether it wrote a new version.
+    pub new_version: bool,
+    /// Per source.
+    pub sources: Vec<SourceOutcome>,
+    /// Records or cells that could not be harvested, with stage and location.
+    pub problems: Vec<SourceProblem>,
+    /// The rows written (the change log of this version).
+    pub changes: Vec<CatalogRow>,
+}
+
+/// A harvest problem and its source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceProblem {
+    /// The catalog source.
+    pub source: String,
+    /// The department it belongs to, if known.
+    pub department: Option<String>,
+    /// The problem.
+    #[serde(flatten)]
+    pub problem: HarvestProblem,
+}
+
+/// The department code an entry belongs to.
+fn department_of(
+    def: &CatalogSourceDef,
+    e: &CatalogEntry,
+    departments: &BTreeMap<String, String>,
+) -> String {
+    if let Some(d) = &def.department {
+        return d.clone();
+    }
+    if let Some(c) = &e.provider_code
+        && departments.contains_key(c)
+    {
+        return c.clone();
+    }
+    if let Some(p) = &e.provider {
+        if departments.contains_key(p) {
+            return p.clone();
+        }
+        if let Some((code, _)) = departments.iter().find(|(_, n)| *n == p) {
+            return code.clone();
+        }
+        // 自治区公安厅 provides, the workspace calls it 公安厅.
+        if let Some((code, _)) = departments
+            .iter()
+            .find(|(_, n)| !n.is_empty() && (p.contains(n.as_str()) || n.contains(p.as_str())))
+        {
+            return code.clone();
+        }
+        return p.clone();
+    }
+    "(未知)".into()
+}
+
+/// Makes an entry of a harvested record.
+pub fn entry_of(
+    def: &CatalogSourceDef,
+    rec: &HarvestedRecord,
+    tz: chrono_tz::Tz,
+    departments: &BTreeMap<String, String>,
+) -> CatalogEntry {
+    let mut e = CatalogEntry {
+        source: def.name.clone(),
+        location: rec.location.clone(),
+        ..Default::default()
+    };
+    for (f, v) in &rec.fields {
+        e.set(f, Some(normalize_field(f, v, tz)));
+    }
+    for (f, v) in &def.defaults {
+        if e.get(f).is_none() {
+            e.set(f, Some(normalize_field(f, v, tz)));
+            e.origins.insert(f.clone(), "defaults".into());
+        }
+    }
+    for (f, o) in &rec.origins {
+        e.origins.entry(f.clone()).or_insert_with(|| o.clone());
+    }
+    for it in &rec.items {
+        let g = |k: &str| it.fields.get(k).map(|v| normalize_field(k, v, tz));
+        e.items.push(DataItem {
+            name: g("name"),
+            column: g("column"),
+            data_type: g("type"),
+            length: g("length").map(|l| half_width(&l)),
+            description: g("description"),
+            personal: it.fields.get("personal").and_then(|v| yes_no(v)),
+            sensitive: it.fields.get("sensitive").and_then(|v| yes_no(v)),
+            location: it.location.clone(),
+        });
+    }
+    e.department = department_of(def, &e, departments);
+    let id = rec
+        .source_id
+        .clone()
+        .or_else(|| e.resource_code.clone())
+        .unwrap_or_else(|| {
+            format!(
+                "{}/{}",
+                e.provider.as_deref().unwrap_or(&e.department),
+                e.name.as_deref().unwrap_or("")
+            )
+        });
+    let id: String = half_width(&id)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join("");
+    e.key = format!("{}:{id}", def.name);
+    e
+}
+
+/// Applies the bureau's curation to an entry.
+fn curate(e: &mut CatalogEntry, curation: &Curation, tz: chrono_tz::Tz) {
+    for c in &curation.entry {
+        let hit = c.key.as_deref() == Some(e.key.as_str())
+            || (c.key.is_none() && c.code.is_some() && c.code == e.resource_code);
+        if hit {
+            for (f, v) in &c.fields {
+                e.set(f, Some(normalize_field(f, v, tz)));
+                e.origins.insert(f.clone(), "catalog-curation.toml".into());
+                if !e.curated.contains(f) {
+                    e.curated.push(f.clone());
+                }
+            }
+        }
+    }
+}
+
+/// What one source delivered: its harvest, or why it could not be read.
+pub type SourceResult = (
+    CatalogSourceDef,
+    Result<connectors::catalog::Harvest, String>,
+);
+
+/// Reads every source (at most two at a time).
+pub async fn read_sources(defs: &[CatalogSourceDef], base_dir: &Path) -> Vec<SourceResult> {
+    use futures::StreamExt;
+    futures::stream::iter(defs.iter().cloned())
+        .map(|d| async move {
+            let r = d.source.harvest(base_dir).await.map_err(|e| e.to_string());
+            (d, r)
+        })
+        .buffered(2)
+        .collect()
+        .await
+}
+
+/// Merges what the sources delivered into the catalog state and returns the
+/// rows of a new version (empty: nothing changed). `state` is updated in
+/// place (locations of unchanged entries included).
+pub fn merge(
+    state: &mut CatalogState,
+    results: &[SourceResult],
+    curation: &Curation,
+    tz: chrono_tz::Tz,
+    departments: &BTreeMap<String, String>,
+    harvest: &str,
+    now: DateTime<Utc>,
+) -> (Vec<CatalogRow>, Vec<SourceOutcome>, Vec<SourceProblem>) {
+    let version = state.version + 1;
+    let mut rows = vec![];
+    let mut outcomes = vec![];
+    let mut problems = vec![];
+    for (def, result) in results {
+        let mut o = SourceOutcome {
+            source: def.name.clone(),
+            status: "ok".into(),
+            ..Default::default()
+        };
+        let h = match result {
+            Ok(h) => h,
+            Err(e) => {
+                o.status = "failed".into();
+                o.error = Some(e.clone());
+                problems.push(SourceProblem {
+                    source: def.name.clone(),
+                    department: def.department.clone(),
+                    problem: HarvestProblem {
+                        stage: "fetch".into(),
+                        location: def.source.location(),
+                        field: None,
+                        message: format!("source not harvested, its entries stand: {e}"),
+                    },
+                });
+                outcomes.push(o);
+                continue;
+            }
+        };
+        o.records = h.records.len();
+        for p in &h.problems {
+            problems.push(SourceProblem {
+                source: def.name.clone(),
+                department: def.department.clone(),
+                problem: p.clone(),
+            });
+        }
+        let mut fresh: BTreeMap<String, CatalogEntry> = BTreeMap::new();
+        for rec in &h.records {
+            let mut e = entry_of(def, rec, tz, departments);
+            curate(&mut e, curation, tz);
+            // Two records with one identity: both kept (the duplicate-code
+            // check reports them), the second under a suffixed key.
+            let mut key = e.key.clone();
+            let mut n = 1;
+            while fresh.contains_key(&key) {
+                n += 1;
+                key = format!("{}#{n}", e.key);
+            }
+            e.key = key.clone();
+            fresh.insert(key, e);
+        }
+        let before: BTreeSet<String> = state
+            .entries
+            .iter()
+            .filter(|(_, s)| s.entry.source == def.name && !s.withdrawn)
+            .map(|(k, _)| k.clone())
+            .collect();
+        let gone: Vec<&String> = before.iter().filter(|k| !fresh.contains_key(*k)).collect();
+        if !before.is_empty() && gone.len() as f64 / before.len() as f64 > def.max_withdraw_share {
+            o.status = "refused".into();
+            o.error = Some(format!(
+                "would withdraw {} of {} entries ({:.0}%), more than max_withdraw_share {:.0}%; nothing from this source was applied",
+                gone.len(),
+                before.len(),
+                100.0 * gone.len() as f64 / before.len() as f64,
+                100.0 * def.max_withdraw_share
+            ));
+            problems.push(SourceProblem {
+                source: def.name.clone(),
+                department: def.department.clone(),
+                problem: HarvestProblem {
+                    stage: "validate".into(),
+                    location: def.source.location(),
+                    field: None,
+                    message: o.error.clone().unwrap_or_default(),
+                },
+            });
+            outcomes.push(o);
+            continue;
+        }
+        let row =
+            |e: &CatalogEntry, kind: ChangeKind, hash: &str, changes: &[FieldChange]| CatalogRow {
+                version,
+                harvest: harvest.to_string(),
+                harvested_at: now.to_rfc3339(),
+                source: def.name.clone(),
+                key: e.key.clone(),
+                department: e.department.clone(),
+                code: e.resource_code.clone(),
+                name: e.name.clone(),
+                kind,
+                hash: hash.to_string(),
+                entry: serde_json::to_string(e).unwrap_or_default(),
+                changes: serde_json::to_string(changes).unwrap_or_default(),
+            };
+        for (key, mut e) in fresh {
+            let hash = store::content_hash(&e);
+            match state.entries.get_mut(&key) {
+                None => {
+                    e.first_harvested = Some(now);
+                    e.entry_updated = Some(now);
+                    rows.push(row(&e, ChangeKind::Added, &hash, &[]));
+                    o.added += 1;
+                    state.entries.insert(
+                        key,
+                        store::Stored {
+                            entry: e,
+                            hash,
+                            version,
+                            withdrawn: false,
+                            attribute_changes: vec![],
+                        },
+                    );
+                }
+                Some(s) if s.hash == hash && !s.withdrawn => {
+                    s.entry.location = e.location;
+                    o.unchanged += 1;
+                }
+                Some(s) => {
+                    let changes = store::diff(&s.entry, &e);
+                    e.first_harvested = s.entry.first_harvested.or(Some(now));
+                    e.entry_updated = Some(now);
+                    let kind = if s.withdrawn {
+                        o.restored += 1;
+                        ChangeKind::Restored
+                    } else {
+                        o.changed += 1;
+                        ChangeKind::Changed
+                    };
+                    rows.push(row(&e, kind, &hash, &changes));
+                    for c in &changes {
+                        if c.field == "share_attribute" || c.field == "open_attribute" {
+                            s.attribute_changes.push((
+                                c.field.clone(),
+                                c.old.clone(),
+                                c.new.clone(),
+                                version,
+                            ));
+                        }
+                    }
+                    s.entry = e;
+                    s.hash = hash;
+                    s.version = version;
+                    s.withdrawn = false;
+                }
+            }
+        }
+        for key in gone {
+            if let Some(s) = state.entries.get_mut(key) {
+                s.withdrawn = true;
+                s.version = version;
+                rows.push(row(&s.entry, ChangeKind::Withdrawn, &s.hash, &[]));
+                o.withdrawn += 1;
+            }
+        }
+        outcomes.push(o);
+    }
+    if !rows.is_empty() {
+        state.version = version;
+    }
+    (rows, outcomes, problems)
+}
+
+/// Harvests the workspace's catalog sources (or the one named) into the
+/// lake's catalog: one new version if anything changed.
+pub async fn harvest(
+    ws: &Workspace,
+    lake: &Lake,
+    only: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(HarvestReport, CatalogState), LandError> {
+    let mut defs = load_sources(&ws.dir)?;
+    if let Some(name) = only {
+        let known: Vec<String> = defs.iter().map(|d| d.name.clone()).collect();
+        defs.retain(|d| d.name == name);
+        if defs.is_empty() {
+            return Err(LandError::Config(format!(
+                "no catalog source `{name}` (sources: {})",
+                known.join(", ")
+            )));
+        }
+    }
+    let curation = load_curation(&ws.dir)?;
+    let tz: chrono_tz::Tz = ws
+        .config
+        .time_zone
+        .parse()
+        .map_err(|_| LandError::Config(format!("unknown time zone {}", ws.config.time_zone)))?;
+    let (mut state, _) = store::load(lake).await?;
+    let results = read_sources(&defs, &ws.dir).await;
+    let harvest = format!("h{}", now.format("%Y%m%dT%H%M%S%.3fZ"));
+    let (rows, sources, problems) = merge(
+        &mut state,
+        &results,
+        &curation,
+        tz,
+        &ws.config.departments,
+        &harvest,
+        now,
+    );
+    if !rows.is_empty() {
+        store::commit(lake, &harvest, &rows).await?;
+    }
+    Ok((
+        HarvestReport {
+            harvest,
+            harvested_at: now,
+            version: state.version,
+            new_version: !rows.is_empty(),
+            sources,
+            problems,
+            changes: rows,
+        },
+        state,
+    ))
+}

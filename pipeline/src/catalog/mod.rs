@@ -1,0 +1,113 @@
+//! The catalog (公共数据目录): harvested from every department's catalog
+//! source, versioned in the lake, checked against the jurisdiction
+//! profile, reconciled with the landed data, and published refreshed.
+//!
+//! - [`model`]: [`CatalogEntry`] and its [`DataItem`]s, normalisation;
+//! - [`harvest`]: catalog sources (`catalogs/*.toml`), curation, merging a
+//!   harvest into a new version;
+//! - [`store`]: the versioned store and change log (`lake/_pdq/catalog`);
+//! - [`checks`]: the catalog checks, as [`CatalogFinding`]s;
+//! - [`reconcile`]: entries against landed datasets and deliveries;
+//! - [`publish`]: the refreshed catalog's files.
+
+pub mod checks;
+pub mod harvest;
+pub mod model;
+pub mod publish;
+pub mod reconcile;
+pub mod store;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+pub use checks::CatalogFinding;
+pub use harvest::{CatalogSourceDef, HarvestReport};
+pub use model::{CatalogEntry, DataItem, Frequency, normalize_date};
+pub use store::CatalogState;
+
+use crate::land::{Lake, LandError};
+use crate::workspace::Workspace;
+
+/// What a catalog stage produced.
+#[derive(Debug, Clone)]
+pub struct CatalogOutcome {
+    /// The harvest.
+    pub report: HarvestReport,
+    /// The catalog in force after it.
+    pub state: CatalogState,
+    /// Checks and reconciliation findings.
+    pub findings: Vec<CatalogFinding>,
+    /// The lake's facts per dataset.
+    pub landed: Vec<reconcile::LandedDataset>,
+}
+
+/// Harvests (all sources, or the one named), checks and reconciles.
+pub async fn run(
+    ws: &Workspace,
+    lake: &Lake,
+    only: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<CatalogOutcome, LandError> {
+    let (report, state) = harvest::harvest(ws, lake, only, now).await?;
+    assess(ws, lake, report, state, now).await
+}
+
+/// Checks and reconciles the catalog after a harvest (in a sweep: after
+/// landing, so that reconciliation sees this night's deliveries).
+pub async fn assess(
+    ws: &Workspace,
+    lake: &Lake,
+    report: HarvestReport,
+    state: CatalogState,
+    now: DateTime<Utc>,
+) -> Result<CatalogOutcome, LandError> {
+    let profile = ws.profile()?;
+    let cal = ws.calendar()?;
+    let tz: chrono_tz::Tz = ws
+        .config
+        .time_zone
+        .parse()
+        .map_err(|_| LandError::Config(format!("unknown time zone {}", ws.config.time_zone)))?;
+    let mut findings = checks::check(&state, &profile.catalog, &report.problems, tz);
+    let landed = reconcile::landed_facts(ws, lake).await?;
+    findings.extend(
+        reconcile::reconcile(
+            &state,
+            &landed,
+            profile.catalog.lateness_unit,
+            &cal,
+            tz,
+            now,
+        )
+        .map_err(|e| LandError::Config(format!("catalog reconciliation: {e}")))?,
+    );
+    Ok(CatalogOutcome {
+        report,
+        state,
+        findings,
+        landed,
+    })
+}
+
+/// The published catalog's files, enriched with quality scores by dataset id.
+pub fn published_files(
+    ws: &Workspace,
+    outcome: &CatalogOutcome,
+    scores: &BTreeMap<String, Option<f64>>,
+    now: DateTime<Utc>,
+) -> Result<Vec<(String, Vec<u8>)>, LandError> {
+    let entries = publish::enrich(&outcome.state, &outcome.landed, &outcome.findings, scores);
+    publish::files(
+        ws.config.bureau.as_deref().unwrap_or("数据局"),
+        outcome.state.version,
+        &now.to_rfc3339(),
+        entries,
+        &outcome.findings,
+        &outcome.report.changes,
+    )
+    .map_err(LandError::Config)
+}
+
+#[cfg(test)]
+mod tests;

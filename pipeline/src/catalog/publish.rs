@@ -1,0 +1,457 @@
+//! The refreshed catalog, as published on each sweep: JSON, CSV and XLSX
+//! for officials, DCAT-AP JSON-LD for interoperability, the open-data
+//! catalog (开放目录) with its own fields, and the findings. Every entry is
+//! enriched with what the lake measured: mounted dataset, rows, last
+//! delivery, landed columns and quality score.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::checks::{CatalogFinding, check_name};
+use super::model::{CatalogEntry, Frequency, OPEN_VALUES};
+use super::reconcile::{LandedDataset, links};
+use super::store::CatalogState;
+use crate::score::export::{Table, csv, xlsx};
+
+/// Facts the lake measured for a mounted entry.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Measured {
+    /// The mounted dataset (`department.dataset`).
+    pub dataset: Option<String>,
+    /// Rows in its current version.
+    pub rows: Option<i64>,
+    /// Its last delivery (RFC 3339).
+    pub last_delivery: Option<String>,
+    /// Landed columns.
+    pub columns: Vec<String>,
+    /// Its latest quality score (0–100).
+    pub quality_score: Option<f64>,
+    /// Findings about the entry.
+    pub findings: usize,
+}
+
+/// A published entry: the entry and what was measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PublishedEntry {
+    /// The entry.
+    #[serde(flatten)]
+    pub entry: CatalogEntry,
+    /// Measured facts.
+    pub measured: Measured,
+}
+
+/// The published catalog (`catalog.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PublishedCatalog {
+    /// The bureau.
+    pub bureau: String,
+    /// Catalog version.
+    pub version: i64,
+    /// When published.
+    pub generated_at: String,
+    /// Entries in force, by key.
+    pub entries: Vec<PublishedEntry>,
+}
+
+/// Builds the published entries.
+pub fn enrich(
+    state: &CatalogState,
+    datasets: &[LandedDataset],
+    findings: &[CatalogFinding],
+    scores: &BTreeMap<String, Option<f64>>,
+) -> Vec<PublishedEntry> {
+    let entries: Vec<&CatalogEntry> = state.current().collect();
+    let (link, _) = links(&entries, datasets);
+    let mut per: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in findings {
+        if let Some(k) = &f.key {
+            *per.entry(k.as_str()).or_default() += 1;
+        }
+    }
+    entries
+        .into_iter()
+        .map(|e| {
+            let ds = link.get(&e.key).map(|&i| &datasets[i]);
+            PublishedEntry {
+                measured: Measured {
+                    dataset: ds.map(|d| d.id.clone()),
+                    rows: ds.and_then(|d| d.rows),
+                    last_delivery: ds.and_then(|d| d.last_delivery).map(|t| t.to_rfc3339()),
+                    columns: ds
+                        .map(|d| d.columns.iter().map(|c| c.name.clone()).collect())
+                        .unwrap_or_default(),
+                    quality_score: ds.and_then(|d| scores.get(&d.id).copied().flatten()),
+                    findings: per.get(e.key.as_str()).copied().unwrap_or(0),
+                },
+                entry: e.clone(),
+            }
+        })
+        .collect()
+}
+
+const COLUMNS: &[(&str, &str)] = &[
+    ("resource_code", "资源代码"),
+    ("classification", "资源分类"),
+    ("name", "资源名称"),
+    ("provider", "资源提供方"),
+    ("collector", "收集部门"),
+    ("approver", "核准部门"),
+    ("summary", "资源摘要"),
+    ("data_form", "数据形式"),
+    ("format", "资源格式"),
+    ("grading", "分类分级"),
+    ("update_frequency", "更新频率"),
+    ("share_attribute", "共享属性"),
+    ("share_conditions", "共享条件"),
+    ("share_basis", "共享依据"),
+    ("share_scope", "共享范围"),
+    ("open_attribute", "开放属性"),
+    ("open_conditions", "开放条件"),
+    ("operation_attribute", "授权运营属性"),
+    ("source_system", "来源系统"),
+    ("usage_requirements", "使用要求"),
+    ("online_date", "上线日期"),
+    ("data_updated", "数据更新日期"),
+];
+
+fn fmt_score(s: Option<f64>) -> String {
+    s.map(|x| format!("{x:.1}")).unwrap_or_default()
+}
+
+fn entries_table(entries: &[PublishedEntry]) -> Table {
+    let mut headers: Vec<&'static str> = vec!["部门 department"];
+    headers.extend(COLUMNS.iter().map(|(_, zh)| *zh));
+    headers.extend([
+        "目录更新时间",
+        "挂接数据集",
+        "数据行数",
+        "最近交付",
+        "质量得分",
+        "问题数",
+    ]);
+    let rows = entries
+        .iter()
+        .map(|p| {
+            let mut r = vec![p.entry.department.clone()];
+            r.extend(
+                COLUMNS
+                    .iter()
+                    .map(|(f, _)| p.entry.get(f).unwrap_or("").to_string()),
+            );
+            r.push(
+                p.entry
+                    .entry_updated
+                    .map(|t| t.to_rfc3339())
+                    .unwrap_or_default(),
+            );
+            r.push(p.measured.dataset.clone().unwrap_or_default());
+            r.push(p.measured.rows.map(|n| n.to_string()).unwrap_or_default());
+            r.push(p.measured.last_delivery.clone().unwrap_or_default());
+            r.push(fmt_score(p.measured.quality_score));
+            r.push(p.measured.findings.to_string());
+            r
+        })
+        .collect();
+    ("资源目录", headers, rows)
+}
+
+fn items_table(entries: &[PublishedEntry]) -> Table {
+    let rows = entries
+        .iter()
+        .flat_map(|p| {
+            p.entry.items.iter().map(move |i| {
+                let yn = |b: Option<bool>| match b {
+                    Some(true) => "是".to_string(),
+                    Some(false) => "否".to_string(),
+                    None => String::new(),
+                };
+                vec![
+                    p.entry.resource_code.clone().unwrap_or_default(),
+                    p.entry.name.clone().unwrap_or_default(),
+                    i.name.clone().unwrap_or_default(),
+                    i.column.clone().unwrap_or_default(),
+                    i.data_type.clone().unwrap_or_default(),
+                    i.length.clone().unwrap_or_default(),
+                    yn(i.personal),
+                    yn(i.sensitive),
+                    i.description.clone().unwrap_or_default(),
+                ]
+            })
+        })
+        .collect();
+    (
+        "信息项",
+        vec![
+            "资源代码",
+            "资源名称",
+            "信息项名称",
+            "字段名",
+            "数据类型",
+            "数据长度",
+            "是否涉及个人信息",
+            "是否敏感",
+            "描述",
+        ],
+        rows,
+    )
+}
+
+/// The findings as a table.
+pub fn findings_table(findings: &[CatalogFinding]) -> Table {
+    let rows = findings
+        .iter()
+        .map(|f| {
+            let (zh, en) = check_name(&f.check);
+            vec![
+                f.department.clone(),
+                format!("{zh} {en}"),
+                f.code.clone().unwrap_or_default(),
+                f.name.clone().unwrap_or_default(),
+                f.field.clone().unwrap_or_default(),
+                f.location.clone(),
+                f.message.clone(),
+            ]
+        })
+        .collect();
+    (
+        "目录问题",
+        vec![
+            "部门 department",
+            "问题 check",
+            "资源代码",
+            "资源名称",
+            "字段 field",
+            "位置 location",
+            "说明 message",
+        ],
+        rows,
+    )
+}
+
+fn is_open(e: &CatalogEntry) -> bool {
+    matches!(e.open_attribute.as_deref(), Some(a) if a == OPEN_VALUES[0] || a == OPEN_VALUES[1])
+}
+
+/// An open-catalog entry (开放目录): the fields the regulations name for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpenEntry {
+    /// 数据名称.
+    pub name: Option<String>,
+    /// 开放主体.
+    pub publisher: Option<String>,
+    /// 开放属性.
+    pub open_attribute: Option<String>,
+    /// 开放条件.
+    pub open_conditions: Option<String>,
+    /// 开放范围.
+    pub open_scope: Option<String>,
+    /// 开放内容 (default: the summary).
+    pub open_content: Option<String>,
+    /// 数据格式.
+    pub format: Option<String>,
+    /// 数据类型 (数据形式).
+    pub data_form: Option<String>,
+    /// 更新频率.
+    pub update_frequency: Option<String>,
+    /// 资源代码.
+    pub resource_code: Option<String>,
+    /// 数据更新日期.
+    pub data_updated: Option<String>,
+}
+
+fn open_entries(entries: &[PublishedEntry]) -> Vec<OpenEntry> {
+    entries
+        .iter()
+        .filter(|p| is_open(&p.entry))
+        .map(|p| {
+            let e = &p.entry;
+            OpenEntry {
+                name: e.name.clone(),
+                publisher: e.provider.clone(),
+                open_attribute: e.open_attribute.clone(),
+                open_conditions: e.open_conditions.clone(),
+                open_scope: e.open_scope.clone(),
+                open_content: e.open_content.clone().or(e.summary.clone()),
+                format: e.format.clone(),
+                data_form: e.data_form.clone(),
+                update_frequency: e.update_frequency.clone(),
+                resource_code: e.resource_code.clone(),
+                data_updated: e.data_updated.clone(),
+            }
+        })
+        .collect()
+}
+
+/// DCAT-AP JSON-LD of the catalog.
+pub fn dcat(
+    bureau: &str,
+    base_iri: &str,
+    entries: &[PublishedEntry],
+    generated_at: &str,
+) -> serde_json::Value {
+    let datasets: Vec<serde_json::Value> = entries
+        .iter()
+        .map(|p| {
+            let e = &p.entry;
+            let id = format!("{base_iri}dataset/{}", urlish(e.resource_code.as_deref().unwrap_or(&e.key)));
+            let mut d = serde_json::json!({
+                "@id": id,
+                "@type": "dcat:Dataset",
+                "dct:identifier": e.resource_code.clone().unwrap_or_else(|| e.key.clone()),
+                "dct:title": {"@value": e.name.clone().unwrap_or_default(), "@language": "zh"},
+                "dct:publisher": {"@type": "foaf:Agent", "foaf:name": e.provider.clone().unwrap_or_else(|| e.department.clone())},
+            });
+            let o = d.as_object_mut().expect("object");
+            if let Some(s) = &e.summary {
+                o.insert("dct:description".into(), serde_json::json!({"@value": s, "@language": "zh"}));
+            }
+            if let Some(f) = e.update_frequency.as_deref().and_then(Frequency::parse) {
+                o.insert("dct:accrualPeriodicity".into(), serde_json::json!({"@id": f.eu_iri()}));
+            }
+            if let Some(m) = p.measured.last_delivery.clone().or(e.data_updated.clone()) {
+                o.insert("dct:modified".into(), serde_json::json!(m));
+            }
+            if let Some(i) = &e.online_date {
+                o.insert("dct:issued".into(), serde_json::json!(i));
+            }
+            if let Some(c) = &e.classification {
+                o.insert("dcat:theme".into(), serde_json::json!(c));
+            }
+            let access = match e.open_attribute.as_deref() {
+                Some(a) if a == OPEN_VALUES[0] => "PUBLIC",
+                Some(a) if a == OPEN_VALUES[1] => "RESTRICTED",
+                _ => "NON_PUBLIC",
+            };
+            o.insert(
+                "dct:accessRights".into(),
+                serde_json::json!({"@id": format!("http://publications.europa.eu/resource/authority/access-right/{access}")}),
+            );
+            let formats: Vec<serde_json::Value> = e
+                .format
+                .as_deref()
+                .unwrap_or("")
+                .split(['、', ',', '，', '/', ';'])
+                .map(str::trim)
+                .filter(|f| !f.is_empty() && f.is_ascii())
+                .map(|f| serde_json::json!({"@type": "dcat:Distribution", "dct:format": f.to_uppercase()}))
+                .collect();
+            if !formats.is_empty() {
+                o.insert("dcat:distribution".into(), serde_json::json!(formats));
+            }
+            d
+        })
+        .collect();
+    serde_json::json!({
+        "@context": {
+            "dcat": "http://www.w3.org/ns/dcat#",
+            "dct": "http://purl.org/dc/terms/",
+            "foaf": "http://xmlns.com/foaf/0.1/",
+        },
+        "@id": format!("{base_iri}catalog"),
+        "@type": "dcat:Catalog",
+        "dct:title": {"@value": format!("{bureau}公共数据目录"), "@language": "zh"},
+        "dct:modified": generated_at,
+        "dcat:dataset": datasets,
+    })
+}
+
+fn urlish(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The files of the published catalog: (relative path, bytes).
+pub fn files(
+    bureau: &str,
+    version: i64,
+    generated_at: &str,
+    entries: Vec<PublishedEntry>,
+    findings: &[CatalogFinding],
+    changes: &[super::store::CatalogRow],
+) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let mut out = vec![];
+    let et = entries_table(&entries);
+    let it = items_table(&entries);
+    let ft = findings_table(findings);
+    let open = open_entries(&entries);
+    let open_rows: Vec<Vec<String>> = open
+        .iter()
+        .map(|o| {
+            [
+                &o.name,
+                &o.publisher,
+                &o.open_attribute,
+                &o.open_conditions,
+                &o.open_scope,
+                &o.open_content,
+                &o.format,
+                &o.data_form,
+                &o.update_frequency,
+                &o.resource_code,
+            ]
+            .iter()
+            .map(|v| (*v).clone().unwrap_or_default())
+            .collect()
+        })
+        .collect();
+    let ot: Table = (
+        "开放目录",
+        vec![
+            "数据名称",
+            "开放主体",
+            "开放属性",
+            "开放条件",
+            "开放范围",
+            "开放内容",
+            "数据格式",
+            "数据类型",
+            "更新频率",
+            "资源代码",
+        ],
+        open_rows,
+    );
+    out.push(("catalog.csv".into(), csv(&et)));
+    out.push(("catalog-items.csv".into(), csv(&it)));
+    out.push(("open-catalog.csv".into(), csv(&ot)));
+    out.push(("findings.csv".into(), csv(&ft)));
+    out.push((
+        "catalog.xlsx".into(),
+        xlsx(&[et, it, ot, ft]).map_err(|e| format!("catalog.xlsx: {e}"))?,
+    ));
+    out.push((
+        "open-catalog.json".into(),
+        serde_json::to_vec_pretty(&open).map_err(|e| e.to_string())?,
+    ));
+    out.push((
+        "dcat.jsonld".into(),
+        serde_json::to_vec_pretty(&dcat(bureau, "urn:pdq:", &entries, generated_at))
+            .map_err(|e| e.to_string())?,
+    ));
+    out.push((
+        "findings.json".into(),
+        serde_json::to_vec_pretty(findings).map_err(|e| e.to_string())?,
+    ));
+    out.push((
+        "changes.json".into(),
+        serde_json::to_vec_pretty(changes).map_err(|e| e.to_string())?,
+    ));
+    let catalog = PublishedCatalog {
+        bureau: bureau.to_string(),
+        version,
+        generated_at: generated_at.to_string(),
+        entries,
+    };
+    out.push((
+        "catalog.json".into(),
+        serde_json::to_vec_pretty(&catalog).map_err(|e| e.to_string())?,
+    ));
+    Ok(out)
+}

@@ -1,0 +1,487 @@
+//! Reconciliation of the catalog with the lake: entries with no data
+//! mounted (挂接), landed datasets with no entry (应编尽编), schema drift
+//! between an entry's data items and the landed columns, and deliveries
+//! late against the declared update frequency — counted in working days
+//! where the profile says so, with the holiday calendar (a date past the
+//! calendar's last year is an error, never a guess).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use arrow::datatypes::DataType;
+use chrono::{DateTime, Months, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::checks::CatalogFinding;
+use super::model::{CatalogEntry, Frequency};
+use super::store::CatalogState;
+use crate::calendar::{CalendarError, WorkCalendar};
+use crate::land::{Lake, LandError, UpdateFrequency};
+use crate::profile::DayUnit;
+use crate::workspace::Workspace;
+
+/// A column's kind, for comparing declared and landed types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// Text.
+    Text,
+    /// Any number.
+    Number,
+    /// A date.
+    Date,
+    /// A date and time.
+    Timestamp,
+    /// Yes/no.
+    Boolean,
+}
+
+impl Kind {
+    /// The kind an Arrow type lands as.
+    pub fn of_arrow(t: &DataType) -> Option<Kind> {
+        Some(match t {
+            DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 => Kind::Text,
+            t if t.is_numeric() => Kind::Number,
+            DataType::Date32 | DataType::Date64 => Kind::Date,
+            DataType::Timestamp(..) => Kind::Timestamp,
+            DataType::Boolean => Kind::Boolean,
+            _ => return None,
+        })
+    }
+
+    /// The kind a data item's 数据类型 declares, and a length written in it
+    /// (`VARCHAR2(18)`); None for a type pdq does not recognise.
+    pub fn of_declared(t: &str) -> Option<(Kind, Option<usize>)> {
+        let t = super::model::half_width(t).to_lowercase();
+        let t = t.trim();
+        let (base, len) = match t.split_once('(') {
+            Some((b, rest)) => (
+                b.trim(),
+                rest.trim_end_matches(')')
+                    .split(',')
+                    .next()
+                    .and_then(|n| n.trim().parse().ok()),
+            ),
+            None => (t, None),
+        };
+        let kind = match base {
+            "字符" | "字符型" | "字符串" | "文本" | "文本型" | "varchar" | "varchar2"
+            | "nvarchar" | "char" | "string" | "text" | "c" | "clob" | "字符串型" => Kind::Text,
+            "数值" | "数值型" | "数字" | "数字型" | "整数" | "整型" | "int" | "integer"
+            | "bigint" | "smallint" | "number" | "numeric" | "decimal" | "float" | "double"
+            | "n" | "浮点" | "浮点型" | "小数" | "金额" | "int64" | "float64" => {
+                Kind::Number
+            }
+            "日期" | "日期型" | "date" | "d" => Kind::Date,
+            "日期时间" | "日期时间型" | "时间" | "时间戳" | "datetime" | "timestamp" | "t" => {
+                Kind::Timestamp
+            }
+            "布尔" | "布尔型" | "逻辑" | "逻辑型" | "boolean" | "bool" | "l" => {
+                Kind::Boolean
+            }
+            _ => return None,
+        };
+        Some((kind, len))
+    }
+}
+
+/// A landed column's facts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LandedColumn {
+    /// Its name.
+    pub name: String,
+    /// Its kind.
+    pub kind: Option<Kind>,
+    /// The longest value, in characters (text columns).
+    pub max_length: Option<i64>,
+}
+
+/// What the lake knows of one dataset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LandedDataset {
+    /// `department.dataset`.
+    pub id: String,
+    /// Its department.
+    pub department: String,
+    /// Its name.
+    pub name: String,
+    /// Its title.
+    pub title: Option<String>,
+    /// The resource code it declares (`catalog` in its definition).
+    pub catalog: Option<String>,
+    /// Landed columns (lineage columns left out); empty if never landed.
+    pub columns: Vec<LandedColumn>,
+    /// Rows in the current version.
+    pub rows: Option<i64>,
+    /// The last delivery that landed or was found unchanged.
+    pub last_delivery: Option<DateTime<Utc>>,
+}
+
+/// Reads every workspace dataset's facts from the lake: schema, rows and
+/// longest text values of the current version, and the last delivery.
+pub async fn landed_facts(ws: &Workspace, lake: &Lake) -> Result<Vec<LandedDataset>, LandError> {
+    let ledger = crate::land::read_ledger(lake, None).await?;
+    let mut last: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
+    for d in &ledger {
+        if matches!(
+            d.status,
+            crate::land::DeliveryStatus::Landed | crate::land::DeliveryStatus::Unchanged
+        ) {
+            let t = last.entry(d.dataset.clone()).or_insert(d.started_at);
+            *t = (*t).max(d.started_at);
+        }
+    }
+    let mut out = vec![];
+    for def in &ws.datasets {
+        let mut ds = LandedDataset {
+            id: def.id(),
+            department: def.department.clone(),
+            name: def.name.clone(),
+            title: def.title.clone(),
+            catalog: def.catalog.clone(),
+            columns: vec![],
+            rows: None,
+            last_delivery: last.get(&def.id()).copied(),
+        };
+        if let Some(table) = lake.open_table(&def.data_path()).await? {
+            let ctx = datafusion::prelude::SessionContext::new();
+            lake.register(&ctx, "t", &table).await?;
+            let schema = ctx
+                .table("t")
+                .await
+                .map_err(|e| LandError::lake(&def.data_path(), e))?
+                .schema()
+                .as_arrow()
+                .clone();
+            let mut exprs = vec!["count(*)".to_string()];
+            let mut cols = vec![];
+            for f in schema.fields() {
+                if f.name().starts_with("_pdq_") {
+                    continue;
+                }
+                let kind = Kind::of_arrow(f.data_type());
+                if kind == Some(Kind::Text) {
+                    exprs.push(format!(
+                        "max(character_length(\"{}\"))",
+                        f.name().replace('"', "\"\"")
+                    ));
+                }
+                cols.push(LandedColumn {
+                    name: f.name().clone(),
+                    kind,
+                    max_length: None,
+                });
+            }
+            let batches = ctx
+                .sql(&format!("SELECT {} FROM t", exprs.join(", ")))
+                .await
+                .map_err(|e| LandError::lake(&def.data_path(), e))?
+                .collect()
+                .await
+                .map_err(|e| LandError::lake(&def.data_path(), e))?;
+            if let Some(b) = batches.first().filter(|b| b.num_rows() > 0) {
+                let num = |i: usize| {
+                    arrow::compute::cast(b.column(i), &DataType::Int64)
+                        .ok()
+                        .and_then(|a| {
+                            let a = a
+                                .as_any()
+                                .downcast_ref::<arrow::array::Int64Array>()?
+                                .clone();
+                            {
+                                use arrow::array::Array;
+                                (!a.is_null(0)).then(|| a.value(0))
+                            }
+                        })
+                };
+                ds.rows = num(0);
+                let mut i = 1;
+                for c in cols.iter_mut() {
+                    if c.kind == Some(Kind::Text) {
+                        c.max_length = num(i);
+                        i += 1;
+                    }
+                }
+            }
+            ds.columns = cols;
+        }
+        out.push(ds);
+    }
+    Ok(out)
+}
+
+/// When the next delivery is due after one on `last`: one period later,
+/// in calendar terms (months for monthly and longer, days otherwise); with
+/// working days, daily means the next working day, weekly five working
+/// days, and a longer period ending on a rest day moves to the next
+/// working day.
+pub fn due_after(
+    last: NaiveDate,
+    f: UpdateFrequency,
+    unit: DayUnit,
+    cal: &WorkCalendar,
+) -> Result<NaiveDate, CalendarError> {
+    let months = |m: u32| last.checked_add_months(Months::new(m)).unwrap_or(last);
+    match (unit, f) {
+        (DayUnit::Working, UpdateFrequency::Daily) => cal.add_working_days(last, 1),
+        (DayUnit::Working, UpdateFrequency::Weekly) => cal.add_working_days(last, 5),
+        (DayUnit::Calendar, UpdateFrequency::Daily) => Ok(last + chrono::Duration::days(1)),
+        (DayUnit::Calendar, UpdateFrequency::Weekly) => Ok(last + chrono::Duration::days(7)),
+        (unit, f) => {
+            let d = months(match f {
+                UpdateFrequency::Monthly => 1,
+                UpdateFrequency::Quarterly => 3,
+                UpdateFrequency::HalfYearly => 6,
+                _ => 12,
+            });
+            match unit {
+                DayUnit::Calendar => Ok(d),
+                DayUnit::Working => {
+                    if cal.is_working_day(d)? {
+                        Ok(d)
+                    } else {
+                        cal.add_working_days(d, 1)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Days from `due` to `today` (0 if not past due), working or calendar.
+pub fn days_late(
+    due: NaiveDate,
+    today: NaiveDate,
+    unit: DayUnit,
+    cal: &WorkCalendar,
+) -> Result<i64, CalendarError> {
+    if today <= due {
+        return Ok(0);
+    }
+    match unit {
+        DayUnit::Calendar => Ok((today - due).num_days()),
+        DayUnit::Working => cal.working_days_between(due, today),
+    }
+}
+
+fn norm(s: &str) -> String {
+    super::model::half_width(s).trim().to_lowercase()
+}
+
+/// The dataset an entry is mounted to.
+pub fn links<'a>(
+    entries: &[&'a CatalogEntry],
+    datasets: &'a [LandedDataset],
+) -> (BTreeMap<String, usize>, BTreeSet<usize>) {
+    let by_id: BTreeMap<&str, usize> = datasets
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.id.as_str(), i))
+        .collect();
+    let by_code: BTreeMap<&str, usize> = datasets
+        .iter()
+        .enumerate()
+        .filter_map(|(i, d)| d.catalog.as_deref().map(|c| (c, i)))
+        .collect();
+    let mut by_title: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    for (i, d) in datasets.iter().enumerate() {
+        by_title.insert((d.department.as_str(), d.name.as_str()), i);
+        if let Some(t) = &d.title {
+            by_title.insert((d.department.as_str(), t.as_str()), i);
+        }
+    }
+    let mut link = BTreeMap::new();
+    let mut used = BTreeSet::new();
+    for e in entries {
+        let hit = e
+            .dataset
+            .as_deref()
+            .and_then(|d| by_id.get(d.replace('/', ".").as_str()).copied())
+            .or_else(|| {
+                e.resource_code
+                    .as_deref()
+                    .and_then(|c| by_code.get(c).copied())
+            })
+            .or_else(|| {
+                e.name
+                    .as_deref()
+                    .and_then(|n| by_title.get(&(e.department.as_str(), n)).copied())
+            });
+        if let Some(i) = hit {
+            link.insert(e.key.clone(), i);
+            used.insert(i);
+        }
+    }
+    (link, used)
+}
+
+/// Reconciles the catalog in force with the landed datasets as of `now`.
+pub fn reconcile(
+    state: &CatalogState,
+    datasets: &[LandedDataset],
+    unit: DayUnit,
+    cal: &WorkCalendar,
+    tz: chrono_tz::Tz,
+    now: DateTime<Utc>,
+) -> Result<Vec<CatalogFinding>, CalendarError> {
+    let mut out = vec![];
+    let entries: Vec<&CatalogEntry> = state.current().collect();
+    let (link, used) = links(&entries, datasets);
+    let today = now.with_timezone(&tz).date_naive();
+    let entry_finding = |e: &CatalogEntry,
+                         check: &str,
+                         field: Option<String>,
+                         location: String,
+                         message: String| {
+        CatalogFinding {
+            check: check.into(),
+            department: e.department.clone(),
+            key: Some(e.key.clone()),
+            code: e.resource_code.clone(),
+            name: e.name.clone(),
+            field,
+            location,
+            message,
+        }
+    };
+    for e in &entries {
+        let Some(&i) = link.get(&e.key) else {
+            out.push(entry_finding(
+                e,
+                "not_mounted",
+                None,
+                e.location.clone(),
+                "no dataset is mounted to this entry (declare `catalog = \"<resource code>\"` in the dataset's definition, or 挂接资源 in the catalog)".into(),
+            ));
+            continue;
+        };
+        let ds = &datasets[i];
+        let table = format!("lake/data/{}/{}", ds.department, ds.name);
+        if ds.columns.is_empty() {
+            out.push(entry_finding(
+                e,
+                "not_mounted",
+                None,
+                table.clone(),
+                format!("mounted to {} but no data has landed", ds.id),
+            ));
+            continue;
+        }
+        if !e.items.is_empty() {
+            let landed: BTreeMap<String, &LandedColumn> =
+                ds.columns.iter().map(|c| (norm(&c.name), c)).collect();
+            let mut declared = BTreeSet::new();
+            for it in &e.items {
+                let Some(col) = it.column_name() else {
+                    continue;
+                };
+                let k = norm(col);
+                declared.insert(k.clone());
+                let Some(c) = landed.get(&k) else {
+                    out.push(entry_finding(
+                        e,
+                        "schema_missing",
+                        Some(col.to_string()),
+                        it.location.clone(),
+                        format!(
+                            "data item `{col}` is catalogued but {} has no such column",
+                            ds.id
+                        ),
+                    ));
+                    continue;
+                };
+                let declared_type = it.data_type.as_deref().and_then(Kind::of_declared);
+                if let (Some((dk, _)), Some(lk)) = (declared_type, c.kind)
+                    && dk != lk
+                {
+                    out.push(entry_finding(
+                        e,
+                        "schema_type",
+                        Some(col.to_string()),
+                        it.location.clone(),
+                        format!(
+                            "data item `{col}` is catalogued as {} ({:?}) but lands as {lk:?} in {}",
+                            it.data_type.as_deref().unwrap_or(""),
+                            dk,
+                            ds.id
+                        ),
+                    ));
+                }
+                let len = it
+                    .length
+                    .as_deref()
+                    .and_then(|l| l.trim().parse::<usize>().ok())
+                    .or(declared_type.and_then(|(_, l)| l));
+                if let (Some(len), Some(max)) = (len, c.max_length)
+                    && max as usize > len
+                {
+                    out.push(entry_finding(
+                        e,
+                        "schema_length",
+                        Some(col.to_string()),
+                        it.location.clone(),
+                        format!("data item `{col}` is catalogued with length {len} but {} holds values of {max} characters", ds.id),
+                    ));
+                }
+            }
+            for c in &ds.columns {
+                if !declared.contains(&norm(&c.name)) {
+                    out.push(entry_finding(
+                        e,
+                        "schema_extra",
+                        Some(c.name.clone()),
+                        table.clone(),
+                        format!(
+                            "column `{}` of {} is not catalogued as a data item",
+                            c.name, ds.id
+                        ),
+                    ));
+                }
+            }
+        }
+        if let (Some(Frequency::Every(f)), Some(last)) = (
+            e.update_frequency.as_deref().and_then(Frequency::parse),
+            ds.last_delivery,
+        ) {
+            let last_day = last.with_timezone(&tz).date_naive();
+            let due = due_after(last_day, f, unit, cal)?;
+            let late = days_late(due, today, unit, cal)?;
+            if late > 0 {
+                out.push(entry_finding(
+                    e,
+                    "late_delivery",
+                    Some("update_frequency".into()),
+                    table.clone(),
+                    format!(
+                        "declared {}; last delivery {last_day}, next was due {due}: {late} {} late",
+                        e.update_frequency.as_deref().unwrap_or(""),
+                        match unit {
+                            DayUnit::Working => "working days",
+                            DayUnit::Calendar => "days",
+                        }
+                    ),
+                ));
+            }
+        }
+    }
+    for (i, ds) in datasets.iter().enumerate() {
+        if !used.contains(&i) {
+            out.push(CatalogFinding {
+                check: "uncatalogued".into(),
+                department: ds.department.clone(),
+                key: None,
+                code: ds.catalog.clone(),
+                name: Some(ds.id.clone()),
+                field: None,
+                location: format!("datasets/{}/{}.toml", ds.department, ds.name),
+                message: match &ds.catalog {
+                    Some(c) => format!(
+                        "{} declares resource code {c}, which no catalog entry in force has",
+                        ds.id
+                    ),
+                    None => format!("{} has no catalog entry (应编尽编)", ds.id),
+                },
+            });
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,267 @@
+//! The versioned catalog store: `lake/_pdq/catalog`, one row per entry
+//! *state* (added, changed, withdrawn, restored), never a row for an
+//! unchanged entry. A harvest that changes anything is one commit and one
+//! new catalog version; a harvest that changes nothing writes nothing. The
+//! change log is the same rows: each carries its field-by-field changes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::model::{CatalogEntry, DataItem, ENTRY_FIELDS};
+use crate::land::{Lake, LandError};
+
+/// The catalog table's path in the lake.
+pub const CATALOG: &str = "_pdq/catalog";
+
+/// What happened to an entry in a version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    /// First harvested.
+    Added,
+    /// A field changed.
+    Changed,
+    /// No longer published by its source.
+    Withdrawn,
+    /// Published again after a withdrawal.
+    Restored,
+}
+
+/// One field's change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldChange {
+    /// Canonical field, or `items[<column>].<field>` for a data item.
+    pub field: String,
+    /// Before (None: absent).
+    pub old: Option<String>,
+    /// After.
+    pub new: Option<String>,
+}
+
+/// One stored row: an entry's state as of a catalog version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CatalogRow {
+    /// The catalog version that wrote it.
+    pub version: i64,
+    /// The harvest that wrote it.
+    pub harvest: String,
+    /// When (RFC 3339).
+    pub harvested_at: String,
+    /// The catalog source.
+    pub source: String,
+    /// The entry's identity.
+    pub key: String,
+    /// Responsible department.
+    pub department: String,
+    /// Resource code.
+    pub code: Option<String>,
+    /// Resource name.
+    pub name: Option<String>,
+    /// What happened.
+    pub kind: ChangeKind,
+    /// Content hash of the entry.
+    pub hash: String,
+    /// The entry, as JSON.
+    pub entry: String,
+    /// Its field changes, as JSON (`[FieldChange]`).
+    pub changes: String,
+}
+
+/// The table schema.
+pub fn schema() -> SchemaRef {
+    let s = |n: &str, null: bool| Field::new(n, DataType::Utf8, null);
+    Arc::new(Schema::new(vec![
+        Field::new("version", DataType::Int64, false),
+        s("harvest", false),
+        s("harvested_at", false),
+        s("source", false),
+        s("key", false),
+        s("department", false),
+        s("code", true),
+        s("name", true),
+        s("kind", false),
+        s("hash", false),
+        s("entry", false),
+        s("changes", false),
+    ]))
+}
+
+/// An entry's current state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stored {
+    /// The entry as last stored.
+    pub entry: CatalogEntry,
+    /// Its content hash.
+    pub hash: String,
+    /// The version that wrote it.
+    pub version: i64,
+    /// Withdrawn by its source.
+    pub withdrawn: bool,
+    /// Share/open attribute changes over its history: (field, old, new, version).
+    pub attribute_changes: Vec<(String, Option<String>, Option<String>, i64)>,
+}
+
+/// The catalog as of its latest version.
+#[derive(Debug, Clone, Default)]
+pub struct CatalogState {
+    /// The latest version (0: none yet).
+    pub version: i64,
+    /// Entries by key, withdrawn ones included.
+    pub entries: BTreeMap<String, Stored>,
+}
+
+impl CatalogState {
+    /// The entries in force (not withdrawn), by key.
+    pub fn current(&self) -> impl Iterator<Item = &CatalogEntry> {
+        self.entries
+            .values()
+            .filter(|s| !s.withdrawn)
+            .map(|s| &s.entry)
+    }
+}
+
+/// Reads the catalog's history into its current state.
+pub async fn load(lake: &Lake) -> Result<(CatalogState, Vec<CatalogRow>), LandError> {
+    let rows: Vec<CatalogRow> = lake.read_records(CATALOG, None, "version, key").await?;
+    let mut state = CatalogState::default();
+    for r in &rows {
+        state.version = state.version.max(r.version);
+        let entry: CatalogEntry = serde_json::from_str(&r.entry).map_err(|e| {
+            LandError::lake(CATALOG, format!("version {} key {}: {e}", r.version, r.key))
+        })?;
+        let changes: Vec<FieldChange> = serde_json::from_str(&r.changes).unwrap_or_default();
+        let mut attribute_changes = state
+            .entries
+            .remove(&r.key)
+            .map(|s| s.attribute_changes)
+            .unwrap_or_default();
+        for c in changes {
+            if c.field == "share_attribute" || c.field == "open_attribute" {
+                attribute_changes.push((c.field, c.old, c.new, r.version));
+            }
+        }
+        state.entries.insert(
+            r.key.clone(),
+            Stored {
+                entry,
+                hash: r.hash.clone(),
+                version: r.version,
+                withdrawn: r.kind == ChangeKind::Withdrawn,
+                attribute_changes,
+            },
+        );
+    }
+    Ok((state, rows))
+}
+
+/// The content hash of an entry: its fields and items, not where or when
+/// it was read.
+pub fn content_hash(e: &CatalogEntry) -> String {
+    let mut c = e.clone();
+    c.location.clear();
+    c.origins.clear();
+    c.first_harvested = None;
+    c.entry_updated = None;
+    for it in &mut c.items {
+        it.location.clear();
+    }
+    let json = serde_json::to_vec(&c).unwrap_or_default();
+    hex::encode(Sha256::digest(&json))
+}
+
+fn item_key(i: &DataItem) -> String {
+    i.column_name().unwrap_or("").to_string()
+}
+
+/// Field-by-field differences between two states of an entry.
+pub fn diff(old: &CatalogEntry, new: &CatalogEntry) -> Vec<FieldChange> {
+    let mut out = vec![];
+    for f in ["department"] {
+        if old.department != new.department {
+            out.push(FieldChange {
+                field: f.into(),
+                old: Some(old.department.clone()),
+                new: Some(new.department.clone()),
+            });
+        }
+    }
+    for f in ENTRY_FIELDS {
+        let (a, b) = (old.get(f), new.get(f));
+        if a != b {
+            out.push(FieldChange {
+                field: (*f).into(),
+                old: a.map(str::to_string),
+                new: b.map(str::to_string),
+            });
+        }
+    }
+    let before: BTreeMap<String, &DataItem> = old.items.iter().map(|i| (item_key(i), i)).collect();
+    let after: BTreeMap<String, &DataItem> = new.items.iter().map(|i| (item_key(i), i)).collect();
+    let keys: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    let show = |i: &DataItem| {
+        let mut i = i.clone();
+        i.location.clear();
+        serde_json::to_string(&i).unwrap_or_default()
+    };
+    for k in keys {
+        match (before.get(k), after.get(k)) {
+            (None, Some(n)) => out.push(FieldChange {
+                field: format!("items[{k}]"),
+                old: None,
+                new: Some(show(n)),
+            }),
+            (Some(o), None) => out.push(FieldChange {
+                field: format!("items[{k}]"),
+                old: Some(show(o)),
+                new: None,
+            }),
+            (Some(o), Some(n)) => {
+                let pairs = [
+                    ("name", &o.name, &n.name),
+                    ("data_type", &o.data_type, &n.data_type),
+                    ("length", &o.length, &n.length),
+                    ("description", &o.description, &n.description),
+                ];
+                for (f, a, b) in pairs {
+                    if a != b {
+                        out.push(FieldChange {
+                            field: format!("items[{k}].{f}"),
+                            old: a.clone(),
+                            new: b.clone(),
+                        });
+                    }
+                }
+                for (f, a, b) in [
+                    ("personal", o.personal, n.personal),
+                    ("sensitive", o.sensitive, n.sensitive),
+                ] {
+                    if a != b {
+                        out.push(FieldChange {
+                            field: format!("items[{k}].{f}"),
+                            old: a.map(|x| x.to_string()),
+                            new: b.map(|x| x.to_string()),
+                        });
+                    }
+                }
+            }
+            (None, None) => {}
+        }
+    }
+    out
+}
+
+/// Commits a version's rows as one commit, once per harvest id.
+pub async fn commit(lake: &Lake, harvest: &str, rows: &[CatalogRow]) -> Result<(), LandError> {
+    lake.append_records(
+        CATALOG,
+        &schema(),
+        rows,
+        Some(&format!("catalog-{harvest}")),
+    )
+    .await?;
+    Ok(())
+}

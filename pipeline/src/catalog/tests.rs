@@ -1,0 +1,709 @@
+//! Catalog checks, merging and versioning, reconciliation and working-day
+//! lateness, on entries built in memory.
+
+use std::collections::BTreeMap;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use connectors::catalog::{
+    CatalogSourceConfig, DcatConfig, Harvest, HarvestedItem, HarvestedRecord,
+};
+
+use super::checks::{CatalogFinding, check};
+use super::harvest::{CatalogSourceDef, CuratedEntry, Curation, merge};
+use super::reconcile::{Kind, LandedColumn, LandedDataset, days_late, due_after, reconcile};
+use super::store::{CatalogState, ChangeKind};
+use crate::calendar::WorkCalendar;
+use crate::land::UpdateFrequency::*;
+use crate::profile::{DayUnit, profile};
+
+const TZ: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+fn def(name: &str, department: Option<&str>) -> CatalogSourceDef {
+    CatalogSourceDef {
+        name: name.into(),
+        department: department.map(String::from),
+        source: CatalogSourceConfig::Dcat(DcatConfig {
+            url: "unused".into(),
+            max_pages: 1,
+        }),
+        max_withdraw_share: 0.2,
+        defaults: BTreeMap::new(),
+    }
+}
+
+fn rec(code: &str, fields: &[(&str, &str)]) -> HarvestedRecord {
+    let mut r = HarvestedRecord {
+        source_id: Some(code.into()),
+        location: format!("目录.xlsx!资源目录 row {}", code.len()),
+        ..Default::default()
+    };
+    r.fields.insert("resource_code".into(), code.into());
+    for (k, v) in fields {
+        r.fields.insert((*k).into(), (*v).into());
+    }
+    r
+}
+
+/// A complete, valid entry under the Xinjiang profile.
+fn good(code: &str, name: &str) -> HarvestedRecord {
+    rec(
+        code,
+        &[
+            ("name", name),
+            ("provider", "公安局"),
+            ("classification", "基础"),
+            ("format", "csv"),
+            ("share_attribute", "无条件共享"),
+            ("share_scope", "全市政务部门"),
+            ("open_attribute", "不予开放"),
+            ("update_frequency", "每日"),
+            ("usage_requirements", "按需使用"),
+        ],
+    )
+}
+
+fn harvest(records: Vec<HarvestedRecord>) -> Result<Harvest, String> {
+    Ok(Harvest {
+        records,
+        problems: vec![],
+    })
+}
+
+fn depts() -> BTreeMap<String, String> {
+    [("gongan", "公安局"), ("minzheng", "民政局")]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+fn run(
+    state: &mut CatalogState,
+    source: &CatalogSourceDef,
+    records: Vec<HarvestedRecord>,
+    curation: &Curation,
+    n: u32,
+) -> Vec<super::store::CatalogRow> {
+    let now = Utc.with_ymd_and_hms(2026, 11, n, 2, 30, 0).unwrap();
+    let (rows, outcomes, _) = merge(
+        state,
+        &[(source.clone(), harvest(records))],
+        curation,
+        TZ,
+        &depts(),
+        &format!("h{n}"),
+        now,
+    );
+    assert_eq!(outcomes.len(), 1);
+    rows
+}
+
+fn checks_of(state: &CatalogState, profile_id: &str) -> Vec<CatalogFinding> {
+    check(state, &profile(profile_id).unwrap().catalog, &[], TZ)
+}
+
+fn has(f: &[CatalogFinding], check: &str, name: &str) -> bool {
+    f.iter()
+        .any(|x| x.check == check && x.name.as_deref() == Some(name))
+}
+
+#[test]
+fn a_valid_entry_has_no_findings_and_department_comes_from_the_provider() {
+    let mut st = CatalogState::default();
+    run(
+        &mut st,
+        &def("portal", None),
+        vec![good("A1", "户籍人口")],
+        &Curation::default(),
+        1,
+    );
+    let e = st.current().next().unwrap();
+    assert_eq!(
+        e.department, "gongan",
+        "provider 公安局 is workspace department gongan"
+    );
+    assert_eq!(e.key, "portal:A1");
+    assert_eq!(checks_of(&st, "xinjiang-2023"), vec![]);
+}
+
+#[test]
+fn every_catalog_check_finds_its_problem() {
+    let mut st = CatalogState::default();
+    let mut missing = good("A2", "缺字段");
+    missing.fields.remove("update_frequency");
+    let mut cond = good("A3", "有条件无条件");
+    cond.fields
+        .insert("share_attribute".into(), " 有条件 共享 ".into());
+    let mut none = good("A4", "不予无依据");
+    none.fields
+        .insert("share_attribute".into(), "不予共享".into());
+    let mut bad_enum = good("A5", "取值错误");
+    bad_enum
+        .fields
+        .insert("share_attribute".into(), "部分共享".into());
+    bad_enum
+        .fields
+        .insert("update_frequency".into(), "偶尔".into());
+    bad_enum
+        .fields
+        .insert("classification".into(), "其他".into());
+    bad_enum.fields.insert("data_updated".into(), "去年".into());
+    let mut open_personal = good("A6", "公开个人");
+    open_personal
+        .fields
+        .insert("open_attribute".into(), "无条件开放".into());
+    open_personal
+        .fields
+        .insert("open_scope".into(), "社会公众".into());
+    open_personal
+        .fields
+        .insert("open_content".into(), "全部".into());
+    open_personal
+        .fields
+        .insert("data_form".into(), "数据库表".into());
+    open_personal.items.push(HarvestedItem {
+        location: "目录.xlsx!信息项 row 3".into(),
+        fields: [
+            ("name", "公民身份号码"),
+            ("column", "id_number"),
+            ("type", "字符型"),
+        ]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect(),
+        origins: BTreeMap::new(),
+    });
+    open_personal.items.push(HarvestedItem {
+        location: "目录.xlsx!信息项 row 4".into(),
+        fields: [("name", "站点编号"), ("type", "字符型"), ("personal", "否")]
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect(),
+        origins: BTreeMap::new(),
+    });
+    let mut cond_open = good("A7", "有条件开放无条件");
+    cond_open
+        .fields
+        .insert("open_attribute".into(), "有条件开放".into());
+    let mut secret = good("A8", "涉密资源");
+    secret
+        .fields
+        .insert("security_marking".into(), "机密".into());
+    let mut not_secret = good("A9", "非涉密资源");
+    not_secret
+        .fields
+        .insert("security_marking".into(), "非涉密".into());
+    let dup1 = good("B1", "重复代码甲");
+    let mut dup2 = good("B1", "重复代码乙");
+    dup2.source_id = Some("B1-second".into());
+    let dup_name = good("B3", "户籍人口");
+    let dup_name2 = good("B4", "户籍人口");
+    let mut item_incomplete = good("B5", "信息项不全");
+    item_incomplete.items.push(HarvestedItem {
+        location: "目录.xlsx!信息项 row 9".into(),
+        fields: [("name", "姓名")]
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect(),
+        origins: BTreeMap::new(),
+    });
+    run(
+        &mut st,
+        &def("tpl", Some("gongan")),
+        vec![
+            missing,
+            cond,
+            none,
+            bad_enum,
+            open_personal,
+            cond_open,
+            secret,
+            not_secret,
+            dup1,
+            dup2,
+            dup_name,
+            dup_name2,
+            item_incomplete,
+        ],
+        &Curation::default(),
+        1,
+    );
+    let f = checks_of(&st, "xinjiang-2023");
+    assert!(has(&f, "required_field", "缺字段"));
+    let req = f.iter().find(|x| x.check == "required_field").unwrap();
+    assert_eq!(req.field.as_deref(), Some("update_frequency"));
+    assert!(
+        has(&f, "conditional_share_conditions", "有条件无条件"),
+        "spaces in 有条件 共享 are normalised away"
+    );
+    assert!(has(&f, "no_share_basis", "不予无依据"));
+    let enums: Vec<&str> = f
+        .iter()
+        .filter(|x| x.check == "enumeration" && x.name.as_deref() == Some("取值错误"))
+        .filter_map(|x| x.field.as_deref())
+        .collect();
+    assert_eq!(
+        enums,
+        [
+            "share_attribute",
+            "classification",
+            "update_frequency",
+            "data_updated"
+        ]
+    );
+    let personal: Vec<&CatalogFinding> = f
+        .iter()
+        .filter(|x| x.check == "personal_data_open")
+        .collect();
+    assert_eq!(
+        personal.len(),
+        1,
+        "only the ID column, not 站点编号: {personal:?}"
+    );
+    assert_eq!(personal[0].location, "目录.xlsx!信息项 row 3");
+    assert!(has(&f, "conditional_open_conditions", "有条件开放无条件"));
+    assert!(has(&f, "classified_marking", "涉密资源"));
+    assert!(!has(&f, "classified_marking", "非涉密资源"));
+    assert!(has(&f, "duplicate_code", "重复代码甲") && has(&f, "duplicate_code", "重复代码乙"));
+    assert_eq!(f.iter().filter(|x| x.check == "duplicate_name").count(), 2);
+    assert!(has(&f, "item_incomplete", "信息项不全"));
+    // No finding for a complete entry's fields: every finding is explained.
+    for x in &f {
+        assert_eq!(x.department, "gongan");
+        assert!(!x.message.is_empty());
+    }
+    // Profiles differ: Tibet requires 规模 (data_volume), Xinjiang does not.
+    let tibet = checks_of(&st, "tibet-2025");
+    assert!(
+        tibet
+            .iter()
+            .any(|x| x.check == "required_field" && x.field.as_deref() == Some("data_volume"))
+    );
+    assert!(!f.iter().any(|x| x.field.as_deref() == Some("data_volume")));
+}
+
+#[test]
+fn a_downgrade_needs_an_approval_record_where_the_profile_says_so() {
+    let mut st = CatalogState::default();
+    let src = def("tpl", Some("gongan"));
+    run(
+        &mut st,
+        &src,
+        vec![good("A1", "户籍人口"), good("A2", "婚姻")],
+        &Curation::default(),
+        1,
+    );
+    let mut down = good("A1", "户籍人口");
+    down.fields
+        .insert("share_attribute".into(), "有条件共享".into());
+    down.fields
+        .insert("share_conditions".into(), "仅用于核验".into());
+    let mut down_ok = good("A2", "婚姻");
+    down_ok
+        .fields
+        .insert("share_attribute".into(), "有条件共享".into());
+    down_ok
+        .fields
+        .insert("share_conditions".into(), "仅用于核验".into());
+    down_ok
+        .fields
+        .insert("approval_record".into(), "数据局审〔2026〕12号".into());
+    run(&mut st, &src, vec![down, down_ok], &Curation::default(), 2);
+    let ganzi = checks_of(&st, "ganzi-2025");
+    let d: Vec<&CatalogFinding> = ganzi
+        .iter()
+        .filter(|x| x.check == "attribute_downgrade")
+        .collect();
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].name.as_deref(), Some("户籍人口"));
+    assert!(
+        d[0].message.contains("无条件共享 to 有条件共享"),
+        "{}",
+        d[0].message
+    );
+    // Xinjiang's measures have no such rule.
+    assert!(
+        !checks_of(&st, "xinjiang-2023")
+            .iter()
+            .any(|x| x.check == "attribute_downgrade")
+    );
+    // An upgrade is never a finding.
+    let mut up = good("A1", "户籍人口");
+    up.fields
+        .insert("share_attribute".into(), "无条件共享".into());
+    run(
+        &mut st,
+        &src,
+        vec![up, good("A2", "婚姻")],
+        &Curation::default(),
+        3,
+    );
+    assert!(
+        !checks_of(&st, "ganzi-2025")
+            .iter()
+            .any(|x| x.check == "attribute_downgrade" && x.name.as_deref() == Some("户籍人口"))
+    );
+}
+
+#[test]
+fn versions_record_field_changes_and_unchanged_input_writes_nothing() {
+    let mut st = CatalogState::default();
+    let src = def("tpl", Some("gongan"));
+    let rows = run(
+        &mut st,
+        &src,
+        vec![good("A1", "户籍人口"), good("A2", "婚姻")],
+        &Curation::default(),
+        1,
+    );
+    assert_eq!(rows.len(), 2);
+    assert!(
+        rows.iter()
+            .all(|r| r.kind == ChangeKind::Added && r.version == 1)
+    );
+    // Same content, new locations: nothing written, no new version.
+    let mut moved = good("A1", "户籍人口");
+    moved.location = "目录.xlsx!资源目录 row 30".into();
+    let rows = run(
+        &mut st,
+        &src,
+        vec![moved, good("A2", "婚姻")],
+        &Curation::default(),
+        2,
+    );
+    assert!(rows.is_empty());
+    assert_eq!(st.version, 1);
+    assert_eq!(
+        st.entries["tpl:A1"].entry.location,
+        "目录.xlsx!资源目录 row 30"
+    );
+    // One field changed: one change record naming it, old and new.
+    let mut changed = good("A1", "户籍人口");
+    changed
+        .fields
+        .insert("update_frequency".into(), "每周".into());
+    let rows = run(
+        &mut st,
+        &src,
+        vec![changed, good("A2", "婚姻")],
+        &Curation::default(),
+        3,
+    );
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].version, 2);
+    assert_eq!(rows[0].kind, ChangeKind::Changed);
+    let changes: Vec<super::store::FieldChange> = serde_json::from_str(&rows[0].changes).unwrap();
+    assert_eq!(
+        changes,
+        vec![super::store::FieldChange {
+            field: "update_frequency".into(),
+            old: Some("每日".into()),
+            new: Some("每周".into()),
+        }]
+    );
+    // The entry's timestamps: catalog entry updated now, first harvested kept.
+    let e = &st.entries["tpl:A1"].entry;
+    assert_eq!(
+        e.first_harvested,
+        Some(Utc.with_ymd_and_hms(2026, 11, 1, 2, 30, 0).unwrap())
+    );
+    assert_eq!(
+        e.entry_updated,
+        Some(Utc.with_ymd_and_hms(2026, 11, 3, 2, 30, 0).unwrap())
+    );
+}
+
+#[test]
+fn withdrawal_by_set_difference_is_refused_beyond_the_configured_share() {
+    let mut st = CatalogState::default();
+    let src = def("tpl", Some("gongan"));
+    let ten: Vec<HarvestedRecord> = (0..10)
+        .map(|i| good(&format!("A{i}"), &format!("资源{i}")))
+        .collect();
+    run(&mut st, &src, ten.clone(), &Curation::default(), 1);
+    // A truncated source (3 of 10): refused, nothing changes.
+    let now = Utc.with_ymd_and_hms(2026, 11, 2, 0, 0, 0).unwrap();
+    let (rows, outcomes, problems) = merge(
+        &mut st,
+        &[(src.clone(), harvest(ten[..3].to_vec()))],
+        &Curation::default(),
+        TZ,
+        &depts(),
+        "h2",
+        now,
+    );
+    assert!(rows.is_empty());
+    assert_eq!(outcomes[0].status, "refused");
+    assert!(
+        problems[0]
+            .problem
+            .message
+            .contains("would withdraw 7 of 10"),
+        "{:?}",
+        problems[0]
+    );
+    assert_eq!(st.current().count(), 10);
+    // One of ten withdrawn (10% ≤ 20%): withdrawn, then restored.
+    let rows = run(&mut st, &src, ten[1..].to_vec(), &Curation::default(), 3);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].kind, ChangeKind::Withdrawn);
+    assert_eq!(st.current().count(), 9);
+    let rows = run(&mut st, &src, ten.clone(), &Curation::default(), 4);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].kind, ChangeKind::Restored);
+    // A source that fails to be read withdraws nothing.
+    let (rows, outcomes, _) = merge(
+        &mut st,
+        &[(src.clone(), Err("HTTP 503".into()))],
+        &Curation::default(),
+        TZ,
+        &depts(),
+        "h5",
+        now,
+    );
+    assert!(rows.is_empty());
+    assert_eq!(outcomes[0].status, "failed");
+    assert_eq!(st.current().count(), 10);
+}
+
+#[test]
+fn curated_fields_are_never_overwritten_by_a_harvest() {
+    let mut st = CatalogState::default();
+    let src = def("tpl", Some("gongan"));
+    let curation = Curation {
+        entry: vec![CuratedEntry {
+            key: None,
+            code: Some("A1".into()),
+            fields: [("share_scope".to_string(), "全市政务部门及街道".to_string())].into(),
+        }],
+    };
+    run(&mut st, &src, vec![good("A1", "户籍人口")], &curation, 1);
+    let e = &st.entries["tpl:A1"].entry;
+    assert_eq!(e.share_scope.as_deref(), Some("全市政务部门及街道"));
+    assert_eq!(e.curated, ["share_scope"]);
+    // The department changes its scope: the curated value stands, no new version.
+    let mut again = good("A1", "户籍人口");
+    again.fields.insert("share_scope".into(), "公安系统".into());
+    let rows = run(&mut st, &src, vec![again], &curation, 2);
+    assert!(rows.is_empty());
+    assert_eq!(
+        st.entries["tpl:A1"].entry.share_scope.as_deref(),
+        Some("全市政务部门及街道")
+    );
+}
+
+fn landed(
+    id: &str,
+    catalog: Option<&str>,
+    cols: &[(&str, Kind, Option<i64>)],
+    last: Option<chrono::DateTime<Utc>>,
+) -> LandedDataset {
+    let (dept, name) = id.split_once('.').unwrap();
+    LandedDataset {
+        id: id.into(),
+        department: dept.into(),
+        name: name.into(),
+        title: Some(format!("{name}标题")),
+        catalog: catalog.map(String::from),
+        columns: cols
+            .iter()
+            .map(|(n, k, l)| LandedColumn {
+                name: n.to_string(),
+                kind: Some(*k),
+                max_length: *l,
+            })
+            .collect(),
+        rows: Some(10),
+        last_delivery: last,
+    }
+}
+
+fn item(name: &str, column: &str, ty: &str, len: Option<&str>) -> HarvestedItem {
+    let mut fields: BTreeMap<String, String> = [("name", name), ("column", column), ("type", ty)]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    if let Some(l) = len {
+        fields.insert("length".into(), l.into());
+    }
+    HarvestedItem {
+        location: format!("目录.xlsx!信息项 {column}"),
+        fields,
+        origins: BTreeMap::new(),
+    }
+}
+
+#[test]
+fn reconciliation_finds_unmounted_uncatalogued_drift_and_lateness() {
+    let mut st = CatalogState::default();
+    let src = def("tpl", Some("gongan"));
+    let mut hh = good("A1", "户籍人口");
+    hh.items = vec![
+        item("公民身份号码", "id_number", "VARCHAR2(18)", None),
+        item("姓名", "name", "字符型", Some("4")),
+        item("行政区划代码", "region_code", "数值型", None),
+        item("曾用名", "former_name", "字符型", None),
+    ];
+    let mut by_title = good("A2", "people标题");
+    by_title
+        .fields
+        .insert("update_frequency".into(), "每月".into());
+    let unmounted = good("A3", "流动人口");
+    let mut empty = good("A4", "无数据");
+    empty.fields.insert("dataset".into(), "gongan.empty".into());
+    run(
+        &mut st,
+        &src,
+        vec![hh, by_title, unmounted, empty],
+        &Curation::default(),
+        1,
+    );
+    let friday = Utc.with_ymd_and_hms(2025, 1, 24, 10, 0, 0).unwrap();
+    let datasets = vec![
+        landed(
+            "gongan.household",
+            Some("A1"),
+            &[
+                ("id_number", Kind::Text, Some(18)),
+                ("name", Kind::Text, Some(6)),
+                ("region_code", Kind::Text, Some(6)),
+                ("phone", Kind::Text, Some(11)),
+            ],
+            Some(friday),
+        ),
+        landed(
+            "gongan.people",
+            None,
+            &[("x", Kind::Number, None)],
+            Some(friday),
+        ),
+        landed("gongan.empty", None, &[], None),
+        landed(
+            "gongan.orphan",
+            None,
+            &[("x", Kind::Text, None)],
+            Some(friday),
+        ),
+    ];
+    let cal = WorkCalendar::embedded();
+    // Monday 27 January 2025, 09:00 in Shanghai.
+    let now = Utc.with_ymd_and_hms(2025, 1, 27, 1, 0, 0).unwrap();
+    let f = reconcile(&st, &datasets, DayUnit::Working, &cal, TZ, now).unwrap();
+    let got = |check: &str| -> Vec<String> {
+        f.iter()
+            .filter(|x| x.check == check)
+            .map(|x| {
+                format!(
+                    "{}|{}",
+                    x.name.clone().unwrap_or_default(),
+                    x.field.clone().unwrap_or_default()
+                )
+            })
+            .collect()
+    };
+    assert_eq!(got("not_mounted"), ["流动人口|", "无数据|"]);
+    assert_eq!(got("uncatalogued"), ["gongan.orphan|"]);
+    assert_eq!(got("schema_missing"), ["户籍人口|former_name"]);
+    assert_eq!(got("schema_extra"), ["户籍人口|phone"]);
+    assert_eq!(got("schema_type"), ["户籍人口|region_code"]);
+    assert_eq!(
+        got("schema_length"),
+        ["户籍人口|name"],
+        "VARCHAR2(18) holds 18; 姓名 (4) holds 6"
+    );
+    // Daily, delivered Friday 24 Jan 2025: due Sunday 26 (a make-up
+    // workday), so 1 working day late on Monday 27. Monthly: not late.
+    assert_eq!(got("late_delivery"), ["户籍人口|update_frequency"]);
+    let late = f.iter().find(|x| x.check == "late_delivery").unwrap();
+    assert!(
+        late.message
+            .contains("next was due 2025-01-26: 1 working days late"),
+        "{}",
+        late.message
+    );
+    // Counted in calendar days (XPCC), Saturday 25 was the due date: 2 days.
+    let f = reconcile(&st, &datasets, DayUnit::Calendar, &cal, TZ, now).unwrap();
+    let late = f.iter().find(|x| x.check == "late_delivery").unwrap();
+    assert!(
+        late.message
+            .contains("next was due 2025-01-25: 2 days late"),
+        "{}",
+        late.message
+    );
+}
+
+#[test]
+fn working_day_lateness_across_spring_festival_and_national_day() {
+    let cal = WorkCalendar::embedded();
+    let w = DayUnit::Working;
+    // 2025 Spring Festival (off 28 Jan – 4 Feb): daily from Monday 27 Jan is
+    // due Wednesday 5 Feb; on Friday 7 Feb it is 2 working days late.
+    assert_eq!(
+        due_after(d(2025, 1, 27), Daily, w, &cal).unwrap(),
+        d(2025, 2, 5)
+    );
+    assert_eq!(days_late(d(2025, 2, 5), d(2025, 2, 7), w, &cal).unwrap(), 2);
+    assert_eq!(days_late(d(2025, 2, 5), d(2025, 2, 5), w, &cal).unwrap(), 0);
+    // Saturday 8 Feb 2025 is a make-up workday.
+    assert_eq!(
+        days_late(d(2025, 2, 7), d(2025, 2, 10), w, &cal).unwrap(),
+        2
+    );
+    // 2025 National Day (off 1–8 Oct; Sunday 28 Sep and Saturday 11 Oct worked):
+    // weekly (5 working days) from Friday 26 Sep is due Friday 10 Oct.
+    assert_eq!(
+        due_after(d(2025, 9, 26), Weekly, w, &cal).unwrap(),
+        d(2025, 10, 10)
+    );
+    assert_eq!(
+        days_late(d(2025, 10, 10), d(2025, 10, 13), w, &cal).unwrap(),
+        2
+    );
+    assert_eq!(
+        due_after(d(2025, 9, 26), Weekly, DayUnit::Calendar, &cal).unwrap(),
+        d(2025, 10, 3)
+    );
+    // 2026 Spring Festival (off 15–23 Feb; Saturdays 14 and 28 Feb worked):
+    // monthly from 16 Jan falls due on 16 Feb, a holiday, so Tuesday 24 Feb.
+    assert_eq!(
+        due_after(d(2026, 1, 16), Monthly, w, &cal).unwrap(),
+        d(2026, 2, 24)
+    );
+    assert_eq!(
+        due_after(d(2026, 1, 16), Monthly, DayUnit::Calendar, &cal).unwrap(),
+        d(2026, 2, 16)
+    );
+    assert_eq!(
+        days_late(d(2026, 2, 16), d(2026, 2, 24), DayUnit::Calendar, &cal).unwrap(),
+        8
+    );
+    // (24 Feb, 2 Mar]: 25, 26, 27, Saturday 28 (worked) and Monday 2 Mar.
+    assert_eq!(
+        days_late(d(2026, 2, 24), d(2026, 3, 2), w, &cal).unwrap(),
+        5
+    );
+}
+
+#[test]
+fn national_day_2026_and_the_end_of_the_calendar() {
+    let cal = WorkCalendar::embedded();
+    let w = DayUnit::Working;
+    // Daily from Wednesday 30 Sep 2026: off 1–7 Oct, due Thursday 8 Oct;
+    // by Monday 12 Oct it is 3 working days late: Friday 9, Saturday 10
+    // (worked) and Monday 12.
+    assert_eq!(
+        due_after(d(2026, 9, 30), Daily, w, &cal).unwrap(),
+        d(2026, 10, 8)
+    );
+    assert_eq!(
+        days_late(d(2026, 10, 8), d(2026, 10, 12), w, &cal).unwrap(),
+        3
+    );
+    // Past the calendar's last year: an error naming the year, not a guess.
+    let e = due_after(d(2026, 12, 30), Monthly, w, &cal).unwrap_err();
+    assert!(e.to_string().contains("2027"), "{e}");
+    assert!(due_after(d(2026, 12, 30), Monthly, DayUnit::Calendar, &cal).is_ok());
+}
