@@ -28,6 +28,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// List the rule types, or explain one. 规则类型说明。
     Rules(RulesArgs),
+    /// Harvest the departments' catalogs, check and reconcile them, publish the refreshed catalog. 目录采集与核验。
+    Harvest(HarvestArgs),
     /// Land every waiting delivery of the workspace's datasets into the lake. 数据汇聚入湖。
     Ingest(IngestArgs),
     /// Create a bureau workspace (pdq.toml and folders). 创建工作区。
@@ -199,6 +201,22 @@ impl std::ops::Deref for WorkspaceArg {
     fn deref(&self) -> &PathBuf {
         &self.dir
     }
+}
+
+/// Arguments of `pdq harvest`.
+#[derive(Debug, Args)]
+pub struct HarvestArgs {
+    #[command(flatten)]
+    pub workspace: WorkspaceArg,
+    /// Only this catalog source (`catalogs/<name>.toml`).
+    #[arg(long, value_name = "NAME")]
+    pub source: Option<String>,
+    /// The as-of time for lateness (RFC 3339, or `YYYY-MM-DD[ HH:MM:SS]` in the bureau's zone); default: now.
+    #[arg(long, value_name = "DATETIME")]
+    pub as_of: Option<String>,
+    /// Output: table (default on a terminal) or json.
+    #[arg(long, value_name = "FORMAT", value_parser = ["table", "json"])]
+    pub format: Option<String>,
 }
 
 /// Arguments of `pdq ingest`.

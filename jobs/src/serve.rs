@@ -159,6 +159,8 @@ fn load_site(published: &Path) -> Site {
         }
     }
     walk(&root.join("site"), &root.join("site"), &mut site.files);
+    // The refreshed catalog's files, at `/catalog/…` beside the site.
+    walk(&root, &root.join("catalog"), &mut site.files);
     for name in ["scorecards.json", "rectifications.json"] {
         if let Some(v) = std::fs::read(root.join(name))
             .ok()
@@ -270,8 +272,17 @@ fn required(path: &str) -> Option<Option<String>> {
     if let Some(rest) = path.strip_prefix("dataset/") {
         return Some(Some(rest.split('.').next().unwrap_or("").to_string()));
     }
-    if path == "rectification.html" {
-        return Some(None); // the bureau only
+    // The rectification list, and the catalog's findings and change log
+    // (also in the officials' workbook): the bureau only.
+    if matches!(
+        path,
+        "rectification.html"
+            | "catalog/findings.json"
+            | "catalog/findings.csv"
+            | "catalog/changes.json"
+            | "catalog/catalog.xlsx"
+    ) {
+        return Some(None);
     }
     None
 }
@@ -332,6 +343,10 @@ async fn page(State(st): State<Arc<ServeState>>, req: Request) -> Response {
         Some(bytes) => {
             let ct = if path.ends_with(".html") {
                 "text/html; charset=utf-8"
+            } else if path.ends_with(".json") || path.ends_with(".jsonld") {
+                "application/json; charset=utf-8"
+            } else if path.ends_with(".csv") {
+                "text/csv; charset=utf-8"
             } else {
                 "application/octet-stream"
             };

@@ -197,6 +197,14 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
         .collect();
     let parallelism = ws.config.sweep.parallelism.max(1);
     let lock_dir = ws.dir.join(".pdq/locks");
+    // Harvest the catalogs first (a sweep limited to some datasets leaves
+    // the catalog alone).
+    let mut catalog_steps = vec![];
+    let harvested = if opts.only.is_empty() {
+        harvest_catalog(ws, &lake, &lock_dir, &run_id, as_of_utc, &mut catalog_steps).await
+    } else {
+        None
+    };
     let outcomes: Vec<DatasetOutcome> = futures::stream::iter(datasets.into_iter().map(|d| {
         let lake = lake.clone();
         let lock_dir = lock_dir.clone();
@@ -207,7 +215,7 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
     .buffer_unordered(parallelism)
     .collect()
     .await;
-    let mut steps: Vec<Step> = vec![];
+    let mut steps: Vec<Step> = catalog_steps;
     let mut reports = vec![];
     let mut counts = vec![];
     for o in outcomes {
@@ -288,10 +296,26 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
     };
     score_step.seconds = clock.elapsed().as_secs_f64();
     steps.push(score_step);
+    // Catalog: checked and reconciled with what landed tonight.
+    let catalog = match harvested {
+        Some((report, state, _lock)) => {
+            assess_catalog(ws, &lake, &run_id, as_of_utc, report, state, &mut steps).await
+        }
+        None => None,
+    };
     // Publish: this run's results, atomically, then `latest`.
     let publish_started = Utc::now();
     let clock = Instant::now();
-    let published = publish(ws, &lake, &run_id, &reports, scored.as_ref()).await;
+    let published = publish(
+        ws,
+        &lake,
+        &run_id,
+        &reports,
+        scored.as_ref(),
+        catalog.as_ref(),
+        as_of_utc,
+    )
+    .await;
     let (status, outputs, error, published) = match published {
         Ok(dir) => (
             "ok",
@@ -360,6 +384,190 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
         published,
         new_failures,
     })
+}
+
+/// The catalog's findings of each run: `lake/_pdq/catalog_findings`.
+pub const CATALOG_FINDINGS: &str = "_pdq/catalog_findings";
+
+/// One stored catalog finding of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredCatalogFinding {
+    /// The run.
+    pub run_id: String,
+    /// Its as-of time.
+    pub as_of: DateTime<Utc>,
+    /// The catalog version checked.
+    pub catalog_version: i64,
+    /// The finding.
+    #[serde(flatten)]
+    pub finding: pipeline::catalog::CatalogFinding,
+}
+
+fn catalog_findings_schema() -> SchemaRef {
+    let s = |n: &str, null: bool| Field::new(n, DataType::Utf8, null);
+    Arc::new(Schema::new(vec![
+        s("run_id", false),
+        Field::new(
+            "as_of",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            false,
+        ),
+        Field::new("catalog_version", DataType::Int64, false),
+        s("check", false),
+        s("department", false),
+        s("key", true),
+        s("code", true),
+        s("name", true),
+        s("field", true),
+        s("location", false),
+        s("message", false),
+    ]))
+}
+
+type Harvested = (
+    pipeline::catalog::HarvestReport,
+    pipeline::catalog::CatalogState,
+    crate::lock::DatasetLock,
+);
+
+/// The harvest stage: every catalog source, one new catalog version if
+/// anything changed. Holds the catalog lock until the catalog is assessed.
+async fn harvest_catalog(
+    ws: &Workspace,
+    lake: &Lake,
+    lock_dir: &Path,
+    run_id: &str,
+    as_of: DateTime<Utc>,
+    steps: &mut Vec<Step>,
+) -> Option<Harvested> {
+    let sources = pipeline::catalog::harvest::load_sources(&ws.dir);
+    if matches!(&sources, Ok(s) if s.is_empty()) {
+        return None;
+    }
+    let started = Utc::now();
+    let clock = Instant::now();
+    let mut step = Step {
+        run_id: run_id.to_string(),
+        stage: "harvest".into(),
+        dataset: String::new(),
+        status: "ok".into(),
+        started_at: started,
+        seconds: 0.0,
+        inputs: serde_json::json!({"sources": sources.as_ref().map(|s| s.iter().map(|d| d.name.clone()).collect::<Vec<_>>()).unwrap_or_default()}).to_string(),
+        outputs: "{}".into(),
+        rows: None,
+        error: None,
+    };
+    let mut out = None;
+    match try_lock(lock_dir, "_catalog") {
+        Ok(Some(lock)) => match pipeline::catalog::harvest::harvest(ws, lake, None, as_of).await {
+            Ok((report, state)) => {
+                let bad: Vec<String> = report
+                    .sources
+                    .iter()
+                    .filter(|s| s.status != "ok")
+                    .map(|s| {
+                        format!(
+                            "{} {}: {}",
+                            s.source,
+                            s.status,
+                            s.error.as_deref().unwrap_or("")
+                        )
+                    })
+                    .collect();
+                if !bad.is_empty() {
+                    step.status = "partial".into();
+                    step.error = Some(bad.join("; "));
+                }
+                step.outputs = serde_json::json!({"version": report.version, "new_version": report.new_version, "changes": report.changes.len(), "sources": report.sources}).to_string();
+                step.rows = Some(state.current().count() as i64);
+                out = Some((report, state, lock));
+            }
+            Err(e) => {
+                step.status = "failed".into();
+                step.error = Some(e.to_string());
+            }
+        },
+        Ok(None) => {
+            step.status = "locked".into();
+            step.error = Some("another harvest is working on the catalog".into());
+        }
+        Err(e) => {
+            step.status = "failed".into();
+            step.error = Some(format!("cannot take the catalog lock: {e}"));
+        }
+    }
+    step.seconds = clock.elapsed().as_secs_f64();
+    steps.push(step);
+    out
+}
+
+/// The catalog stage after landing: checks and reconciliation, the
+/// findings stored with the run.
+async fn assess_catalog(
+    ws: &Workspace,
+    lake: &Lake,
+    run_id: &str,
+    as_of: DateTime<Utc>,
+    report: pipeline::catalog::HarvestReport,
+    state: pipeline::catalog::CatalogState,
+    steps: &mut Vec<Step>,
+) -> Option<pipeline::catalog::CatalogOutcome> {
+    let started = Utc::now();
+    let clock = Instant::now();
+    let mut step = Step {
+        run_id: run_id.to_string(),
+        stage: "catalog".into(),
+        dataset: String::new(),
+        status: "ok".into(),
+        started_at: started,
+        seconds: 0.0,
+        inputs: serde_json::json!({"catalog_version": state.version}).to_string(),
+        outputs: "{}".into(),
+        rows: None,
+        error: None,
+    };
+    let version = state.version;
+    let result = async {
+        let outcome = pipeline::catalog::assess(ws, lake, report, state, as_of)
+            .await
+            .map_err(|e| e.to_string())?;
+        let rows: Vec<StoredCatalogFinding> = outcome
+            .findings
+            .iter()
+            .map(|f| StoredCatalogFinding {
+                run_id: run_id.to_string(),
+                as_of,
+                catalog_version: version,
+                finding: f.clone(),
+            })
+            .collect();
+        lake.append_records(
+            CATALOG_FINDINGS,
+            &catalog_findings_schema(),
+            &rows,
+            Some(&format!("catalog-findings-{run_id}")),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        Ok::<_, String>(outcome)
+    }
+    .await;
+    let out = match result {
+        Ok(o) => {
+            step.outputs = serde_json::json!({"entries": o.state.current().count(), "findings": o.findings.len()}).to_string();
+            step.rows = Some(o.findings.len() as i64);
+            Some(o)
+        }
+        Err(e) => {
+            step.status = "failed".into();
+            step.error = Some(e);
+            None
+        }
+    };
+    step.seconds = clock.elapsed().as_secs_f64();
+    steps.push(step);
+    out
 }
 
 async fn sweep_dataset(
@@ -814,6 +1022,8 @@ async fn publish(
     run_id: &str,
     reports: &[(DatasetDef, CheckReport)],
     scored: Option<&(RunScores, Vec<Rectification>)>,
+    catalog: Option<&pipeline::catalog::CatalogOutcome>,
+    as_of: DateTime<Utc>,
 ) -> Result<PathBuf, String> {
     let dir = ws.dir.join("published");
     let err = |p: &Path, e: std::io::Error| format!("{}: {e}", p.display());
@@ -824,6 +1034,12 @@ async fn publish(
     std::fs::create_dir_all(&tmp).map_err(|e| err(&tmp, e))?;
     let mut files: Vec<(String, Vec<u8>)> = vec![];
     let mut summary = vec![];
+    let dataset_scores: BTreeMap<String, Option<f64>> = scored
+        .map(|(s, _)| s.datasets.iter().map(|c| (c.id.clone(), c.score)).collect())
+        .unwrap_or_default();
+    let catalog_entries = catalog.map(|c| {
+        pipeline::catalog::publish::enrich(&c.state, &c.landed, &c.findings, &dataset_scores)
+    });
     for (d, r) in reports {
         files.push((format!("{}.json", d.id()), r.to_json().into_bytes()));
         summary.push(serde_json::json!({
@@ -886,7 +1102,7 @@ async fn publish(
             .collect();
         let by_id: BTreeMap<String, CheckReport> =
             reports.iter().map(|(d, r)| (d.id(), r.clone())).collect();
-        let catalog: BTreeMap<String, (String, String, String)> = ws
+        let catalog_list: BTreeMap<String, (String, String, String)> = ws
             .datasets
             .iter()
             .map(|d| {
@@ -909,10 +1125,24 @@ async fn publish(
             trend: &trend,
             rectifications: rects,
             reports: &by_id,
-            catalog: &catalog,
+            catalog: &catalog_list,
+            catalog_entries: catalog_entries.as_deref(),
+            catalog_findings: catalog.map(|c| c.findings.as_slice()).unwrap_or_default(),
         };
         for (path, html) in pipeline::site::render(&input) {
             files.push((format!("site/{path}"), html.into_bytes()));
+        }
+    }
+    if let (Some(c), Some(entries)) = (catalog, catalog_entries) {
+        for (name, bytes) in pipeline::catalog::publish::files(
+            ws.config.bureau.as_deref().unwrap_or("数据局"),
+            c.state.version,
+            &as_of.to_rfc3339(),
+            entries,
+            &c.findings,
+            &c.report.changes,
+        )? {
+            files.push((format!("catalog/{name}"), bytes));
         }
     }
     write_dir(&tmp, &files)?;
@@ -927,19 +1157,22 @@ async fn publish(
     )
     .map_err(|e| err(&tmp_latest, e))?;
     std::fs::rename(&tmp_latest, &latest).map_err(|e| err(&latest, e))?;
-    // `published/site/` is the current site, swapped in.
-    if final_dir.join("site").is_dir() {
-        let site = dir.join("site");
-        let staged = dir.join(".site.tmp");
-        let old = dir.join(".site.old");
-        let _ = std::fs::remove_dir_all(&staged);
-        let _ = std::fs::remove_dir_all(&old);
-        copy_dir(&final_dir.join("site"), &staged).map_err(|e| err(&staged, e))?;
-        if site.exists() {
-            std::fs::rename(&site, &old).map_err(|e| err(&site, e))?;
+    // `published/site/` is the current site and `published/catalog/` the
+    // current catalog, each swapped in whole.
+    for sub in ["site", "catalog"] {
+        if final_dir.join(sub).is_dir() {
+            let current = dir.join(sub);
+            let staged = dir.join(format!(".{sub}.tmp"));
+            let old = dir.join(format!(".{sub}.old"));
+            let _ = std::fs::remove_dir_all(&staged);
+            let _ = std::fs::remove_dir_all(&old);
+            copy_dir(&final_dir.join(sub), &staged).map_err(|e| err(&staged, e))?;
+            if current.exists() {
+                std::fs::rename(&current, &old).map_err(|e| err(&current, e))?;
+            }
+            std::fs::rename(&staged, &current).map_err(|e| err(&current, e))?;
+            let _ = std::fs::remove_dir_all(&old);
         }
-        std::fs::rename(&staged, &site).map_err(|e| err(&site, e))?;
-        let _ = std::fs::remove_dir_all(&old);
     }
     Ok(final_dir)
 }

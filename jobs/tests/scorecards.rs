@@ -534,3 +534,83 @@ fn base64_decode(s: &str) -> Vec<u8> {
     }
     out
 }
+
+#[test]
+fn the_refreshed_catalog_is_published_and_its_findings_are_for_the_bureau() {
+    let (_d, root) = bureau();
+    // Published with the run and as the current catalog.
+    let latest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root.join("published/latest.json")).unwrap())
+            .unwrap();
+    let run_dir = root.join("published").join(latest["dir"].as_str().unwrap());
+    for f in [
+        "catalog.json",
+        "catalog.csv",
+        "catalog.xlsx",
+        "dcat.jsonld",
+        "open-catalog.json",
+        "findings.json",
+    ] {
+        assert!(run_dir.join("catalog").join(f).is_file(), "{f}");
+        assert!(root.join("published/catalog").join(f).is_file(), "{f}");
+    }
+    // Entries are enriched with what the lake measured.
+    let catalog: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(root.join("published/catalog/catalog.json")).unwrap(),
+    )
+    .unwrap();
+    let hh = catalog["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["resource_code"] == "A0101-0001")
+        .unwrap();
+    assert_eq!(hh["measured"]["dataset"], "gongan.household_registration");
+    assert!(hh["measured"]["rows"].as_i64().unwrap() > 0);
+    assert!(hh["measured"]["quality_score"].as_f64().is_some());
+    // The public catalog page lists entries, not the findings' details.
+    let (code, body) = get("/catalog.html", None);
+    assert_eq!(code, 200);
+    assert!(body.contains("A0101-0001") && body.contains("户籍人口"));
+    assert!(
+        !body.contains("must cite"),
+        "finding details are not public"
+    );
+    assert_eq!(get("/catalog/dcat.jsonld", None).0, 200);
+    assert_eq!(get("/catalog/catalog.json", None).0, 200);
+    // Findings and the officials' workbook: the bureau only.
+    for p in [
+        "/catalog/findings.json",
+        "/catalog/catalog.xlsx",
+        "/catalog/changes.json",
+    ] {
+        assert_ne!(get(p, None).0, 200, "{p}");
+        assert_ne!(get(p, Some("gongan-secret")).0, 200, "{p}");
+        assert_eq!(get(p, Some("bureau-secret")).0, 200, "{p}");
+    }
+    let (_, findings) = get("/catalog/findings.json", Some("bureau-secret"));
+    assert!(findings.contains("no_share_basis") && findings.contains("uncatalogued"));
+    // A department sees its own catalog findings on its page.
+    let (code, page) = get("/dept/gongan.html", Some("gongan-secret"));
+    assert_eq!(code, 200);
+    assert!(
+        page.contains("目录问题") && page.contains("机密"),
+        "classified marking of gongan's template"
+    );
+    // And the run stored them in the lake.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let lake = Lake::open(&LakeConfig::default(), root).unwrap();
+    let stored: Vec<serde_json::Value> = rt
+        .block_on(lake.read_records(jobs::sweep::CATALOG_FINDINGS, None, "check"))
+        .unwrap();
+    assert_eq!(stored.len(), catalog_findings_count(root));
+    assert!(stored.iter().all(|r| r["run_id"] == latest["run"]));
+}
+
+fn catalog_findings_count(root: &Path) -> usize {
+    let f: Vec<serde_json::Value> = serde_json::from_slice(
+        &std::fs::read(root.join("published/catalog/findings.json")).unwrap(),
+    )
+    .unwrap();
+    f.len()
+}

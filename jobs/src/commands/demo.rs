@@ -85,6 +85,16 @@ pub fn run(args: DemoArgs) -> Result<Outcome> {
     );
     println!("结果 Results: {}", results_dir.display());
     println!("汇总页面 Summary page: {}", summary.display());
+    if let Some(step) = sweep.steps.iter().find(|s| s.stage == "catalog") {
+        let out: serde_json::Value = serde_json::from_str(&step.outputs).unwrap_or_default();
+        println!(
+            "目录 Catalog: {} 条目录 entries, {} 个问题 findings (planted) — {} (pdq harvest -w {})",
+            out["entries"],
+            out["findings"],
+            ws.dir.join("published/catalog").display(),
+            args.out.display()
+        );
+    }
     // The demo ran as intended even though its data has planted defects.
     Ok(Outcome::Clean)
 }

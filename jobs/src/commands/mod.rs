@@ -2,6 +2,7 @@
 
 mod check;
 mod demo;
+mod harvest;
 mod ingest;
 mod init;
 mod ops;
@@ -40,6 +41,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Check(args) => check::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Rules(args) => rules::run(args),
+        Command::Harvest(args) => harvest::run(args),
         Command::Ingest(args) => ingest::run(args),
         Command::Init(args) => init::run(args),
         Command::Sweep(args) => ops::sweep(args),

@@ -10,6 +10,7 @@
 //! generator's own bookkeeping — an oracle independent of the engine, which
 //! the end-to-end tests compare the engine against.
 
+mod catalogs;
 mod data;
 mod write;
 
@@ -189,14 +190,18 @@ fn write_workspace(
         config += &format!("{} = \"{}\"\n", d.code, d.name_zh);
     }
     write::text(&root.join("pdq.toml"), &config)?;
+    catalogs::write(root, datasets)?;
     for d in datasets {
         let (mode, path) = match d.data.as_slice() {
             [one] if one.is_dir() => ("append", format!("{}/*.csv", rel(root, one))),
             [one] => ("full", rel(root, one)),
             _ => ("append", rel(root, &d.data[0])),
         };
+        let catalog = catalogs::code_of(&d.name)
+            .map(|c| format!("catalog = \"{c}\"\n"))
+            .unwrap_or_default();
         let mut toml = format!(
-            "# {} — {}\ntitle = \"{}\"\nmode = \"{mode}\"\nrules = \"{}\"\n\n[source]\nkind = \"file\"\npath = \"{path}\"\n",
+            "# {} — {}\ntitle = \"{}\"\nmode = \"{mode}\"\nrules = \"{}\"\n{catalog}\n[source]\nkind = \"file\"\npath = \"{path}\"\n",
             d.department,
             d.title_zh,
             d.title_zh,

@@ -117,6 +117,35 @@ pub struct SiteInput<'a> {
     pub reports: &'a BTreeMap<String, CheckReport>,
     /// The catalog: dataset id → (title, source kind, mode).
     pub catalog: &'a BTreeMap<String, (String, String, String)>,
+    /// The refreshed catalog's entries, when catalogs are harvested.
+    pub catalog_entries: Option<&'a [crate::catalog::publish::PublishedEntry]>,
+    /// The catalog's findings.
+    pub catalog_findings: &'a [crate::catalog::CatalogFinding],
+}
+
+fn findings_table(findings: &[&crate::catalog::CatalogFinding]) -> String {
+    let mut b = format!(
+        "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        t("问题", "Check"),
+        t("资源", "Resource"),
+        t("字段", "Field"),
+        t("位置", "Location"),
+        t("说明", "Message")
+    );
+    for f in findings {
+        let (zh, en) = crate::catalog::checks::check_name(&f.check);
+        let _ = write!(
+            b,
+            "<tr><td>{}</td><td>{} {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            t(zh, en),
+            esc(f.code.as_deref().unwrap_or("")),
+            esc(f.name.as_deref().unwrap_or("")),
+            esc(f.field.as_deref().unwrap_or("")),
+            esc(&f.location),
+            esc(&f.message)
+        );
+    }
+    b + "</table>"
 }
 
 fn dept_name(input: &SiteInput, code: &str) -> String {
@@ -348,6 +377,20 @@ fn department(input: &SiteInput, c: &Scorecard) -> String {
         t("整改清单", "Rectification items"),
         rect_table(&items, 1)
     );
+    let mine: Vec<&crate::catalog::CatalogFinding> = input
+        .catalog_findings
+        .iter()
+        .filter(|f| f.department == c.id)
+        .collect();
+    if !mine.is_empty() {
+        let _ = write!(
+            b,
+            "<h2>{} ({})</h2>{}",
+            t("目录问题", "Catalog findings"),
+            mine.len(),
+            findings_table(&mine)
+        );
+    }
     let name = dept_name(input, &c.id);
     page(
         &format!("{name} 记分卡"),
@@ -462,7 +505,72 @@ fn rectification(input: &SiteInput, only: Option<&str>, depth: usize) -> String 
 }
 
 fn catalog(input: &SiteInput) -> String {
-    let mut b = format!(
+    let mut b = String::new();
+    if let Some(entries) = input.catalog_entries {
+        let _ = write!(
+            b,
+            "<h2>{} ({})</h2><p><a href=\"../catalog/catalog.csv\">CSV</a> · <a href=\"../catalog/catalog.json\">JSON</a> · <a href=\"../catalog/dcat.jsonld\">DCAT-AP</a> · <a href=\"../catalog/open-catalog.csv\">{}</a></p>",
+            t("公共数据目录", "Public data catalog"),
+            entries.len(),
+            t("开放目录", "open catalog")
+        );
+        let _ = write!(
+            b,
+            "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            t("资源代码", "Code"),
+            t("资源名称", "Name"),
+            t("提供部门", "Provider"),
+            t("共享属性", "Sharing"),
+            t("开放属性", "Opening"),
+            t("更新频率", "Frequency"),
+            t("挂接数据集", "Dataset"),
+            t("数据行数", "Rows"),
+            t("质量得分", "Score"),
+            t("问题", "Findings")
+        );
+        for p in entries {
+            let e = &p.entry;
+            let _ = write!(
+                b,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=num>{}</td>{}<td class=num>{}</td></tr>",
+                esc(e.resource_code.as_deref().unwrap_or("")),
+                esc(e.name.as_deref().unwrap_or("")),
+                esc(&dept_name(input, &e.department)),
+                esc(e.share_attribute.as_deref().unwrap_or("")),
+                esc(e.open_attribute.as_deref().unwrap_or("")),
+                esc(e.update_frequency.as_deref().unwrap_or("")),
+                esc(p.measured.dataset.as_deref().unwrap_or("")),
+                p.measured.rows.map(|n| n.to_string()).unwrap_or_default(),
+                score_cell(p.measured.quality_score),
+                p.measured.findings
+            );
+        }
+        b += "</table>";
+        // Details are on each department's page (signed in); here the counts.
+        let mut per: BTreeMap<&str, usize> = BTreeMap::new();
+        for f in input.catalog_findings {
+            *per.entry(f.department.as_str()).or_default() += 1;
+        }
+        let _ = write!(
+            b,
+            "<h2>{} ({})</h2><table><tr><th>{}</th><th>{}</th></tr>",
+            t("目录问题", "Catalog findings"),
+            input.catalog_findings.len(),
+            t("部门", "Department"),
+            t("问题数", "Findings")
+        );
+        for (d, n) in per {
+            let _ = write!(
+                b,
+                "<tr><td>{}</td><td class=num>{n}</td></tr>",
+                esc(&dept_name(input, d))
+            );
+        }
+        b += "</table>";
+    }
+    let _ = write!(b, "<h2>{}</h2>", t("汇聚数据集", "Aggregated datasets"));
+    let _ = write!(
+        b,
         "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
         t("数据集", "Dataset"),
         t("名称", "Title"),

@@ -1,0 +1,118 @@
+//! `pdq harvest`: harvests the workspace's catalog sources into a new
+//! catalog version (when anything changed), checks and reconciles the
+//! catalog, and publishes the refreshed catalog under
+//! `published/catalog/`. Exit 1 when a source could not be harvested or a
+//! harvest was refused.
+
+use std::io::IsTerminal;
+
+use anyhow::{Context, Result, bail};
+use chrono::Utc;
+use pipeline::catalog::{self, CatalogOutcome, checks::check_name};
+use pipeline::land::Lake;
+use pipeline::workspace::Workspace;
+
+use super::Outcome;
+use crate::cli::HarvestArgs;
+
+pub fn run(args: HarvestArgs) -> Result<Outcome> {
+    let ws = Workspace::load(&args.workspace)?;
+    let tz = crate::util::parse_time_zone(&ws.config.time_zone)?;
+    let now = crate::util::parse_as_of(args.as_of.as_deref(), tz)?.with_timezone(&Utc);
+    let lake = Lake::open(&ws.config.lake, &ws.dir).context("cannot open the lake")?;
+    let Some(_lock) = jobs::lock::try_lock(&ws.dir.join(".pdq/locks"), "_catalog")
+        .context("cannot take the catalog lock")?
+    else {
+        bail!("another harvest or sweep is working on the catalog (lock .pdq/locks/_catalog.lock)");
+    };
+    let rt = super::runtime(None)?;
+    let outcome = rt.block_on(catalog::run(&ws, &lake, args.source.as_deref(), now))?;
+    let files = catalog::published_files(&ws, &outcome, &Default::default(), now)?;
+    let dir = ws.dir.join("published/catalog");
+    for (name, bytes) in &files {
+        crate::util::write_atomic(&dir.join(name), bytes)?;
+    }
+    let json = match args.format.as_deref() {
+        Some("json") => true,
+        Some(_) => false,
+        None => !std::io::stdout().is_terminal(),
+    };
+    if json {
+        let summary = serde_json::json!({
+            "harvest": outcome.report.harvest,
+            "version": outcome.report.version,
+            "new_version": outcome.report.new_version,
+            "sources": outcome.report.sources,
+            "changes": outcome.report.changes.len(),
+            "entries": outcome.state.current().count(),
+            "findings": outcome.findings,
+            "published": dir.display().to_string(),
+        });
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print_table(&outcome, &dir);
+    }
+    let bad = outcome.report.sources.iter().any(|s| s.status != "ok");
+    if bad {
+        bail!(
+            "catalog harvest incomplete: {}",
+            outcome
+                .report
+                .sources
+                .iter()
+                .filter(|s| s.status != "ok")
+                .map(|s| format!(
+                    "{} {}: {}",
+                    s.source,
+                    s.status,
+                    s.error.as_deref().unwrap_or("")
+                ))
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+    }
+    Ok(Outcome::Clean)
+}
+
+fn print_table(o: &CatalogOutcome, dir: &std::path::Path) {
+    println!(
+        "目录版本 catalog version {}{}",
+        o.report.version,
+        if o.report.new_version {
+            " (新 new)"
+        } else {
+            " (无变化 unchanged)"
+        }
+    );
+    println!(
+        "{:<24} {:>8} {:>6} {:>6} {:>6} {:>6} {:>8}  状态 status",
+        "来源 source", "records", "added", "chg", "wdrawn", "restor", "same"
+    );
+    for s in &o.report.sources {
+        println!(
+            "{:<24} {:>8} {:>6} {:>6} {:>6} {:>6} {:>8}  {}{}",
+            s.source,
+            s.records,
+            s.added,
+            s.changed,
+            s.withdrawn,
+            s.restored,
+            s.unchanged,
+            s.status,
+            s.error
+                .as_deref()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default()
+        );
+    }
+    let mut by_check: std::collections::BTreeMap<&str, usize> = Default::default();
+    for f in &o.findings {
+        *by_check.entry(f.check.as_str()).or_default() += 1;
+    }
+    println!("目录问题 findings: {}", o.findings.len());
+    for (c, n) in by_check {
+        let (zh, en) = check_name(c);
+        println!("  {n:>6}  {zh} {en} ({c})");
+    }
+    println!("已发布 published: {}", dir.display());
+}
