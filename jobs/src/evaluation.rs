@@ -196,6 +196,10 @@ async fn compute(
         .map_err(|e| e.to_string())?;
     let profile = ws.profile().map_err(|e| e.to_string())?;
     let calendar = ws.calendar().map_err(|e| e.to_string())?;
+    let catalog: Vec<pipeline::evaluate::CatalogSummary> = lake
+        .read_records(crate::sweep::CATALOG_SUMMARY, None, "as_of, department")
+        .await
+        .map_err(|e| e.to_string())?;
     let e = evaluate_counts(
         counts,
         &EvaluationInput {
@@ -209,6 +213,7 @@ async fn compute(
             scoring: &ws.config.scoring,
             config: &ws.config.evaluation,
             table_version: Some(pin),
+            catalog: &catalog,
         },
     )?;
     Ok(Some(e))

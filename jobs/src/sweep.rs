@@ -389,6 +389,71 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
 /// The catalog's findings of each run: `lake/_pdq/catalog_findings`.
 pub const CATALOG_FINDINGS: &str = "_pdq/catalog_findings";
 
+/// Per run and department, the catalog's size and findings:
+/// `lake/_pdq/catalog_summary` (the evaluation's catalog component).
+pub const CATALOG_SUMMARY: &str = "_pdq/catalog_summary";
+
+fn catalog_summary_schema() -> SchemaRef {
+    let i = |n: &str| Field::new(n, DataType::Int64, false);
+    Arc::new(Schema::new(vec![
+        Field::new("run_id", DataType::Utf8, false),
+        Field::new(
+            "as_of",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            false,
+        ),
+        Field::new("department", DataType::Utf8, false),
+        i("entries"),
+        i("entries_with_findings"),
+        i("uncatalogued"),
+        i("findings"),
+    ]))
+}
+
+/// The catalog summary of one run, per department.
+pub fn catalog_summaries(
+    run_id: &str,
+    as_of: DateTime<Utc>,
+    outcome: &pipeline::catalog::CatalogOutcome,
+) -> Vec<pipeline::evaluate::CatalogSummary> {
+    use std::collections::BTreeSet;
+    let mut by: BTreeMap<String, pipeline::evaluate::CatalogSummary> = BTreeMap::new();
+    fn row<'a>(
+        by: &'a mut BTreeMap<String, pipeline::evaluate::CatalogSummary>,
+        run_id: &str,
+        as_of: DateTime<Utc>,
+        d: &str,
+    ) -> &'a mut pipeline::evaluate::CatalogSummary {
+        by.entry(d.to_string())
+            .or_insert_with(|| pipeline::evaluate::CatalogSummary {
+                run_id: run_id.to_string(),
+                as_of,
+                department: d.to_string(),
+                entries: 0,
+                entries_with_findings: 0,
+                uncatalogued: 0,
+                findings: 0,
+            })
+    }
+    for e in outcome.state.current() {
+        row(&mut by, run_id, as_of, &e.department).entries += 1;
+    }
+    let mut flagged: BTreeSet<&str> = BTreeSet::new();
+    for f in &outcome.findings {
+        let r = row(&mut by, run_id, as_of, &f.department);
+        r.findings += 1;
+        if f.check == "uncatalogued" {
+            r.uncatalogued += 1;
+        }
+        if let Some(k) = &f.key
+            && flagged.insert(k.as_str())
+        {
+            r.entries_with_findings += 1;
+        }
+    }
+    by.into_values().collect()
+}
+
 /// One stored catalog finding of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredCatalogFinding {
@@ -547,6 +612,14 @@ async fn assess_catalog(
             &catalog_findings_schema(),
             &rows,
             Some(&format!("catalog-findings-{run_id}")),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        lake.append_records(
+            CATALOG_SUMMARY,
+            &catalog_summary_schema(),
+            &catalog_summaries(run_id, as_of, &outcome),
+            Some(&format!("catalog-summary-{run_id}")),
         )
         .await
         .map_err(|e| e.to_string())?;

@@ -27,11 +27,17 @@ pub fn run(args: HarvestArgs) -> Result<Outcome> {
     };
     let rt = super::runtime(None)?;
     let outcome = rt.block_on(catalog::run(&ws, &lake, args.source.as_deref(), now))?;
+    let clock = std::time::Instant::now();
     let files = catalog::published_files(&ws, &outcome, &Default::default(), now)?;
     let dir = ws.dir.join("published/catalog");
     for (name, bytes) in &files {
         crate::util::write_atomic(&dir.join(name), bytes)?;
     }
+    tracing::info!(
+        files = files.len(),
+        seconds = clock.elapsed().as_secs_f64(),
+        "catalog published"
+    );
     let json = match args.format.as_deref() {
         Some("json") => true,
         Some(_) => false,

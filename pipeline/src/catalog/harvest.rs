@@ -534,8 +534,22 @@ pub async fn harvest(
         .time_zone
         .parse()
         .map_err(|_| LandError::Config(format!("unknown time zone {}", ws.config.time_zone)))?;
+    let clock = std::time::Instant::now();
     let (mut state, _) = store::load(lake).await?;
+    tracing::info!(
+        entries = state.entries.len(),
+        version = state.version,
+        seconds = clock.elapsed().as_secs_f64(),
+        "catalog loaded"
+    );
+    let clock = std::time::Instant::now();
     let results = read_sources(&defs, &ws.dir).await;
+    tracing::info!(
+        sources = results.len(),
+        seconds = clock.elapsed().as_secs_f64(),
+        "catalog sources read"
+    );
+    let clock = std::time::Instant::now();
     let harvest = format!("h{}", now.format("%Y%m%dT%H%M%S%.3fZ"));
     let (rows, sources, problems) = merge(
         &mut state,
@@ -546,8 +560,19 @@ pub async fn harvest(
         &harvest,
         now,
     );
+    tracing::info!(
+        changes = rows.len(),
+        seconds = clock.elapsed().as_secs_f64(),
+        "harvest merged"
+    );
     if !rows.is_empty() {
+        let clock = std::time::Instant::now();
         store::commit(lake, &harvest, &rows).await?;
+        tracing::info!(
+            version = state.version,
+            seconds = clock.elapsed().as_secs_f64(),
+            "catalog version committed"
+        );
     }
     Ok((
         HarvestReport {

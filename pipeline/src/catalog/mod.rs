@@ -69,8 +69,20 @@ pub async fn assess(
         .time_zone
         .parse()
         .map_err(|_| LandError::Config(format!("unknown time zone {}", ws.config.time_zone)))?;
+    let clock = std::time::Instant::now();
     let mut findings = checks::check(&state, &profile.catalog, &report.problems, tz);
+    tracing::info!(
+        findings = findings.len(),
+        seconds = clock.elapsed().as_secs_f64(),
+        "catalog checked"
+    );
+    let clock = std::time::Instant::now();
     let landed = reconcile::landed_facts(ws, lake).await?;
+    tracing::info!(
+        datasets = landed.len(),
+        seconds = clock.elapsed().as_secs_f64(),
+        "landed facts read"
+    );
     findings.extend(
         reconcile::reconcile(
             &state,

@@ -73,6 +73,12 @@ pub fn enrich(
         .into_iter()
         .map(|e| {
             let ds = link.get(&e.key).map(|&i| &datasets[i]);
+            // Where each field came from serves the findings, not readers.
+            let mut entry = e.clone();
+            entry.origins.clear();
+            for it in &mut entry.items {
+                it.location.clear();
+            }
             PublishedEntry {
                 measured: Measured {
                     dataset: ds.map(|d| d.id.clone()),
@@ -84,7 +90,7 @@ pub fn enrich(
                     quality_score: ds.and_then(|d| scores.get(&d.id).copied().flatten()),
                     findings: per.get(e.key.as_str()).copied().unwrap_or(0),
                 },
-                entry: e.clone(),
+                entry,
             }
         })
         .collect()
@@ -432,16 +438,28 @@ pub fn files(
     ));
     out.push((
         "dcat.jsonld".into(),
-        serde_json::to_vec_pretty(&dcat(bureau, "urn:pdq:", &entries, generated_at))
+        serde_json::to_vec(&dcat(bureau, "urn:pdq:", &entries, generated_at))
             .map_err(|e| e.to_string())?,
     ));
     out.push((
         "findings.json".into(),
         serde_json::to_vec_pretty(findings).map_err(|e| e.to_string())?,
     ));
+    // The change log: what changed, field by field (the full entries are
+    // in catalog.json and in the lake's history).
+    let log: Vec<serde_json::Value> = changes
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "version": r.version, "harvested_at": r.harvested_at, "source": r.source, "key": r.key,
+                "department": r.department, "code": r.code, "name": r.name, "kind": r.kind,
+                "changes": serde_json::from_str::<serde_json::Value>(&r.changes).unwrap_or_default(),
+            })
+        })
+        .collect();
     out.push((
         "changes.json".into(),
-        serde_json::to_vec_pretty(changes).map_err(|e| e.to_string())?,
+        serde_json::to_vec(&log).map_err(|e| e.to_string())?,
     ));
     let catalog = PublishedCatalog {
         bureau: bureau.to_string(),
@@ -451,7 +469,7 @@ pub fn files(
     };
     out.push((
         "catalog.json".into(),
-        serde_json::to_vec_pretty(&catalog).map_err(|e| e.to_string())?,
+        serde_json::to_vec(&catalog).map_err(|e| e.to_string())?,
     ));
     Ok(out)
 }

@@ -116,11 +116,120 @@ pub struct LandedDataset {
     pub last_delivery: Option<DateTime<Utc>>,
 }
 
-/// Reads every workspace dataset's facts from the lake: schema, rows and
-/// longest text values of the current version, and the last delivery.
+/// Measured facts per dataset and table version: `lake/_pdq/dataset_facts`.
+/// A table version is measured once; later sweeps read the facts back,
+/// so reconciling thousands of datasets does not reopen thousands of tables.
+pub const DATASET_FACTS: &str = "_pdq/dataset_facts";
+
+/// One cached measurement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredFacts {
+    /// `department.dataset`.
+    pub dataset: String,
+    /// The data table's version measured.
+    pub table_version: i64,
+    /// Its rows.
+    pub rows: Option<i64>,
+    /// Its columns as JSON (`[LandedColumn]`).
+    pub columns: String,
+    /// When measured.
+    pub measured_at: DateTime<Utc>,
+}
+
+/// The facts table's schema.
+pub fn facts_schema() -> arrow::datatypes::SchemaRef {
+    use arrow::datatypes::{Field, Schema, TimeUnit};
+    std::sync::Arc::new(Schema::new(vec![
+        Field::new("dataset", DataType::Utf8, false),
+        Field::new("table_version", DataType::Int64, false),
+        Field::new("rows", DataType::Int64, true),
+        Field::new("columns", DataType::Utf8, false),
+        Field::new(
+            "measured_at",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            false,
+        ),
+    ]))
+}
+
+/// Measures one table's current version: rows, columns and the longest
+/// text value of each text column, in one scan.
+async fn measure(
+    lake: &Lake,
+    path: &str,
+) -> Result<Option<(i64, Option<i64>, Vec<LandedColumn>)>, LandError> {
+    let Some(table) = lake.open_table(path).await? else {
+        return Ok(None);
+    };
+    let version = table.version().map(|v| v as i64).unwrap_or(0);
+    let ctx = datafusion::prelude::SessionContext::new();
+    lake.register(&ctx, "t", &table).await?;
+    let schema = ctx
+        .table("t")
+        .await
+        .map_err(|e| LandError::lake(path, e))?
+        .schema()
+        .as_arrow()
+        .clone();
+    let mut exprs = vec!["count(*)".to_string()];
+    let mut cols = vec![];
+    for f in schema.fields() {
+        if f.name().starts_with("_pdq_") {
+            continue;
+        }
+        let kind = Kind::of_arrow(f.data_type());
+        if kind == Some(Kind::Text) {
+            exprs.push(format!(
+                "max(character_length(\"{}\"))",
+                f.name().replace('"', "\"\"")
+            ));
+        }
+        cols.push(LandedColumn {
+            name: f.name().clone(),
+            kind,
+            max_length: None,
+        });
+    }
+    let batches = ctx
+        .sql(&format!("SELECT {} FROM t", exprs.join(", ")))
+        .await
+        .map_err(|e| LandError::lake(path, e))?
+        .collect()
+        .await
+        .map_err(|e| LandError::lake(path, e))?;
+    let mut rows = None;
+    if let Some(b) = batches.first().filter(|b| b.num_rows() > 0) {
+        let num = |i: usize| {
+            use arrow::array::Array;
+            arrow::compute::cast(b.column(i), &DataType::Int64)
+                .ok()
+                .and_then(|a| {
+                    let a = a
+                        .as_any()
+                        .downcast_ref::<arrow::array::Int64Array>()?
+                        .clone();
+                    (!a.is_null(0)).then(|| a.value(0))
+                })
+        };
+        rows = num(0);
+        let mut i = 1;
+        for c in cols.iter_mut() {
+            if c.kind == Some(Kind::Text) {
+                c.max_length = num(i);
+                i += 1;
+            }
+        }
+    }
+    Ok(Some((version, rows, cols)))
+}
+
+/// Every workspace dataset's facts: schema, rows and longest text values of
+/// the current version (measured once per version, then read from
+/// [`DATASET_FACTS`]), and the last delivery from the ledger.
 pub async fn landed_facts(ws: &Workspace, lake: &Lake) -> Result<Vec<LandedDataset>, LandError> {
     let ledger = crate::land::read_ledger(lake, None).await?;
     let mut last: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
+    let mut version: BTreeMap<String, i64> = BTreeMap::new();
     for d in &ledger {
         if matches!(
             d.status,
@@ -129,82 +238,58 @@ pub async fn landed_facts(ws: &Workspace, lake: &Lake) -> Result<Vec<LandedDatas
             let t = last.entry(d.dataset.clone()).or_insert(d.started_at);
             *t = (*t).max(d.started_at);
         }
+        if let Some(v) = d.table_version {
+            let e = version.entry(d.dataset.clone()).or_insert(v);
+            *e = (*e).max(v);
+        }
     }
+    let cached: Vec<StoredFacts> = lake
+        .read_records(DATASET_FACTS, None, "dataset, table_version")
+        .await?;
+    let cached: BTreeMap<(String, i64), StoredFacts> = cached
+        .into_iter()
+        .map(|f| ((f.dataset.clone(), f.table_version), f))
+        .collect();
+    let mut fresh = vec![];
     let mut out = vec![];
     for def in &ws.datasets {
+        let id = def.id();
         let mut ds = LandedDataset {
-            id: def.id(),
+            id: id.clone(),
             department: def.department.clone(),
             name: def.name.clone(),
             title: def.title.clone(),
             catalog: def.catalog.clone(),
             columns: vec![],
             rows: None,
-            last_delivery: last.get(&def.id()).copied(),
+            last_delivery: last.get(&id).copied(),
         };
-        if let Some(table) = lake.open_table(&def.data_path()).await? {
-            let ctx = datafusion::prelude::SessionContext::new();
-            lake.register(&ctx, "t", &table).await?;
-            let schema = ctx
-                .table("t")
-                .await
-                .map_err(|e| LandError::lake(&def.data_path(), e))?
-                .schema()
-                .as_arrow()
-                .clone();
-            let mut exprs = vec!["count(*)".to_string()];
-            let mut cols = vec![];
-            for f in schema.fields() {
-                if f.name().starts_with("_pdq_") {
-                    continue;
-                }
-                let kind = Kind::of_arrow(f.data_type());
-                if kind == Some(Kind::Text) {
-                    exprs.push(format!(
-                        "max(character_length(\"{}\"))",
-                        f.name().replace('"', "\"\"")
-                    ));
-                }
-                cols.push(LandedColumn {
-                    name: f.name().clone(),
-                    kind,
-                    max_length: None,
-                });
+        let hit = version.get(&id).and_then(|v| cached.get(&(id.clone(), *v)));
+        match hit {
+            Some(f) => {
+                ds.rows = f.rows;
+                ds.columns = serde_json::from_str(&f.columns)
+                    .map_err(|e| LandError::lake(DATASET_FACTS, format!("{id}: {e}")))?;
             }
-            let batches = ctx
-                .sql(&format!("SELECT {} FROM t", exprs.join(", ")))
-                .await
-                .map_err(|e| LandError::lake(&def.data_path(), e))?
-                .collect()
-                .await
-                .map_err(|e| LandError::lake(&def.data_path(), e))?;
-            if let Some(b) = batches.first().filter(|b| b.num_rows() > 0) {
-                let num = |i: usize| {
-                    arrow::compute::cast(b.column(i), &DataType::Int64)
-                        .ok()
-                        .and_then(|a| {
-                            let a = a
-                                .as_any()
-                                .downcast_ref::<arrow::array::Int64Array>()?
-                                .clone();
-                            {
-                                use arrow::array::Array;
-                                (!a.is_null(0)).then(|| a.value(0))
-                            }
-                        })
-                };
-                ds.rows = num(0);
-                let mut i = 1;
-                for c in cols.iter_mut() {
-                    if c.kind == Some(Kind::Text) {
-                        c.max_length = num(i);
-                        i += 1;
-                    }
+            None => {
+                if let Some((v, rows, cols)) = measure(lake, &def.data_path()).await? {
+                    ds.rows = rows;
+                    ds.columns = cols;
+                    fresh.push(StoredFacts {
+                        dataset: id.clone(),
+                        table_version: v,
+                        rows,
+                        columns: serde_json::to_string(&ds.columns).unwrap_or_default(),
+                        measured_at: Utc::now(),
+                    });
                 }
             }
-            ds.columns = cols;
         }
         out.push(ds);
+    }
+    if !fresh.is_empty() {
+        lake.append_records(DATASET_FACTS, &facts_schema(), &fresh, None)
+            .await?;
     }
     Ok(out)
 }
@@ -245,6 +330,35 @@ pub fn due_after(
             }
         }
     }
+}
+
+/// Whether a delivery last made on `last` is late on `today`: the due
+/// date and the days late, or None. The calendar is consulted only for
+/// dates up to `today`: a quarterly delivery in November is not late, and
+/// saying so needs no calendar for next year.
+pub fn lateness(
+    last: NaiveDate,
+    f: UpdateFrequency,
+    unit: DayUnit,
+    cal: &WorkCalendar,
+    today: NaiveDate,
+) -> Result<Option<(NaiveDate, i64)>, CalendarError> {
+    // The earliest the due date can be: n working days are at least n
+    // calendar days, and a rest day only moves a due date later.
+    let earliest = match f {
+        UpdateFrequency::Daily => last + chrono::Duration::days(1),
+        UpdateFrequency::Weekly => last + chrono::Duration::days(5),
+        UpdateFrequency::Monthly => last.checked_add_months(Months::new(1)).unwrap_or(last),
+        UpdateFrequency::Quarterly => last.checked_add_months(Months::new(3)).unwrap_or(last),
+        UpdateFrequency::HalfYearly => last.checked_add_months(Months::new(6)).unwrap_or(last),
+        UpdateFrequency::Yearly => last.checked_add_months(Months::new(12)).unwrap_or(last),
+    };
+    if today <= earliest {
+        return Ok(None);
+    }
+    let due = due_after(last, f, unit, cal)?;
+    let late = days_late(due, today, unit, cal)?;
+    Ok((late > 0).then_some((due, late)))
 }
 
 /// Days from `due` to `today` (0 if not past due), working or calendar.
@@ -443,9 +557,7 @@ pub fn reconcile(
             ds.last_delivery,
         ) {
             let last_day = last.with_timezone(&tz).date_naive();
-            let due = due_after(last_day, f, unit, cal)?;
-            let late = days_late(due, today, unit, cal)?;
-            if late > 0 {
+            if let Some((due, late)) = lateness(last_day, f, unit, cal, today)? {
                 out.push(entry_finding(
                     e,
                     "late_delivery",

@@ -10,7 +10,9 @@ use connectors::catalog::{
 
 use super::checks::{CatalogFinding, check};
 use super::harvest::{CatalogSourceDef, CuratedEntry, Curation, merge};
-use super::reconcile::{Kind, LandedColumn, LandedDataset, days_late, due_after, reconcile};
+use super::reconcile::{
+    Kind, LandedColumn, LandedDataset, days_late, due_after, lateness, reconcile,
+};
 use super::store::{CatalogState, ChangeKind};
 use crate::calendar::WorkCalendar;
 use crate::land::UpdateFrequency::*;
@@ -706,4 +708,16 @@ fn national_day_2026_and_the_end_of_the_calendar() {
     let e = due_after(d(2026, 12, 30), Monthly, w, &cal).unwrap_err();
     assert!(e.to_string().contains("2027"), "{e}");
     assert!(due_after(d(2026, 12, 30), Monthly, DayUnit::Calendar, &cal).is_ok());
+    // But a quarterly delivery of November 2026 is simply not late in
+    // November: that needs no 2027 calendar.
+    assert_eq!(
+        lateness(d(2026, 11, 20), Quarterly, w, &cal, d(2026, 11, 22)).unwrap(),
+        None
+    );
+    assert_eq!(
+        lateness(d(2026, 11, 2), Weekly, w, &cal, d(2026, 11, 16)).unwrap(),
+        Some((d(2026, 11, 9), 5))
+    );
+    // Judged in 2027 with no 2027 calendar: the error, not a guess.
+    assert!(lateness(d(2026, 11, 2), Weekly, w, &cal, d(2027, 1, 5)).is_err());
 }

@@ -7,7 +7,7 @@
 //! | data quality | every run's department scorecard | mean of the year's run scores |
 //! | aggregation and timeliness | every run's `_delivery` count per dataset | 100 × deliveries on time / deliveries due |
 //! | rectification | the rectification list at the year's last run | 100 × items opened in the year and closed by their due date / items opened |
-//! | catalog management | catalog findings | not assessable until catalog harvesting lands |
+//! | catalog management | every run's catalog summary (`_pdq/catalog_summary`) | mean over the year's runs of 100 × entries without findings / (entries + datasets not catalogued) |
 //! | one-source compliance | duplicate-collection and conflict findings | not assessable until one-source resolution lands |
 //!
 //! The total is the weighted mean of the assessable components (weights
@@ -222,6 +222,70 @@ pub struct EvaluationInput<'a> {
     pub config: &'a EvaluationConfig,
     /// The stored counts' table version (named in the result).
     pub table_version: Option<i64>,
+    /// Catalog summaries per run and department (runs not among the
+    /// counts' runs are ignored).
+    pub catalog: &'a [CatalogSummary],
+}
+
+/// One department's catalog as one run found it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CatalogSummary {
+    /// The run.
+    pub run_id: String,
+    /// Its as-of time.
+    pub as_of: DateTime<Utc>,
+    /// The department.
+    pub department: String,
+    /// Its entries in force.
+    pub entries: i64,
+    /// Entries with at least one finding.
+    pub entries_with_findings: i64,
+    /// Its datasets with no catalog entry.
+    pub uncatalogued: i64,
+    /// Findings about it, all kinds.
+    pub findings: i64,
+}
+
+/// Catalog management: the mean over the year's runs of 100 × entries
+/// without findings / (entries + datasets not catalogued).
+fn catalog_component(
+    input: &EvaluationInput,
+    dept: &str,
+    runs: &BTreeSet<&str>,
+    weight: f64,
+) -> Component {
+    let mine: Vec<&CatalogSummary> = input
+        .catalog
+        .iter()
+        .filter(|c| c.department == dept && runs.contains(c.run_id.as_str()))
+        .collect();
+    let per_run: Vec<f64> = mine
+        .iter()
+        .filter(|c| c.entries + c.uncatalogued > 0)
+        .map(|c| {
+            100.0 * (c.entries - c.entries_with_findings) as f64
+                / (c.entries + c.uncatalogued) as f64
+        })
+        .collect();
+    let score =
+        (!per_run.is_empty()).then(|| round2(per_run.iter().sum::<f64>() / per_run.len() as f64));
+    let basis = match mine.iter().max_by_key(|c| c.as_of) {
+        Some(last) => format!(
+            "mean of {} runs; at the last, {} of {} entries without findings, {} datasets not catalogued",
+            per_run.len(),
+            last.entries - last.entries_with_findings,
+            last.entries,
+            last.uncatalogued
+        ),
+        None => "not assessable: no catalog harvested in the year".into(),
+    };
+    Component {
+        name: "catalog".into(),
+        name_zh: zh("catalog").into(),
+        score,
+        weight,
+        basis,
+    }
 }
 
 fn round2(x: f64) -> f64 {
@@ -486,6 +550,7 @@ pub fn evaluate_counts(mut counts: Counts, input: &EvaluationInput) -> Result<Ev
         None => vec![],
     };
     let mut evidence_by_dept = evidence(&counts, &year_runs, &by_run);
+    let year_run_ids: BTreeSet<&str> = year_runs.iter().map(|r| counts.runs.name(*r)).collect();
     let mut departments = vec![];
     for (dept_idx, runs) in &dept_runs {
         let dept = counts.departments.name(*dept_idx).to_string();
@@ -541,14 +606,7 @@ pub fn evaluate_counts(mut counts: Counts, input: &EvaluationInput) -> Result<Ev
                     mine.len()
                 ),
             },
-            Component {
-                name: "catalog".into(),
-                name_zh: zh("catalog").into(),
-                score: None,
-                weight: weight("catalog"),
-                basis: "not assessable: pdq has no catalog findings yet (catalog harvesting)"
-                    .into(),
-            },
+            catalog_component(input, &dept, &year_run_ids, weight("catalog")),
             Component {
                 name: "one_source".into(),
                 name_zh: zh("one_source").into(),

@@ -55,6 +55,7 @@ fn run(history: &[RuleCount], corrections: &[Correction], cfg: &EvaluationConfig
     let cal = WorkCalendar::embedded();
     let scoring = ScoringConfig::default();
     evaluate(&EvaluationInput {
+        catalog: &[],
         history,
         corrections,
         year: 2026,
@@ -296,4 +297,63 @@ fn rectifications_do_not_depend_on_the_order_counts_are_stored_in() {
         assert_eq!(a, b, "{run}");
         assert!(!a.is_empty(), "{run}: the varied history opens items");
     }
+}
+
+#[test]
+fn the_catalog_component_from_the_runs_catalog_summaries() {
+    let s = |run: &str, m: u32, d: u32, dept: &str, entries, flagged, uncat| CatalogSummary {
+        run_id: run.into(),
+        as_of: Utc.with_ymd_and_hms(2026, m, d, 2, 0, 0).unwrap(),
+        department: dept.into(),
+        entries,
+        entries_with_findings: flagged,
+        uncatalogued: uncat,
+        findings: flagged * 2,
+    };
+    let summaries = vec![
+        // gongan: 8 of 10 clean, 0 uncatalogued → 80; then 9 of 10 and one
+        // dataset not catalogued → 9 / 11 = 81.82; r3: 10/10 → 100.
+        s("r1", 3, 2, "gongan", 10, 2, 0),
+        s("r2", 6, 1, "gongan", 10, 1, 1),
+        s("r3", 6, 30, "gongan", 10, 0, 0),
+        // A run whose counts are not among the evaluated runs is ignored.
+        s("r-other", 7, 1, "gongan", 10, 10, 0),
+    ];
+    let p = profile("xinjiang-2023").unwrap();
+    let cal = WorkCalendar::embedded();
+    let scoring = ScoringConfig::default();
+    let cfg = EvaluationConfig::default();
+    let e = evaluate(&EvaluationInput {
+        catalog: &summaries,
+        history: &history(),
+        corrections: &[],
+        year: 2026,
+        as_of: Utc.with_ymd_and_hms(2026, 12, 31, 23, 0, 0).unwrap(),
+        tz: chrono_tz::Asia::Shanghai,
+        profile: &p,
+        calendar: &cal,
+        scoring: &scoring,
+        config: &cfg,
+        table_version: Some(7),
+    })
+    .unwrap();
+    let g = e
+        .departments
+        .iter()
+        .find(|d| d.department == "gongan")
+        .unwrap();
+    // (80 + 81.818 + 100) / 3 = 87.27.
+    assert_eq!(comp(g, "catalog"), Some(87.27));
+    let c = g.components.iter().find(|c| c.name == "catalog").unwrap();
+    assert!(c.basis.contains("mean of 3 runs"), "{}", c.basis);
+    // Total: (0.4 × 81.67 + 0.2 × 66.67 + 0.2 × 0 + 0.1 × 87.27) / 0.9 = 54.729 / 0.9 = 60.81.
+    assert_eq!(g.score, Some(60.81));
+    // minzheng harvested no catalog: not assessable, not zero.
+    let m = e
+        .departments
+        .iter()
+        .find(|d| d.department == "minzheng")
+        .unwrap();
+    assert_eq!(comp(m, "catalog"), None);
+    assert_eq!(m.score, Some(62.5));
 }

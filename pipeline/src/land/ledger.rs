@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{DatasetDef, Lake, LandError, app_id, has_txn};
 
-const LEDGER: &str = "_pdq/deliveries";
+/// The ledger table's path in the lake.
+pub const LEDGER: &str = "_pdq/deliveries";
 
 /// What became of a delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,7 +75,8 @@ pub struct DeliveryRecord {
     pub note: Option<String>,
 }
 
-fn schema() -> SchemaRef {
+/// The ledger table's schema.
+pub fn schema() -> SchemaRef {
     let s = |n: &str| Field::new(n, DataType::Utf8, true);
     let i = |n: &str| Field::new(n, DataType::Int64, true);
     Arc::new(Schema::new(vec![

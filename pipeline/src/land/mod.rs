@@ -39,7 +39,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use lake::{Lake, LakeConfig};
-pub use ledger::{DeliveryRecord, DeliveryStatus, read_ledger};
+pub use ledger::{DeliveryRecord, DeliveryStatus, LEDGER, read_ledger, schema as ledger_schema};
 
 /// How deliveries become table versions.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

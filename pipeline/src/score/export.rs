@@ -193,24 +193,79 @@ pub fn csv(t: &Table) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// A cell that is a plain decimal number (`-12`, `98.5`) as a number;
+/// codes with leading zeros, long digit strings (IDs), `inf`, `NaN` and
+/// exponents stay text, as they were written.
+fn as_number(v: &str) -> Option<f64> {
+    let digits = v.strip_prefix('-').unwrap_or(v);
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let plain = !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
+        && !(int.len() > 1 && int.starts_with('0'))
+        && int.len() + frac.len() <= 15
+        && !(digits.contains('.') && frac.is_empty());
+    if plain { v.parse().ok() } else { None }
+}
+
 /// All tables as one workbook.
 pub fn xlsx(tables: &[Table]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let mut book = rust_xlsxwriter::Workbook::new();
     let bold = rust_xlsxwriter::Format::new().set_bold();
     for (name, headers, rows) in tables {
-        let sheet = book.add_worksheet().set_name(*name)?;
+        // A large table (a catalog's 200,000 data items) is streamed to a
+        // temporary file row by row ("constant memory") with fixed column
+        // widths; autofit, which measures every cell, is for small ones.
+        let large = rows.len() > 5_000;
+        let sheet = if large {
+            let s = book.add_worksheet_with_constant_memory()?.set_name(*name)?;
+            s.set_column_range_width(0, headers.len().saturating_sub(1) as u16, 16)?;
+            s
+        } else {
+            book.add_worksheet().set_name(*name)?
+        };
         for (c, h) in headers.iter().enumerate() {
             sheet.write_with_format(0, c as u16, *h, &bold)?;
         }
         for (r, row) in rows.iter().enumerate() {
             for (c, v) in row.iter().enumerate() {
-                match v.parse::<f64>() {
-                    Ok(n) if !v.starts_with('+') => sheet.write(r as u32 + 1, c as u16, n)?,
-                    _ => sheet.write(r as u32 + 1, c as u16, v.as_str())?,
+                match as_number(v) {
+                    Some(n) => sheet.write(r as u32 + 1, c as u16, n)?,
+                    None => sheet.write(r as u32 + 1, c as u16, v.as_str())?,
                 };
             }
         }
-        sheet.autofit();
+        if !large {
+            sheet.autofit();
+        }
     }
     book.save_to_buffer()
+}
+
+#[cfg(test)]
+mod number_tests {
+    use super::as_number;
+
+    #[test]
+    fn only_plain_numbers_become_numbers() {
+        assert_eq!(as_number("12"), Some(12.0));
+        assert_eq!(as_number("-3.5"), Some(-3.5));
+        assert_eq!(as_number("0"), Some(0.0));
+        assert_eq!(as_number("0.25"), Some(0.25));
+        for text in [
+            "0012",
+            "+1",
+            "NaN",
+            "inf",
+            "1e5",
+            "110105194912310021",
+            "1.",
+            ".5",
+            "",
+            "A01",
+            "12 ",
+        ] {
+            assert_eq!(as_number(text), None, "{text}");
+        }
+    }
 }
