@@ -4,6 +4,7 @@ mod check;
 mod demo;
 mod ingest;
 mod init;
+mod onesource;
 mod ops;
 mod rules;
 
@@ -50,6 +51,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Token(args) => ops::token(args),
         Command::Evaluate(args) => ops::evaluate(args),
         Command::Correct(args) => ops::correct(args),
+        Command::Onesource(args) => onesource::run(args),
     }
 }
 

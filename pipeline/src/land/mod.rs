@@ -126,6 +126,11 @@ pub struct DatasetDef {
     /// delivery older than one period at a sweep is late.
     #[serde(default)]
     pub update_frequency: Option<UpdateFrequency>,
+    /// Which columns identify the subject and hold the attributes that
+    /// one-source resolution compares (issue #5); absent: the dataset takes
+    /// no part in it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub onesource: Option<crate::onesource::stage::OneSourceDef>,
 }
 
 impl DatasetDef {

@@ -22,6 +22,7 @@ pub mod golden;
 pub mod normalize;
 pub mod registry;
 pub mod resolve;
+pub mod stage;
 
 /// Why a one-source step failed. One line, naming the file, dataset or column.
 #[derive(Debug, thiserror::Error)]

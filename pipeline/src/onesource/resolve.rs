@@ -468,7 +468,9 @@ pub struct ResolveStats {
 pub struct Resolution {
     /// Dense cluster id of each record.
     pub cluster: Vec<u32>,
-    /// Accepted probabilistic links (exact-key links have no evidence entry).
+    /// The probabilistic links that joined two clusters, strongest first
+    /// (exact-key links and matches inside an already joined cluster have no
+    /// entry).
     pub evidence: Vec<MatchEvidence>,
     /// Counts.
     pub stats: ResolveStats,
@@ -559,6 +561,10 @@ pub fn resolve(records: &Records, config: &MatchConfig) -> Result<Resolution, On
     let mut evidence = Vec::new();
     for (prob, pair, p) in accepted {
         let (a, b) = ((pair >> 32) as u32, pair as u32);
+        if uf.find(a) == uf.find(b) {
+            // already joined (by key or a stronger match): no new evidence
+            continue;
+        }
         if !uf.union(a, b) {
             stats.key_conflicts += 1;
             continue;
