@@ -47,6 +47,9 @@ struct Args {
     /// Where to write `id,cluster`.
     #[arg(long)]
     clusters: Option<PathBuf>,
+    /// Read a field from a differently named column: `FIELD=COLUMN` (repeatable).
+    #[arg(long, value_name = "FIELD=COLUMN")]
+    column: Vec<String>,
     /// As-of date for resident-ID validation.
     #[arg(long, default_value = "2026-11-22")]
     as_of: NaiveDate,
@@ -63,15 +66,26 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<()> {
-    let text = std::fs::read_to_string(&args.config)
-        .with_context(|| format!("reading {}", args.config.display()))?;
-    let config: MatchConfig =
-        toml::from_str(&text).with_context(|| format!("parsing {}", args.config.display()))?;
+    // `persons`: pdq's built-in person matching, exactly as `pdq onesource` runs it.
+    let config: MatchConfig = if args.config.as_os_str() == "persons" {
+        MatchConfig::persons()
+    } else {
+        let text = std::fs::read_to_string(&args.config)
+            .with_context(|| format!("reading {}", args.config.display()))?;
+        toml::from_str(&text).with_context(|| format!("parsing {}", args.config.display()))?
+    };
+    let renames: HashMap<&str, &str> = args
+        .column
+        .iter()
+        .map(|kv| {
+            kv.split_once('=')
+                .with_context(|| format!("--column {kv}: expected FIELD=COLUMN"))
+        })
+        .collect::<Result<_>>()?;
     let t0 = Instant::now();
     let mut records = Records::new(&config);
     let mut ids: Vec<String> = Vec::new();
     let mut truth: Vec<String> = Vec::new();
-    let mut values: Vec<Option<String>> = Vec::new();
     for (source, path) in args.csv.iter().enumerate() {
         let mut rdr = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
@@ -87,24 +101,21 @@ fn run(args: Args) -> Result<()> {
         let field_cols: Vec<usize> = config
             .fields
             .iter()
-            .map(|f| col(&f.name))
+            .map(|f| col(renames.get(f.name.as_str()).copied().unwrap_or(&f.name)))
             .collect::<Result<_>>()?;
         let id_col = col(&args.id_column)?;
         let key_col = args.key_column.as_deref().map(col).transpose()?;
         let truth_col = args.truth_column.as_deref().map(col).transpose()?;
         for (row, rec) in rdr.records().enumerate() {
             let rec = rec.with_context(|| format!("{} row {}", path.display(), row + 1))?;
-            values.clear();
-            values.extend(
-                field_cols
-                    .iter()
-                    .map(|&c| rec.get(c).filter(|v| !v.is_empty()).map(str::to_string)),
-            );
             let key = key_col
                 .and_then(|c| rec.get(c))
                 .and_then(|v| normalize_resident_id(v, args.as_of).ok())
                 .map_or(0, |n| u128::from(n.resident_key()));
-            let refs: Vec<Option<&str>> = values.iter().map(|v| v.as_deref()).collect();
+            let refs: Vec<Option<&str>> = field_cols
+                .iter()
+                .map(|&c| rec.get(c).filter(|v| !v.is_empty()))
+                .collect();
             records.push(source as u32, key, &refs)?;
             ids.push(rec.get(id_col).unwrap_or_default().to_string());
             if let Some(c) = truth_col {
@@ -130,6 +141,7 @@ fn run(args: Args) -> Result<()> {
             "key_conflicts": res.stats.key_conflicts,
             "clusters": res.stats.clusters,
             "lambda": res.stats.lambda,
+            "m_source": res.stats.m_source,
         },
         "example_evidence": res.evidence.first().map(|e| e.explain()),
     });
@@ -165,8 +177,14 @@ fn blocking_quality(
         }
         by_entity.entry(t).or_default().push(i);
     }
-    let comparable =
-        |a: usize, b: usize| !config.link_only || records.source[a] != records.source[b];
+    // Pairs blocking must find: across sources when linking; and when keys
+    // exist, only pairs with a record whose key is invalid or missing (two
+    // valid keys are decided by the exact stage, never compared).
+    let any_keys = records.key.iter().any(|&k| k != 0);
+    let comparable = |a: usize, b: usize| {
+        (!config.link_only || records.source[a] != records.source[b])
+            && (!any_keys || records.key[a] == 0 || records.key[b] == 0)
+    };
     let mut true_pairs = 0u64;
     for members in by_entity.values() {
         for (x, &a) in members.iter().enumerate() {

@@ -157,6 +157,9 @@ fn default_em() -> usize {
 fn default_u_sample() -> usize {
     200_000
 }
+fn default_min_key_pairs() -> usize {
+    1_000
+}
 fn default_seed() -> u64 {
     42
 }
@@ -188,6 +191,9 @@ pub struct MatchConfig {
     /// Seed of that draw.
     #[serde(default = "default_seed")]
     pub seed: u64,
+    /// Pairs sharing a valid key needed to estimate m from them instead of EM.
+    #[serde(default = "default_min_key_pairs")]
+    pub min_key_pairs: usize,
     /// Worker threads (0 = all cores).
     #[serde(default)]
     pub threads: usize,
@@ -264,7 +270,9 @@ fields = [
   { name = "birth_date", prepare = "date", comparison = { type = "date" } },
   { name = "sex", prepare = "sex", comparison = { type = "exact" } },
   { name = "address", prepare = "text", comparison = { type = "jaro_winkler", thresholds = [0.9, 0.75] } },
-  { name = "id", prepare = "resident_id", comparison = { type = "distance", max = 2 } },
+  # Matching only involves records whose key is invalid or missing, so an
+  # exact identifier is rare among matches and a one-character typo common.
+  { name = "id", prepare = "resident_id", comparison = { type = "distance", max = 2 }, m = [0.05, 0.8, 0.1, 0.05] },
 ]
 blocking = [
   [{ field = "birth_date" }, { field = "name", prefix = 1 }],
@@ -455,8 +463,11 @@ pub struct ResolveStats {
     pub key_conflicts: usize,
     /// Clusters out.
     pub clusters: usize,
-    /// Estimated share of matches among candidate pairs.
+    /// The prior: share of matches among candidate pairs (EM), or the
+    /// chance two random keyed records match (labelled by keys).
     pub lambda: f64,
+    /// Where m came from: `keys` (pairs sharing a valid key) or `em`.
+    pub m_source: String,
     /// m per field and level.
     pub m: Vec<Vec<f64>>,
     /// u per field and level.
@@ -514,6 +525,13 @@ pub fn resolve(records: &Records, config: &MatchConfig) -> Result<Resolution, On
         }
     }
     stats.distinct_keys = keyed.chunk_by(|a, b| a.0 == b.0).count();
+    // Records sharing a valid key are known matches: labelled pairs.
+    let key_pairs = labelled_pairs(&keyed, config.seed);
+    let same_key_pairs: f64 = keyed
+        .chunk_by(|a, b| a.0 == b.0)
+        .map(|g| (g.len() * (g.len() - 1) / 2) as f64)
+        .sum();
+    let keyed_total = keyed.len() as f64 * (keyed.len() as f64 - 1.0) / 2.0;
     drop(keyed);
 
     // Blocking.
@@ -531,7 +549,24 @@ pub fn resolve(records: &Records, config: &MatchConfig) -> Result<Resolution, On
     for &p in &patterns {
         *counts.entry(p).or_default() += 1;
     }
-    let (m, lambda) = estimate_m(config, &counts, &u);
+    // With enough labelled pairs, m comes from them and λ is the chance that
+    // two random keyed records match; otherwise m and λ come from EM over
+    // the candidate pairs. (EM over blocked pairs alone would read the
+    // agreement the blocking itself forces as evidence of a match.)
+    let (m, lambda) = if key_pairs.len() >= config.min_key_pairs && keyed_total > 0.0 {
+        stats.m_source = "keys".into();
+        let lp: Vec<Pattern> = key_pairs
+            .iter()
+            .map(|&(a, b)| pattern_of(records, config, a as usize, b as usize))
+            .collect();
+        (
+            m_from_labelled(config, &lp),
+            (same_key_pairs / keyed_total).clamp(1e-12, 0.5),
+        )
+    } else {
+        stats.m_source = "em".into();
+        estimate_m(config, &counts, &u)
+    };
     stats.lambda = lambda;
 
     // Probability per distinct pattern.
@@ -827,6 +862,47 @@ fn estimate_u(records: &Records, config: &MatchConfig, threads: usize) -> Vec<Ve
         .collect()
 }
 
+/// Up to 200,000 pairs of records that share a valid key (every group
+/// contributes its consecutive pairs; large inputs are thinned evenly).
+fn labelled_pairs(keyed: &[(u128, u32)], seed: u64) -> Vec<(u32, u32)> {
+    const CAP: usize = 200_000;
+    let all: usize = keyed.windows(2).filter(|w| w[0].0 == w[1].0).count();
+    let step = all.div_ceil(CAP).max(1);
+    let mut rng = Rng(seed | 1);
+    let offset = (rng.next() % step as u64) as usize;
+    keyed
+        .windows(2)
+        .filter(|w| w[0].0 == w[1].0)
+        .skip(offset)
+        .step_by(step)
+        .map(|w| (w[0].1, w[1].1))
+        .collect()
+}
+
+/// m per field from labelled matches (fields with a fixed m keep it).
+fn m_from_labelled(config: &MatchConfig, patterns: &[Pattern]) -> Vec<Vec<f64>> {
+    config
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(f, spec)| {
+            if let Some(m) = &spec.m {
+                return m.clone();
+            }
+            // add-one smoothing keeps every level possible
+            let mut c = vec![1.0; spec.comparison.levels()];
+            for &p in patterns {
+                let l = level_of(p, f);
+                if l != MISSING {
+                    c[l as usize] += 1.0;
+                }
+            }
+            let t: f64 = c.iter().sum();
+            c.into_iter().map(|v| v / t).collect()
+        })
+        .collect()
+}
+
 fn initial_m(levels: usize) -> Vec<f64> {
     if levels == 2 {
         return vec![0.95, 0.05];
@@ -1062,6 +1138,47 @@ mod tests {
             "{:?}",
             res.stats
         );
+    }
+
+    #[test]
+    fn m_from_records_sharing_a_key_and_strangers_stay_apart() {
+        let mut c = cfg();
+        c.min_key_pairs = 100;
+        let (mut r, _) = population(600);
+        // a second keyed copy of each of the first 300 persons: labelled pairs
+        let (base, _) = population(300);
+        for i in (0..base.len()).filter(|&i| base.key[i] != 0) {
+            let v: Vec<Option<&str>> = (0..5)
+                .map(|f| Some(base.fields[f].get(i)).filter(|s| !s.is_empty()))
+                .collect();
+            r.push(3, base.key[i], &v).unwrap();
+        }
+        // a stranger: same birth date and surname as person 0, nothing else
+        let birth0 = r.fields[1].get(0).to_string();
+        let stranger = r.len();
+        r.push(
+            4,
+            0,
+            &[
+                Some("张某某"),
+                Some(&birth0),
+                Some("女"),
+                Some("拉萨市北京路1号"),
+                None,
+            ],
+        )
+        .unwrap();
+        let res = resolve(&r, &c).unwrap();
+        assert_eq!(res.stats.m_source, "keys");
+        assert!(res.stats.lambda < 0.01, "{:?}", res.stats);
+        let alone = res
+            .cluster
+            .iter()
+            .filter(|&&x| x == res.cluster[stranger])
+            .count();
+        assert_eq!(alone, 1, "the stranger joined someone: {:?}", res.stats);
+        // the unkeyed copies still join their persons
+        assert_eq!(res.cluster[0], res.cluster[1]);
     }
 
     #[test]

@@ -408,7 +408,7 @@ fields = [
   { name = "birth_date", prepare = "date", comparison = { type = "date" } },
   { name = "sex", prepare = "sex", comparison = { type = "exact" } },
   { name = "address", prepare = "text", comparison = { type = "jaro_winkler", thresholds = [0.9, 0.75] } },
-  { name = "id", prepare = "trim", comparison = { type = "distance", max = 2 } },
+  { name = "id", prepare = "trim", comparison = { type = "distance", max = 2 }, m = [0.05, 0.8, 0.1, 0.05] },
 ]
 blocking = [[{ field = "name" }], [{ field = "id", prefix = 8 }]]
 "#;
