@@ -6,6 +6,7 @@ same match threshold (0.99), fixed before evaluation; both cluster by
 connected components. Writes `id,cluster` for pairwise.py.
 
     python peers.py splink|recordlinkage OUT.csv A.csv [B.csv]    # B: link A to B
+    python peers.py splink-cn OUT.csv dept0.csv dept1.csv ...     # Chinese benchmark, fuzzy only
 """
 import sys
 import time
@@ -106,10 +107,55 @@ def run_recordlinkage(frames):
     return components(ids, list(matches))
 
 
+def run_splink_cn(paths):
+    """Splink on the Chinese benchmark as pure fuzzy deduplication (no keys):
+    the same fields, comparisons, blocking and threshold as pdq's built-in
+    person matching; names folded like pdq's (separators removed; Splink
+    has no traditional-to-simplified step, so that is left to its string
+    similarity)."""
+    from splink import Linker, SettingsCreator, block_on
+    import splink.comparison_library as cl
+    from splink.backends.duckdb import DuckDBAPI
+
+    cols = ["rec_id", "id_number", "name", "sex", "birth_date", "address"]
+    df = pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False, usecols=cols) for p in paths])
+    df = df.rename(columns={"rec_id": "unique_id"}).replace({"": None})
+    df["name"] = df["name"].str.replace(r"[·•.・．\s]", "", regex=True)
+    df["name1"] = df["name"].str[:1]
+    df["id14"] = df["id_number"].str[:14]
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        comparisons=[
+            cl.JaroWinklerAtThresholds("name", [0.92, 0.8]),
+            cl.DamerauLevenshteinAtThresholds("birth_date", [1]),
+            cl.ExactMatch("sex"),
+            cl.JaroWinklerAtThresholds("address", [0.9, 0.75]),
+            cl.DamerauLevenshteinAtThresholds("id_number", [1, 2]),
+        ],
+        blocking_rules_to_generate_predictions=[
+            block_on("birth_date", "name1"), block_on("name", "sex"), block_on("id14")],
+        retain_matching_columns=False,
+    )
+    db = DuckDBAPI()
+    linker = Linker(db.register(df), settings)
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("name", "birth_date", "sex")], recall=0.8)
+    linker.training.estimate_u_using_random_sampling(max_pairs=2e5)
+    for b in (["birth_date"], ["name"]):
+        linker.training.estimate_parameters_using_expectation_maximisation(block_on(*b))
+    pred = linker.inference.predict(threshold_match_probability=THRESHOLD)
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(pred, THRESHOLD)
+    out = clusters.as_pandas_dataframe()
+    return dict(zip(out["unique_id"], out["cluster_id"]))
+
+
 def main(tool, out, *paths):
-    frames = load(paths)
     t = time.time()
-    cluster = run_splink(frames) if tool == "splink" else run_recordlinkage(frames)
+    if tool == "splink-cn":
+        cluster = run_splink_cn(paths)
+    else:
+        frames = load(paths)
+        cluster = run_splink(frames) if tool == "splink" else run_recordlinkage(frames)
     elapsed = time.time() - t
     with open(out, "w") as f:
         f.write("id,cluster\n")

@@ -541,9 +541,17 @@ pub fn resolve(records: &Records, config: &MatchConfig) -> Result<Resolution, On
 
     // Comparison vectors, in parallel.
     let threads = threads(config);
-    let patterns = compare_pairs(records, config, &pairs, threads);
+    let both = compare_pairs(records, config, &passes, &pairs, threads);
+    let use_keys = key_pairs.len() >= config.min_key_pairs && keyed_total > 0.0;
+    // Labelled m and the random-pair prior score the full pattern. EM runs
+    // within blocks, where the blocking fields agree by construction, so it
+    // estimates and scores without them (as Splink trains per blocking rule).
+    let patterns: Vec<Pattern> = both
+        .iter()
+        .map(|&(full, masked)| if use_keys { full } else { masked })
+        .collect();
 
-    // u from random pairs, m and λ by EM.
+    // u from random pairs.
     let u = estimate_u(records, config, threads);
     let mut counts: HashMap<Pattern, u64> = HashMap::new();
     for &p in &patterns {
@@ -553,7 +561,7 @@ pub fn resolve(records: &Records, config: &MatchConfig) -> Result<Resolution, On
     // two random keyed records match; otherwise m and λ come from EM over
     // the candidate pairs. (EM over blocked pairs alone would read the
     // agreement the blocking itself forces as evidence of a match.)
-    let (m, lambda) = if key_pairs.len() >= config.min_key_pairs && keyed_total > 0.0 {
+    let (m, lambda) = if use_keys {
         stats.m_source = "keys".into();
         let lp: Vec<Pattern> = key_pairs
             .iter()
@@ -583,18 +591,19 @@ pub fn resolve(records: &Records, config: &MatchConfig) -> Result<Resolution, On
         (w, odds / (1.0 + odds))
     };
     let table: HashMap<Pattern, (f64, f64)> = counts.keys().map(|&p| (p, score(p))).collect();
-    let mut accepted: Vec<(f64, u64, Pattern)> = pairs
+    let mut accepted: Vec<(f64, u64, Pattern, Pattern)> = pairs
         .iter()
         .zip(&patterns)
-        .filter_map(|(&pair, &p)| {
+        .zip(&both)
+        .filter_map(|((&pair, &p), &(full, _))| {
             let (_, prob) = table[&p];
-            (prob >= config.threshold).then_some((prob, pair, p))
+            (prob >= config.threshold).then_some((prob, pair, p, full))
         })
         .collect();
     stats.matched_pairs = accepted.len();
     accepted.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     let mut evidence = Vec::new();
-    for (prob, pair, p) in accepted {
+    for (prob, pair, p, full) in accepted {
         let (a, b) = ((pair >> 32) as u32, pair as u32);
         if uf.find(a) == uf.find(b) {
             // already joined (by key or a stronger match): no new evidence
@@ -616,7 +625,15 @@ pub fn resolve(records: &Records, config: &MatchConfig) -> Result<Resolution, On
                 .enumerate()
                 .map(|(f, spec)| {
                     let l = level_of(p, f);
-                    if l == MISSING {
+                    let lf = level_of(full, f);
+                    if l == MISSING && lf != MISSING {
+                        // agreed by the blocking pass: the prior accounts for it
+                        FieldEvidence {
+                            field: spec.name.clone(),
+                            level: format!("{} (blocking)", spec.comparison.level_name(lf)),
+                            weight: 0.0,
+                        }
+                    } else if l == MISSING {
                         FieldEvidence {
                             field: spec.name.clone(),
                             level: "missing".into(),
@@ -771,19 +788,43 @@ fn pattern_of(records: &Records, config: &MatchConfig, a: usize, b: usize) -> Pa
     p
 }
 
+/// Per pair: its full comparison pattern, and the same pattern with the
+/// fields its generating blocking pass forced to agree (whole-value keys of
+/// the first pass that puts both records in one block) set to missing.
 fn compare_pairs(
     records: &Records,
     config: &MatchConfig,
+    passes: &[Pass],
     pairs: &[u64],
     threads: usize,
-) -> Vec<Pattern> {
+) -> Vec<(Pattern, Pattern)> {
+    let masks: Vec<Pattern> = passes
+        .iter()
+        .map(|pass| {
+            pass.iter()
+                .filter(|(_, prefix)| prefix.is_none())
+                .fold(0, |m, &(f, _)| m | (0xf << (4 * f)))
+        })
+        .collect();
     let chunk = pairs.len().div_ceil(threads.max(1)).max(1);
-    let mut out = vec![0; pairs.len()];
+    let mut out = vec![(0, 0); pairs.len()];
     std::thread::scope(|s| {
         for (ps, os) in pairs.chunks(chunk).zip(out.chunks_mut(chunk)) {
+            let masks = &masks;
             s.spawn(move || {
                 for (&pair, o) in ps.iter().zip(os.iter_mut()) {
-                    *o = pattern_of(records, config, (pair >> 32) as usize, pair as u32 as usize);
+                    let (a, b) = ((pair >> 32) as usize, pair as u32 as usize);
+                    let full = pattern_of(records, config, a, b);
+                    let mask = passes
+                        .iter()
+                        .zip(masks)
+                        .find(|(pass, _)| {
+                            let ha = block_hash(records, a, pass);
+                            ha.is_some() && ha == block_hash(records, b, pass)
+                        })
+                        .map_or(0, |(_, &m)| m);
+                    // MISSING is all ones: OR-ing the mask sets those fields to it
+                    *o = (full, full | mask);
                 }
             });
         }
