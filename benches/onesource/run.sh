@@ -57,6 +57,44 @@ print(f"| {data} | {tool} | {m['precision']:.4f} | {m['recall']:.4f} | {m['f1']:
 PYEOF
 }
 
+depts() { ls "$1"/dept*.csv | sed 's/^/--csv /' | tr '\n' ' '; }
+
+# The Chinese benchmark: 200,000 persons, each held by dept0 (the authority)
+# and copied 0-3 times into dept1-5 with one corruption each.
+chinese() {
+  [ -f "$OUT/cn/dept0.csv" ] || "$BIN/gen_onesource" --persons 200000 --seed 2026 --out "$OUT/cn"
+  # shellcheck disable=SC2046
+  "${TIME[@]}" -o "$OUT/t" "$BIN/onesource_match" --config persons $(depts "$OUT/cn") --id-column rec_id \
+    --key-column id_number --column id=id_number --truth-column entity --clusters "$OUT/cn-pdq.csv" > "$OUT/cn-pdq.json"
+  echo "pdq (keys + fuzzy): $(cat "$OUT/t")"
+  "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print('blocking:', d['blocking']); print('stats:', d['stats'])" "$OUT/cn-pdq.json"
+  "$PY" cn_eval.py "$OUT/cn-pdq.csv" "$OUT/cn" | tee "$OUT/cn-eval.json"
+}
+
+throughput() {
+  [ -f "$OUT/cn/dept0.csv" ] || "$BIN/gen_onesource" --persons 200000 --seed 2026 --out "$OUT/cn"
+  echo "== normalisation, one core (in memory; loading not timed)"
+  # shellcheck disable=SC2046
+  "$BIN/onesource_normalize" $(depts "$OUT/cn") --repeat 3
+  echo "== fuzzy matching only (keys ignored): pdq, then Splink, same data"
+  # shellcheck disable=SC2046
+  "${TIME[@]}" -o "$OUT/t" "$BIN/onesource_match" --config persons $(depts "$OUT/cn") --id-column rec_id \
+    --column id=id_number --clusters "$OUT/fuzzy-pdq.csv" > "$OUT/fuzzy-pdq.json"
+  echo "pdq: $(cat "$OUT/t"); $("$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['records'], 'records,', d['stats'])" "$OUT/fuzzy-pdq.json")"
+  "$PY" cn_eval.py "$OUT/fuzzy-pdq.csv" "$OUT/cn" | "$PY" -c "import json,sys; d=json.load(sys.stdin); print('pdq fuzzy accuracy:', d['all'])"
+  "${TIME[@]}" -o "$OUT/t" "$PY" peers.py splink-cn "$OUT/fuzzy-splink.csv" "$OUT"/cn/dept*.csv > /dev/null 2> "$OUT/fuzzy-splink.log"
+  echo "splink: $(cat "$OUT/t")"
+  "$PY" cn_eval.py "$OUT/fuzzy-splink.csv" "$OUT/cn" | "$PY" -c "import json,sys; d=json.load(sys.stdin); print('splink fuzzy accuracy:', d['all'])"
+  echo "== 10 million records, 6 departments, 5% damaged keys, end to end (CSV in, clusters out)"
+  [ -f "$OUT/10m/dept0.csv" ] || "$BIN/gen_onesource" --persons 4000000 --copies 1.5 --damaged 0.05 --seed 7 --out "$OUT/10m"
+  # shellcheck disable=SC2046
+  "${TIME[@]}" -o "$OUT/t" "$BIN/onesource_match" --config persons $(depts "$OUT/10m") --id-column rec_id \
+    --key-column id_number --column id=id_number --clusters "$OUT/10m-pdq.csv" > "$OUT/10m-pdq.json"
+  echo "pdq: $(cat "$OUT/t"); $("$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['records'], 'records, load', round(d['load_s'],1), 's, resolve', round(d['resolve_s'],1), 's,', d['stats'])" "$OUT/10m-pdq.json")"
+  "$PY" cn_eval.py "$OUT/10m-pdq.csv" "$OUT/10m" > "$OUT/10m-eval.json"
+  "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print('10M accuracy:', d['all'], 'valid keys:', d['valid_keys']); print({k: round(v['recall'],5) for k,v in d['by_corruption'].items()})" "$OUT/10m-eval.json"
+}
+
 case "${1:-}" in
   febrl) febrl ;;
   chinese) chinese ;;
