@@ -123,6 +123,7 @@ def run_splink_cn(paths):
     df["name"] = df["name"].str.replace(r"[·•.・．\s]", "", regex=True)
     df["name1"] = df["name"].str[:1]
     df["id14"] = df["id_number"].str[:14]
+    df["birth_year"] = df["birth_date"].str[:4]
     settings = SettingsCreator(
         link_type="dedupe_only",
         comparisons=[
@@ -133,7 +134,7 @@ def run_splink_cn(paths):
             cl.DamerauLevenshteinAtThresholds("id_number", [1, 2]),
         ],
         blocking_rules_to_generate_predictions=[
-            block_on("birth_date", "name1"), block_on("name", "sex"), block_on("id14")],
+            block_on("birth_date", "name1"), block_on("name", "birth_year"), block_on("id14")],
         retain_matching_columns=False,
     )
     db = DuckDBAPI()

@@ -53,7 +53,7 @@ import json, subprocess, sys
 clusters, timing, tool, data, *truth = sys.argv[1:]
 m = json.loads(subprocess.check_output([sys.executable, "pairwise.py", clusters, *truth]))
 t = open(timing).read().strip().splitlines()[-1].split()
-print(f"| {data} | {tool} | {m['precision']:.4f} | {m['recall']:.4f} | {m['f1']:.4f} | {t[0]} | {int(t[4]) // 1024} MiB |")
+print(f"| {data} | {tool} | {m['precision']:.4f} | {m['recall']:.4f} | {m['f1']:.4f} | {t[0]} | {int(t[3]) // 1024} MiB |")
 PYEOF
 }
 

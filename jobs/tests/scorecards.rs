@@ -561,7 +561,9 @@ fn issue_5_demo_reports_conflicts_of_the_recollecting_department() {
     assert!(
         samples
             .iter()
-            .all(|c| c["subject_key"].as_str().unwrap().contains("**********"))
+            // a subject resolved without any valid key has none to show
+            .all(|c| c["subject_key"].is_null()
+                || c["subject_key"].as_str().unwrap().contains("**********"))
     );
     let dup = r["duplicates"].as_array().unwrap();
     assert!(
