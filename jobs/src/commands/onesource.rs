@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use chrono::{NaiveDate, Utc};
 use pipeline::land::Lake;
-use pipeline::onesource::duplicate::CatalogDeclaration;
+use pipeline::onesource::duplicate::{CatalogDeclaration, DuplicateEvidence};
 use pipeline::onesource::registry::AuthorityRegistry;
 use pipeline::onesource::resolve::MatchConfig;
 use pipeline::onesource::stage::{OneSourceOptions, run_onesource, write_published};
@@ -91,9 +91,27 @@ pub fn run(args: OneSourceArgs) -> Result<Outcome> {
             );
         }
         for d in &report.duplicates {
+            let how = match &d.evidence {
+                DuplicateEvidence::Catalog { entry } => format!("catalog entry `{entry}`"),
+                DuplicateEvidence::Data {
+                    dataset,
+                    column,
+                    matched_by,
+                    shared,
+                    agreement,
+                    ..
+                } => format!(
+                    "{dataset}.{column} (by {matched_by}; {shared} shared subjects, {:.1}% agree)",
+                    agreement * 100.0
+                ),
+            };
             println!(
-                "重复收集 duplicate: {} collects {} ({}), source is {}",
-                d.department, d.item_name, d.item, d.authority
+                "重复收集 duplicate: {} collects {} `{}` ({}), source is {} — {how}",
+                d.department,
+                d.item_name,
+                d.attribute.as_deref().unwrap_or("*"),
+                d.item,
+                d.authority
             );
         }
         println!("published: {}", published.display());
