@@ -50,6 +50,24 @@ pub enum Command {
     Evaluate(EvaluateArgs),
     /// Correct one stored count by hand (recorded and audited). 更正检查计数。
     Correct(CorrectArgs),
+    /// One data, one source: resolve subjects across departments, golden records, conflicts, duplicate collection. 一数一源。
+    Onesource(OneSourceArgs),
+}
+
+/// Arguments of `pdq onesource`.
+#[derive(Debug, Args)]
+pub struct OneSourceArgs {
+    #[command(flatten)]
+    pub workspace: WorkspaceArg,
+    /// Identifiers are validated as of this date (default: today).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<String>,
+    /// Catalog declarations, CSV `department,item_name`, checked for duplicate collection.
+    #[arg(long, value_name = "FILE")]
+    pub declarations: Option<PathBuf>,
+    /// Output: table (default on a terminal) or json.
+    #[arg(long, value_name = "FORMAT", value_parser = ["table", "json"])]
+    pub format: Option<String>,
 }
 
 /// Arguments of `pdq evaluate`.
@@ -377,5 +395,26 @@ mod tests {
             panic!("not demo")
         };
         assert_eq!(args.out, PathBuf::from("pdq-demo"));
+    }
+
+    #[test]
+    fn onesource_takes_workspace_date_and_declarations() {
+        let cli = Cli::try_parse_from([
+            "pdq",
+            "onesource",
+            "-w",
+            "ws",
+            "--as-of",
+            "2026-11-22",
+            "--declarations",
+            "catalog.csv",
+        ])
+        .unwrap();
+        let Command::Onesource(args) = cli.command else {
+            panic!("not onesource")
+        };
+        assert_eq!(args.workspace.dir, PathBuf::from("ws"));
+        assert_eq!(args.as_of.as_deref(), Some("2026-11-22"));
+        assert_eq!(args.declarations, Some(PathBuf::from("catalog.csv")));
     }
 }

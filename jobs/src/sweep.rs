@@ -249,6 +249,47 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
         }
         None => vec![],
     };
+    // One data, one source (issue #5): across every dataset that declares
+    // `[onesource]`; conflicts count against the copying datasets as
+    // consistency and accuracy failures.
+    let onesource = if ws.datasets.iter().any(|d| d.onesource.is_some()) {
+        let (step, report) = run_onesource_step(ws, &lake, &run_id, opts).await;
+        if let Some(r) = &report {
+            let as_of = opts.as_of.with_timezone(&Utc);
+            for (dataset, s) in &r.datasets {
+                let Some(d) = ws.datasets.iter().find(|d| d.id() == *dataset) else {
+                    continue;
+                };
+                if s.compared == 0 {
+                    continue;
+                }
+                for (rule, dimension) in [
+                    ("_onesource_consistency", "consistency"),
+                    ("_onesource_accuracy", "accuracy"),
+                ] {
+                    counts.push(RuleCount {
+                        run_id: run_id.clone(),
+                        as_of,
+                        dataset: dataset.clone(),
+                        department: d.department.clone(),
+                        rule: rule.into(),
+                        dimension: dimension.into(),
+                        check: "one_source".into(),
+                        evaluated: s.compared as i64,
+                        failed: s.conflicts as i64,
+                        status: if s.conflicts > 0 { "fail" } else { "pass" }.into(),
+                        rules_version: "onesource".into(),
+                        table_version: None,
+                    });
+                }
+            }
+            counts.sort_by(|a, b| (&a.dataset, &a.rule).cmp(&(&b.dataset, &b.rule)));
+        }
+        steps.push(step);
+        report
+    } else {
+        None
+    };
     let new_failures: Vec<String> = counts
         .iter()
         .filter(|c| c.status == "fail")
@@ -316,6 +357,12 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
         as_of_utc,
     )
     .await;
+    let published = match (published, &onesource) {
+        (Ok(dir), Some(r)) => pipeline::onesource::stage::write_published(&dir, r)
+            .map(|_| dir)
+            .map_err(|e| e.to_string()),
+        (p, _) => p,
+    };
     let (status, outputs, error, published) = match published {
         Ok(dir) => (
             "ok",
@@ -1271,4 +1318,60 @@ pub fn default_actor(trigger: &str) -> String {
     } else {
         "daemon"
     })
+}
+
+/// Runs the one-source stage as one sweep step; a failure is a failed step,
+/// not a failed sweep.
+async fn run_onesource_step(
+    ws: &Workspace,
+    lake: &Lake,
+    run_id: &str,
+    opts: &SweepOptions,
+) -> (Step, Option<pipeline::onesource::stage::OneSourceReport>) {
+    use pipeline::onesource::registry::AuthorityRegistry;
+    use pipeline::onesource::resolve::MatchConfig;
+    use pipeline::onesource::stage::{OneSourceOptions, run_onesource};
+    let started = Utc::now();
+    let clock = Instant::now();
+    let result = async {
+        let profile = ws.profile().map_err(|e| e.to_string())?;
+        let registry = AuthorityRegistry::load(&profile.id, &ws.dir).map_err(|e| e.to_string())?;
+        let o = OneSourceOptions {
+            as_of: opts.as_of.date_naive(),
+            run: run_id.to_string(),
+            declarations: vec![],
+            matching: MatchConfig::persons(),
+        };
+        run_onesource(ws, lake, &registry, &o)
+            .await
+            .map_err(|e| e.to_string())
+    }
+    .await;
+    let mut step = Step {
+        run_id: run_id.to_string(),
+        stage: "onesource".into(),
+        dataset: String::new(),
+        status: "ok".into(),
+        started_at: started,
+        seconds: 0.0,
+        inputs: serde_json::json!({"datasets": ws.datasets.iter().filter(|d| d.onesource.is_some()).map(|d| d.id()).collect::<Vec<_>>()}).to_string(),
+        outputs: "{}".into(),
+        rows: None,
+        error: None,
+    };
+    let report = match result {
+        Ok(r) => {
+            step.rows = Some(r.records as i64);
+            step.outputs = serde_json::json!({"subjects": r.subjects, "golden_values": r.golden_values, "conflicts": r.conflicts, "duplicates": r.duplicates.len()}).to_string();
+            Some(r)
+        }
+        Err(e) => {
+            tracing::error!(stage = "onesource", error = %e, "step failed");
+            step.status = "failed".into();
+            step.error = Some(e);
+            None
+        }
+    };
+    step.seconds = clock.elapsed().as_secs_f64();
+    (step, report)
 }

@@ -614,3 +614,40 @@ fn catalog_findings_count(root: &Path) -> usize {
     .unwrap();
     f.len()
 }
+
+/// Issue #5: in the demo, social insurance re-collects birth dates and
+/// marital status; its disagreements with public security and civil
+/// affairs are published (masked) and counted against it.
+#[test]
+fn issue_5_demo_reports_conflicts_of_the_recollecting_department() {
+    let (_d, root) = bureau();
+    let text = std::fs::read_to_string(published_run(root).join("onesource.json")).unwrap();
+    let r: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let renshe = &r["datasets"]["renshe.social_insurance"];
+    assert!(renshe["conflicts"].as_u64().unwrap() > 0, "{renshe}");
+    assert_eq!(
+        r["datasets"]["gongan.household_registration"]["conflicts"],
+        0
+    );
+    let samples = r["conflict_samples"].as_array().unwrap();
+    for attr in ["birth_date", "marital_status"] {
+        assert!(
+            samples
+                .iter()
+                .any(|c| c["attribute"] == attr && c["department"] == "renshe"),
+            "no {attr} conflict in {text}"
+        );
+    }
+    assert!(
+        samples
+            .iter()
+            // a subject resolved without any valid key has none to show
+            .all(|c| c["subject_key"].is_null()
+                || c["subject_key"].as_str().unwrap().contains("**********"))
+    );
+    let dup = r["duplicates"].as_array().unwrap();
+    assert!(
+        dup.iter()
+            .any(|d| d["department"] == "renshe" && d["authority"] == "minzheng")
+    );
+}

@@ -18,6 +18,7 @@ pub mod evaluate;
 pub mod land;
 pub mod mask;
 pub mod model;
+pub mod onesource;
 pub mod profile;
 pub mod score;
 pub mod site;

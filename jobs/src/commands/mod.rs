@@ -5,6 +5,7 @@ mod demo;
 mod harvest;
 mod ingest;
 mod init;
+mod onesource;
 mod ops;
 mod rules;
 
@@ -52,6 +53,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Token(args) => ops::token(args),
         Command::Evaluate(args) => ops::evaluate(args),
         Command::Correct(args) => ops::correct(args),
+        Command::Onesource(args) => onesource::run(args),
     }
 }
 

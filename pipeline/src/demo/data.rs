@@ -326,6 +326,7 @@ fn dataset(
                 (c.to_string(), ty.to_string())
             })
             .collect(),
+        onesource: None,
     })
 }
 
@@ -504,6 +505,9 @@ rules:
         ("updated_at", Kind::Timestamp),
     ]);
     let (mut cert_c, mut hus_c, mut wife_c, mut status_c) = (vec![], vec![], vec![], vec![]);
+    // What civil affairs records for each husband (the last row wins), for
+    // social insurance's re-collected copy below.
+    let mut husband_status: HashMap<String, String> = HashMap::new();
     let rows = 600;
     for i in 0..rows {
         let h = men[i % men.len()];
@@ -545,6 +549,11 @@ rules:
             } else {
                 rng.below(60 * 24 * 20) as i64 + 1
             });
+        if let (Cell::Valid, Cell::Valid) = (&hc, &stc)
+            && let Some(v) = &status
+        {
+            husband_status.insert(h.id.clone(), v.clone());
+        }
         t.push(vec![
             cert,
             hid,
@@ -704,6 +713,10 @@ rules:
         ("contribution_base", Kind::Number),
         ("unit_uscc", Kind::Text),
         ("status", Kind::Text),
+        // Re-collected from the insured (issue #5): civil affairs and public
+        // security are their sources; a few copies disagree.
+        ("birth_date", Kind::Date),
+        ("marital_status", Kind::Text),
     ]);
     let (mut id_c, mut base_c, mut unit_c, mut status_c) = (vec![], vec![], vec![], vec![]);
     let units: Vec<String> = (0..12)
@@ -738,6 +751,16 @@ rules:
         };
         let insured = NaiveDate::from_ymd_opt(2010, 1, 1).unwrap_or_default()
             + Duration::days(rng.below(5000) as i64);
+        let birth = if i % 17 == 3 {
+            p.birth + Duration::days(1)
+        } else {
+            p.birth
+        };
+        let married = match husband_status.get(&p.id) {
+            Some(_) if i % 7 == 2 => "10".to_string(),
+            Some(v) => v.clone(),
+            None => "10".to_string(),
+        };
         t.push(vec![
             id,
             s(p.name.clone()),
@@ -745,6 +768,8 @@ rules:
             b,
             u,
             st,
+            s(birth.format("%Y-%m-%d").to_string()),
+            s(married),
         ]);
         id_c.push(ic);
         base_c.push(bc);
@@ -971,5 +996,22 @@ rules:
         book,
         &cols,
     )?);
+    // One data, one source (issue #5): public security and civil affairs are
+    // the sources; social insurance re-collects birth dates and marital status.
+    for d in &mut datasets {
+        d.onesource = match d.name.as_str() {
+            "household_registration" => Some(
+                "key = \"id_number\"\nname = \"name\"\nsex = \"sex_code\"\nbirth_date = \"birth_date\"\naddress = \"address\"\nupdated_at = \"updated_at\"",
+            ),
+            "marriage_registration" => {
+                Some("key = \"husband_id\"\nname = \"husband_name\"\nupdated_at = \"updated_at\"")
+            }
+            "social_insurance" => {
+                Some("key = \"id_number\"\nname = \"name\"\nbirth_date = \"birth_date\"")
+            }
+            _ => None,
+        }
+        .map(str::to_string);
+    }
     Ok((departments, datasets))
 }

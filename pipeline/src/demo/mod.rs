@@ -63,6 +63,10 @@ pub struct DemoDataset {
     /// The declared columns: name and type, as the dataset definition
     /// (`datasets/<department>/<name>.toml`) gives them for landing.
     pub columns: Vec<(String, String)>,
+    /// Its `[onesource]` section (TOML), when it takes part in one data,
+    /// one source.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub onesource: Option<String>,
 }
 
 /// The generated bureau.
@@ -207,6 +211,9 @@ fn write_workspace(
             d.title_zh,
             rel(root, &d.rules)
         );
+        if let Some(os) = &d.onesource {
+            toml += &format!("\n[onesource]\n{os}\n");
+        }
         for (name, ty) in &d.columns {
             toml += &format!("\n[[columns]]\nname = \"{name}\"\ntype = \"{ty}\"\n");
         }

@@ -8,7 +8,7 @@
 //! | aggregation and timeliness | every run's `_delivery` count per dataset | 100 × deliveries on time / deliveries due |
 //! | rectification | the rectification list at the year's last run | 100 × items opened in the year and closed by their due date / items opened |
 //! | catalog management | every run's catalog summary (`_pdq/catalog_summary`) | mean over the year's runs of 100 × entries without findings / (entries + datasets not catalogued) |
-//! | one-source compliance | duplicate-collection and conflict findings | not assessable until one-source resolution lands |
+//! | one-source compliance | every run's `_onesource_consistency` count per dataset | 100 × copies agreeing with the authority / copies compared; not assessable for a department that copies nothing |
 //!
 //! The total is the weighted mean of the assessable components (weights
 //! renormalised); a component pdq cannot assess is shown as such, never
@@ -570,6 +570,20 @@ pub fn evaluate_counts(mut counts: Counts, input: &EvaluationInput) -> Result<Ev
             })
             .unwrap_or((0, 0));
         let timeliness = (due > 0).then(|| round2(100.0 * on_time as f64 / due as f64));
+        // One source: the year's `_onesource_consistency` counts (copies of
+        // authority attributes compared with the authority, and conflicts).
+        let (compared, agreeing) = evidence_by_dept
+            .get(dept_idx)
+            .map(|rules| {
+                rules
+                    .iter()
+                    .filter(|r| r.rule == "_onesource_consistency")
+                    .fold((0i64, 0i64), |(c, a), r| {
+                        (c + r.evaluated, a + r.evaluated - r.failed)
+                    })
+            })
+            .unwrap_or((0, 0));
+        let one_source = (compared > 0).then(|| round2(100.0 * agreeing as f64 / compared as f64));
         let mine: Vec<&Rectification> = rects
             .iter()
             .filter(|r| r.department == dept && r.opened_on.year() == input.year)
@@ -610,9 +624,14 @@ pub fn evaluate_counts(mut counts: Counts, input: &EvaluationInput) -> Result<Ev
             Component {
                 name: "one_source".into(),
                 name_zh: zh("one_source").into(),
-                score: None,
+                score: one_source,
                 weight: weight("one_source"),
-                basis: "not assessable: pdq has no one-source findings yet".into(),
+                basis: if compared > 0 {
+                    format!("{agreeing} of {compared} copies agree with their authoritative source")
+                } else {
+                    "not assessable: the department holds no copy of another department's data"
+                        .into()
+                },
             },
         ];
         let (num, den) = components

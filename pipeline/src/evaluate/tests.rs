@@ -357,3 +357,52 @@ fn the_catalog_component_from_the_runs_catalog_summaries() {
     assert_eq!(comp(m, "catalog"), None);
     assert_eq!(m.score, Some(62.5));
 }
+
+#[test]
+fn issue_5_one_source_is_assessed_from_conflict_counts() {
+    let mut h = history();
+    for (run, m, d, failed) in [("r1", 3, 2, 10), ("r2", 6, 1, 0), ("r3", 6, 30, 5)] {
+        h.push(c(
+            run,
+            m,
+            d,
+            "renshe.c",
+            "_onesource_consistency",
+            "consistency",
+            100,
+            failed,
+        ));
+        h.push(c(
+            run,
+            m,
+            d,
+            "renshe.c",
+            "_onesource_accuracy",
+            "accuracy",
+            100,
+            failed,
+        ));
+    }
+    let e = run(&h, &[], &EvaluationConfig::default());
+    let r = e
+        .departments
+        .iter()
+        .find(|d| d.department == "renshe")
+        .unwrap();
+    // 285 of 300 copies agree with their source.
+    assert_eq!(comp(r, "one_source"), Some(95.0));
+    let basis = &r
+        .components
+        .iter()
+        .find(|c| c.name == "one_source")
+        .unwrap()
+        .basis;
+    assert!(basis.contains("285 of 300"), "{basis}");
+    // a department that copies nothing stays not assessable
+    let g = e
+        .departments
+        .iter()
+        .find(|d| d.department == "gongan")
+        .unwrap();
+    assert_eq!(comp(g, "one_source"), None);
+}

@@ -132,6 +132,11 @@ pub struct DatasetDef {
     /// The catalog entry's resource code this dataset is mounted to (挂接).
     #[serde(default)]
     pub catalog: Option<String>,
+    /// Which columns identify the subject and hold the attributes that
+    /// one-source resolution compares (issue #5); absent: the dataset takes
+    /// no part in it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub onesource: Option<crate::onesource::stage::OneSourceDef>,
 }
 
 impl DatasetDef {

@@ -1,0 +1,120 @@
+//! `pdq onesource`: one data, one source over the workspace's landed
+//! datasets (issue #5). Thin: the work is `pipeline::onesource::stage`.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use chrono::{NaiveDate, Utc};
+use pipeline::land::Lake;
+use pipeline::onesource::duplicate::{CatalogDeclaration, DuplicateEvidence};
+use pipeline::onesource::registry::AuthorityRegistry;
+use pipeline::onesource::resolve::MatchConfig;
+use pipeline::onesource::stage::{OneSourceOptions, run_onesource, write_published};
+use pipeline::workspace::Workspace;
+
+use super::Outcome;
+use crate::cli::OneSourceArgs;
+
+/// `department,item_name` lines (a header line is allowed).
+fn declarations(path: &Path) -> Result<Vec<CatalogDeclaration>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut out = vec![];
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim().trim_start_matches('\u{feff}');
+        if line.is_empty() || (i == 0 && line.starts_with("department")) {
+            continue;
+        }
+        let (d, n) = line.split_once(',').with_context(|| {
+            format!(
+                "{} line {}: expected `department,item_name`",
+                path.display(),
+                i + 1
+            )
+        })?;
+        out.push(CatalogDeclaration {
+            department: d.trim().to_string(),
+            item_name: n.trim().to_string(),
+        });
+    }
+    Ok(out)
+}
+
+pub fn run(args: OneSourceArgs) -> Result<Outcome> {
+    let ws = Workspace::load(&args.workspace)?;
+    let profile = ws.profile()?;
+    let registry = AuthorityRegistry::load(&profile.id, &ws.dir)?;
+    let lake = Lake::open(&ws.config.lake, &ws.dir).context("cannot open the lake")?;
+    let as_of = match &args.as_of {
+        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .with_context(|| format!("--as-of {d}: expected YYYY-MM-DD"))?,
+        None => Utc::now().date_naive(),
+    };
+    let opts = OneSourceOptions {
+        as_of,
+        run: format!("onesource-{}", Utc::now().format("%Y%m%dT%H%M%SZ")),
+        declarations: match &args.declarations {
+            Some(p) => declarations(p)?,
+            None => vec![],
+        },
+        matching: MatchConfig::persons(),
+    };
+    let rt = super::runtime(None)?;
+    let report = rt.block_on(run_onesource(&ws, &lake, &registry, &opts))?;
+    let published = write_published(&ws.dir.join("published"), &report)?;
+    let json = match args.format.as_deref() {
+        Some("json") => true,
+        Some(_) => false,
+        None => !std::io::stdout().is_terminal(),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!(
+            "一数一源 one source — {} records, {} subjects, {} probabilistic links, {} golden values, {} conflicts, {} duplicate collections",
+            report.records,
+            report.subjects,
+            report.probabilistic_links,
+            report.golden_values,
+            report.conflicts,
+            report.duplicates.len()
+        );
+        println!(
+            "{:<36} {:>8} {:>8} {:>8} {:>8} {:>9}",
+            "数据集 dataset", "rows", "valid", "repaired", "compared", "conflicts"
+        );
+        for (ds, s) in &report.datasets {
+            println!(
+                "{:<36} {:>8} {:>8} {:>8} {:>8} {:>9}",
+                ds, s.rows, s.valid_keys, s.repaired_keys, s.compared, s.conflicts
+            );
+        }
+        for d in &report.duplicates {
+            let how = match &d.evidence {
+                DuplicateEvidence::Catalog { entry } => format!("catalog entry `{entry}`"),
+                DuplicateEvidence::Data {
+                    dataset,
+                    column,
+                    matched_by,
+                    shared,
+                    agreement,
+                    ..
+                } => format!(
+                    "{dataset}.{column} (by {matched_by}; {shared} shared subjects, {:.1}% agree)",
+                    agreement * 100.0
+                ),
+            };
+            println!(
+                "重复收集 duplicate: {} collects {} `{}` ({}), source is {} — {how}",
+                d.department,
+                d.item_name,
+                d.attribute.as_deref().unwrap_or("*"),
+                d.item,
+                d.authority
+            );
+        }
+        println!("published: {}", published.display());
+    }
+    Ok(Outcome::Clean)
+}
