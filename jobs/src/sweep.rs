@@ -253,7 +253,13 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
     // `[onesource]`; conflicts count against the copying datasets as
     // consistency and accuracy failures.
     let onesource = if ws.datasets.iter().any(|d| d.onesource.is_some()) {
-        let (step, report) = run_onesource_step(ws, &lake, &run_id, opts).await;
+        // What departments declare in their catalogs (entries and data
+        // items) shows duplicate collection before any data is compared.
+        let declarations = harvested
+            .as_ref()
+            .map(|(_, state, _)| catalog_declarations(state))
+            .unwrap_or_default();
+        let (step, report) = run_onesource_step(ws, &lake, &run_id, opts, declarations).await;
         if let Some(r) = &report {
             let as_of = opts.as_of.with_timezone(&Utc);
             for (dataset, s) in &r.datasets {
@@ -1322,11 +1328,36 @@ pub fn default_actor(trigger: &str) -> String {
 
 /// Runs the one-source stage as one sweep step; a failure is a failed step,
 /// not a failed sweep.
+/// The catalog's declarations for duplicate-collection detection: each
+/// entry's name and its data items' names, by department.
+pub fn catalog_declarations(
+    state: &pipeline::catalog::CatalogState,
+) -> Vec<pipeline::onesource::duplicate::CatalogDeclaration> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = vec![];
+    for e in state.current() {
+        let names = e
+            .name
+            .iter()
+            .chain(e.items.iter().filter_map(|i| i.name.as_ref()));
+        for n in names {
+            if seen.insert((e.department.clone(), n.clone())) {
+                out.push(pipeline::onesource::duplicate::CatalogDeclaration {
+                    department: e.department.clone(),
+                    item_name: n.clone(),
+                });
+            }
+        }
+    }
+    out
+}
+
 async fn run_onesource_step(
     ws: &Workspace,
     lake: &Lake,
     run_id: &str,
     opts: &SweepOptions,
+    declarations: Vec<pipeline::onesource::duplicate::CatalogDeclaration>,
 ) -> (Step, Option<pipeline::onesource::stage::OneSourceReport>) {
     use pipeline::onesource::registry::AuthorityRegistry;
     use pipeline::onesource::resolve::MatchConfig;
@@ -1339,7 +1370,7 @@ async fn run_onesource_step(
         let o = OneSourceOptions {
             as_of: opts.as_of.date_naive(),
             run: run_id.to_string(),
-            declarations: vec![],
+            declarations,
             matching: MatchConfig::persons(),
         };
         run_onesource(ws, lake, &registry, &o)

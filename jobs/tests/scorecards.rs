@@ -646,6 +646,14 @@ fn issue_5_demo_reports_conflicts_of_the_recollecting_department() {
                 || c["subject_key"].as_str().unwrap().contains("**********"))
     );
     let dup = r["duplicates"].as_array().unwrap();
+    // Declared in renshe's catalog (data item 婚姻状况): found from the
+    // harvested catalog before any value is compared.
+    assert!(
+        dup.iter().any(|d| d["department"] == "renshe"
+            && d["item"] == "marriage_registration"
+            && d["evidence"]["from"] == "catalog"),
+        "{text}"
+    );
     assert!(
         dup.iter()
             .any(|d| d["department"] == "renshe" && d["authority"] == "minzheng")
