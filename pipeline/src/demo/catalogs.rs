@@ -12,7 +12,7 @@
 
 use std::path::Path;
 
-use rust_xlsxwriter::{Format, Workbook};
+use rust_xlsxwriter::Format;
 
 use super::write;
 use super::{DemoDataset, DemoError};
@@ -110,7 +110,7 @@ pub fn write(root: &Path, datasets: &[DemoDataset]) -> Result<(), DemoError> {
 
 fn gongan_template(root: &Path, datasets: &[DemoDataset]) -> Result<(), DemoError> {
     let path = root.join("departments/gongan/公安局数据资源目录.xlsx");
-    let mut book = Workbook::new();
+    let mut book = write::workbook();
     let bold = Format::new().set_bold();
     let e = |x| enc(&path, x);
     {

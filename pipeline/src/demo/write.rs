@@ -158,9 +158,20 @@ pub fn json_array(path: &Path, t: &Table) -> Result<(), DemoError> {
     )
 }
 
+/// A workbook whose document properties carry a fixed creation time, so
+/// that two generations of the demo write the same bytes (the default is
+/// the current time, which differs once a second passes).
+pub fn workbook() -> rust_xlsxwriter::Workbook {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    if let Ok(created) = rust_xlsxwriter::ExcelDateTime::from_ymd(2026, 11, 20) {
+        book.set_properties(&rust_xlsxwriter::DocProperties::new().set_creation_datetime(&created));
+    }
+    book
+}
+
 pub fn xlsx(path: &Path, t: &Table, sheet: &str) -> Result<(), DemoError> {
-    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
-    let mut book = Workbook::new();
+    use rust_xlsxwriter::{ExcelDateTime, Format};
+    let mut book = workbook();
     let ws = book.add_worksheet();
     ws.set_name(sheet).map_err(|e| encode(path, e))?;
     let date_fmt = Format::new().set_num_format("yyyy-mm-dd");
