@@ -440,7 +440,7 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
 }
 
 /// The catalog's findings of each run: `lake/_pdq/catalog_findings`.
-pub const CATALOG_FINDINGS: &str = "_pdq/catalog_findings";
+pub const CATALOG_FINDINGS: &str = pipeline::catalog::FINDINGS;
 
 /// Per run and department, the catalog's size and findings:
 /// `lake/_pdq/catalog_summary` (the evaluation's catalog component).

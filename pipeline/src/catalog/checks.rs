@@ -16,6 +16,11 @@
 //! | `duplicate_name` | one department cataloguing one name twice |
 //! | `item_incomplete` | a data item without name or type |
 //! | `harvest_problem` | a record or cell the harvest could not read |
+//!
+//! Reconciliation ([`super::reconcile`]) adds `not_mounted`, `uncatalogued`,
+//! `schema_missing`, `schema_extra`, `schema_type`, `schema_length`,
+//! `late_delivery` and `catalog_update_overdue` (drift not followed by the
+//! catalog within the profile's catalog-update deadline).
 
 use std::collections::BTreeMap;
 
@@ -81,6 +86,7 @@ pub fn check_name(check: &str) -> (&'static str, &'static str) {
         "schema_type" => ("字段类型不一致", "column type differs"),
         "schema_length" => ("字段长度超出", "values longer than declared"),
         "late_delivery" => ("未按频率更新", "delivery late for its frequency"),
+        "catalog_update_overdue" => ("目录未及时更新", "catalog not updated in time"),
         _ => ("其他", "other"),
     }
 }

@@ -29,6 +29,17 @@ pub use store::CatalogState;
 use crate::land::{Lake, LandError};
 use crate::workspace::Workspace;
 
+/// Each run's catalog findings, as the sweep stores them.
+pub const FINDINGS: &str = "_pdq/catalog_findings";
+
+#[derive(serde::Deserialize)]
+struct SeenFinding {
+    as_of: DateTime<Utc>,
+    key: Option<String>,
+    check: String,
+    field: Option<String>,
+}
+
 /// What a catalog stage produced.
 #[derive(Debug, Clone)]
 pub struct CatalogOutcome {
@@ -94,6 +105,24 @@ pub async fn assess(
         )
         .map_err(|e| LandError::Config(format!("catalog reconciliation: {e}")))?,
     );
+    // A catalog that has not followed a change of its data within the
+    // profile's deadline (15 working days in most regulations).
+    let history: Vec<SeenFinding> = lake
+        .read_records(FINDINGS, Some("\"check\" LIKE 'schema_%'"), "as_of")
+        .await?;
+    let mut first_seen: BTreeMap<(String, String, String), chrono::NaiveDate> = BTreeMap::new();
+    for h in history {
+        if let Some(k) = h.key {
+            first_seen
+                .entry((k, h.check, h.field.unwrap_or_default()))
+                .or_insert(h.as_of.with_timezone(&tz).date_naive());
+        }
+    }
+    let today = now.with_timezone(&tz).date_naive();
+    let overdue =
+        reconcile::overdue_updates(&findings, &first_seen, profile.catalog_update, &cal, today)
+            .map_err(|e| LandError::Config(format!("catalog update deadline: {e}")))?;
+    findings.extend(overdue);
     Ok(CatalogOutcome {
         report,
         state,

@@ -721,3 +721,78 @@ fn national_day_2026_and_the_end_of_the_calendar() {
     // Judged in 2027 with no 2027 calendar: the error, not a guess.
     assert!(lateness(d(2026, 11, 2), Weekly, w, &cal, d(2027, 1, 5)).is_err());
 }
+
+#[test]
+fn drift_not_followed_by_the_catalog_within_the_deadline() {
+    use super::reconcile::overdue_updates;
+    let cal = WorkCalendar::embedded();
+    let drift = CatalogFinding {
+        check: "schema_missing".into(),
+        department: "gongan".into(),
+        key: Some("tpl:A1".into()),
+        code: Some("A1".into()),
+        name: Some("户籍人口".into()),
+        field: Some("former_name".into()),
+        location: "目录.xlsx!信息项 row 9".into(),
+        message: "…".into(),
+    };
+    let other = CatalogFinding {
+        check: "required_field".into(),
+        ..drift.clone()
+    };
+    let seen: BTreeMap<(String, String, String), NaiveDate> = [(
+        (
+            "tpl:A1".to_string(),
+            "schema_missing".to_string(),
+            "former_name".to_string(),
+        ),
+        d(2026, 1, 20),
+    )]
+    .into();
+    let xinjiang = profile("xinjiang-2023").unwrap().catalog_update;
+    // 15 working days from Tuesday 20 January 2026: Tuesday 10 February.
+    let on_due = overdue_updates(
+        &[drift.clone(), other.clone()],
+        &seen,
+        xinjiang,
+        &cal,
+        d(2026, 2, 10),
+    )
+    .unwrap();
+    assert!(on_due.is_empty());
+    let after = overdue_updates(
+        &[drift.clone(), other],
+        &seen,
+        xinjiang,
+        &cal,
+        d(2026, 2, 11),
+    )
+    .unwrap();
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].check, "catalog_update_overdue");
+    assert!(
+        after[0].message.contains("since 2026-01-20") && after[0].message.contains("by 2026-02-10"),
+        "{}",
+        after[0].message
+    );
+    // XPCC counts 15 calendar days: due 4 February.
+    let xpcc = profile("xpcc-2025").unwrap().catalog_update;
+    assert_eq!(
+        overdue_updates(
+            std::slice::from_ref(&drift),
+            &seen,
+            xpcc,
+            &cal,
+            d(2026, 2, 5)
+        )
+        .unwrap()
+        .len(),
+        1
+    );
+    // Drift seen for the first time today is not overdue.
+    assert!(
+        overdue_updates(&[drift], &BTreeMap::new(), xinjiang, &cal, d(2026, 2, 11))
+            .unwrap()
+            .is_empty()
+    );
+}
