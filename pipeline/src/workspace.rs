@@ -176,11 +176,11 @@ impl Workspace {
             ))
         })?;
         let mut config: WorkspaceConfig = toml::from_str(&text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
-                .unwrap_or(0);
-            LandError::Config(format!("{}: line {line}: {}", path.display(), e.message()))
+            LandError::Config(format!(
+                "{}: {}",
+                path.display(),
+                crate::land::one_line_toml(&e, &text)
+            ))
         })?;
         config.time_zone.parse::<chrono_tz::Tz>().map_err(|_| {
             LandError::Config(format!(
@@ -241,6 +241,17 @@ impl Workspace {
             LandError::Config(format!(
                 "{}: profile: {e}",
                 self.dir.join("pdq.toml").display()
+            ))
+        })
+    }
+
+    /// The bureau's time zone (checked when the workspace was loaded).
+    pub fn tz(&self) -> Result<chrono_tz::Tz, LandError> {
+        self.config.time_zone.parse().map_err(|_| {
+            LandError::Config(format!(
+                "{}: time_zone: unknown zone `{}`",
+                self.dir.join("pdq.toml").display(),
+                self.config.time_zone
             ))
         })
     }

@@ -116,29 +116,7 @@ pub(crate) async fn harvest(cfg: &JsonApiConfig, base_dir: &Path) -> Result<Harv
                 message: format!("still paging after max_pages = {}", cfg.max_pages),
             });
         }
-        let query: Vec<(String, String)> = match &cfg.paging {
-            Paging::None => vec![],
-            Paging::Page {
-                param,
-                size_param,
-                size,
-                start,
-            } => vec![
-                (param.clone(), (start + page_no).to_string()),
-                (size_param.clone(), size.to_string()),
-            ],
-            Paging::Offset {
-                param,
-                limit_param,
-                size,
-            } => vec![
-                (param.clone(), (page_no * *size as u64).to_string()),
-                (limit_param.clone(), size.to_string()),
-            ],
-            Paging::Cursor { param, .. } => {
-                cursor.iter().map(|c| (param.clone(), c.clone())).collect()
-            }
-        };
+        let query = cfg.paging.query(page_no, cursor.as_deref());
         let bytes = if local {
             super::fetch::fetch(&cfg.url, base_dir, None).await?
         } else {

@@ -15,7 +15,7 @@ use super::{
     FIELDS, Harvest, HarvestError, HarvestProblem, HarvestedItem, HarvestedRecord, ITEM_FIELDS,
     canonical, clean,
 };
-use crate::files::text::excel_text;
+use crate::files::text::{column_letter, excel_text};
 
 /// `kind = "xlsx_template"`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,20 +31,6 @@ pub struct XlsxTemplateConfig {
     /// or 数据项 (none: entries without items).
     #[serde(default)]
     pub item_sheet: Option<String>,
-}
-
-/// Column letters as Excel shows them (0 → A, 27 → AB).
-pub(crate) fn column_letter(mut c: usize) -> String {
-    let mut s = Vec::new();
-    loop {
-        s.push(b'A' + (c % 26) as u8);
-        if c < 26 {
-            break;
-        }
-        c = c / 26 - 1;
-    }
-    s.reverse();
-    String::from_utf8_lossy(&s).into_owned()
 }
 
 /// Excel's error values.

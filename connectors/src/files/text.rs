@@ -234,7 +234,8 @@ pub(crate) fn read_json(path: &Path, bytes: &[u8]) -> Result<TextTable, FileErro
     Ok(table)
 }
 
-fn column_letter(mut i: usize) -> String {
+/// Column letters as Excel shows them (0 → A, 27 → AB).
+pub(crate) fn column_letter(mut i: usize) -> String {
     let mut s = Vec::new();
     loop {
         s.push(b'A' + (i % 26) as u8);

@@ -84,6 +84,37 @@ pub enum Paging {
     },
 }
 
+impl Paging {
+    /// The query parameters of page `page_no` (from 0), given the cursor
+    /// the previous response returned.
+    pub fn query(&self, page_no: u64, cursor: Option<&str>) -> Vec<(String, String)> {
+        match self {
+            Paging::None => vec![],
+            Paging::Page {
+                param,
+                size_param,
+                size,
+                start,
+            } => vec![
+                (param.clone(), (start + page_no).to_string()),
+                (size_param.clone(), size.to_string()),
+            ],
+            Paging::Offset {
+                param,
+                limit_param,
+                size,
+            } => vec![
+                (param.clone(), (page_no * *size as u64).to_string()),
+                (limit_param.clone(), size.to_string()),
+            ],
+            Paging::Cursor { param, .. } => cursor
+                .map(|c| (param.clone(), c.to_string()))
+                .into_iter()
+                .collect(),
+        }
+    }
+}
+
 fn three() -> u32 {
     3
 }
@@ -241,29 +272,7 @@ async fn fetch_all(
     let mut keys: Vec<Option<String>> = vec![];
     let mut cells: Vec<Option<String>> = vec![None; columns.len()];
     for page_no in 0..config.max_pages {
-        let query: Vec<(String, String)> = match &config.paging {
-            Paging::None => vec![],
-            Paging::Page {
-                param,
-                size_param,
-                size,
-                start,
-            } => vec![
-                (param.clone(), (start + page_no).to_string()),
-                (size_param.clone(), size.to_string()),
-            ],
-            Paging::Offset {
-                param,
-                limit_param,
-                size,
-            } => vec![
-                (param.clone(), (page_no * *size as u64).to_string()),
-                (limit_param.clone(), size.to_string()),
-            ],
-            Paging::Cursor { param, .. } => {
-                cursor.iter().map(|c| (param.clone(), c.clone())).collect()
-            }
-        };
+        let query = config.paging.query(page_no, cursor.as_deref());
         let mut attempt = 0;
         let body = loop {
             match fetch_page(client, config, token, &query).await {

@@ -60,11 +60,11 @@ pub fn load_sources(dir: &Path) -> Result<Vec<CatalogSourceDef>, LandError> {
         let text = std::fs::read_to_string(&f)
             .map_err(|e| LandError::Config(format!("{}: {e}", f.display())))?;
         let mut def: CatalogSourceDef = toml::from_str(&text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
-                .unwrap_or(0);
-            LandError::Config(format!("{}: line {line}: {}", f.display(), e.message()))
+            LandError::Config(format!(
+                "{}: {}",
+                f.display(),
+                crate::land::one_line_toml(&e, &text)
+            ))
         })?;
         if def.name.is_empty() {
             def.name = f
@@ -120,15 +120,17 @@ pub struct CuratedEntry {
 /// Loads `DIR/catalog-curation.toml` (absent: no curation).
 pub fn load_curation(dir: &Path) -> Result<Curation, LandError> {
     let f = dir.join("catalog-curation.toml");
-    let Ok(text) = std::fs::read_to_string(&f) else {
-        return Ok(Curation::default());
+    let text = match std::fs::read_to_string(&f) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Curation::default()),
+        Err(e) => return Err(LandError::Config(format!("{}: {e}", f.display()))),
     };
     let c: Curation = toml::from_str(&text).map_err(|e| {
-        let line = e
-            .span()
-            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
-            .unwrap_or(0);
-        LandError::Config(format!("{}: line {line}: {}", f.display(), e.message()))
+        LandError::Config(format!(
+            "{}: {}",
+            f.display(),
+            crate::land::one_line_toml(&e, &text)
+        ))
     })?;
     for (i, e) in c.entry.iter().enumerate() {
         if e.key.is_none() && e.code.is_none() {
@@ -529,11 +531,7 @@ pub async fn harvest(
         }
     }
     let curation = load_curation(&ws.dir)?;
-    let tz: chrono_tz::Tz = ws
-        .config
-        .time_zone
-        .parse()
-        .map_err(|_| LandError::Config(format!("unknown time zone {}", ws.config.time_zone)))?;
+    let tz = ws.tz()?;
     let clock = std::time::Instant::now();
     let (mut state, _) = store::load(lake).await?;
     tracing::info!(

@@ -75,11 +75,7 @@ pub async fn assess(
 ) -> Result<CatalogOutcome, LandError> {
     let profile = ws.profile()?;
     let cal = ws.calendar()?;
-    let tz: chrono_tz::Tz = ws
-        .config
-        .time_zone
-        .parse()
-        .map_err(|_| LandError::Config(format!("unknown time zone {}", ws.config.time_zone)))?;
+    let tz = ws.tz()?;
     let clock = std::time::Instant::now();
     let mut findings = checks::check(&state, &profile.catalog, &report.problems, tz);
     tracing::info!(

@@ -301,14 +301,21 @@ pub fn dcat(
         .map(|p| {
             let e = &p.entry;
             let id = format!("{base_iri}dataset/{}", urlish(e.resource_code.as_deref().unwrap_or(&e.key)));
-            let mut d = serde_json::json!({
-                "@id": id,
-                "@type": "dcat:Dataset",
-                "dct:identifier": e.resource_code.clone().unwrap_or_else(|| e.key.clone()),
-                "dct:title": {"@value": e.name.clone().unwrap_or_default(), "@language": "zh"},
-                "dct:publisher": {"@type": "foaf:Agent", "foaf:name": e.provider.clone().unwrap_or_else(|| e.department.clone())},
-            });
-            let o = d.as_object_mut().expect("object");
+            let mut o = serde_json::Map::new();
+            o.insert("@id".into(), serde_json::json!(id));
+            o.insert("@type".into(), serde_json::json!("dcat:Dataset"));
+            o.insert(
+                "dct:identifier".into(),
+                serde_json::json!(e.resource_code.clone().unwrap_or_else(|| e.key.clone())),
+            );
+            o.insert(
+                "dct:title".into(),
+                serde_json::json!({"@value": e.name.clone().unwrap_or_default(), "@language": "zh"}),
+            );
+            o.insert(
+                "dct:publisher".into(),
+                serde_json::json!({"@type": "foaf:Agent", "foaf:name": e.provider.clone().unwrap_or_else(|| e.department.clone())}),
+            );
             if let Some(s) = &e.summary {
                 o.insert("dct:description".into(), serde_json::json!({"@value": s, "@language": "zh"}));
             }
@@ -345,7 +352,7 @@ pub fn dcat(
             if !formats.is_empty() {
                 o.insert("dcat:distribution".into(), serde_json::json!(formats));
             }
-            d
+            serde_json::Value::Object(o)
         })
         .collect();
     serde_json::json!({

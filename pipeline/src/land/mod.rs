@@ -538,7 +538,8 @@ pub fn load_dataset(path: &Path) -> Result<DatasetDef, LandError> {
     Ok(def)
 }
 
-fn one_line_toml(e: &toml::de::Error, text: &str) -> String {
+/// A TOML error as `line N: message`.
+pub(crate) fn one_line_toml(e: &toml::de::Error, text: &str) -> String {
     let line = e
         .span()
         .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
