@@ -10,15 +10,18 @@
 //!  Accumulator: evaluated = len − null_count, failed = true_count,
 //!               first 10 failures by (file, row), every failure → failed-rows Parquet
 //!
-//!  `unique` rules: one aggregation per rule (GROUP BY key HAVING count > 1,
-//!  spilling under the memory limit), then — only if duplicates exist — a join
-//!  of the duplicate keys with the scan for their locations.
+//!  `unique` rules: the same scan also yields each evaluated row's 64-bit
+//!  key hash, collected per partition within the memory limit (sorted runs
+//!  spilled to disk beyond it); merging the runs gives the hashes seen twice
+//!  or more. Only if there are any, one join of those candidates with the
+//!  key columns finds the rows and compares the real keys.
 //! ```
 //!
 //! Every row-level rule is one expression in the same projection, so adding
 //! a rule adds an expression, not a query (ARCHITECTURE.md, "One scan").
 
 mod failed_rows;
+mod key_hashes;
 mod sink;
 
 use std::path::{Path, PathBuf};
@@ -32,7 +35,6 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{DFSchema, JoinType, ScalarValue};
 use datafusion::error::DataFusionError;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use datafusion::functions_aggregate::expr_fn::count;
 use datafusion::logical_expr::{Expr, cast, col, lit, when};
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use futures::StreamExt;
@@ -41,6 +43,7 @@ use quality_rules::{RuleError, RuleFile};
 
 use crate::model::{CheckReport, RuleResult, Sample};
 use failed_rows::FailedRowsWriter;
+use key_hashes::KeyHashes;
 use sink::{Accumulator, Layout, SlotKind};
 
 /// How to run a check.
@@ -221,6 +224,7 @@ pub async fn check_dataset(
     let mut df = ctx.read_table(dataset.table_provider()).map_err(engine)?;
     let mut projection: Vec<Expr> = vec![col(FILE_COLUMN), col(ROW_COLUMN)];
     let mut layout = Layout::new(opts.sample_limit, files.clone(), opts.time_zone);
+    let mut hashes: Vec<Expr> = vec![];
     for (i, rule) in compiled.iter().enumerate() {
         match &rule.plan {
             Plan::Row {
@@ -230,9 +234,10 @@ pub async fn check_dataset(
                 layout.add_outcome(i, rule, SlotKind::Row, sample_columns.clone());
                 projection.push(outcome.clone().alias(format!("__pdq_o{i}")));
             }
-            Plan::Unique { evaluated, .. } => {
-                layout.add_outcome(i, rule, SlotKind::EvaluatedOnly, vec![]);
+            Plan::Unique { evaluated, columns } => {
+                let hash_name = layout.add_unique(i, rule);
                 projection.push(evaluated.clone().alias(format!("__pdq_o{i}")));
+                hashes.push(key_hash(&ctx, columns).map_err(engine)?.alias(hash_name));
             }
             Plan::Reference {
                 column,
@@ -271,19 +276,33 @@ pub async fn check_dataset(
     for c in &extra {
         projection.push(Expr::Column(datafusion::common::Column::new_unqualified(c)));
     }
+    projection.extend(hashes);
     layout.bind(&extra, &rules.spec.key);
     let df = df.select(projection).map_err(engine)?;
     let streams = df.execute_stream_partitioned().await.map_err(engine)?;
     let layout = Arc::new(layout);
+    let runtime = ctx.runtime_env();
     let mut tasks = tokio::task::JoinSet::new();
     for mut stream in streams {
         let layout = Arc::clone(&layout);
         let writer = writer.clone();
+        let keys = layout
+            .unique()
+            .iter()
+            .map(|u| {
+                KeyHashes::new(
+                    compiled[u.rule].id(),
+                    &runtime.memory_pool,
+                    &runtime.disk_manager,
+                )
+            })
+            .collect();
         tasks.spawn(async move {
-            let mut acc = Accumulator::new(&layout);
+            let mut acc = Accumulator::with_keys(&layout, keys);
             while let Some(batch) = stream.next().await {
                 acc.add(&batch?, &layout, writer.as_deref())?;
             }
+            acc.finish_keys();
             Ok::<_, DataFusionError>(acc)
         });
     }
@@ -296,22 +315,34 @@ pub async fn check_dataset(
         total.merge(acc, &layout);
     }
 
-    // ---- unique: one aggregation per rule ---------------------------------
-    for (i, rule) in compiled.iter().enumerate() {
-        if let Plan::Unique { columns, evaluated } = &rule.plan {
-            let (failed, samples) = duplicates(
-                &ctx,
-                dataset,
-                rule,
-                columns,
-                evaluated,
-                &layout,
-                writer.as_deref(),
-            )
-            .await
-            .map_err(engine)?;
-            total.set_failures(i, failed, samples);
-        }
+    // ---- unique: confirm the repeated key hashes ---------------------------
+    for (j, u) in layout.unique().iter().enumerate() {
+        let rule = &compiled[u.rule];
+        let Plan::Unique { columns, evaluated } = &rule.plan else {
+            continue;
+        };
+        let runs = std::mem::take(&mut total.key_runs[j]);
+        let candidates = key_hashes::repeated(&runs).map_err(engine)?;
+        tracing::debug!(
+            rule = rule.id(),
+            spilled_runs = runs.spilled(),
+            candidates = candidates.len(),
+            "unique: key hashes merged"
+        );
+        drop(runs);
+        let (failed, samples) = duplicates(
+            &ctx,
+            dataset,
+            rule,
+            columns,
+            evaluated,
+            candidates,
+            &layout,
+            writer.as_deref(),
+        )
+        .await
+        .map_err(engine)?;
+        total.set_failures(u.rule, failed, samples);
     }
 
     if let Some(w) = writer {
@@ -396,48 +427,55 @@ async fn reference_values(
         .map_err(|e| err(engine_message(&e)))
 }
 
+/// `pdq_key_hash(columns…)`: the 64-bit hash of a `unique` rule's key.
+fn key_hash(ctx: &SessionContext, columns: &[String]) -> Result<Expr, DataFusionError> {
+    use datafusion::execution::FunctionRegistry;
+    let keys: Vec<Expr> = columns
+        .iter()
+        .map(|c| Expr::Column(datafusion::common::Column::new_unqualified(c)))
+        .collect();
+    Ok(ctx.udf("pdq_key_hash")?.call(keys))
+}
+
 /// Finds the rows of a `unique` rule whose key occurs two or more times:
 /// returns their number (every copy counts), the first samples in file order,
 /// and writes every such row to the failed-rows file.
 ///
-/// Two steps, both exact: (1) group by a 64-bit hash of the key — a
-/// primitive aggregation that spills under the memory limit — keeping the
-/// hashes seen twice or more; (2) fetch only the rows with those hashes and
-/// count their real keys, so a hash collision can never make a false
-/// duplicate.
+/// `candidates` are the key hashes the scan saw two or more times
+/// (`key_hashes::repeated`). Only when there are any is the data read
+/// again: the rows with those hashes are fetched and their real keys
+/// counted, so a hash collision can never make a false duplicate.
+#[allow(clippy::too_many_arguments)]
 async fn duplicates(
     ctx: &SessionContext,
     dataset: &FileDataset,
     rule: &CompiledRule,
     columns: &[String],
     evaluated: &Expr,
+    candidates: Vec<u64>,
     layout: &Layout,
     writer: Option<&Mutex<FailedRowsWriter>>,
 ) -> Result<(u64, Vec<Sample>), DataFusionError> {
-    use datafusion::execution::FunctionRegistry;
+    if candidates.is_empty() {
+        return Ok((0, vec![]));
+    }
     let keys: Vec<Expr> = columns
         .iter()
         .map(|c| Expr::Column(datafusion::common::Column::new_unqualified(c)))
         .collect();
-    let hash = ctx.udf("pdq_key_hash")?.call(keys.clone());
-    let repeated = ctx
-        .read_table(dataset.table_provider())?
-        .filter(evaluated.clone().is_not_null())?
-        .aggregate(
-            vec![hash.clone().alias("__pdq_h")],
-            vec![count(lit(1)).alias("__pdq_n")],
-        )?
-        .filter(col("__pdq_n").gt(lit(1i64)))?
-        .select(vec![col("__pdq_h")])?
-        .collect()
-        .await?;
-    if repeated.iter().all(|b| b.num_rows() == 0) {
-        return Ok((0, vec![]));
-    }
-    let schema = repeated[0].schema();
+    let hash = key_hash(ctx, columns)?;
+    let schema = Arc::new(datafusion::arrow::datatypes::Schema::new(vec![
+        datafusion::arrow::datatypes::Field::new("__pdq_h", DataType::UInt64, false),
+    ]));
+    let batch = datafusion::arrow::record_batch::RecordBatch::try_new(
+        Arc::clone(&schema),
+        vec![Arc::new(datafusion::arrow::array::UInt64Array::from(
+            candidates,
+        ))],
+    )?;
     let candidates = ctx.read_table(Arc::new(datafusion::datasource::MemTable::try_new(
         schema,
-        vec![repeated],
+        vec![vec![batch]],
     )?))?;
     let mut select = vec![col(FILE_COLUMN), col(ROW_COLUMN)];
     select.extend(keys.clone());

@@ -20,6 +20,7 @@ use datafusion::error::DataFusionError;
 use quality_rules::CompiledRule;
 
 use super::failed_rows::{FailedRow, FailedRowsWriter};
+use super::key_hashes::{KeyHashes, SortedRuns};
 use crate::mask::mask;
 use crate::model::Sample;
 
@@ -52,6 +53,17 @@ pub(crate) struct Layout {
     freshness: Vec<(usize, String, usize)>,
     key_idx: Vec<usize>,
     key_names: Vec<String>,
+    unique: Vec<UniqueSlot>,
+}
+
+/// A `unique` rule's place in the scan: its outcome (evaluated or not) and
+/// the hash of its key, collected per partition (`key_hashes`).
+#[derive(Debug)]
+pub(crate) struct UniqueSlot {
+    /// Index of the rule in the rule file.
+    pub rule: usize,
+    slot: usize,
+    hash_idx: usize,
 }
 
 impl Layout {
@@ -65,7 +77,27 @@ impl Layout {
             freshness: vec![],
             key_idx: vec![],
             key_names: vec![],
+            unique: vec![],
         }
+    }
+
+    /// Adds a `unique` rule: its outcome gives `evaluated`; its key hash
+    /// column (named by the return value, placed after the extra columns)
+    /// feeds the duplicate search.
+    pub(crate) fn add_unique(&mut self, rule: usize, compiled: &CompiledRule) -> String {
+        let slot = self.slots.len();
+        self.add_outcome(rule, compiled, SlotKind::EvaluatedOnly, vec![]);
+        self.unique.push(UniqueSlot {
+            rule,
+            slot,
+            hash_idx: 0,
+        });
+        format!("__pdq_h{rule}")
+    }
+
+    /// The `unique` rules, in the order of the accumulators' key collectors.
+    pub(crate) fn unique(&self) -> &[UniqueSlot] {
+        &self.unique
     }
 
     pub(crate) fn add_outcome(
@@ -112,6 +144,10 @@ impl Layout {
         }
         self.key_idx = key.iter().filter_map(|k| pos(k)).collect();
         self.key_names = key.to_vec();
+        let hashes = base + extra.len();
+        for (j, u) in self.unique.iter_mut().enumerate() {
+            u.hash_idx = hashes + j;
+        }
     }
 
     fn file_name(&self, idx: u32) -> &str {
@@ -178,6 +214,10 @@ pub(crate) struct Accumulator {
     slot_of_rule: HashMap<usize, usize>,
     newest: Vec<Option<DateTime<Utc>>>,
     freshness_rules: Vec<usize>,
+    /// Per `unique` rule: this partition's key hashes while scanning.
+    keys: Vec<KeyHashes>,
+    /// Per `unique` rule: sorted runs of key hashes once scanned (merged).
+    pub key_runs: Vec<SortedRuns>,
 }
 
 fn value_text(array: &ArrayRef, i: usize) -> Result<Option<String>, DataFusionError> {
@@ -266,6 +306,27 @@ impl Accumulator {
             slot_of_rule: layout.slot_of_rule.clone(),
             newest: vec![None; layout.freshness.len()],
             freshness_rules: layout.freshness.iter().map(|f| f.0).collect(),
+            keys: vec![],
+            key_runs: layout
+                .unique
+                .iter()
+                .map(|_| SortedRuns::default())
+                .collect(),
+        }
+    }
+
+    /// A partition's accumulator, with one key collector per `unique` rule.
+    pub(crate) fn with_keys(layout: &Layout, keys: Vec<KeyHashes>) -> Self {
+        Accumulator {
+            keys,
+            ..Accumulator::new(layout)
+        }
+    }
+
+    /// Ends a partition's scan: its key hashes become sorted runs.
+    pub(crate) fn finish_keys(&mut self) {
+        for (runs, keys) in self.key_runs.iter_mut().zip(self.keys.drain(..)) {
+            runs.append(keys.finish());
         }
     }
 
@@ -302,6 +363,9 @@ impl Accumulator {
 
     pub(crate) fn merge(&mut self, other: Accumulator, layout: &Layout) {
         self.rows += other.rows;
+        for (mine, theirs) in self.key_runs.iter_mut().zip(other.key_runs) {
+            mine.append(theirs);
+        }
         for (mine, theirs) in self.slots.iter_mut().zip(other.slots) {
             mine.evaluated += theirs.evaluated;
             mine.failed += theirs.failed;
@@ -381,6 +445,23 @@ impl Accumulator {
                     })?;
                 }
             }
+        }
+        for (u, keys) in layout.unique.iter().zip(self.keys.iter_mut()) {
+            let outcome: &BooleanArray = batch
+                .column(2 + u.slot)
+                .as_any()
+                .downcast_ref()
+                .ok_or_else(|| {
+                    DataFusionError::Internal("outcome of a unique rule is not boolean".into())
+                })?;
+            let hashes: &UInt64Array = batch
+                .column(u.hash_idx)
+                .as_any()
+                .downcast_ref()
+                .ok_or_else(|| {
+                    DataFusionError::Internal("key hash of a unique rule is not UInt64".into())
+                })?;
+            keys.add(hashes, outcome)?;
         }
         for (k, (_, _, idx)) in layout.freshness.iter().enumerate() {
             let newest = newest_instant(batch.column(*idx), layout.time_zone)?;

@@ -1,0 +1,383 @@
+//! `unique` inside the one scan: the 64-bit key hash of every evaluated row
+//! is collected while the row-level rules run, instead of reading the data
+//! again for a GROUP BY.
+//!
+//! Each partition appends its hashes to a vector whose memory is reserved
+//! from the session's memory pool (the same pool DataFusion's operators
+//! use, so `--memory-limit` bounds both). When the pool refuses more, the
+//! vector is sorted and written to a spill file of the session's disk
+//! manager as one sorted run, and collection starts again. At the end of
+//! the scan each partition sorts what it holds; [`repeated`] merges every
+//! sorted run, in memory and on disk, and returns the hashes seen two or
+//! more times — the only keys that can be duplicates. They are then
+//! confirmed by comparing the real keys (`super::duplicates`), so a hash
+//! collision never makes a false duplicate.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, BooleanArray, UInt64Array};
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::SpillFile;
+use datafusion::execution::disk_manager::DiskManager;
+use datafusion::execution::memory_pool::{MemoryConsumer, MemoryPool, MemoryReservation};
+
+const WORD: usize = std::mem::size_of::<u64>();
+/// Read and write buffer of a spill file.
+const IO_BUFFER: usize = 256 * 1024;
+
+/// The key hashes of one `unique` rule in one partition.
+pub(crate) struct KeyHashes {
+    hashes: Vec<u64>,
+    reservation: MemoryReservation,
+    disk: Arc<DiskManager>,
+    runs: Vec<Arc<dyn SpillFile>>,
+}
+
+impl std::fmt::Debug for KeyHashes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyHashes")
+            .field("in_memory", &self.hashes.len())
+            .field("spilled_runs", &self.runs.len())
+            .finish()
+    }
+}
+
+impl KeyHashes {
+    /// An empty collector drawing memory from `pool` and spilling to `disk`.
+    pub(crate) fn new(rule: &str, pool: &Arc<dyn MemoryPool>, disk: &Arc<DiskManager>) -> Self {
+        KeyHashes {
+            hashes: Vec::new(),
+            reservation: MemoryConsumer::new(format!("pdq unique `{rule}`"))
+                .with_can_spill(true)
+                .register(pool),
+            disk: Arc::clone(disk),
+            runs: Vec::new(),
+        }
+    }
+
+    /// Adds the hashes of the rows whose outcome is not NULL (the evaluated rows).
+    pub(crate) fn add(&mut self, hashes: &UInt64Array, evaluated: &BooleanArray) -> Result<()> {
+        let n = evaluated.len() - evaluated.null_count();
+        if n == 0 {
+            return Ok(());
+        }
+        self.reserve(n)?;
+        let values = hashes.values();
+        match evaluated.nulls() {
+            None => self.hashes.extend_from_slice(&values[..evaluated.len()]),
+            Some(valid) => self.hashes.extend(valid.valid_indices().map(|i| values[i])),
+        }
+        Ok(())
+    }
+
+    /// Makes room for `n` more hashes within the memory pool, spilling what
+    /// is held when the pool refuses.
+    fn reserve(&mut self, n: usize) -> Result<()> {
+        let needed = self.hashes.len() + n;
+        if needed <= self.hashes.capacity() {
+            return Ok(());
+        }
+        let target = needed.max(self.hashes.capacity() * 2).max(64 * 1024);
+        let grow = (target - self.hashes.capacity()) * WORD;
+        if self.reservation.try_grow(grow).is_ok() {
+            self.hashes.reserve_exact(target - self.hashes.len());
+            return Ok(());
+        }
+        self.spill()?;
+        // After spilling, ask for just what this batch needs; if even that is
+        // refused the pool is too small to run at all.
+        self.reservation.try_grow(n * WORD)?;
+        self.hashes.reserve_exact(n);
+        Ok(())
+    }
+
+    /// Writes the held hashes, sorted, to a new spill file and frees their memory.
+    fn spill(&mut self) -> Result<()> {
+        if self.hashes.is_empty() {
+            return Ok(());
+        }
+        // In place: no scratch memory outside the reservation (a radix sort
+        // measured slower here, and needs a second buffer).
+        self.hashes.sort_unstable();
+        let file = self.disk.create_tmp_file("pdq unique key hashes")?;
+        let mut out = BufWriter::with_capacity(IO_BUFFER, file.open_writer()?);
+        for h in &self.hashes {
+            out.write_all(&h.to_le_bytes())?;
+        }
+        let mut writer = out
+            .into_inner()
+            .map_err(|e| DataFusionError::IoError(e.into_error()))?;
+        writer.flush()?;
+        writer.finish()?;
+        tracing::debug!(hashes = self.hashes.len(), "unique: spilled a sorted run");
+        self.runs.push(file);
+        self.hashes = Vec::new();
+        self.reservation.free();
+        Ok(())
+    }
+
+    /// Sorts what is held in memory: the partition's last run.
+    pub(crate) fn finish(mut self) -> SortedRuns {
+        // In place: no scratch memory outside the reservation (a radix sort
+        // measured slower here, and needs a second buffer).
+        self.hashes.sort_unstable();
+        SortedRuns {
+            memory: vec![self.hashes],
+            files: self.runs,
+            _reservations: vec![self.reservation],
+        }
+    }
+}
+
+/// Sorted runs of key hashes, from one partition or (merged) all of them.
+#[derive(Default)]
+pub(crate) struct SortedRuns {
+    memory: Vec<Vec<u64>>,
+    files: Vec<Arc<dyn SpillFile>>,
+    // Held until the runs are merged, so the pool keeps counting their memory.
+    _reservations: Vec<MemoryReservation>,
+}
+
+impl std::fmt::Debug for SortedRuns {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SortedRuns")
+            .field(
+                "in_memory",
+                &self.memory.iter().map(Vec::len).sum::<usize>(),
+            )
+            .field("spilled_runs", &self.files.len())
+            .finish()
+    }
+}
+
+impl SortedRuns {
+    /// Takes over another partition's runs.
+    pub(crate) fn append(&mut self, other: SortedRuns) {
+        self.memory.extend(other.memory);
+        self.files.extend(other.files);
+        self._reservations.extend(other._reservations);
+    }
+
+    /// Number of spill files written (for logs and tests).
+    pub(crate) fn spilled(&self) -> usize {
+        self.files.len()
+    }
+}
+
+/// One sorted source of hashes.
+enum Source<'a> {
+    Memory(std::slice::Iter<'a, u64>),
+    File(BufReader<std::fs::File>),
+}
+
+impl Source<'_> {
+    fn next(&mut self) -> Result<Option<u64>> {
+        match self {
+            Source::Memory(it) => Ok(it.next().copied()),
+            Source::File(r) => {
+                let mut w = [0u8; WORD];
+                match r.read_exact(&mut w) {
+                    Ok(()) => Ok(Some(u64::from_le_bytes(w))),
+                    Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(None),
+                    Err(e) => Err(e.into()),
+                }
+            }
+        }
+    }
+}
+
+/// The hashes that occur two or more times across all runs, ascending, once each.
+pub(crate) fn repeated(runs: &SortedRuns) -> Result<Vec<u64>> {
+    let mut sources: Vec<Source<'_>> = runs
+        .memory
+        .iter()
+        .filter(|m| !m.is_empty())
+        .map(|m| Source::Memory(m.iter()))
+        .collect();
+    for f in &runs.files {
+        let path = f.path().ok_or_else(|| {
+            DataFusionError::Execution("unique: spill file has no local path".into())
+        })?;
+        let file = std::fs::File::open(path)?;
+        sources.push(Source::File(BufReader::with_capacity(IO_BUFFER, file)));
+    }
+    let mut out = Vec::new();
+    // The common case, one run per partition and no spill, merges two
+    // slices directly; the general case uses a heap.
+    if let [Source::Memory(a)] = sources.as_slice() {
+        push_repeats(&mut out, a.as_slice().iter().copied());
+        return Ok(out);
+    }
+    if let [Source::Memory(a), Source::Memory(b)] = sources.as_slice() {
+        push_repeats(&mut out, merge2(a.as_slice(), b.as_slice()));
+        return Ok(out);
+    }
+    let mut heap = BinaryHeap::with_capacity(sources.len());
+    for (i, s) in sources.iter_mut().enumerate() {
+        if let Some(h) = s.next()? {
+            heap.push(Reverse((h, i)));
+        }
+    }
+    let mut last: Option<(u64, u64)> = None; // (hash, times seen)
+    while let Some(Reverse((h, i))) = heap.pop() {
+        last = match last {
+            Some((prev, n)) if prev == h => Some((prev, n + 1)),
+            Some((prev, n)) => {
+                if n >= 2 {
+                    out.push(prev);
+                }
+                Some((h, 1))
+            }
+            None => Some((h, 1)),
+        };
+        if let Some(next) = sources[i].next()? {
+            heap.push(Reverse((next, i)));
+        }
+    }
+    if let Some((prev, n)) = last
+        && n >= 2
+    {
+        out.push(prev);
+    }
+    Ok(out)
+}
+
+/// Appends, once each, the values that occur more than once in a sorted sequence.
+fn push_repeats(out: &mut Vec<u64>, sorted: impl Iterator<Item = u64>) {
+    let mut prev: Option<u64> = None;
+    for h in sorted {
+        if prev == Some(h) && out.last() != Some(&h) {
+            out.push(h);
+        }
+        prev = Some(h);
+    }
+}
+
+/// The merge of two sorted slices.
+fn merge2<'a>(a: &'a [u64], b: &'a [u64]) -> impl Iterator<Item = u64> + 'a {
+    let (mut i, mut j) = (0, 0);
+    std::iter::from_fn(move || match (a.get(i), b.get(j)) {
+        (Some(&x), Some(&y)) if x <= y => {
+            i += 1;
+            Some(x)
+        }
+        (_, Some(&y)) => {
+            j += 1;
+            Some(y)
+        }
+        (Some(&x), None) => {
+            i += 1;
+            Some(x)
+        }
+        (None, None) => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::execution::memory_pool::{GreedyMemoryPool, UnboundedMemoryPool};
+
+    fn collector(pool: Arc<dyn MemoryPool>) -> KeyHashes {
+        KeyHashes::new(
+            "t",
+            &pool,
+            &Arc::new(DiskManager::builder().build().unwrap()),
+        )
+    }
+
+    fn add(c: &mut KeyHashes, hashes: &[u64], evaluated: &[Option<bool>]) {
+        c.add(
+            &UInt64Array::from(hashes.to_vec()),
+            &BooleanArray::from(evaluated.to_vec()),
+        )
+        .unwrap();
+    }
+
+    /// Reference: count every hash.
+    fn naive(all: &[u64]) -> Vec<u64> {
+        let mut counts = std::collections::BTreeMap::new();
+        for h in all {
+            *counts.entry(*h).or_insert(0) += 1;
+        }
+        counts
+            .into_iter()
+            .filter(|(_, n)| *n >= 2)
+            .map(|(h, _)| h)
+            .collect()
+    }
+
+    #[test]
+    fn only_evaluated_rows_count() {
+        let mut c = collector(Arc::new(UnboundedMemoryPool::default()));
+        add(
+            &mut c,
+            &[5, 5, 7, 7, 9],
+            &[Some(false), None, Some(false), Some(false), Some(false)],
+        );
+        let runs = c.finish();
+        assert_eq!(repeated(&runs).unwrap(), vec![7]);
+    }
+
+    #[test]
+    fn partitions_and_spills_give_the_same_answer() {
+        // Pseudo-random hashes from a small range, so that repeats occur
+        // within and across partitions and spill runs.
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % 50_000
+        };
+        let parts: Vec<Vec<u64>> = (0..3)
+            .map(|_| (0..40_000).map(|_| next()).collect())
+            .collect();
+        let all: Vec<u64> = parts.iter().flatten().copied().collect();
+        let expected = naive(&all);
+        assert!(!expected.is_empty());
+
+        for (pool, must_spill) in [
+            (
+                Arc::new(UnboundedMemoryPool::default()) as Arc<dyn MemoryPool>,
+                false,
+            ),
+            // Room for 1.5 blocks of 64K hashes: partitions must spill.
+            (
+                Arc::new(GreedyMemoryPool::new(3 * 64 * 1024 * WORD / 2)),
+                true,
+            ),
+        ] {
+            let mut merged = SortedRuns::default();
+            let mut spilled = 0;
+            for part in &parts {
+                let mut c = collector(Arc::clone(&pool));
+                for chunk in part.chunks(8192) {
+                    add(&mut c, chunk, &vec![Some(false); chunk.len()]);
+                }
+                let runs = c.finish();
+                spilled += runs.spilled();
+                merged.append(runs);
+            }
+            assert_eq!(repeated(&merged).unwrap(), expected, "spilled {spilled}");
+            assert_eq!(spilled > 0, must_spill, "spilled {spilled}");
+        }
+    }
+
+    #[test]
+    fn a_bounded_pool_spills_to_disk() {
+        let pool: Arc<dyn MemoryPool> = Arc::new(GreedyMemoryPool::new(64 * 1024 * WORD));
+        let mut c = collector(Arc::clone(&pool));
+        let data: Vec<u64> = (0..200_000u64).map(|i| i % 150_000).collect();
+        for chunk in data.chunks(8192) {
+            add(&mut c, chunk, &vec![Some(false); chunk.len()]);
+        }
+        let runs = c.finish();
+        assert!(runs.spilled() >= 2, "spilled {}", runs.spilled());
+        assert!(pool.reserved() <= 64 * 1024 * WORD);
+        assert_eq!(repeated(&runs).unwrap(), (0..50_000).collect::<Vec<_>>());
+    }
+}
