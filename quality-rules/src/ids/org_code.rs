@@ -3,13 +3,27 @@
 const WEIGHTS: [u32; 8] = [3, 7, 9, 10, 5, 8, 4, 2];
 
 /// Value of an organisation-code body character: digits 0–9, letters A–Z as 10–35.
-fn value(b: u8) -> Option<u32> {
+const fn value(b: u8) -> Option<u32> {
     match b {
-        b'0'..=b'9' => Some(u32::from(b - b'0')),
-        b'A'..=b'Z' => Some(u32::from(b - b'A') + 10),
+        b'0'..=b'9' => Some((b - b'0') as u32),
+        b'A'..=b'Z' => Some((b - b'A') as u32 + 10),
         _ => None,
     }
 }
+
+/// [`value`] for every byte, `INVALID` (high bit set) for the rest.
+const VALUES: [u8; 256] = {
+    let mut t = [INVALID; 256];
+    let mut b = 0;
+    while b < 256 {
+        if let Some(v) = value(b as u8) {
+            t[b] = v as u8;
+        }
+        b += 1;
+    }
+    t
+};
+const INVALID: u8 = 0x80;
 
 /// The check character (`0`–`9` or `X`) for the 8-character body of an
 /// organisation code, or `None` if the body is not 8 characters of `0-9A-Z`.
@@ -19,12 +33,17 @@ fn value(b: u8) -> Option<u32> {
 /// assert_eq!(check_char(b"D2143569"), Some(b'X'));
 /// ```
 pub fn check_char(body8: &[u8]) -> Option<u8> {
-    if body8.len() != 8 {
-        return None;
-    }
+    let body8 = <&[u8; 8]>::try_from(body8).ok()?;
+    // Looked up, not branched on: bodies mix digits and letters at random.
+    let mut seen = 0u8;
     let mut sum = 0u32;
-    for (&b, &w) in body8.iter().zip(WEIGHTS.iter()) {
-        sum += value(b)? * w;
+    for i in 0..8 {
+        let v = VALUES[usize::from(body8[i])];
+        seen |= v;
+        sum += u32::from(v) * WEIGHTS[i];
+    }
+    if seen & INVALID != 0 {
+        return None;
     }
     match 11 - sum % 11 {
         10 => Some(b'X'),

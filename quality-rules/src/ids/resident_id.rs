@@ -48,10 +48,18 @@ pub fn check_digit(first17: &[u8]) -> Option<u8> {
 /// assert_eq!(validate(b"110105194912310021", as_of, false), Err(Invalid::CheckCharacter));
 /// ```
 pub fn validate(s: &[u8], as_of: NaiveDate, allow_lowercase_x: bool) -> Result<(), Invalid> {
-    if s.len() != 18 {
+    let Ok(s) = <&[u8; 18]>::try_from(s) else {
         return Err(Invalid::Length);
+    };
+    // One branch-free pass over the 17 digits: check and weighted sum.
+    let mut not_digit = false;
+    let mut sum = 0u32;
+    for i in 0..17 {
+        let d = s[i].wrapping_sub(b'0');
+        not_digit |= d > 9;
+        sum += u32::from(d) * WEIGHTS[i];
     }
-    if !s[..17].iter().all(u8::is_ascii_digit) {
+    if not_digit {
         return Err(Invalid::Characters);
     }
     let last = match s[17] {
@@ -70,7 +78,7 @@ pub fn validate(s: &[u8], as_of: NaiveDate, allow_lowercase_x: bool) -> Result<(
     if !divisions().in_use_in_or_after(code, y as i32) {
         return Err(Invalid::Division);
     }
-    if check_digit(&s[..17]) != Some(last) {
+    if CHECK[(sum % 11) as usize] != last {
         return Err(Invalid::CheckCharacter);
     }
     Ok(())

@@ -31,6 +31,22 @@ pub const fn value(b: u8) -> Option<u32> {
     Some(v as u32)
 }
 
+/// [`value`] for every byte, `NOT_IN_ALPHABET` (high bit set) for the rest:
+/// validation looks values up instead of branching per character, which
+/// matters when codes mix digits and letters at random (ten million rows).
+const VALUES: [u8; 256] = {
+    let mut t = [NOT_IN_ALPHABET; 256];
+    let mut b = 0;
+    while b < 256 {
+        if let Some(v) = value(b as u8) {
+            t[b] = v as u8;
+        }
+        b += 1;
+    }
+    t
+};
+const NOT_IN_ALPHABET: u8 = 0x80;
+
 /// The check character for the first 17 characters of a USCC, or `None` if
 /// `first17` is not 17 characters of the alphabet.
 ///
@@ -57,17 +73,25 @@ pub fn check_char(first17: &[u8]) -> Option<u8> {
 /// assert_eq!(validate(b"91350100M000100Y44"), Err(Invalid::CheckCharacter));
 /// ```
 pub fn validate(s: &[u8]) -> Result<(), Invalid> {
-    if s.len() != 18 {
+    let Ok(s) = <&[u8; 18]>::try_from(s) else {
         return Err(Invalid::Length);
+    };
+    // One branch-free pass: alphabet membership and the weighted sum.
+    let mut seen = VALUES[usize::from(s[17])];
+    let mut sum = 0u32;
+    for i in 0..17 {
+        let v = VALUES[usize::from(s[i])];
+        seen |= v;
+        sum += u32::from(v) * WEIGHTS[i];
     }
-    if !s.iter().all(|b| value(*b).is_some()) {
+    if seen & NOT_IN_ALPHABET != 0 {
         return Err(Invalid::Characters);
     }
     let division = parse_code(&s[2..8]).ok_or(Invalid::Division)?;
     if !divisions().is_listed(division) {
         return Err(Invalid::Division);
     }
-    if check_char(&s[..17]) != Some(s[17]) {
+    if ALPHABET[((31 - sum % 31) % 31) as usize] != s[17] {
         return Err(Invalid::CheckCharacter);
     }
     if org_code::check_char(&s[8..16]) != Some(s[16]) {
