@@ -3,10 +3,20 @@
 //! to a missing marker after trimming → NULL; anything else → the trimmed
 //! value. Zero-copy: the result is a Utf8View whose long values point into
 //! the input's buffers.
+//!
+//! For a Utf8View column in which no kept value has surrounding white space
+//! (the usual case), the result is the input itself with the missing rows
+//! added to its null mask (`nullif`): one pass that reads each value once
+//! and writes one bit, no views or values copied. Only a batch that has
+//! values to trim gets new views, pointing into the same buffers.
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, ByteView, StringViewBuilder};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, ByteView, StringViewArray, StringViewBuilder, make_view,
+};
+use datafusion::arrow::buffer::{BooleanBuffer, ScalarBuffer};
+use datafusion::arrow::compute::nullif;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::{
@@ -61,38 +71,76 @@ fn keep<'a>(value: &'a str, markers: &[String]) -> Option<&'a str> {
     }
 }
 
+/// Whether a value has white space at either end (ASCII fast path).
+#[inline]
+fn needs_trim(value: &str) -> bool {
+    trim(value).len() != value.len()
+}
+
+/// `clean` of a Utf8View array. The one `unsafe` block of the workspace:
+/// re-validating every string of every batch would double the cost of the
+/// most common function of the scan (see the SAFETY note).
+#[allow(unsafe_code)]
+fn clean_view(a: &StringViewArray, markers: &[String]) -> Result<ArrayRef> {
+    // Pass 1: which rows are missing, and whether any kept value needs trimming.
+    let mut trims = false;
+    let missing = BooleanBuffer::collect_bool(a.len(), |i| {
+        if a.is_null(i) {
+            return false; // already NULL
+        }
+        let value = a.value(i);
+        match keep(value, markers) {
+            None => true,
+            Some(t) => {
+                trims |= t.len() != value.len();
+                false
+            }
+        }
+    });
+    if !trims {
+        return Ok(nullif(a, &BooleanArray::new(missing, None))?);
+    }
+    // Some values need trimming: new views into the same buffers.
+    let views: Vec<u128> = a
+        .views()
+        .iter()
+        .enumerate()
+        .map(|(i, &raw)| {
+            if a.is_null(i) || missing.value(i) {
+                return raw;
+            }
+            let value = a.value(i);
+            if !needs_trim(value) {
+                return raw;
+            }
+            let t = trim(value);
+            let start = (t.as_ptr() as usize - value.as_ptr() as usize) as u32;
+            let view = ByteView::from(raw);
+            make_view(t.as_bytes(), view.buffer_index, view.offset + start)
+        })
+        .collect();
+    let views = ScalarBuffer::from(views);
+    let buffers = a.data_buffers().to_vec();
+    // Checking every string again (`try_new`) would cost as much as the
+    // cleaning; in debug builds (the tests) it is done anyway.
+    #[cfg(debug_assertions)]
+    StringViewArray::try_new(views.clone(), buffers.clone(), a.nulls().cloned())?;
+    // SAFETY: every view is either copied unchanged from `a`, which is a
+    // valid StringViewArray, or made by `make_view` from `trim(value)`: a
+    // sub-slice of one of `a`'s valid UTF-8 values, cut at char boundaries
+    // (`str::trim` returns a `&str`), inline when at most 12 bytes, else
+    // pointing into the same buffer as the value at the offset where the
+    // sub-slice starts. `buffers` are `a`'s buffers in the same order and
+    // the null buffer is `a`'s, of the same length.
+    let trimmed = unsafe { StringViewArray::new_unchecked(views, buffers, a.nulls().cloned()) };
+    Ok(nullif(&trimmed, &BooleanArray::new(missing, None))?)
+}
+
 fn clean(array: &ArrayRef, markers: &[String]) -> Result<ArrayRef> {
     let n = array.len();
     let mut out = StringViewBuilder::with_capacity(n);
     match array.data_type() {
-        DataType::Utf8View => {
-            let a = array.as_string_view();
-            let blocks: Vec<u32> = a
-                .data_buffers()
-                .iter()
-                .map(|b| out.append_block(b.clone()))
-                .collect();
-            for (i, raw) in a.views().iter().enumerate() {
-                if a.is_null(i) {
-                    out.append_null();
-                    continue;
-                }
-                let value = a.value(i);
-                match keep(value, markers) {
-                    None => out.append_null(),
-                    Some(t) if t.len() <= 12 => out.append_value(t),
-                    Some(t) => {
-                        let view = ByteView::from(*raw);
-                        let start = t.as_ptr() as usize - value.as_ptr() as usize;
-                        out.try_append_view(
-                            blocks[view.buffer_index as usize],
-                            view.offset + start as u32,
-                            t.len() as u32,
-                        )?;
-                    }
-                }
-            }
-        }
+        DataType::Utf8View => return clean_view(array.as_string_view(), markers),
         DataType::Utf8 => {
             let a = array.as_string::<i32>();
             let block = out.append_block(a.values().clone());
@@ -181,6 +229,44 @@ mod tests {
                 Some("a long value beyond twelve bytes"),
                 Some("身份证号码一二三四五六"),
             ]
+        );
+    }
+
+    #[test]
+    fn without_values_to_trim_the_input_is_reused_with_more_nulls() {
+        // No kept value needs trimming: the fast path (nullif) for views.
+        let values = [
+            Some("110105194912310021"),
+            Some("无"),
+            None,
+            Some(" "),
+            Some("a value longer than twelve bytes"),
+            Some("x"),
+        ];
+        let out = invoke(
+            &CleanFunc::new(),
+            &values,
+            &[ScalarValue::Utf8(Some("无".into()))],
+        )
+        .unwrap();
+        let got: Vec<Option<&str>> = out.as_string_view().iter().collect();
+        assert_eq!(
+            got,
+            vec![
+                Some("110105194912310021"),
+                None,
+                None,
+                None,
+                Some("a value longer than twelve bytes"),
+                Some("x"),
+            ]
+        );
+        let input = StringViewArray::from(values.to_vec());
+        let out = clean(&(Arc::new(input.clone()) as ArrayRef), &["无".to_string()]).unwrap();
+        assert_eq!(
+            out.as_string_view().views(),
+            input.views(),
+            "views are reused, not rebuilt"
         );
     }
 }
