@@ -43,7 +43,7 @@ impl RuleType for Regex {
             ))
         })?;
         let value = cleaned(cx, name)?;
-        let matches = call_udf(cx, "regexp_like", vec![value, lit(pattern)])?;
+        let matches = call_udf(cx, "pdq_regex_match", vec![value, lit(pattern)])?;
         Ok(Plan::Row {
             outcome: invalid_when_not(matches),
             sample_columns: vec![name.to_string()],

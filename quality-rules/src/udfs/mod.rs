@@ -12,6 +12,7 @@
 //! | `cn_division_code_valid(value [, year])` | Boolean |
 //! | `cn_mobile_valid(value)`, `cn_postal_code_valid(value)` | Boolean |
 //! | `date_format_valid(value, format)` | Boolean |
+//! | `pdq_regex_match(value, pattern)` | Boolean: the pattern matches (compiled once per session) |
 //! | `pdq_key_hash(a, b, …)` | UInt64 hash of a record key (for `unique`) |
 //! | `cn_id_birth_date(id)`, `cn_id_sex(id)`, `cn_id_division(id)`, `cn_id_upgrade(id)` | Date32 / Utf8 |
 
@@ -21,6 +22,7 @@ mod date_format;
 mod division_code;
 mod id_parts;
 mod key_hash;
+mod regex_match;
 mod resident_id;
 mod to_number;
 
@@ -59,6 +61,7 @@ pub fn all() -> Vec<Arc<ScalarUDF>> {
         Arc::new(ScalarUDF::new_from_impl(id_parts::IdPartFunc::division())),
         Arc::new(ScalarUDF::new_from_impl(id_parts::IdPartFunc::upgrade())),
         Arc::new(ScalarUDF::new_from_impl(key_hash::KeyHashFunc::new())),
+        Arc::new(ScalarUDF::new_from_impl(regex_match::RegexMatchFunc::new())),
     ]
 }
 
