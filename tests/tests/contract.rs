@@ -539,3 +539,45 @@ fn same_data_in_every_format_gives_identical_results() {
         assert_eq!(fingerprint(other), want, "{name} differs from UTF-8 CSV");
     }
 }
+
+/// `unique` keeps its key hashes within `--memory-limit`: under a limit far
+/// below what 300,000 hashes need, it spills sorted runs and still counts
+/// every copy of every repeated key, with the same samples.
+#[test]
+fn unique_under_a_small_memory_limit_counts_the_same() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut csv = String::from("id_number,name\n");
+    for i in 0..300_000u64 {
+        // 299,000 distinct keys; keys 0..1,000 occur again at the end.
+        csv.push_str(&format!("K{:017},n{i}\n", i % 299_000));
+    }
+    let data = write(dir.path(), "big.csv", &csv);
+    let rules_path = write(
+        dir.path(),
+        "unique.yaml",
+        "dataset: big\nrules:\n  - {id: u, dimension: uniqueness, check: unique, columns: [id_number]}\n",
+    );
+    let rules = RuleFile::load(&rules_path).expect("rules parse");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let check = |limit: usize| {
+        let mut opts = CheckOptions::new(as_of());
+        opts.memory_limit = limit;
+        let report = rt
+            .block_on(check_paths(std::slice::from_ref(&data), &rules, &opts))
+            .expect("check runs");
+        let r = report.results.into_iter().next().expect("one result");
+        (r.evaluated, r.failed, r.samples)
+    };
+    let roomy = check(2 << 30);
+    // 1 MiB holds two 64K-hash blocks at most: the partitions must spill
+    // (the 1,000 candidate keys then fit the confirming join).
+    let tight = check(1 << 20);
+    assert_eq!((roomy.0, roomy.1), (300_000, 2_000));
+    assert_eq!(tight, roomy);
+    assert_eq!(roomy.2.len(), 10);
+    assert_eq!(roomy.2[0].row, 0);
+}

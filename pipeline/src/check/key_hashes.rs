@@ -18,7 +18,9 @@ use std::collections::BinaryHeap;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, BooleanArray, UInt64Array};
+use datafusion::arrow::array::{Array, AsArray, BooleanArray, UInt64Array};
+use datafusion::arrow::compute::filter;
+use datafusion::arrow::datatypes::UInt64Type;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::SpillFile;
 use datafusion::execution::disk_manager::DiskManager;
@@ -65,10 +67,14 @@ impl KeyHashes {
             return Ok(());
         }
         self.reserve(n)?;
-        let values = hashes.values();
         match evaluated.nulls() {
-            None => self.hashes.extend_from_slice(&values[..evaluated.len()]),
-            Some(valid) => self.hashes.extend(valid.valid_indices().map(|i| values[i])),
+            None => self.hashes.extend_from_slice(hashes.values()),
+            Some(valid) => {
+                // The filter kernel copies runs of evaluated rows at once.
+                let kept = filter(hashes, &BooleanArray::new(valid.inner().clone(), None))?;
+                self.hashes
+                    .extend_from_slice(kept.as_primitive::<UInt64Type>().values());
+            }
         }
         Ok(())
     }

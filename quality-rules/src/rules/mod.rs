@@ -128,7 +128,7 @@ pub enum Plan {
         sample_columns: Vec<String>,
     },
     /// `unique`: evaluated in the scan; failures are the rows whose key occurs
-    /// two or more times, found by one aggregation on `columns`.
+    /// two or more times, found from the key hashes collected in the scan.
     Unique {
         /// The key columns, compared as stored.
         columns: Vec<String>,

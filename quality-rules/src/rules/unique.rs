@@ -1,7 +1,8 @@
 //! `unique`: the key (one or more columns, compared as stored) occurs once.
 //! evaluated = rows where no key column is missing; failed = those rows whose
 //! key occurs two or more times — every copy counts, across all files of the
-//! dataset. The engine finds duplicates with one aggregation per rule.
+//! dataset. The engine collects every evaluated row's key hash in its one
+//! scan and confirms repeated hashes by comparing the real keys.
 
 use datafusion::common::ScalarValue;
 use datafusion::logical_expr::{Expr, lit, when};
