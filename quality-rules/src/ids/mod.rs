@@ -12,6 +12,28 @@
 //! | 组织机构代码 (organisation code) | GB 11714-1997 | MOD 11 over 8 characters |
 //! | 统一社会信用代码 (USCC) | GB 32100-2015 | MOD 31 over 17 characters |
 
+/// Marks a byte outside an identifier's alphabet in a `value_table!`
+/// (high bit set, so one OR over a code's values tells if any is outside).
+pub(crate) const NOT_IN_ALPHABET: u8 = 0x80;
+
+/// The values of a `const fn value(u8) -> Option<u32>` for every byte, as a
+/// table (`NOT_IN_ALPHABET` where `None`): validators look values up instead
+/// of branching per character, which matters when codes mix digits and
+/// letters at random.
+macro_rules! value_table {
+    ($value:path) => {{
+        let mut t = [$crate::ids::NOT_IN_ALPHABET; 256];
+        let mut b = 0;
+        while b < 256 {
+            if let Some(v) = $value(b as u8) {
+                t[b] = v as u8;
+            }
+            b += 1;
+        }
+        t
+    }};
+}
+
 pub mod date_format;
 pub mod division_code;
 pub mod org_code;

@@ -1,5 +1,7 @@
 //! GB 11714-1997 organisation code (组织机构代码): check character.
 
+use super::NOT_IN_ALPHABET;
+
 const WEIGHTS: [u32; 8] = [3, 7, 9, 10, 5, 8, 4, 2];
 
 /// Value of an organisation-code body character: digits 0–9, letters A–Z as 10–35.
@@ -11,19 +13,8 @@ const fn value(b: u8) -> Option<u32> {
     }
 }
 
-/// [`value`] for every byte, `INVALID` (high bit set) for the rest.
-const VALUES: [u8; 256] = {
-    let mut t = [INVALID; 256];
-    let mut b = 0;
-    while b < 256 {
-        if let Some(v) = value(b as u8) {
-            t[b] = v as u8;
-        }
-        b += 1;
-    }
-    t
-};
-const INVALID: u8 = 0x80;
+/// [`value`] of every byte.
+const VALUES: [u8; 256] = value_table!(value);
 
 /// The check character (`0`–`9` or `X`) for the 8-character body of an
 /// organisation code, or `None` if the body is not 8 characters of `0-9A-Z`.
@@ -42,7 +33,7 @@ pub fn check_char(body8: &[u8]) -> Option<u8> {
         seen |= v;
         sum += u32::from(v) * WEIGHTS[i];
     }
-    if seen & INVALID != 0 {
+    if seen & NOT_IN_ALPHABET != 0 {
         return None;
     }
     match 11 - sum % 11 {

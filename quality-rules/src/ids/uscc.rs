@@ -5,8 +5,8 @@
 //! division code, 9–17 GB 11714 organisation code (8 + its own check
 //! character), 18 the MOD 31 check character over 1–17.
 
-use super::Invalid;
 use super::org_code;
+use super::{Invalid, NOT_IN_ALPHABET};
 use crate::codes::divisions::{divisions, parse_code};
 
 /// The 31 characters of the code's alphabet, in value order (no I, O, S, V, Z).
@@ -31,21 +31,8 @@ pub const fn value(b: u8) -> Option<u32> {
     Some(v as u32)
 }
 
-/// [`value`] for every byte, `NOT_IN_ALPHABET` (high bit set) for the rest:
-/// validation looks values up instead of branching per character, which
-/// matters when codes mix digits and letters at random (ten million rows).
-const VALUES: [u8; 256] = {
-    let mut t = [NOT_IN_ALPHABET; 256];
-    let mut b = 0;
-    while b < 256 {
-        if let Some(v) = value(b as u8) {
-            t[b] = v as u8;
-        }
-        b += 1;
-    }
-    t
-};
-const NOT_IN_ALPHABET: u8 = 0x80;
+/// [`value`] of every byte.
+const VALUES: [u8; 256] = value_table!(value);
 
 /// The check character for the first 17 characters of a USCC, or `None` if
 /// `first17` is not 17 characters of the alphabet.

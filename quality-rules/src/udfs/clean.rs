@@ -71,12 +71,6 @@ fn keep<'a>(value: &'a str, markers: &[String]) -> Option<&'a str> {
     }
 }
 
-/// Whether a value has white space at either end (ASCII fast path).
-#[inline]
-fn needs_trim(value: &str) -> bool {
-    trim(value).len() != value.len()
-}
-
 /// `clean` of a Utf8View array. The one `unsafe` block of the workspace:
 /// re-validating every string of every batch would double the cost of the
 /// most common function of the scan (see the SAFETY note).
@@ -110,10 +104,10 @@ fn clean_view(a: &StringViewArray, markers: &[String]) -> Result<ArrayRef> {
                 return raw;
             }
             let value = a.value(i);
-            if !needs_trim(value) {
+            let t = trim(value);
+            if t.len() == value.len() {
                 return raw;
             }
-            let t = trim(value);
             let start = (t.as_ptr() as usize - value.as_ptr() as usize) as u32;
             let view = ByteView::from(raw);
             make_view(t.as_bytes(), view.buffer_index, view.offset + start)
@@ -137,10 +131,12 @@ fn clean_view(a: &StringViewArray, markers: &[String]) -> Result<ArrayRef> {
 }
 
 fn clean(array: &ArrayRef, markers: &[String]) -> Result<ArrayRef> {
+    if let Some(a) = array.as_string_view_opt() {
+        return clean_view(a, markers);
+    }
     let n = array.len();
     let mut out = StringViewBuilder::with_capacity(n);
     match array.data_type() {
-        DataType::Utf8View => return clean_view(array.as_string_view(), markers),
         DataType::Utf8 => {
             let a = array.as_string::<i32>();
             let block = out.append_block(a.values().clone());
