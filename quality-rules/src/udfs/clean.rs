@@ -76,43 +76,70 @@ fn keep<'a>(value: &'a str, markers: &[String]) -> Option<&'a str> {
 /// most common function of the scan (see the SAFETY note).
 #[allow(unsafe_code)]
 fn clean_view(a: &StringViewArray, markers: &[String]) -> Result<ArrayRef> {
-    // Pass 1: which rows are missing, and whether any kept value needs trimming.
-    let mut trims = false;
+    // One pass: which rows are missing, and the new view of each kept value
+    // that needs trimming (few, if any).
+    let mut retrimmed: Vec<(usize, u128)> = Vec::new();
+    // Lengths (in bytes) of the markers, as a bit set, to rule most values
+    // out without comparing them.
+    let marker_lengths = markers
+        .iter()
+        .fold(0u64, |set, m| set | 1u64 << m.len().min(63));
+    let views = a.views();
+    let buffers = a.data_buffers();
     let missing = BooleanBuffer::collect_bool(a.len(), |i| {
         if a.is_null(i) {
             return false; // already NULL
+        }
+        // Fast path from the view alone (and one byte of the buffer for long
+        // values): a non-empty value with printable ASCII at both ends and a
+        // length no marker has is kept as it is.
+        let raw = views[i];
+        let len = raw as u32 as usize;
+        if len == 0 {
+            return true;
+        }
+        let first = (raw >> 32) as u8;
+        let last = if len <= 12 {
+            (raw >> (24 + 8 * len)) as u8
+        } else {
+            let view = ByteView::from(raw);
+            buffers
+                .get(view.buffer_index as usize)
+                .and_then(|b| b.get(view.offset as usize + len - 1))
+                .copied()
+                .unwrap_or(0)
+        };
+        if first.is_ascii_graphic()
+            && last.is_ascii_graphic()
+            && marker_lengths & (1u64 << len.min(63)) == 0
+        {
+            return false;
         }
         let value = a.value(i);
         match keep(value, markers) {
             None => true,
             Some(t) => {
-                trims |= t.len() != value.len();
+                if t.len() != value.len() {
+                    let start = (t.as_ptr() as usize - value.as_ptr() as usize) as u32;
+                    let view = ByteView::from(a.views()[i]);
+                    retrimmed.push((
+                        i,
+                        make_view(t.as_bytes(), view.buffer_index, view.offset + start),
+                    ));
+                }
                 false
             }
         }
     });
-    if !trims {
+    if retrimmed.is_empty() {
         return Ok(nullif(a, &BooleanArray::new(missing, None))?);
     }
-    // Some values need trimming: new views into the same buffers.
-    let views: Vec<u128> = a
-        .views()
-        .iter()
-        .enumerate()
-        .map(|(i, &raw)| {
-            if a.is_null(i) || missing.value(i) {
-                return raw;
-            }
-            let value = a.value(i);
-            let t = trim(value);
-            if t.len() == value.len() {
-                return raw;
-            }
-            let start = (t.as_ptr() as usize - value.as_ptr() as usize) as u32;
-            let view = ByteView::from(raw);
-            make_view(t.as_bytes(), view.buffer_index, view.offset + start)
-        })
-        .collect();
+    // Some values need trimming: the same views with those rows replaced,
+    // pointing into the same buffers.
+    let mut views = a.views().to_vec();
+    for (i, view) in retrimmed {
+        views[i] = view;
+    }
     let views = ScalarBuffer::from(views);
     let buffers = a.data_buffers().to_vec();
     // Checking every string again (`try_new`) would cost as much as the
@@ -264,5 +291,37 @@ mod tests {
             input.views(),
             "views are reused, not rebuilt"
         );
+    }
+
+    proptest::proptest! {
+        /// The view fast paths agree with the plain definition (`keep` on
+        /// every value) on values made of white space, marker and ordinary
+        /// characters, short (inline) and long.
+        #[test]
+        fn views_agree_with_the_definition(
+            parts in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::sample::select(vec![" ", "\u{3000}", "\t", "a", "无", "NULL", "张", "7", "\u{a0}"]),
+                    0..12,
+                ),
+                1..40,
+            ),
+            nulls in proptest::collection::vec(proptest::bool::weighted(0.1), 40),
+        ) {
+            let values: Vec<Option<String>> = parts
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (!nulls[i]).then(|| p.concat()))
+                .collect();
+            let markers = vec!["无".to_string(), "NULL".to_string()];
+            let input = StringViewArray::from(values.iter().map(|v| v.as_deref()).collect::<Vec<_>>());
+            let out = clean(&(Arc::new(input) as ArrayRef), &markers).unwrap();
+            let got: Vec<Option<&str>> = out.as_string_view().iter().collect();
+            let want: Vec<Option<&str>> = values
+                .iter()
+                .map(|v| v.as_deref().and_then(|v| keep(v, &markers)))
+                .collect();
+            proptest::prop_assert_eq!(got, want);
+        }
     }
 }

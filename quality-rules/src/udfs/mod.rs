@@ -88,13 +88,20 @@ pub(crate) fn string_then(rest: &[&[DataType]]) -> Signature {
     Signature::one_of(forms, Volatility::Immutable)
 }
 
-/// Trims Unicode white space (U+3000 and NBSP included), ASCII fast path.
+/// Trims Unicode white space (U+3000 and NBSP included). Fast paths: ASCII
+/// ends are checked by byte; other ends by decoding only the first and last
+/// character (Chinese text rarely needs the general `str::trim`).
 #[inline]
 pub(crate) fn trim(s: &str) -> &str {
     let b = s.as_bytes();
     match (b.first(), b.last()) {
         (Some(f), Some(l)) if f.is_ascii_graphic() && l.is_ascii_graphic() => s,
-        _ => s.trim(),
+        (None, _) | (_, None) => s,
+        _ => {
+            let first = s.chars().next().is_some_and(char::is_whitespace);
+            let last = s.chars().next_back().is_some_and(char::is_whitespace);
+            if first || last { s.trim() } else { s }
+        }
     }
 }
 
@@ -184,5 +191,12 @@ mod tests {
         assert_eq!(trim("\u{a0}b\t"), "b");
         assert_eq!(trim("ab"), "ab");
         assert_eq!(trim("\u{3000}"), "");
+        // Non-ASCII ends: only white space is cut.
+        assert_eq!(trim("张三\u{3000}"), "张三");
+        assert_eq!(trim("\u{a0}张三"), "张三");
+        assert_eq!(trim("张三"), "张三");
+        assert_eq!(trim("é"), "é");
+        assert_eq!(trim("\u{2003}a b\u{2003}"), "a b");
+        assert_eq!(trim(""), "");
     }
 }
