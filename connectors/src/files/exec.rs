@@ -9,7 +9,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions, UInt32Array, new_null_array};
+use arrow::array::{
+    ArrayRef, RecordBatch, RecordBatchOptions, UInt32Array, UInt64Array, new_null_array,
+};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, SchemaRef};
 use async_trait::async_trait;
@@ -29,7 +31,8 @@ use datafusion::physical_plan::{
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
 
-use super::{FileError, FilePart, Inner};
+use super::text::{self, Cells};
+use super::{FileError, FilePart, Inner, Stamp, TextSpec, infer};
 
 /// Casts an array to the dataset's type for its column when a file differs.
 pub(crate) fn conform(
@@ -113,7 +116,7 @@ fn unit_rows(inner: &Inner, u: &Unit) -> u64 {
             FilePart::Parquet {
                 row_groups: sizes, ..
             } => row_groups.iter().map(|g| sizes[*g]).sum(),
-            FilePart::Text { .. } => 0,
+            FilePart::Text { .. } | FilePart::Stream { .. } => 0,
         },
     }
 }
@@ -124,7 +127,7 @@ fn plan_units(inner: &Inner, target: usize) -> Vec<Vec<Unit>> {
     let mut units = Vec::new();
     for (file, part) in inner.parts.iter().enumerate() {
         match part {
-            FilePart::Text { .. } => units.push(Unit::Text { file }),
+            FilePart::Text { .. } | FilePart::Stream { .. } => units.push(Unit::Text { file }),
             FilePart::Parquet { row_groups, .. } => {
                 if row_groups.is_empty() {
                     continue;
@@ -301,10 +304,30 @@ fn read_unit(
 ) -> Result<()> {
     match unit {
         Unit::Text { file } => {
-            let FilePart::Text { batch, rows } = &inner.parts[*file] else {
-                return Err(DataFusionError::Internal(
-                    "text unit over a Parquet file".into(),
-                ));
+            let (batch, rows) = match &inner.parts[*file] {
+                FilePart::Text { batch, rows } => (batch, rows),
+                FilePart::Stream {
+                    spec,
+                    stamp,
+                    columns,
+                    types,
+                    time_zone,
+                } => {
+                    let stream = Stream {
+                        file: *file,
+                        spec: *spec,
+                        stamp,
+                        columns,
+                        types,
+                        time_zone: *time_zone,
+                    };
+                    return stream.read(inner, projection, schema, batch_size, tx);
+                }
+                FilePart::Parquet { .. } => {
+                    return Err(DataFusionError::Internal(
+                        "text unit over a Parquet file".into(),
+                    ));
+                }
             };
             let mut offset = 0;
             while offset < batch.num_rows() {
@@ -407,5 +430,141 @@ fn read_unit(
             }
             Ok(())
         }
+    }
+}
+
+/// A CSV or JSON file read at scan time, converted a batch at a time.
+struct Stream<'a> {
+    file: usize,
+    spec: TextSpec,
+    stamp: &'a Stamp,
+    columns: &'a [Option<usize>],
+    types: &'a [DataType],
+    time_zone: chrono_tz::Tz,
+}
+
+/// The text of up to one batch of records: the projected columns' cells as
+/// spans of one buffer (no allocation per cell).
+struct Chunk {
+    text: String,
+    cells: Vec<Vec<Option<(usize, usize)>>>,
+    rows: Vec<u64>,
+}
+
+impl Stream<'_> {
+    fn read(
+        &self,
+        inner: &Inner,
+        projection: &[usize],
+        schema: &SchemaRef,
+        batch_size: usize,
+        tx: &tokio::sync::mpsc::Sender<Result<RecordBatch>>,
+    ) -> Result<()> {
+        let source = &inner.files[self.file];
+        let path = &source.path;
+        if Stamp::of(path).map_err(external)? != *self.stamp {
+            return Err(external(FileError::Changed { path: path.clone() }));
+        }
+        // (dataset column, file column) of each projected column the file has.
+        let data_cols = inner.schema.fields().len();
+        let wanted: Vec<(usize, usize)> = projection
+            .iter()
+            .filter(|p| **p < data_cols)
+            .filter_map(|&p| self.columns[p].map(|fc| (p, fc)))
+            .collect();
+        let mut chunk = Chunk {
+            text: String::new(),
+            cells: vec![Vec::with_capacity(batch_size); wanted.len()],
+            rows: Vec::with_capacity(batch_size),
+        };
+        let mut failed: Option<DataFusionError> = None;
+        let mut stopped = false;
+        // Sends the chunk as a batch; false when reading should stop.
+        let flush = |chunk: &mut Chunk| -> Result<bool> {
+            let len = chunk.rows.len();
+            let arrays: Vec<ArrayRef> = wanted
+                .iter()
+                .zip(&chunk.cells)
+                .map(|((p, _), cells)| {
+                    let text = &chunk.text;
+                    infer::convert(
+                        cells.iter().map(|c| c.map(|(a, b)| &text[a..b])),
+                        &self.types[*p],
+                        self.time_zone,
+                    )
+                })
+                .collect();
+            let rows = std::mem::take(&mut chunk.rows);
+            let out = assemble(
+                inner,
+                projection,
+                schema,
+                self.file,
+                len,
+                |c| {
+                    wanted
+                        .iter()
+                        .position(|(p, _)| *p == c)
+                        .map(|k| Arc::clone(&arrays[k]))
+                },
+                || Arc::new(UInt64Array::from(rows.clone())) as ArrayRef,
+            )?;
+            chunk.text.clear();
+            chunk.cells.iter_mut().for_each(Vec::clear);
+            chunk.rows = rows;
+            chunk.rows.clear();
+            Ok(tx.blocking_send(Ok(out)).is_ok())
+        };
+        let mut on_record = |row: u64, cells: Cells<'_>| {
+            for ((_, fc), out) in wanted.iter().zip(chunk.cells.iter_mut()) {
+                out.push(cells.get(*fc).map(|v| {
+                    let start = chunk.text.len();
+                    chunk.text.push_str(v);
+                    (start, chunk.text.len())
+                }));
+            }
+            chunk.rows.push(row);
+            if chunk.rows.len() < batch_size {
+                return Ok(true);
+            }
+            match flush(&mut chunk) {
+                Ok(true) => Ok(true),
+                Ok(false) => {
+                    stopped = true; // the consumer stopped (e.g. LIMIT): not an error
+                    Ok(false)
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    Ok(false)
+                }
+            }
+        };
+        let input = std::fs::File::open(path).map_err(|e| {
+            external(FileError::Io {
+                path: path.clone(),
+                source: e,
+            })
+        })?;
+        let records = match self.spec {
+            TextSpec::Csv(csv) => text::read_csv(path, input, csv, |_| Ok(()), &mut on_record),
+            TextSpec::Json => {
+                let mut columns = Vec::new();
+                text::read_json(path, input, &mut columns, &mut on_record)
+            }
+        };
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        if stopped {
+            return Ok(());
+        }
+        let records = records.map_err(external)?;
+        if Some(records) != source.rows || Stamp::of(path).map_err(external)? != *self.stamp {
+            return Err(external(FileError::Changed { path: path.clone() }));
+        }
+        if !chunk.rows.is_empty() {
+            flush(&mut chunk)?;
+        }
+        Ok(())
     }
 }

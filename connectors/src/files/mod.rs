@@ -5,15 +5,19 @@
 //! [`ROW_COLUMN`] (0-based record index in that file, in file order).
 //!
 //! ```text
-//!  paths ─expand─▶ files ─┬─ text formats: decode (UTF-8/BOM/GB18030) → cells ─┐
-//!                         │                    inference over ALL text files ─┴─▶ typed batches (in memory)
-//!                         └─ Parquet: metadata only; row groups streamed at scan time
+//!  paths ─expand─▶ files ─┬─ CSV / JSON: stream once (encoding, header, inference over ALL text files) ─┐
+//!                         ├─ XLSX: the sheet read into cells ─────────────────────────────────────────┴─▶ types
+//!                         └─ Parquet: metadata only
 //!  scan(projection) ─▶ ScanExec: partitions of row-group ranges / text files ─▶ batches + __pdq_file + __pdq_row
+//!                        (Parquet row groups and CSV/JSON records are read again, streamed, at scan time)
 //! ```
 //!
-//! Text formats are read into memory when the dataset is opened (they are
-//! the small, ad-hoc deliveries; large extracts come as Parquet or land in
-//! the lake first). Parquet is read lazily with projection pushdown.
+//! Memory does not grow with the size of a Parquet, CSV or JSON file: they
+//! are read a batch at a time when the dataset is scanned. A CSV or JSON
+//! file is read through once more when the dataset is opened, to find its
+//! encoding and columns and to infer types over every value; if it changes
+//! between the two reads, the scan fails rather than read other data. An
+//! XLSX sheet is held in memory (the format caps a sheet at 1,048,576 rows).
 
 mod exec;
 pub mod infer;
@@ -185,6 +189,12 @@ pub enum FileError {
         /// What is wrong.
         message: String,
     },
+    /// A file changed between opening the dataset and reading it.
+    #[error("{}: the file changed while it was being checked; run again", path.display())]
+    Changed {
+        /// The path.
+        path: PathBuf,
+    },
     /// Not a readable Parquet file.
     #[error("{}: not a valid Parquet file: {message}", path.display())]
     Parquet {
@@ -195,13 +205,53 @@ pub enum FileError {
     },
 }
 
+/// How a streamed text file is parsed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum TextSpec {
+    Csv(text::CsvSpec),
+    Json,
+}
+
+/// A file's size and modification time, to notice a change between reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Stamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl Stamp {
+    pub(crate) fn of(path: &Path) -> Result<Stamp, FileError> {
+        let m = std::fs::metadata(path).map_err(|e| FileError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        Ok(Stamp {
+            len: m.len(),
+            modified: m.modified().ok(),
+        })
+    }
+}
+
 /// Where the rows of one file come from at scan time.
 #[derive(Debug)]
 pub(crate) enum FilePart {
-    /// A text-format file, converted at open: columns in dataset order.
+    /// An XLSX sheet, converted at open: columns in dataset order.
     Text {
         batch: RecordBatch,
         rows: Arc<arrow::array::UInt64Array>,
+    },
+    /// A CSV or JSON file, parsed again and converted batch by batch.
+    Stream {
+        spec: TextSpec,
+        /// The file as it was when the dataset was opened.
+        stamp: Stamp,
+        /// For each dataset column, its index in the file (None = absent).
+        columns: Vec<Option<usize>>,
+        /// For each dataset column, the type its text is converted to
+        /// (then conformed to the dataset's type).
+        types: Vec<DataType>,
+        /// Naive timestamps are in this zone.
+        time_zone: Tz,
     },
     /// A Parquet file read lazily.
     Parquet {
@@ -292,6 +342,13 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<SourceFile>) -> Result<(), FileEr
     Ok(())
 }
 
+fn open_file(path: &Path) -> Result<std::fs::File, FileError> {
+    std::fs::File::open(path).map_err(|e| FileError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })
+}
+
 /// Strings are read as views: cheaper to decode and to trim without copying.
 fn view_type(dt: &DataType) -> DataType {
     match dt {
@@ -302,13 +359,21 @@ fn view_type(dt: &DataType) -> DataType {
 }
 
 impl FileDataset {
-    /// Opens the files (directories are expanded recursively, in path order),
-    /// reads Parquet metadata, reads and types the text formats.
+    /// Opens the files (directories are expanded recursively, in path order):
+    /// reads Parquet metadata, reads CSV and JSON through once to learn their
+    /// encoding, columns and types, and reads XLSX sheets.
     pub fn open(paths: &[PathBuf], opts: &ReadOptions) -> Result<FileDataset, FileError> {
         let mut files = expand(paths)?;
-        // Per file: text cells, or Parquet schema + row groups.
+        // Per file: XLSX cells, streamed text's columns and inference, or
+        // Parquet schema + row groups.
         enum Loaded {
             Text(text::TextTable),
+            Stream {
+                spec: TextSpec,
+                stamp: Stamp,
+                columns: Vec<String>,
+                inference: Vec<infer::ColumnInference>,
+            },
             Parquet(SchemaRef, Vec<u64>),
         }
         let mut loaded = Vec::with_capacity(files.len());
@@ -349,35 +414,69 @@ impl FileDataset {
                     );
                     Loaded::Parquet(Arc::new(read), row_groups)
                 }
-                FileFormat::Csv | FileFormat::Json | FileFormat::Xlsx => {
-                    let table = match f.format {
-                        FileFormat::Xlsx => text::read_xlsx(&f.path, opts.sheet.as_deref())?,
-                        format => {
-                            let bytes = std::fs::read(&f.path).map_err(|e| FileError::Io {
-                                path: f.path.clone(),
-                                source: e,
-                            })?;
-                            if format == FileFormat::Json {
-                                text::read_json(&f.path, &bytes)?
-                            } else {
-                                let tsv = f
-                                    .path
-                                    .extension()
-                                    .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
-                                let delimiter =
-                                    opts.delimiter.unwrap_or(if tsv { b'\t' } else { b',' });
-                                text::read_csv(
-                                    &f.path,
-                                    &bytes,
-                                    opts.encoding,
-                                    delimiter,
-                                    opts.has_header,
-                                )?
-                            }
-                        }
-                    };
+                FileFormat::Xlsx => {
+                    let table = text::read_xlsx(&f.path, opts.sheet.as_deref())?;
                     f.rows = Some(table.rows.len() as u64);
                     Loaded::Text(table)
+                }
+                FileFormat::Csv | FileFormat::Json => {
+                    let stamp = Stamp::of(&f.path)?;
+                    let spec = match f.format {
+                        FileFormat::Csv => {
+                            let encoding = match opts.encoding {
+                                Some(e) => e,
+                                None => text::detect_encoding(&f.path, open_file(&f.path)?)?,
+                            };
+                            let tsv = f
+                                .path
+                                .extension()
+                                .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
+                            TextSpec::Csv(text::CsvSpec {
+                                encoding,
+                                delimiter: opts.delimiter.unwrap_or(if tsv { b'\t' } else { b',' }),
+                                has_header: opts.has_header,
+                            })
+                        }
+                        _ => TextSpec::Json,
+                    };
+                    let mut columns: Vec<String> = Vec::new();
+                    let mut inference: Vec<infer::ColumnInference> = Vec::new();
+                    let observe = |_row: u64, cells: text::Cells<'_>| {
+                        if inference.len() < cells.len() {
+                            inference.resize(cells.len(), Default::default());
+                        }
+                        for (c, inf) in inference.iter_mut().enumerate().take(cells.len()) {
+                            inf.observe(cells.get(c));
+                        }
+                        Ok(true)
+                    };
+                    let input = open_file(&f.path)?;
+                    let records = match spec {
+                        TextSpec::Csv(csv) => text::read_csv(
+                            &f.path,
+                            input,
+                            csv,
+                            |header| {
+                                columns = header.to_vec();
+                                Ok(())
+                            },
+                            observe,
+                        )?,
+                        TextSpec::Json => text::read_json(&f.path, input, &mut columns, observe)?,
+                    };
+                    if columns.is_empty() {
+                        return Err(FileError::Empty {
+                            path: f.path.clone(),
+                        });
+                    }
+                    inference.resize(columns.len(), Default::default());
+                    f.rows = Some(records);
+                    Loaded::Stream {
+                        spec,
+                        stamp,
+                        columns,
+                        inference,
+                    }
                 }
             };
             loaded.push(l);
@@ -408,6 +507,18 @@ impl FileDataset {
                         }
                         let inf = inference.entry(name.clone()).or_default();
                         t.cells[c].iter().for_each(|v| inf.observe(v.as_deref()));
+                    }
+                }
+                Loaded::Stream {
+                    columns,
+                    inference: file_inference,
+                    ..
+                } => {
+                    for (name, inf) in columns.iter().zip(file_inference) {
+                        if !order.contains(name) {
+                            order.push(name.clone());
+                        }
+                        inference.entry(name.clone()).or_default().merge(inf);
                     }
                 }
             }
@@ -450,6 +561,31 @@ impl FileDataset {
                         .collect(),
                     read_schema,
                     row_groups,
+                },
+                Loaded::Stream {
+                    spec,
+                    stamp,
+                    columns,
+                    ..
+                } => FilePart::Stream {
+                    spec,
+                    stamp,
+                    columns: schema
+                        .fields()
+                        .iter()
+                        .map(|fl| columns.iter().position(|c| c == fl.name()))
+                        .collect(),
+                    types: schema
+                        .fields()
+                        .iter()
+                        .map(|fl| {
+                            inference
+                                .get(fl.name())
+                                .map(|i| i.data_type(tz))
+                                .unwrap_or(DataType::Utf8View)
+                        })
+                        .collect(),
+                    time_zone: tz,
                 },
                 Loaded::Text(t) => {
                     let n = t.rows.len();
@@ -567,5 +703,114 @@ mod tests {
         });
         assert_eq!(rows, 2);
         assert_eq!(ds.schema().field(0).data_type(), &DataType::Utf8View);
+    }
+
+    fn scan(
+        ds: &FileDataset,
+        batch_size: usize,
+        sql: &str,
+    ) -> datafusion::common::Result<Vec<RecordBatch>> {
+        let config = datafusion::prelude::SessionConfig::new()
+            .with_batch_size(batch_size)
+            .with_target_partitions(2);
+        let ctx = datafusion::prelude::SessionContext::new_with_config(config);
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            ctx.register_table("t", ds.table_provider())?;
+            ctx.sql(sql).await?.collect().await
+        })
+    }
+
+    /// CSV and JSON are streamed at scan time, batch by batch, with types
+    /// inferred over every value at open (the value that makes `amount` a
+    /// float is in the last row) and locations counted across batches.
+    #[test]
+    fn text_files_are_streamed_in_batches() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("a.csv");
+        let mut text = "id,amount,when\n".to_string();
+        for i in 0..9 {
+            text.push_str(&format!("0{i},{i},2024-01-0{}\n", i + 1));
+            if i == 4 {
+                text.push('\n'); // blank lines are not records
+            }
+        }
+        text.push_str("09,1.5,\n");
+        std::fs::write(&csv, &text).unwrap();
+        let json = dir.path().join("b.ndjson");
+        std::fs::write(
+            &json,
+            "{\"id\":\"10\",\"amount\":2}\n{\"amount\":3,\"extra\":\"x\"}\n",
+        )
+        .unwrap();
+        let ds = FileDataset::open(&[csv, json], &ReadOptions::default()).unwrap();
+        assert_eq!(ds.files()[0].rows, Some(10));
+        assert_eq!(ds.files()[1].rows, Some(2));
+        let schema = ds.schema();
+        assert_eq!(
+            schema.field_with_name("id").unwrap().data_type(),
+            &DataType::Utf8View
+        );
+        assert_eq!(
+            schema.field_with_name("amount").unwrap().data_type(),
+            &DataType::Float64
+        );
+        assert_eq!(
+            schema.field_with_name("when").unwrap().data_type(),
+            &DataType::Date32
+        );
+        // The bare scan comes in batches of at most 3 rows.
+        let batches = scan(&ds, 3, "SELECT amount, __pdq_file, __pdq_row FROM t").unwrap();
+        assert!(batches.len() >= 5, "{} batches", batches.len());
+        assert!(batches.iter().all(|b| b.num_rows() <= 3));
+        let batches = scan(
+            &ds,
+            3,
+            "SELECT CAST(__pdq_file AS BIGINT) * 100 + CAST(__pdq_row AS BIGINT) AS at, id, amount, \
+             CAST(\"when\" AS VARCHAR) AS w, extra FROM t ORDER BY at",
+        )
+        .unwrap();
+        let table = arrow::util::pretty::pretty_format_batches(&batches)
+            .unwrap()
+            .to_string();
+        let want = "\
++-----+----+--------+------------+-------+
+| at  | id | amount | w          | extra |
++-----+----+--------+------------+-------+
+| 0   | 00 | 0.0    | 2024-01-01 |       |
+| 1   | 01 | 1.0    | 2024-01-02 |       |
+| 2   | 02 | 2.0    | 2024-01-03 |       |
+| 3   | 03 | 3.0    | 2024-01-04 |       |
+| 4   | 04 | 4.0    | 2024-01-05 |       |
+| 5   | 05 | 5.0    | 2024-01-06 |       |
+| 6   | 06 | 6.0    | 2024-01-07 |       |
+| 7   | 07 | 7.0    | 2024-01-08 |       |
+| 8   | 08 | 8.0    | 2024-01-09 |       |
+| 9   | 09 | 1.5    |            |       |
+| 100 | 10 | 2.0    |            |       |
+| 101 |    | 3.0    |            | x     |
++-----+----+--------+------------+-------+";
+        assert_eq!(table, want);
+    }
+
+    /// A file rewritten between opening and scanning is not read as if it
+    /// were the file whose types were inferred.
+    #[test]
+    fn a_text_file_that_changes_before_the_scan_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("a.csv");
+        std::fs::write(&csv, "n\n1\n2\n").unwrap();
+        let ds = FileDataset::open(std::slice::from_ref(&csv), &ReadOptions::default()).unwrap();
+        std::fs::write(&csv, "n\n1\n2\nthree\n").unwrap();
+        let err = scan(&ds, 8192, "SELECT n FROM t").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("a.csv: the file changed while it was being checked"),
+            "{err}"
+        );
     }
 }

@@ -1,14 +1,19 @@
-//! Text-format readers (CSV, JSON/NDJSON, XLSX) into a column-major table of
-//! text cells with their record numbers; types come later, from inference
-//! over every file of the dataset (`infer`).
+//! Text-format readers. CSV and JSON/NDJSON are streamed record by record
+//! (read once at open to infer types, again at scan time to convert), so
+//! memory does not grow with the file. XLSX is read into a column-major
+//! table of text cells (the workbook format holds at most 1,048,576 rows and
+//! calamine reads a sheet whole). Types come from inference over every file
+//! of the dataset (`infer`).
 
+use std::io::{BufRead, Read};
 use std::path::Path;
 
 use calamine::{Data, Reader};
+use encoding_rs::Encoding;
 
 use super::FileError;
 
-/// The cells of one text-format file, column-major.
+/// The cells of one XLSX sheet, column-major.
 #[derive(Debug, Default)]
 pub(crate) struct TextTable {
     pub columns: Vec<String>,
@@ -33,15 +38,6 @@ impl TextTable {
         for (col, cell) in self.cells.iter_mut().zip(cells) {
             col.push(cell);
         }
-    }
-
-    fn column_index(&mut self, name: &str) -> usize {
-        if let Some(i) = self.columns.iter().position(|c| c == name) {
-            return i;
-        }
-        self.columns.push(name.to_string());
-        self.cells.push(vec![None; self.rows.len()]);
-        self.columns.len() - 1
     }
 }
 
@@ -71,81 +67,242 @@ fn check_headers(
     Ok(())
 }
 
-/// Decodes bytes: a UTF-8 BOM or valid UTF-8 is UTF-8; anything else is
-/// GB18030 (a superset of GBK and GB2312); `forced` overrides.
-pub(crate) fn decode(
-    path: &Path,
-    bytes: &[u8],
-    forced: Option<&'static encoding_rs::Encoding>,
-) -> Result<String, FileError> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let encoding = match forced {
-        Some(e) => e,
-        None if std::str::from_utf8(bytes).is_ok() => encoding_rs::UTF_8,
-        None => encoding_rs::GB18030,
-    };
-    let (text, _, had_errors) = encoding.decode(bytes);
-    if had_errors {
-        // Find the first undecodable byte to name its line.
-        let (prefix, _) = encoding.decode_without_bom_handling(bytes);
-        let line = prefix
-            .find('\u{FFFD}')
-            .map(|i| prefix[..i].matches('\n').count() + 1)
-            .unwrap_or(1);
-        return Err(FileError::Encoding {
-            path: path.to_path_buf(),
-            line,
-            encoding: encoding.name().to_string(),
-        });
-    }
-    Ok(text.into_owned())
+/// One record's cells, by the file's column index (`None`: NULL, or a
+/// JSON record without that key).
+pub(crate) enum Cells<'a> {
+    Csv(&'a csv::StringRecord),
+    Json(&'a [Option<String>]),
 }
 
+impl Cells<'_> {
+    /// The cell of column `i`.
+    pub(crate) fn get(&self, i: usize) -> Option<&str> {
+        match self {
+            Cells::Csv(r) => r.get(i),
+            Cells::Json(c) => c.get(i).and_then(|c| c.as_deref()),
+        }
+    }
+
+    /// How many columns the record has cells for.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Cells::Csv(r) => r.len(),
+            Cells::Json(c) => c.len(),
+        }
+    }
+}
+
+/// Whether a record callback wants more records.
+pub(crate) type More = bool;
+
+/// Finds a CSV file's encoding by reading it through once: a UTF-8 BOM, or
+/// valid UTF-8 throughout, is UTF-8; anything else GB18030 (a superset of
+/// GBK and GB2312). Memory: one buffer, whatever the file size.
+pub(crate) fn detect_encoding(
+    path: &Path,
+    mut input: impl Read,
+) -> Result<&'static Encoding, FileError> {
+    let io_err = |e| FileError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let mut buf = vec![0u8; 1 << 20];
+    let mut carry = 0; // bytes of a character cut at the end of the last chunk
+    let mut first = true;
+    loop {
+        let n = input.read(&mut buf[carry..]).map_err(io_err)?;
+        let end = carry + n;
+        if first && buf[..end].starts_with(b"\xEF\xBB\xBF") {
+            return Ok(encoding_rs::UTF_8);
+        }
+        if first && end < 3 && n > 0 {
+            // Too short to tell a BOM yet: read on.
+            carry = end;
+            continue;
+        }
+        first = false;
+        match std::str::from_utf8(&buf[..end]) {
+            Ok(_) => carry = 0,
+            Err(e) if e.error_len().is_none() && n > 0 => {
+                let valid = e.valid_up_to();
+                buf.copy_within(valid..end, 0);
+                carry = end - valid;
+            }
+            Err(_) => return Ok(encoding_rs::GB18030),
+        }
+        if n == 0 {
+            return Ok(encoding_rs::UTF_8);
+        }
+    }
+}
+
+/// Bytes that cannot be decoded, at a 1-based line of the decoded text.
+#[derive(Debug)]
+struct Malformed {
+    line: usize,
+}
+
+impl std::fmt::Display for Malformed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "undecodable bytes at line {}", self.line)
+    }
+}
+
+impl std::error::Error for Malformed {}
+
+/// Decodes a byte stream to UTF-8 as it is read, failing (with the line) at
+/// the first undecodable bytes instead of replacing them.
+struct StrictDecoder<R> {
+    inner: R,
+    decoder: encoding_rs::Decoder,
+    input: Vec<u8>,
+    in_start: usize,
+    in_end: usize,
+    eof: bool,
+    output: Vec<u8>,
+    out_start: usize,
+    out_end: usize,
+    lines: usize,
+}
+
+impl<R: Read> StrictDecoder<R> {
+    fn new(inner: R, encoding: &'static Encoding) -> Self {
+        StrictDecoder {
+            inner,
+            // The BOM, if any, is skipped by the caller.
+            decoder: encoding.new_decoder_without_bom_handling(),
+            input: vec![0; 256 << 10],
+            in_start: 0,
+            in_end: 0,
+            eof: false,
+            output: vec![0; 1 << 20],
+            out_start: 0,
+            out_end: 0,
+            lines: 1,
+        }
+    }
+}
+
+impl<R: Read> Read for StrictDecoder<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use encoding_rs::DecoderResult;
+        while self.out_start == self.out_end {
+            if self.in_start == self.in_end && !self.eof {
+                let n = self.inner.read(&mut self.input)?;
+                self.in_start = 0;
+                self.in_end = n;
+                self.eof = n == 0;
+            }
+            let last = self.eof && self.in_start == self.in_end;
+            let (result, read, written) = self.decoder.decode_to_utf8_without_replacement(
+                &self.input[self.in_start..self.in_end],
+                &mut self.output,
+                last,
+            );
+            self.in_start += read;
+            let decoded = &self.output[..written];
+            if let DecoderResult::Malformed(..) = result {
+                let line = self.lines + decoded.iter().filter(|b| **b == b'\n').count();
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    Malformed { line },
+                ));
+            }
+            self.lines += decoded.iter().filter(|b| **b == b'\n').count();
+            self.out_start = 0;
+            self.out_end = written;
+            if last && written == 0 && result == DecoderResult::InputEmpty {
+                return Ok(0);
+            }
+        }
+        let n = buf.len().min(self.out_end - self.out_start);
+        buf[..n].copy_from_slice(&self.output[self.out_start..self.out_start + n]);
+        self.out_start += n;
+        Ok(n)
+    }
+}
+
+/// How a CSV file is read.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CsvSpec {
+    /// The file's encoding (see [`detect_encoding`]).
+    pub encoding: &'static Encoding,
+    pub delimiter: u8,
+    pub has_header: bool,
+}
+
+/// Streams a CSV file: `on_header` gets the column names (from the header,
+/// or `column_1`… when there is none), then `on_record` every record with
+/// its 0-based record index (blank lines are skipped and not counted) until
+/// it returns `false`. Returns the number of records read. A record with
+/// the wrong number of fields is an error naming its line.
 pub(crate) fn read_csv(
     path: &Path,
-    bytes: &[u8],
-    encoding: Option<&'static encoding_rs::Encoding>,
-    delimiter: u8,
-    has_header: bool,
-) -> Result<TextTable, FileError> {
-    let text = decode(path, bytes, encoding)?;
+    input: impl Read,
+    spec: CsvSpec,
+    on_header: impl FnOnce(&[String]) -> Result<(), FileError>,
+    mut on_record: impl FnMut(u64, Cells<'_>) -> Result<More, FileError>,
+) -> Result<u64, FileError> {
+    let mut input = std::io::BufReader::new(input);
+    // Skip a UTF-8 BOM.
+    let head = input.fill_buf().map_err(|e| FileError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    if spec.encoding == encoding_rs::UTF_8 && head.starts_with(b"\xEF\xBB\xBF") {
+        input.consume(3);
+    }
+    // Decoded strictly even as UTF-8: a file forced to UTF-8 may not be.
+    let input = StrictDecoder::new(input, spec.encoding);
     let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
+        .delimiter(spec.delimiter)
         .has_headers(false)
         .flexible(true)
-        .from_reader(text.as_bytes());
-    let mut records = reader.records();
+        .buffer_capacity(1 << 20)
+        .from_reader(input);
     let csv_err = |e: csv::Error| {
         let line = e.position().map(|p| p.line()).unwrap_or(0);
+        if let csv::ErrorKind::Io(io) = e.kind()
+            && let Some(m) = io.get_ref().and_then(|r| r.downcast_ref::<Malformed>())
+        {
+            return FileError::Encoding {
+                path: path.to_path_buf(),
+                line: m.line,
+                encoding: spec.encoding.name().to_string(),
+            };
+        }
         FileError::Csv {
             path: path.to_path_buf(),
             line,
             message: e.to_string(),
         }
     };
-    let first = match records.next() {
-        Some(r) => r.map_err(csv_err)?,
-        None => {
-            return Err(FileError::Empty {
-                path: path.to_path_buf(),
-            });
-        }
-    };
-    let (columns, first_data) = if has_header {
-        (first.iter().map(clean_header).collect::<Vec<_>>(), None)
+    let mut record = csv::StringRecord::new();
+    if !reader.read_record(&mut record).map_err(csv_err)? {
+        return Err(FileError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    let (columns, first_is_data) = if spec.has_header {
+        (record.iter().map(clean_header).collect::<Vec<_>>(), false)
     } else {
         (
-            (1..=first.len()).map(|i| format!("column_{i}")).collect(),
-            Some(first),
+            (1..=record.len()).map(|i| format!("column_{i}")).collect(),
+            true,
         )
     };
     check_headers(path, &columns, |i| format!("header column {}", i + 1))?;
-    let mut table = TextTable::with_columns(columns);
-    let width = table.columns.len();
+    on_header(&columns)?;
+    let width = columns.len();
     let mut row = 0u64;
-    let mut take = |record: csv::StringRecord, table: &mut TextTable| -> Result<(), FileError> {
+    let mut pending = first_is_data;
+    loop {
+        if !pending && !reader.read_record(&mut record).map_err(csv_err)? {
+            break;
+        }
+        pending = false;
         if record.len() == 1 && record.get(0).is_some_and(str::is_empty) {
-            return Ok(()); // a blank line
+            continue; // a blank line
         }
         if record.len() != width {
             let line = record.position().map(|p| p.line()).unwrap_or(0);
@@ -155,17 +312,13 @@ pub(crate) fn read_csv(
                 message: format!("expected {width} fields, found {}", record.len()),
             });
         }
-        table.push(row, record.iter().map(|s| Some(s.to_string())).collect());
+        let more = on_record(row, Cells::Csv(&record))?;
         row += 1;
-        Ok(())
-    };
-    if let Some(r) = first_data {
-        take(r, &mut table)?;
+        if !more {
+            break;
+        }
     }
-    for record in records {
-        take(record.map_err(csv_err)?, &mut table)?;
-    }
-    Ok(table)
+    Ok(row)
 }
 
 fn json_text(v: &serde_json::Value) -> Option<String> {
@@ -178,60 +331,168 @@ fn json_text(v: &serde_json::Value) -> Option<String> {
     }
 }
 
-pub(crate) fn read_json(path: &Path, bytes: &[u8]) -> Result<TextTable, FileError> {
-    let text = decode(path, bytes, Some(encoding_rs::UTF_8))?;
-    let mut table = TextTable::default();
-    let add =
-        |line: usize, value: serde_json::Value, table: &mut TextTable| -> Result<(), FileError> {
-            let serde_json::Value::Object(map) = value else {
-                return Err(FileError::Json {
-                    path: path.to_path_buf(),
-                    line,
-                    message: "expected a JSON object (one record)".into(),
-                });
-            };
-            let row = table.rows.len() as u64;
-            table.rows.push(row);
-            for c in table.cells.iter_mut() {
-                c.push(None);
+/// Streams a JSON file: an array of objects, or NDJSON (one object per
+/// line; blank lines skipped). `columns` holds the column names known so
+/// far and gains each new key (trimmed) in order of first appearance;
+/// `on_record` gets each record's cells by column index with its 0-based
+/// record index, until it returns `false`. Returns the number of records.
+pub(crate) fn read_json(
+    path: &Path,
+    input: impl Read,
+    columns: &mut Vec<String>,
+    mut on_record: impl FnMut(u64, Cells<'_>) -> Result<More, FileError>,
+) -> Result<u64, FileError> {
+    let io_err = |e| FileError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let mut input = std::io::BufReader::with_capacity(1 << 20, input);
+    let head = input.fill_buf().map_err(io_err)?;
+    if head.starts_with(b"\xEF\xBB\xBF") {
+        input.consume(3);
+    }
+    // Skip leading white space to see whether this is an array.
+    let is_array = loop {
+        let head = input.fill_buf().map_err(io_err)?;
+        match head.iter().position(|b| !b.is_ascii_whitespace()) {
+            Some(i) => {
+                let array = head[i] == b'[';
+                break array;
             }
-            for (k, v) in &map {
-                let i = table.column_index(k.trim());
-                if let Some(cell) = table.cells[i].last_mut() {
-                    *cell = json_text(v);
-                }
+            None if head.is_empty() => break false,
+            None => {
+                let n = head.len();
+                input.consume(n);
             }
-            Ok(())
+        }
+    };
+    let mut cells: Vec<Option<String>> = Vec::new();
+    let mut row = 0u64;
+    // Lays one value out as cells; Err(message) when it is not an object.
+    let mut take = |value: serde_json::Value| -> Result<Option<More>, FileError> {
+        let serde_json::Value::Object(map) = value else {
+            return Ok(None);
         };
-    if text.trim_start().starts_with('[') {
-        let values: Vec<serde_json::Value> =
-            serde_json::from_str(&text).map_err(|e| FileError::Json {
+        cells.clear();
+        cells.resize(columns.len(), None);
+        for (k, v) in &map {
+            let name = k.trim();
+            let i = match columns.iter().position(|c| c == name) {
+                Some(i) => i,
+                None => {
+                    columns.push(name.to_string());
+                    cells.push(None);
+                    columns.len() - 1
+                }
+            };
+            cells[i] = json_text(v);
+        }
+        let more = on_record(row, Cells::Json(&cells))?;
+        row += 1;
+        Ok(Some(more))
+    };
+    const NOT_AN_OBJECT: &str = "expected a JSON object (one record)";
+    if is_array {
+        // Element by element, never the whole array in memory.
+        let mut failure: Option<FileError> = None;
+        let mut stopped = false;
+        let mut de = serde_json::Deserializer::from_reader(input);
+        let seed = JsonArray(|v: serde_json::Value| match take(v) {
+            Ok(Some(more)) => {
+                stopped = !more;
+                Ok(more)
+            }
+            Ok(None) => Err(NOT_AN_OBJECT.to_string()),
+            Err(e) => {
+                let message = e.to_string();
+                failure = Some(e);
+                Err(message)
+            }
+        });
+        let parsed = serde::de::DeserializeSeed::deserialize(seed, &mut de).and_then(|_| de.end());
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        if stopped {
+            return Ok(row);
+        }
+        if let Err(e) = parsed {
+            return Err(FileError::Json {
                 path: path.to_path_buf(),
                 line: e.line(),
                 message: e.to_string(),
-            })?;
-        for v in values {
-            add(0, v, &mut table)?;
+            });
         }
     } else {
-        for (i, line) in text.lines().enumerate() {
-            if line.trim().is_empty() {
+        let mut line = Vec::new();
+        let mut n = 0usize;
+        loop {
+            line.clear();
+            if input.read_until(b'\n', &mut line).map_err(io_err)? == 0 {
+                break;
+            }
+            n += 1;
+            let text = std::str::from_utf8(&line).map_err(|_| FileError::Encoding {
+                path: path.to_path_buf(),
+                line: n,
+                encoding: "UTF-8".into(),
+            })?;
+            if text.trim().is_empty() {
                 continue;
             }
-            let v: serde_json::Value = serde_json::from_str(line).map_err(|e| FileError::Json {
+            let v: serde_json::Value = serde_json::from_str(text).map_err(|e| FileError::Json {
                 path: path.to_path_buf(),
-                line: i + 1,
+                line: n,
                 message: format!("invalid JSON: {e}"),
             })?;
-            add(i + 1, v, &mut table)?;
+            match take(v)? {
+                Some(true) => {}
+                Some(false) => break,
+                None => {
+                    return Err(FileError::Json {
+                        path: path.to_path_buf(),
+                        line: n,
+                        message: NOT_AN_OBJECT.into(),
+                    });
+                }
+            }
         }
     }
-    if table.columns.is_empty() {
-        return Err(FileError::Empty {
-            path: path.to_path_buf(),
-        });
+    Ok(row)
+}
+
+/// A top-level JSON array whose elements are handed to a callback one at a
+/// time (`Ok(false)` stops early, `Err` fails with a message that
+/// serde_json places at the current line).
+struct JsonArray<F>(F);
+
+impl<'de, F> serde::de::DeserializeSeed<'de> for JsonArray<F>
+where
+    F: FnMut(serde_json::Value) -> Result<More, String>,
+{
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
     }
-    Ok(table)
+}
+
+impl<'de, F> serde::de::Visitor<'de> for JsonArray<F>
+where
+    F: FnMut(serde_json::Value) -> Result<More, String>,
+{
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of JSON objects")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(v) = seq.next_element::<serde_json::Value>()? {
+            if !(self.0)(v).map_err(serde::de::Error::custom)? {
+                // Stopped early: leave the rest unread.
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Column letters as Excel shows them (0 → A, 27 → AB).
@@ -368,51 +629,170 @@ mod tests {
         assert_eq!(column_letter(27), "AB");
     }
 
+    type CsvRows = (Vec<String>, Vec<(u64, Vec<String>)>);
+    type JsonRows = (Vec<String>, Vec<Vec<Option<String>>>);
+
+    /// Reads a whole CSV through the streaming reader, as rows of cells.
+    fn csv_rows(bytes: &[u8], forced: Option<&'static Encoding>) -> Result<CsvRows, FileError> {
+        let p = Path::new("x.csv");
+        let encoding = match forced {
+            Some(e) => e,
+            None => detect_encoding(p, bytes)?,
+        };
+        let spec = CsvSpec {
+            encoding,
+            delimiter: b',',
+            has_header: true,
+        };
+        let mut columns = Vec::new();
+        let mut rows = Vec::new();
+        let n = read_csv(
+            p,
+            bytes,
+            spec,
+            |h| {
+                columns = h.to_vec();
+                Ok(())
+            },
+            |row, cells| {
+                rows.push((
+                    row,
+                    (0..cells.len())
+                        .map(|i| cells.get(i).unwrap_or("").to_string())
+                        .collect(),
+                ));
+                Ok(true)
+            },
+        )?;
+        assert_eq!(n as usize, rows.len());
+        Ok((columns, rows))
+    }
+
+    fn json_rows(bytes: &[u8]) -> Result<JsonRows, FileError> {
+        let mut columns = Vec::new();
+        let mut rows = Vec::new();
+        read_json(Path::new("x.ndjson"), bytes, &mut columns, |row, cells| {
+            assert_eq!(row as usize, rows.len());
+            rows.push(
+                (0..cells.len())
+                    .map(|i| cells.get(i).map(str::to_string))
+                    .collect(),
+            );
+            Ok(true)
+        })?;
+        Ok((columns, rows))
+    }
+
     #[test]
     fn gb18030_and_bom_are_detected() {
-        let p = Path::new("x.csv");
         let (gb, _, _) = encoding_rs::GB18030.encode("姓名,身份证\n张三,1\n");
-        assert_eq!(decode(p, &gb, None).unwrap(), "姓名,身份证\n张三,1\n");
+        assert_eq!(
+            detect_encoding(Path::new("x"), &gb[..]).unwrap(),
+            encoding_rs::GB18030
+        );
+        let (columns, rows) = csv_rows(&gb, None).unwrap();
+        assert_eq!(columns, vec!["姓名", "身份证"]);
+        assert_eq!(rows, vec![(0, vec!["张三".to_string(), "1".to_string()])]);
         let mut bom = b"\xEF\xBB\xBF".to_vec();
-        bom.extend_from_slice("姓名\n".as_bytes());
-        assert_eq!(decode(p, &bom, None).unwrap(), "姓名\n");
+        bom.extend_from_slice("姓名\n王五\n".as_bytes());
+        assert_eq!(
+            detect_encoding(Path::new("x"), &bom[..]).unwrap(),
+            encoding_rs::UTF_8
+        );
+        let (columns, _) = csv_rows(&bom, None).unwrap();
+        assert_eq!(columns, vec!["姓名"]);
+    }
+
+    #[test]
+    fn detection_reads_past_the_first_buffer() {
+        // Valid UTF-8 for more than a buffer, with a character cut at the
+        // buffer's end; then one GB18030 byte pair far into the file.
+        let mut text = "a,b\n".to_string();
+        while text.len() < (1 << 20) + 10 {
+            text.push_str("张三,一\n");
+        }
+        assert_eq!(
+            detect_encoding(Path::new("x"), text.as_bytes()).unwrap(),
+            encoding_rs::UTF_8
+        );
+        let mut bytes = text.into_bytes();
+        let (gb, _, _) = encoding_rs::GB18030.encode("李四,二\n");
+        bytes.extend_from_slice(&gb);
+        assert_eq!(
+            detect_encoding(Path::new("x"), &bytes[..]).unwrap(),
+            encoding_rs::GB18030
+        );
+    }
+
+    #[test]
+    fn undecodable_bytes_name_their_line() {
+        let mut bytes = "a,b\n1,2\n3,".as_bytes().to_vec();
+        bytes.extend_from_slice(b"\xFF\xFE\n");
+        let err = csv_rows(&bytes, Some(encoding_rs::UTF_8)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "x.csv:3: not valid UTF-8 text (use --encoding to say which encoding the file is in)"
+        );
     }
 
     #[test]
     fn csv_quotes_newlines_and_ragged_rows() {
-        let t = read_csv(
-            Path::new("x.csv"),
-            b"a,b\n\"1,5\",\"x\ny\"\n\n2,\"say \"\"hi\"\"\"\n",
-            None,
-            b',',
-            true,
-        )
-        .unwrap();
-        assert_eq!(t.rows, vec![0, 1]);
+        let (_, rows) = csv_rows(b"a,b\n\"1,5\",\"x\ny\"\n\n2,\"say \"\"hi\"\"\"\n", None).unwrap();
         assert_eq!(
-            t.cells[0],
-            vec![Some("1,5".to_string()), Some("2".to_string())]
+            rows,
+            vec![
+                (0, vec!["1,5".to_string(), "x\ny".to_string()]),
+                (1, vec!["2".to_string(), "say \"hi\"".to_string()]),
+            ]
         );
-        assert_eq!(t.cells[1][0].as_deref(), Some("x\ny"));
-        assert_eq!(t.cells[1][1].as_deref(), Some("say \"hi\""));
-        let err = read_csv(Path::new("x.csv"), b"a,b\n1,2\n3\n", None, b',', true).unwrap_err();
+        let err = csv_rows(b"a,b\n1,2\n3\n", None).unwrap_err();
         assert_eq!(err.to_string(), "x.csv:3: expected 2 fields, found 1");
     }
 
     #[test]
     fn ndjson_bad_line_is_named() {
-        let t = read_json(
-            Path::new("x.ndjson"),
-            b"{\"a\":1,\"b\":\"x\"}\n\n{\"b\":null,\"c\":true}\n",
-        )
-        .unwrap();
-        assert_eq!(t.columns, vec!["a", "b", "c"]);
-        assert_eq!(t.cells[0], vec![Some("1".to_string()), None]);
-        assert_eq!(t.cells[2], vec![None, Some("true".to_string())]);
-        let err = read_json(Path::new("x.ndjson"), b"{\"a\":1}\n{\"a\":\n").unwrap_err();
+        let (columns, rows) =
+            json_rows(b"{\"a\":1,\"b\":\"x\"}\n\n{\"b\":null,\"c\":true}\n").unwrap();
+        assert_eq!(columns, vec!["a", "b", "c"]);
+        assert_eq!(rows[0], vec![Some("1".to_string()), Some("x".to_string())]);
+        assert_eq!(rows[1], vec![None, None, Some("true".to_string())]);
+        let err = json_rows(b"{\"a\":1}\n{\"a\":\n").unwrap_err();
         assert!(
             err.to_string().starts_with("x.ndjson:2: invalid JSON"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn json_arrays_are_streamed_element_by_element() {
+        let (columns, rows) =
+            json_rows(b"\xEF\xBB\xBF [ {\"a\": \"1\"},\n {\"b\": 2, \"a\": null} ]\n").unwrap();
+        assert_eq!(columns, vec!["a", "b"]);
+        assert_eq!(
+            rows,
+            vec![
+                vec![Some("1".to_string())],
+                vec![None, Some("2".to_string())]
+            ]
+        );
+        let err = json_rows(b"[{\"a\": 1},\n 7]").unwrap_err();
+        assert!(err.to_string().contains("expected a JSON object"), "{err}");
+        assert!(err.to_string().starts_with("x.ndjson:2:"), "{err}");
+        let err = json_rows(b"[{\"a\": 1},\n {\"a\": ").unwrap_err();
+        assert!(err.to_string().starts_with("x.ndjson:2:"), "{err}");
+        // Stopping early is not an error, even before a malformed tail.
+        let mut seen = 0;
+        let mut columns = Vec::new();
+        let n = read_json(
+            Path::new("x.json"),
+            &b"[{\"a\":1},{\"a\":2},{\"a\":"[..],
+            &mut columns,
+            |_, _| {
+                seen += 1;
+                Ok(seen < 2)
+            },
+        )
+        .unwrap();
+        assert_eq!((n, seen), (2, 2));
     }
 }
