@@ -581,3 +581,67 @@ fn unique_under_a_small_memory_limit_counts_the_same() {
     assert_eq!(roomy.2.len(), 10);
     assert_eq!(roomy.2[0].row, 0);
 }
+
+/// Checks `rows` rows in which each of `rows / 2` keys occurs twice, under
+/// each memory limit; returns (evaluated, failed, samples) per limit.
+fn check_doubled_keys(
+    rows: u64,
+    limits: &[usize],
+) -> Vec<(u64, u64, Vec<pipeline::model::Sample>)> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut csv = String::from("id_number,name\n");
+    for i in 0..rows {
+        csv.push_str(&format!("K{:017},n{i}\n", (i * 7919) % (rows / 2)));
+    }
+    let data = write(dir.path(), "dups.csv", &csv);
+    let rules_path = write(
+        dir.path(),
+        "unique.yaml",
+        "dataset: dups\nrules:\n  - {id: u, dimension: uniqueness, check: unique, columns: [id_number]}\n",
+    );
+    let rules = RuleFile::load(&rules_path).expect("rules parse");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    limits
+        .iter()
+        .map(|&limit| {
+            let mut opts = CheckOptions::new(as_of());
+            opts.memory_limit = limit;
+            let report = rt
+                .block_on(check_paths(std::slice::from_ref(&data), &rules, &opts))
+                .unwrap_or_else(|e| panic!("check under {limit} bytes: {e}"));
+            let r = report.results.into_iter().next().expect("one result");
+            (r.evaluated, r.failed, r.samples)
+        })
+        .collect()
+}
+
+/// Many duplicates under a small `--memory-limit`: 100,000 keys that each
+/// occur twice. The confirming pass sorts the candidate rows, spilling to
+/// disk, instead of holding them (or a hash table of them) in memory.
+#[test]
+fn many_duplicates_under_a_small_memory_limit_count_the_same() {
+    let runs = check_doubled_keys(200_000, &[2 << 30, 4 << 20]);
+    let roomy = &runs[0];
+    assert_eq!((roomy.0, roomy.1), (200_000, 200_000));
+    let rows: Vec<u64> = roomy.2.iter().map(|s| s.row).collect();
+    assert_eq!(
+        rows,
+        (0..10).collect::<Vec<u64>>(),
+        "first samples in file order"
+    );
+    assert_eq!(&runs[1], roomy);
+}
+
+/// When even the candidate hashes would take more than a quarter of the
+/// limit (300,000 repeated keys, 2.4 MB, under 8 MiB), every evaluated row
+/// is sorted instead, spilling, with the same counts and samples.
+#[test]
+fn too_many_candidates_for_the_limit_sort_every_row() {
+    let runs = check_doubled_keys(600_000, &[2 << 30, 8 << 20]);
+    assert_eq!((runs[0].0, runs[0].1), (600_000, 600_000));
+    assert_eq!(runs[1], runs[0]);
+}

@@ -282,6 +282,65 @@ fn merge2<'a>(a: &'a [u64], b: &'a [u64]) -> impl Iterator<Item = u64> + 'a {
     })
 }
 
+/// `pdq_hash_in(hash)`: whether a key hash is one of a rule's repeated
+/// hashes (sorted, found by binary search). It carries the hashes of one
+/// run of one rule, so it is built for that query and never registered.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub(crate) struct HashIn {
+    hashes: Arc<Vec<u64>>,
+    signature: datafusion::logical_expr::Signature,
+}
+
+impl HashIn {
+    /// `hashes` must be sorted ascending (as [`repeated`] returns them).
+    pub(crate) fn new(hashes: Vec<u64>) -> Self {
+        debug_assert!(hashes.is_sorted());
+        HashIn {
+            hashes: Arc::new(hashes),
+            signature: datafusion::logical_expr::Signature::exact(
+                vec![datafusion::arrow::datatypes::DataType::UInt64],
+                datafusion::logical_expr::Volatility::Immutable,
+            ),
+        }
+    }
+}
+
+impl datafusion::logical_expr::ScalarUDFImpl for HashIn {
+    fn name(&self) -> &str {
+        "pdq_hash_in"
+    }
+    fn signature(&self) -> &datafusion::logical_expr::Signature {
+        &self.signature
+    }
+    fn return_type(
+        &self,
+        _arg_types: &[datafusion::arrow::datatypes::DataType],
+    ) -> Result<datafusion::arrow::datatypes::DataType> {
+        Ok(datafusion::arrow::datatypes::DataType::Boolean)
+    }
+    fn invoke_with_args(
+        &self,
+        args: datafusion::logical_expr::ScalarFunctionArgs,
+    ) -> Result<datafusion::logical_expr::ColumnarValue> {
+        let array = match args.args.first() {
+            Some(a) => a.to_array(args.number_rows)?,
+            None => return Err(DataFusionError::Internal("pdq_hash_in: no argument".into())),
+        };
+        let hashes = array.as_primitive_opt::<UInt64Type>().ok_or_else(|| {
+            DataFusionError::Internal(format!(
+                "pdq_hash_in: expected UInt64, found {}",
+                array.data_type()
+            ))
+        })?;
+        let found = datafusion::arrow::buffer::BooleanBuffer::collect_bool(hashes.len(), |i| {
+            self.hashes.binary_search(&hashes.value(i)).is_ok()
+        });
+        Ok(datafusion::logical_expr::ColumnarValue::Array(Arc::new(
+            BooleanArray::new(found, hashes.nulls().cloned()),
+        )))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -148,9 +148,30 @@ pub fn session(opts: &CheckOptions) -> Result<SessionContext, DataFusionError> {
         // Reference values and duplicate keys are the small side of their
         // joins: build them once and stream the dataset past them, rather
         // than hash-repartitioning every column of the dataset.
-        .set_bool("datafusion.optimizer.repartition_joins", false);
+        .set_bool("datafusion.optimizer.repartition_joins", false)
+        // The one sort (of candidate duplicate rows) runs as one sorter
+        // after the partitions are merged: one consumer with all the
+        // memory spills less than one per partition plus a merge.
+        .set_bool("datafusion.optimizer.repartition_sorts", false)
+        // A sort keeps this much back for merging its spilled runs (10 MiB
+        // by default): a share of a small limit, so that it can spill at all.
+        .set_usize(
+            "datafusion.execution.sort_spill_reservation_bytes",
+            (opts.memory_limit / 8).clamp(64 << 10, 10 << 20),
+        )
+        // Under a small limit, smaller batches: a sort must hold a batch
+        // (and its sorted copy) before it can spill it. 8,192 rows from
+        // 16 MiB up.
+        .with_batch_size((opts.memory_limit / 2048).clamp(256, 8192));
+    // Fair shares for the operators that can spill (sorts, the `unique`
+    // hash collectors of each partition), so that one partition cannot
+    // take the memory another needs to make progress.
+    let pool = datafusion::execution::memory_pool::TrackConsumersPool::new(
+        datafusion::execution::memory_pool::FairSpillPool::new(opts.memory_limit),
+        std::num::NonZeroUsize::new(5).expect("5 is not zero"),
+    );
     let runtime = RuntimeEnvBuilder::new()
-        .with_memory_limit(opts.memory_limit, 1.0)
+        .with_memory_pool(Arc::new(pool))
         .build_arc()?;
     let ctx = SessionContext::new_with_config_rt(config, runtime);
     quality_rules::udfs::register_all(&ctx);
@@ -439,12 +460,15 @@ fn key_hash(ctx: &SessionContext, columns: &[String]) -> Result<Expr, DataFusion
 
 /// Finds the rows of a `unique` rule whose key occurs two or more times:
 /// returns their number (every copy counts), the first samples in file order,
-/// and writes every such row to the failed-rows file.
+/// and writes every such row to the failed-rows file (grouped by key).
 ///
 /// `candidates` are the key hashes the scan saw two or more times
 /// (`key_hashes::repeated`). Only when there are any is the data read
-/// again: the rows with those hashes are fetched and their real keys
-/// counted, so a hash collision can never make a false duplicate.
+/// again: the rows with those hashes are sorted by their real keys (a sort
+/// that spills to disk under `--memory-limit`) and walked in order, so a
+/// hash collision can never make a false duplicate and memory does not grow
+/// with the number of duplicates. When the candidate set itself does not
+/// fit the memory limit, every evaluated row is sorted instead.
 #[allow(clippy::too_many_arguments)]
 async fn duplicates(
     ctx: &SessionContext,
@@ -456,6 +480,8 @@ async fn duplicates(
     layout: &Layout,
     writer: Option<&Mutex<FailedRowsWriter>>,
 ) -> Result<(u64, Vec<Sample>), DataFusionError> {
+    use datafusion::arrow::row::{RowConverter, SortField};
+    use datafusion::execution::memory_pool::{MemoryConsumer, MemoryLimit};
     if candidates.is_empty() {
         return Ok((0, vec![]));
     }
@@ -463,40 +489,93 @@ async fn duplicates(
         .iter()
         .map(|c| Expr::Column(datafusion::common::Column::new_unqualified(c)))
         .collect();
-    let hash = key_hash(ctx, columns)?;
-    let schema = Arc::new(datafusion::arrow::datatypes::Schema::new(vec![
-        datafusion::arrow::datatypes::Field::new("__pdq_h", DataType::UInt64, false),
-    ]));
-    let batch = datafusion::arrow::record_batch::RecordBatch::try_new(
-        Arc::clone(&schema),
-        vec![Arc::new(datafusion::arrow::array::UInt64Array::from(
-            candidates,
-        ))],
-    )?;
-    let candidates = ctx.read_table(Arc::new(datafusion::datasource::MemTable::try_new(
-        schema,
-        vec![vec![batch]],
-    )?))?;
+    let mut rows = ctx
+        .read_table(dataset.table_provider())?
+        .filter(evaluated.clone().is_not_null())?;
+    // The candidate hashes stay in memory while the rows are read: reserve
+    // them, when they take at most a quarter of the limit (the sort needs
+    // the rest).
+    let pool = &ctx.runtime_env().memory_pool;
+    let reservation =
+        MemoryConsumer::new(format!("pdq unique `{}` candidates", rule.id())).register(pool);
+    let bytes = candidates.len() * std::mem::size_of::<u64>();
+    let affordable = match pool.memory_limit() {
+        MemoryLimit::Finite(limit) => bytes <= limit / 4,
+        MemoryLimit::Infinite | MemoryLimit::Unknown => true,
+    };
+    if affordable && reservation.try_grow(bytes).is_ok() {
+        let hash_in =
+            datafusion::logical_expr::ScalarUDF::new_from_impl(key_hashes::HashIn::new(candidates));
+        rows = rows.filter(hash_in.call(vec![key_hash(ctx, columns)?]))?;
+    } else {
+        tracing::debug!(
+            rule = rule.id(),
+            candidates = candidates.len(),
+            "unique: candidate hashes exceed the memory limit; sorting every evaluated row"
+        );
+        drop(candidates);
+    }
     let mut select = vec![col(FILE_COLUMN), col(ROW_COLUMN)];
     select.extend(keys.clone());
-    // The candidate hashes are the build side; the dataset streams past them.
-    let rows = candidates
-        .join_on(
-            ctx.read_table(dataset.table_provider())?
-                .filter(evaluated.clone().is_not_null())?,
-            JoinType::Inner,
-            [col("__pdq_h").eq(hash)],
-        )?
-        .select(select)?
-        .collect()
-        .await?;
-    let located = sink::exact_duplicates(&rows, columns.len())?;
-    let failed = located.len() as u64;
-    let mut samples = Vec::new();
-    for (batch, i) in located {
-        sink::unique_row(&rows[batch], i, rule, columns, layout, &mut samples, writer)?;
+    let mut order: Vec<_> = keys.iter().map(|k| k.clone().sort(true, true)).collect();
+    order.push(col(FILE_COLUMN).sort(true, true));
+    order.push(col(ROW_COLUMN).sort(true, true));
+    let mut stream = rows.select(select)?.sort(order)?.execute_stream().await?;
+
+    // Walk the sorted rows: a row whose key equals the previous row's is a
+    // duplicate, and so is that previous row (recorded once per group).
+    let mut converter: Option<RowConverter> = None;
+    let mut previous: Option<(
+        datafusion::arrow::row::OwnedRow,
+        datafusion::arrow::record_batch::RecordBatch,
+        usize,
+        bool,
+    )> = None;
+    let mut failed = 0u64;
+    let mut samples = sink::UniqueSamples::default();
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        let key_columns: Vec<_> = (2..2 + columns.len())
+            .map(|c| Arc::clone(batch.column(c)))
+            .collect();
+        let converter = match &mut converter {
+            Some(c) => c,
+            None => converter.insert(RowConverter::new(
+                key_columns
+                    .iter()
+                    .map(|a| SortField::new(a.data_type().clone()))
+                    .collect(),
+            )?),
+        };
+        let converted = converter.convert_columns(&key_columns)?;
+        for i in 0..batch.num_rows() {
+            let key = converted.row(i);
+            match &mut previous {
+                Some((prev_key, prev_batch, prev_i, recorded)) if prev_key.row() == key => {
+                    if !*recorded {
+                        sink::unique_row(
+                            prev_batch,
+                            *prev_i,
+                            rule,
+                            columns,
+                            layout,
+                            &mut samples,
+                            writer,
+                        )?;
+                        failed += 1;
+                        *recorded = true;
+                    }
+                    sink::unique_row(&batch, i, rule, columns, layout, &mut samples, writer)?;
+                    failed += 1;
+                    *prev_batch = batch.clone();
+                    *prev_i = i;
+                }
+                _ => previous = Some((key.owned(), batch.clone(), i, false)),
+            }
+        }
     }
-    Ok((failed, samples))
+    drop(reservation);
+    Ok((failed, samples.into_samples()))
 }
 
 fn result_of(

@@ -555,72 +555,46 @@ pub(crate) fn parse_instant(s: &str, tz: Tz) -> Option<DateTime<Utc>> {
     None
 }
 
-/// Of candidate rows `[file, row, key…]`, those whose key (compared
-/// exactly, as stored) occurs two or more times, as (batch, index) pairs
-/// sorted by (file, row).
-pub(crate) fn exact_duplicates(
-    batches: &[RecordBatch],
-    keys: usize,
-) -> Result<Vec<(usize, usize)>, DataFusionError> {
-    use datafusion::arrow::row::{RowConverter, SortField};
-    let Some(first) = batches.first() else {
-        return Ok(vec![]);
-    };
-    let fields: Vec<SortField> = (2..2 + keys)
-        .map(|c| SortField::new(first.column(c).data_type().clone()))
-        .collect();
-    let converter = RowConverter::new(fields)?;
-    let mut all = Vec::with_capacity(batches.len());
-    for b in batches {
-        let cols: Vec<ArrayRef> = (2..2 + keys)
-            .map(|c| std::sync::Arc::clone(b.column(c)))
-            .collect();
-        all.push(converter.convert_columns(&cols)?);
-    }
-    let mut counts: HashMap<&[u8], u64> = HashMap::new();
-    for rows in &all {
-        for r in rows.iter() {
-            *counts.entry(r.data()).or_default() += 1;
-        }
-    }
-    let mut out = Vec::new();
-    for (bi, rows) in all.iter().enumerate() {
-        for (i, r) in rows.iter().enumerate() {
-            if counts.get(r.data()).copied().unwrap_or(0) > 1 {
-                out.push((bi, i));
-            }
-        }
-    }
-    let loc = |&(b, i): &(usize, usize)| -> (u32, u64) {
-        let (f, r) = locations(&batches[b])
-            .map(|(f, r)| (f.value(i), r.value(i)))
-            .unwrap_or((u32::MAX, u64::MAX));
-        (f, r)
-    };
-    out.sort_by_key(loc);
-    Ok(out)
+/// The first `limit` samples of a `unique` rule by (file, row), whatever
+/// order its duplicate rows are found in.
+#[derive(Debug, Default)]
+pub(crate) struct UniqueSamples {
+    /// By (file index, row), at most `sample_limit`.
+    kept: Vec<((u32, u64), Sample)>,
 }
 
-/// Records one duplicate row of a `unique` rule: a sample while fewer than
-/// the limit are kept, and a failed row when they are written.
+impl UniqueSamples {
+    pub(crate) fn into_samples(self) -> Vec<Sample> {
+        self.kept.into_iter().map(|(_, s)| s).collect()
+    }
+}
+
+/// Records one duplicate row of a `unique` rule (`batch` holds the file and
+/// row columns, then the key columns): a sample if it is among the first
+/// `sample_limit` by (file, row), and a failed row when they are written.
 pub(crate) fn unique_row(
     batch: &RecordBatch,
     i: usize,
     rule: &CompiledRule,
     columns: &[String],
     layout: &Layout,
-    samples: &mut Vec<Sample>,
+    samples: &mut UniqueSamples,
     writer: Option<&Mutex<FailedRowsWriter>>,
 ) -> Result<(), DataFusionError> {
     let (files, rows) = locations(batch)?;
     let idx: Vec<usize> = (2..2 + columns.len()).collect();
     let (file, row) = (files.value(i), rows.value(i));
-    if samples.len() < layout.sample_limit {
-        samples.push(Sample {
-            file: layout.file_name(file).to_string(),
+    let name = layout.file_name(file);
+    let kept = &mut samples.kept;
+    let at = kept.partition_point(|(at, _)| *at < (file, row));
+    if at < layout.sample_limit {
+        let sample = Sample {
+            file: name.to_string(),
             row,
             value: sample_value(batch, columns, &idx, i)?,
-        });
+        };
+        kept.insert(at, ((file, row), sample));
+        kept.truncate(layout.sample_limit);
     }
     if let Some(w) = writer {
         let mut w = w
@@ -631,7 +605,7 @@ pub(crate) fn unique_row(
         w.push(FailedRow {
             rule_id: rule.id(),
             check: &rule.spec.check,
-            file: layout.file_name(file),
+            file: name,
             row,
             key: None,
             column: Some(column.as_str()),
