@@ -462,7 +462,13 @@ def main(argv=None):
     started = time.time()
     try:
         con = connect(a.threads, a.memory_limit)
-        src = f"read_parquet({q(a.data)})"
+        if a.data.endswith(".csv"):
+            if not a.floor:
+                raise RuleError("a CSV file is only supported with --floor (rules need typed columns)")
+            # Text as written: the floor decodes, it does not infer types.
+            src = f"read_csv({q(a.data)}, header = true, all_varchar = true)"
+        else:
+            src = f"read_parquet({q(a.data)})"
         if a.floor:
             types = column_types(con, src)
             if a.columns:
