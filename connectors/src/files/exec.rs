@@ -32,7 +32,7 @@ use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
 
 use super::text::{self, Cells};
-use super::{FileError, FilePart, Inner, Stamp, TextSpec, infer};
+use super::{FileError, FilePart, Inner, Segment, Stamp, TextSpec, infer};
 
 /// Casts an array to the dataset's type for its column when a file differs.
 pub(crate) fn conform(
@@ -99,6 +99,9 @@ impl TableProvider for FileTable {
 enum Unit {
     Text {
         file: usize,
+        /// A segment of a CSV file read in parallel (index into its
+        /// segments); None: the whole file.
+        segment: Option<usize>,
     },
     Parquet {
         file: usize,
@@ -109,7 +112,14 @@ enum Unit {
 
 fn unit_rows(inner: &Inner, u: &Unit) -> u64 {
     match u {
-        Unit::Text { file } => inner.files[*file].rows.unwrap_or(0),
+        Unit::Text {
+            file,
+            segment: Some(k),
+        } => match &inner.parts[*file] {
+            FilePart::Stream { segments, .. } => segments.get(*k).map_or(0, |s| s.rows),
+            _ => 0,
+        },
+        Unit::Text { file, .. } => inner.files[*file].rows.unwrap_or(0),
         Unit::Parquet {
             file, row_groups, ..
         } => match &inner.parts[*file] {
@@ -127,7 +137,16 @@ fn plan_units(inner: &Inner, target: usize) -> Vec<Vec<Unit>> {
     let mut units = Vec::new();
     for (file, part) in inner.parts.iter().enumerate() {
         match part {
-            FilePart::Text { .. } | FilePart::Stream { .. } => units.push(Unit::Text { file }),
+            FilePart::Stream { segments, .. } if !segments.is_empty() => {
+                units.extend((0..segments.len()).map(|k| Unit::Text {
+                    file,
+                    segment: Some(k),
+                }));
+            }
+            FilePart::Text { .. } | FilePart::Stream { .. } => units.push(Unit::Text {
+                file,
+                segment: None,
+            }),
             FilePart::Parquet { row_groups, .. } => {
                 if row_groups.is_empty() {
                     continue;
@@ -303,7 +322,7 @@ fn read_unit(
     tx: &tokio::sync::mpsc::Sender<Result<RecordBatch>>,
 ) -> Result<()> {
     match unit {
-        Unit::Text { file } => {
+        Unit::Text { file, segment } => {
             let (batch, rows) = match &inner.parts[*file] {
                 FilePart::Text { batch, rows } => (batch, rows),
                 FilePart::Stream {
@@ -312,6 +331,8 @@ fn read_unit(
                     columns,
                     types,
                     time_zone,
+                    width,
+                    segments,
                 } => {
                     let stream = Stream {
                         file: *file,
@@ -320,6 +341,8 @@ fn read_unit(
                         columns,
                         types,
                         time_zone: *time_zone,
+                        width: *width,
+                        segment: segment.and_then(|k| segments.get(k).copied()),
                     };
                     return stream.read(inner, projection, schema, batch_size, tx);
                 }
@@ -441,6 +464,9 @@ struct Stream<'a> {
     columns: &'a [Option<usize>],
     types: &'a [DataType],
     time_zone: chrono_tz::Tz,
+    width: usize,
+    /// Only these records (a UTF-8 CSV file read by several partitions).
+    segment: Option<Segment>,
 }
 
 /// The text of up to one batch of records: the projected columns' cells as
@@ -545,9 +571,21 @@ impl Stream<'_> {
                 source: e,
             })
         })?;
-        let records = match self.spec {
-            TextSpec::Csv(csv) => text::read_csv(path, input, csv, |_| Ok(()), &mut on_record),
-            TextSpec::Json => {
+        let records = match (self.spec, self.segment) {
+            (TextSpec::Csv(csv), Some(seg)) => text::read_csv_range(
+                path,
+                input,
+                csv,
+                self.width,
+                seg.start,
+                seg.first_row,
+                seg.rows,
+                &mut on_record,
+            ),
+            (TextSpec::Csv(csv), None) => {
+                text::read_csv(path, input, csv, |_| Ok(()), &mut on_record)
+            }
+            (TextSpec::Json, _) => {
                 let mut columns = Vec::new();
                 text::read_json(path, input, &mut columns, &mut on_record)
             }
@@ -559,7 +597,11 @@ impl Stream<'_> {
             return Ok(());
         }
         let records = records.map_err(external)?;
-        if Some(records) != source.rows || Stamp::of(path).map_err(external)? != *self.stamp {
+        let expected = match self.segment {
+            Some(seg) => Some(seg.rows),
+            None => source.rows,
+        };
+        if Some(records) != expected || Stamp::of(path).map_err(external)? != *self.stamp {
             return Err(external(FileError::Changed { path: path.clone() }));
         }
         if !chunk.rows.is_empty() {

@@ -83,6 +83,15 @@ impl Cells<'_> {
         }
     }
 
+    /// Where a CSV record starts in the decoded text (bytes), to resume
+    /// reading there ([`read_csv_range`]).
+    pub(crate) fn byte_offset(&self) -> Option<u64> {
+        match self {
+            Cells::Csv(r) => r.position().map(|p| p.byte()),
+            Cells::Json(_) => None,
+        }
+    }
+
     /// How many columns the record has cells for.
     pub(crate) fn len(&self) -> usize {
         match self {
@@ -241,7 +250,7 @@ pub(crate) fn read_csv(
     input: impl Read,
     spec: CsvSpec,
     on_header: impl FnOnce(&[String]) -> Result<(), FileError>,
-    mut on_record: impl FnMut(u64, Cells<'_>) -> Result<More, FileError>,
+    on_record: impl FnMut(u64, Cells<'_>) -> Result<More, FileError>,
 ) -> Result<u64, FileError> {
     let mut input = std::io::BufReader::new(input);
     // Skip a UTF-8 BOM.
@@ -253,32 +262,12 @@ pub(crate) fn read_csv(
         input.consume(3);
     }
     // Decoded strictly even as UTF-8: a file forced to UTF-8 may not be.
-    let input = StrictDecoder::new(input, spec.encoding);
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(spec.delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .buffer_capacity(1 << 20)
-        .from_reader(input);
-    let csv_err = |e: csv::Error| {
-        let line = e.position().map(|p| p.line()).unwrap_or(0);
-        if let csv::ErrorKind::Io(io) = e.kind()
-            && let Some(m) = io.get_ref().and_then(|r| r.downcast_ref::<Malformed>())
-        {
-            return FileError::Encoding {
-                path: path.to_path_buf(),
-                line: m.line,
-                encoding: spec.encoding.name().to_string(),
-            };
-        }
-        FileError::Csv {
-            path: path.to_path_buf(),
-            line,
-            message: e.to_string(),
-        }
-    };
+    let mut reader = csv_reader(spec, StrictDecoder::new(input, spec.encoding));
     let mut record = csv::StringRecord::new();
-    if !reader.read_record(&mut record).map_err(csv_err)? {
+    if !reader
+        .read_record(&mut record)
+        .map_err(|e| csv_error(path, spec, e))?
+    {
         return Err(FileError::Empty {
             path: path.to_path_buf(),
         });
@@ -293,14 +282,134 @@ pub(crate) fn read_csv(
     };
     check_headers(path, &columns, |i| format!("header column {}", i + 1))?;
     on_header(&columns)?;
-    let width = columns.len();
-    let mut row = 0u64;
-    let mut pending = first_is_data;
-    loop {
-        if !pending && !reader.read_record(&mut record).map_err(csv_err)? {
+    let pending = first_is_data.then_some(record);
+    csv_records(
+        path,
+        spec,
+        &mut reader,
+        pending,
+        columns.len(),
+        0,
+        u64::MAX,
+        on_record,
+    )
+}
+
+/// The bytes a UTF-8 BOM takes at the start of a file (0 or 3).
+pub(crate) fn bom_len(path: &Path) -> Result<u64, FileError> {
+    let mut head = [0u8; 3];
+    let mut file = std::fs::File::open(path).map_err(|e| FileError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let mut got = 0;
+    while got < 3 {
+        match file.read(&mut head[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) => {
+                return Err(FileError::Io {
+                    path: path.to_path_buf(),
+                    source: e,
+                });
+            }
+        }
+    }
+    Ok(if head[..got] == *b"\xEF\xBB\xBF" {
+        3
+    } else {
+        0
+    })
+}
+
+/// Streams `count` records of a UTF-8 CSV file of `width` columns from
+/// byte `start` of the file, a record boundary that [`read_csv`] reported
+/// (`Cells::byte_offset`, plus the BOM), numbering them from `first_row`.
+/// This is how one file is read by several partitions at once. Returns the
+/// number of records read.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn read_csv_range(
+    path: &Path,
+    mut file: std::fs::File,
+    spec: CsvSpec,
+    width: usize,
+    start: u64,
+    first_row: u64,
+    count: u64,
+    on_record: impl FnMut(u64, Cells<'_>) -> Result<More, FileError>,
+) -> Result<u64, FileError> {
+    use std::io::{Seek, SeekFrom};
+    file.seek(SeekFrom::Start(start))
+        .map_err(|e| FileError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+    let mut reader = csv_reader(spec, StrictDecoder::new(file, spec.encoding));
+    csv_records(
+        path,
+        spec,
+        &mut reader,
+        None,
+        width,
+        first_row,
+        count,
+        on_record,
+    )
+}
+
+fn csv_reader<R: Read>(spec: CsvSpec, input: R) -> csv::Reader<R> {
+    csv::ReaderBuilder::new()
+        .delimiter(spec.delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(1 << 20)
+        .from_reader(input)
+}
+
+fn csv_error(path: &Path, spec: CsvSpec, e: csv::Error) -> FileError {
+    let line = e.position().map(|p| p.line()).unwrap_or(0);
+    if let csv::ErrorKind::Io(io) = e.kind()
+        && let Some(m) = io.get_ref().and_then(|r| r.downcast_ref::<Malformed>())
+    {
+        return FileError::Encoding {
+            path: path.to_path_buf(),
+            line: m.line,
+            encoding: spec.encoding.name().to_string(),
+        };
+    }
+    FileError::Csv {
+        path: path.to_path_buf(),
+        line,
+        message: e.to_string(),
+    }
+}
+
+/// The record loop: blank lines skipped (not counted), every other record
+/// must have `width` fields; at most `count` records, numbered from
+/// `first_row`; `pending` is a record already read that comes first.
+#[allow(clippy::too_many_arguments)]
+fn csv_records<R: Read>(
+    path: &Path,
+    spec: CsvSpec,
+    reader: &mut csv::Reader<R>,
+    pending: Option<csv::StringRecord>,
+    width: usize,
+    first_row: u64,
+    count: u64,
+    mut on_record: impl FnMut(u64, Cells<'_>) -> Result<More, FileError>,
+) -> Result<u64, FileError> {
+    let mut read = 0u64;
+    let mut use_pending = pending.is_some();
+    let mut record = pending.unwrap_or_default();
+    while read < count {
+        if !use_pending
+            && !reader
+                .read_record(&mut record)
+                .map_err(|e| csv_error(path, spec, e))?
+        {
             break;
         }
-        pending = false;
+        use_pending = false;
         if record.len() == 1 && record.get(0).is_some_and(str::is_empty) {
             continue; // a blank line
         }
@@ -312,13 +421,13 @@ pub(crate) fn read_csv(
                 message: format!("expected {width} fields, found {}", record.len()),
             });
         }
-        let more = on_record(row, Cells::Csv(&record))?;
-        row += 1;
+        let more = on_record(first_row + read, Cells::Csv(&record))?;
+        read += 1;
         if !more {
             break;
         }
     }
-    Ok(row)
+    Ok(read)
 }
 
 fn json_text(v: &serde_json::Value) -> Option<String> {
