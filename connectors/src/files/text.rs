@@ -261,8 +261,7 @@ pub(crate) fn read_csv(
     if spec.encoding == encoding_rs::UTF_8 && head.starts_with(b"\xEF\xBB\xBF") {
         input.consume(3);
     }
-    // Decoded strictly even as UTF-8: a file forced to UTF-8 may not be.
-    let mut reader = csv_reader(spec, StrictDecoder::new(input, spec.encoding));
+    let mut reader = csv_reader(spec, Decoded::new(input, spec.encoding));
     let mut record = csv::StringRecord::new();
     if !reader
         .read_record(&mut record)
@@ -344,7 +343,7 @@ pub(crate) fn read_csv_range(
             path: path.to_path_buf(),
             source: e,
         })?;
-    let mut reader = csv_reader(spec, StrictDecoder::new(file, spec.encoding));
+    let mut reader = csv_reader(spec, Decoded::new(file, spec.encoding));
     csv_records(
         path,
         spec,
@@ -366,8 +365,41 @@ fn csv_reader<R: Read>(spec: CsvSpec, input: R) -> csv::Reader<R> {
         .from_reader(input)
 }
 
+/// A CSV file's bytes as UTF-8: as they are for UTF-8 (the records are
+/// validated as they are read), else decoded strictly.
+enum Decoded<R> {
+    Utf8(R),
+    Other(StrictDecoder<R>),
+}
+
+impl<R: Read> Decoded<R> {
+    fn new(input: R, encoding: &'static Encoding) -> Self {
+        if encoding == encoding_rs::UTF_8 {
+            Decoded::Utf8(input)
+        } else {
+            Decoded::Other(StrictDecoder::new(input, encoding))
+        }
+    }
+}
+
+impl<R: Read> Read for Decoded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Decoded::Utf8(r) => r.read(buf),
+            Decoded::Other(d) => d.read(buf),
+        }
+    }
+}
+
 fn csv_error(path: &Path, spec: CsvSpec, e: csv::Error) -> FileError {
     let line = e.position().map(|p| p.line()).unwrap_or(0);
+    if let csv::ErrorKind::Utf8 { .. } = e.kind() {
+        return FileError::Encoding {
+            path: path.to_path_buf(),
+            line: line as usize,
+            encoding: spec.encoding.name().to_string(),
+        };
+    }
     if let csv::ErrorKind::Io(io) = e.kind()
         && let Some(m) = io.get_ref().and_then(|r| r.downcast_ref::<Malformed>())
     {
