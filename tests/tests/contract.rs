@@ -545,59 +545,35 @@ fn same_data_in_every_format_gives_identical_results() {
 /// every copy of every repeated key, with the same samples.
 #[test]
 fn unique_under_a_small_memory_limit_counts_the_same() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut csv = String::from("id_number,name\n");
-    for i in 0..300_000u64 {
-        // 299,000 distinct keys; keys 0..1,000 occur again at the end.
-        csv.push_str(&format!("K{:017},n{i}\n", i % 299_000));
-    }
-    let data = write(dir.path(), "big.csv", &csv);
-    let rules_path = write(
-        dir.path(),
-        "unique.yaml",
-        "dataset: big\nrules:\n  - {id: u, dimension: uniqueness, check: unique, columns: [id_number]}\n",
-    );
-    let rules = RuleFile::load(&rules_path).expect("rules parse");
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let check = |limit: usize| {
-        let mut opts = CheckOptions::new(as_of());
-        opts.memory_limit = limit;
-        let report = rt
-            .block_on(check_paths(std::slice::from_ref(&data), &rules, &opts))
-            .expect("check runs");
-        let r = report.results.into_iter().next().expect("one result");
-        (r.evaluated, r.failed, r.samples)
-    };
-    let roomy = check(2 << 30);
+    // 299,000 distinct keys; keys 0..1,000 occur again at the end.
     // 1 MiB holds two 64K-hash blocks at most: the partitions must spill
-    // (the 1,000 candidate keys then fit the confirming join).
-    let tight = check(1 << 20);
+    // (the 1,000 candidate keys then fit the confirming sort).
+    let runs = check_unique_keys(300_000, |i| i % 299_000, &[2 << 30, 1 << 20]);
+    let roomy = &runs[0];
     assert_eq!((roomy.0, roomy.1), (300_000, 2_000));
-    assert_eq!(tight, roomy);
     assert_eq!(roomy.2.len(), 10);
     assert_eq!(roomy.2[0].row, 0);
+    assert_eq!(&runs[1], roomy);
 }
 
-/// Checks `rows` rows in which each of `rows / 2` keys occurs twice, under
-/// each memory limit; returns (evaluated, failed, samples) per limit.
-fn check_doubled_keys(
+/// Checks `rows` rows whose key of row `i` is number `key(i)`, with one
+/// `unique` rule, under each memory limit; returns (evaluated, failed,
+/// samples) per limit.
+fn check_unique_keys(
     rows: u64,
+    key: impl Fn(u64) -> u64,
     limits: &[usize],
 ) -> Vec<(u64, u64, Vec<pipeline::model::Sample>)> {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut csv = String::from("id_number,name\n");
     for i in 0..rows {
-        csv.push_str(&format!("K{:017},n{i}\n", (i * 7919) % (rows / 2)));
+        csv.push_str(&format!("K{:017},n{i}\n", key(i)));
     }
-    let data = write(dir.path(), "dups.csv", &csv);
+    let data = write(dir.path(), "keys.csv", &csv);
     let rules_path = write(
         dir.path(),
         "unique.yaml",
-        "dataset: dups\nrules:\n  - {id: u, dimension: uniqueness, check: unique, columns: [id_number]}\n",
+        "dataset: keys\nrules:\n  - {id: u, dimension: uniqueness, check: unique, columns: [id_number]}\n",
     );
     let rules = RuleFile::load(&rules_path).expect("rules parse");
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -624,7 +600,7 @@ fn check_doubled_keys(
 /// disk, instead of holding them (or a hash table of them) in memory.
 #[test]
 fn many_duplicates_under_a_small_memory_limit_count_the_same() {
-    let runs = check_doubled_keys(200_000, &[2 << 30, 4 << 20]);
+    let runs = check_unique_keys(200_000, |i| (i * 7919) % 100_000, &[2 << 30, 4 << 20]);
     let roomy = &runs[0];
     assert_eq!((roomy.0, roomy.1), (200_000, 200_000));
     let rows: Vec<u64> = roomy.2.iter().map(|s| s.row).collect();
@@ -641,7 +617,7 @@ fn many_duplicates_under_a_small_memory_limit_count_the_same() {
 /// is sorted instead, spilling, with the same counts and samples.
 #[test]
 fn too_many_candidates_for_the_limit_sort_every_row() {
-    let runs = check_doubled_keys(600_000, &[2 << 30, 8 << 20]);
+    let runs = check_unique_keys(600_000, |i| (i * 7919) % 300_000, &[2 << 30, 8 << 20]);
     assert_eq!((runs[0].0, runs[0].1), (600_000, 600_000));
     assert_eq!(runs[1], runs[0]);
 }

@@ -159,11 +159,14 @@ impl std::fmt::Display for Malformed {
 
 impl std::error::Error for Malformed {}
 
-/// Decodes a byte stream to UTF-8 as it is read, failing (with the line) at
-/// the first undecodable bytes instead of replacing them.
-struct StrictDecoder<R> {
+/// Decodes a byte stream in some encoding to UTF-8 as it is read. Strict:
+/// the first undecodable bytes are an error naming their line (`pdq check`).
+/// Lossy: they become U+FFFD, for the caller to reject the record holding
+/// them (landing, which quarantines bad rows and goes on).
+pub(crate) struct DecodeReader<R> {
     inner: R,
     decoder: encoding_rs::Decoder,
+    strict: bool,
     input: Vec<u8>,
     in_start: usize,
     in_end: usize,
@@ -172,14 +175,17 @@ struct StrictDecoder<R> {
     out_start: usize,
     out_end: usize,
     lines: usize,
+    /// The decoder has seen the end of the input (it must not be called again).
+    finished: bool,
 }
 
-impl<R: Read> StrictDecoder<R> {
-    fn new(inner: R, encoding: &'static Encoding) -> Self {
-        StrictDecoder {
+impl<R: Read> DecodeReader<R> {
+    fn new(inner: R, encoding: &'static Encoding, strict: bool) -> Self {
+        DecodeReader {
             inner,
             // The BOM, if any, is skipped by the caller.
             decoder: encoding.new_decoder_without_bom_handling(),
+            strict,
             input: vec![0; 256 << 10],
             in_start: 0,
             in_end: 0,
@@ -188,14 +194,32 @@ impl<R: Read> StrictDecoder<R> {
             out_start: 0,
             out_end: 0,
             lines: 1,
+            finished: false,
         }
+    }
+
+    /// Fails at undecodable bytes.
+    pub(crate) fn strict(inner: R, encoding: &'static Encoding) -> Self {
+        Self::new(inner, encoding, true)
+    }
+
+    /// Replaces undecodable bytes with U+FFFD.
+    pub(crate) fn lossy(inner: R, encoding: &'static Encoding) -> Self {
+        Self::new(inner, encoding, false)
+    }
+
+    pub(crate) fn into_inner(self) -> R {
+        self.inner
     }
 }
 
-impl<R: Read> Read for StrictDecoder<R> {
+impl<R: Read> Read for DecodeReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        use encoding_rs::DecoderResult;
+        use encoding_rs::{CoderResult, DecoderResult};
         while self.out_start == self.out_end {
+            if self.finished {
+                return Ok(0);
+            }
             if self.in_start == self.in_end && !self.eof {
                 let n = self.inner.read(&mut self.input)?;
                 self.in_start = 0;
@@ -203,26 +227,35 @@ impl<R: Read> Read for StrictDecoder<R> {
                 self.eof = n == 0;
             }
             let last = self.eof && self.in_start == self.in_end;
-            let (result, read, written) = self.decoder.decode_to_utf8_without_replacement(
-                &self.input[self.in_start..self.in_end],
-                &mut self.output,
-                last,
-            );
+            let input = &self.input[self.in_start..self.in_end];
+            let (done, read, written) = if self.strict {
+                let (result, read, written) =
+                    self.decoder
+                        .decode_to_utf8_without_replacement(input, &mut self.output, last);
+                if let DecoderResult::Malformed(..) = result {
+                    let decoded = &self.output[..written];
+                    let line = self.lines + decoded.iter().filter(|b| **b == b'\n').count();
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        Malformed { line },
+                    ));
+                }
+                (result == DecoderResult::InputEmpty, read, written)
+            } else {
+                let (result, read, written, _) =
+                    self.decoder.decode_to_utf8(input, &mut self.output, last);
+                (result == CoderResult::InputEmpty, read, written)
+            };
             self.in_start += read;
-            let decoded = &self.output[..written];
-            if let DecoderResult::Malformed(..) = result {
-                let line = self.lines + decoded.iter().filter(|b| **b == b'\n').count();
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    Malformed { line },
-                ));
+            if self.strict {
+                self.lines += self.output[..written]
+                    .iter()
+                    .filter(|b| **b == b'\n')
+                    .count();
             }
-            self.lines += decoded.iter().filter(|b| **b == b'\n').count();
             self.out_start = 0;
             self.out_end = written;
-            if last && written == 0 && result == DecoderResult::InputEmpty {
-                return Ok(0);
-            }
+            self.finished = last && done;
         }
         let n = buf.len().min(self.out_end - self.out_start);
         buf[..n].copy_from_slice(&self.output[self.out_start..self.out_start + n]);
@@ -369,7 +402,7 @@ fn csv_reader<R: Read>(spec: CsvSpec, input: R) -> csv::Reader<R> {
 /// validated as they are read), else decoded strictly.
 enum Decoded<R> {
     Utf8(R),
-    Other(StrictDecoder<R>),
+    Other(DecodeReader<R>),
 }
 
 impl<R: Read> Decoded<R> {
@@ -377,7 +410,7 @@ impl<R: Read> Decoded<R> {
         if encoding == encoding_rs::UTF_8 {
             Decoded::Utf8(input)
         } else {
-            Decoded::Other(StrictDecoder::new(input, encoding))
+            Decoded::Other(DecodeReader::strict(input, encoding))
         }
     }
 }
@@ -935,5 +968,23 @@ mod tests {
         )
         .unwrap();
         assert_eq!((n, seen), (2, 2));
+    }
+
+    #[test]
+    fn decoding_is_strict_or_lossy_and_ends_cleanly() {
+        let mut bytes = encoding_rs::GB18030.encode("姓名\n张三\n").0.into_owned();
+        bytes.extend_from_slice(b"\x81\n"); // a lead byte without its trail, on line 3
+        bytes.extend_from_slice(&encoding_rs::GB18030.encode("李四\n").0);
+        let mut lossy = DecodeReader::lossy(&bytes[..], encoding_rs::GB18030);
+        let mut text = String::new();
+        lossy.read_to_string(&mut text).unwrap();
+        assert_eq!(text, "姓名\n张三\n\u{FFFD}\n李四\n");
+        // Read again after the end: still the end, not a used-up decoder.
+        let mut buf = [0u8; 8];
+        assert_eq!(lossy.read(&mut buf).unwrap(), 0);
+        assert_eq!(lossy.read(&mut buf).unwrap(), 0);
+        let mut strict = DecodeReader::strict(&bytes[..], encoding_rs::GB18030);
+        let err = strict.read_to_string(&mut String::new()).unwrap_err();
+        assert_eq!(err.to_string(), "undecodable bytes at line 3");
     }
 }

@@ -13,6 +13,7 @@ use tokio::sync::mpsc::Sender;
 
 use super::{ColumnDef, DeliveryEnd, RawItem, Reject, SourceError, TextBatcher};
 use crate::files::FileError;
+use crate::files::text::DecodeReader;
 
 /// Counts and hashes every byte read through it.
 pub(crate) struct HashingReader<R> {
@@ -45,75 +46,6 @@ impl<R: Read> Read for HashingReader<R> {
         let n = self.inner.read(buf)?;
         self.hasher.update(&buf[..n]);
         self.bytes += n as u64;
-        Ok(n)
-    }
-}
-
-/// Decodes a byte stream in some encoding to UTF-8 as it is read;
-/// undecodable bytes become U+FFFD (and the record holding them is rejected).
-struct DecodeReader<R> {
-    inner: R,
-    decoder: encoding_rs::Decoder,
-    input: Vec<u8>,
-    in_start: usize,
-    in_end: usize,
-    eof: bool,
-    output: Vec<u8>,
-    out_start: usize,
-    out_end: usize,
-}
-
-impl<R: Read> DecodeReader<R> {
-    fn new(inner: R, encoding: &'static Encoding) -> Self {
-        DecodeReader {
-            inner,
-            decoder: encoding.new_decoder_without_bom_handling(),
-            input: vec![0; 1 << 20],
-            in_start: 0,
-            in_end: 0,
-            eof: false,
-            output: vec![0; 3 << 20],
-            out_start: 0,
-            out_end: 0,
-        }
-    }
-
-    fn into_inner(self) -> R {
-        self.inner
-    }
-}
-
-impl<R: Read> Read for DecodeReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.out_start == self.out_end {
-            if self.in_start == self.in_end && !self.eof {
-                let n = self.inner.read(&mut self.input)?;
-                self.in_start = 0;
-                self.in_end = n;
-                self.eof = n == 0;
-            }
-            if self.in_start == self.in_end && self.eof {
-                // Flush the decoder's pending state once.
-                let (_, _, written, _) = self.decoder.decode_to_utf8(&[], &mut self.output, true);
-                self.out_start = 0;
-                self.out_end = written;
-                if written == 0 {
-                    return Ok(0);
-                }
-                break;
-            }
-            let (_, read, written, _) = self.decoder.decode_to_utf8(
-                &self.input[self.in_start..self.in_end],
-                &mut self.output,
-                false,
-            );
-            self.in_start += read;
-            self.out_start = 0;
-            self.out_end = written;
-        }
-        let n = buf.len().min(self.out_end - self.out_start);
-        buf[..n].copy_from_slice(&self.output[self.out_start..self.out_start + n]);
-        self.out_start += n;
         Ok(n)
     }
 }
@@ -223,7 +155,7 @@ pub(crate) fn read_csv(
         let (_, hashing) = reader.into_inner().into_inner();
         hashing.finish().map_err(io_err)?
     } else {
-        let mut reader = csv_reader(opts, DecodeReader::new(head, encoding));
+        let mut reader = csv_reader(opts, DecodeReader::lossy(head, encoding));
         read_records(path, opts, columns, batch_rows, &mut reader, encoding, tx)?;
         let (_, hashing) = reader.into_inner().into_inner().into_inner();
         hashing.finish().map_err(io_err)?
