@@ -8,8 +8,10 @@
 //! type that differs, a late delivery. Seeded: the same arguments, the same
 //! bureau.
 //!
-//!     gen_catalog --out WS [--entries 20000] [--items 10] [--departments 100]
-//!     gen_catalog --out WS --touch 200    # change 200 entries' summaries in place
+//! ```text
+//! gen_catalog --out WS [--entries 20000] [--items 10] [--departments 100]
+//! gen_catalog --out WS --touch 200    # change 200 entries' summaries in place
+//! ```
 
 use std::path::PathBuf;
 

@@ -17,7 +17,7 @@
 //! file is read through once more when the dataset is opened, to find its
 //! encoding and columns and to infer types over every value; if it changes
 //! between the two reads, the scan fails rather than read other data. That
-//! first read also notes a record boundary every [`SEGMENT_ROWS`] records of
+//! first read also notes a record boundary every `SEGMENT_ROWS` (128K) records of
 //! a UTF-8 CSV, so that the scan can read one large file with every
 //! partition, each segment from its boundary. An XLSX sheet is held in
 //! memory (the format caps a sheet at 1,048,576 rows).
