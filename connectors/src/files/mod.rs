@@ -366,6 +366,69 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<SourceFile>) -> Result<(), FileEr
     Ok(())
 }
 
+/// What the first read of a CSV or JSON file finds.
+struct FirstRead {
+    columns: Vec<String>,
+    inference: Vec<infer::ColumnInference>,
+    /// (byte offset in the decoded text, record index) of every
+    /// `SEGMENT_ROWS`-th record of a UTF-8 CSV.
+    starts: Vec<(u64, u64)>,
+    records: u64,
+}
+
+/// Reads a CSV or JSON file through once: its columns, the inference over
+/// every value, its record count and (UTF-8 CSV) its segment boundaries.
+fn first_read(path: &Path, spec: TextSpec) -> Result<FirstRead, FileError> {
+    let mut columns: Vec<String> = Vec::new();
+    let mut inference: Vec<infer::ColumnInference> = Vec::new();
+    // UTF-8 CSV can be split at record boundaries: note one every
+    // SEGMENT_ROWS records (offsets in the decoded text, which is the file
+    // after its BOM).
+    let splittable = matches!(spec, TextSpec::Csv(c) if c.encoding == encoding_rs::UTF_8);
+    let mut starts: Vec<(u64, u64)> = Vec::new();
+    let observe = |row: u64, cells: text::Cells<'_>| {
+        if splittable
+            && row.is_multiple_of(SEGMENT_ROWS)
+            && let Some(at) = cells.byte_offset()
+        {
+            starts.push((at, row));
+        }
+        if inference.len() < cells.len() {
+            inference.resize(cells.len(), Default::default());
+        }
+        for (c, inf) in inference.iter_mut().enumerate().take(cells.len()) {
+            inf.observe(cells.get(c));
+        }
+        Ok(true)
+    };
+    let input = open_file(path)?;
+    let records = match spec {
+        TextSpec::Csv(csv) => text::read_csv(
+            path,
+            input,
+            csv,
+            |header| {
+                columns = header.to_vec();
+                Ok(())
+            },
+            observe,
+        )?,
+        TextSpec::Json => text::read_json(path, input, &mut columns, observe)?,
+    };
+    if columns.is_empty() {
+        return Err(FileError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    inference.resize(columns.len(), Default::default());
+    Ok(FirstRead {
+        columns,
+        inference,
+        starts,
+        records,
+    })
+}
+
 fn open_file(path: &Path) -> Result<std::fs::File, FileError> {
     std::fs::File::open(path).map_err(|e| FileError::Io {
         path: path.to_path_buf(),
@@ -446,77 +509,51 @@ impl FileDataset {
                 }
                 FileFormat::Csv | FileFormat::Json => {
                     let stamp = Stamp::of(&f.path)?;
-                    let spec = match f.format {
+                    let mut spec = match f.format {
                         FileFormat::Csv => {
-                            let encoding = match opts.encoding {
-                                Some(e) => e,
-                                None => text::detect_encoding(&f.path, open_file(&f.path)?)?,
-                            };
                             let tsv = f
                                 .path
                                 .extension()
                                 .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
                             TextSpec::Csv(text::CsvSpec {
-                                encoding,
+                                encoding: opts.encoding.unwrap_or(encoding_rs::UTF_8),
                                 delimiter: opts.delimiter.unwrap_or(if tsv { b'\t' } else { b',' }),
                                 has_header: opts.has_header,
                             })
                         }
                         _ => TextSpec::Json,
                     };
-                    let mut columns: Vec<String> = Vec::new();
-                    let mut inference: Vec<infer::ColumnInference> = Vec::new();
-                    // UTF-8 CSV can be split at record boundaries: note one
-                    // every SEGMENT_ROWS records (offsets in the decoded
-                    // text, which is the file after its BOM).
-                    let splittable =
-                        matches!(spec, TextSpec::Csv(c) if c.encoding == encoding_rs::UTF_8);
-                    let mut starts: Vec<(u64, u64)> = Vec::new();
-                    let observe = |row: u64, cells: text::Cells<'_>| {
-                        if splittable
-                            && row.is_multiple_of(SEGMENT_ROWS)
-                            && let Some(at) = cells.byte_offset()
+                    let first = match spec {
+                        // Not forced and no BOM: UTF-8 if every record is
+                        // valid UTF-8 (they are validated as they are read),
+                        // else GB18030 (a superset of GBK and GB2312).
+                        TextSpec::Csv(csv)
+                            if opts.encoding.is_none() && text::bom_len(&f.path)? == 0 =>
                         {
-                            starts.push((at, row));
+                            match first_read(&f.path, spec) {
+                                Err(FileError::Encoding { .. }) => {
+                                    spec = TextSpec::Csv(text::CsvSpec {
+                                        encoding: encoding_rs::GB18030,
+                                        ..csv
+                                    });
+                                    first_read(&f.path, spec)?
+                                }
+                                other => other?,
+                            }
                         }
-                        if inference.len() < cells.len() {
-                            inference.resize(cells.len(), Default::default());
-                        }
-                        for (c, inf) in inference.iter_mut().enumerate().take(cells.len()) {
-                            inf.observe(cells.get(c));
-                        }
-                        Ok(true)
+                        _ => first_read(&f.path, spec)?,
                     };
-                    let input = open_file(&f.path)?;
-                    let records = match spec {
-                        TextSpec::Csv(csv) => text::read_csv(
-                            &f.path,
-                            input,
-                            csv,
-                            |header| {
-                                columns = header.to_vec();
-                                Ok(())
-                            },
-                            observe,
-                        )?,
-                        TextSpec::Json => text::read_json(&f.path, input, &mut columns, observe)?,
-                    };
-                    if columns.is_empty() {
-                        return Err(FileError::Empty {
-                            path: f.path.clone(),
-                        });
-                    }
-                    inference.resize(columns.len(), Default::default());
-                    f.rows = Some(records);
-                    let segments = if starts.len() > 1 {
+                    f.rows = Some(first.records);
+                    let segments = if first.starts.len() > 1 {
                         let bom = text::bom_len(&f.path)?;
+                        let starts = &first.starts;
                         starts
                             .iter()
                             .enumerate()
                             .map(|(k, &(at, row))| Segment {
                                 start: bom + at,
                                 first_row: row,
-                                rows: starts.get(k + 1).map_or(records, |n| n.1) - row,
+                                rows: starts.get(k + 1).map_or(first.records, |n| n.1) - row,
                             })
                             .collect()
                     } else {
@@ -525,8 +562,8 @@ impl FileDataset {
                     Loaded::Stream {
                         spec,
                         stamp,
-                        columns,
-                        inference,
+                        columns: first.columns,
+                        inference: first.inference,
                         segments,
                     }
                 }
@@ -917,5 +954,42 @@ mod tests {
 | 5500    | 5500          | 0         | 0           |
 +---------+---------------+-----------+-------------+"
         );
+    }
+
+    /// Without `--encoding` a CSV is UTF-8 only if all of it is: one
+    /// GB18030 record after more than a megabyte of valid UTF-8 makes the
+    /// whole file GB18030 (read again from the start).
+    #[test]
+    fn a_late_gb18030_record_makes_the_file_gb18030() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("late.csv");
+        let mut text = "name,n\n".to_string();
+        let mut rows = 0;
+        while text.len() < (1 << 20) + 10 {
+            text.push_str("ascii only,1\n");
+            rows += 1;
+        }
+        let mut bytes = text.into_bytes();
+        bytes.extend_from_slice(&encoding_rs::GB18030.encode("张三,2\n").0);
+        std::fs::write(&csv, &bytes).unwrap();
+        let ds = FileDataset::open(std::slice::from_ref(&csv), &ReadOptions::default()).unwrap();
+        let FilePart::Stream {
+            spec: TextSpec::Csv(spec),
+            ..
+        } = &ds.inner.parts[0]
+        else {
+            panic!("a CSV is streamed");
+        };
+        assert_eq!(spec.encoding, encoding_rs::GB18030);
+        let batches = scan(
+            &ds,
+            8192,
+            &format!("SELECT name FROM t WHERE __pdq_row = {rows}"),
+        )
+        .unwrap();
+        let table = arrow::util::pretty::pretty_format_batches(&batches)
+            .unwrap()
+            .to_string();
+        assert!(table.contains("张三"), "{table}");
     }
 }

@@ -104,47 +104,6 @@ impl Cells<'_> {
 /// Whether a record callback wants more records.
 pub(crate) type More = bool;
 
-/// Finds a CSV file's encoding by reading it through once: a UTF-8 BOM, or
-/// valid UTF-8 throughout, is UTF-8; anything else GB18030 (a superset of
-/// GBK and GB2312). Memory: one buffer, whatever the file size.
-pub(crate) fn detect_encoding(
-    path: &Path,
-    mut input: impl Read,
-) -> Result<&'static Encoding, FileError> {
-    let io_err = |e| FileError::Io {
-        path: path.to_path_buf(),
-        source: e,
-    };
-    let mut buf = vec![0u8; 1 << 20];
-    let mut carry = 0; // bytes of a character cut at the end of the last chunk
-    let mut first = true;
-    loop {
-        let n = input.read(&mut buf[carry..]).map_err(io_err)?;
-        let end = carry + n;
-        if first && buf[..end].starts_with(b"\xEF\xBB\xBF") {
-            return Ok(encoding_rs::UTF_8);
-        }
-        if first && end < 3 && n > 0 {
-            // Too short to tell a BOM yet: read on.
-            carry = end;
-            continue;
-        }
-        first = false;
-        match std::str::from_utf8(&buf[..end]) {
-            Ok(_) => carry = 0,
-            Err(e) if e.error_len().is_none() && n > 0 => {
-                let valid = e.valid_up_to();
-                buf.copy_within(valid..end, 0);
-                carry = end - valid;
-            }
-            Err(_) => return Ok(encoding_rs::GB18030),
-        }
-        if n == 0 {
-            return Ok(encoding_rs::UTF_8);
-        }
-    }
-}
-
 /// Bytes that cannot be decoded, at a 1-based line of the decoded text.
 #[derive(Debug)]
 struct Malformed {
@@ -267,7 +226,7 @@ impl<R: Read> Read for DecodeReader<R> {
 /// How a CSV file is read.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct CsvSpec {
-    /// The file's encoding (see [`detect_encoding`]).
+    /// The file's encoding (given, or found by `FileDataset::open`).
     pub encoding: &'static Encoding,
     pub delimiter: u8,
     pub has_header: bool,
@@ -809,10 +768,7 @@ mod tests {
     /// Reads a whole CSV through the streaming reader, as rows of cells.
     fn csv_rows(bytes: &[u8], forced: Option<&'static Encoding>) -> Result<CsvRows, FileError> {
         let p = Path::new("x.csv");
-        let encoding = match forced {
-            Some(e) => e,
-            None => detect_encoding(p, bytes)?,
-        };
+        let encoding = forced.unwrap_or(encoding_rs::UTF_8);
         let spec = CsvSpec {
             encoding,
             delimiter: b',',
@@ -858,44 +814,19 @@ mod tests {
     }
 
     #[test]
-    fn gb18030_and_bom_are_detected() {
+    fn gb18030_and_bom_are_read() {
         let (gb, _, _) = encoding_rs::GB18030.encode("姓名,身份证\n张三,1\n");
-        assert_eq!(
-            detect_encoding(Path::new("x"), &gb[..]).unwrap(),
-            encoding_rs::GB18030
-        );
-        let (columns, rows) = csv_rows(&gb, None).unwrap();
+        let (columns, rows) = csv_rows(&gb, Some(encoding_rs::GB18030)).unwrap();
         assert_eq!(columns, vec!["姓名", "身份证"]);
         assert_eq!(rows, vec![(0, vec!["张三".to_string(), "1".to_string()])]);
+        // Read as UTF-8, GB18030 bytes are an encoding error (which makes
+        // `FileDataset::open` try GB18030).
+        let err = csv_rows(&gb, None).unwrap_err();
+        assert!(matches!(err, FileError::Encoding { line: 1, .. }), "{err}");
         let mut bom = b"\xEF\xBB\xBF".to_vec();
         bom.extend_from_slice("姓名\n王五\n".as_bytes());
-        assert_eq!(
-            detect_encoding(Path::new("x"), &bom[..]).unwrap(),
-            encoding_rs::UTF_8
-        );
         let (columns, _) = csv_rows(&bom, None).unwrap();
         assert_eq!(columns, vec!["姓名"]);
-    }
-
-    #[test]
-    fn detection_reads_past_the_first_buffer() {
-        // Valid UTF-8 for more than a buffer, with a character cut at the
-        // buffer's end; then one GB18030 byte pair far into the file.
-        let mut text = "a,b\n".to_string();
-        while text.len() < (1 << 20) + 10 {
-            text.push_str("张三,一\n");
-        }
-        assert_eq!(
-            detect_encoding(Path::new("x"), text.as_bytes()).unwrap(),
-            encoding_rs::UTF_8
-        );
-        let mut bytes = text.into_bytes();
-        let (gb, _, _) = encoding_rs::GB18030.encode("李四,二\n");
-        bytes.extend_from_slice(&gb);
-        assert_eq!(
-            detect_encoding(Path::new("x"), &bytes[..]).unwrap(),
-            encoding_rs::GB18030
-        );
     }
 
     #[test]
