@@ -195,8 +195,52 @@ impl Source<'_> {
     }
 }
 
-/// The hashes that occur two or more times across all runs, ascending, once each.
-pub(crate) fn repeated(runs: &SortedRuns) -> Result<Vec<u64>> {
+/// The repeated hashes of a `unique` rule, or too many to hold.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Repeated {
+    /// Ascending, once each.
+    Hashes(Vec<u64>),
+    /// More than the budget (or the pool) allows: check every row instead.
+    TooMany,
+}
+
+/// The repeated hashes as they are found, capped at `cap` bytes.
+struct Collector {
+    out: Vec<u64>,
+    cap: usize,
+    too_many: bool,
+}
+
+impl Collector {
+    /// Adds a hash; false once there are too many (stop looking).
+    fn push(&mut self, h: u64) -> bool {
+        if self.too_many {
+            return false;
+        }
+        if (self.out.len() + 1) * WORD > self.cap {
+            self.too_many = true;
+            self.out = Vec::new();
+            return false;
+        }
+        self.out.push(h);
+        true
+    }
+
+    fn finish(mut self) -> Repeated {
+        if self.too_many {
+            Repeated::TooMany
+        } else {
+            self.out.shrink_to_fit();
+            Repeated::Hashes(self.out)
+        }
+    }
+}
+
+/// The hashes that occur two or more times across all runs, ascending, once
+/// each, or [`Repeated::TooMany`] when they would take more than `cap`
+/// bytes. The caller reserves what is returned once the runs are freed (the
+/// runs hold the memory until then).
+pub(crate) fn repeated(runs: &SortedRuns, cap: usize) -> Result<Repeated> {
     let mut sources: Vec<Source<'_>> = runs
         .memory
         .iter()
@@ -210,16 +254,20 @@ pub(crate) fn repeated(runs: &SortedRuns) -> Result<Vec<u64>> {
         let file = std::fs::File::open(path)?;
         sources.push(Source::File(BufReader::with_capacity(IO_BUFFER, file)));
     }
-    let mut out = Vec::new();
+    let mut out = Collector {
+        out: Vec::new(),
+        cap,
+        too_many: false,
+    };
     // The common case, one run per partition and no spill, merges two
     // slices directly; the general case uses a heap.
     if let [Source::Memory(a)] = sources.as_slice() {
         push_repeats(&mut out, a.as_slice().iter().copied());
-        return Ok(out);
+        return Ok(out.finish());
     }
     if let [Source::Memory(a), Source::Memory(b)] = sources.as_slice() {
         push_repeats(&mut out, merge2(a.as_slice(), b.as_slice()));
-        return Ok(out);
+        return Ok(out.finish());
     }
     let mut heap = BinaryHeap::with_capacity(sources.len());
     for (i, s) in sources.iter_mut().enumerate() {
@@ -232,8 +280,8 @@ pub(crate) fn repeated(runs: &SortedRuns) -> Result<Vec<u64>> {
         last = match last {
             Some((prev, n)) if prev == h => Some((prev, n + 1)),
             Some((prev, n)) => {
-                if n >= 2 {
-                    out.push(prev);
+                if n >= 2 && !out.push(prev) {
+                    return Ok(out.finish());
                 }
                 Some((h, 1))
             }
@@ -248,15 +296,20 @@ pub(crate) fn repeated(runs: &SortedRuns) -> Result<Vec<u64>> {
     {
         out.push(prev);
     }
-    Ok(out)
+    Ok(out.finish())
 }
 
-/// Appends, once each, the values that occur more than once in a sorted sequence.
-fn push_repeats(out: &mut Vec<u64>, sorted: impl Iterator<Item = u64>) {
+/// Adds, once each, the values that occur more than once in a sorted
+/// sequence, until the collector is full.
+fn push_repeats(out: &mut Collector, sorted: impl Iterator<Item = u64>) {
     let mut prev: Option<u64> = None;
+    let mut pushed: Option<u64> = None;
     for h in sorted {
-        if prev == Some(h) && out.last() != Some(&h) {
-            out.push(h);
+        if prev == Some(h) && pushed != Some(h) {
+            if !out.push(h) {
+                return;
+            }
+            pushed = Some(h);
         }
         prev = Some(h);
     }
@@ -362,6 +415,14 @@ mod tests {
         .unwrap();
     }
 
+    /// `repeated` with an unbounded pool and no cap.
+    fn all_repeated(runs: &SortedRuns) -> Vec<u64> {
+        match repeated(runs, usize::MAX).unwrap() {
+            Repeated::Hashes(h) => h,
+            Repeated::TooMany => panic!("no cap, yet too many"),
+        }
+    }
+
     /// Reference: count every hash.
     fn naive(all: &[u64]) -> Vec<u64> {
         let mut counts = std::collections::BTreeMap::new();
@@ -384,7 +445,7 @@ mod tests {
             &[Some(false), None, Some(false), Some(false), Some(false)],
         );
         let runs = c.finish();
-        assert_eq!(repeated(&runs).unwrap(), vec![7]);
+        assert_eq!(all_repeated(&runs), vec![7]);
     }
 
     #[test]
@@ -427,7 +488,7 @@ mod tests {
                 spilled += runs.spilled();
                 merged.append(runs);
             }
-            assert_eq!(repeated(&merged).unwrap(), expected, "spilled {spilled}");
+            assert_eq!(all_repeated(&merged), expected, "spilled {spilled}");
             assert_eq!(spilled > 0, must_spill, "spilled {spilled}");
         }
     }
@@ -443,6 +504,24 @@ mod tests {
         let runs = c.finish();
         assert!(runs.spilled() >= 2, "spilled {}", runs.spilled());
         assert!(pool.reserved() <= 64 * 1024 * WORD);
-        assert_eq!(repeated(&runs).unwrap(), (0..50_000).collect::<Vec<_>>());
+        assert_eq!(all_repeated(&runs), (0..50_000).collect::<Vec<_>>());
+    }
+
+    /// The repeated hashes are capped: over the cap the answer is "too many".
+    #[test]
+    fn repeated_hashes_stay_within_the_cap() {
+        let pool: Arc<dyn MemoryPool> = Arc::new(UnboundedMemoryPool::default());
+        let mut c = collector(Arc::clone(&pool));
+        let data: Vec<u64> = (0..100_000u64).map(|i| i % 50_000).collect();
+        for chunk in data.chunks(8192) {
+            add(&mut c, chunk, &vec![Some(false); chunk.len()]);
+        }
+        let runs = c.finish();
+        // 50,000 repeats take 400,000 bytes.
+        assert_eq!(
+            repeated(&runs, 400_000).unwrap(),
+            Repeated::Hashes((0..50_000).collect())
+        );
+        assert_eq!(repeated(&runs, 399_999).unwrap(), Repeated::TooMany);
     }
 }

@@ -42,8 +42,9 @@ use quality_rules::rules::{self, CompileContext, CompiledRule, Plan, Scope, pass
 use quality_rules::{RuleError, RuleFile};
 
 use crate::model::{CheckReport, RuleResult, Sample};
+use datafusion::execution::memory_pool::{MemoryConsumer, MemoryLimit};
 use failed_rows::FailedRowsWriter;
-use key_hashes::KeyHashes;
+use key_hashes::{KeyHashes, Repeated};
 use sink::{Accumulator, Layout, SlotKind};
 
 /// How to run a check.
@@ -343,14 +344,34 @@ pub async fn check_dataset(
             continue;
         };
         let runs = std::mem::take(&mut total.key_runs[j]);
-        let candidates = key_hashes::repeated(&runs).map_err(engine)?;
+        // The candidate hashes stay in memory while the rows are read again:
+        // reserved, and at most a quarter of the limit (the sort that
+        // confirms them needs the rest).
+        let pool = &ctx.runtime_env().memory_pool;
+        let reservation =
+            MemoryConsumer::new(format!("pdq unique `{}` candidates", rule.id())).register(pool);
+        let cap = match pool.memory_limit() {
+            MemoryLimit::Finite(limit) => limit / 4,
+            MemoryLimit::Infinite | MemoryLimit::Unknown => usize::MAX,
+        };
+        let mut candidates = key_hashes::repeated(&runs, cap).map_err(engine)?;
         tracing::debug!(
             rule = rule.id(),
             spilled_runs = runs.spilled(),
-            candidates = candidates.len(),
+            candidates = ?match &candidates {
+                Repeated::Hashes(h) => Some(h.len()),
+                Repeated::TooMany => None,
+            },
             "unique: key hashes merged"
         );
         drop(runs);
+        if let Repeated::Hashes(h) = &candidates
+            && reservation
+                .try_grow(h.capacity() * std::mem::size_of::<u64>())
+                .is_err()
+        {
+            candidates = Repeated::TooMany;
+        }
         let (failed, samples) = duplicates(
             &ctx,
             dataset,
@@ -363,6 +384,7 @@ pub async fn check_dataset(
         )
         .await
         .map_err(engine)?;
+        drop(reservation); // the candidates are gone with the query
         total.set_failures(u.rule, failed, samples);
     }
 
@@ -476,13 +498,12 @@ async fn duplicates(
     rule: &CompiledRule,
     columns: &[String],
     evaluated: &Expr,
-    candidates: Vec<u64>,
+    candidates: Repeated,
     layout: &Layout,
     writer: Option<&Mutex<FailedRowsWriter>>,
 ) -> Result<(u64, Vec<Sample>), DataFusionError> {
     use datafusion::arrow::row::{RowConverter, SortField};
-    use datafusion::execution::memory_pool::{MemoryConsumer, MemoryLimit};
-    if candidates.is_empty() {
+    if candidates == Repeated::Hashes(vec![]) {
         return Ok((0, vec![]));
     }
     let keys: Vec<Expr> = columns
@@ -492,28 +513,16 @@ async fn duplicates(
     let mut rows = ctx
         .read_table(dataset.table_provider())?
         .filter(evaluated.clone().is_not_null())?;
-    // The candidate hashes stay in memory while the rows are read: reserve
-    // them, when they take at most a quarter of the limit (the sort needs
-    // the rest).
-    let pool = &ctx.runtime_env().memory_pool;
-    let reservation =
-        MemoryConsumer::new(format!("pdq unique `{}` candidates", rule.id())).register(pool);
-    let bytes = candidates.len() * std::mem::size_of::<u64>();
-    let affordable = match pool.memory_limit() {
-        MemoryLimit::Finite(limit) => bytes <= limit / 4,
-        MemoryLimit::Infinite | MemoryLimit::Unknown => true,
-    };
-    if affordable && reservation.try_grow(bytes).is_ok() {
-        let hash_in =
-            datafusion::logical_expr::ScalarUDF::new_from_impl(key_hashes::HashIn::new(candidates));
-        rows = rows.filter(hash_in.call(vec![key_hash(ctx, columns)?]))?;
-    } else {
-        tracing::debug!(
+    match candidates {
+        Repeated::Hashes(hashes) => {
+            let hash_in =
+                datafusion::logical_expr::ScalarUDF::new_from_impl(key_hashes::HashIn::new(hashes));
+            rows = rows.filter(hash_in.call(vec![key_hash(ctx, columns)?]))?;
+        }
+        Repeated::TooMany => tracing::debug!(
             rule = rule.id(),
-            candidates = candidates.len(),
-            "unique: candidate hashes exceed the memory limit; sorting every evaluated row"
-        );
-        drop(candidates);
+            "unique: candidate hashes exceed a quarter of the memory limit; sorting every evaluated row"
+        ),
     }
     let mut select = vec![col(FILE_COLUMN), col(ROW_COLUMN)];
     select.extend(keys.clone());
@@ -574,7 +583,6 @@ async fn duplicates(
             }
         }
     }
-    drop(reservation);
     Ok((failed, samples.into_samples()))
 }
 
