@@ -381,10 +381,9 @@ struct FirstRead {
 fn first_read(path: &Path, spec: TextSpec) -> Result<FirstRead, FileError> {
     let mut columns: Vec<String> = Vec::new();
     let mut inference: Vec<infer::ColumnInference> = Vec::new();
-    // UTF-8 CSV can be split at record boundaries: note one every
-    // SEGMENT_ROWS records (offsets in the decoded text, which is the file
-    // after its BOM).
-    let splittable = matches!(spec, TextSpec::Csv(c) if c.encoding == encoding_rs::UTF_8);
+    // UTF-8 and GB18030 CSV can be split at record boundaries: note one
+    // every SEGMENT_ROWS records (offsets in the file, after a UTF-8 BOM).
+    let splittable = matches!(spec, TextSpec::Csv(c) if text::splittable(c));
     let mut starts: Vec<(u64, u64)> = Vec::new();
     let observe = |row: u64, cells: text::Cells<'_>| {
         if splittable
@@ -545,7 +544,9 @@ impl FileDataset {
                     };
                     f.rows = Some(first.records);
                     let segments = if first.starts.len() > 1 {
-                        let bom = text::bom_len(&f.path)?;
+                        let utf8 =
+                            matches!(spec, TextSpec::Csv(c) if c.encoding == encoding_rs::UTF_8);
+                        let bom = if utf8 { text::bom_len(&f.path)? } else { 0 };
                         let starts = &first.starts;
                         starts
                             .iter()
@@ -907,8 +908,9 @@ mod tests {
     }
 
     /// A UTF-8 CSV (with a BOM, quoted newlines and blank lines) of several
-    /// segments is read by two partitions at once: every record exactly
-    /// once, with its record index, its values intact.
+    /// segments, and the same in GB18030, is read by two partitions at
+    /// once: every record exactly once, with its record index, its values
+    /// intact.
     #[test]
     fn a_large_csv_is_split_at_record_boundaries() {
         let dir = tempfile::tempdir().unwrap();
@@ -925,11 +927,26 @@ mod tests {
                 text.push_str("\n\n"); // blank lines at segment edges
             }
         }
+        // The same records in UTF-8 (with a BOM) and in GB18030.
+        let gb = dir.path().join("big-gb.csv");
         std::fs::write(&csv, &text).unwrap();
-        let ds = FileDataset::open(std::slice::from_ref(&csv), &ReadOptions::default()).unwrap();
-        let FilePart::Stream { segments, .. } = &ds.inner.parts[0] else {
+        std::fs::write(&gb, encoding_rs::GB18030.encode(&text[3..]).0).unwrap();
+        for (path, encoding) in [(&csv, encoding_rs::UTF_8), (&gb, encoding_rs::GB18030)] {
+            split_and_read(path, encoding, rows);
+        }
+    }
+
+    fn split_and_read(csv: &Path, encoding: &'static encoding_rs::Encoding, rows: u64) {
+        let ds = FileDataset::open(&[csv.to_path_buf()], &ReadOptions::default()).unwrap();
+        let FilePart::Stream {
+            segments,
+            spec: TextSpec::Csv(spec),
+            ..
+        } = &ds.inner.parts[0]
+        else {
             panic!("a CSV is streamed");
         };
+        assert_eq!(spec.encoding, encoding);
         assert_eq!(segments.len(), 6);
         assert_eq!(segments.iter().map(|s| s.rows).sum::<u64>(), rows);
         let batches = scan(

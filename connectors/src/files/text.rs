@@ -253,12 +253,15 @@ pub(crate) fn read_csv(
     if spec.encoding == encoding_rs::UTF_8 && head.starts_with(b"\xEF\xBB\xBF") {
         input.consume(3);
     }
-    let mut reader = csv_reader(spec, Decoded::new(input, spec.encoding));
+    let mut reader = csv_reader(spec, Decoded::new(input, spec));
     let mut record = csv::StringRecord::new();
-    if !reader
-        .read_record(&mut record)
-        .map_err(|e| csv_error(path, spec, e))?
-    {
+    if !next_record(
+        path,
+        spec,
+        &mut reader,
+        &mut csv::ByteRecord::new(),
+        &mut record,
+    )? {
         return Err(FileError::Empty {
             path: path.to_path_buf(),
         });
@@ -313,7 +316,7 @@ pub(crate) fn bom_len(path: &Path) -> Result<u64, FileError> {
     })
 }
 
-/// Streams `count` records of a UTF-8 CSV file of `width` columns from
+/// Streams `count` records of a CSV file ([`splittable`]) of `width` columns from
 /// byte `start` of the file, a record boundary that [`read_csv`] reported
 /// (`Cells::byte_offset`, plus the BOM), numbering them from `first_row`.
 /// This is how one file is read by several partitions at once. Returns the
@@ -335,7 +338,7 @@ pub(crate) fn read_csv_range(
             path: path.to_path_buf(),
             source: e,
         })?;
-    let mut reader = csv_reader(spec, Decoded::new(file, spec.encoding));
+    let mut reader = csv_reader(spec, Decoded::new(file, spec));
     csv_records(
         path,
         spec,
@@ -365,13 +368,71 @@ enum Decoded<R> {
 }
 
 impl<R: Read> Decoded<R> {
-    fn new(input: R, encoding: &'static Encoding) -> Self {
-        if encoding == encoding_rs::UTF_8 {
+    fn new(input: R, spec: CsvSpec) -> Self {
+        if spec.encoding == encoding_rs::UTF_8 || splits_raw(spec) {
             Decoded::Utf8(input)
         } else {
-            Decoded::Other(DecodeReader::strict(input, encoding))
+            Decoded::Other(DecodeReader::strict(input, spec.encoding))
         }
     }
+}
+
+/// Whether a CSV in GB18030 or GBK is split into fields as raw bytes and
+/// each field decoded on its own: its delimiter, quote and line ends are
+/// bytes that never occur inside a character (the second byte of a
+/// two-byte character is 0x40 or more; of a four-byte one, a digit). Its
+/// byte offsets are then the file's, so it can be read in segments too.
+pub(crate) fn splits_raw(spec: CsvSpec) -> bool {
+    let safe = |b: u8| b < 0x30 || (0x3A..0x40).contains(&b);
+    (spec.encoding == encoding_rs::GB18030 || spec.encoding == encoding_rs::GBK)
+        && safe(spec.delimiter)
+}
+
+/// Whether a CSV can be read in segments from record boundaries found in
+/// its first read (offsets in the file, less a UTF-8 BOM).
+pub(crate) fn splittable(spec: CsvSpec) -> bool {
+    spec.encoding == encoding_rs::UTF_8 || splits_raw(spec)
+}
+
+/// Reads the next record as text: UTF-8 is validated as it is; GB18030 or
+/// GBK split as raw bytes ([`splits_raw`]) is decoded field by field; any
+/// other encoding arrives decoded.
+fn next_record<R: Read>(
+    path: &Path,
+    spec: CsvSpec,
+    reader: &mut csv::Reader<R>,
+    raw: &mut csv::ByteRecord,
+    record: &mut csv::StringRecord,
+) -> Result<bool, FileError> {
+    if !splits_raw(spec) {
+        return reader
+            .read_record(record)
+            .map_err(|e| csv_error(path, spec, e));
+    }
+    if !reader
+        .read_byte_record(raw)
+        .map_err(|e| csv_error(path, spec, e))?
+    {
+        return Ok(false);
+    }
+    record.clear();
+    for field in raw.iter() {
+        match spec
+            .encoding
+            .decode_without_bom_handling_and_without_replacement(field)
+        {
+            Some(text) => record.push_field(&text),
+            None => {
+                return Err(FileError::Encoding {
+                    path: path.to_path_buf(),
+                    line: raw.position().map_or(0, |p| p.line() as usize),
+                    encoding: spec.encoding.name().to_string(),
+                });
+            }
+        }
+    }
+    record.set_position(raw.position().cloned());
+    Ok(true)
 }
 
 impl<R: Read> Read for Decoded<R> {
@@ -425,12 +486,9 @@ fn csv_records<R: Read>(
     let mut read = 0u64;
     let mut use_pending = pending.is_some();
     let mut record = pending.unwrap_or_default();
+    let mut raw = csv::ByteRecord::new();
     while read < count {
-        if !use_pending
-            && !reader
-                .read_record(&mut record)
-                .map_err(|e| csv_error(path, spec, e))?
-        {
+        if !use_pending && !next_record(path, spec, reader, &mut raw, &mut record)? {
             break;
         }
         use_pending = false;
@@ -837,6 +895,20 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "x.csv:3: not valid UTF-8 text (use --encoding to say which encoding the file is in)"
+        );
+    }
+
+    #[test]
+    fn undecodable_gb18030_bytes_name_their_line() {
+        let mut bytes = encoding_rs::GB18030
+            .encode("姓名,n\n张三,1\n")
+            .0
+            .into_owned();
+        bytes.extend_from_slice(b"\x81,2\n"); // a lead byte without its trail
+        let err = csv_rows(&bytes, Some(encoding_rs::GB18030)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "x.csv:3: not valid gb18030 text (use --encoding to say which encoding the file is in)"
         );
     }
 
