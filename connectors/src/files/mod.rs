@@ -18,8 +18,8 @@
 //! encoding and columns and to infer types over every value; if it changes
 //! between the two reads, the scan fails rather than read other data. That
 //! first read also notes a record boundary every `SEGMENT_ROWS` (128K) records of
-//! a UTF-8 CSV, so that the scan can read one large file with every
-//! partition, each segment from its boundary. An XLSX sheet is held in
+//! a UTF-8, GB18030 or GBK CSV, so that the scan can read one large file
+//! with every partition, each segment from its boundary. An XLSX sheet is held in
 //! memory (the format caps a sheet at 1,048,576 rows).
 
 mod exec;
@@ -219,8 +219,8 @@ pub(crate) enum TextSpec {
 /// (small in unit tests, to have many segments).
 const SEGMENT_ROWS: u64 = if cfg!(test) { 1000 } else { 128 * 1024 };
 
-/// A run of records of a UTF-8 CSV file that can be read on its own: it
-/// starts at a record boundary found when the file was opened.
+/// A run of records of a CSV file that can be read on its own: it starts
+/// at a record boundary found when the file was opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Segment {
     /// Byte offset in the file.
