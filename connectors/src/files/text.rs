@@ -360,17 +360,18 @@ fn csv_reader<R: Read>(spec: CsvSpec, input: R) -> csv::Reader<R> {
         .from_reader(input)
 }
 
-/// A CSV file's bytes as UTF-8: as they are for UTF-8 (the records are
-/// validated as they are read), else decoded strictly.
+/// A CSV file's bytes for the csv reader: as they are for UTF-8 (the
+/// records are validated as they are read) and for GB18030/GBK split as raw
+/// bytes ([`splits_raw`]); else decoded strictly first.
 enum Decoded<R> {
-    Utf8(R),
+    Raw(R),
     Other(DecodeReader<R>),
 }
 
 impl<R: Read> Decoded<R> {
     fn new(input: R, spec: CsvSpec) -> Self {
         if spec.encoding == encoding_rs::UTF_8 || splits_raw(spec) {
-            Decoded::Utf8(input)
+            Decoded::Raw(input)
         } else {
             Decoded::Other(DecodeReader::strict(input, spec.encoding))
         }
@@ -438,7 +439,7 @@ fn next_record<R: Read>(
 impl<R: Read> Read for Decoded<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         match self {
-            Decoded::Utf8(r) => r.read(buf),
+            Decoded::Raw(r) => r.read(buf),
             Decoded::Other(d) => d.read(buf),
         }
     }
@@ -512,7 +513,9 @@ fn csv_records<R: Read>(
     Ok(read)
 }
 
-fn json_text(v: &serde_json::Value) -> Option<String> {
+/// The text of a JSON value: strings as they are, numbers as written,
+/// nested values as JSON.
+pub(crate) fn json_text(v: &serde_json::Value) -> Option<String> {
     match v {
         serde_json::Value::Null => None,
         serde_json::Value::String(s) => Some(s.clone()),

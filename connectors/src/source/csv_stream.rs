@@ -13,7 +13,7 @@ use tokio::sync::mpsc::Sender;
 
 use super::{ColumnDef, DeliveryEnd, RawItem, Reject, SourceError, TextBatcher};
 use crate::files::FileError;
-use crate::files::text::DecodeReader;
+use crate::files::text::{DecodeReader, json_text};
 
 /// Counts and hashes every byte read through it.
 pub(crate) struct HashingReader<R> {
@@ -384,16 +384,4 @@ pub(crate) fn read_json(
     }
     let end = reader.into_inner().finish().map_err(io_err)?;
     send(tx, RawItem::End(end))
-}
-
-/// The text of a JSON value: strings as they are, numbers as written,
-/// nested values as JSON.
-pub(crate) fn json_text(v: &serde_json::Value) -> Option<String> {
-    match v {
-        serde_json::Value::Null => None,
-        serde_json::Value::String(s) => Some(s.clone()),
-        serde_json::Value::Bool(b) => Some(b.to_string()),
-        serde_json::Value::Number(n) => Some(n.to_string()),
-        other => Some(other.to_string()),
-    }
 }

@@ -12,11 +12,11 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::csv_stream::json_text;
 use super::{
     Delivery, DeliveryEnd, Landed, RawItem, RawStream, ReadContext, Reject, Secret, Source,
     SourceError, TextBatcher,
 };
+use crate::files::text::json_text;
 
 fn page_param() -> String {
     "page".into()

@@ -134,6 +134,10 @@ pub(crate) fn engine_message(e: &DataFusionError) -> String {
     text.lines().next().unwrap_or("").trim().to_string()
 }
 
+/// How many memory consumers a "Resources exhausted" error names (a
+/// constant: `new(5)` is checked when compiling, never at run time).
+const TOP_MEMORY_CONSUMERS: std::num::NonZeroUsize = std::num::NonZeroUsize::new(5).unwrap();
+
 /// A DataFusion session with pdq's functions and settings: case-sensitive
 /// identifiers (column names are used as written, Chinese included), a memory
 /// limit with spilling, and joins that broadcast the small side.
@@ -169,7 +173,7 @@ pub fn session(opts: &CheckOptions) -> Result<SessionContext, DataFusionError> {
     // take the memory another needs to make progress.
     let pool = datafusion::execution::memory_pool::TrackConsumersPool::new(
         datafusion::execution::memory_pool::FairSpillPool::new(opts.memory_limit),
-        std::num::NonZeroUsize::new(5).expect("5 is not zero"),
+        TOP_MEMORY_CONSUMERS,
     );
     let runtime = RuntimeEnvBuilder::new()
         .with_memory_pool(Arc::new(pool))
@@ -503,7 +507,7 @@ async fn duplicates(
     writer: Option<&Mutex<FailedRowsWriter>>,
 ) -> Result<(u64, Vec<Sample>), DataFusionError> {
     use datafusion::arrow::row::{RowConverter, SortField};
-    if candidates == Repeated::Hashes(vec![]) {
+    if matches!(&candidates, Repeated::Hashes(h) if h.is_empty()) {
         return Ok((0, vec![]));
     }
     let keys: Vec<Expr> = columns
