@@ -217,7 +217,7 @@ impl Collector {
         if self.too_many {
             return false;
         }
-        if (self.out.len() + 1) * WORD > self.cap {
+        if HashIn::memory_size(self.out.len() + 1) > self.cap {
             self.too_many = true;
             self.out = Vec::new();
             return false;
@@ -335,26 +335,67 @@ fn merge2<'a>(a: &'a [u64], b: &'a [u64]) -> impl Iterator<Item = u64> + 'a {
     })
 }
 
+/// Bits of [`HashIn`]'s prefilter per candidate hash, before rounding up to
+/// a power of two: about one other hash in 16 (or fewer) passes it to the
+/// exact search.
+const FILTER_BITS_PER_HASH: usize = 16;
+
 /// `pdq_hash_in(hash)`: whether a key hash is one of a rule's repeated
-/// hashes (sorted, found by binary search). It carries the hashes of one
-/// run of one rule, so it is built for that query and never registered.
+/// hashes. It carries the hashes of one run of one rule, so it is built for
+/// that query and never registered.
+///
+/// It runs on every evaluated row of the confirming read, so a binary search
+/// per row (a chain of dependent loads) dominated that read. A bitmap indexed
+/// by the hash's top bits turns most rows away with one load; only the rows
+/// whose bit is set are searched for exactly.
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub(crate) struct HashIn {
     hashes: Arc<Vec<u64>>,
+    bits: Arc<Vec<u64>>,
+    /// `hash >> shift` is the hash's bit in `bits`.
+    shift: u32,
     signature: datafusion::logical_expr::Signature,
+}
+
+/// Number of bits of the prefilter for `n` hashes: a power of two, at least 64.
+fn filter_bits(n: usize) -> usize {
+    n.saturating_mul(FILTER_BITS_PER_HASH)
+        .next_power_of_two()
+        .max(64)
 }
 
 impl HashIn {
     /// `hashes` must be sorted ascending (as [`repeated`] returns them).
     pub(crate) fn new(hashes: Vec<u64>) -> Self {
         debug_assert!(hashes.is_sorted());
+        let n_bits = filter_bits(hashes.len());
+        let shift = 64 - n_bits.trailing_zeros();
+        let mut bits = vec![0u64; n_bits / 64];
+        for &h in &hashes {
+            let b = (h >> shift) as usize;
+            bits[b / 64] |= 1 << (b % 64);
+        }
         HashIn {
             hashes: Arc::new(hashes),
+            bits: Arc::new(bits),
+            shift,
             signature: datafusion::logical_expr::Signature::exact(
                 vec![datafusion::arrow::datatypes::DataType::UInt64],
                 datafusion::logical_expr::Volatility::Immutable,
             ),
         }
+    }
+
+    /// Bytes a filter of `n` hashes holds: the hashes and the bitmap.
+    pub(crate) fn memory_size(n: usize) -> usize {
+        n * WORD + filter_bits(n) / 8
+    }
+
+    /// Whether `h` is one of the hashes.
+    #[inline]
+    fn contains(&self, h: u64) -> bool {
+        let b = (h >> self.shift) as usize;
+        (self.bits[b / 64] >> (b % 64)) & 1 == 1 && self.hashes.binary_search(&h).is_ok()
     }
 }
 
@@ -385,11 +426,15 @@ impl datafusion::logical_expr::ScalarUDFImpl for HashIn {
                 array.data_type()
             ))
         })?;
+        // A NULL hash (a NULL key part) is in no set: false, not NULL, so
+        // that an `AND` with this on its left evaluates its right side only
+        // on the few rows that pass (DataFusion's pre-selection needs a
+        // left side without NULLs).
         let found = datafusion::arrow::buffer::BooleanBuffer::collect_bool(hashes.len(), |i| {
-            self.hashes.binary_search(&hashes.value(i)).is_ok()
+            hashes.is_valid(i) && self.contains(hashes.value(i))
         });
         Ok(datafusion::logical_expr::ColumnarValue::Array(Arc::new(
-            BooleanArray::new(found, hashes.nulls().cloned()),
+            BooleanArray::new(found, None),
         )))
     }
 }
@@ -517,11 +562,37 @@ mod tests {
             add(&mut c, chunk, &vec![Some(false); chunk.len()]);
         }
         let runs = c.finish();
-        // 50,000 repeats take 400,000 bytes.
+        // 50,000 repeats and their filter: 400,000 bytes of hashes and a
+        // bitmap of 2^20 bits.
+        let need = HashIn::memory_size(50_000);
+        assert_eq!(need, 400_000 + (1 << 20) / 8);
         assert_eq!(
-            repeated(&runs, 400_000).unwrap(),
+            repeated(&runs, need).unwrap(),
             Repeated::Hashes((0..50_000).collect())
         );
-        assert_eq!(repeated(&runs, 399_999).unwrap(), Repeated::TooMany);
+        assert_eq!(repeated(&runs, need - 1).unwrap(), Repeated::TooMany);
+    }
+
+    #[test]
+    fn hash_in_finds_exactly_the_candidates() {
+        // Spread hashes (as `pdq_key_hash` gives) and clustered ones (every
+        // candidate on the same filter bit).
+        let spread: Vec<u64> = (0..5_000u64)
+            .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+            .collect();
+        let clustered: Vec<u64> = (0..5_000u64).collect();
+        for all in [spread, clustered] {
+            let mut candidates: Vec<u64> = all.iter().copied().step_by(3).collect();
+            candidates.sort_unstable();
+            let f = HashIn::new(candidates.clone());
+            for h in all.iter().copied().chain([0, u64::MAX, 1 << 63]) {
+                assert_eq!(
+                    f.contains(h),
+                    candidates.binary_search(&h).is_ok(),
+                    "hash {h:#x}"
+                );
+            }
+        }
+        assert!(!HashIn::new(vec![]).contains(0));
     }
 }

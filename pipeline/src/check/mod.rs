@@ -371,7 +371,7 @@ pub async fn check_dataset(
         drop(runs);
         if let Repeated::Hashes(h) = &candidates
             && reservation
-                .try_grow(h.capacity() * std::mem::size_of::<u64>())
+                .try_grow(key_hashes::HashIn::memory_size(h.len()))
                 .is_err()
         {
             candidates = Repeated::TooMany;
@@ -514,20 +514,26 @@ async fn duplicates(
         .iter()
         .map(|c| Expr::Column(datafusion::common::Column::new_unqualified(c)))
         .collect();
-    let mut rows = ctx
-        .read_table(dataset.table_provider())?
-        .filter(evaluated.clone().is_not_null())?;
-    match candidates {
+    let is_evaluated = evaluated.clone().is_not_null();
+    let keep = match candidates {
+        // The hash test first: the evaluation (cleaning the key) then runs
+        // only on the rows whose hash is a candidate.
         Repeated::Hashes(hashes) => {
             let hash_in =
                 datafusion::logical_expr::ScalarUDF::new_from_impl(key_hashes::HashIn::new(hashes));
-            rows = rows.filter(hash_in.call(vec![key_hash(ctx, columns)?]))?;
+            hash_in
+                .call(vec![key_hash(ctx, columns)?])
+                .and(is_evaluated)
         }
-        Repeated::TooMany => tracing::debug!(
-            rule = rule.id(),
-            "unique: candidate hashes exceed a quarter of the memory limit; sorting every evaluated row"
-        ),
-    }
+        Repeated::TooMany => {
+            tracing::debug!(
+                rule = rule.id(),
+                "unique: candidate hashes exceed a quarter of the memory limit; sorting every evaluated row"
+            );
+            is_evaluated
+        }
+    };
+    let rows = ctx.read_table(dataset.table_provider())?.filter(keep)?;
     let mut select = vec![col(FILE_COLUMN), col(ROW_COLUMN)];
     select.extend(keys.clone());
     let mut order: Vec<_> = keys.iter().map(|k| k.clone().sort(true, true)).collect();
