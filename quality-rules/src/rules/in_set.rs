@@ -2,7 +2,9 @@
 
 use datafusion::logical_expr::lit;
 
-use super::{CompileContext, Plan, RuleType, Scope, cleaned, invalid_when_not, required_column};
+use super::{
+    CompileContext, Plan, RuleType, Scope, call_udf, cleaned, invalid_when_not, required_column,
+};
 use crate::error::CompileError;
 use crate::spec::RuleSpec;
 
@@ -32,10 +34,10 @@ impl RuleType for InSet {
             .as_ref()
             .filter(|v| !v.is_empty())
             .ok_or_else(|| CompileError::new("check `in_set` needs a non-empty `values:` list"))?;
-        let list = values.iter().map(|v| lit(v.to_text())).collect();
-        let value = cleaned(cx, name)?;
+        let mut args = vec![cleaned(cx, name)?];
+        args.extend(values.iter().map(|v| lit(v.to_text())));
         Ok(Plan::Row {
-            outcome: invalid_when_not(value.in_list(list, false)),
+            outcome: invalid_when_not(call_udf(cx, "pdq_in_set", args)?),
             sample_columns: vec![name.to_string()],
         })
     }

@@ -12,6 +12,7 @@
 //! | `cn_division_code_valid(value [, year])` | Boolean |
 //! | `cn_mobile_valid(value)`, `cn_postal_code_valid(value)` | Boolean |
 //! | `date_format_valid(value, format)` | Boolean |
+//! | `pdq_in_set(value, v1, v2, …)` | Boolean: the text is one of the constants |
 //! | `pdq_regex_match(value, pattern)` | Boolean: the pattern matches (compiled once per session) |
 //! | `pdq_key_hash(a, b, …)` | UInt64 hash of a record key (for `unique`) |
 //! | `cn_id_birth_date(id)`, `cn_id_sex(id)`, `cn_id_division(id)`, `cn_id_upgrade(id)` | Date32 / Utf8 |
@@ -21,6 +22,7 @@ mod code_checks;
 mod date_format;
 mod division_code;
 mod id_parts;
+mod in_set;
 mod key_hash;
 mod regex_match;
 mod resident_id;
@@ -62,6 +64,7 @@ pub fn all() -> Vec<Arc<ScalarUDF>> {
         Arc::new(ScalarUDF::new_from_impl(id_parts::IdPartFunc::upgrade())),
         Arc::new(ScalarUDF::new_from_impl(key_hash::KeyHashFunc::new())),
         Arc::new(ScalarUDF::new_from_impl(regex_match::RegexMatchFunc::new())),
+        Arc::new(ScalarUDF::new_from_impl(in_set::InSetFunc::new())),
     ]
 }
 
