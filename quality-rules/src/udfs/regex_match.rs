@@ -54,9 +54,8 @@ impl Compiled {
 const FIXED_WIDTH_MAX: usize = 256;
 
 /// An anchored pattern (`^…$`) of single characters only (literals,
-/// classes, exact repetitions, groups), as the set of ASCII bytes allowed at
-/// each position: bit `b` of `positions[i]` is set when byte `b` may be the
-/// `i`-th character.
+/// classes, exact repetitions, groups), as a table of the bytes allowed at
+/// each position.
 ///
 /// For a value of ASCII characters only, one character is one byte, and a
 /// class matches such a character exactly when its ASCII part holds it; so
@@ -64,8 +63,14 @@ const FIXED_WIDTH_MAX: usize = 256;
 /// decided here.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct FixedWidth {
-    positions: Vec<u128>,
+    /// 256 entries per position, for each byte: [`ALLOWED`], [`NOT_ASCII`] or 0.
+    table: Vec<u8>,
 }
+
+/// The byte may be the character at this position.
+const ALLOWED: u8 = 1;
+/// The byte is not ASCII: the value is left to the regex.
+const NOT_ASCII: u8 = 2;
 
 impl FixedWidth {
     /// The table of `pattern`, or None when it is not of that shape (or
@@ -80,27 +85,48 @@ impl FixedWidth {
         if first.kind() != &HirKind::Look(Look::Start) || last.kind() != &HirKind::Look(Look::End) {
             return None;
         }
-        let mut positions = Vec::new();
+        let mut positions: Vec<u128> = Vec::new();
         for h in middle {
             push_positions(h, &mut positions)?;
         }
-        Some(FixedWidth { positions })
+        let mut table = vec![0u8; positions.len() * 256];
+        for (p, allowed) in positions.iter().enumerate() {
+            for b in 0..256usize {
+                table[p * 256 + b] = if b >= 0x80 {
+                    NOT_ASCII
+                } else if (allowed >> b) & 1 == 1 {
+                    ALLOWED
+                } else {
+                    0
+                };
+            }
+        }
+        Some(FixedWidth { table })
+    }
+
+    /// Number of characters a match has.
+    fn width(&self) -> usize {
+        self.table.len() / 256
     }
 
     /// The verdict for an ASCII value; None when `value` has other bytes.
     #[inline]
     fn decide(&self, value: &[u8]) -> Option<bool> {
-        if value.len() != self.positions.len() {
+        if value.len() != self.width() {
             return if value.is_ascii() { Some(false) } else { None };
         }
-        let mut ok = true;
-        for (&b, &allowed) in value.iter().zip(&self.positions) {
-            if b >= 0x80 {
-                return None;
-            }
-            ok &= (allowed >> b) & 1 == 1;
+        // No branch per byte: every position is looked up.
+        let (mut all, mut any) = (ALLOWED, 0u8);
+        for (row, &b) in self.table.chunks_exact(256).zip(value) {
+            let t = row[usize::from(b)];
+            all &= t;
+            any |= t;
         }
-        Some(ok)
+        if any & NOT_ASCII != 0 {
+            None
+        } else {
+            Some(all & ALLOWED != 0)
+        }
     }
 }
 
@@ -267,7 +293,7 @@ mod tests {
     #[test]
     fn fixed_width_patterns_get_a_table() {
         let phone = FixedWidth::of(r"^1[3-9]\d{9}$").unwrap();
-        assert_eq!(phone.positions.len(), 11);
+        assert_eq!(phone.width(), 11);
         assert_eq!(phone.decide(b"13800138000"), Some(true));
         assert_eq!(phone.decide(b"12800138000"), Some(false));
         assert_eq!(phone.decide(b"1380013800"), Some(false));
