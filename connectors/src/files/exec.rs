@@ -22,7 +22,8 @@ use datafusion::datasource::TableType;
 use datafusion::error::DataFusionError;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::Expr;
-use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_expr::expressions::Column;
+use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr, PhysicalSortExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
@@ -32,7 +33,7 @@ use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
 
 use super::text::{self, Cells};
-use super::{FileError, FilePart, Inner, Segment, Stamp, TextSpec, infer};
+use super::{FILE_COLUMN, FileError, FilePart, Inner, ROW_COLUMN, Segment, Stamp, TextSpec, infer};
 
 /// Casts an array to the dataset's type for its column when a file differs.
 pub(crate) fn conform(
@@ -78,8 +79,27 @@ impl TableProvider for FileTable {
         };
         let schema = project_schema(&self.inner.full_schema, Some(&projection))?;
         let units = plan_units(&self.inner, state.config().target_partitions().max(1));
+        // Each partition reads its units in file order, so its rows come
+        // ordered by (file, row): declared, so that a query wanting the first
+        // rows in that order can merge the partitions and stop early
+        // instead of sorting everything.
+        let position = |name: &str| {
+            projection
+                .iter()
+                .position(|&i| self.inner.full_schema.field(i).name() == name)
+        };
+        let equivalences = match (position(FILE_COLUMN), position(ROW_COLUMN)) {
+            (Some(f), Some(r)) => EquivalenceProperties::new_with_orderings(
+                Arc::clone(&schema),
+                [[
+                    PhysicalSortExpr::new_default(Arc::new(Column::new(FILE_COLUMN, f))),
+                    PhysicalSortExpr::new_default(Arc::new(Column::new(ROW_COLUMN, r))),
+                ]],
+            ),
+            _ => EquivalenceProperties::new(Arc::clone(&schema)),
+        };
         let properties = Arc::new(PlanProperties::new(
-            EquivalenceProperties::new(Arc::clone(&schema)),
+            equivalences,
             Partitioning::UnknownPartitioning(units.len().max(1)),
             EmissionType::Incremental,
             Boundedness::Bounded,
@@ -198,7 +218,21 @@ fn plan_units(inner: &Inner, target: usize) -> Vec<Vec<Unit>> {
             p.1.push(u);
         }
     }
+    // Within a partition, file order: its rows then come ordered by (file, row).
+    for (_, p) in &mut parts {
+        p.sort_by_key(unit_position);
+    }
     parts.into_iter().map(|(_, u)| u).collect()
+}
+
+/// Where a unit starts: its file, then its first segment or row.
+fn unit_position(u: &Unit) -> (usize, u64) {
+    match u {
+        Unit::Text { file, segment } => (*file, segment.map_or(0, |k| k as u64)),
+        Unit::Parquet {
+            file, first_row, ..
+        } => (*file, *first_row),
+    }
 }
 
 #[derive(Debug)]
