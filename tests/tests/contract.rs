@@ -595,6 +595,104 @@ fn check_unique_keys(
         .collect()
 }
 
+/// `unique` over keys with an exact code (18 digits, as ID numbers) counts
+/// from the codes and reads only the first samples; keys that are hashed
+/// ("K" and 17 digits) are confirmed by sorting the real keys. Both must give
+/// the same counts and the same sample rows, over two files whose
+/// duplicates cross from one file into the other, and the same failed rows.
+#[test]
+fn exact_and_hashed_keys_give_the_same_counts_samples_and_failed_rows() {
+    // 60,000 rows in two files of 30,000. The first file's keys are its row
+    // numbers; the second file's first 5,000 rows repeat the odd keys
+    // 20,001..29,999 of the first file, the rest are new. So the first
+    // duplicates in file order are late in the first file, while the
+    // second file's partition finds its duplicates at once.
+    let key = |i: u64| {
+        if i < 30_000 {
+            i
+        } else {
+            (i - 30_000) * 2 + 20_001
+        }
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules_path = write(
+        dir.path(),
+        "unique.yaml",
+        "dataset: keys\nrules:\n  - {id: u, dimension: uniqueness, check: unique, columns: [id_number]}\n",
+    );
+    let rules = RuleFile::load(&rules_path).expect("rules parse");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut outcomes = vec![];
+    for (shape, format) in [
+        ("exact", (|k: u64| format!("{k:018}")) as fn(u64) -> String),
+        ("hashed", |k: u64| format!("K{k:017}")),
+    ] {
+        let sub = dir.path().join(shape);
+        std::fs::create_dir_all(&sub).expect("dir");
+        let mut files = vec![];
+        for (f, range) in [(0u64, 0..30_000u64), (1, 30_000..60_000)] {
+            let mut csv = String::from("id_number\n");
+            for i in range {
+                csv.push_str(&format!("{}\n", format(key(i))));
+            }
+            files.push(write(&sub, &format!("part{f}.csv"), &csv));
+        }
+        let failed_dir = sub.join("failed");
+        let mut opts = CheckOptions::new(as_of());
+        opts.failed_rows_dir = Some(failed_dir.clone());
+        let with_rows = rt
+            .block_on(check_paths(&files, &rules, &opts))
+            .unwrap_or_else(|e| panic!("{shape}: {e}"));
+        opts.failed_rows_dir = None;
+        let without = rt
+            .block_on(check_paths(&files, &rules, &opts))
+            .unwrap_or_else(|e| panic!("{shape}: {e}"));
+        let (a, b) = (&with_rows.results[0], &without.results[0]);
+        assert_eq!((a.evaluated, a.failed), (b.evaluated, b.failed), "{shape}");
+        let at = |r: &pipeline::model::RuleResult| -> Vec<(String, u64)> {
+            r.samples
+                .iter()
+                .map(|s| {
+                    let name = Path::new(&s.file).file_name().expect("a file name");
+                    (name.to_string_lossy().into_owned(), s.row)
+                })
+                .collect()
+        };
+        assert_eq!(
+            at(a),
+            at(b),
+            "{shape}: samples with and without failed rows"
+        );
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+            std::fs::File::open(failed_dir.join("keys.failed_rows.parquet")).expect("failed rows"),
+        )
+        .expect("parquet")
+        .build()
+        .expect("reader");
+        let written: usize = reader.map(|b| b.expect("batch").num_rows()).sum();
+        outcomes.push((b.evaluated, b.failed, written as u64, at(b)));
+    }
+    let mut counts = std::collections::HashMap::new();
+    for i in 0..60_000 {
+        *counts.entry(key(i)).or_insert(0) += 1;
+    }
+    let expected_first: Vec<(String, u64)> = (0..60_000u64)
+        .filter(|&i| counts[&key(i)] > 1)
+        .take(10)
+        .map(|i| (format!("part{}.csv", i / 30_000), i % 30_000))
+        .collect();
+    assert_eq!(expected_first[0], ("part0.csv".to_string(), 20_001));
+    assert_eq!(outcomes[0].0, 60_000);
+    assert_eq!(outcomes[0].1, 10_000, "5,000 keys twice");
+    assert_eq!(outcomes[0].2, 10_000, "every failed row written");
+    assert_eq!(outcomes[0].3, expected_first);
+    assert_eq!(outcomes[1], outcomes[0]);
+}
+
 /// Many duplicates under a small `--memory-limit`: 100,000 keys that each
 /// occur twice. The confirming pass sorts the candidate rows, spilling to
 /// disk, instead of holding them (or a hash table of them) in memory.

@@ -25,6 +25,7 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::SpillFile;
 use datafusion::execution::disk_manager::DiskManager;
 use datafusion::execution::memory_pool::{MemoryConsumer, MemoryPool, MemoryReservation};
+use quality_rules::udfs::is_exact;
 
 const WORD: usize = std::mem::size_of::<u64>();
 /// Read and write buffer of a spill file.
@@ -195,11 +196,16 @@ impl Source<'_> {
     }
 }
 
-/// The repeated hashes of a `unique` rule, or too many to hold.
+/// The repeated key codes of a `unique` rule, or too many to hold.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Repeated {
-    /// Ascending, once each.
-    Hashes(Vec<u64>),
+    Hashes {
+        /// Ascending, once each.
+        hashes: Vec<u64>,
+        /// Rows whose code is exact (`quality_rules::udfs::is_exact`) and
+        /// repeated: rows whose key is certainly a duplicate.
+        exact_rows: u64,
+    },
     /// More than the budget (or the pool) allows: check every row instead.
     TooMany,
 }
@@ -207,13 +213,14 @@ pub(crate) enum Repeated {
 /// The repeated hashes as they are found, capped at `cap` bytes.
 struct Collector {
     out: Vec<u64>,
+    exact_rows: u64,
     cap: usize,
     too_many: bool,
 }
 
 impl Collector {
-    /// Adds a hash; false once there are too many (stop looking).
-    fn push(&mut self, h: u64) -> bool {
+    /// Adds a code seen `times` times; false once there are too many (stop looking).
+    fn push(&mut self, h: u64, times: u64) -> bool {
         if self.too_many {
             return false;
         }
@@ -223,6 +230,9 @@ impl Collector {
             return false;
         }
         self.out.push(h);
+        if is_exact(h) {
+            self.exact_rows += times;
+        }
         true
     }
 
@@ -231,7 +241,10 @@ impl Collector {
             Repeated::TooMany
         } else {
             self.out.shrink_to_fit();
-            Repeated::Hashes(self.out)
+            Repeated::Hashes {
+                hashes: self.out,
+                exact_rows: self.exact_rows,
+            }
         }
     }
 }
@@ -256,6 +269,7 @@ pub(crate) fn repeated(runs: &SortedRuns, cap: usize) -> Result<Repeated> {
     }
     let mut out = Collector {
         out: Vec::new(),
+        exact_rows: 0,
         cap,
         too_many: false,
     };
@@ -280,7 +294,7 @@ pub(crate) fn repeated(runs: &SortedRuns, cap: usize) -> Result<Repeated> {
         last = match last {
             Some((prev, n)) if prev == h => Some((prev, n + 1)),
             Some((prev, n)) => {
-                if n >= 2 && !out.push(prev) {
+                if n >= 2 && !out.push(prev, n) {
                     return Ok(out.finish());
                 }
                 Some((h, 1))
@@ -294,24 +308,33 @@ pub(crate) fn repeated(runs: &SortedRuns, cap: usize) -> Result<Repeated> {
     if let Some((prev, n)) = last
         && n >= 2
     {
-        out.push(prev);
+        out.push(prev, n);
     }
     Ok(out.finish())
 }
 
-/// Adds, once each, the values that occur more than once in a sorted
-/// sequence, until the collector is full.
+/// Adds, once each with its count, the values that occur more than once in
+/// a sorted sequence, until the collector is full.
 fn push_repeats(out: &mut Collector, sorted: impl Iterator<Item = u64>) {
-    let mut prev: Option<u64> = None;
-    let mut pushed: Option<u64> = None;
+    let mut run: Option<(u64, u64)> = None; // (value, times seen)
     for h in sorted {
-        if prev == Some(h) && pushed != Some(h) {
-            if !out.push(h) {
-                return;
+        match &mut run {
+            Some((prev, n)) if *prev == h => *n += 1,
+            _ => {
+                if let Some((prev, n)) = run
+                    && n >= 2
+                    && !out.push(prev, n)
+                {
+                    return;
+                }
+                run = Some((h, 1));
             }
-            pushed = Some(h);
         }
-        prev = Some(h);
+    }
+    if let Some((prev, n)) = run
+        && n >= 2
+    {
+        out.push(prev, n);
     }
 }
 
@@ -352,9 +375,16 @@ const FILTER_BITS_PER_HASH: usize = 16;
 pub(crate) struct HashIn {
     hashes: Arc<Vec<u64>>,
     bits: Arc<Vec<u64>>,
-    /// `hash >> shift` is the hash's bit in `bits`.
+    /// `spread(hash) >> shift` is the hash's bit in `bits`.
     shift: u32,
     signature: datafusion::logical_expr::Signature,
+}
+
+/// Spreads a key code over the top bits (Fibonacci hashing): exact codes
+/// of similar keys share their top bits, and the prefilter is indexed by them.
+#[inline]
+fn spread(h: u64) -> u64 {
+    h.wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 /// Number of bits of the prefilter for `n` hashes: a power of two, at least 64.
@@ -372,7 +402,7 @@ impl HashIn {
         let shift = 64 - n_bits.trailing_zeros();
         let mut bits = vec![0u64; n_bits / 64];
         for &h in &hashes {
-            let b = (h >> shift) as usize;
+            let b = (spread(h) >> shift) as usize;
             bits[b / 64] |= 1 << (b % 64);
         }
         HashIn {
@@ -394,7 +424,7 @@ impl HashIn {
     /// Whether `h` is one of the hashes.
     #[inline]
     fn contains(&self, h: u64) -> bool {
-        let b = (h >> self.shift) as usize;
+        let b = (spread(h) >> self.shift) as usize;
         (self.bits[b / 64] >> (b % 64)) & 1 == 1 && self.hashes.binary_search(&h).is_ok()
     }
 }
@@ -461,24 +491,27 @@ mod tests {
     }
 
     /// `repeated` with an unbounded pool and no cap.
-    fn all_repeated(runs: &SortedRuns) -> Vec<u64> {
+    /// The repeated codes and the rows of the exact ones.
+    fn all_repeated(runs: &SortedRuns) -> (Vec<u64>, u64) {
         match repeated(runs, usize::MAX).unwrap() {
-            Repeated::Hashes(h) => h,
+            Repeated::Hashes { hashes, exact_rows } => (hashes, exact_rows),
             Repeated::TooMany => panic!("no cap, yet too many"),
         }
     }
 
-    /// Reference: count every hash.
-    fn naive(all: &[u64]) -> Vec<u64> {
+    /// Reference: count every code.
+    fn naive(all: &[u64]) -> (Vec<u64>, u64) {
         let mut counts = std::collections::BTreeMap::new();
         for h in all {
-            *counts.entry(*h).or_insert(0) += 1;
+            *counts.entry(*h).or_insert(0u64) += 1;
         }
-        counts
-            .into_iter()
-            .filter(|(_, n)| *n >= 2)
-            .map(|(h, _)| h)
-            .collect()
+        let repeated: Vec<(u64, u64)> = counts.into_iter().filter(|(_, n)| *n >= 2).collect();
+        let exact_rows = repeated
+            .iter()
+            .filter(|(h, _)| is_exact(*h))
+            .map(|(_, n)| n)
+            .sum();
+        (repeated.into_iter().map(|(h, _)| h).collect(), exact_rows)
     }
 
     #[test]
@@ -490,7 +523,7 @@ mod tests {
             &[Some(false), None, Some(false), Some(false), Some(false)],
         );
         let runs = c.finish();
-        assert_eq!(all_repeated(&runs), vec![7]);
+        assert_eq!(all_repeated(&runs), (vec![7], 2));
     }
 
     #[test]
@@ -502,14 +535,16 @@ mod tests {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            x % 50_000
+            // Exact codes and hashes (top bit set) alike.
+            (x % 50_000) | ((x & 1) << 63)
         };
         let parts: Vec<Vec<u64>> = (0..3)
             .map(|_| (0..40_000).map(|_| next()).collect())
             .collect();
         let all: Vec<u64> = parts.iter().flatten().copied().collect();
         let expected = naive(&all);
-        assert!(!expected.is_empty());
+        assert!(!expected.0.is_empty());
+        assert!(expected.1 > 0 && expected.0.iter().any(|h| !is_exact(*h)));
 
         for (pool, must_spill) in [
             (
@@ -549,7 +584,10 @@ mod tests {
         let runs = c.finish();
         assert!(runs.spilled() >= 2, "spilled {}", runs.spilled());
         assert!(pool.reserved() <= 64 * 1024 * WORD);
-        assert_eq!(all_repeated(&runs), (0..50_000).collect::<Vec<_>>());
+        assert_eq!(
+            all_repeated(&runs),
+            ((0..50_000).collect::<Vec<_>>(), 100_000)
+        );
     }
 
     /// The repeated hashes are capped: over the cap the answer is "too many".
@@ -568,7 +606,11 @@ mod tests {
         assert_eq!(need, 400_000 + (1 << 20) / 8);
         assert_eq!(
             repeated(&runs, need).unwrap(),
-            Repeated::Hashes((0..50_000).collect())
+            Repeated::Hashes {
+                hashes: (0..50_000).collect(),
+                // Codes 0..50,000 are exact (top bit clear), each seen twice.
+                exact_rows: 100_000,
+            }
         );
         assert_eq!(repeated(&runs, need - 1).unwrap(), Repeated::TooMany);
     }

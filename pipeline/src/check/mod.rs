@@ -11,10 +11,12 @@
 //!               first 10 failures by (file, row), every failure → failed-rows Parquet
 //!
 //!  `unique` rules: the same scan also yields each evaluated row's 64-bit
-//!  key hash, collected per partition within the memory limit (sorted runs
-//!  spilled to disk beyond it); merging the runs gives the hashes seen twice
-//!  or more. Only if there are any, one join of those candidates with the
-//!  key columns finds the rows and compares the real keys.
+//!  key code, collected per partition within the memory limit (sorted runs
+//!  spilled to disk beyond it); merging the runs gives the codes seen twice
+//!  or more. Exact codes (short key shapes such as ID numbers) are
+//!  duplicates already: only their first samples are read, in file order.
+//!  Hashed codes are confirmed by reading those rows again, sorted by their
+//!  real keys.
 //! ```
 //!
 //! Every row-level rule is one expression in the same projection, so adding
@@ -363,15 +365,15 @@ pub async fn check_dataset(
             rule = rule.id(),
             spilled_runs = runs.spilled(),
             candidates = ?match &candidates {
-                Repeated::Hashes(h) => Some(h.len()),
+                Repeated::Hashes { hashes, .. } => Some(hashes.len()),
                 Repeated::TooMany => None,
             },
             "unique: key hashes merged"
         );
         drop(runs);
-        if let Repeated::Hashes(h) = &candidates
+        if let Repeated::Hashes { hashes, .. } = &candidates
             && reservation
-                .try_grow(key_hashes::HashIn::memory_size(h.len()))
+                .try_grow(key_hashes::HashIn::memory_size(hashes.len()))
                 .is_err()
         {
             candidates = Repeated::TooMany;
@@ -488,13 +490,19 @@ fn key_hash(ctx: &SessionContext, columns: &[String]) -> Result<Expr, DataFusion
 /// returns their number (every copy counts), the first samples in file order,
 /// and writes every such row to the failed-rows file (grouped by key).
 ///
-/// `candidates` are the key hashes the scan saw two or more times
-/// (`key_hashes::repeated`). Only when there are any is the data read
-/// again: the rows with those hashes are sorted by their real keys (a sort
-/// that spills to disk under `--memory-limit`) and walked in order, so a
-/// hash collision can never make a false duplicate and memory does not grow
-/// with the number of duplicates. When the candidate set itself does not
-/// fit the memory limit, every evaluated row is sorted instead.
+/// `candidates` are the key codes the scan saw two or more times
+/// (`key_hashes::repeated`).
+///
+/// - When every candidate is an exact code (`quality_rules::udfs::is_exact`)
+///   and no failed rows are written, the count is already known (the rows
+///   of those codes); only the first samples are needed, so the rows with
+///   those codes are read in (file, row) order until there are enough.
+/// - Otherwise the rows with those codes are read again, sorted by their
+///   real keys (a sort that spills to disk under `--memory-limit`) and
+///   walked in order, so a hash collision can never make a false duplicate
+///   and memory does not grow with the number of duplicates. When the
+///   candidate set itself does not fit the memory limit, every evaluated
+///   row is sorted instead.
 #[allow(clippy::too_many_arguments)]
 async fn duplicates(
     ctx: &SessionContext,
@@ -507,35 +515,58 @@ async fn duplicates(
     writer: Option<&Mutex<FailedRowsWriter>>,
 ) -> Result<(u64, Vec<Sample>), DataFusionError> {
     use datafusion::arrow::row::{RowConverter, SortField};
-    if matches!(&candidates, Repeated::Hashes(h) if h.is_empty()) {
-        return Ok((0, vec![]));
-    }
     let keys: Vec<Expr> = columns
         .iter()
         .map(|c| Expr::Column(datafusion::common::Column::new_unqualified(c)))
         .collect();
     let is_evaluated = evaluated.clone().is_not_null();
-    let keep = match candidates {
-        // The hash test first: the evaluation (cleaning the key) then runs
-        // only on the rows whose hash is a candidate.
-        Repeated::Hashes(hashes) => {
+    let mut select = vec![col(FILE_COLUMN), col(ROW_COLUMN)];
+    select.extend(keys.clone());
+    let (keep, exact_rows) = match candidates {
+        Repeated::Hashes { hashes, .. } if hashes.is_empty() => return Ok((0, vec![])),
+        // The code test first: the evaluation (cleaning the key) then runs
+        // only on the rows whose code is a candidate.
+        Repeated::Hashes { hashes, exact_rows } => {
+            let all_exact = hashes.iter().all(|h| quality_rules::udfs::is_exact(*h));
             let hash_in =
                 datafusion::logical_expr::ScalarUDF::new_from_impl(key_hashes::HashIn::new(hashes));
-            hash_in
+            let keep = hash_in
                 .call(vec![key_hash(ctx, columns)?])
-                .and(is_evaluated)
+                .and(is_evaluated);
+            (keep, (all_exact && writer.is_none()).then_some(exact_rows))
         }
         Repeated::TooMany => {
             tracing::debug!(
                 rule = rule.id(),
                 "unique: candidate hashes exceed a quarter of the memory limit; sorting every evaluated row"
             );
-            is_evaluated
+            (is_evaluated, None)
         }
     };
     let rows = ctx.read_table(dataset.table_provider())?.filter(keep)?;
-    let mut select = vec![col(FILE_COLUMN), col(ROW_COLUMN)];
-    select.extend(keys.clone());
+
+    if let Some(failed) = exact_rows {
+        // Every partition yields its rows in (file, row) order, so the
+        // merge of their first rows stops after `sample_limit` of them.
+        let mut stream = rows
+            .select(select)?
+            .sort(vec![
+                col(FILE_COLUMN).sort(true, true),
+                col(ROW_COLUMN).sort(true, true),
+            ])?
+            .limit(0, Some(layout.sample_limit))?
+            .execute_stream()
+            .await?;
+        let mut samples = sink::UniqueSamples::default();
+        while let Some(batch) = stream.next().await {
+            let batch = batch?;
+            for i in 0..batch.num_rows() {
+                sink::unique_row(&batch, i, rule, columns, layout, &mut samples, None)?;
+            }
+        }
+        return Ok((failed, samples.into_samples()));
+    }
+
     let mut order: Vec<_> = keys.iter().map(|k| k.clone().sort(true, true)).collect();
     order.push(col(FILE_COLUMN).sort(true, true));
     order.push(col(ROW_COLUMN).sort(true, true));

@@ -1,10 +1,19 @@
-//! `pdq_key_hash(a, b, …) -> UInt64`: a fixed, seedless 64-bit hash of a
+//! `pdq_key_hash(a, b, …) -> UInt64`: a fixed, seedless 64-bit code of a
 //! record key, NULL when any part is NULL.
 //!
-//! The engine groups keys by this hash first (a primitive group-by, far
-//! cheaper than grouping ten million strings) and then compares the few
-//! candidate keys whose hash repeats exactly, so a collision can never turn
-//! into a false duplicate. The hash is stable across runs and machines.
+//! The engine groups keys by this code first (a primitive group-by, far
+//! cheaper than grouping ten million strings). The code is one of two kinds,
+//! told apart by its top bit ([`HASHED`]):
+//!
+//! - **exact** (top bit clear): a key of one text column whose value has a
+//!   common short shape — an 18-character resident ID number, a string of at
+//!   most 18 digits, any value of at most 7 bytes — is numbered one-to-one
+//!   ([`exact_code`]). Two such keys are equal exactly when their codes are.
+//! - **hashed** (top bit set): every other key is hashed. The few keys whose
+//!   hash repeats are then compared exactly, so a collision can never turn
+//!   into a false duplicate.
+//!
+//! The code is stable across runs and machines.
 
 use std::sync::Arc;
 
@@ -92,6 +101,100 @@ pub(crate) fn hash_bytes(seed: u64, b: &[u8]) -> u64 {
     mix(h)
 }
 
+/// The top bit of a key code: set for a hash, clear for an exact code.
+pub const HASHED: u64 = 1 << 63;
+
+/// Whether a key code is exact (equal codes mean equal keys).
+#[inline]
+pub fn is_exact(code: u64) -> bool {
+    code & HASHED == 0
+}
+
+/// Codes of the shapes: resident IDs from 0, digit strings from
+/// [`DIGITS_BASE`], short values from [`SHORT_BASE`]; the ranges are disjoint
+/// and all below [`HASHED`].
+const ID_SPACE: u64 = 12 * 100_000_000_000_000_000; // 10^17 bodies × 12 last characters
+const DIGITS_BASE: u64 = ID_SPACE;
+/// Digit strings of lengths 1..=18: 10 + 100 + … + 10^18 codes.
+const DIGITS_SPACE: u64 = 1_111_111_111_111_111_110;
+const SHORT_BASE: u64 = DIGITS_BASE + DIGITS_SPACE;
+/// `DIGITS_OFFSET[n]`: codes used by digit strings shorter than `n`.
+const DIGITS_OFFSET: [u64; 19] = {
+    let mut t = [0u64; 19];
+    let mut n = 2;
+    let mut p = 10u64;
+    while n < 19 {
+        t[n] = t[n - 1] + p;
+        p *= 10;
+        n += 1;
+    }
+    t
+};
+/// `SHORT_OFFSET[n]`: codes used by values shorter than `n` bytes (256^k each).
+const SHORT_OFFSET: [u64; 8] = {
+    let mut t = [0u64; 8];
+    let mut n = 1;
+    while n < 8 {
+        t[n] = t[n - 1] + (1u64 << (8 * (n - 1)));
+        n += 1;
+    }
+    t
+};
+const _: () = assert!(SHORT_BASE + SHORT_OFFSET[7] + (1u64 << 56) <= HASHED);
+
+/// The exact code of a text key, when its value has one of the shapes,
+/// checked in this order (so each value has one shape):
+///
+/// 1. 18 bytes: 17 ASCII digits and a digit, `X` or `x` (a resident ID
+///    number, or any 18-digit string);
+/// 2. 1 to 18 ASCII digits (leading zeros count: `007` is not `7`);
+/// 3. at most 7 bytes of anything.
+///
+/// ```
+/// use quality_rules::udfs::{exact_code, is_exact};
+/// let a = exact_code(b"11010519491231002X").unwrap();
+/// assert!(is_exact(a));
+/// assert_ne!(Some(a), exact_code(b"11010519491231002x"));
+/// assert_ne!(exact_code(b"007"), exact_code(b"7"));
+/// assert_eq!(exact_code(b"91350100M000100Y43"), None); // a USCC is hashed
+/// ```
+pub fn exact_code(b: &[u8]) -> Option<u64> {
+    let len = b.len();
+    let digits = |d: &[u8]| {
+        d.iter().try_fold(0u64, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + u64::from(c - b'0'))
+        })
+    };
+    if len == 18
+        && let Some(body) = digits(&b[..17])
+    {
+        let last = match b[17] {
+            c @ b'0'..=b'9' => u64::from(c - b'0'),
+            b'X' => 10,
+            b'x' => 11,
+            _ => return short_code(b),
+        };
+        return Some(body * 12 + last);
+    }
+    if (1..=18).contains(&len)
+        && let Some(v) = digits(b)
+    {
+        return Some(DIGITS_BASE + DIGITS_OFFSET[len] + v);
+    }
+    short_code(b)
+}
+
+/// Shape 3: a value of at most 7 bytes.
+#[inline]
+fn short_code(b: &[u8]) -> Option<u64> {
+    if b.len() > 7 {
+        return None;
+    }
+    let mut w = [0u8; 8];
+    w[..b.len()].copy_from_slice(b);
+    Some(SHORT_BASE + SHORT_OFFSET[b.len()] + u64::from_le_bytes(w))
+}
+
 impl ScalarUDFImpl for KeyHashFunc {
     fn name(&self) -> &str {
         "pdq_key_hash"
@@ -104,6 +207,25 @@ impl ScalarUDFImpl for KeyHashFunc {
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let n = args.number_rows;
+        // One text column: exact codes where the value has a shape.
+        if let [arg] = args.args.as_slice()
+            && matches!(
+                arg.data_type(),
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+            )
+        {
+            let array = arg.to_array(n)?;
+            let mut codes = Vec::with_capacity(n);
+            for_each_str(&array, |v| {
+                codes.push(match v {
+                    Some(v) => exact_code(v.as_bytes())
+                        .unwrap_or_else(|| hash_bytes(0, v.as_bytes()) | HASHED),
+                    None => 0,
+                })
+            })?;
+            let out: ArrayRef = Arc::new(UInt64Array::new(codes.into(), array.nulls().cloned()));
+            return Ok(ColumnarValue::Array(out));
+        }
         let mut hashes = vec![0u64; n];
         let mut nulls: Option<NullBuffer> = None;
         for arg in &args.args {
@@ -122,6 +244,9 @@ impl ScalarUDFImpl for KeyHashFunc {
                 i += 1;
             })?;
             nulls = NullBuffer::union(nulls.as_ref(), array.nulls());
+        }
+        for h in &mut hashes {
+            *h |= HASHED;
         }
         let out: ArrayRef = Arc::new(UInt64Array::new(hashes.into(), nulls));
         Ok(ColumnarValue::Array(out))
@@ -142,6 +267,58 @@ mod tests {
             hash_bytes(0, b"11010519491231002x")
         );
         assert_eq!(hash_bytes(0, b"same"), hash_bytes(0, b"same"));
+    }
+
+    #[test]
+    fn exact_codes_are_one_to_one_and_their_shapes_disjoint() {
+        let mut values: Vec<Vec<u8>> = vec![];
+        // Resident IDs and 18-digit strings, all twelve last characters.
+        for last in b"0123456789Xx" {
+            let mut v = b"11010519491231002".to_vec();
+            v.push(*last);
+            values.push(v);
+        }
+        values.push(b"000000000000000000".to_vec());
+        values.push(b"999999999999999999".to_vec());
+        values.push(b"99999999999999999x".to_vec());
+        // Digit strings of every length, with and without leading zeros.
+        for len in 1..=18 {
+            values.push(vec![b'0'; len]);
+            values.push(vec![b'9'; len]);
+            let mut v = vec![b'0'; len];
+            v[len - 1] = b'1';
+            values.push(v);
+        }
+        // Short values of every length up to 7, including bytes 0 and 255
+        // and digit-like ones that are not all digits.
+        for len in 0..=7 {
+            values.push(vec![0u8; len]);
+            values.push(vec![255u8; len]);
+            values.push(b"1234567"[..len].to_vec());
+            values.push(b"1 2 3 4"[..len].to_vec());
+            values.push("张三".as_bytes()[..len.min(6)].to_vec());
+        }
+        values.sort();
+        values.dedup();
+        let mut codes = std::collections::HashMap::new();
+        for v in &values {
+            let c = exact_code(v).unwrap_or_else(|| panic!("{v:?} has no exact code"));
+            assert!(is_exact(c), "{v:?}");
+            if let Some(other) = codes.insert(c, v.clone()) {
+                panic!("{v:?} and {other:?} share the code {c}");
+            }
+        }
+        // Other shapes are hashed.
+        for v in [
+            &b"91350100M000100Y43"[..],
+            b"11010519491231002Y",
+            b"1101051949123100 2X",
+            b"1234567890123456789",
+            b"1234567a",
+            "张三丰".as_bytes(),
+        ] {
+            assert_eq!(exact_code(v), None, "{v:?}");
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@
 //! | `date_format_valid(value, format)` | Boolean |
 //! | `pdq_in_set(value, v1, v2, …)` | Boolean: the text is one of the constants |
 //! | `pdq_regex_match(value, pattern)` | Boolean: the pattern matches (compiled once per session) |
-//! | `pdq_key_hash(a, b, …)` | UInt64 hash of a record key (for `unique`) |
+//! | `pdq_key_hash(a, b, …)` | UInt64 code of a record key (for `unique`): exact for short shapes, else a hash |
 //! | `cn_id_birth_date(id)`, `cn_id_sex(id)`, `cn_id_division(id)`, `cn_id_upgrade(id)` | Date32 / Utf8 |
 
 mod clean;
@@ -27,6 +27,8 @@ mod key_hash;
 mod regex_match;
 mod resident_id;
 mod to_number;
+
+pub use key_hash::{HASHED, exact_code, is_exact};
 
 use std::sync::Arc;
 
