@@ -160,11 +160,7 @@ const _: () = assert!(SHORT_BASE + SHORT_OFFSET[7] + (1u64 << 56) <= HASHED);
 /// ```
 pub fn exact_code(b: &[u8]) -> Option<u64> {
     let len = b.len();
-    let digits = |d: &[u8]| {
-        d.iter().try_fold(0u64, |acc, &c| {
-            c.is_ascii_digit().then(|| acc * 10 + u64::from(c - b'0'))
-        })
-    };
+    let digits = digits_value;
     if len == 18
         && let Some(body) = digits(&b[..17])
     {
@@ -182,6 +178,49 @@ pub fn exact_code(b: &[u8]) -> Option<u64> {
         return Some(DIGITS_BASE + DIGITS_OFFSET[len] + v);
     }
     short_code(b)
+}
+
+/// The value of ASCII digits (at most 19), or None when a byte is not a digit.
+///
+/// Eight digits at a time, in a word (SWAR): a digit-by-digit loop is a chain
+/// of 17 dependent multiplications for an ID number, which made this code
+/// cost more than the hash it replaces.
+#[inline]
+fn digits_value(b: &[u8]) -> Option<u64> {
+    let mut v = 0u64;
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        v = v * 100_000_000 + eight_digits(word(c, 0))?;
+    }
+    for &c in chunks.remainder() {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v * 10 + u64::from(d);
+    }
+    Some(v)
+}
+
+/// The value of eight ASCII digits read little-endian (the first digit in
+/// the low byte), or None when one is not a digit (simdjson's method).
+#[inline]
+fn eight_digits(w: u64) -> Option<u64> {
+    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    // Every byte is 0x30..=0x3F, and still 0x3_ after adding 6: 0x30..=0x39.
+    if w & HIGH != ZEROS || w.wrapping_add(0x0606_0606_0606_0606) & HIGH != ZEROS {
+        return None;
+    }
+    let d = w - ZEROS;
+    // Pairs, then quads, then the eight digits.
+    let d = d.wrapping_mul(10).wrapping_add(d >> 8);
+    const MASK: u64 = 0x0000_00FF_0000_00FF;
+    let d = ((d & MASK)
+        .wrapping_mul(100 + (1_000_000 << 32))
+        .wrapping_add(((d >> 16) & MASK).wrapping_mul(1 + (10_000 << 32))))
+        >> 32;
+    Some(d)
 }
 
 /// Shape 3: a value of at most 7 bytes.
@@ -318,6 +357,21 @@ mod tests {
             "张三丰".as_bytes(),
         ] {
             assert_eq!(exact_code(v), None, "{v:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn digits_are_read_as_their_number(s in "[0-9]{1,19}", at in 0usize..40, byte in 0u8..=255) {
+            let naive = s.bytes().fold(0u64, |v, c| v * 10 + u64::from(c - b'0'));
+            proptest::prop_assert_eq!(digits_value(s.as_bytes()), Some(naive));
+            // Any one byte that is not a digit spoils it.
+            if !byte.is_ascii_digit() {
+                let mut bad = s.clone().into_bytes();
+                let at = at % bad.len();
+                bad[at] = byte;
+                proptest::prop_assert_eq!(digits_value(&bad), None);
+            }
         }
     }
 
