@@ -556,6 +556,23 @@ fn unique_under_a_small_memory_limit_counts_the_same() {
     assert_eq!(&runs[1], roomy);
 }
 
+/// The rule file `dataset: keys` with one `unique` rule `u` on
+/// `id_number` (written in `dir`), and a two-thread runtime to check it on.
+fn unique_rule_and_runtime(dir: &Path) -> (RuleFile, tokio::runtime::Runtime) {
+    let rules_path = write(
+        dir,
+        "unique.yaml",
+        "dataset: keys\nrules:\n  - {id: u, dimension: uniqueness, check: unique, columns: [id_number]}\n",
+    );
+    let rules = RuleFile::load(&rules_path).expect("rules parse");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    (rules, rt)
+}
+
 /// Checks `rows` rows whose key of row `i` is number `key(i)`, with one
 /// `unique` rule, under each memory limit; returns (evaluated, failed,
 /// samples) per limit.
@@ -570,17 +587,7 @@ fn check_unique_keys(
         csv.push_str(&format!("K{:017},n{i}\n", key(i)));
     }
     let data = write(dir.path(), "keys.csv", &csv);
-    let rules_path = write(
-        dir.path(),
-        "unique.yaml",
-        "dataset: keys\nrules:\n  - {id: u, dimension: uniqueness, check: unique, columns: [id_number]}\n",
-    );
-    let rules = RuleFile::load(&rules_path).expect("rules parse");
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let (rules, rt) = unique_rule_and_runtime(dir.path());
     limits
         .iter()
         .map(|&limit| {
@@ -615,17 +622,7 @@ fn exact_and_hashed_keys_give_the_same_counts_samples_and_failed_rows() {
         }
     };
     let dir = tempfile::tempdir().expect("tempdir");
-    let rules_path = write(
-        dir.path(),
-        "unique.yaml",
-        "dataset: keys\nrules:\n  - {id: u, dimension: uniqueness, check: unique, columns: [id_number]}\n",
-    );
-    let rules = RuleFile::load(&rules_path).expect("rules parse");
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let (rules, rt) = unique_rule_and_runtime(dir.path());
     let mut outcomes = vec![];
     for (shape, format) in [
         ("exact", (|k: u64| format!("{k:018}")) as fn(u64) -> String),

@@ -9,7 +9,9 @@
 //! manager as one sorted run, and collection starts again. At the end of
 //! the scan each partition sorts what it holds; [`repeated`] merges every
 //! sorted run, in memory and on disk, and returns the hashes seen two or
-//! more times — the only keys that can be duplicates. They are then
+//! more times — the only keys that can be duplicates. A repeated exact code
+//! (`quality_rules::udfs::is_exact`: short key shapes such as ID numbers,
+//! numbered one-to-one) is a duplicate already; repeated hashes are
 //! confirmed by comparing the real keys (`super::duplicates`), so a hash
 //! collision never makes a false duplicate.
 
