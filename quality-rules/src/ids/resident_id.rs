@@ -4,7 +4,7 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use super::{Invalid, digits, ymd};
+use super::{Invalid, days_in_month, ymd};
 use crate::codes::divisions::divisions;
 
 /// Weights of positions 1–17 (2^(18-i) mod 11).
@@ -48,6 +48,26 @@ pub fn check_digit(first17: &[u8]) -> Option<u8> {
 /// assert_eq!(validate(b"110105194912310021", as_of, false), Err(Invalid::CheckCharacter));
 /// ```
 pub fn validate(s: &[u8], as_of: NaiveDate, allow_lowercase_x: bool) -> Result<(), Invalid> {
+    validate_until(s, birth_limit(as_of), allow_lowercase_x)
+}
+
+/// The latest birth date [`validate`] accepts on `as_of`, as `yyyymmdd`.
+pub fn birth_limit(as_of: NaiveDate) -> u32 {
+    as_of.year() as u32 * 10_000 + as_of.month() * 100 + as_of.day()
+}
+
+/// [`validate`] with the as-of date given as [`birth_limit`], for checking
+/// many numbers against one date (the date's parts are then found once).
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use quality_rules::ids::resident_id::{birth_limit, validate_until};
+/// let limit = birth_limit(NaiveDate::from_ymd_opt(2026, 11, 22).unwrap());
+/// assert_eq!(limit, 20_261_122);
+/// assert!(validate_until(b"11010519491231002X", limit, false).is_ok());
+/// assert!(validate_until(b"11010519491231002X", 19_491_230, false).is_err());
+/// ```
+pub fn validate_until(s: &[u8], limit: u32, allow_lowercase_x: bool) -> Result<(), Invalid> {
     let Ok(s) = <&[u8; 18]>::try_from(s) else {
         return Err(Invalid::Length);
     };
@@ -68,13 +88,22 @@ pub fn validate(s: &[u8], as_of: NaiveDate, allow_lowercase_x: bool) -> Result<(
         b'x' => return Err(Invalid::LowercaseX),
         _ => return Err(Invalid::Characters),
     };
-    let (y, m, d) = ymd(&s[6..14]).ok_or(Invalid::Date)?;
+    // The first 17 bytes are digits (checked above): read them directly.
+    let n = |i: usize| u32::from(s[i] - b'0');
+    let (y, m, d) = (
+        n(6) * 1000 + n(7) * 100 + n(8) * 10 + n(9),
+        n(10) * 10 + n(11),
+        n(12) * 10 + n(13),
+    );
+    // `days_in_month` is 0 for a month that does not exist.
+    if m == 0 || d == 0 || d > days_in_month(y, m) {
+        return Err(Invalid::Date);
+    }
     let born = y * 10_000 + m * 100 + d;
-    let limit = as_of.year() as u32 * 10_000 + as_of.month() * 100 + as_of.day();
     if !(19_000_101..=limit).contains(&born) {
         return Err(Invalid::Date);
     }
-    let code = digits(&s[..6]).ok_or(Invalid::Characters)?;
+    let code = (0..6).fold(0, |acc, i| acc * 10 + n(i));
     if !divisions().in_use_in_or_after(code, y as i32) {
         return Err(Invalid::Division);
     }

@@ -7,7 +7,7 @@ use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature};
 
 use super::{first_array, map_bool, scalar_arg, string_then, trim};
-use crate::ids::resident_id::validate;
+use crate::ids::resident_id::{birth_limit, validate_until};
 
 /// `cn_resident_id_valid`.
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -46,9 +46,10 @@ impl ScalarUDFImpl for ResidentIdValidFunc {
             scalar_arg(&args.args, 2, "cn_resident_id_valid: allow_lowercase_x")?,
             Some(ScalarValue::Boolean(Some(true)))
         );
+        let limit = birth_limit(as_of);
         let array = first_array(&args.args, args.number_rows)?;
         Ok(ColumnarValue::Array(map_bool(&array, |s| {
-            validate(trim(s).as_bytes(), as_of, lower).is_ok()
+            validate_until(trim(s).as_bytes(), limit, lower).is_ok()
         })?))
     }
 }
