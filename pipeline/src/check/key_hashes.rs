@@ -291,28 +291,25 @@ pub(crate) fn repeated(runs: &SortedRuns, cap: usize) -> Result<Repeated> {
             heap.push(Reverse((h, i)));
         }
     }
-    let mut last: Option<(u64, u64)> = None; // (hash, times seen)
-    while let Some(Reverse((h, i))) = heap.pop() {
-        last = match last {
-            Some((prev, n)) if prev == h => Some((prev, n + 1)),
-            Some((prev, n)) => {
-                if n >= 2 && !out.push(prev, n) {
-                    return Ok(out.finish());
-                }
-                Some((h, 1))
+    // The heap's merge as a sequence; a read error ends it and is returned.
+    let mut error = None;
+    let merged = std::iter::from_fn(|| {
+        let Reverse((h, i)) = heap.pop()?;
+        match sources[i].next() {
+            Ok(Some(next)) => heap.push(Reverse((next, i))),
+            Ok(None) => {}
+            Err(e) => {
+                error = Some(e);
+                return None;
             }
-            None => Some((h, 1)),
-        };
-        if let Some(next) = sources[i].next()? {
-            heap.push(Reverse((next, i)));
         }
+        Some(h)
+    });
+    push_repeats(&mut out, merged);
+    match error {
+        Some(e) => Err(e),
+        None => Ok(out.finish()),
     }
-    if let Some((prev, n)) = last
-        && n >= 2
-    {
-        out.push(prev, n);
-    }
-    Ok(out.finish())
 }
 
 /// Adds, once each with its count, the values that occur more than once in

@@ -342,7 +342,7 @@ pub fn conform(
                 )
             }
             ColumnType::Date => typed!(Date32Builder::with_capacity(n), |v| parse_date(v).map(
-                |d: NaiveDate| (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days()
+                |d: NaiveDate| (d - NaiveDate::default()).num_days() // the default is 1970-01-01
                     as i32
             )),
             ColumnType::Timestamp => {

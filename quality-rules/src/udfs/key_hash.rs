@@ -160,20 +160,20 @@ const _: () = assert!(SHORT_BASE + SHORT_OFFSET[7] + (1u64 << 56) <= HASHED);
 /// ```
 pub fn exact_code(b: &[u8]) -> Option<u64> {
     let len = b.len();
-    let digits = digits_value;
     if len == 18
-        && let Some(body) = digits(&b[..17])
+        && let Some(body) = digits_value(&b[..17])
     {
         let last = match b[17] {
             c @ b'0'..=b'9' => u64::from(c - b'0'),
             b'X' => 10,
             b'x' => 11,
-            _ => return short_code(b),
+            // 18 bytes fit no other shape.
+            _ => return None,
         };
         return Some(body * 12 + last);
     }
     if (1..=18).contains(&len)
-        && let Some(v) = digits(b)
+        && let Some(v) = digits_value(b)
     {
         return Some(DIGITS_BASE + DIGITS_OFFSET[len] + v);
     }
