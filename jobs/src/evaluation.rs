@@ -43,6 +43,13 @@ fn correction_schema() -> SchemaRef {
 /// Records a correction (and audits it). The stored count itself is never
 /// rewritten: evaluations apply the latest correction and list it.
 pub async fn correct(ws: &Workspace, c: &Correction) -> Result<(), String> {
+    // A correction changes what assessors see; it must say why (issue #23, 9).
+    if c.reason.trim().is_empty() {
+        return Err(format!(
+            "a correction of {}/{}/{} needs a reason (--reason): say why the stored count is wrong",
+            c.run_id, c.dataset, c.rule
+        ));
+    }
     let lake = Lake::open(&ws.config.lake, &ws.dir).map_err(|e| e.to_string())?;
     let stored: Vec<RuleCount> = lake
         .read_records(
@@ -286,7 +293,11 @@ pub async fn evaluate_year(
             "evaluation.xlsx",
             &pipeline::score::export::xlsx(&tables).map_err(|err| err.to_string())?,
         )?;
-        print_pdf(&tmp.join("report.html"), &tmp.join("report.pdf"));
+        print_pdf(
+            &tmp.join("report.html"),
+            &tmp.join("report.pdf"),
+            &report::title(e.year, &bureau),
+        )?;
         std::fs::rename(&tmp, &dir).map_err(|err| format!("{}: {err}", dir.display()))?;
     }
     let tmp_latest = root.join(".latest.json.tmp");
@@ -307,15 +318,25 @@ pub async fn evaluate_year(
     })
 }
 
-/// report.pdf by headless Chromium (Debian's), when it is installed.
-fn print_pdf(html: &std::path::Path, pdf: &std::path::Path) {
+/// report.pdf by headless Chromium (Debian's), when it is installed; without
+/// Chromium the report is HTML only (said in the log).
+///
+/// Chromium is given an absolute `file://` URL (a relative workspace such as
+/// `-w .` once gave it `file://./…`, and it printed its own error page), and
+/// the PDF it writes is checked to be the report: a PDF whose metadata title
+/// is the report's. Anything else is an error, so a broken report is never
+/// published with exit code 0 (issue #23, 3).
+fn print_pdf(html: &std::path::Path, pdf: &std::path::Path, title: &str) -> Result<(), String> {
     let Some(chromium) = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
         .into_iter()
         .find(|p| std::path::Path::new(p).exists())
     else {
         tracing::info!("no Chromium: the report is HTML (print it from a browser)");
-        return;
+        return Ok(());
     };
+    let html = std::fs::canonicalize(html).map_err(|err| format!("{}: {err}", html.display()))?;
+    let url = url::Url::from_file_path(&html)
+        .map_err(|()| format!("{}: not an absolute path", html.display()))?;
     let profile = std::env::temp_dir().join(format!("pdq-pdf-{}", std::process::id()));
     let status = std::process::Command::new(chromium)
         .args([
@@ -331,14 +352,42 @@ fn print_pdf(html: &std::path::Path, pdf: &std::path::Path) {
         ])
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg(format!("--print-to-pdf={}", pdf.display()))
-        .arg(format!("file://{}", html.display()))
+        .arg(url.as_str())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .status();
     let _ = std::fs::remove_dir_all(&profile);
-    if !status.is_ok_and(|s| s.success()) {
-        tracing::warn!("Chromium could not print the report to PDF; the HTML report is complete");
+    match status {
+        Ok(s) if s.success() => {}
+        Ok(s) => return Err(format!("{chromium} could not print {url} to PDF ({s})")),
+        Err(err) => return Err(format!("{chromium}: {err}")),
     }
+    let bytes = std::fs::read(pdf).map_err(|err| format!("{}: {err}", pdf.display()))?;
+    if !pdf_has_title(&bytes, title) {
+        return Err(format!(
+            "{}: Chromium printed something other than the report (the PDF's title is not `{title}`)",
+            pdf.display()
+        ));
+    }
+    Ok(())
+}
+
+/// True when `pdf` is a PDF whose document information carries `title`, in
+/// either form PDF writers use: a literal string, or UTF-16BE in hex with a
+/// byte-order mark (Chromium's form for non-ASCII titles).
+fn pdf_has_title(pdf: &[u8], title: &str) -> bool {
+    if !pdf.starts_with(b"%PDF-") {
+        return false;
+    }
+    let find = |needle: &[u8]| {
+        pdf.windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+    };
+    let mut hex = String::from("FEFF");
+    for unit in title.encode_utf16() {
+        hex.push_str(&format!("{unit:04X}"));
+    }
+    find(format!("<{hex}>").as_bytes()) || find(format!("({title})").as_bytes())
 }
 
 /// The evaluation configuration is part of the workspace configuration.

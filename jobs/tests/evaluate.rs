@@ -212,6 +212,34 @@ fn reproducible_corrected_and_rendered() {
         .output()
         .unwrap();
     assert_eq!(bad.status.code(), Some(1));
+    // A correction without a reason is refused, and nothing is recorded.
+    for reason in ["", "  "] {
+        let o = Command::new(env!("CARGO_BIN_EXE_pdq"))
+            .args([
+                "correct",
+                "--run",
+                r2_id,
+                "--dataset",
+                "gongan.p",
+                "--rule",
+                "amount_range",
+                "--evaluated",
+                "2",
+                "--failed",
+                "0",
+                "--reason",
+                reason,
+                "-w",
+            ])
+            .arg(ws)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(err.contains("needs a reason"), "{err}");
+    }
+    let still = pdq(&["evaluate", "--year", "2026", "--format", "json"], ws);
+    assert_eq!(json(&still)["corrections"].as_array().unwrap().len(), 1);
 
     // The report for assessors: every table as CSV and XLSX, and HTML that renders.
     let dir2 = ws
@@ -276,4 +304,46 @@ fn reproducible_corrected_and_rendered() {
         );
     }
     let _ = r1;
+}
+
+/// `pdq evaluate` in the workspace itself (`-w .`, the default): report.pdf
+/// is the report, not Chromium's error page for a `file://./…` URL
+/// (issue #23, 3). The PDF's title is the report's.
+#[test]
+fn a_relative_workspace_gets_a_real_pdf() {
+    let dir = workspace();
+    let ws = dir.path();
+    pdq(&["sweep", "--as-of", "2026-03-05 02:30:00"], ws);
+    let o = Command::new(env!("CARGO_BIN_EXE_pdq"))
+        .args(["evaluate", "--year", "2026", "--format", "json", "-w", "."])
+        .current_dir(ws)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let id = json(&o)["id"].as_str().unwrap().to_string();
+    let pdf = ws
+        .join("published/evaluation/2026")
+        .join(id)
+        .join("report.pdf");
+    if !Path::new("/usr/bin/chromium").exists() {
+        assert_eq!(
+            std::env::var("PDQ_TEST_SERVICES").as_deref(),
+            Ok("off"),
+            "chromium missing: run ops/test.sh"
+        );
+        assert!(!pdf.exists(), "no PDF without Chromium");
+        return;
+    }
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(bytes.starts_with(b"%PDF"));
+    // Chromium writes the document's <title> into the PDF's information
+    // dictionary, as UTF-16BE hex for a Chinese title.
+    let mut hex = String::from("<FEFF");
+    for unit in "2026 年度公共数据工作评估 · 测试数据局".encode_utf16() {
+        hex.push_str(&format!("{unit:04X}"));
+    }
+    hex.push('>');
+    let text = String::from_utf8_lossy(&bytes).to_uppercase();
+    assert!(text.contains(&hex), "the PDF is the report (title {hex})");
 }

@@ -22,15 +22,19 @@ fn s(x: Option<f64>) -> String {
         .unwrap_or_else(|| "<span class=na>无法评估</span>".into())
 }
 
+/// The report's title (the HTML `<title>`, and so the PDF's title too).
+pub fn title(year: i32, bureau: &str) -> String {
+    format!("{year} 年度公共数据工作评估 · {bureau}")
+}
+
 /// The report as one HTML document.
 pub fn html(e: &Evaluation, bureau: &str, departments: &BTreeMap<String, String>) -> String {
     let name = |d: &str| departments.get(d).cloned().unwrap_or_else(|| d.to_string());
     let mut b = String::new();
     let _ = write!(
         b,
-        "<!doctype html><html lang=zh-CN><head><meta charset=utf-8><title>{year} 年度公共数据工作评估 · {bureau}</title><style>{STYLE}</style></head><body>",
-        year = e.year,
-        bureau = esc(bureau)
+        "<!doctype html><html lang=zh-CN><head><meta charset=utf-8><title>{title}</title><style>{STYLE}</style></head><body>",
+        title = esc(&title(e.year, bureau))
     );
     let _ = write!(
         b,
