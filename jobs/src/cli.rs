@@ -11,7 +11,8 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "pdq", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
-    /// More log output on stderr (-v info, -vv debug). RUST_LOG overrides.
+    /// More log output on stderr from pdq itself (-v info, -vv debug; -vvv
+    /// debug from the libraries too). RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
     #[command(subcommand)]

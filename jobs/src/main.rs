@@ -19,10 +19,23 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(outcome) => outcome.exit_code(),
         Err(err) => {
-            // `{:#}` prints the context chain on one line: "what: why".
-            let text = format!("{err:#}");
-            eprintln!("pdq: error: {}", text.replace('\n', " "));
+            eprintln!("pdq: error: {}", one_line(&err));
             ExitCode::from(1)
         }
     }
+}
+
+/// The error and its causes on one line, "what: why", each cause once: an
+/// error that already shows its source in its own message (`{path}:
+/// {source}`) does not get it repeated (issue #23, 9).
+fn one_line(err: &anyhow::Error) -> String {
+    let mut text = err.to_string();
+    for cause in err.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text.replace('\n', " ")
 }

@@ -334,11 +334,11 @@ async fn page(State(st): State<Arc<ServeState>>, req: Request) -> Response {
         tracing::info!(path = %path, status = code.as_u16(), "refused");
         return deny(code);
     }
-    let file = st
+    let (file, nothing_published) = st
         .site
         .read()
-        .ok()
-        .and_then(|s| s.files.get(&path).cloned());
+        .map(|s| (s.files.get(&path).cloned(), s.files.is_empty()))
+        .unwrap_or((None, false));
     match file {
         Some(bytes) => {
             let ct = if path.ends_with(".html") {
@@ -361,6 +361,12 @@ async fn page(State(st): State<Arc<ServeState>>, req: Request) -> Response {
             );
             r
         }
+        // A workspace never swept has no site yet: say what to do.
+        None if nothing_published => status(
+            StatusCode::NOT_FOUND,
+            "尚未发布任何结果：请先运行 pdq sweep（或 pdq publish）。",
+            "Nothing is published yet: run `pdq sweep` (or `pdq publish`) on this workspace first.",
+        ),
         None => status(StatusCode::NOT_FOUND, "没有这个页面。", "No such page."),
     }
 }

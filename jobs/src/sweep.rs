@@ -160,6 +160,8 @@ struct DatasetOutcome {
 
 /// Runs one sweep over the workspace.
 pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepReport, SweepError> {
+    // An unknown selection fails before anything is recorded or published.
+    let datasets: Vec<DatasetDef> = ws.select(&opts.only)?.into_iter().cloned().collect();
     let started = Utc::now();
     let run_id = new_run_id(started);
     let lake = Lake::open(&ws.config.lake, &ws.dir)?;
@@ -187,14 +189,6 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
         &run_id,
         serde_json::json!({"trigger": opts.trigger, "as_of": opts.as_of.to_rfc3339()}),
     )?;
-    let datasets: Vec<DatasetDef> = ws
-        .datasets
-        .iter()
-        .filter(|d| {
-            opts.only.is_empty() || opts.only.iter().any(|s| *s == d.id() || *s == d.department)
-        })
-        .cloned()
-        .collect();
     let parallelism = ws.config.sweep.parallelism.max(1);
     let lock_dir = ws.dir.join(".pdq/locks");
     // Harvest the catalogs first (a sweep limited to some datasets leaves
@@ -216,6 +210,22 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
     .collect()
     .await;
     let mut steps: Vec<Step> = catalog_steps;
+    // A dataset whose definition does not load fails on its own, with the
+    // file, line and key (issue #23, 5); the others ran above.
+    for bad in ws.invalid_selected(&opts.only) {
+        steps.push(Step {
+            run_id: run_id.clone(),
+            stage: "land".into(),
+            dataset: bad.id.clone(),
+            status: "failed".into(),
+            started_at: Utc::now(),
+            seconds: 0.0,
+            inputs: serde_json::json!({"definition": bad.path.strip_prefix(&ws.dir).unwrap_or(&bad.path)}).to_string(),
+            outputs: "{}".into(),
+            rows: None,
+            error: Some(bad.error.clone()),
+        });
+    }
     let mut reports = vec![];
     let mut counts = vec![];
     for o in outcomes {
@@ -929,6 +939,10 @@ async fn check_landed(
         .time_zone
         .parse()
         .unwrap_or(chrono_tz::Asia::Shanghai);
+    // `[sweep] memory_limit` (checked when the workspace was loaded).
+    if let Some(limit) = ws.config.sweep.memory_limit_bytes()? {
+        check.memory_limit = limit;
+    }
     let mut report = pipeline::check_paths(&files, &rules, &check)
         .await
         .map_err(|e| e.to_string())?;

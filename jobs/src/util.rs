@@ -13,10 +13,20 @@ use chrono_tz::Tz;
 /// bureau's log collector). `RUST_LOG` overrides the level.
 pub fn init_logging(verbose: u8) {
     use tracing_subscriber::EnvFilter;
-    let default = match verbose {
+    // `-v` and `-vv` raise pdq's own crates only: the libraries under them
+    // (DataFusion, delta-rs, sqlx, hyper …) stay at warn unless `-vvv`, or
+    // RUST_LOG, asks for them (issue #23, 13: they were 95% of `-v`).
+    let ours = match verbose {
         0 => "warn",
         1 => "info",
         _ => "debug",
+    };
+    let default = if verbose >= 3 {
+        "debug".to_string()
+    } else {
+        format!(
+            "warn,pdq={ours},jobs={ours},pipeline={ours},connectors={ours},quality_rules={ours}"
+        )
     };
     // The Delta kernel logs an error for every table that does not exist
     // yet, which is how every dataset starts; real failures come back as
@@ -79,29 +89,10 @@ pub fn parse_as_of(text: Option<&str>, tz: Tz) -> Result<DateTime<FixedOffset>> 
         .ok_or_else(|| anyhow!("--as-of `{text}` does not exist in time zone {tz}"))
 }
 
-/// Parses a size such as `2GiB`, `512MiB`, `1G`, `1000000`.
+/// Parses a size such as `2GiB`, `512MiB`, `1G`, `1000000`
+/// ([`pipeline::workspace::parse_size`], the one definition).
 pub fn parse_size(text: &str) -> Result<usize> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: f64 = num
-        .parse()
-        .with_context(|| format!("invalid size `{text}` (expected e.g. 2GiB, 512MiB)"))?;
-    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1.0,
-        "k" | "kb" | "kib" => 1024.0,
-        "m" | "mb" | "mib" => 1024.0 * 1024.0,
-        "g" | "gb" | "gib" => 1024.0 * 1024.0 * 1024.0,
-        "t" | "tb" | "tib" => 1024.0_f64.powi(4),
-        other => bail!("invalid size unit `{other}` in `{text}` (expected B, KiB, MiB, GiB)"),
-    };
-    let bytes = n * mult;
-    if !(bytes.is_finite() && bytes >= 1.0) {
-        bail!("invalid size `{text}`");
-    }
-    Ok(bytes as usize)
+    pipeline::workspace::parse_size(text).map_err(|e| anyhow!(e))
 }
 
 /// Writes a file atomically: a temporary file in the same directory, synced,
@@ -127,6 +118,30 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&tmp, path)
         .with_context(|| format!("cannot move {} into place", path.display()))?;
     Ok(())
+}
+
+/// Writes to standard output, like `println!`, but a closed pipe
+/// (`pdq check … | head -3`) ends the process quietly with exit code 0, as
+/// ripgrep and other command-line tools do, instead of panicking; any other
+/// write error is one line on stderr and exit code 1 (CONTRACT.md, "Exit
+/// codes": never a panic for a closed output pipe).
+macro_rules! outln {
+    () => { $crate::util::write_stdout(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::util::write_stdout(format_args!("{}\n", format_args!($($arg)*))) };
+}
+pub(crate) use outln;
+
+/// What [`outln!`] calls: one write of `args`, then a flush.
+pub fn write_stdout(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("pdq: error: cannot write to standard output: {e}");
+        std::process::exit(1);
+    }
 }
 
 #[cfg(test)]

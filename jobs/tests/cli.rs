@@ -331,3 +331,59 @@ fn ingest_bad_workspace_and_unknown_dataset() {
             .contains("missing.csv")
     );
 }
+
+/// `pdq check … | head -3`: the reader has gone before pdq writes. That is
+/// not an error of pdq's: no panic, no message, exit code 0 (issue #23, 6).
+#[test]
+fn a_closed_output_pipe_ends_quietly() {
+    let dir = workspace();
+    rules(
+        dir.path(),
+        "  - {id: present, dimension: completeness, check: not_null, column: id_number}\n",
+    );
+    // The reading end is closed before pdq starts, so its first write fails
+    // with EPIPE every time (no race with a reader that is still there).
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    for format in ["table", "json"] {
+        let o = Command::new(env!("CARGO_BIN_EXE_pdq"))
+            .args([
+                "check",
+                "--data",
+                "people.csv",
+                "--rules",
+                "rules.yaml",
+                "--format",
+                format,
+                "--as-of",
+                "2026-11-22",
+            ])
+            .current_dir(dir.path())
+            .env_remove("RUST_LOG")
+            .stdout(writer.try_clone().expect("clone pipe"))
+            .output()
+            .expect("pdq runs");
+        let err = stderr(&o);
+        assert!(!err.contains("panicked"), "{format}: {err}");
+        assert_eq!(err, "", "{format}: nothing on stderr");
+        assert_eq!(o.status.code(), Some(0), "{format}: {err}");
+    }
+}
+
+/// A missing rule file: one line, naming the file, with the reason once
+/// (issue #23, 9: it was printed twice).
+#[test]
+fn a_missing_rule_file_is_named_once() {
+    let dir = workspace();
+    let o = pdq(
+        dir.path(),
+        &["check", "--data", "people.csv", "--rules", "nope.yaml"],
+    );
+    assert_one_line_error(&o, &["nope.yaml"]);
+    let err = stderr(&o);
+    assert_eq!(
+        err.matches("No such file").count(),
+        1,
+        "the reason once: {err}"
+    );
+}

@@ -227,6 +227,28 @@ fn get(path: &str, token: Option<&str>) -> (u16, String) {
     })
 }
 
+/// `pdq serve` on a workspace that was never swept: a 404 that says what
+/// to do, not a bare "no such page" (issue #23, 9).
+#[test]
+fn a_workspace_never_swept_says_to_run_a_sweep() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pdq.toml"), "bureau = \"x\"\n").unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (code, body) = rt.block_on(async {
+        let state = ServeState::new(dir.path()).unwrap();
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(l, router(state)).await.unwrap() });
+        let r = ::reqwest::get(format!("http://{addr}/")).await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap_or_default())
+    });
+    assert_eq!(code, 404);
+    assert!(body.contains("pdq sweep"), "{body}");
+}
+
 #[test]
 fn access_rules_of_the_served_site_and_api() {
     // Public pages need no token.

@@ -93,6 +93,162 @@ fn landed(ws: &Path) -> std::collections::BTreeMap<String, (i64, usize)> {
     out
 }
 
+/// `pdq sweep --dataset nosuchdept` is bad input (issue #23, 2): exit 1 with
+/// one line naming the selector and the known datasets; no run is recorded
+/// and nothing is published. The same for `pdq ingest`, and for one unknown
+/// selector beside a known one.
+#[test]
+fn an_unknown_dataset_selection_is_an_error_and_publishes_nothing() {
+    let dir = workspace(2, 3, "");
+    let ws = dir.path();
+    for args in [
+        &["sweep", "--dataset", "nosuchdept"][..],
+        &["sweep", "--dataset", "gongan", "--dataset", "nosuchdept"][..],
+        &["ingest", "--dataset", "nosuchdept"][..],
+    ] {
+        let o = pdq(args, ws);
+        let err = String::from_utf8_lossy(&o.stderr).trim().to_string();
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: one line: {err}");
+        assert!(err.contains("no dataset matches `nosuchdept`"), "{err}");
+        assert!(err.contains("gongan.d0"), "names the known datasets: {err}");
+    }
+    assert!(!ws.join("published").exists(), "nothing published");
+    assert!(!ws.join("lake").exists(), "no run recorded");
+}
+
+/// `[sweep] memory_limit` is read (it was accepted and ignored): a value
+/// that is no size stops the sweep before any work, naming file and key.
+#[test]
+fn a_bad_sweep_memory_limit_is_named() {
+    let dir = workspace(1, 3, "memory_limit = \"lots\"\n");
+    let o = pdq(&["sweep"], dir.path());
+    let err = String::from_utf8_lossy(&o.stderr).trim().to_string();
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("pdq.toml: sweep.memory_limit: invalid size `lots`"),
+        "{err}"
+    );
+    assert!(!dir.path().join("lake").exists(), "nothing ran");
+    // A real size runs.
+    let dir = workspace(1, 3, "memory_limit = \"64MiB\"\n");
+    let o = pdq(&["sweep"], dir.path());
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// `-v` is pdq's own story: info lines from pdq's crates, the libraries'
+/// chatter left at warn (issue #23, 13). Logs on a non-terminal are JSON
+/// lines, each with its target.
+#[test]
+fn verbose_logs_are_pdqs_own() {
+    let dir = workspace(2, 3, "");
+    let o = pdq(&["-v", "sweep"], dir.path());
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let mut ours = 0;
+    for line in stderr.lines().filter(|l| l.starts_with('{')) {
+        let v: serde_json::Value = serde_json::from_str(line).expect("a JSON log line");
+        let target = v["target"].as_str().unwrap_or_default();
+        let level = v["level"].as_str().unwrap_or_default();
+        let own = ["pdq", "jobs", "pipeline", "connectors", "quality_rules"]
+            .iter()
+            .any(|c| target == *c || target.starts_with(&format!("{c}::")));
+        assert!(
+            own || level == "WARN" || level == "ERROR",
+            "library noise at -v: {line}"
+        );
+        ours += usize::from(own);
+    }
+    assert!(ours > 0, "-v shows pdq's own info lines:\n{stderr}");
+}
+
+/// The configuration is checked whole before any work (issue #23, 4): a
+/// misspelt profile, a missing calendar file and a 4-field cron each stop
+/// `pdq sweep` at once with exit 1 and one line naming the key; they used to
+/// fail one step and leave a run that said "completed".
+#[test]
+fn a_bad_configuration_stops_the_sweep_before_any_work() {
+    for (toml, key) in [
+        ("profile = \"xinjang-2023\"\n", "profile"),
+        (
+            "[calendar]\nfiles = [\"holidays-2027.txt\"]\n",
+            "holidays-2027.txt",
+        ),
+        ("[schedule]\ncron = \"30 2 * *\"\n", "schedule.cron"),
+    ] {
+        let dir = workspace(1, 3, "");
+        let ws = dir.path();
+        let text = std::fs::read_to_string(ws.join("pdq.toml")).unwrap();
+        std::fs::write(ws.join("pdq.toml"), format!("{toml}{text}")).unwrap();
+        let o = pdq(&["sweep"], ws);
+        let err = String::from_utf8_lossy(&o.stderr).trim().to_string();
+        assert_eq!(o.status.code(), Some(1), "{key}: {err}");
+        assert_eq!(err.lines().count(), 1, "{key}: {err}");
+        assert!(err.contains(key), "{key}: {err}");
+        assert!(!ws.join("lake").exists(), "{key}: nothing ran");
+    }
+}
+
+/// One dataset definition with a bad value fails that dataset only, naming
+/// the file, the line and the accepted values; the other datasets land and
+/// are checked, and the sweep exits with the partial-failure code 4
+/// (issue #23, 5; CONTRACT.md "Exit codes"). It used to stop the whole
+/// sweep with no line number.
+#[test]
+fn a_bad_dataset_definition_fails_that_dataset_only() {
+    let dir = workspace(2, 3, "");
+    let ws = dir.path();
+    std::fs::write(
+        ws.join("datasets/gongan/hourly.toml"),
+        "rules = \"rules/people.yaml\"\nupdate_frequency = \"hourly\"\n[source]\nkind = \"file\"\npath = \"in/d0.csv\"\n[[columns]]\nname = \"id\"\ntype = \"int64\"\n",
+    )
+    .unwrap();
+    let o = pdq(&["sweep", "--format", "json", "--as-of", "2026-11-22"], ws);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    let r = json(&o);
+    let steps = r["steps"].as_array().unwrap();
+    let bad = steps
+        .iter()
+        .find(|s| s["dataset"] == "gongan.hourly")
+        .expect("a step for the bad definition");
+    assert_eq!(bad["status"], "failed");
+    let e = bad["error"].as_str().unwrap();
+    assert!(e.contains("hourly.toml: line 2:"), "file and line: {e}");
+    assert!(
+        e.contains("half_yearly") && e.contains("daily"),
+        "accepted values: {e}"
+    );
+    for ds in ["gongan.d0", "minzheng.d1"] {
+        let check = steps
+            .iter()
+            .find(|s| s["dataset"] == ds && s["stage"] == "check")
+            .unwrap_or_else(|| panic!("{ds} was checked"));
+        assert_eq!(check["status"], "ok", "{ds}");
+    }
+    // `pdq sweep --dataset gongan.hourly` names it, rather than "no dataset matches".
+    let o = pdq(
+        &["sweep", "--format", "json", "--dataset", "gongan.hourly"],
+        ws,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
 #[test]
 fn a_failing_source_and_a_corrupt_file_do_not_stop_the_others() {
     let dir = workspace(3, 100, "");

@@ -93,6 +93,51 @@ pub struct SweepConfig {
     pub memory_limit: Option<String>,
 }
 
+impl SweepConfig {
+    /// `memory_limit` in bytes; None: the check engine's default (2 GiB).
+    pub fn memory_limit_bytes(&self) -> Result<Option<usize>, String> {
+        self.memory_limit.as_deref().map(parse_size).transpose()
+    }
+}
+
+/// Parses a size such as `2GiB`, `512MiB`, `1G`, `1000000` (bytes).
+///
+/// ```
+/// use pipeline::workspace::parse_size;
+/// assert_eq!(parse_size("2GiB"), Ok(2 << 30));
+/// assert_eq!(parse_size("512MiB"), Ok(512 << 20));
+/// assert_eq!(parse_size("1000"), Ok(1000));
+/// assert!(parse_size("lots").is_err());
+/// assert!(parse_size("1 parsec").is_err());
+/// ```
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("invalid size `{text}` (expected e.g. 2GiB, 512MiB)"))?;
+    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" | "kib" => 1024.0,
+        "m" | "mb" | "mib" => 1024.0 * 1024.0,
+        "g" | "gb" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        "t" | "tb" | "tib" => 1024.0_f64.powi(4),
+        other => {
+            return Err(format!(
+                "invalid size unit `{other}` in `{text}` (expected B, KiB, MiB, GiB)"
+            ));
+        }
+    };
+    let bytes = n * mult;
+    if !(bytes.is_finite() && bytes >= 1.0) {
+        return Err(format!("invalid size `{text}`"));
+    }
+    Ok(bytes as usize)
+}
+
 impl Default for SweepConfig {
     fn default() -> Self {
         SweepConfig {
@@ -161,6 +206,23 @@ pub struct Workspace {
     pub config: WorkspaceConfig,
     /// The datasets, ordered by id.
     pub datasets: Vec<DatasetDef>,
+    /// Dataset definitions that could not be loaded, ordered by id: each
+    /// fails on its own, and every other dataset runs.
+    pub invalid: Vec<InvalidDataset>,
+}
+
+/// A dataset definition file that could not be loaded (a bad value, a
+/// missing key): that dataset fails with this error; the others run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidDataset {
+    /// `department.name`, from the file's folder and stem.
+    pub id: String,
+    /// The department (the file's folder).
+    pub department: String,
+    /// The definition file.
+    pub path: PathBuf,
+    /// What is wrong: file, line and key, and what was expected.
+    pub error: String,
 }
 
 impl Workspace {
@@ -189,10 +251,14 @@ impl Workspace {
                 config.time_zone
             ))
         })?;
+        config.sweep.memory_limit_bytes().map_err(|e| {
+            LandError::Config(format!("{}: sweep.memory_limit: {e}", path.display()))
+        })?;
         if config.lake.location.is_empty() {
             config.lake.location = "lake".into();
         }
         let mut datasets = vec![];
+        let mut invalid = vec![];
         let root = dir.join("datasets");
         if root.is_dir() {
             let mut files = vec![];
@@ -218,14 +284,31 @@ impl Workspace {
             }
             files.sort();
             for f in files {
-                datasets.push(load_dataset(&f)?);
+                match load_dataset(&f) {
+                    Ok(d) => datasets.push(d),
+                    Err(e) => {
+                        let part = |p: Option<&std::ffi::OsStr>| {
+                            p.map(|s| s.to_string_lossy().into_owned())
+                                .unwrap_or_default()
+                        };
+                        let department = part(f.parent().and_then(|p| p.file_name()));
+                        invalid.push(InvalidDataset {
+                            id: format!("{department}.{}", part(f.file_stem())),
+                            department,
+                            path: f.clone(),
+                            error: e.to_string(),
+                        });
+                    }
+                }
             }
         }
         datasets.sort_by_key(|d| d.id());
+        invalid.sort_by(|a: &InvalidDataset, b| a.id.cmp(&b.id));
         Ok(Workspace {
             dir: dir.to_path_buf(),
             config,
             datasets,
+            invalid,
         })
     }
 
@@ -264,6 +347,57 @@ impl Workspace {
                 .map_err(|e| LandError::Config(e.to_string()))?;
         }
         Ok(cal)
+    }
+
+    /// The datasets a selection names (`--dataset`): each selector is a
+    /// dataset id (`department.name`) or a department, and every selector
+    /// must match at least one dataset; an empty selection is every dataset.
+    /// One definition for the sweep, `pdq ingest` and the progress bar.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// std::fs::write(dir.path().join("pdq.toml"), "bureau = \"x\"\n").unwrap();
+    /// let ws = pipeline::workspace::Workspace::load(dir.path()).unwrap();
+    /// assert!(ws.select(&[]).unwrap().is_empty());
+    /// let err = ws.select(&["nosuchdept".to_string()]).unwrap_err().to_string();
+    /// assert!(err.contains("no dataset matches `nosuchdept`"), "{err}");
+    /// ```
+    pub fn select(&self, only: &[String]) -> Result<Vec<&DatasetDef>, LandError> {
+        let matches = |s: &String, d: &DatasetDef| *s == d.id() || *s == d.department;
+        if let Some(unknown) = only.iter().find(|s| {
+            !self.datasets.iter().any(|d| matches(s, d))
+                && self
+                    .invalid_selected(std::slice::from_ref(*s))
+                    .next()
+                    .is_none()
+        }) {
+            let known: Vec<String> = self.datasets.iter().map(|d| d.id()).collect();
+            return Err(LandError::Config(format!(
+                "{}: no dataset matches `{unknown}` (a dataset id department.name or a department; datasets: {})",
+                self.dir.display(),
+                if known.is_empty() {
+                    "none under datasets/".to_string()
+                } else {
+                    known.join(", ")
+                }
+            )));
+        }
+        Ok(self
+            .datasets
+            .iter()
+            .filter(|d| only.is_empty() || only.iter().any(|s| matches(s, d)))
+            .collect())
+    }
+
+    /// The invalid dataset definitions a selection names (all when empty):
+    /// each is a failed dataset of the run that selected it.
+    pub fn invalid_selected<'a>(
+        &'a self,
+        only: &'a [String],
+    ) -> impl Iterator<Item = &'a InvalidDataset> + 'a {
+        self.invalid.iter().filter(move |d| {
+            only.is_empty() || only.iter().any(|s| *s == d.id || *s == d.department)
+        })
     }
 
     /// Landing options from the configuration.

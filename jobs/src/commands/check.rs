@@ -1,5 +1,6 @@
 //! `pdq check`: one rule file over one dataset.
 
+use crate::util::outln;
 use std::io::IsTerminal;
 
 use anyhow::{Context, Result, anyhow};
@@ -60,7 +61,7 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
     let report = rt
         .block_on(check_paths(&args.data, &rules, &opts))
         .with_context(|| format!("check of dataset `{}` could not run", rules.spec.dataset))?;
-    println!("{}", report_kind.render(std::slice::from_ref(&report)));
+    outln!("{}", report_kind.render(std::slice::from_ref(&report)));
     Ok(if report.has_failures() {
         Outcome::RulesFailed
     } else {

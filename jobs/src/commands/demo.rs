@@ -5,6 +5,7 @@
 //! static HTML). Deterministic: the data, the as-of time and so the results
 //! never change.
 
+use crate::util::outln;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
@@ -49,7 +50,7 @@ pub fn run(args: DemoArgs) -> Result<Outcome> {
         &pipeline::land::Lake::open(&ws.config.lake, &ws.dir)?,
         None,
     ))?;
-    println!("{}", super::ingest::table(&records));
+    outln!("{}", super::ingest::table(&records));
     let results_dir = args.out.join("results");
     let mut reports = vec![];
     for (d, report) in &sweep.reports {
@@ -65,29 +66,29 @@ pub fn run(args: DemoArgs) -> Result<Outcome> {
     let summary = args.out.join("summary.html");
     write_atomic(&summary, html.as_bytes())?;
     if let Some(table) = crate::reports::by_name("table") {
-        println!("{}", table.render(&reports));
+        outln!("{}", table.render(&reports));
     }
     let fails: usize = reports
         .iter()
         .map(|r| r.count(quality_rules::Status::Fail))
         .sum();
     let quarantined: i64 = records.iter().map(|r| r.rows_quarantined).sum();
-    println!(
+    outln!(
         "示例数据局已生成并完成一次全量作业 The example bureau was written and swept (run {}): {} 个数据集 datasets landed and checked, {} 行隔离 rows quarantined, {} 条规则不通过 rules at fail (deliberate defects).",
         sweep.run_id,
         reports.len(),
         quarantined,
         fails
     );
-    println!(
+    outln!(
         "工作区 Workspace: {} (pdq sweep -w {0} | pdq runs -w {0} | pdq audit verify -w {0})",
         args.out.display()
     );
-    println!("结果 Results: {}", results_dir.display());
-    println!("汇总页面 Summary page: {}", summary.display());
+    outln!("结果 Results: {}", results_dir.display());
+    outln!("汇总页面 Summary page: {}", summary.display());
     if let Some(step) = sweep.steps.iter().find(|s| s.stage == "catalog") {
         let out: serde_json::Value = serde_json::from_str(&step.outputs).unwrap_or_default();
-        println!(
+        outln!(
             "目录 Catalog: {} 条目录 entries, {} 个问题 findings (planted) — {} (pdq harvest -w {})",
             out["entries"],
             out["findings"],

@@ -4,6 +4,7 @@
 //! `published/catalog/`. Exit 1 when a source could not be harvested or a
 //! harvest was refused.
 
+use crate::util::outln;
 use std::io::IsTerminal;
 
 use anyhow::{Context, Result, bail};
@@ -54,7 +55,7 @@ pub fn run(args: HarvestArgs) -> Result<Outcome> {
             "findings": outcome.findings,
             "published": dir.display().to_string(),
         });
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        outln!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
         print_table(&outcome, &dir);
     }
@@ -81,7 +82,7 @@ pub fn run(args: HarvestArgs) -> Result<Outcome> {
 }
 
 fn print_table(o: &CatalogOutcome, dir: &std::path::Path) {
-    println!(
+    outln!(
         "目录版本 catalog version {}{}",
         o.report.version,
         if o.report.new_version {
@@ -90,12 +91,18 @@ fn print_table(o: &CatalogOutcome, dir: &std::path::Path) {
             " (无变化 unchanged)"
         }
     );
-    println!(
+    outln!(
         "{:<24} {:>8} {:>6} {:>6} {:>6} {:>6} {:>8}  状态 status",
-        "来源 source", "records", "added", "chg", "wdrawn", "restor", "same"
+        "来源 source",
+        "records",
+        "added",
+        "chg",
+        "wdrawn",
+        "restor",
+        "same"
     );
     for s in &o.report.sources {
-        println!(
+        outln!(
             "{:<24} {:>8} {:>6} {:>6} {:>6} {:>6} {:>8}  {}{}",
             s.source,
             s.records,
@@ -115,10 +122,10 @@ fn print_table(o: &CatalogOutcome, dir: &std::path::Path) {
     for f in &o.findings {
         *by_check.entry(f.check.as_str()).or_default() += 1;
     }
-    println!("目录问题 findings: {}", o.findings.len());
+    outln!("目录问题 findings: {}", o.findings.len());
     for (c, n) in by_check {
         let (zh, en) = check_name(c);
-        println!("  {n:>6}  {zh} {en} ({c})");
+        outln!("  {n:>6}  {zh} {en} ({c})");
     }
-    println!("已发布 published: {}", dir.display());
+    outln!("已发布 published: {}", dir.display());
 }

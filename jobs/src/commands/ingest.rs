@@ -2,6 +2,7 @@
 //! A failing dataset is reported and does not stop the others; the exit
 //! code is 1 if any failed.
 
+use crate::util::outln;
 use std::io::IsTerminal;
 
 use anyhow::{Context, Result, bail};
@@ -14,30 +15,7 @@ use crate::cli::IngestArgs;
 
 pub fn run(args: IngestArgs) -> Result<Outcome> {
     let ws = Workspace::load(&args.workspace)?;
-    let selected: Vec<_> = ws
-        .datasets
-        .iter()
-        .filter(|d| {
-            args.dataset.is_empty()
-                || args
-                    .dataset
-                    .iter()
-                    .any(|s| *s == d.id() || *s == d.department)
-        })
-        .collect();
-    if selected.is_empty() {
-        let known: Vec<String> = ws.datasets.iter().map(|d| d.id()).collect();
-        bail!(
-            "{}: no dataset matches {:?} (datasets: {})",
-            args.workspace.display(),
-            args.dataset,
-            if known.is_empty() {
-                "none under datasets/".to_string()
-            } else {
-                known.join(", ")
-            }
-        );
-    }
+    let selected = ws.select(&args.dataset)?;
     let lake = Lake::open(&ws.config.lake, &ws.dir).context("cannot open the lake")?;
     let opts = ws.land_options();
     let rt = super::runtime(None)?;
@@ -80,9 +58,9 @@ pub fn run(args: IngestArgs) -> Result<Outcome> {
     };
     if json {
         let out = serde_json::json!({ "deliveries": records, "failures": failures });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        println!("{}", table(&records));
+        outln!("{}", table(&records));
         for f in &failures {
             eprintln!("pdq: 失败 failed: {f}");
         }

@@ -1,6 +1,7 @@
 //! `pdq init DIR`: a new bureau workspace with a commented `pdq.toml` and
 //! the folders it uses.
 
+use crate::util::outln;
 use anyhow::{Result, bail};
 
 use super::Outcome;
@@ -23,6 +24,7 @@ location = "lake"               # a directory (relative to this file) or s3://bu
 
 [sweep]
 parallelism = 2                 # datasets worked on at once
+# memory_limit = "2GiB"         # memory one dataset's check may use before spilling to disk (default 2GiB)
 
 [schedule]
 cron = "30 2 * * *"             # pdq daemon: every night at 02:30 (min hour day month weekday)
@@ -34,6 +36,27 @@ retries = 3                     # retries of a sweep that could not run, with ba
 
 [retention]
 audit_years = 3                 # the audit log is kept at least this long (regulations: 3 years)
+
+[departments]                   # 部门代码与名称 / department codes (folders under datasets/) and their names
+# gongan = "公安局"
+
+[calendar]
+files = []                      # holiday notices added with `pdq calendar import` (besides the embedded 2020–2026)
+
+[scoring]                       # 评分 / scorecards
+# weight of each regulation dimension in a dataset's score
+dimension_weights = { completeness = 1.0, validity = 1.0, timeliness = 1.0, consistency = 1.0, accuracy = 1.0 }
+# dataset_weights = { "gongan.population" = 2.0 }   # a dataset's weight in its department's score (default 1)
+grades = [                      # grade bands, highest first
+  { name = "优秀", en = "excellent", min = 90.0 },
+  { name = "良好", en = "good", min = 80.0 },
+  { name = "合格", en = "pass", min = 60.0 },
+  { name = "不合格", en = "fail", min = 0.0 },
+]
+
+[evaluation]                    # 年度评估 / the annual evaluation
+weights = { quality = 0.4, timeliness = 0.2, rectification = 0.2, catalog = 0.1, one_source = 0.1 }
+# grades = [ { name = "优秀", en = "excellent", min = 90.0 } ]   # default: the scoring grades
 "#;
 
 const README: &str = "pdq 工作区 / pdq workspace\n\n\
@@ -59,10 +82,86 @@ pub fn run(args: InitArgs) -> Result<Outcome> {
     crate::util::write_atomic(&dir.join("README.txt"), README.as_bytes())?;
     // What was written must load: the template is checked like any config.
     pipeline::workspace::Workspace::load(dir)?;
-    println!("工作区已创建 Workspace created: {}", dir.display());
-    println!(
+    outln!("工作区已创建 Workspace created: {}", dir.display());
+    outln!(
         "下一步 Next: add datasets/<department>/<dataset>.toml, then `pdq sweep -w {}`",
         dir.display()
     );
     Ok(Outcome::Clean)
+}
+
+#[cfg(test)]
+mod tests {
+    use pipeline::workspace::WorkspaceConfig;
+
+    use super::PDQ_TOML;
+
+    /// The template with its commented-out keys (`# key = …`, `# [table]`)
+    /// made live.
+    fn uncommented() -> String {
+        PDQ_TOML
+            .lines()
+            .map(|l| {
+                let t = l.trim_start_matches("# ");
+                let is_key = t.split_once('=').is_some_and(|(k, _)| {
+                    !k.trim().is_empty()
+                        && k.trim()
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '"' || c == '.')
+                });
+                if l.starts_with("# ") && (is_key || t.starts_with('[')) {
+                    t.to_string()
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    fn keys(v: &toml::Value, prefix: &str, out: &mut Vec<String>) {
+        if let toml::Value::Table(t) = v {
+            for (k, v) in t {
+                let path = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                out.push(path.clone());
+                keys(v, &path, out);
+            }
+        }
+    }
+
+    /// What `pdq init` writes shows every key pdq.toml has, live or commented
+    /// (issue #23, 12), with the defaults as values.
+    #[test]
+    fn the_template_shows_every_key_with_its_default() {
+        let live: WorkspaceConfig = toml::from_str(PDQ_TOML).expect("the template parses");
+        let defaults: WorkspaceConfig = toml::from_str("").expect("defaults");
+        assert_eq!(live.scoring, defaults.scoring);
+        assert_eq!(live.evaluation, defaults.evaluation);
+        assert_eq!(live.schedule, defaults.schedule);
+        assert_eq!(live.sweep, defaults.sweep);
+        assert_eq!(live.retention, defaults.retention);
+        assert_eq!(live.calendar, defaults.calendar);
+        // Every commented key is a real one (pdq.toml denies unknown keys)…
+        let text = uncommented();
+        let full: WorkspaceConfig = toml::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        // …and every key the configuration has is in the template.
+        let shown: toml::Value = toml::from_str(&text).expect("toml");
+        let mut want = vec![];
+        keys(
+            &toml::Value::try_from(&full).expect("serializes"),
+            "",
+            &mut want,
+        );
+        let mut have = vec![];
+        keys(&shown, "", &mut have);
+        let missing: Vec<&String> = want.iter().filter(|k| !have.contains(k)).collect();
+        assert!(
+            missing.is_empty(),
+            "keys missing from the template: {missing:?}"
+        );
+    }
 }

@@ -1,6 +1,7 @@
 //! `pdq onesource`: one data, one source over the workspace's landed
 //! datasets (issue #5). Thin: the work is `pipeline::onesource::stage`.
 
+use crate::util::outln;
 use std::io::IsTerminal;
 use std::path::Path;
 
@@ -69,9 +70,9 @@ pub fn run(args: OneSourceArgs) -> Result<Outcome> {
         None => !std::io::stdout().is_terminal(),
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        println!(
+        outln!(
             "一数一源 one source — {} records, {} subjects, {} probabilistic links, {} golden values, {} conflicts, {} duplicate collections",
             report.records,
             report.subjects,
@@ -80,14 +81,24 @@ pub fn run(args: OneSourceArgs) -> Result<Outcome> {
             report.conflicts,
             report.duplicates.len()
         );
-        println!(
+        outln!(
             "{:<36} {:>8} {:>8} {:>8} {:>8} {:>9}",
-            "数据集 dataset", "rows", "valid", "repaired", "compared", "conflicts"
+            "数据集 dataset",
+            "rows",
+            "valid",
+            "repaired",
+            "compared",
+            "conflicts"
         );
         for (ds, s) in &report.datasets {
-            println!(
+            outln!(
                 "{:<36} {:>8} {:>8} {:>8} {:>8} {:>9}",
-                ds, s.rows, s.valid_keys, s.repaired_keys, s.compared, s.conflicts
+                ds,
+                s.rows,
+                s.valid_keys,
+                s.repaired_keys,
+                s.compared,
+                s.conflicts
             );
         }
         for d in &report.duplicates {
@@ -105,7 +116,7 @@ pub fn run(args: OneSourceArgs) -> Result<Outcome> {
                     agreement * 100.0
                 ),
             };
-            println!(
+            outln!(
                 "重复收集 duplicate: {} collects {} `{}` ({}), source is {} — {how}",
                 d.department,
                 d.item_name,
@@ -114,7 +125,7 @@ pub fn run(args: OneSourceArgs) -> Result<Outcome> {
                 d.authority
             );
         }
-        println!("published: {}", published.display());
+        outln!("published: {}", published.display());
     }
     Ok(Outcome::Clean)
 }

@@ -1,6 +1,7 @@
 //! `pdq sweep`, `pdq daemon`, `pdq runs`, `pdq audit`: thin wrappers over
 //! the `jobs` library.
 
+use crate::util::outln;
 use std::io::IsTerminal;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,6 +26,14 @@ fn load(dir: &std::path::Path) -> Result<(Workspace, chrono_tz::Tz)> {
         .time_zone
         .parse()
         .map_err(|_| anyhow::anyhow!("time_zone"))?;
+    // The whole configuration is checked before any work starts (issue
+    // #23, 4): a misspelt profile, an unreadable calendar file or a cron
+    // expression the daemon would refuse fails every command at once, not
+    // one step of a sweep that then says "completed".
+    ws.profile()?;
+    ws.calendar()?;
+    Schedule::parse(&ws.config.schedule.cron, tz)
+        .map_err(|e| anyhow::anyhow!("{}: schedule.cron: {e}", dir.join("pdq.toml").display()))?;
     if ws.config.retention.audit_years < 3 {
         bail!(
             "{}: retention.audit_years = {}: the regulations keep logs at least 3 years",
@@ -59,16 +68,20 @@ fn on_terminate(rt: &tokio::runtime::Runtime, flag: Arc<AtomicBool>) {
 
 fn print_report(r: &SweepReport, json: bool) {
     if json {
-        println!("{}", serde_json::to_string_pretty(r).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(r).unwrap_or_default());
         return;
     }
-    println!("运行 run {} — {}", r.run_id, r.status);
-    println!(
+    outln!("运行 run {} — {}", r.run_id, r.status);
+    outln!(
         "{:<34} {:<8} {:<10} {:>10} {:>8}  说明 note",
-        "数据集 dataset", "阶段", "状态 status", "行 rows", "秒 s"
+        "数据集 dataset",
+        "阶段",
+        "状态 status",
+        "行 rows",
+        "秒 s"
     );
     for s in &r.steps {
-        println!(
+        outln!(
             "{:<34} {:<8} {:<10} {:>10} {:>8.2}  {}",
             if s.dataset.is_empty() {
                 "—"
@@ -83,7 +96,7 @@ fn print_report(r: &SweepReport, json: bool) {
         );
     }
     if let Some(p) = &r.published {
-        println!("结果 Published: {}", p.display());
+        outln!("结果 Published: {}", p.display());
     }
 }
 
@@ -116,21 +129,13 @@ async fn alert(ws: &Workspace, r: Option<&SweepReport>, error: Option<&str>) {
 pub fn sweep(args: SweepArgs) -> Result<Outcome> {
     let (ws, tz) = load(&args.workspace)?;
     let as_of = crate::util::parse_as_of(args.as_of.as_deref(), tz)?;
+    // An unknown selection is bad input: nothing runs, nothing is published.
+    let selected = ws.select(&args.dataset)?.len();
     let rt = super::runtime(None)?;
     let cancel = Arc::new(AtomicBool::new(false));
     on_terminate(&rt, cancel.clone());
     let bar = if std::io::stderr().is_terminal() {
-        let n = ws
-            .datasets
-            .iter()
-            .filter(|d| {
-                args.dataset.is_empty()
-                    || args
-                        .dataset
-                        .iter()
-                        .any(|s| *s == d.id() || *s == d.department)
-            })
-            .count();
+        let n = selected;
         let bar = indicatif::ProgressBar::new(n as u64);
         bar.set_style(
             indicatif::ProgressStyle::with_template(
@@ -305,10 +310,10 @@ pub fn runs(args: RunsArgs) -> Result<Outcome> {
                 bail!("no run `{id}` with recorded steps (see `pdq runs`)");
             }
             if json {
-                println!("{}", serde_json::to_string_pretty(&steps)?);
+                outln!("{}", serde_json::to_string_pretty(&steps)?);
             } else {
                 for s in steps {
-                    println!(
+                    outln!(
                         "{:<34} {:<8} {:<10} {:>10} {:>8.2}  {}",
                         s.dataset,
                         s.stage,
@@ -327,18 +332,23 @@ pub fn runs(args: RunsArgs) -> Result<Outcome> {
                     .iter()
                     .map(|r| serde_json::json!({"started": r.started, "finished": r.finished}))
                     .collect();
-                println!("{}", serde_json::to_string_pretty(&v)?);
+                outln!("{}", serde_json::to_string_pretty(&v)?);
             } else {
-                println!(
+                outln!(
                     "{:<24} {:<9} {:<26} {:<10} {:>4} {:>4}",
-                    "运行 run", "trigger", "开始 started", "状态 status", "ok", "fail"
+                    "运行 run",
+                    "trigger",
+                    "开始 started",
+                    "状态 status",
+                    "ok",
+                    "fail"
                 );
                 for r in all {
                     let (status, ok, failed) = match &r.finished {
                         Some(f) => (f.status.clone(), f.datasets_ok, f.datasets_failed),
                         None => ("unfinished".into(), 0, 0),
                     };
-                    println!(
+                    outln!(
                         "{:<24} {:<9} {:<26} {:<10} {:>4} {:>4}",
                         r.started.run_id,
                         r.started.trigger,
@@ -360,7 +370,7 @@ pub fn audit(args: AuditArgs) -> Result<Outcome> {
     match args.action.as_str() {
         "verify" => match log.verify() {
             Ok(v) => {
-                println!(
+                outln!(
                     "审计日志完整 audit log intact: {} records ({}–{}){}",
                     v.records,
                     v.first.unwrap_or(0),
@@ -394,7 +404,7 @@ pub fn audit(args: AuditArgs) -> Result<Outcome> {
         "show" => {
             let recs = log.records()?;
             for r in recs.iter().skip(recs.len().saturating_sub(args.last)) {
-                println!(
+                outln!(
                     "{:>6} {} {:<24} {:<12} {} {}",
                     r.seq,
                     r.time.to_rfc3339(),
@@ -409,7 +419,7 @@ pub fn audit(args: AuditArgs) -> Result<Outcome> {
         _ => {
             let gone = log.prune(ws.config.retention.audit_years, Utc::now())?;
             log.append(&jobs::audit::actor("cli:audit"), "prune", "audit", serde_json::json!({"files": gone.iter().map(|p| p.display().to_string()).collect::<Vec<_>>()}))?;
-            println!(
+            outln!(
                 "删除 pruned {} file(s) older than {} years",
                 gone.len(),
                 ws.config.retention.audit_years
@@ -434,7 +444,7 @@ pub fn serve(args: crate::cli::ServeArgs) -> Result<Outcome> {
                 refresher.refresh();
             }
         });
-        println!(
+        outln!(
             "记分卡网站 Serving the scorecard site on http://{} (Ctrl-C to stop)",
             listener.local_addr()?
         );
@@ -449,6 +459,26 @@ pub fn serve(args: crate::cli::ServeArgs) -> Result<Outcome> {
 }
 
 pub fn token(args: crate::cli::TokenArgs) -> Result<Outcome> {
+    // A token belongs to a workspace and signs in as one of its
+    // departments: a path that is no workspace, or a department it does not
+    // know, is bad input (issue #23, 9), and nothing is written.
+    let (ws, _) = load(&args.workspace)?;
+    if let Some(department) = &args.department {
+        let known: std::collections::BTreeSet<&str> = ws
+            .config
+            .departments
+            .keys()
+            .map(String::as_str)
+            .chain(ws.datasets.iter().map(|d| d.department.as_str()))
+            .collect();
+        if !known.contains(department.as_str()) {
+            bail!(
+                "{}: no department `{department}` in this workspace (departments: {})",
+                args.workspace.display(),
+                known.into_iter().collect::<Vec<_>>().join(", ")
+            );
+        }
+    }
     let path = args.workspace.join("tokens.toml");
     let mut file = jobs::serve::TokenFile::load(&path).map_err(|e| anyhow::anyhow!(e))?;
     let token = jobs::serve::new_token()?;
@@ -464,7 +494,7 @@ pub fn token(args: crate::cli::TokenArgs) -> Result<Outcome> {
     );
     crate::util::write_atomic(&path, text.as_bytes())?;
     // The token itself is shown once, here, and stored nowhere.
-    println!("{token}");
+    outln!("{token}");
     eprintln!(
         "令牌已登记（只保存哈希） Token registered in {} (only its hash is kept); give it to its holder now.",
         path.display()
@@ -493,9 +523,9 @@ pub fn evaluate(args: crate::cli::EvaluateArgs) -> Result<Outcome> {
         None => !std::io::stdout().is_terminal(),
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&w.evaluation)?);
+        outln!("{}", serde_json::to_string_pretty(&w.evaluation)?);
     } else {
-        println!(
+        outln!(
             "{} 年度评估 evaluation {} ({} runs, table version {})",
             w.evaluation.year,
             w.evaluation.id,
@@ -503,7 +533,7 @@ pub fn evaluate(args: crate::cli::EvaluateArgs) -> Result<Outcome> {
             w.evaluation.table_version.unwrap_or(0)
         );
         for d in &w.evaluation.departments {
-            println!(
+            outln!(
                 "{:>3} {:<12} {:>7} {}",
                 d.rank.map(|r| r.to_string()).unwrap_or_else(|| "—".into()),
                 d.department,
@@ -547,9 +577,13 @@ pub fn correct(args: crate::cli::CorrectArgs) -> Result<Outcome> {
     };
     rt.block_on(jobs::evaluation::correct(&ws, &c))
         .map_err(|e| anyhow::anyhow!(e))?;
-    println!(
+    outln!(
         "已记录更正 Correction recorded (and audited): {}/{}/{} → {}/{}",
-        c.run_id, c.dataset, c.rule, c.evaluated, c.failed
+        c.run_id,
+        c.dataset,
+        c.rule,
+        c.evaluated,
+        c.failed
     );
     Ok(Outcome::Clean)
 }

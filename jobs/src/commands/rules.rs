@@ -1,5 +1,6 @@
 //! `pdq rules [TYPE]`: the rule types from the registry, with their examples.
 
+use crate::util::outln;
 use anyhow::{Result, bail};
 use quality_rules::rules;
 
@@ -10,7 +11,7 @@ pub fn run(args: RulesArgs) -> Result<Outcome> {
     match args.check {
         None => {
             for t in rules::all() {
-                println!("{:<18} {}", t.name(), t.summary());
+                outln!("{:<18} {}", t.name(), t.summary());
             }
         }
         Some(name) => {
@@ -21,7 +22,7 @@ pub fn run(args: RulesArgs) -> Result<Outcome> {
                     names.join(", ")
                 );
             };
-            println!(
+            outln!(
                 "{}\n\n{}\n\nparameters: {}\nexample:\n  - {}",
                 t.name(),
                 t.summary(),

@@ -512,30 +512,41 @@ async fn commit(
 }
 
 /// Loads a dataset definition file (TOML). `department` and `name` default
-/// to the file's folder and stem.
+/// to the file's folder and stem. Errors name the file and the line, and an
+/// unknown value lists the accepted ones (`update_frequency = "hourly"`:
+/// expected one of `daily`, `weekly`, …).
 pub fn load_dataset(path: &Path) -> Result<DatasetDef, LandError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| LandError::Config(format!("{}: {e}", path.display())))?;
-    let mut value: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
         LandError::Config(format!("{}: {}", path.display(), one_line_toml(&e, &text)))
     })?;
-    if !value.contains_key("name")
-        && let Some(stem) = path.file_stem().and_then(|s| s.to_str())
-    {
-        value.insert("name".into(), stem.into());
+    // The defaults go in front of the file's own text (top-level keys come
+    // before any table), so that an error keeps its line number in the file
+    // (issue #23, 5: a bad value was reported without one).
+    let defaults = [
+        ("name", path.file_stem()),
+        ("department", path.parent().and_then(|p| p.file_name())),
+    ];
+    let mut prefix = String::new();
+    for (key, default) in defaults {
+        if let (false, Some(v)) = (table.contains_key(key), default.and_then(|s| s.to_str())) {
+            prefix.push_str(&format!("{key} = {}\n", toml::Value::from(v)));
+        }
     }
-    if !value.contains_key("department")
-        && let Some(dir) = path
-            .parent()
-            .and_then(|p| p.file_name())
-            .and_then(|s| s.to_str())
-    {
-        value.insert("department".into(), dir.into());
-    }
-    let def: DatasetDef = value.try_into().map_err(|e: toml::de::Error| {
-        LandError::Config(format!("{}: {}", path.display(), e.message()))
-    })?;
-    Ok(def)
+    let full = format!("{prefix}{text}");
+    toml::from_str(&full).map_err(|e: toml::de::Error| {
+        let shift = prefix.matches('\n').count();
+        let line = e.span().map(|s| {
+            let l = full[..s.start.min(full.len())].matches('\n').count() + 1;
+            l.saturating_sub(shift).max(1)
+        });
+        let message = e.message().trim().replace('\n', " ");
+        LandError::Config(match line {
+            Some(line) => format!("{}: line {line}: {message}", path.display()),
+            None => format!("{}: {message}", path.display()),
+        })
+    })
 }
 
 /// A TOML error as `line N: message`.
