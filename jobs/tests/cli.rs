@@ -46,6 +46,30 @@ fn rules(dir: &Path, body: &str) {
     .expect("rules");
 }
 
+/// `pdq token` needs a workspace and one of its departments (issue #23, 9):
+/// it used to create any path it was given and accept any department.
+#[test]
+fn token_needs_a_workspace_and_a_known_department() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let o = pdq(
+        dir.path(),
+        &["token", "-w", "nowhere", "--department", "gongan"],
+    );
+    assert_one_line_error(&o, &["nowhere", "pdq.toml"]);
+    assert!(!dir.path().join("nowhere").exists(), "nothing created");
+    std::fs::write(
+        dir.path().join("pdq.toml"),
+        "[departments]\ngongan = \"公安局\"\n",
+    )
+    .expect("pdq.toml");
+    let o = pdq(dir.path(), &["token", "-w", ".", "--department", "gongann"]);
+    assert_one_line_error(&o, &["no department `gongann`", "gongan"]);
+    assert!(!dir.path().join("tokens.toml").exists(), "nothing written");
+    let o = pdq(dir.path(), &["token", "-w", ".", "--department", "gongan"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(dir.path().join("tokens.toml").exists());
+}
+
 #[test]
 fn clean_run_exits_0_and_failures_exit_3() {
     let dir = workspace();
