@@ -291,7 +291,7 @@ pub async fn evaluate_year(
         }
         w(
             "evaluation.xlsx",
-            &pipeline::score::export::xlsx(&tables).map_err(|err| err.to_string())?,
+            &pipeline::score::export::xlsx(&tables, e.as_of).map_err(|err| err.to_string())?,
         )?;
         print_pdf(
             &tmp.join("report.html"),

@@ -1214,7 +1214,7 @@ async fn publish(
         }
         files.push((
             "exports/scorecards.xlsx".into(),
-            pipeline::score::export::xlsx(&tables).map_err(|e| e.to_string())?,
+            pipeline::score::export::xlsx(&tables, as_of).map_err(|e| e.to_string())?,
         ));
         // The site.
         let history: Vec<StoredCard> = lake
@@ -1277,7 +1277,7 @@ async fn publish(
         for (name, bytes) in pipeline::catalog::publish::files(
             ws.config.bureau.as_deref().unwrap_or("数据局"),
             c.state.version,
-            &as_of.to_rfc3339(),
+            as_of,
             entries,
             &c.findings,
             &c.report.changes,

@@ -138,7 +138,7 @@ pub fn published_files(
     publish::files(
         ws.config.bureau.as_deref().unwrap_or("数据局"),
         outcome.state.version,
-        &now.to_rfc3339(),
+        now,
         entries,
         &outcome.findings,
         &outcome.report.changes,

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::checks::{CatalogFinding, check_name};
@@ -385,11 +386,13 @@ fn urlish(s: &str) -> String {
 pub fn files(
     bureau: &str,
     version: i64,
-    generated_at: &str,
+    generated_at: DateTime<Utc>,
     entries: Vec<PublishedEntry>,
     findings: &[CatalogFinding],
     changes: &[super::store::CatalogRow],
 ) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let created = generated_at;
+    let generated_at = &generated_at.to_rfc3339();
     let mut out = vec![];
     let et = entries_table(&entries);
     let it = items_table(&entries);
@@ -437,7 +440,7 @@ pub fn files(
     out.push(("findings.csv".into(), csv(&ft)));
     out.push((
         "catalog.xlsx".into(),
-        xlsx(&[et, it, ot, ft]).map_err(|e| format!("catalog.xlsx: {e}"))?,
+        xlsx(&[et, it, ot, ft], created).map_err(|e| format!("catalog.xlsx: {e}"))?,
     ));
     out.push((
         "open-catalog.json".into(),

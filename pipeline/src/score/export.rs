@@ -174,13 +174,37 @@ pub fn tables(scores: &RunScores, rects: &[Rectification]) -> Vec<Table> {
     ]
 }
 
-/// A table as CSV with a UTF-8 BOM.
+/// A text cell as a spreadsheet will show it, never as a formula: a value
+/// that begins with `=`, `+`, `-`, `@`, a tab or a carriage return (and is
+/// not a plain number such as `-12.5`) gets a leading `'`, which Excel, WPS
+/// and LibreOffice read as "this is text" (OWASP, "CSV injection"; issue
+/// #18, 7). Department data reaches the exports, so any cell may be hostile.
+///
+/// ```
+/// use pipeline::score::export::neutralise;
+/// assert_eq!(neutralise("=HYPERLINK(\"http://x\")"), "'=HYPERLINK(\"http://x\")");
+/// assert_eq!(neutralise("@SUM(A1)"), "'@SUM(A1)");
+/// assert_eq!(neutralise("-12.5"), "-12.5");
+/// assert_eq!(neutralise("公安局"), "公安局");
+/// ```
+pub fn neutralise(v: &str) -> std::borrow::Cow<'_, str> {
+    let risky = v.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && as_number(v).is_none() {
+        std::borrow::Cow::Owned(format!("'{v}"))
+    } else {
+        std::borrow::Cow::Borrowed(v)
+    }
+}
+
+/// A table as CSV with a UTF-8 BOM; text that a spreadsheet would take for
+/// a formula is [`neutralise`]d.
 pub fn csv(t: &Table) -> Vec<u8> {
     let quote = |s: &str| {
+        let s = neutralise(s);
         if s.contains([',', '"', '\n', '\r']) {
             format!("\"{}\"", s.replace('"', "\"\""))
         } else {
-            s.to_string()
+            s.into_owned()
         }
     };
     let mut out = String::from("\u{feff}");
@@ -208,9 +232,17 @@ fn as_number(v: &str) -> Option<f64> {
     if plain { v.parse().ok() } else { None }
 }
 
-/// All tables as one workbook.
-pub fn xlsx(tables: &[Table]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+/// All tables as one workbook, stamped with `created` (the run's as-of
+/// time, not the wall clock), so that the same inputs give the same bytes
+/// (issue #20: `evaluation.xlsx` differed on every evaluation). Text cells
+/// are [`neutralise`]d.
+pub fn xlsx(
+    tables: &[Table],
+    created: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let mut book = rust_xlsxwriter::Workbook::new();
+    let stamp = rust_xlsxwriter::ExcelDateTime::from_timestamp(created.timestamp())?;
+    book.set_properties(&rust_xlsxwriter::DocProperties::new().set_creation_datetime(&stamp));
     let bold = rust_xlsxwriter::Format::new().set_bold();
     for (name, headers, rows) in tables {
         // A large table (a catalog's 200,000 data items) is streamed to a
@@ -231,7 +263,7 @@ pub fn xlsx(tables: &[Table]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
             for (c, v) in row.iter().enumerate() {
                 match as_number(v) {
                     Some(n) => sheet.write(r as u32 + 1, c as u16, n)?,
-                    None => sheet.write(r as u32 + 1, c as u16, v.as_str())?,
+                    None => sheet.write(r as u32 + 1, c as u16, neutralise(v).as_ref())?,
                 };
             }
         }
@@ -267,5 +299,76 @@ mod number_tests {
         ] {
             assert_eq!(as_number(text), None, "{text}");
         }
+    }
+}
+
+#[cfg(test)]
+mod artefact_tests {
+    use chrono::TimeZone;
+
+    use super::{Table, csv, xlsx};
+
+    fn hostile() -> Table {
+        (
+            "t",
+            vec!["名称 name", "值 value"],
+            vec![
+                vec!["=HYPERLINK(\"http://evil\",\"x\")".into(), "-12.5".into()],
+                vec!["+1+1".into(), "@SUM(A1:A2)".into()],
+                vec!["-2+3".into(), "\tcmd".into()],
+            ],
+        )
+    }
+
+    /// Issue #18, 7: no cell of an export is read as a formula; plain
+    /// numbers stay numbers.
+    #[test]
+    fn exports_neutralise_formulas() {
+        let text = String::from_utf8(csv(&hostile())).unwrap();
+        for line in text.lines().skip(1) {
+            for cell in line.split(',') {
+                let cell = cell.trim_start_matches('"');
+                assert!(
+                    !cell.starts_with(['=', '+', '@', '\t'])
+                        && (!cell.starts_with('-') || cell == "-12.5"),
+                    "a formula in the CSV: {line}"
+                );
+            }
+        }
+        assert!(text.contains("'=HYPERLINK") && text.contains("'@SUM") && text.contains(",-12.5"));
+        let t = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 22, 2, 30, 0)
+            .unwrap();
+        let book = xlsx(&[hostile()], t).unwrap();
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(book)).unwrap();
+        let mut strings = String::new();
+        std::io::Read::read_to_string(
+            &mut zip.by_name("xl/sharedStrings.xml").unwrap(),
+            &mut strings,
+        )
+        .unwrap();
+        assert!(
+            strings.contains("&apos;=HYPERLINK") || strings.contains("'=HYPERLINK"),
+            "{strings}"
+        );
+        assert!(!strings.contains(">=HYPERLINK"), "{strings}");
+    }
+
+    /// Issue #20: the same tables and as-of time give the same bytes, and
+    /// the workbook says it was made at the as-of time.
+    #[test]
+    fn a_workbook_is_a_function_of_its_inputs() {
+        let t = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 22, 2, 30, 0)
+            .unwrap();
+        let a = xlsx(&[hostile()], t).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let b = xlsx(&[hostile()], t).unwrap();
+        assert!(a == b, "two workbooks of the same inputs differ");
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(a)).unwrap();
+        let mut core = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name("docProps/core.xml").unwrap(), &mut core)
+            .unwrap();
+        assert!(core.contains("2026-11-22T02:30:00Z"), "{core}");
     }
 }
