@@ -19,7 +19,7 @@ use crate::runs;
 use crate::sweep::RULE_RESULTS;
 
 /// Hand corrections of stored counts.
-pub const CORRECTIONS: &str = "_pdq/corrections";
+pub const CORRECTIONS: &str = pipeline::tables::CORRECTIONS.path;
 
 fn correction_schema() -> SchemaRef {
     let t = |n: &str| Field::new(n, DataType::Utf8, true);

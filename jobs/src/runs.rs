@@ -10,9 +10,9 @@ use pipeline::land::{Lake, LandError};
 use serde::{Deserialize, Serialize};
 
 /// Table of run events.
-pub const RUNS: &str = "_pdq/runs";
+pub const RUNS: &str = pipeline::tables::RUNS.path;
 /// Table of steps.
-pub const STEPS: &str = "_pdq/run_steps";
+pub const STEPS: &str = pipeline::tables::RUN_STEPS.path;
 
 fn ts(name: &str) -> Field {
     Field::new(

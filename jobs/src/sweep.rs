@@ -29,7 +29,7 @@ use crate::lock::try_lock;
 use crate::runs::{self, RunEvent, Step};
 
 /// Table of rule counts per run: what scoring is computed from.
-pub const RULE_RESULTS: &str = "_pdq/rule_results";
+pub const RULE_RESULTS: &str = pipeline::tables::RULE_RESULTS.path;
 
 /// A callback after every step (progress bars).
 pub type OnStep = Arc<dyn Fn(&Step) + Send + Sync>;
@@ -454,7 +454,7 @@ pub const CATALOG_FINDINGS: &str = pipeline::catalog::FINDINGS;
 
 /// Per run and department, the catalog's size and findings:
 /// `lake/_pdq/catalog_summary` (the evaluation's catalog component).
-pub const CATALOG_SUMMARY: &str = "_pdq/catalog_summary";
+pub const CATALOG_SUMMARY: &str = pipeline::tables::CATALOG_SUMMARY.path;
 
 fn catalog_summary_schema() -> SchemaRef {
     let i = |n: &str| Field::new(n, DataType::Int64, false);
@@ -1098,7 +1098,7 @@ async fn score(
 }
 
 /// Scorecard history table.
-pub const SCORECARDS: &str = "_pdq/scorecards";
+pub const SCORECARDS: &str = pipeline::tables::SCORECARDS.path;
 
 /// A scorecard as stored (the whole card as JSON, key fields as columns).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -22,6 +22,7 @@ pub mod onesource;
 pub mod profile;
 pub mod score;
 pub mod site;
+pub mod tables;
 pub mod workspace;
 
 pub use check::{CheckError, CheckOptions, check_paths};

@@ -30,7 +30,7 @@ use crate::land::{Lake, LandError};
 use crate::workspace::Workspace;
 
 /// Each run's catalog findings, as the sweep stores them.
-pub const FINDINGS: &str = "_pdq/catalog_findings";
+pub const FINDINGS: &str = crate::tables::CATALOG_FINDINGS.path;
 
 #[derive(serde::Deserialize)]
 struct SeenFinding {

@@ -119,7 +119,7 @@ pub struct LandedDataset {
 /// Measured facts per dataset and table version: `lake/_pdq/dataset_facts`.
 /// A table version is measured once; later sweeps read the facts back,
 /// so reconciling thousands of datasets does not reopen thousands of tables.
-pub const DATASET_FACTS: &str = "_pdq/dataset_facts";
+pub const DATASET_FACTS: &str = crate::tables::DATASET_FACTS.path;
 
 /// One cached measurement.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

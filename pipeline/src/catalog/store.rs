@@ -15,7 +15,7 @@ use super::model::{CatalogEntry, DataItem, ENTRY_FIELDS};
 use crate::land::{Lake, LandError};
 
 /// The catalog table's path in the lake.
-pub const CATALOG: &str = "_pdq/catalog";
+pub const CATALOG: &str = crate::tables::CATALOG.path;
 
 /// What happened to an entry in a version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::{DatasetDef, Lake, LandError, app_id, has_txn};
 
 /// The ledger table's path in the lake.
-pub const LEDGER: &str = "_pdq/deliveries";
+pub const LEDGER: &str = crate::tables::DELIVERIES.path;
 
 /// What became of a delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

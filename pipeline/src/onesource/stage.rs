@@ -249,13 +249,13 @@ fn duplicate_schema() -> SchemaRef {
 }
 
 /// Lake paths of the stage's tables.
-pub const GOLDEN_TABLE: &str = "_pdq/onesource/golden";
+pub const GOLDEN_TABLE: &str = crate::tables::ONESOURCE_GOLDEN.path;
 /// Record → subject lineage.
-pub const LINKS_TABLE: &str = "_pdq/onesource/links";
+pub const LINKS_TABLE: &str = crate::tables::ONESOURCE_LINKS.path;
 /// Conflicts (unmasked: the lake is the bureau's).
-pub const CONFLICTS_TABLE: &str = "_pdq/onesource/conflicts";
+pub const CONFLICTS_TABLE: &str = crate::tables::ONESOURCE_CONFLICTS.path;
 /// Duplicate-collection findings.
-pub const DUPLICATES_TABLE: &str = "_pdq/onesource/duplicates";
+pub const DUPLICATES_TABLE: &str = crate::tables::ONESOURCE_DUPLICATES.path;
 
 /// One dataset read from the lake: per row its raw key, matching values,
 /// attribute values, recency and lineage row.

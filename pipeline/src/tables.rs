@@ -1,0 +1,136 @@
+//! Every table in the lake, named once: its path, the stage that owns it
+//! (ARCHITECTURE.md, "One stage, one owner") and what one row is.
+//!
+//! Each stage's module re-exports the paths it owns under the names its
+//! code uses; nothing else in the workspace spells a `_pdq/…` path. A new
+//! table is added here first, then to [`ALL`].
+//!
+//! Per-dataset tables are named by the dataset: `data/<department>/<name>`
+//! (landed rows) and `quarantine/<department>/<name>` (rejected rows), see
+//! [`crate::land::DatasetDef::data_path`] and
+//! [`crate::land::DatasetDef::quarantine_path`].
+//!
+//! ```
+//! use pipeline::tables::{ALL, RULE_RESULTS};
+//! assert_eq!(RULE_RESULTS.path, "_pdq/rule_results");
+//! // Every path is listed once.
+//! let mut paths: Vec<&str> = ALL.iter().map(|t| t.path).collect();
+//! paths.sort();
+//! paths.dedup();
+//! assert_eq!(paths.len(), ALL.len());
+//! ```
+
+/// A lake table and its owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LakeTable {
+    /// Its path under the lake's root.
+    pub path: &'static str,
+    /// The stage that writes it (`land`, `check`, `score`, …).
+    pub owner: &'static str,
+    /// What one row is.
+    pub row: &'static str,
+}
+
+/// The delivery ledger: one row per delivery seen (landed, unchanged,
+/// failed, held back), with its counts.
+pub const DELIVERIES: LakeTable = LakeTable {
+    path: "_pdq/deliveries",
+    owner: "land",
+    row: "a delivery: source location, fingerprint, rows read/landed/quarantined, status",
+};
+/// Rule counts per run and dataset: what scoring and the evaluation read.
+pub const RULE_RESULTS: LakeTable = LakeTable {
+    path: "_pdq/rule_results",
+    owner: "check",
+    row: "a rule's evaluated and failed counts in one run",
+};
+/// Scorecards per run, dataset and department.
+pub const SCORECARDS: LakeTable = LakeTable {
+    path: "_pdq/scorecards",
+    owner: "score",
+    row: "a dataset's or department's scorecard in one run",
+};
+/// The versioned catalog.
+pub const CATALOG: LakeTable = LakeTable {
+    path: "_pdq/catalog",
+    owner: "harvest",
+    row: "a catalog entry (or data item) as harvested, with its version",
+};
+/// Each run's catalog findings.
+pub const CATALOG_FINDINGS: LakeTable = LakeTable {
+    path: "_pdq/catalog_findings",
+    owner: "catalog",
+    row: "a finding on a catalog entry in one run",
+};
+/// Per run and department: the catalog's size and findings.
+pub const CATALOG_SUMMARY: LakeTable = LakeTable {
+    path: "_pdq/catalog_summary",
+    owner: "catalog",
+    row: "a department's catalog entries and findings in one run",
+};
+/// Measured facts per dataset and table version (for reconciliation).
+pub const DATASET_FACTS: LakeTable = LakeTable {
+    path: "_pdq/dataset_facts",
+    owner: "catalog",
+    row: "a landed table version's measured facts (rows, columns, newest value)",
+};
+/// Golden records.
+pub const ONESOURCE_GOLDEN: LakeTable = LakeTable {
+    path: "_pdq/onesource/golden",
+    owner: "onesource",
+    row: "a subject's golden record, each value with its source",
+};
+/// Record → subject lineage.
+pub const ONESOURCE_LINKS: LakeTable = LakeTable {
+    path: "_pdq/onesource/links",
+    owner: "onesource",
+    row: "a source record linked to a subject, with the evidence",
+};
+/// Conflicts with the authoritative source (unmasked: the lake is the bureau's).
+pub const ONESOURCE_CONFLICTS: LakeTable = LakeTable {
+    path: "_pdq/onesource/conflicts",
+    owner: "onesource",
+    row: "a copy's value that differs from the authoritative source's",
+};
+/// Duplicate-collection findings.
+pub const ONESOURCE_DUPLICATES: LakeTable = LakeTable {
+    path: "_pdq/onesource/duplicates",
+    owner: "onesource",
+    row: "a data item collected by a department that is not its source",
+};
+/// Hand corrections of stored counts.
+pub const CORRECTIONS: LakeTable = LakeTable {
+    path: "_pdq/corrections",
+    owner: "evaluate",
+    row: "an audited correction of one stored rule count",
+};
+/// Run events (started, finished).
+pub const RUNS: LakeTable = LakeTable {
+    path: "_pdq/runs",
+    owner: "sweep",
+    row: "a run's start or end, with its status and counts",
+};
+/// The steps of each run.
+pub const RUN_STEPS: LakeTable = LakeTable {
+    path: "_pdq/run_steps",
+    owner: "sweep",
+    row: "one stage of one dataset (or of the whole run) in a run",
+};
+
+/// Every lake table, in the order the stages run.
+pub const ALL: &[LakeTable] = &[
+    CATALOG,
+    DELIVERIES,
+    RULE_RESULTS,
+    ONESOURCE_GOLDEN,
+    ONESOURCE_LINKS,
+    ONESOURCE_CONFLICTS,
+    ONESOURCE_DUPLICATES,
+    SCORECARDS,
+    CATALOG_FINDINGS,
+    CATALOG_SUMMARY,
+    DATASET_FACTS,
+    CORRECTIONS,
+    RUNS,
+    RUN_STEPS,
+];
