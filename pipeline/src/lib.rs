@@ -15,6 +15,7 @@ pub mod catalog;
 pub mod check;
 pub mod demo;
 pub mod evaluate;
+pub mod html;
 pub mod land;
 pub mod mask;
 pub mod model;

@@ -5,28 +5,13 @@
 use std::fmt::Write;
 
 use pipeline::CheckReport;
+use pipeline::html::esc;
 use quality_rules::Status;
 
 use super::Report;
 
 /// The static HTML report.
 pub struct Html;
-
-/// Escapes text for HTML element content and attribute values.
-pub(crate) fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 fn badge(s: Status) -> &'static str {
     match s {
@@ -63,11 +48,9 @@ impl Report for Html {
             let _ = writeln!(
                 h,
                 "<p>截至 As of: <code>{}</code> · 数据集 datasets: {} · 样例已脱敏 samples are masked</p>",
-                escape(
-                    &first
-                        .as_of
-                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
-                ),
+                esc(&first
+                    .as_of
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)),
                 reports.len()
             );
         }
@@ -90,8 +73,8 @@ impl Report for Html {
                 r.rows,
                 r.results.len(),
                 badge(worst),
-                id = escape(&r.dataset),
-                name = escape(&r.dataset)
+                id = esc(&r.dataset),
+                name = esc(&r.dataset)
             );
         }
         let _ = writeln!(h, "</table>");
@@ -99,9 +82,9 @@ impl Report for Html {
             let _ = writeln!(
                 h,
                 "<h2 id=\"{0}\">{0}</h2><p><small>文件 files: {1} · 规则版本 rules version: <code>{2}</code> · 用时 {3} ms</small></p>",
-                escape(&r.dataset),
-                escape(&r.files.join(", ")),
-                escape(r.rules_version.get(..12).unwrap_or(&r.rules_version)),
+                esc(&r.dataset),
+                esc(&r.files.join(", ")),
+                esc(r.rules_version.get(..12).unwrap_or(&r.rules_version)),
                 r.elapsed_ms
             );
             let _ = writeln!(
@@ -132,24 +115,24 @@ impl Report for Html {
                         };
                         format!(
                             "<code title=\"{}\">{}:{}</code> {}",
-                            escape(&s.file),
-                            escape(&short),
+                            esc(&s.file),
+                            esc(&short),
                             s.row,
-                            escape(&value)
+                            esc(&value)
                         )
                     })
                     .collect();
                 if let Some(d) = &x.detail {
-                    samples.push(escape(d));
+                    samples.push(esc(d));
                 }
                 let _ = writeln!(
                     h,
                     "<tr><td>{}</td><td>{} {}</td><td><code>{}</code></td><td>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{:.4}%</td><td>{}</td><td>{}</td></tr>",
-                    escape(&x.id),
+                    esc(&x.id),
                     x.dimension.name_zh(),
                     x.dimension.as_str(),
-                    escape(&x.check),
-                    escape(&column),
+                    esc(&x.check),
+                    esc(&column),
                     x.evaluated,
                     x.failed,
                     x.pass_rate * 100.0,
@@ -175,7 +158,7 @@ mod tests {
     #[test]
     fn escapes_markup() {
         assert_eq!(
-            escape("<a href=\"x\">&'"),
+            esc("<a href=\"x\">&'"),
             "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
         );
     }

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::Evaluation;
+use crate::html::esc;
 use crate::score::dimension_zh;
-use crate::site::esc;
 
 const STYLE: &str = r#"
 @page{size:A4;margin:18mm 16mm}

@@ -21,14 +21,7 @@ use std::fmt::Write;
 use crate::model::CheckReport;
 use crate::score::{Rectification, RunScores, Scorecard, dimension_zh};
 
-/// Escapes text for HTML.
-pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
+pub use crate::html::esc;
 
 /// Chinese and English side by side; the switch shows one.
 fn t(zh: &str, en: &str) -> String {
