@@ -184,11 +184,7 @@ async fn compute(
     year: i32,
     as_of: DateTime<Utc>,
 ) -> Result<Option<pipeline::evaluate::Evaluation>, String> {
-    let tz: chrono_tz::Tz = ws
-        .config
-        .time_zone
-        .parse()
-        .unwrap_or(chrono_tz::Asia::Shanghai);
+    let tz: chrono_tz::Tz = ws.tz();
     let all_runs = runs::runs(lake).await.map_err(|e| e.to_string())?;
     let pin = all_runs
         .iter()
@@ -235,11 +231,7 @@ pub async fn evaluate_year(
     as_of: Option<DateTime<Utc>>,
     actor: &str,
 ) -> Result<Written, String> {
-    let tz: chrono_tz::Tz = ws
-        .config
-        .time_zone
-        .parse()
-        .unwrap_or(chrono_tz::Asia::Shanghai);
+    let tz: chrono_tz::Tz = ws.tz();
     let year_end = tz
         .with_ymd_and_hms(year, 12, 31, 23, 59, 59)
         .single()

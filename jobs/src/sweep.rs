@@ -934,11 +934,7 @@ async fn check_landed(
         return Err(format!("{}: the landed table is empty", d.id()));
     }
     let mut check = CheckOptions::new(opts.as_of);
-    check.time_zone = ws
-        .config
-        .time_zone
-        .parse()
-        .unwrap_or(chrono_tz::Asia::Shanghai);
+    check.time_zone = ws.tz();
     // `[sweep] memory_limit` (checked when the workspace was loaded).
     if let Some(limit) = ws.config.sweep.memory_limit_bytes()? {
         check.memory_limit = limit;
@@ -1064,11 +1060,7 @@ async fn score(
     let scores = score_run(&history, run_id, &ws.config.scoring);
     let profile = ws.profile().map_err(|e| e.to_string())?;
     let cal = ws.calendar().map_err(|e| e.to_string())?;
-    let tz: chrono_tz::Tz = ws
-        .config
-        .time_zone
-        .parse()
-        .unwrap_or(chrono_tz::Asia::Shanghai);
+    let tz: chrono_tz::Tz = ws.tz();
     let rects = rectifications(&history, run_id, profile.rectification, &cal, tz)
         .map_err(|e| e.to_string())?;
     let rows: Vec<StoredCard> = scores
@@ -1225,11 +1217,7 @@ async fn publish(
             )
             .await
             .map_err(|e| e.to_string())?;
-        let tz: chrono_tz::Tz = ws
-            .config
-            .time_zone
-            .parse()
-            .unwrap_or(chrono_tz::Asia::Shanghai);
+        let tz: chrono_tz::Tz = ws.tz();
         let trend: Vec<(String, String, Option<f64>)> = history
             .iter()
             .map(|c| {

@@ -209,6 +209,8 @@ pub struct Workspace {
     /// Dataset definitions that could not be loaded, ordered by id: each
     /// fails on its own, and every other dataset runs.
     pub invalid: Vec<InvalidDataset>,
+    /// `time_zone`, parsed.
+    tz: chrono_tz::Tz,
 }
 
 /// A dataset definition file that could not be loaded (a bad value, a
@@ -244,7 +246,7 @@ impl Workspace {
                 crate::land::one_line_toml(&e, &text)
             ))
         })?;
-        config.time_zone.parse::<chrono_tz::Tz>().map_err(|_| {
+        let tz = config.time_zone.parse::<chrono_tz::Tz>().map_err(|_| {
             LandError::Config(format!(
                 "{}: time_zone: unknown zone `{}`",
                 path.display(),
@@ -309,6 +311,7 @@ impl Workspace {
             config,
             datasets,
             invalid,
+            tz,
         })
     }
 
@@ -328,15 +331,10 @@ impl Workspace {
         })
     }
 
-    /// The bureau's time zone (checked when the workspace was loaded).
-    pub fn tz(&self) -> Result<chrono_tz::Tz, LandError> {
-        self.config.time_zone.parse().map_err(|_| {
-            LandError::Config(format!(
-                "{}: time_zone: unknown zone `{}`",
-                self.dir.join("pdq.toml").display(),
-                self.config.time_zone
-            ))
-        })
+    /// The bureau's time zone (`time_zone`, checked when the workspace was
+    /// loaded): the one place that reads it.
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.tz
     }
 
     /// The working-day calendar: embedded, plus `[calendar] files`.
@@ -403,11 +401,7 @@ impl Workspace {
     /// Landing options from the configuration.
     pub fn land_options(&self) -> LandOptions {
         LandOptions {
-            time_zone: self
-                .config
-                .time_zone
-                .parse()
-                .unwrap_or(chrono_tz::Asia::Shanghai),
+            time_zone: self.tz,
             base_dir: self.dir.clone(),
             ..LandOptions::default()
         }

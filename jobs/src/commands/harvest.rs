@@ -18,7 +18,7 @@ use crate::cli::HarvestArgs;
 
 pub fn run(args: HarvestArgs) -> Result<Outcome> {
     let ws = Workspace::load(&args.workspace)?;
-    let tz = crate::util::parse_time_zone(&ws.config.time_zone)?;
+    let tz = ws.tz();
     let now = crate::util::parse_as_of(args.as_of.as_deref(), tz)?.with_timezone(&Utc);
     let lake = Lake::open(&ws.config.lake, &ws.dir).context("cannot open the lake")?;
     let Some(_lock) = jobs::lock::try_lock(&ws.dir.join(".pdq/locks"), "_catalog")

@@ -21,11 +21,7 @@ use crate::cli::{AuditArgs, DaemonArgs, RunsArgs, SweepArgs};
 
 fn load(dir: &std::path::Path) -> Result<(Workspace, chrono_tz::Tz)> {
     let ws = Workspace::load(dir)?;
-    let tz: chrono_tz::Tz = ws
-        .config
-        .time_zone
-        .parse()
-        .map_err(|_| anyhow::anyhow!("time_zone"))?;
+    let tz = ws.tz();
     // The whole configuration is checked before any work starts (issue
     // #23, 4): a misspelt profile, an unreadable calendar file or a cron
     // expression the daemon would refuse fails every command at once, not

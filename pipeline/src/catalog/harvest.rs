@@ -531,7 +531,7 @@ pub async fn harvest(
         }
     }
     let curation = load_curation(&ws.dir)?;
-    let tz = ws.tz()?;
+    let tz = ws.tz();
     let clock = std::time::Instant::now();
     let (mut state, _) = store::load(lake).await?;
     tracing::info!(

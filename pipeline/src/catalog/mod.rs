@@ -75,7 +75,7 @@ pub async fn assess(
 ) -> Result<CatalogOutcome, LandError> {
     let profile = ws.profile()?;
     let cal = ws.calendar()?;
-    let tz = ws.tz()?;
+    let tz = ws.tz();
     let clock = std::time::Instant::now();
     let mut findings = checks::check(&state, &profile.catalog, &report.problems, tz);
     tracing::info!(
