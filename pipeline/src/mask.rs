@@ -114,9 +114,7 @@ fn mask_tokens(value: &str) -> String {
             } else {
                 (len, 0)
             };
-            for c in g.chars.start + head..g.chars.end - tail {
-                hide[c] = true;
-            }
+            hide[g.chars.start + head..g.chars.end - tail].fill(true);
         }
         // Whatever still reads as a valid resident ID or USCC (its digits
         // split across a date, say) loses its middle too.

@@ -123,10 +123,8 @@ pub(crate) fn chains(chars: &[char]) -> Vec<Chain> {
             if gap_joins && gap.len() <= MAX_GAP {
                 gaps.push(std::mem::take(&mut gap));
             } else {
-                out.push(finish(
-                    std::mem::take(&mut groups),
-                    std::mem::take(&mut gaps),
-                ));
+                out.push(finish(std::mem::take(&mut groups), &gaps));
+                gaps.clear();
             }
         }
         groups.push(Group {
@@ -138,13 +136,13 @@ pub(crate) fn chains(chars: &[char]) -> Vec<Chain> {
         gap_joins = true;
     }
     if !groups.is_empty() {
-        out.push(finish(groups, gaps));
+        out.push(finish(groups, &gaps));
     }
     out
 }
 
 /// A chain of `groups`, with its dates and decimal numbers marked.
-fn finish(mut groups: Vec<Group>, gaps: Vec<Vec<char>>) -> Chain {
+fn finish(mut groups: Vec<Group>, gaps: &[Vec<char>]) -> Chain {
     let is_dot = |g: &[char]| matches!(g, ['.'] | ['\u{FF0E}']);
     let decimal = groups.len() == 2 && is_dot(&gaps[0]) && groups.iter().all(Group::all_digits);
     for k in 0..groups.len().saturating_sub(2) {
