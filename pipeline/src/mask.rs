@@ -80,6 +80,62 @@ fn mask_address(value: &str) -> String {
     mask_tokens(&out)
 }
 
+/// Masks only identifiers — a resident ID, USCC, mobile or bank card
+/// number, written with separators or not — in free text whose other
+/// numbers must stay readable: harvested catalog text, with its resource
+/// codes, volumes and dates.
+///
+/// ```
+/// use pipeline::mask::mask_identifiers;
+/// assert_eq!(
+///     mask_identifiers("联系电话 138-0013-8000，约 1234567 条，A0101-0001"),
+///     "联系电话 138-****-8000，约 1234567 条，A0101-0001"
+/// );
+/// ```
+pub fn mask_identifiers(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut hide = vec![false; chars.len()];
+    for chain in written::chains(&chars) {
+        hide_identifiers(&chain, 1, &mut hide);
+    }
+    apply(&chars, &hide)
+}
+
+/// Hides the middle of every identifier in `chain`: windows of at least
+/// `min_groups` groups with an identifier's shape, and whatever still reads
+/// as a valid resident ID or USCC (its digits split across a date, say).
+/// Returns which groups were part of a shaped window.
+fn hide_identifiers(chain: &written::Chain, min_groups: usize, hide: &mut [bool]) -> Vec<bool> {
+    let mut grouped = vec![false; chain.groups.len()];
+    for (from, to, kind) in written::shaped_windows(chain, min_groups, written::shape) {
+        let (_, at) = chain.joined(from, to);
+        let (head, tail) = written::kept(kind, at.len());
+        for &c in &at[head..at.len() - tail] {
+            hide[c] = true;
+        }
+        grouped[from..=to].fill(true);
+    }
+    if !chain.decimal && !chain.groups.is_empty() {
+        let (joined, at) = chain.joined(0, chain.groups.len() - 1);
+        for (r, _) in written::resident_ids(&joined) {
+            if at[r.clone()].iter().all(|c| !hide[*c]) {
+                for &c in &at[r.start + 4..r.end - 4] {
+                    hide[c] = true;
+                }
+            }
+        }
+    }
+    grouped
+}
+
+fn apply(chars: &[char], hide: &[bool]) -> String {
+    chars
+        .iter()
+        .zip(hide)
+        .map(|(ch, h)| if *h { '*' } else { *ch })
+        .collect()
+}
+
 /// Masks identifiers, written with separators or not, and the middle of
 /// other identifier-like tokens.
 fn mask_tokens(value: &str) -> String {
@@ -87,15 +143,7 @@ fn mask_tokens(value: &str) -> String {
     let mut hide = vec![false; chars.len()];
     for chain in written::chains(&chars) {
         // Identifiers written across groups (`6501 0219 …`, `138-0013-8000`).
-        let mut grouped = vec![false; chain.groups.len()];
-        for (from, to, kind) in written::shaped_windows(&chain, 2, written::shape) {
-            let (_, at) = chain.joined(from, to);
-            let (head, tail) = written::kept(kind, at.len());
-            for &c in &at[head..at.len() - tail] {
-                hide[c] = true;
-            }
-            grouped[from..=to].fill(true);
-        }
+        let grouped = hide_identifiers(&chain, 2, &mut hide);
         // Other tokens, one by one.
         for (g, _) in chain
             .groups
@@ -116,24 +164,8 @@ fn mask_tokens(value: &str) -> String {
             };
             hide[g.chars.start + head..g.chars.end - tail].fill(true);
         }
-        // Whatever still reads as a valid resident ID or USCC (its digits
-        // split across a date, say) loses its middle too.
-        if !chain.decimal && !chain.groups.is_empty() {
-            let (joined, at) = chain.joined(0, chain.groups.len() - 1);
-            for (r, _) in written::resident_ids(&joined) {
-                if at[r.clone()].iter().all(|c| !hide[*c]) {
-                    for &c in &at[r.start + 4..r.end - 4] {
-                        hide[c] = true;
-                    }
-                }
-            }
-        }
     }
-    chars
-        .iter()
-        .zip(&hide)
-        .map(|(ch, h)| if *h { '*' } else { *ch })
-        .collect()
+    apply(&chars, &hide)
 }
 
 #[cfg(test)]
@@ -343,5 +375,25 @@ mod tests {
         // Whole words only: `xmmc` (项目名称) and `fzrq` are not names.
         assert_eq!(mask("xmmc", "数据治理"), "数据治理");
         assert_eq!(mask("fzrq", "2024-01-01"), "2024-01-01");
+    }
+
+    #[test]
+    fn identifiers_only_in_free_text() {
+        assert_eq!(
+            mask_identifiers(
+                "法人 6501 0219 9001 0112 3X，电话 13800138000，卡号 6222021234567890"
+            ),
+            "法人 6501 **** **** **12 3X，电话 138****8000，卡号 6222********7890"
+        );
+        // Codes, volumes, dates and amounts stay readable.
+        for v in [
+            "A0101-0001",
+            "约 1234567 条",
+            "2024-03-05",
+            "1704038400000",
+            "-12.5",
+        ] {
+            assert_eq!(mask_identifiers(v), v);
+        }
     }
 }

@@ -368,7 +368,7 @@ fn luhn_digit(body: &str) -> u32 {
         .enumerate()
         .map(|(k, b)| {
             let d = u32::from(b - b'0');
-            if k % 2 == 0 {
+            if k.is_multiple_of(2) {
                 let x = d * 2;
                 if x > 9 { x - 9 } else { x }
             } else {

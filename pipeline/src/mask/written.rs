@@ -262,7 +262,7 @@ pub(crate) fn luhn(d: &[u8]) -> bool {
         }
         sum += v;
     }
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Windows of whole groups (`from..=to`) of a chain that `classify` calls an
