@@ -1172,6 +1172,10 @@ async fn publish(
     let catalog_entries = catalog.map(|c| {
         pipeline::catalog::publish::enrich(&c.state, &c.landed, &c.findings, &dataset_scores)
     });
+    // The findings as the site shows them (identifiers quoted in them masked).
+    let site_findings = catalog
+        .map(|c| pipeline::catalog::publish::published_findings(&c.findings))
+        .unwrap_or_default();
     for (d, r) in reports {
         files.push((format!("{}.json", d.id()), r.to_json().into_bytes()));
         summary.push(serde_json::json!({
@@ -1255,7 +1259,7 @@ async fn publish(
             reports: &by_id,
             catalog: &catalog_list,
             catalog_entries: catalog_entries.as_deref(),
-            catalog_findings: catalog.map(|c| c.findings.as_slice()).unwrap_or_default(),
+            catalog_findings: &site_findings,
         };
         for (path, html) in pipeline::site::render(&input) {
             files.push((format!("site/{path}"), html.into_bytes()));

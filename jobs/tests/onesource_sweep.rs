@@ -134,4 +134,10 @@ fn issue_5_sweep_counts_conflicts_against_the_copying_dataset() {
     let text = std::fs::read_to_string(published.join("onesource.json")).unwrap();
     assert!(text.contains("\"conflicts\": 6"), "{text}");
     assert!(!text.contains("65010219"), "unmasked identifier in {text}");
+    let leaks: Vec<String> = pipeline::leak::LeakScanner::new()
+        .scan_text("onesource.json", &text)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert!(leaks.is_empty(), "identifiers in onesource.json: {leaks:?}");
 }

@@ -8,7 +8,8 @@
 //!   quarantine and a delivery ledger;
 //! - [`workspace`]: the bureau workspace (`pdq.toml`, dataset definitions);
 //! - [`check`]: one rule file over one dataset in one scan;
-//! - [`mask`]: masking of identifiers and names for everything published.
+//! - [`mask`]: masking of identifiers and names for everything published;
+//! - [`leak`]: the scanner that proves nothing published leaks them.
 
 pub mod calendar;
 pub mod catalog;
@@ -17,6 +18,7 @@ pub mod demo;
 pub mod evaluate;
 pub mod html;
 pub mod land;
+pub mod leak;
 pub mod mask;
 pub mod model;
 pub mod onesource;

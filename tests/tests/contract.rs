@@ -428,6 +428,16 @@ fn every_sentence_of_the_contract_on_csv() {
     for id in [ids().v0, ids().v13, ids().fut] {
         assert!(!json.contains(&id), "{id} leaked into the JSON");
     }
+    // Nor any full identifier in another written form.
+    let leaks: Vec<String> = pipeline::leak::LeakScanner::new()
+        .scan_text("contract_cases.json", &json)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        leaks.is_empty(),
+        "identifiers in the published JSON: {leaks:?}"
+    );
 
     // Failed rows: every failing row, unmasked, with rule id, file, row and key.
     let file = std::fs::File::open(failed_dir.join("contract_cases.failed_rows.parquet"))

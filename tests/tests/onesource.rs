@@ -335,6 +335,14 @@ fn issue_5_golden_records_conflicts_and_duplicates_over_a_landed_workspace() {
         assert!(!text.contains(&p.id), "unmasked ID in published output");
         assert!(!text.contains(&p.name), "unmasked name in published output");
     }
+    // Nor in any other written form.
+    let leaks: Vec<String> =
+        pipeline::leak::LeakScanner::with_names(ps.iter().map(|p| p.name.as_str()))
+            .scan_text("onesource.json", &text)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+    assert!(leaks.is_empty(), "published onesource report: {leaks:?}");
     assert!(text.contains(&format!("{}**********{}", &p4.id[..4], &p4.id[14..])));
 
     // run again with the same run id: nothing is written twice

@@ -10,9 +10,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::checks::{CatalogFinding, check_name};
-use super::model::{CatalogEntry, Frequency, OPEN_VALUES};
+use super::model::{CatalogEntry, ENTRY_FIELDS, Frequency, OPEN_VALUES};
 use super::reconcile::{LandedDataset, links};
 use super::store::CatalogState;
+use crate::mask::mask_identifiers;
 use crate::score::export::{Table, csv, xlsx};
 
 /// Facts the lake measured for a mounted entry.
@@ -74,12 +75,7 @@ pub fn enrich(
         .into_iter()
         .map(|e| {
             let ds = link.get(&e.key).map(|&i| &datasets[i]);
-            // Where each field came from serves the findings, not readers.
-            let mut entry = e.clone();
-            entry.origins.clear();
-            for it in &mut entry.items {
-                it.location.clear();
-            }
+            let entry = published_entry(e);
             PublishedEntry {
                 measured: Measured {
                     dataset: ds.map(|d| d.id.clone()),
@@ -93,6 +89,39 @@ pub fn enrich(
                 },
                 entry,
             }
+        })
+        .collect()
+}
+
+/// An entry as published: where each field came from serves the findings,
+/// not readers, and an identifier a department wrote into its text (a
+/// contact's mobile number in the summary, say) is masked like every other
+/// published value.
+pub fn published_entry(e: &CatalogEntry) -> CatalogEntry {
+    let mut entry = e.clone();
+    entry.origins.clear();
+    for field in ENTRY_FIELDS {
+        if let Some(v) = entry.get(field).map(mask_identifiers) {
+            entry.set(field, Some(v));
+        }
+    }
+    for it in &mut entry.items {
+        it.location.clear();
+        it.name = it.name.as_deref().map(mask_identifiers);
+        it.description = it.description.as_deref().map(mask_identifiers);
+    }
+    entry
+}
+
+/// Findings as published: their messages quote what the source said, so
+/// identifiers in them are masked.
+pub fn published_findings(findings: &[CatalogFinding]) -> Vec<CatalogFinding> {
+    findings
+        .iter()
+        .map(|f| CatalogFinding {
+            name: f.name.as_deref().map(mask_identifiers),
+            message: mask_identifiers(&f.message),
+            ..f.clone()
         })
         .collect()
 }
@@ -394,6 +423,7 @@ pub fn files(
     let created = generated_at;
     let generated_at = &generated_at.to_rfc3339();
     let mut out = vec![];
+    let findings = &published_findings(findings);
     let et = entries_table(&entries);
     let it = items_table(&entries);
     let ft = findings_table(findings);
@@ -482,4 +512,41 @@ pub fn files(
         serde_json::to_vec(&catalog).map_err(|e| e.to_string())?,
     ));
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_in_harvested_text_are_masked_when_published() {
+        let e = CatalogEntry {
+            key: "portal:1".into(),
+            resource_code: Some("A0101-0001".into()),
+            summary: Some("咨询 王老师 138 0013 8000，约 1234567 条".into()),
+            provider_code: Some("11650100MB1C43112L".into()),
+            ..CatalogEntry::default()
+        };
+        let p = published_entry(&e);
+        assert_eq!(p.resource_code.as_deref(), Some("A0101-0001"));
+        assert_eq!(
+            p.summary.as_deref(),
+            Some("咨询 王老师 138 **** 8000，约 1234567 条")
+        );
+        assert_eq!(p.provider_code.as_deref(), Some("1165**********112L"));
+        let f = CatalogFinding {
+            check: "required_field".into(),
+            department: "gongan".into(),
+            key: None,
+            code: None,
+            name: None,
+            field: None,
+            location: "x".into(),
+            message: "联系电话 13800138000 不是座机".into(),
+        };
+        assert_eq!(
+            published_findings(&[f])[0].message,
+            "联系电话 138****8000 不是座机"
+        );
+    }
 }

@@ -67,7 +67,11 @@ fn zh_type(ty: &str) -> &'static str {
 }
 
 fn is_personal(col: &str) -> bool {
-    col.contains("id") || col.contains("name") || col == "phone" || col == "address"
+    col.contains("id")
+        || col.contains("name")
+        || col == "phone"
+        || col == "address"
+        || ["联系人", "代表人", "电话"].iter().any(|w| col.contains(w))
 }
 
 fn find<'a>(datasets: &'a [DemoDataset], name: &str) -> Option<&'a DemoDataset> {

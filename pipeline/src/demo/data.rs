@@ -8,7 +8,7 @@ use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate};
 use quality_rules::ids::{org_code, resident_id, uscc};
 
 use super::write::{self, Kind, Table};
-use super::{DemoDataset, DemoDepartment, DemoError, ExpectedCount};
+use super::{DemoDataset, DemoDepartment, DemoError, DemoPerson, ExpectedCount};
 
 /// splitmix64: small, seeded, the same everywhere.
 struct Rng(u64);
@@ -292,6 +292,93 @@ fn phone(rng: &mut Rng) -> String {
     format!("1{}{}", rng.pick(&['3', '5', '7', '8', '9']), rng.digits(9))
 }
 
+/// A mobile number made from `i` alone (no draw from the generator, so the
+/// data planted after it is the same as before it existed).
+fn demo_mobile(i: usize) -> String {
+    let second = ['3', '5', '7', '8', '9'][i % 5];
+    format!(
+        "1{second}{:09}",
+        (i as u64 * 7_919_337 + 13) % 1_000_000_000
+    )
+}
+
+/// `chars` in groups of `size`, joined by `sep`.
+fn in_groups(chars: &[char], sizes: &[usize], sep: &str) -> String {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for size in sizes.iter().cycle() {
+        if at >= chars.len() {
+            break;
+        }
+        let end = (at + size).min(chars.len());
+        out.push(chars[at..end].iter().collect::<String>());
+        at = end;
+    }
+    out.join(sep)
+}
+
+fn full_width(v: &str) -> String {
+    v.chars()
+        .map(|c| match c {
+            '0'..='9' | 'A'..='Z' | 'a'..='z' => char::from_u32(u32::from(c) + 0xFEE0).unwrap_or(c),
+            other => other,
+        })
+        .collect()
+}
+
+/// A valid identifier written the ways people write one (issue #18):
+/// spaced, hyphenated, full-width, with zero-width or ideographic spaces,
+/// dotted. Each is invalid as written and must be masked when published.
+fn written_form(id: &str, k: usize) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    match k % 6 {
+        0 => in_groups(&chars, &[4], " "),
+        1 => in_groups(&chars, &[6, 8, 4], "-"),
+        2 => full_width(id),
+        3 => in_groups(&chars, &[4], "\u{200B}"),
+        4 => in_groups(&chars, &[6, 8, 4], "\u{3000}"),
+        _ => in_groups(&chars, &[4], "."),
+    }
+}
+
+/// A mobile number written the ways people write one, or (one in seven) a
+/// bank card number typed into the phone field.
+fn written_phone(tel: &str, k: usize) -> String {
+    let chars: Vec<char> = tel.chars().collect();
+    match k % 7 {
+        0 => in_groups(&chars, &[3, 4, 4], " "),
+        1 => in_groups(&chars, &[3, 4, 4], "-"),
+        2 => full_width(tel),
+        3 => format!("+86 {}", in_groups(&chars, &[3, 4, 4], " ")),
+        4 => in_groups(&chars, &[3, 4, 4], "\u{200B}"),
+        5 => in_groups(&chars, &[3, 4, 4], "\u{FF0E}"),
+        _ => {
+            let body = format!("622202{}", &tel[2..]);
+            let card = format!("{body}{}", luhn_digit(&body));
+            in_groups(&card.chars().collect::<Vec<_>>(), &[4], " ")
+        }
+    }
+}
+
+/// The Luhn check digit completing `body`.
+fn luhn_digit(body: &str) -> u32 {
+    let sum: u32 = body
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(k, b)| {
+            let d = u32::from(b - b'0');
+            if k.is_multiple_of(2) {
+                let x = d * 2;
+                if x > 9 { x - 9 } else { x }
+            } else {
+                d
+            }
+        })
+        .sum();
+    (10 - sum % 10) % 10
+}
+
 #[allow(clippy::too_many_arguments)] // one call per dataset, each argument named at the call
 fn dataset(
     root: &Path,
@@ -330,10 +417,10 @@ fn dataset(
     })
 }
 
-pub(super) fn build(
-    root: &Path,
-    as_of: DateTime<FixedOffset>,
-) -> Result<(Vec<DemoDepartment>, Vec<DemoDataset>), DemoError> {
+/// What [`build`] made: departments, datasets and the persons in them.
+pub(super) type Built = (Vec<DemoDepartment>, Vec<DemoDataset>, Vec<DemoPerson>);
+
+pub(super) fn build(root: &Path, as_of: DateTime<FixedOffset>) -> Result<Built, DemoError> {
     let mut rng = Rng(20_261_120);
     let now = as_of.naive_local();
     let pop = people(&mut rng, 2400);
@@ -818,8 +905,14 @@ rules:
         ("region_code", Kind::Text),
         ("registered_capital", Kind::Number),
         ("established_date", Kind::Date),
+        // From the annual report (issue #18): persons' names under column
+        // names that mention the enterprise, and a contact number.
+        ("企业法定代表人", Kind::Text),
+        ("单位联系人", Kind::Text),
+        ("联系电话", Kind::Text),
     ]);
     let (mut code_c, mut rep_c, mut region_c, mut cap_c) = (vec![], vec![], vec![], vec![]);
+    let (mut rep_name_c, mut contact_c, mut tel_c) = (vec![], vec![], vec![]);
     let mut codes: Vec<String> = Vec::new();
     for i in 0..500 {
         let p = &pop[(i * 11) % pop.len()];
@@ -828,14 +921,47 @@ rules:
             (s(bad_uscc(&mut rng, i / 43)), Cell::Invalid)
         } else if i % 97 == 50 {
             (s(codes[i - 1].clone()), code_c[i - 1]) // registered twice (valid or not, as the original)
+        } else if i % 47 == 30 {
+            // A valid code written in groups: invalid as written, and masked when published.
+            let code = make_uscc(&mut rng, region);
+            (s(written_form(&code, i / 47)), Cell::Invalid)
         } else {
             (s(make_uscc(&mut rng, region)), Cell::Valid)
         };
         codes.push(code.clone().unwrap_or_default());
         let (rep_id, rc) = if i % 29 == 8 {
             (s(bad_id(p, i / 29)), Cell::Invalid)
+        } else if i % 31 == 20 {
+            (s(written_form(&p.id, i / 31)), Cell::Invalid) // spaced, hyphenated, full-width …
         } else {
             (s(p.id.clone()), Cell::Valid)
+        };
+        // The annual report's copy of the representative's name, a contact
+        // person and a contact number; a few written badly, the way that
+        // puts an identifier beside the name.
+        let contact = &pop[(i * 17 + 3) % pop.len()];
+        let (rep_name, nc) = match (i % 43 == 11, i / 43 % 3) {
+            (false, _) => (s(p.name.clone()), Cell::Valid),
+            (true, 0) => (
+                s(format!("{} {}", p.name, written_form(&p.id, i / 43))),
+                Cell::Invalid,
+            ),
+            (true, 1) => (s(format!("{}（已变更）", p.name)), Cell::Invalid),
+            (true, _) => (s(format!("{}，{}", p.name, contact.name)), Cell::Invalid),
+        };
+        let tel = demo_mobile(i);
+        let (contact_name, ctc) = if i % 41 == 7 {
+            (
+                s(format!("{} {}", contact.name, written_phone(&tel, i / 41))),
+                Cell::Invalid,
+            )
+        } else {
+            (s(contact.name.clone()), Cell::Valid)
+        };
+        let (phone_no, tc) = if i % 37 == 5 {
+            (s(written_phone(&tel, i / 37)), Cell::Invalid)
+        } else {
+            (s(tel), Cell::Valid)
         };
         let (reg, gc) = if i % 61 == 13 {
             (s(ABOLISHED), Cell::Invalid)
@@ -863,11 +989,17 @@ rules:
             reg,
             cap,
             s(est.format("%Y-%m-%d").to_string()),
+            rep_name,
+            contact_name,
+            phone_no,
         ]);
         code_c.push(cc);
         rep_c.push(rc);
         region_c.push(gc);
         cap_c.push(kc);
+        rep_name_c.push(nc);
+        contact_c.push(ctc);
+        tel_c.push(tc);
     }
     let mut book = Book::default();
     book.validity("code_valid", &code_c);
@@ -875,6 +1007,9 @@ rules:
     book.validity("rep_id", &rep_c);
     book.validity("region_current", &region_c);
     book.validity("capital", &cap_c);
+    book.validity("rep_name", &rep_name_c);
+    book.validity("contact_name", &contact_c);
+    book.validity("contact_phone", &tel_c);
     write::json_array(&root.join("departments/shichang/market_entities.json"), &t)?;
     datasets.push(dataset(
         root,
@@ -893,6 +1028,9 @@ rules:
   - {id: rep_id,         dimension: validity,   check: cn_resident_id, column: legal_rep_id}
   - {id: region_current, dimension: validity,   check: cn_division_code, column: region_code, current_only: true}
   - {id: capital,        dimension: validity,   check: range, column: registered_capital, min: 0}
+  - {id: rep_name,       dimension: validity,   check: regex, column: 企业法定代表人, pattern: '^[\p{Han}·]{2,20}$'}   # 姓名只含汉字
+  - {id: contact_name,   dimension: validity,   check: regex, column: 单位联系人, pattern: '^[\p{Han}·]{2,20}$'}
+  - {id: contact_phone,  dimension: validity,   check: regex, column: 联系电话, pattern: '^1[3-9]\d{9}$'}
 "#,
         book,
         &t.columns,
@@ -1013,5 +1151,12 @@ rules:
         }
         .map(str::to_string);
     }
-    Ok((departments, datasets))
+    let persons = pop
+        .iter()
+        .map(|p| DemoPerson {
+            name: p.name.clone(),
+            id: p.id.clone(),
+        })
+        .collect();
+    Ok((departments, datasets, persons))
 }

@@ -69,6 +69,16 @@ pub struct DemoDataset {
     pub onesource: Option<String>,
 }
 
+/// A person of the demo's population, as the generator made them: what
+/// nothing published may show (the leak tests look for exactly these).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoPerson {
+    /// Name (汉族 or 维吾尔族 with `·`).
+    pub name: String,
+    /// Resident ID (valid).
+    pub id: String,
+}
+
 /// The generated bureau.
 #[derive(Debug, Clone, Serialize)]
 pub struct DemoBureau {
@@ -80,6 +90,10 @@ pub struct DemoBureau {
     pub departments: Vec<DemoDepartment>,
     /// Its datasets.
     pub datasets: Vec<DemoDataset>,
+    /// Every person in its data (names and IDs appear in the extracts; never
+    /// in full in anything published).
+    #[serde(skip)]
+    pub persons: Vec<DemoPerson>,
 }
 
 /// Why the demo could not be written.
@@ -145,7 +159,7 @@ pub fn generate(root: &Path) -> Result<DemoBureau, DemoError> {
         path: root.to_path_buf(),
         message: e.to_string(),
     })?;
-    let (departments, mut datasets) = data::build(&staging, as_of)?;
+    let (departments, mut datasets, persons) = data::build(&staging, as_of)?;
     let manifest = serde_json::json!({
         "as_of": DEMO_AS_OF,
         "departments": departments,
@@ -175,6 +189,7 @@ pub fn generate(root: &Path) -> Result<DemoBureau, DemoError> {
         as_of,
         departments,
         datasets,
+        persons,
     })
 }
 
@@ -249,6 +264,7 @@ const README: &str = "pdq 示例数据局 / pdq demo bureau
 规则文件在 rules/ 目录。数据中故意埋入了各类缺陷：空值、空白与全角空格、缺失标记（无、NULL）、
 身份证号校验码错误、小写 x、15 位旧号码、2 月 30 日、出生日期晚于基准日或早于 1900 年、
 已撤销的行政区划代码、组织机构代码校验错误的统一社会信用代码、手机号错误、代码不在值域内、
+带空格、连字符或全角字符的身份证号、信用代码和手机号，写在“单位联系人”“企业法定代表人”中的姓名、
 数值越界、重复记录（含跨文件重复）、死亡日期早于出生日期、不在人口库中的号码、数据不及时、记录数不足。
 每个数据集每条规则的预期结果记录在 manifest.json 中。检查基准时间固定为 2026-11-20 08:00 (+08:00)。
 
