@@ -182,3 +182,109 @@ fn harvest_fails_a_hostile_template_source_cleanly() {
         "{err}"
     );
 }
+
+#[test]
+fn a_sweep_with_a_hostile_workbook_lands_the_rest_records_the_failure_and_exits_4() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path();
+    std::fs::write(
+        ws.join("pdq.toml"),
+        "[lake]\nlocation = \"lake\"\n[files]\nxlsx_max_bytes = 1000000\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(ws.join("rules")).unwrap();
+    std::fs::write(ws.join("rules/t.yaml"), RULES).unwrap();
+    std::fs::create_dir_all(ws.join("in")).unwrap();
+    std::fs::create_dir_all(ws.join("datasets/gongan")).unwrap();
+    std::fs::write(ws.join("in/ok.csv"), "id\n1\n2\n3\n").unwrap();
+    far_corners(&ws.join("in/far.xlsx"));
+    wordy(&ws.join("in/wordy.xlsx"));
+    for (name, file) in [
+        ("ok", "ok.csv"),
+        ("far", "far.xlsx"),
+        ("wordy", "wordy.xlsx"),
+    ] {
+        std::fs::write(
+            ws.join(format!("datasets/gongan/{name}.toml")),
+            format!(
+                "rules = \"rules/t.yaml\"\n[source]\nkind = \"file\"\npath = \"in/{file}\"\n[[columns]]\nname = \"id\"\ntype = \"string\"\n"
+            ),
+        )
+        .unwrap();
+    }
+    let (o, took) = pdq_capped(
+        &[
+            "sweep",
+            "-w",
+            ".",
+            "--format",
+            "json",
+            "--as-of",
+            "2026-11-22",
+        ],
+        ws,
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    assert!(took < Duration::from_secs(120), "took {took:?}");
+    // One stderr line for the one failed dataset, naming it, the file, the
+    // part of the workbook and the key to raise.
+    let lines: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("pdq sweep:"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(
+        lines[0].contains("gongan.wordy land failed")
+            && lines[0].contains("in/wordy.xlsx: ")
+            && lines[0].contains("xl/worksheets/sheet1.xml")
+            && lines[0].contains("1000000 bytes")
+            && lines[0].contains("xlsx_max_bytes"),
+        "{err}"
+    );
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let steps = r["steps"].as_array().unwrap();
+    let step = |ds: &str, stage: &str| {
+        steps
+            .iter()
+            .find(|s| s["dataset"] == ds && s["stage"] == stage)
+            .unwrap_or_else(|| panic!("no {stage} step for {ds}"))
+            .clone()
+    };
+    assert_eq!(step("gongan.wordy", "land")["status"], "failed");
+    for ds in ["gongan.ok", "gongan.far"] {
+        assert_eq!(step(ds, "land")["status"], "ok", "{ds}");
+        assert_eq!(step(ds, "check")["status"], "ok", "{ds}");
+    }
+    // The far-cornered workbook landed its two rows (Excel rows 2 and
+    // 1048576), read by its cells.
+    let far = step("gongan.far", "land");
+    assert_eq!(far["rows"], 2, "{far}");
+    // The run ledger has the failure with its reason.
+    let run = r["run_id"].as_str().unwrap();
+    let shown = Command::new(env!("CARGO_BIN_EXE_pdq"))
+        .args(["runs", run, "--format", "json", "-w"])
+        .arg(ws)
+        .output()
+        .unwrap();
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let failed: Vec<&serde_json::Value> = shown
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] == "failed")
+        .collect();
+    assert!(!failed.is_empty(), "{shown}");
+    assert!(
+        failed.iter().all(|s| s["dataset"] == "gongan.wordy"),
+        "{shown}"
+    );
+    assert_eq!(failed[0]["stage"], "land", "{shown}");
+    assert!(
+        failed[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("xlsx_max_bytes"),
+        "{shown}"
+    );
+}
