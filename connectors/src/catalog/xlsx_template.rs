@@ -138,6 +138,7 @@ impl<'a> FilledRows<'a> {
             if streamed == r
                 && let Some(p) = self.pending.take()
             {
+                let errors = self.errors.len();
                 for (c, d) in p.cells {
                     match &d {
                         Data::Error(e) => self.errors.push((r as usize, c as usize, e.to_string())),
@@ -154,9 +155,9 @@ impl<'a> FilledRows<'a> {
                         }
                     }
                 }
-                self.rows
-                    .charge(ERROR_BYTES * self.errors.len() as u64, 0)
-                    .ok();
+                // The listed error cells are kept to the end of the sheet.
+                let listed = (self.errors.len() - errors) as u64;
+                self.rows.charge(ERROR_BYTES * listed, r as u64 + 1)?;
             }
             for &m in &self.active {
                 let d = self.merges[m];
@@ -300,7 +301,7 @@ pub(crate) fn harvest(
     let mut found: Option<(Header, Row)> = None;
     let mut later = vec![];
     while let Some((r, row)) = g.next_row().map_err(&fail)? {
-        let Some(((hr, map, _), head)) = &found else {
+        let Some(((_, map, _), head)) = &found else {
             if let Some(h) = header(r, &row, FIELDS) {
                 if !h.1.values().any(|f| *f == "name") {
                     return Err(HarvestError::Format {
@@ -314,7 +315,6 @@ pub(crate) fn harvest(
             }
             continue;
         };
-        let hr = *hr;
         let mut rec = HarvestedRecord {
             location: at(&rsheet, r),
             ..Default::default()
@@ -332,7 +332,6 @@ pub(crate) fn harvest(
                 );
             }
         }
-        let _ = hr;
         // A row whose only values come from merged cells above (a group
         // label carried down) is not a resource.
         if !rec.fields.contains_key("name") && !rec.fields.contains_key("resource_code") {

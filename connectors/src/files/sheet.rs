@@ -211,7 +211,7 @@ fn check_unpacked_size(bytes: &[u8], limits: XlsxLimits) -> Result<(), SheetErro
             continue;
         }
         let room = limit - total;
-        let n = std::io::copy(&mut part.take(room + 1), &mut std::io::sink())
+        let n = std::io::copy(&mut part.take(room.saturating_add(1)), &mut std::io::sink())
             .map_err(|e| SheetError::Workbook(format!("part {name} cannot be unpacked: {e}")))?;
         if n > room {
             return Err(SheetError::TooLarge { part: name, limit });
@@ -300,6 +300,14 @@ impl<'a> SheetRows<'a> {
                 break;
             };
             if r != row.0 {
+                // Measured before it is copied: a shared string can be long.
+                if CELL_OVERHEAD + text_len(&d) > limit {
+                    return Err(SheetError::RowsTooLarge {
+                        what: "the cells of this row",
+                        row: r as u64 + 1,
+                        limit,
+                    });
+                }
                 self.pending = Some((r, c, Data::from(d)));
                 break;
             }

@@ -169,15 +169,11 @@ pub(crate) fn read_xlsx(
     let (first, mut ahead) = match header.row {
         Some(n) => {
             let first = next()?;
-            if let Some(r) = &first
-                && n as u64 <= r.excel_row - 1
-            {
+            let used = first.as_ref().map_or(1, |r| r.excel_row);
+            if n == 0 || (first.is_some() && (n as u64) < used) {
                 return Err(fail(
                     &name,
-                    format!(
-                        "header_row {n} is above the sheet's first used row {}",
-                        r.excel_row
-                    ),
+                    format!("header_row {n} is above the sheet's first used row {used}"),
                 ));
             }
             (n as u64, first)
