@@ -288,3 +288,62 @@ fn a_sweep_with_a_hostile_workbook_lands_the_rest_records_the_failure_and_exits_
         "{shown}"
     );
 }
+
+#[test]
+fn a_sweep_whose_catalog_template_is_hostile_harvests_the_rest_and_exits_4() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path();
+    std::fs::write(ws.join("pdq.toml"), "[lake]\nlocation = \"lake\"\n").unwrap();
+    std::fs::create_dir_all(ws.join("rules")).unwrap();
+    std::fs::write(ws.join("rules/t.yaml"), RULES).unwrap();
+    std::fs::create_dir_all(ws.join("in")).unwrap();
+    std::fs::create_dir_all(ws.join("datasets/gongan")).unwrap();
+    std::fs::write(ws.join("in/ok.csv"), "id\n1\n2\n3\n").unwrap();
+    std::fs::write(
+        ws.join("datasets/gongan/ok.toml"),
+        "rules = \"rules/t.yaml\"\n[source]\nkind = \"file\"\npath = \"in/ok.csv\"\n[[columns]]\nname = \"id\"\ntype = \"string\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(ws.join("catalogs")).unwrap();
+    far_corners(&ws.join("catalogs/far.xlsx"));
+    std::fs::write(
+        ws.join("catalogs/far.toml"),
+        "department = \"gongan\"\n[source]\nkind = \"xlsx_template\"\nlocation = \"catalogs/far.xlsx\"\n",
+    )
+    .unwrap();
+    let (o, took) = pdq_capped(
+        &[
+            "sweep",
+            "-w",
+            ".",
+            "--format",
+            "json",
+            "--as-of",
+            "2026-11-22",
+        ],
+        ws,
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    assert!(took < Duration::from_secs(120), "took {took:?}");
+    let lines: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("pdq sweep:"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(
+        lines[0].contains("harvest partial")
+            && lines[0].contains("far.xlsx!Sheet1")
+            && lines[0].contains("no header row"),
+        "{err}"
+    );
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let ok = r["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["dataset"] == "gongan.ok" && s["stage"] == "check")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(ok["status"], "ok", "{r}");
+}

@@ -295,10 +295,7 @@ impl<'a> SheetRows<'a> {
             });
         }
         let mut bytes: u64 = row.1.iter().map(|(_, d)| CELL_OVERHEAD + data_len(d)).sum();
-        loop {
-            let Some((r, c, d)) = self.next_cell()? else {
-                break;
-            };
+        while let Some((r, c, d)) = self.next_cell()? {
             if r != row.0 {
                 // Measured before it is copied: a shared string can be long.
                 if CELL_OVERHEAD + text_len(&d) > limit {
