@@ -274,6 +274,11 @@ pub struct CheckArgs {
     /// XLSX sheet to read; default: the first.
     #[arg(long, value_name = "NAME")]
     pub sheet: Option<String>,
+    /// The most an XLSX workbook may unpack to, and the most cell text the
+    /// rows read may hold (e.g. 512MiB, the default); a workbook past it is
+    /// refused with an error that names it.
+    #[arg(long, value_name = "SIZE")]
+    pub xlsx_max_bytes: Option<String>,
     /// CSV field delimiter (one character); default: `,` (tab for .tsv).
     #[arg(long, value_name = "CHAR")]
     pub delimiter: Option<char>,

@@ -268,12 +268,23 @@ fn a_failing_source_and_a_corrupt_file_do_not_stop_the_others() {
     )
     .unwrap();
     let o = pdq(&["sweep", "--format", "json", "--as-of", "2026-11-22"], ws);
+    // The sweep completed with two datasets failed: the contract's
+    // partial-failure code, one stderr line per failed dataset.
+    let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(
         o.status.code(),
-        Some(0),
-        "the sweep itself completed: {}",
-        String::from_utf8_lossy(&o.stderr)
+        Some(4),
+        "the sweep itself completed: {err}"
     );
+    let lines: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("pdq sweep:"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    for ds in ["gongan.unreachable", "minzheng.corrupt"] {
+        let said = format!("{ds} land failed");
+        assert!(lines.iter().any(|l| l.contains(&said)), "{err}");
+    }
     let r = json(&o);
     let steps = r["steps"].as_array().unwrap();
     let step = |ds: &str, stage: &str| {

@@ -51,6 +51,33 @@ pub struct WorkspaceConfig {
     /// Extra holiday-calendar files (years past the embedded 2020–2026).
     #[serde(default)]
     pub calendar: CalendarConfig,
+    /// How data files are read.
+    #[serde(default)]
+    pub files: FilesConfig,
+}
+
+fn xlsx_max_bytes() -> u64 {
+    connectors::files::sheet::DEFAULT_XLSX_MAX_BYTES
+}
+
+/// `[files]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilesConfig {
+    /// The most bytes an XLSX workbook's parts may unpack to, and the most
+    /// cell text one of its rows (or a sheet that is kept whole, as in
+    /// catalog harvest) may hold; default 512 MiB. A workbook past it is a
+    /// failed delivery that names the file, sheet and this key.
+    #[serde(default = "xlsx_max_bytes")]
+    pub xlsx_max_bytes: u64,
+}
+
+impl Default for FilesConfig {
+    fn default() -> Self {
+        FilesConfig {
+            xlsx_max_bytes: xlsx_max_bytes(),
+        }
+    }
 }
 
 /// `[calendar]`.
@@ -256,6 +283,12 @@ impl Workspace {
         config.sweep.memory_limit_bytes().map_err(|e| {
             LandError::Config(format!("{}: sweep.memory_limit: {e}", path.display()))
         })?;
+        if config.files.xlsx_max_bytes == 0 {
+            return Err(LandError::Config(format!(
+                "{}: files.xlsx_max_bytes: must be above 0",
+                path.display()
+            )));
+        }
         if config.lake.location.is_empty() {
             config.lake.location = "lake".into();
         }
@@ -403,7 +436,15 @@ impl Workspace {
         LandOptions {
             time_zone: self.tz,
             base_dir: self.dir.clone(),
+            xlsx: self.xlsx_limits(),
             ..LandOptions::default()
+        }
+    }
+
+    /// How much of an XLSX workbook is read (`[files] xlsx_max_bytes`).
+    pub fn xlsx_limits(&self) -> connectors::files::sheet::XlsxLimits {
+        connectors::files::sheet::XlsxLimits {
+            max_bytes: self.config.files.xlsx_max_bytes,
         }
     }
 }

@@ -31,6 +31,7 @@ pub use dcat::DcatConfig;
 pub use json_api::JsonApiConfig;
 pub use xlsx_template::XlsxTemplateConfig;
 
+use crate::files::sheet::XlsxLimits;
 use crate::source::Secret;
 
 /// One catalog entry as a source published it: canonical field → text.
@@ -138,13 +139,23 @@ pub enum CatalogSourceConfig {
 
 impl CatalogSourceConfig {
     /// Harvests the source; relative paths are read from `base_dir`.
+    /// Workbooks are read within the default `xlsx_max_bytes`.
     pub async fn harvest(&self, base_dir: &Path) -> Result<Harvest, HarvestError> {
+        self.harvest_with(base_dir, XlsxLimits::default()).await
+    }
+
+    /// Harvests the source, reading workbooks within `xlsx`.
+    pub async fn harvest_with(
+        &self,
+        base_dir: &Path,
+        xlsx: XlsxLimits,
+    ) -> Result<Harvest, HarvestError> {
         match self {
             CatalogSourceConfig::XlsxTemplate(c) => {
                 let c = c.clone();
                 let dir = base_dir.to_path_buf();
                 let bytes = fetch::fetch(&c.location, &dir, None).await?;
-                tokio::task::spawn_blocking(move || xlsx_template::harvest(&c, bytes))
+                tokio::task::spawn_blocking(move || xlsx_template::harvest(&c, bytes, xlsx))
                     .await
                     .map_err(|e| HarvestError::Config(format!("harvest task failed: {e}")))?
             }

@@ -24,6 +24,7 @@
 
 mod exec;
 pub mod infer;
+pub mod sheet;
 pub(crate) mod text;
 
 use std::collections::BTreeMap;
@@ -81,6 +82,8 @@ pub struct ReadOptions {
     pub sheet: Option<String>,
     /// Naive timestamps are read in this zone.
     pub time_zone: Tz,
+    /// How much of an XLSX workbook is read (`--xlsx-max-bytes`).
+    pub xlsx: sheet::XlsxLimits,
 }
 
 impl Default for ReadOptions {
@@ -91,6 +94,7 @@ impl Default for ReadOptions {
             has_header: true,
             sheet: None,
             time_zone: chrono_tz::Asia::Shanghai,
+            xlsx: sheet::XlsxLimits::default(),
         }
     }
 }
@@ -181,6 +185,15 @@ pub enum FileError {
         path: PathBuf,
         /// The sheet.
         sheet: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A workbook that cannot be opened (before any sheet is chosen): not
+    /// a workbook, or past `xlsx_max_bytes`.
+    #[error("{}: {message}", path.display())]
+    Workbook {
+        /// The path.
+        path: PathBuf,
         /// What is wrong.
         message: String,
     },
@@ -502,7 +515,7 @@ impl FileDataset {
                     Loaded::Parquet(Arc::new(read), row_groups)
                 }
                 FileFormat::Xlsx => {
-                    let table = text::read_xlsx(&f.path, opts.sheet.as_deref())?;
+                    let table = text::read_xlsx(&f.path, opts.sheet.as_deref(), opts.xlsx)?;
                     f.rows = Some(table.rows.len() as u64);
                     Loaded::Text(table)
                 }

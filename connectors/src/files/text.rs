@@ -1,17 +1,18 @@
 //! Text-format readers. CSV and JSON/NDJSON are streamed record by record
 //! (read once at open to infer types, again at scan time to convert), so
-//! memory does not grow with the file. XLSX is read into a column-major
-//! table of text cells (the workbook format holds at most 1,048,576 rows and
-//! calamine reads a sheet whole). Types come from inference over every file
+//! memory does not grow with the file. XLSX is streamed row by row into a
+//! column-major table of text cells of the named columns, charged against
+//! `xlsx_max_bytes` (see `sheet`). Types come from inference over every file
 //! of the dataset (`infer`).
 
 use std::io::{BufRead, Read};
 use std::path::Path;
 
-use calamine::{Data, Reader};
+use calamine::Data;
 use encoding_rs::Encoding;
 
 use super::FileError;
+use super::sheet::{SheetError, SheetRow, Workbook, XlsxLimits};
 
 /// The cells of one XLSX sheet, column-major.
 #[derive(Debug, Default)]
@@ -726,88 +727,112 @@ pub(crate) fn excel_text(d: &Data) -> Option<String> {
     }
 }
 
-pub(crate) fn read_xlsx(path: &Path, sheet: Option<&str>) -> Result<TextTable, FileError> {
-    let fail = |message: String| FileError::Xlsx {
+/// Reads a sheet for `pdq check`: the first non-blank row is the header,
+/// columns without a header name are dropped (an error if they hold
+/// values). The sheet is read row by row (see `files::sheet`); the table
+/// kept is charged against `limits`, so memory follows what the file
+/// holds, never its extent.
+pub(crate) fn read_xlsx(
+    path: &Path,
+    sheet: Option<&str>,
+    limits: XlsxLimits,
+) -> Result<TextTable, FileError> {
+    let fail = |sheet: &str, message: String| FileError::Xlsx {
         path: path.to_path_buf(),
-        sheet: sheet.unwrap_or("").to_string(),
+        sheet: sheet.to_string(),
         message,
     };
-    let mut book = calamine::open_workbook_auto(path).map_err(|e| fail(e.to_string()))?;
+    let bytes = std::fs::read(path).map_err(|e| FileError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let mut book = Workbook::open(bytes, limits).map_err(|e| match sheet {
+        Some(s) => fail(s, e.to_string()),
+        None => FileError::Workbook {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        },
+    })?;
     let names = book.sheet_names();
     let name = match sheet {
         Some(s) if names.iter().any(|n| n == s) => s.to_string(),
         Some(s) => {
-            return Err(fail(format!(
-                "no sheet `{s}` (sheets: {})",
-                names.join(", ")
-            )));
+            return Err(fail(
+                s,
+                format!("no sheet `{s}` (sheets: {})", names.join(", ")),
+            ));
         }
         None => names
             .first()
             .cloned()
-            .ok_or_else(|| fail("the workbook has no sheets".into()))?,
+            .ok_or_else(|| fail("", "the workbook has no sheets".into()))?,
     };
-    let fail = |message: String| FileError::Xlsx {
-        path: path.to_path_buf(),
-        sheet: name.clone(),
-        message,
+    let fail = |e: SheetError| fail(&name, e.to_string());
+    let mut rows = book.rows(&name).map_err(fail)?;
+    let blank = |r: &SheetRow| {
+        r.cells
+            .iter()
+            .all(|(_, c)| excel_text(c).is_none_or(|s| s.trim().is_empty()))
     };
-    let range = book
-        .worksheet_range(&name)
-        .map_err(|e| fail(e.to_string()))?;
-    let rows: Vec<&[Data]> = range.rows().collect();
-    let blank = |r: &[Data]| {
-        r.iter()
-            .all(|c| excel_text(c).is_none_or(|s| s.trim().is_empty()))
-    };
-    let Some(header_at) = rows.iter().position(|r| !blank(r)) else {
-        return Err(FileError::Empty {
-            path: path.to_path_buf(),
-        });
-    };
-    let width = range.width();
-    let mut keep = Vec::new();
-    let mut columns = Vec::new();
-    for c in 0..width {
-        let name_cell = rows[header_at]
-            .get(c)
-            .and_then(excel_text)
-            .map(|s| clean_header(&s))
-            .unwrap_or_default();
-        let used = rows[header_at + 1..].iter().any(|r| {
-            r.get(c)
-                .and_then(excel_text)
-                .is_some_and(|s| !s.trim().is_empty())
-        });
-        if name_cell.is_empty() {
-            if used {
-                let (r0, c0) = range.start().unwrap_or((0, 0));
-                return Err(fail(format!(
-                    "column {} has values but no header in row {} (merged or blank header cell?)",
-                    column_letter(c0 as usize + c),
-                    r0 as usize + header_at + 1
-                )));
+    let header = loop {
+        match rows.next_row().map_err(fail)? {
+            Some(r) if blank(&r) => continue,
+            Some(r) => break r,
+            None => {
+                return Err(FileError::Empty {
+                    path: path.to_path_buf(),
+                });
             }
-            continue;
         }
-        keep.push(c);
-        columns.push(name_cell);
-    }
-    check_headers(path, &columns, |i| {
-        format!("sheet {name} column {}", column_letter(keep[i]))
-    })?;
+    };
+    // The named header cells, by column.
+    let mut named: Vec<(u32, String)> = header
+        .cells
+        .iter()
+        .filter_map(|(c, d)| {
+            let n = excel_text(d).map(|s| clean_header(&s))?;
+            (!n.is_empty()).then_some((*c, n))
+        })
+        .collect();
+    named.sort_by_key(|(c, _)| *c);
+    named.dedup_by_key(|(c, _)| *c);
+    let (keep, columns): (Vec<u32>, Vec<String>) = named.into_iter().unzip();
     let mut table = TextTable::with_columns(columns);
-    for (k, r) in rows[header_at + 1..].iter().enumerate() {
-        if blank(r) {
+    // The leftmost column that holds values under no header name.
+    let mut unnamed: Option<u32> = None;
+    let width = keep.len() as u64;
+    while let Some(r) = rows.next_row().map_err(fail)? {
+        if blank(&r) {
             continue; // skipped, but the numbering still advances: row + header + 2 = Excel row
         }
-        table.push(
-            k as u64,
-            keep.iter()
-                .map(|c| r.get(*c).and_then(excel_text))
-                .collect(),
-        );
+        let mut cells: Vec<Option<String>> = vec![None; keep.len()];
+        let mut kept = width * std::mem::size_of::<Option<String>>() as u64;
+        for (c, d) in &r.cells {
+            let Some(t) = excel_text(d) else { continue };
+            match keep.binary_search(c) {
+                Ok(i) => {
+                    kept += t.len() as u64;
+                    cells[i] = Some(t);
+                }
+                Err(_) if !t.trim().is_empty() => {
+                    unnamed = Some(unnamed.map_or(*c, |u| u.min(*c)));
+                }
+                Err(_) => {}
+            }
+        }
+        rows.charge(kept, r.excel_row).map_err(fail)?;
+        table.push(r.excel_row - header.excel_row - 1, cells);
     }
+    if let Some(c) = unnamed {
+        return Err(fail(SheetError::Workbook(format!(
+            "column {} has values but no header in row {} (merged or blank header cell?)",
+            column_letter(c as usize),
+            header.excel_row
+        ))));
+    }
+    check_headers(path, &table.columns, |i| {
+        format!("sheet {name} column {}", column_letter(keep[i] as usize))
+    })?;
     Ok(table)
 }
 

@@ -476,6 +476,7 @@ impl Source for FileSource {
         let (tx, rx) = tokio::sync::mpsc::channel(2);
         let columns = cx.columns.clone();
         let batch_rows = cx.batch_rows;
+        let xlsx = cx.xlsx;
         let sheet = self.config.sheet.clone();
         let header = super::xlsx::Header {
             row: self.config.header_row,
@@ -492,6 +493,7 @@ impl Source for FileSource {
                     header,
                     &columns,
                     batch_rows,
+                    xlsx,
                     &tx,
                 ),
                 FileFormat::Parquet => {

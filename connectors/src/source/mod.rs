@@ -128,6 +128,8 @@ pub struct ReadContext {
     pub batch_rows: usize,
     /// The workspace directory that relative paths are resolved against.
     pub base_dir: std::path::PathBuf,
+    /// How much of a workbook is read (`xlsx_max_bytes`).
+    pub xlsx: crate::files::sheet::XlsxLimits,
 }
 
 /// A place deliveries come from.

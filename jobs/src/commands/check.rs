@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 
 use anyhow::{Context, Result, anyhow};
 use connectors::files::ReadOptions;
+use connectors::files::sheet::XlsxLimits;
 use pipeline::{CheckOptions, check_paths};
 use quality_rules::RuleFile;
 
@@ -45,6 +46,12 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
         },
         sheet: args.sheet.clone(),
         time_zone: opts.time_zone,
+        xlsx: match &args.xlsx_max_bytes {
+            Some(size) => XlsxLimits {
+                max_bytes: parse_size(size).context("--xlsx-max-bytes")? as u64,
+            },
+            None => XlsxLimits::default(),
+        },
         ..ReadOptions::default()
     };
     let format = args.format.clone().unwrap_or_else(|| {

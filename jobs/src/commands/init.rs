@@ -26,6 +26,10 @@ location = "lake"               # a directory (relative to this file) or s3://bu
 parallelism = 2                 # datasets worked on at once
 # memory_limit = "2GiB"         # memory one dataset's check may use before spilling to disk (default 2GiB)
 
+[files]
+xlsx_max_bytes = 536870912      # 512 MiB: the most an XLSX workbook may unpack to, and the most cell
+                                # text a row (or a sheet kept whole) may hold; past it the delivery fails
+
 [schedule]
 cron = "30 2 * * *"             # pdq daemon: every night at 02:30 (min hour day month weekday)
 max_catch_up = 1                # runs missed while the daemon was down are caught up as one run

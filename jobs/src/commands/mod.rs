@@ -23,6 +23,9 @@ pub enum Outcome {
     RulesFailed,
     /// Ran; what it verified is not intact (`pdq audit verify`).
     Broken,
+    /// Ran, but at least one step or dataset failed; the rest ran and was
+    /// published (one stderr line per failure was written).
+    PartialFailure,
 }
 
 impl Outcome {
@@ -32,6 +35,7 @@ impl Outcome {
             Outcome::Clean => ExitCode::SUCCESS,
             Outcome::RulesFailed => ExitCode::from(3),
             Outcome::Broken => ExitCode::from(3),
+            Outcome::PartialFailure => ExitCode::from(4),
         }
     }
 }

@@ -180,7 +180,33 @@ pub fn sweep(args: SweepArgs) -> Result<Outcome> {
                     r.run_id
                 );
             }
-            Ok(Outcome::Clean)
+            // A dataset or step that failed does not stop the others; it is
+            // reported here, one line each (a dataset by its first failed
+            // step, the cause of any after it), and the exit code says so.
+            let mut seen = std::collections::BTreeSet::new();
+            let failed: Vec<String> = r
+                .steps
+                .iter()
+                .filter(|s| s.status == "failed" || s.status == "partial")
+                .filter(|s| s.dataset.is_empty() || seen.insert(s.dataset.clone()))
+                .map(|s| {
+                    let what = if s.dataset.is_empty() {
+                        s.stage.clone()
+                    } else {
+                        format!("{} {}", s.dataset, s.stage)
+                    };
+                    let why = s.error.as_deref().unwrap_or("no reason recorded");
+                    format!("{what} {}: {}", s.status, why.replace(['\n', '\r'], " "))
+                })
+                .collect();
+            for line in &failed {
+                eprintln!("pdq sweep: {line}");
+            }
+            Ok(if failed.is_empty() {
+                Outcome::Clean
+            } else {
+                Outcome::PartialFailure
+            })
         }
         Err(e) => {
             rt.block_on(alert(&ws, None, Some(&e.to_string())));

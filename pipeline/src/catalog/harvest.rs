@@ -322,12 +322,20 @@ pub type SourceResult = (
     Result<connectors::catalog::Harvest, String>,
 );
 
-/// Reads every source (at most two at a time).
-pub async fn read_sources(defs: &[CatalogSourceDef], base_dir: &Path) -> Vec<SourceResult> {
+/// Reads every source (at most two at a time); workbooks within `xlsx`.
+pub async fn read_sources(
+    defs: &[CatalogSourceDef],
+    base_dir: &Path,
+    xlsx: connectors::files::sheet::XlsxLimits,
+) -> Vec<SourceResult> {
     use futures::StreamExt;
     futures::stream::iter(defs.iter().cloned())
         .map(|d| async move {
-            let r = d.source.harvest(base_dir).await.map_err(|e| e.to_string());
+            let r = d
+                .source
+                .harvest_with(base_dir, xlsx)
+                .await
+                .map_err(|e| e.to_string());
             (d, r)
         })
         .buffered(2)
@@ -541,7 +549,7 @@ pub async fn harvest(
         "catalog loaded"
     );
     let clock = std::time::Instant::now();
-    let results = read_sources(&defs, &ws.dir).await;
+    let results = read_sources(&defs, &ws.dir, ws.xlsx_limits()).await;
     tracing::info!(
         sources = results.len(),
         seconds = clock.elapsed().as_secs_f64(),

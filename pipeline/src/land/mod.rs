@@ -201,6 +201,8 @@ pub struct LandOptions {
     pub row_group_rows: usize,
     /// Relative paths in sources are resolved against this directory.
     pub base_dir: PathBuf,
+    /// How much of a workbook is read (`[files] xlsx_max_bytes`).
+    pub xlsx: connectors::files::sheet::XlsxLimits,
 }
 
 impl Default for LandOptions {
@@ -211,6 +213,7 @@ impl Default for LandOptions {
             target_file_bytes: 32 << 20,
             row_group_rows: 128 * 1024,
             base_dir: PathBuf::from("."),
+            xlsx: Default::default(),
         }
     }
 }
@@ -326,6 +329,7 @@ async fn land_delivery(
         columns: dataset.columns.clone(),
         batch_rows: opts.batch_rows,
         base_dir: opts.base_dir.clone(),
+        xlsx: opts.xlsx,
     };
     let data_done = has_txn(data, &id).await?;
     let q_schema = conform::quarantine_schema();
