@@ -68,8 +68,27 @@ pub struct FilesConfig {
     /// cell text one of its rows (or a sheet that is kept whole, as in
     /// catalog harvest) may hold; default 512 MiB. A workbook past it is a
     /// failed delivery that names the file, sheet and this key.
-    #[serde(default = "xlsx_max_bytes")]
+    /// A size as everywhere in pdq.toml (`"512MiB"`, `"1GiB"`), or a
+    /// number of bytes.
+    #[serde(default = "xlsx_max_bytes", deserialize_with = "size_in_bytes")]
     pub xlsx_max_bytes: u64,
+}
+
+/// A size written as text (`"512MiB"`, parsed by [`parse_size`]) or as a
+/// plain number of bytes.
+fn size_in_bytes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Size {
+        Bytes(u64),
+        Text(String),
+    }
+    match Size::deserialize(d)? {
+        Size::Bytes(n) => Ok(n),
+        Size::Text(t) => parse_size(&t)
+            .map(|n| n as u64)
+            .map_err(serde::de::Error::custom),
+    }
 }
 
 impl Default for FilesConfig {

@@ -27,7 +27,7 @@ parallelism = 2                 # datasets worked on at once
 # memory_limit = "2GiB"         # memory one dataset's check may use before spilling to disk (default 2GiB)
 
 [files]
-xlsx_max_bytes = 536870912      # 512 MiB: the most an XLSX workbook may unpack to, and the most cell
+xlsx_max_bytes = "512MiB"       # the most an XLSX workbook may unpack to, and the most cell
                                 # text a row (or a sheet kept whole) may hold; past it the delivery fails
 
 [schedule]
@@ -149,6 +149,10 @@ mod tests {
         assert_eq!(live.sweep, defaults.sweep);
         assert_eq!(live.retention, defaults.retention);
         assert_eq!(live.calendar, defaults.calendar);
+        assert_eq!(
+            live.files, defaults.files,
+            "\"512MiB\" is the default in bytes"
+        );
         // Every commented key is a real one (pdq.toml denies unknown keys)…
         let text = uncommented();
         let full: WorkspaceConfig = toml::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
