@@ -70,6 +70,8 @@ pub(crate) fn read_xlsx(
     let end = DeliveryEnd {
         sha256: hex::encode(sha2::Sha256::digest(&bytes)),
         bytes: bytes.len() as u64,
+        state: None,
+        notes: vec![],
     };
     let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
         .map_err(|e| fail(sheet.unwrap_or(""), e.to_string()))?;
