@@ -302,13 +302,15 @@ pub async fn land_dataset(
             .filter(|r| r.status == DeliveryStatus::Landed)
             .filter_map(|r| r.watermark_to.clone())
             .next_back(),
+        // Only incremental database sources keep a state (the rows at the
+        // watermark): others need not read the data table's history.
         state: match history
             .iter()
             .rev()
             .find(|r| r.status == DeliveryStatus::Landed)
         {
-            Some(r) => source_state(&data, &r.delivery).await?,
-            None => None,
+            Some(r) if keeps_state(&dataset.source) => source_state(&data, &r.delivery).await?,
+            _ => None,
         },
     };
     let pending = source.pending(&landed).await?;
@@ -574,6 +576,11 @@ fn held_back(
         share * 100.0,
         record.sha256
     ))
+}
+
+/// Whether the source records a state with its deliveries.
+fn keeps_state(source: &SourceConfig) -> bool {
+    matches!(source, SourceConfig::Postgres(c) | SourceConfig::Mysql(c) if c.watermark.is_some())
 }
 
 /// The source's state recorded with a delivery's data commit.
