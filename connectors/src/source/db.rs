@@ -42,8 +42,8 @@
 //!   at `from` than were read, or new rows without a watermark. The rows at
 //!   `to` are recorded (the source's state, kept with the delivery's data
 //!   commit) for the next delivery. Without such a record (a watermark
-//!   landed by an earlier version of pdq) the next delivery starts strictly
-//!   above `from`, and its note says so.
+//!   landed by an earlier version of pdq, which landed every row at it) the
+//!   rows at `from` are taken as landed and recorded, and the note says so.
 //! * **Rows whose watermark is NULL** cannot be placed in an incremental
 //!   load: each is quarantined once, with a reason naming the column (and
 //!   its key), and is not quarantined again by later deliveries; once it
@@ -494,13 +494,11 @@ impl Source for DbSource {
         let mut read_range = true;
         if let Some(w) = &wm_q {
             if let Some(from) = &delivery.watermark_from {
-                if known.is_some() {
-                    passes.push(Pass {
-                        kind: PassKind::Boundary,
-                        conds: vec![format!("{w} = {}", self.watermark_literal(from))],
-                        paged: false,
-                    });
-                }
+                passes.push(Pass {
+                    kind: PassKind::Boundary,
+                    conds: vec![format!("{w} = {}", self.watermark_literal(from))],
+                    paged: false,
+                });
                 range.push(format!("{w} > {}", self.watermark_literal(from)));
             }
             match &delivery.watermark_to {
@@ -684,7 +682,9 @@ impl DbPager {
                 if self.at_to(r) {
                     t.at_to.push(id.clone());
                 }
-                if take_one(&mut t.known_at, &id) {
+                // Without a record (a watermark landed by an earlier version,
+                // which landed every row at it) the rows are taken as landed.
+                if self.known.is_none() || take_one(&mut t.known_at, &id) {
                     t.already_landed += 1;
                 } else {
                     t.late += 1;
@@ -771,7 +771,7 @@ impl DbPager {
         let wm = self.wm_name.as_deref().unwrap_or_default();
         if self.wm_index.is_some() && self.from.is_some() && self.known.is_none() {
             notes.push(format!(
-                "no record of the rows at the last landed watermark {from} (landed by an earlier version): read strictly above it"
+                "no record of the rows at the last landed watermark {from} (landed by an earlier version of pdq): the rows at it are taken as landed and recorded"
             ));
         }
         if t.already_landed > 0 {
@@ -1006,5 +1006,56 @@ impl Accumulator {
         })))
         .await
         .map_err(|_| SourceError::Config("the landing stage stopped reading".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recorded_watermarks_compare_in_the_session_old_and_new() {
+        // New: a MariaDB TIMESTAMP watermark carries the offset pdq added.
+        assert_eq!(
+            session_text(Dialect::Mysql, "2026-11-01 00:00:02+00:00"),
+            "2026-11-01 00:00:02"
+        );
+        // Old ledgers: the same UTC text without it, unchanged.
+        assert_eq!(
+            session_text(Dialect::Mysql, "2026-11-01 00:00:02.000000"),
+            "2026-11-01 00:00:02.000000"
+        );
+        // PostgreSQL reads its own offsets.
+        assert_eq!(
+            session_text(Dialect::Postgres, "2026-11-01 00:00:02+00"),
+            "2026-11-01 00:00:02+00"
+        );
+        assert_eq!(
+            literal(Dialect::Mysql, "O'Brien \\"),
+            "'O''Brien \\\\'".to_string()
+        );
+    }
+
+    #[test]
+    fn a_state_counts_only_for_its_own_watermark() {
+        let s = serde_json::to_string(&DbState {
+            watermark: Some("w1".into()),
+            at_watermark: vec!["k:1".into()],
+            null_watermark: vec![],
+        })
+        .unwrap();
+        assert!(DbState::known(Some(&s), Some("w1")).is_some());
+        assert!(DbState::known(Some(&s), Some("w2")).is_none());
+        assert!(DbState::known(Some("not json"), Some("w1")).is_none());
+        assert!(DbState::known(None, Some("w1")).is_none());
+    }
+
+    #[test]
+    fn equal_rows_are_recognised_as_often_as_they_were_read() {
+        let mut seen = HashMap::from([("h:a".to_string(), 2)]);
+        assert!(take_one(&mut seen, "h:a"));
+        assert!(take_one(&mut seen, "h:a"));
+        assert!(!take_one(&mut seen, "h:a"), "a third equal row is new");
+        assert!(!take_one(&mut seen, "h:b"));
     }
 }
