@@ -593,6 +593,8 @@ struct Pass {
     paged: bool,
 }
 
+/// Reads one delivery: its passes in order, into batches, with the content
+/// hash, the notes for the ledger and the source's state after it.
 struct DbPager {
     dialect: Dialect,
     select: String,
@@ -605,12 +607,16 @@ struct DbPager {
     location: String,
     /// The number of declared columns (the first values of a row).
     declared: usize,
+    /// Where the watermark's and the key's session text are in a row.
     wm_index: Option<usize>,
     key_index: Option<usize>,
+    /// The watermark and key columns, for notes and reasons.
     wm_name: Option<String>,
     key_name: Option<String>,
+    /// The delivery's watermark range, as recorded.
     from: Option<String>,
     to: Option<String>,
+    /// The state recorded with the last landed delivery, if it is `from`'s.
     known: Option<DbState>,
 }
 
