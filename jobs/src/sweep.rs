@@ -758,10 +758,16 @@ async fn sweep_dataset(
     let clock = Instant::now();
     let mut land = step("land", "ok", t0, 0.0);
     // The last delivery seen (a new one, or a snapshot found unchanged).
+    // (A held-back snapshot is no delivery: the next run tries again.)
     let last_landed = pipeline::land::read_ledger(lake, Some(&id))
         .await
         .ok()
-        .and_then(|l| l.last().map(|r| r.started_at));
+        .and_then(|l| {
+            l.iter()
+                .rev()
+                .find(|r| r.status != pipeline::land::DeliveryStatus::Held)
+                .map(|r| r.started_at)
+        });
     let not_due = match (d.update_frequency, last_landed) {
         (Some(f), Some(last)) if d.source.is_snapshot() => {
             !f.is_due(last, opts.as_of.with_timezone(&Utc))
@@ -786,6 +792,17 @@ async fn sweep_dataset(
                 .map(|r| serde_json::json!({"delivery": r.delivery, "status": r.status, "landed": r.rows_landed, "quarantined": r.rows_quarantined, "table_version": r.table_version}))
                 .collect::<Vec<_>>())
             .to_string();
+            // A snapshot held back (empty, or far smaller than the last) is
+            // reported like a refused catalog withdrawal.
+            let held: Vec<String> = records
+                .iter()
+                .filter(|r| r.status == pipeline::land::DeliveryStatus::Held)
+                .map(|r| r.note.clone().unwrap_or_default())
+                .collect();
+            if !held.is_empty() {
+                land.status = "held".into();
+                land.error = Some(held.join("; "));
+            }
         }
         Err(e) => {
             land.status = "failed".into();
@@ -830,19 +847,26 @@ async fn sweep_dataset(
         .find(|r| r.status == pipeline::land::DeliveryStatus::Landed);
     // Late: no delivery (new or an unchanged snapshot) within the declared
     // update frequency.
-    let last_delivery = ledger.last();
+    let last_delivery = ledger
+        .iter()
+        .rev()
+        .find(|r| r.status != pipeline::land::DeliveryStatus::Held);
     let late = match (d.update_frequency, last_delivery) {
         (Some(f), Some(l)) => f.is_late(l.started_at, as_of),
         (Some(_), None) => true,
         (None, _) => false,
     };
     if late && !land_failed {
-        land.error = Some(format!(
+        let late = format!(
             "late: no delivery within the declared update frequency (last landed {})",
             last_delivery
                 .map(|l| l.started_at.to_rfc3339())
                 .unwrap_or_else(|| "never".into())
-        ));
+        );
+        land.error = Some(match land.error.take() {
+            Some(held) => format!("{held}; {late}"),
+            None => late,
+        });
     }
     out.counts.push(synthetic(
         "_delivery",

@@ -727,3 +727,69 @@ fn snapshot_sources_are_pulled_at_their_declared_frequency() {
     );
     assert_eq!(r["new_failures"], serde_json::json!([]), "{r}");
 }
+
+/// Issue #23 D: a snapshot that suddenly has no rows is held back, and the
+/// sweep's land step says so (the table keeps its rows).
+#[test]
+fn an_emptied_snapshot_is_held_back_and_reported() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let rows = std::sync::Arc::new(AtomicUsize::new(10));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let n = rows.clone();
+    let addr = rt.block_on(async move {
+        let app = axum::Router::new().route(
+            "/api",
+            axum::routing::get(move || {
+                let n = n.load(Ordering::SeqCst);
+                async move {
+                    let list: Vec<_> = (1..=n)
+                        .map(|i| serde_json::json!({"id": i, "amount": 2}))
+                        .collect();
+                    axum::Json(serde_json::json!({ "rows": list }))
+                }
+            }),
+        );
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+        addr
+    });
+    let dir = workspace(0, 0, "");
+    let ws = dir.path();
+    std::fs::create_dir_all(ws.join("datasets/renshe")).unwrap();
+    std::fs::write(
+        ws.join("datasets/renshe/snap.toml"),
+        format!("[source]\nkind = \"http_api\"\nurl = \"http://{addr}/api\"\nrecords = \"rows\"\n[[columns]]\nname = \"id\"\ntype = \"int64\"\n[[columns]]\nname = \"amount\"\ntype = \"int64\"\n"),
+    )
+    .unwrap();
+    let land_step = |r: &serde_json::Value| {
+        r["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["stage"] == "land")
+            .unwrap()
+            .clone()
+    };
+    let r = json(&pdq(&["sweep", "--format", "json"], ws));
+    assert_eq!(land_step(&r)["status"], "ok", "{r}");
+    rows.store(0, Ordering::SeqCst);
+    let r = json(&pdq(&["sweep", "--format", "json"], ws));
+    let step = land_step(&r);
+    assert_eq!(step["status"], "held", "{step}");
+    assert!(
+        step["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("held back: the snapshot has 0 rows")),
+        "{step}"
+    );
+    // `pdq ingest` says so too, and fails.
+    let o = pdq(&["ingest", "--format", "json"], ws);
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("1 snapshot(s) held back"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(landed(ws)["renshe.snap"].0, 10, "the table keeps its rows");
+}

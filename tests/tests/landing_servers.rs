@@ -573,3 +573,408 @@ fn http_file_and_paged_apis() {
         assert!(e.contains("/api/cursor") && e.contains("401") && !e.contains("wrong"), "{e}");
     });
 }
+
+fn db_kind(db: Db) -> &'static str {
+    match db {
+        Db::Pg => "postgres",
+        Db::My => "mysql",
+    }
+}
+
+fn db_url(db: Db) -> Option<String> {
+    service(match db {
+        Db::Pg => "PDQ_TEST_PG_URL",
+        Db::My => "PDQ_TEST_MYSQL_URL",
+    })
+}
+
+/// A workspace whose datasets read `url` through `secrets/db.url`.
+fn db_workspace(url: &str) -> (tempfile::TempDir, Lake, LandOptions) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("secrets")).unwrap();
+    std::fs::write(dir.path().join("secrets/db.url"), url).unwrap();
+    let lake = Lake::open(&LakeConfig::default(), dir.path()).unwrap();
+    // The bureau's zone (the default, Asia/Shanghai) is not UTC.
+    let opts = LandOptions {
+        base_dir: dir.path().to_path_buf(),
+        ..LandOptions::default()
+    };
+    assert_eq!(opts.time_zone.name(), "Asia/Shanghai");
+    (dir, lake, opts)
+}
+
+/// Issue #23 A: an instant column (MariaDB `TIMESTAMP`, PostgreSQL
+/// `timestamptz`) lands as the instant it is, a local one (`DATETIME`,
+/// `timestamp`) in the bureau's zone; a `TIMESTAMP` watermark is recorded
+/// with its offset and still moves right.
+async fn timestamps_scenario(db: Db, url: &str) {
+    let table = unique("instants");
+    let (instant, local) = match db {
+        Db::Pg => ("timestamptz", "timestamp"),
+        Db::My => ("timestamp NULL", "datetime NULL"),
+    };
+    exec(
+        db,
+        url,
+        &format!("CREATE TABLE {table} (id bigint primary key, ts {instant}, lt {local})"),
+    )
+    .await;
+    // The test's own session is in UTC (sqlx sets it on MariaDB; explicit
+    // `+00` on PostgreSQL): ts is 2026-11-01T00:00:0iZ, and so is lt read
+    // in Asia/Shanghai.
+    let utc = if db == Db::Pg { "+00" } else { "" };
+    exec(
+        db,
+        url,
+        &format!(
+            "INSERT INTO {table} VALUES (1, '2026-11-01 00:00:01{utc}', '2026-11-01 08:00:01'), (2, '2026-11-01 00:00:02{utc}', '2026-11-01 08:00:02')"
+        ),
+    )
+    .await;
+    let (dir, lake, opts) = db_workspace(url);
+    let def = workspace_with(
+        dir.path(),
+        "instants",
+        &format!(
+            "mode = \"append\"\n[source]\nkind = \"{}\"\nurl = {{ file = \"secrets/db.url\" }}\ntable = \"{table}\"\nwatermark = \"ts\"\nkey = \"id\"\npage_rows = 1\n[[columns]]\nname = \"id\"\ntype = \"int64\"\n[[columns]]\nname = \"ts\"\ntype = \"timestamp\"\n[[columns]]\nname = \"lt\"\ntype = \"timestamp\"\n",
+            db_kind(db)
+        ),
+    );
+    let first = land_dataset(&lake, &def, &opts).await.unwrap();
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!((first[0].rows_read, first[0].rows_landed), (2, 2));
+    let sql = "SELECT id, CAST(ts AS VARCHAR), CAST(lt AS VARCHAR) FROM t ORDER BY id";
+    assert_eq!(
+        query(&lake, &def.data_path(), sql).await,
+        vec![
+            "1|2026-11-01T00:00:01Z|2026-11-01T00:00:01Z",
+            "2|2026-11-01T00:00:02Z|2026-11-01T00:00:02Z"
+        ],
+        "instants land as instants, local times in the bureau's zone"
+    );
+    // The watermark says which instant it is.
+    let wm = first[0].watermark_to.clone().unwrap();
+    assert!(
+        wm == "2026-11-01 00:00:02+00" || wm == "2026-11-01 00:00:02+00:00",
+        "{wm}"
+    );
+    // It moves: one row later, one delivery of that row.
+    exec(
+        db,
+        url,
+        &format!(
+            "INSERT INTO {table} VALUES (3, '2026-11-01 00:00:03{utc}', '2026-11-01 08:00:03')"
+        ),
+    )
+    .await;
+    let second = land_dataset(&lake, &def, &opts).await.unwrap();
+    assert_eq!(second.len(), 1, "{second:?}");
+    assert_eq!(second[0].rows_landed, 1, "{second:?}");
+    assert_eq!(
+        query(&lake, &def.data_path(), sql).await[2],
+        "3|2026-11-01T00:00:03Z|2026-11-01T00:00:03Z"
+    );
+    assert!(land_dataset(&lake, &def, &opts).await.unwrap().is_empty());
+    exec(db, url, &format!("DROP TABLE {table}")).await;
+}
+
+#[test]
+fn postgres_instants_and_local_times_in_a_non_utc_zone() {
+    let Some(url) = db_url(Db::Pg) else { return };
+    rt().block_on(timestamps_scenario(Db::Pg, &url));
+}
+
+#[test]
+fn mariadb_timestamp_is_an_instant_in_a_non_utc_zone() {
+    let Some(url) = db_url(Db::My) else { return };
+    rt().block_on(timestamps_scenario(Db::My, &url));
+}
+
+/// Issue #23 B: rows whose key is NULL are read (in their own pass),
+/// landed and counted — in full and in incremental loads.
+async fn null_keys_scenario(db: Db, url: &str) {
+    let table = unique("nullkeys");
+    let ts = if db == Db::Pg {
+        "timestamptz"
+    } else {
+        "datetime"
+    };
+    exec(
+        db,
+        url,
+        &format!("CREATE TABLE {table} (id bigint primary key, code varchar(16) NULL, updated_at {ts} not null)"),
+    )
+    .await;
+    let values: Vec<String> = (1..=10)
+        .map(|i| {
+            let code = if i % 3 == 0 {
+                "NULL".to_string()
+            } else {
+                format!("'c{i:02}'")
+            };
+            format!("({i}, {code}, '2026-11-01 00:00:0{}')", i % 2)
+        })
+        .collect();
+    exec(
+        db,
+        url,
+        &format!("INSERT INTO {table} VALUES {}", values.join(", ")),
+    )
+    .await;
+    let (dir, lake, opts) = db_workspace(url);
+    let cols = "[[columns]]\nname = \"id\"\ntype = \"int64\"\n[[columns]]\nname = \"code\"\ntype = \"string\"\n";
+    for (name, mode, wm) in [
+        ("full", "full", ""),
+        ("incr", "append", "watermark = \"updated_at\"\n"),
+    ] {
+        let def = workspace_with(
+            dir.path(),
+            name,
+            &format!(
+                "mode = \"{mode}\"\n[source]\nkind = \"{}\"\nurl = {{ file = \"secrets/db.url\" }}\ntable = \"{table}\"\n{wm}key = \"code\"\npage_rows = 2\n{cols}",
+                db_kind(db)
+            ),
+        );
+        let r = land_dataset(&lake, &def, &opts).await.unwrap();
+        assert_eq!(r.len(), 1, "{name}: {r:?}");
+        assert_eq!(
+            (r[0].rows_read, r[0].rows_landed, r[0].rows_quarantined),
+            (10, 10, 0),
+            "{name}: {r:?}"
+        );
+        assert!(
+            r[0].note
+                .as_deref()
+                .is_some_and(|n| n.contains("3 rows with a NULL key (code)")),
+            "{name}: {:?}",
+            r[0].note
+        );
+        assert_eq!(
+            query(
+                &lake,
+                &def.data_path(),
+                "SELECT count(*), count(DISTINCT id), count(code) FROM t"
+            )
+            .await,
+            vec!["10|10|7"],
+            "{name}: every row once"
+        );
+    }
+    // A snapshot with NULL keys reads the same content again: unchanged.
+    let full = load_dataset(&dir.path().join("datasets/renshe/full.toml")).unwrap();
+    let again = land_dataset(&lake, &full, &opts).await.unwrap();
+    assert_eq!(again[0].status, DeliveryStatus::Unchanged);
+    exec(db, url, &format!("DROP TABLE {table}")).await;
+}
+
+#[test]
+fn postgres_rows_with_a_null_key_are_landed_and_counted() {
+    let Some(url) = db_url(Db::Pg) else { return };
+    rt().block_on(null_keys_scenario(Db::Pg, &url));
+}
+
+#[test]
+fn mariadb_rows_with_a_null_key_are_landed_and_counted() {
+    let Some(url) = db_url(Db::My) else { return };
+    rt().block_on(null_keys_scenario(Db::My, &url));
+}
+
+/// Issue #23 C: late rows at the last landed watermark land (once), rows
+/// already landed are recognised (by key, or by content without one), and
+/// rows without a watermark are quarantined once, not every night.
+async fn boundary_scenario(db: Db, url: &str) {
+    let table = unique("boundary");
+    let (ts, utc) = match db {
+        Db::Pg => ("timestamptz", "+00"),
+        Db::My => ("timestamp NULL", ""),
+    };
+    exec(
+        db,
+        url,
+        &format!("CREATE TABLE {table} (id bigint primary key, name varchar(16), updated_at {ts})"),
+    )
+    .await;
+    let row = |i: u32, t: &str| {
+        if t == "NULL" {
+            format!("({i}, 'n{i}', NULL)")
+        } else {
+            format!("({i}, 'n{i}', '2026-11-01 00:00:0{t}{utc}')")
+        }
+    };
+    let rows: Vec<String> = (1..=5)
+        .map(|i| row(i, "1"))
+        .chain((6..=10).map(|i| row(i, "2")))
+        .chain([row(11, "NULL")])
+        .collect();
+    exec(
+        db,
+        url,
+        &format!("INSERT INTO {table} VALUES {}", rows.join(", ")),
+    )
+    .await;
+    let (dir, lake, opts) = db_workspace(url);
+    let cols = "[[columns]]\nname = \"id\"\ntype = \"int64\"\n[[columns]]\nname = \"name\"\ntype = \"string\"\n[[columns]]\nname = \"updated_at\"\ntype = \"timestamp\"\n";
+    let defs: Vec<_> = [("keyed", "key = \"id\"\npage_rows = 3\n"), ("unkeyed", "")]
+        .into_iter()
+        .map(|(name, key)| {
+            workspace_with(
+                dir.path(),
+                name,
+                &format!(
+                    "mode = \"append\"\n[source]\nkind = \"{}\"\nurl = {{ file = \"secrets/db.url\" }}\ntable = \"{table}\"\nwatermark = \"updated_at\"\n{key}{cols}",
+                    db_kind(db)
+                ),
+            )
+        })
+        .collect();
+    for def in &defs {
+        let r = land_dataset(&lake, def, &opts).await.unwrap();
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert_eq!(
+            (r[0].rows_read, r[0].rows_landed, r[0].rows_quarantined),
+            (11, 10, 1),
+            "the row without a watermark is quarantined: {r:?}"
+        );
+        let q = rows_of(&lake, &def.quarantine_path(), "SELECT reason FROM q").await;
+        assert!(
+            q.len() == 1 && q[0].contains("watermark column updated_at is NULL"),
+            "{q:?}"
+        );
+        // Nothing new: nothing lands, and the NULL row is not quarantined again.
+        assert!(land_dataset(&lake, def, &opts).await.unwrap().is_empty());
+    }
+    // Two rows arrive late at the last landed watermark.
+    exec(
+        db,
+        url,
+        &format!(
+            "INSERT INTO {table} VALUES {}, {}",
+            row(12, "2"),
+            row(13, "2")
+        ),
+    )
+    .await;
+    for def in &defs {
+        let r = land_dataset(&lake, def, &opts).await.unwrap();
+        assert_eq!(r.len(), 1, "the late rows are a delivery: {r:?}");
+        assert_eq!(
+            (r[0].rows_read, r[0].rows_landed, r[0].rows_quarantined),
+            (2, 2, 0),
+            "{r:?}"
+        );
+        let note = r[0].note.clone().unwrap_or_default();
+        assert!(
+            note.contains("5 rows at the last landed watermark")
+                && note.contains("2 rows arrived late")
+                && note.contains(
+                    "1 rows with a NULL watermark (updated_at) quarantined by an earlier delivery"
+                ),
+            "{note}"
+        );
+        assert_eq!(
+            query(
+                &lake,
+                &def.data_path(),
+                "SELECT count(*), count(DISTINCT id) FROM t"
+            )
+            .await,
+            vec!["12|12"],
+            "every row once"
+        );
+        assert_eq!(
+            rows_of(&lake, &def.quarantine_path(), "SELECT count(*) FROM q").await,
+            vec!["1"]
+        );
+        assert!(land_dataset(&lake, def, &opts).await.unwrap().is_empty());
+        let ledger = read_ledger(&lake, Some(&def.id())).await.unwrap();
+        assert!(
+            ledger
+                .iter()
+                .all(|r| r.rows_read == r.rows_landed + r.rows_quarantined)
+        );
+    }
+    exec(db, url, &format!("DROP TABLE {table}")).await;
+}
+
+async fn rows_of(lake: &Lake, table: &str, sql: &str) -> Vec<String> {
+    rows(&lake.sql(&[("q", table)], sql).await.unwrap())
+}
+
+#[test]
+fn postgres_late_rows_at_the_last_watermark_land_once() {
+    let Some(url) = db_url(Db::Pg) else { return };
+    rt().block_on(boundary_scenario(Db::Pg, &url));
+}
+
+#[test]
+fn mariadb_late_rows_at_the_last_watermark_land_once() {
+    let Some(url) = db_url(Db::My) else { return };
+    rt().block_on(boundary_scenario(Db::My, &url));
+}
+
+/// Issue #23 D: a user's query means on MariaDB what it means to the
+/// server (`||` is OR); a snapshot that suddenly has far fewer rows (or
+/// none) is held back until an operator accepts it.
+#[test]
+fn mariadb_query_semantics_kept_and_shrunken_snapshots_held_back() {
+    let Some(url) = db_url(Db::My) else { return };
+    rt().block_on(async {
+        let db = Db::My;
+        let table = unique("snap");
+        exec(db, &url, &format!("CREATE TABLE {table} (id bigint primary key, name varchar(16))")).await;
+        let values: Vec<String> = (1..=10).map(|i| format!("({i}, 'n{i}')")).collect();
+        exec(db, &url, &format!("INSERT INTO {table} VALUES {}", values.join(", "))).await;
+        let (dir, lake, opts) = db_workspace(&url);
+        let cols = "[[columns]]\nname = \"id\"\ntype = \"int64\"\n[[columns]]\nname = \"name\"\ntype = \"string\"\n";
+        let def_with = |name: &str, query: &str, extra: &str| {
+            workspace_with(
+                dir.path(),
+                name,
+                &format!(
+                    "mode = \"full\"\n{extra}[source]\nkind = \"mysql\"\nurl = {{ file = \"secrets/db.url\" }}\nquery = \"{query}\"\n{cols}"
+                ),
+            )
+        };
+        // `||` is OR on this server: two rows.
+        let or = def_with("or", &format!("SELECT * FROM {table} WHERE id = 1 || id = 2"), "");
+        let r = land_dataset(&lake, &or, &opts).await.unwrap();
+        assert_eq!((r[0].rows_read, r[0].status), (2, DeliveryStatus::Landed), "{r:?}");
+
+        let all = format!("SELECT * FROM {table}");
+        let snap = def_with("snap", &all, "");
+        let r = land_dataset(&lake, &snap, &opts).await.unwrap();
+        assert_eq!((r[0].rows_read, r[0].status), (10, DeliveryStatus::Landed));
+        // 8 of 10 rows gone (20% < 50%): held back, the table keeps 10.
+        exec(db, &url, &format!("DELETE FROM {table} WHERE id > 2")).await;
+        let r = land_dataset(&lake, &snap, &opts).await.unwrap();
+        assert_eq!(r[0].status, DeliveryStatus::Held, "{r:?}");
+        let note = r[0].note.clone().unwrap_or_default();
+        assert!(
+            note.contains("held back: the snapshot has 2 rows")
+                && note.contains("had 10")
+                && note.contains(&r[0].sha256),
+            "{note}"
+        );
+        assert_eq!(query(&lake, &snap.data_path(), "SELECT count(*) FROM t").await, vec!["10"]);
+        let ledger = read_ledger(&lake, Some(&snap.id())).await.unwrap();
+        assert_eq!(ledger.last().map(|r| r.status), Some(DeliveryStatus::Held));
+        assert!(ledger.iter().all(|r| r.status != DeliveryStatus::Held
+            || r.rows_read == r.rows_landed + r.rows_quarantined));
+        // An operator accepts exactly that snapshot: it lands.
+        let accepted = def_with("snap", &all, &format!("accept_snapshot = \"{}\"\n", &r[0].sha256[..16]));
+        let r = land_dataset(&lake, &accepted, &opts).await.unwrap();
+        assert_eq!((r[0].rows_read, r[0].status), (2, DeliveryStatus::Landed), "{r:?}");
+        assert_eq!(query(&lake, &snap.data_path(), "SELECT count(*) FROM t").await, vec!["2"]);
+        // An empty result never replaces the table unasked.
+        exec(db, &url, &format!("DELETE FROM {table}")).await;
+        let r = land_dataset(&lake, &accepted, &opts).await.unwrap();
+        assert_eq!(r[0].status, DeliveryStatus::Held, "{r:?}");
+        assert!(r[0].note.as_deref().unwrap_or_default().contains("the snapshot has 0 rows"));
+        assert_eq!(query(&lake, &snap.data_path(), "SELECT count(*) FROM t").await, vec!["2"]);
+        // The threshold is the dataset's: 0 turns the check off.
+        let off = def_with("snap", &all, "min_snapshot_share = 0.0\n");
+        let r = land_dataset(&lake, &off, &opts).await.unwrap();
+        assert_eq!(r[0].status, DeliveryStatus::Landed, "{r:?}");
+        exec(db, &url, &format!("DROP TABLE {table}")).await;
+    });
+}

@@ -37,6 +37,8 @@ impl<R: Read> HashingReader<R> {
         Ok(DeliveryEnd {
             sha256: hex::encode(self.hasher.finalize()),
             bytes: self.bytes,
+            state: None,
+            notes: vec![],
         })
     }
 }

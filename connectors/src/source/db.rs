@@ -10,7 +10,50 @@
 //! The connection URL carries the credentials, so it comes from an
 //! environment variable or a file ([`Secret`]), never from the command line,
 //! and is shown without user and password.
+//!
+//! # Sessions
+//!
+//! Sessions run in UTC. PostgreSQL `timestamptz` text carries its offset
+//! (`+00`); MySQL/MariaDB `TIMESTAMP` columns (found from the statement's
+//! column types) are read as `… +00:00`, so the landing stage reads both as
+//! instants, whatever the bureau's zone. Values without a zone (`timestamp`,
+//! `DATETIME`) are read as local times in the bureau's zone. A `TIMESTAMP`
+//! watermark is recorded with its `+00:00`; watermarks recorded without it
+//! (by earlier versions) are the same UTC text and still compare right.
+//!
+//! pdq never changes how a user's `query` is understood: on MySQL/MariaDB
+//! the session keeps the server's `sql_mode` (the client library would add
+//! `PIPES_AS_CONCAT`, turning `a || b` from OR into concatenation).
+//!
+//! # What a delivery reads — no row is skipped silently
+//!
+//! * **Rows whose `key` is NULL** cannot be paged by key; they are read in
+//!   their own pass (ordered by every column, so a snapshot's content hash
+//!   is stable), land like any row (a NULL key is a finding for the rules,
+//!   not a load failure), and are counted in the ledger's note.
+//! * **The boundary rule** (incremental loads). A delivery covers
+//!   `from ≤ watermark ≤ to`, where `from` is the highest watermark landed
+//!   and `to` the highest at the source when the delivery is found. Rows at
+//!   exactly `from` are read again: those an earlier delivery read (known by
+//!   their key, or by a hash of their content when there is no key or the
+//!   key is NULL) are not landed twice and are counted in the note as
+//!   already landed; the others arrived late at an equal watermark and
+//!   land. A delivery is found when there are rows above `from`, more rows
+//!   at `from` than were read, or new rows without a watermark. The rows at
+//!   `to` are recorded (the source's state, kept with the delivery's data
+//!   commit) for the next delivery. Without such a record (a watermark
+//!   landed by an earlier version of pdq, which landed every row at it) the
+//!   rows at `from` are taken as landed and recorded, and the note says so.
+//! * **Rows whose watermark is NULL** cannot be placed in an incremental
+//!   load: each is quarantined once, with a reason naming the column (and
+//!   its key), and is not quarantined again by later deliveries; once it
+//!   has a watermark it lands like any row.
+//!
+//! The ledger's `rows_read` counts the rows a delivery hands to landing, so
+//! read = landed + quarantined; rows recognised as already landed are not
+//! in it and are counted in its note.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -19,12 +62,12 @@ use async_trait::async_trait;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::{AssertSqlSafe, Column, Executor, Row, SqlSafeStr, Statement, TypeInfo};
 
 use super::secret::redact_url;
 use super::{
-    ColumnDef, Delivery, DeliveryEnd, Landed, RawItem, RawStream, ReadContext, Secret, Source,
-    SourceError, TextBatcher,
+    ColumnDef, Delivery, DeliveryEnd, Landed, RawItem, RawStream, ReadContext, Reject, Secret,
+    Source, SourceError, TextBatcher,
 };
 
 /// SQL dialect.
@@ -82,6 +125,35 @@ enum Pool {
     My(sqlx::MySqlPool),
 }
 
+/// What a database source records with each landed incremental delivery
+/// (kept by the landing stage, handed back with the next delivery).
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct DbState {
+    /// The watermark the delivery reached (`to`), as recorded in the ledger.
+    watermark: Option<String>,
+    /// The identities of the rows read at exactly that watermark.
+    at_watermark: Vec<String>,
+    /// The identities of the rows without a watermark already quarantined.
+    null_watermark: Vec<String>,
+}
+
+impl DbState {
+    /// The state recorded with the last landed delivery, if it belongs to
+    /// the watermark landed (anything else is no record at all).
+    fn known(state: Option<&str>, watermark: Option<&str>) -> Option<DbState> {
+        let s: DbState = serde_json::from_str(state?).ok()?;
+        (s.watermark.as_deref() == watermark).then_some(s)
+    }
+}
+
+/// The MySQL type name of `TIMESTAMP` columns (instants stored in UTC and
+/// shown in the session's zone).
+const MYSQL_TIMESTAMP: &str = "TIMESTAMP";
+
+/// The offset pdq writes after a MySQL `TIMESTAMP` value read in the
+/// session's UTC.
+const UTC_OFFSET: &str = "+00:00";
+
 impl DbSource {
     /// A database source; nothing is connected yet.
     pub fn new(
@@ -112,17 +184,30 @@ impl DbSource {
     }
 
     fn literal(&self, value: &str) -> String {
-        let mut v = value.replace('\'', "''");
-        if self.dialect == Dialect::Mysql {
-            v = v.replace('\\', "\\\\");
-        }
-        format!("'{v}'")
+        literal(self.dialect, value)
+    }
+
+    /// A recorded watermark as a literal to compare with the column: a
+    /// MySQL `TIMESTAMP` watermark was recorded with the `+00:00` pdq adds,
+    /// which the session (in UTC) does not need and MariaDB does not read.
+    fn watermark_literal(&self, value: &str) -> String {
+        self.literal(session_text(self.dialect, value))
     }
 
     fn text(&self, expr: &str) -> String {
         match self.dialect {
             Dialect::Postgres => format!("CAST({expr} AS TEXT)"),
             Dialect::Mysql => format!("CAST({expr} AS CHAR)"),
+        }
+    }
+
+    /// `expr` as text the landing stage reads right: a MySQL `TIMESTAMP`
+    /// (`instant`) gets its offset, since the session shows it in UTC.
+    fn text_as_read(&self, expr: &str, instant: bool) -> String {
+        if instant && self.dialect == Dialect::Mysql {
+            format!("CONCAT({}, '{UTC_OFFSET}')", self.text(expr))
+        } else {
+            self.text(expr)
         }
     }
 
@@ -166,7 +251,13 @@ impl DbSource {
             }
             Dialect::Mysql => {
                 let opts: sqlx::mysql::MySqlConnectOptions = url.parse().map_err(err)?;
-                let opts = opts.timezone(Some("+00:00".to_string()));
+                // UTC, so `TIMESTAMP` text is UTC; and the server's own
+                // `sql_mode`: sqlx would add PIPES_AS_CONCAT (and
+                // NO_ENGINE_SUBSTITUTION), changing what a user's query means.
+                let opts = opts
+                    .timezone(Some(UTC_OFFSET.to_string()))
+                    .pipes_as_concat(false)
+                    .no_engine_substitution(false);
                 Pool::My(
                     sqlx::mysql::MySqlPoolOptions::new()
                         .max_connections(1)
@@ -178,6 +269,104 @@ impl DbSource {
             }
         };
         Ok((pool, shown))
+    }
+
+    /// The columns of the table or query that hold instants shown in the
+    /// session's zone without an offset: MySQL/MariaDB `TIMESTAMP`, by
+    /// lower-cased name. (PostgreSQL's `timestamptz` text has its offset.)
+    async fn instant_columns(&self, pool: &Pool) -> Result<HashSet<String>, sqlx::Error> {
+        let Pool::My(p) = pool else {
+            return Ok(HashSet::new());
+        };
+        let sql = format!("SELECT * FROM ({}) q LIMIT 0", self.base());
+        let statement = p.prepare(AssertSqlSafe(sql).into_sql_str()).await?;
+        Ok(statement
+            .columns()
+            .iter()
+            .filter(|c| c.type_info().name() == MYSQL_TIMESTAMP)
+            .map(|c| c.name().to_lowercase())
+            .collect())
+    }
+
+    /// The incremental delivery waiting, if any (see the module's boundary
+    /// rule).
+    async fn incremental(
+        &self,
+        pool: &Pool,
+        wm: &str,
+        landed: &Landed,
+        source_id: &str,
+        location: String,
+    ) -> Result<Vec<Delivery>, sqlx::Error> {
+        let instants = self.instant_columns(pool).await?;
+        let wm_q = format!("q.{}", self.quote_ident(wm));
+        let from = landed.watermark.as_deref();
+        let known = DbState::known(landed.state.as_deref(), from);
+        let (above, at) = match from {
+            Some(f) => {
+                let l = self.watermark_literal(f);
+                (format!("{wm_q} > {l}"), format!("{wm_q} = {l}"))
+            }
+            None => (format!("{wm_q} IS NOT NULL"), "1 = 0".to_string()),
+        };
+        let count = |cond: &str| self.text(&format!("COUNT(CASE WHEN {cond} THEN 1 END)"));
+        let sql = format!(
+            "SELECT {}, {}, {}, {} FROM ({}) q",
+            self.text_as_read(
+                &format!("MAX({wm_q})"),
+                instants.contains(&wm.to_lowercase())
+            ),
+            count(&above),
+            count(&at),
+            count(&format!("{wm_q} IS NULL")),
+            self.base()
+        );
+        let row = fetch_text(pool, sql, 4).await?.into_iter().next();
+        let Some([max, n_above, n_at, n_null]) = row.and_then(|r| <[_; 4]>::try_from(r).ok())
+        else {
+            return Ok(vec![]);
+        };
+        let n = |v: Option<String>| v.and_then(|s| s.trim().parse::<usize>().ok()).unwrap_or(0);
+        let (n_above, n_at, n_null) = (n(n_above), n(n_at), n(n_null));
+        let known_null = known.as_ref().map_or(0, |k| k.null_watermark.len());
+        let late = known.as_ref().is_some_and(|k| n_at > k.at_watermark.len());
+        let to = if n_above > 0 {
+            max
+        } else if late || n_null > known_null {
+            landed.watermark.clone()
+        } else {
+            return Ok(vec![]);
+        };
+        Ok(vec![Delivery {
+            fingerprint: format!(
+                "db:{source_id}:{}:{}:{n_at}:{n_null}",
+                from.unwrap_or(""),
+                to.as_deref().unwrap_or("")
+            ),
+            location,
+            bytes: None,
+            modified: None,
+            watermark_from: landed.watermark.clone(),
+            watermark_to: to,
+            state: landed.state.clone(),
+        }])
+    }
+}
+
+fn literal(dialect: Dialect, value: &str) -> String {
+    let mut v = value.replace('\'', "''");
+    if dialect == Dialect::Mysql {
+        v = v.replace('\\', "\\\\");
+    }
+    format!("'{v}'")
+}
+
+/// A recorded value as the session shows it: without the `+00:00` pdq adds
+/// to MySQL `TIMESTAMP` text.
+fn session_text(dialect: Dialect, value: &str) -> &str {
+    match dialect {
+        Dialect::Mysql => value.strip_suffix(UTC_OFFSET).unwrap_or(value),
+        Dialect::Postgres => value,
     }
 }
 
@@ -240,41 +429,15 @@ impl Source for DbSource {
                 modified: None,
                 watermark_from: None,
                 watermark_to: None,
+                state: None,
             }]),
-            Some(wm) => {
-                let wm_q = self.quote_ident(wm);
-                let filter = match &landed.watermark {
-                    Some(from) => format!(" WHERE q.{wm_q} > {}", self.literal(from)),
-                    None => String::new(),
-                };
-                let sql = format!(
-                    "SELECT {} FROM ({}) q{filter}",
-                    self.text(&format!("MAX(q.{wm_q})")),
-                    self.base()
-                );
-                match fetch_text(&pool, sql, 1).await {
-                    Ok(rows) => Ok(
-                        match rows.into_iter().next().and_then(|mut r| r.pop().flatten()) {
-                            None => vec![],
-                            Some(to) => vec![Delivery {
-                                fingerprint: format!(
-                                    "db:{source_id}:{}:{to}",
-                                    landed.watermark.as_deref().unwrap_or("")
-                                ),
-                                location,
-                                bytes: None,
-                                modified: None,
-                                watermark_from: landed.watermark.clone(),
-                                watermark_to: Some(to),
-                            }],
-                        },
-                    ),
-                    Err(e) => Err(SourceError::Database {
-                        location: format!("{shown} {what}"),
-                        message: one_line(&e.to_string()),
-                    }),
-                }
-            }
+            Some(wm) => self
+                .incremental(&pool, wm, landed, &source_id, location)
+                .await
+                .map_err(|e| SourceError::Database {
+                    location: format!("{shown} {what}"),
+                    message: one_line(&e.to_string()),
+                }),
         };
         close(pool).await;
         result
@@ -282,6 +445,17 @@ impl Source for DbSource {
 
     async fn read(&self, delivery: &Delivery, cx: &ReadContext) -> Result<RawStream, SourceError> {
         let (pool, shown) = self.connect().await?;
+        let location = format!("{shown} {}", self.what());
+        let instants = match self.instant_columns(&pool).await {
+            Ok(i) => i,
+            Err(e) => {
+                close(pool).await;
+                return Err(SourceError::Database {
+                    location,
+                    message: one_line(&e.to_string()),
+                });
+            }
+        };
         let columns: Vec<ColumnDef> = cx.columns.clone();
         let page = self.config.page_rows.unwrap_or(cx.batch_rows).max(1);
         let wm = self.config.watermark.clone();
@@ -290,37 +464,100 @@ impl Source for DbSource {
         let order: Vec<String> = wm.iter().chain(key.iter()).cloned().collect();
         let mut select: Vec<String> = columns
             .iter()
-            .map(|c| self.text(&format!("q.{}", self.quote_ident(c.source_name()))))
+            .map(|c| {
+                let name = c.source_name();
+                self.text_as_read(
+                    &format!("q.{}", self.quote_ident(name)),
+                    instants.contains(&name.to_lowercase()),
+                )
+            })
             .collect();
+        // As the session shows them: these are compared with literals.
         for o in &order {
             select.push(self.text(&format!("q.{}", self.quote_ident(o))));
-        }
-        let mut fixed = vec![];
-        if let (Some(w), Some(from)) = (&wm, &delivery.watermark_from) {
-            fixed.push(format!(
-                "q.{} > {}",
-                self.quote_ident(w),
-                self.literal(from)
-            ));
-        }
-        if let (Some(w), Some(to)) = (&wm, &delivery.watermark_to) {
-            fixed.push(format!("q.{} <= {}", self.quote_ident(w), self.literal(to)));
         }
         let order_q: Vec<String> = order
             .iter()
             .map(|o| format!("q.{}", self.quote_ident(o)))
             .collect();
-        let base = self.base();
+        let wm_q = wm.as_ref().map(|w| format!("q.{}", self.quote_ident(w)));
+        let key_q = key.as_ref().map(|k| format!("q.{}", self.quote_ident(k)));
+        let known = wm.as_ref().and_then(|_| {
+            DbState::known(
+                delivery.state.as_deref(),
+                delivery.watermark_from.as_deref(),
+            )
+        });
+        // The passes, in a fixed order (the content hash depends on it).
+        let mut passes = vec![];
+        let mut range = vec![];
+        let mut read_range = true;
+        if let Some(w) = &wm_q {
+            if let Some(from) = &delivery.watermark_from {
+                passes.push(Pass {
+                    kind: PassKind::Boundary,
+                    conds: vec![format!("{w} = {}", self.watermark_literal(from))],
+                    paged: false,
+                });
+                range.push(format!("{w} > {}", self.watermark_literal(from)));
+            }
+            match &delivery.watermark_to {
+                Some(to) => range.push(format!("{w} <= {}", self.watermark_literal(to))),
+                // Only rows without a watermark are waiting.
+                None => read_range = false,
+            }
+        }
+        if read_range {
+            match &key_q {
+                Some(k) => {
+                    let mut main = range.clone();
+                    main.push(format!("{k} IS NOT NULL"));
+                    passes.push(Pass {
+                        kind: PassKind::Main,
+                        conds: main,
+                        paged: true,
+                    });
+                    let mut nulls = range.clone();
+                    nulls.push(format!("{k} IS NULL"));
+                    passes.push(Pass {
+                        kind: PassKind::NullKey,
+                        conds: nulls,
+                        paged: false,
+                    });
+                }
+                None => passes.push(Pass {
+                    kind: PassKind::Main,
+                    conds: range.clone(),
+                    paged: false,
+                }),
+            }
+        }
+        if let Some(w) = &wm_q {
+            passes.push(Pass {
+                kind: PassKind::NullWatermark,
+                conds: vec![format!("{w} IS NULL")],
+                paged: false,
+            });
+        }
+        let width = select.len();
         let this = DbPager {
             dialect: self.dialect,
             select: select.join(", "),
-            base,
-            fixed,
+            base: self.base(),
+            passes,
             order_q,
+            width,
             page,
             retries: self.config.retries,
-            location: format!("{shown} {}", self.what()),
+            location,
+            declared: columns.len(),
+            wm_index: wm.as_ref().map(|_| columns.len()),
             key_index: key.as_ref().map(|_| columns.len() + order.len() - 1),
+            wm_name: wm.clone(),
+            key_name: key.clone(),
+            from: delivery.watermark_from.clone(),
+            to: delivery.watermark_to.clone(),
+            known,
         };
         let (tx, rx) = tokio::sync::mpsc::channel(2);
         let batch_rows = cx.batch_rows;
@@ -335,25 +572,162 @@ impl Source for DbSource {
     }
 }
 
+/// Which rows a pass reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PassKind {
+    /// Rows at exactly the last landed watermark (some already landed).
+    Boundary,
+    /// The delivery's rows with a key (paged by keyset) or all of them
+    /// (no key: one streamed query).
+    Main,
+    /// The delivery's rows whose key is NULL.
+    NullKey,
+    /// Rows whose watermark is NULL.
+    NullWatermark,
+}
+
+/// One query of a delivery.
+struct Pass {
+    kind: PassKind,
+    conds: Vec<String>,
+    paged: bool,
+}
+
+/// Reads one delivery: its passes in order, into batches, with the content
+/// hash, the notes for the ledger and the source's state after it.
 struct DbPager {
     dialect: Dialect,
     select: String,
     base: String,
-    fixed: Vec<String>,
+    passes: Vec<Pass>,
     order_q: Vec<String>,
+    width: usize,
     page: usize,
     retries: u32,
     location: String,
+    /// The number of declared columns (the first values of a row).
+    declared: usize,
+    /// Where the watermark's and the key's session text are in a row.
+    wm_index: Option<usize>,
     key_index: Option<usize>,
+    /// The watermark and key columns, for notes and reasons.
+    wm_name: Option<String>,
+    key_name: Option<String>,
+    /// The delivery's watermark range, as recorded.
+    from: Option<String>,
+    to: Option<String>,
+    /// The state recorded with the last landed delivery, if it is `from`'s.
+    known: Option<DbState>,
+}
+
+/// What the passes found, beyond the rows themselves.
+#[derive(Default)]
+struct Tally {
+    /// Identities still expected among the rows at `from`, with counts.
+    known_at: HashMap<String, usize>,
+    /// Identities of rows without a watermark quarantined before.
+    known_null: HashMap<String, usize>,
+    /// Identities of the rows at `to`.
+    at_to: Vec<String>,
+    /// Identities of the rows without a watermark seen now.
+    null_ids: Vec<String>,
+    already_landed: u64,
+    late: u64,
+    null_keys: u64,
+    null_watermarks_new: u64,
+    null_watermarks_known: u64,
+}
+
+/// Takes one from a multiset; whether it was there.
+fn take_one(set: &mut HashMap<String, usize>, id: &str) -> bool {
+    match set.get_mut(id) {
+        Some(n) if *n > 0 => {
+            *n -= 1;
+            true
+        }
+        _ => false,
+    }
 }
 
 impl DbPager {
-    fn literal(&self, value: &str) -> String {
-        let mut v = value.replace('\'', "''");
-        if self.dialect == Dialect::Mysql {
-            v = v.replace('\\', "\\\\");
+    fn sql(&self, conds: &[String], tail: &str) -> String {
+        let mut sql = format!("SELECT {} FROM ({}) q", self.select, self.base);
+        if !conds.is_empty() {
+            sql += &format!(" WHERE {}", conds.join(" AND "));
         }
-        format!("'{v}'")
+        sql + tail
+    }
+
+    /// A row's identity: its key, or a hash of its content.
+    fn identity(&self, r: &[Option<String>]) -> String {
+        if let Some(k) = self.key_index.and_then(|i| r[i].as_deref()) {
+            return format!("k:{k}");
+        }
+        let mut h = Sha256::new();
+        for v in r {
+            h.update(v.as_deref().unwrap_or("\u{0}NULL").as_bytes());
+            h.update(b"\x1f");
+        }
+        format!("h:{}", hex::encode(&h.finalize()[..12]))
+    }
+
+    /// Whether the row is at the delivery's upper watermark.
+    fn at_to(&self, r: &[Option<String>]) -> bool {
+        match (self.wm_index, &self.to) {
+            (Some(i), Some(to)) => r[i].as_deref() == Some(session_text(self.dialect, to)),
+            _ => false,
+        }
+    }
+
+    /// One row of a pass: landed, skipped as already landed, or quarantined.
+    fn take(&self, kind: PassKind, r: &[Option<String>], acc: &mut Accumulator, t: &mut Tally) {
+        let tracked = self.wm_index.is_some();
+        match kind {
+            PassKind::Boundary => {
+                let id = self.identity(r);
+                if self.at_to(r) {
+                    t.at_to.push(id.clone());
+                }
+                // Without a record (a watermark landed by an earlier version,
+                // which landed every row at it) the rows are taken as landed.
+                if self.known.is_none() || take_one(&mut t.known_at, &id) {
+                    t.already_landed += 1;
+                } else {
+                    t.late += 1;
+                    acc.push(r);
+                }
+            }
+            PassKind::Main | PassKind::NullKey => {
+                if kind == PassKind::NullKey {
+                    t.null_keys += 1;
+                }
+                if tracked && self.at_to(r) {
+                    t.at_to.push(self.identity(r));
+                }
+                acc.push(r);
+            }
+            PassKind::NullWatermark => {
+                let id = self.identity(r);
+                t.null_ids.push(id.clone());
+                if take_one(&mut t.known_null, &id) {
+                    t.null_watermarks_known += 1;
+                    return;
+                }
+                t.null_watermarks_new += 1;
+                let wm = self.wm_name.as_deref().unwrap_or_default();
+                let key = match (&self.key_name, self.key_index.and_then(|i| r[i].as_deref())) {
+                    (Some(k), Some(v)) => format!(" (key {k} = {v})"),
+                    (Some(k), None) => format!(" (key {k} is NULL too)"),
+                    _ => String::new(),
+                };
+                acc.reject(
+                    &r[..self.declared],
+                    format!(
+                        "watermark column {wm} is NULL{key}: an incremental load cannot place the row; quarantined once, it lands when it gets a watermark"
+                    ),
+                );
+            }
+        }
     }
 
     async fn run(
@@ -363,61 +737,159 @@ impl DbPager {
         batch_rows: usize,
         tx: &tokio::sync::mpsc::Sender<Result<RawItem, SourceError>>,
     ) -> Result<(), SourceError> {
-        let width = columns.len() + self.order_q.len();
         let mut acc = Accumulator::new(columns, batch_rows, self.key_index);
-        let db_err = |e: sqlx::Error| SourceError::Database {
+        let mut t = Tally::default();
+        if let Some(k) = &self.known {
+            for id in &k.at_watermark {
+                *t.known_at.entry(id.clone()).or_default() += 1;
+            }
+            for id in &k.null_watermark {
+                *t.known_null.entry(id.clone()).or_default() += 1;
+            }
+        }
+        for pass in &self.passes {
+            if pass.paged {
+                self.paged(pool, pass, &mut acc, &mut t, tx).await?;
+            } else {
+                self.streamed(pool, pass, &mut acc, &mut t, tx).await?;
+            }
+        }
+        acc.flush(tx).await?;
+        let notes = self.notes(&t);
+        for n in &notes {
+            tracing::info!(location = %self.location, "{n}");
+        }
+        let state = self.wm_index.map(|_| {
+            serde_json::to_string(&DbState {
+                watermark: self.to.clone(),
+                at_watermark: t.at_to,
+                null_watermark: t.null_ids,
+            })
+            .unwrap_or_default()
+        });
+        acc.end(tx, state, notes).await
+    }
+
+    /// What the ledger's note says about this delivery's rows.
+    fn notes(&self, t: &Tally) -> Vec<String> {
+        let mut notes = vec![];
+        let from = self.from.as_deref().unwrap_or_default();
+        let wm = self.wm_name.as_deref().unwrap_or_default();
+        if self.wm_index.is_some() && self.from.is_some() && self.known.is_none() {
+            notes.push(format!(
+                "no record of the rows at the last landed watermark {from} (landed by an earlier version of pdq): the rows at it are taken as landed and recorded"
+            ));
+        }
+        if t.already_landed > 0 {
+            notes.push(format!(
+                "{} rows at the last landed watermark {from} were landed by an earlier delivery: not landed again",
+                t.already_landed
+            ));
+        }
+        if t.late > 0 {
+            notes.push(format!(
+                "{} rows arrived late at the last landed watermark {from}",
+                t.late
+            ));
+        }
+        if t.null_keys > 0 {
+            notes.push(format!(
+                "{} rows with a NULL key ({}) read in their own pass",
+                t.null_keys,
+                self.key_name.as_deref().unwrap_or_default()
+            ));
+        }
+        if t.null_watermarks_new > 0 {
+            notes.push(format!(
+                "{} rows with a NULL watermark ({wm}) quarantined",
+                t.null_watermarks_new
+            ));
+        }
+        if t.null_watermarks_known > 0 {
+            notes.push(format!(
+                "{} rows with a NULL watermark ({wm}) quarantined by an earlier delivery: not quarantined again",
+                t.null_watermarks_known
+            ));
+        }
+        notes
+    }
+
+    fn db_err(&self, e: sqlx::Error) -> SourceError {
+        SourceError::Database {
             location: self.location.clone(),
             message: one_line(&e.to_string()),
-        };
-        // Without a key, rows cannot be paged exactly (equal watermarks would
-        // straddle pages): one streamed query, retried by the next run.
-        if self.key_index.is_none() {
-            let mut sql = format!("SELECT {} FROM ({}) q", self.select, self.base);
-            if !self.fixed.is_empty() {
-                sql += &format!(" WHERE {}", self.fixed.join(" AND "));
-            }
-            macro_rules! stream_rows {
-                ($p:expr) => {{
-                    let mut rows = sqlx::query(AssertSqlSafe(sql)).fetch($p);
-                    while let Some(r) = rows.next().await {
-                        let r = r.map_err(db_err)?;
-                        let vals = (0..width)
-                            .map(|i| r.try_get::<Option<String>, _>(i))
-                            .collect::<Result<Vec<_>, _>>()
-                            .map_err(db_err)?;
-                        acc.push(&vals);
-                        if acc.batcher.is_full() {
-                            acc.flush(tx).await?;
-                        }
-                    }
-                }};
-            }
-            match pool {
-                Pool::Pg(p) => stream_rows!(p),
-                Pool::My(p) => stream_rows!(p),
-            }
-            acc.flush(tx).await?;
-            return acc.end(tx).await;
         }
+    }
+
+    /// One streamed query (rows that cannot be paged exactly: no key, a
+    /// NULL key or watermark, equal watermarks); a cut is retried by the
+    /// next run. Ordered by every column except the unkeyed main pass.
+    async fn streamed(
+        &self,
+        pool: &Pool,
+        pass: &Pass,
+        acc: &mut Accumulator,
+        t: &mut Tally,
+        tx: &tokio::sync::mpsc::Sender<Result<RawItem, SourceError>>,
+    ) -> Result<(), SourceError> {
+        let tail = if pass.kind == PassKind::Main {
+            String::new()
+        } else {
+            let all: Vec<String> = (1..=self.width).map(|i| i.to_string()).collect();
+            format!(" ORDER BY {}", all.join(", "))
+        };
+        let sql = self.sql(&pass.conds, &tail);
+        macro_rules! stream_rows {
+            ($p:expr) => {{
+                let mut rows = sqlx::query(AssertSqlSafe(sql)).fetch($p);
+                while let Some(r) = rows.next().await {
+                    let r = r.map_err(|e| self.db_err(e))?;
+                    let vals = (0..self.width)
+                        .map(|i| r.try_get::<Option<String>, _>(i))
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(|e| self.db_err(e))?;
+                    self.take(pass.kind, &vals, acc, t);
+                    if acc.batcher.is_full() {
+                        acc.flush(tx).await?;
+                    }
+                }
+            }};
+        }
+        match pool {
+            Pool::Pg(p) => stream_rows!(p),
+            Pool::My(p) => stream_rows!(p),
+        }
+        Ok(())
+    }
+
+    /// Pages by keyset over the ordering columns (none of them NULL here);
+    /// a failed page is retried from the last page read.
+    async fn paged(
+        &self,
+        pool: &Pool,
+        pass: &Pass,
+        acc: &mut Accumulator,
+        t: &mut Tally,
+        tx: &tokio::sync::mpsc::Sender<Result<RawItem, SourceError>>,
+    ) -> Result<(), SourceError> {
         let mut last: Option<Vec<String>> = None;
         loop {
-            let mut conds = self.fixed.clone();
+            let mut conds = pass.conds.clone();
             if let Some(last) = &last {
-                let lits: Vec<String> = last.iter().map(|v| self.literal(v)).collect();
+                let lits: Vec<String> = last.iter().map(|v| literal(self.dialect, v)).collect();
                 conds.push(if lits.len() == 1 {
                     format!("{} > {}", self.order_q[0], lits[0])
                 } else {
                     format!("({}) > ({})", self.order_q.join(", "), lits.join(", "))
                 });
             }
-            let mut sql = format!("SELECT {} FROM ({}) q", self.select, self.base);
-            if !conds.is_empty() {
-                sql += &format!(" WHERE {}", conds.join(" AND "));
-            }
-            sql += &format!(" ORDER BY {} LIMIT {}", self.order_q.join(", "), self.page);
+            let sql = self.sql(
+                &conds,
+                &format!(" ORDER BY {} LIMIT {}", self.order_q.join(", "), self.page),
+            );
             let mut attempt = 0;
             let rows = loop {
-                match fetch_text(pool, sql.clone(), width).await {
+                match fetch_text(pool, sql.clone(), self.width).await {
                     Ok(rows) => break rows,
                     Err(e) if attempt < self.retries => {
                         attempt += 1;
@@ -425,29 +897,28 @@ impl DbPager {
                         tokio::time::sleep(Duration::from_millis(200 * (1 << attempt.min(6))))
                             .await;
                     }
-                    Err(e) => return Err(db_err(e)),
+                    Err(e) => return Err(self.db_err(e)),
                 }
             };
             let n = rows.len();
             for r in &rows {
-                acc.push(r);
+                self.take(pass.kind, r, acc, t);
             }
             if let Some(r) = rows.last() {
                 last = Some(
-                    r[columns.len()..]
+                    r[self.declared..]
                         .iter()
                         .map(|v| v.clone().unwrap_or_default())
                         .collect(),
                 );
             }
-            if acc.batcher.is_full() || n < self.page {
+            if acc.batcher.is_full() {
                 acc.flush(tx).await?;
             }
             if n < self.page {
-                break;
+                return Ok(());
             }
         }
-        acc.end(tx).await
     }
 }
 
@@ -456,6 +927,7 @@ struct Accumulator {
     batcher: TextBatcher,
     keys: Vec<Option<String>>,
     key_index: Option<usize>,
+    names: Vec<String>,
     hasher: Sha256,
     bytes: u64,
     row_no: u64,
@@ -467,13 +939,14 @@ impl Accumulator {
             batcher: TextBatcher::new(columns, batch_rows),
             keys: vec![],
             key_index,
+            names: columns.iter().map(|c| c.name.clone()).collect(),
             hasher: Sha256::new(),
             bytes: 0,
             row_no: 0,
         }
     }
 
-    fn push(&mut self, r: &[Option<String>]) {
+    fn hash(&mut self, r: &[Option<String>]) {
         self.row_no += 1;
         for v in r {
             let s = v.as_deref().unwrap_or("\u{0}NULL");
@@ -482,10 +955,31 @@ impl Accumulator {
             self.bytes += s.len() as u64 + 1;
         }
         self.hasher.update(b"\x1e");
+    }
+
+    fn push(&mut self, r: &[Option<String>]) {
+        self.hash(r);
         self.batcher.push(self.row_no, |i| r[i].as_deref());
         if let Some(k) = self.key_index {
             self.keys.push(r[k].clone());
         }
+    }
+
+    /// A row that goes to quarantine whole: its declared columns as a JSON
+    /// object, and why.
+    fn reject(&mut self, declared: &[Option<String>], reason: String) {
+        self.hash(declared);
+        let record: serde_json::Map<String, serde_json::Value> = self
+            .names
+            .iter()
+            .zip(declared)
+            .map(|(n, v)| (n.clone(), v.clone().into()))
+            .collect();
+        self.batcher.reject(Reject {
+            row: self.row_no,
+            raw: serde_json::Value::Object(record).to_string(),
+            reason,
+        });
     }
 
     async fn flush(
@@ -507,12 +1001,67 @@ impl Accumulator {
     async fn end(
         self,
         tx: &tokio::sync::mpsc::Sender<Result<RawItem, SourceError>>,
+        state: Option<String>,
+        notes: Vec<String>,
     ) -> Result<(), SourceError> {
         tx.send(Ok(RawItem::End(DeliveryEnd {
             sha256: hex::encode(self.hasher.finalize()),
             bytes: self.bytes,
+            state,
+            notes,
         })))
         .await
         .map_err(|_| SourceError::Config("the landing stage stopped reading".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recorded_watermarks_compare_in_the_session_old_and_new() {
+        // New: a MariaDB TIMESTAMP watermark carries the offset pdq added.
+        assert_eq!(
+            session_text(Dialect::Mysql, "2026-11-01 00:00:02+00:00"),
+            "2026-11-01 00:00:02"
+        );
+        // Old ledgers: the same UTC text without it, unchanged.
+        assert_eq!(
+            session_text(Dialect::Mysql, "2026-11-01 00:00:02.000000"),
+            "2026-11-01 00:00:02.000000"
+        );
+        // PostgreSQL reads its own offsets.
+        assert_eq!(
+            session_text(Dialect::Postgres, "2026-11-01 00:00:02+00"),
+            "2026-11-01 00:00:02+00"
+        );
+        assert_eq!(
+            literal(Dialect::Mysql, "O'Brien \\"),
+            "'O''Brien \\\\'".to_string()
+        );
+    }
+
+    #[test]
+    fn a_state_counts_only_for_its_own_watermark() {
+        let s = serde_json::to_string(&DbState {
+            watermark: Some("w1".into()),
+            at_watermark: vec!["k:1".into()],
+            null_watermark: vec![],
+        })
+        .unwrap();
+        assert!(DbState::known(Some(&s), Some("w1")).is_some());
+        assert!(DbState::known(Some(&s), Some("w2")).is_none());
+        assert!(DbState::known(Some("not json"), Some("w1")).is_none());
+        assert!(DbState::known(None, Some("w1")).is_none());
+    }
+
+    #[test]
+    fn equal_rows_are_recognised_as_often_as_they_were_read() {
+        let mut seen = HashMap::from([("h:a".to_string(), 2)]);
+        assert!(take_one(&mut seen, "h:a"));
+        assert!(take_one(&mut seen, "h:a"));
+        assert!(!take_one(&mut seen, "h:a"), "a third equal row is new");
+        assert!(!take_one(&mut seen, "h:b"));
     }
 }

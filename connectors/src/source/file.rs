@@ -376,6 +376,7 @@ impl Source for FileSource {
                         modified,
                         watermark_from: None,
                         watermark_to: None,
+                        state: None,
                     });
                 }
             }
@@ -431,6 +432,7 @@ impl Source for FileSource {
                         modified: Some(m.last_modified),
                         watermark_from: None,
                         watermark_to: None,
+                        state: None,
                     });
                 }
             }

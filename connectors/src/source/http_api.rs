@@ -193,6 +193,7 @@ impl Source for HttpApiSource {
             modified: None,
             watermark_from: None,
             watermark_to: None,
+            state: None,
         }])
     }
 
@@ -352,6 +353,8 @@ async fn fetch_all(
                 .send(Ok(RawItem::End(DeliveryEnd {
                     sha256: hex::encode(hasher.finalize()),
                     bytes,
+                    state: None,
+                    notes: vec![],
                 })))
                 .await
                 .map_err(|_| closed());

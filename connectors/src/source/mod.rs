@@ -53,10 +53,15 @@ pub struct Delivery {
     pub bytes: Option<u64>,
     /// When it was last modified at the source, when known.
     pub modified: Option<DateTime<Utc>>,
-    /// Incremental loads: the watermark already landed (exclusive)…
+    /// Incremental loads: the highest watermark already landed (a database
+    /// source reads rows at exactly it again and skips those already landed)…
     pub watermark_from: Option<String>,
     /// …and the highest watermark this delivery covers (inclusive).
     pub watermark_to: Option<String>,
+    /// The source's own state as recorded with the last landed delivery
+    /// ([`Landed::state`]), handed back to [`Source::read`].
+    #[serde(default)]
+    pub state: Option<String>,
 }
 
 /// What has already landed for a dataset, as the landing stage knows it.
@@ -66,6 +71,12 @@ pub struct Landed {
     pub fingerprints: HashSet<String>,
     /// The highest watermark landed (incremental loads).
     pub watermark: Option<String>,
+    /// What the source recorded at the end of the last landed delivery
+    /// ([`DeliveryEnd::state`]): opaque to the landing stage, which keeps it
+    /// with the delivery's data commit. Database sources keep the rows at
+    /// that watermark, so that late rows at an equal watermark are read
+    /// and rows already landed are not landed twice.
+    pub state: Option<String>,
 }
 
 /// A record that could not be read as a record (a ragged CSV row, bytes
@@ -103,6 +114,12 @@ pub struct DeliveryEnd {
     pub sha256: String,
     /// Bytes read.
     pub bytes: u64,
+    /// The source's state after this delivery, kept by the landing stage
+    /// and handed back as [`Landed::state`].
+    pub state: Option<String>,
+    /// What the source wants recorded with the delivery (rows read in a
+    /// separate pass, rows recognised as already landed): the ledger's note.
+    pub notes: Vec<String>,
 }
 
 /// An item of a delivery's stream.

@@ -134,6 +134,8 @@ pub(crate) fn read_xlsx(
     let end = DeliveryEnd {
         sha256: hex::encode(sha2::Sha256::digest(&bytes)),
         bytes: bytes.len() as u64,
+        state: None,
+        notes: vec![],
     };
     let mut book = Workbook::open(bytes, limits).map_err(|e| match sheet {
         Some(s) => fail(s, e.to_string()),

@@ -1,13 +1,14 @@
 //! `pdq ingest`: lands every waiting delivery of the workspace's datasets.
 //! A failing dataset is reported and does not stop the others; the exit
-//! code is 1 if any failed.
+//! code is 1 if any failed, or if a snapshot was held back (no rows, or
+//! far fewer than the last landed one: see `min_snapshot_share`).
 
 use crate::util::outln;
 use std::io::IsTerminal;
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use pipeline::land::{DeliveryRecord, Lake, land_dataset};
+use pipeline::land::{DeliveryRecord, DeliveryStatus, Lake, land_dataset};
 use pipeline::workspace::Workspace;
 
 use super::Outcome;
@@ -71,6 +72,16 @@ pub fn run(args: IngestArgs) -> Result<Outcome> {
             failures.len(),
             failures.join("; ")
         );
+    }
+    // A snapshot held back (empty, or far smaller than the last) needs an
+    // operator's look, like a refused catalog harvest.
+    let held: Vec<String> = records
+        .iter()
+        .filter(|r| r.status == DeliveryStatus::Held)
+        .map(|r| format!("{}: {}", r.dataset, r.note.as_deref().unwrap_or_default()))
+        .collect();
+    if !held.is_empty() {
+        bail!("{} snapshot(s) held back: {}", held.len(), held.join("; "));
     }
     Ok(Outcome::Clean)
 }

@@ -27,6 +27,10 @@ pub enum DeliveryStatus {
     Landed,
     /// Its content had landed before; nothing was added.
     Unchanged,
+    /// A snapshot with no rows, or far fewer than the last landed one: not
+    /// landed (the table keeps its contents) until an operator accepts it;
+    /// the note says why and how.
+    Held,
 }
 
 impl DeliveryStatus {
@@ -34,6 +38,7 @@ impl DeliveryStatus {
         match self {
             DeliveryStatus::Landed => "landed",
             DeliveryStatus::Unchanged => "unchanged",
+            DeliveryStatus::Held => "held",
         }
     }
 }
@@ -55,7 +60,8 @@ pub struct DeliveryRecord {
     pub sha256: String,
     /// Bytes read.
     pub bytes: i64,
-    /// Incremental: the watermark before it (exclusive).
+    /// Incremental: the highest watermark landed before it (rows at exactly
+    /// it are read again; see the database source's boundary rule).
     pub watermark_from: Option<String>,
     /// Incremental: the highest watermark it covers.
     pub watermark_to: Option<String>,
@@ -252,10 +258,10 @@ pub async fn read_ledger(
                 dataset: dataset.value(r).into(),
                 location: location.value(r).into(),
                 fingerprint: fingerprint.value(r).into(),
-                status: if status.value(r) == "unchanged" {
-                    DeliveryStatus::Unchanged
-                } else {
-                    DeliveryStatus::Landed
+                status: match status.value(r) {
+                    "unchanged" => DeliveryStatus::Unchanged,
+                    "held" => DeliveryStatus::Held,
+                    _ => DeliveryStatus::Landed,
                 },
                 sha256: sha256.value(r).into(),
                 bytes: bytes.value(r),

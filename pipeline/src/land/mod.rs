@@ -137,7 +137,30 @@ pub struct DatasetDef {
     /// no part in it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub onesource: Option<crate::onesource::stage::OneSourceDef>,
+    /// Snapshot sources (a database table or query without a watermark, an
+    /// API) in `full` mode: a snapshot with no rows, or fewer than this share
+    /// of the last landed snapshot's, is held back instead of replacing the
+    /// table (default 0.5; 0 turns the check off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_snapshot_share: Option<f64>,
+    /// The SHA-256 (or its first 12 or more hex digits) of a held-back
+    /// snapshot that an operator accepts, copied from the ledger: that
+    /// content lands on the next run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accept_snapshot: Option<String>,
 }
+
+/// The share of the last landed snapshot's rows below which a new
+/// snapshot is held back, unless the dataset says otherwise.
+pub const DEFAULT_MIN_SNAPSHOT_SHARE: f64 = 0.5;
+
+/// The data commit's metadata key holding the source's state after the
+/// delivery ([`connectors::source::DeliveryEnd::state`]).
+const SOURCE_STATE: &str = "pdq.source_state";
+
+/// How many of the data table's latest commits are searched for the last
+/// landed delivery's source state.
+const STATE_LOOKBACK: usize = 50;
 
 impl DatasetDef {
     /// `department.name`.
@@ -259,6 +282,14 @@ pub async fn land_dataset(
             dataset.id()
         )));
     }
+    if let Some(share) = dataset.min_snapshot_share
+        && !(0.0..=1.0).contains(&share)
+    {
+        return Err(LandError::Config(format!(
+            "dataset {}: min_snapshot_share: expected a share between 0 and 1, got {share}",
+            dataset.id()
+        )));
+    }
     let source = dataset.source.build(&opts.base_dir)?;
     let schema = conform::landed_schema(&dataset.columns);
     let mut data = lake.table(&dataset.data_path(), &schema).await?;
@@ -274,6 +305,16 @@ pub async fn land_dataset(
             .filter(|r| r.status == DeliveryStatus::Landed)
             .filter_map(|r| r.watermark_to.clone())
             .next_back(),
+        // Only incremental database sources keep a state (the rows at the
+        // watermark): others need not read the data table's history.
+        state: match history
+            .iter()
+            .rev()
+            .find(|r| r.status == DeliveryStatus::Landed)
+        {
+            Some(r) if keeps_state(&dataset.source) => source_state(&data, &r.delivery).await?,
+            _ => None,
+        },
     };
     let pending = source.pending(&landed).await?;
     let mut out = vec![];
@@ -387,6 +428,7 @@ async fn land_delivery(
     };
     record.sha256 = end.sha256.clone();
     record.bytes = end.bytes as i64;
+    let mut notes = end.notes.clone();
     // The same content landed before (a re-sent file, an unchanged snapshot).
     let same = history
         .iter()
@@ -404,12 +446,28 @@ async fn land_delivery(
         writer.reset();
         q_writer.reset();
         record.status = DeliveryStatus::Unchanged;
-        record.note = same.map(|r| format!("same content as delivery {}", r.delivery));
+        notes.extend(same.map(|r| format!("same content as delivery {}", r.delivery)));
+        record.note = joined(notes);
         record.rows_landed = 0;
         record.rows_quarantined = 0;
         record.seconds = clock.elapsed().as_secs_f64();
         return Ok(record);
     }
+    if !data_done && let Some(reason) = held_back(dataset, history, &record) {
+        writer.reset();
+        q_writer.reset();
+        tracing::warn!(dataset = %dataset.id(), location = %d.location, "{reason}");
+        record.status = DeliveryStatus::Held;
+        notes.insert(0, reason);
+        record.note = joined(notes);
+        // Nothing of it is in the lake: read = landed + quarantined = 0.
+        record.rows_read = 0;
+        record.rows_landed = 0;
+        record.rows_quarantined = 0;
+        record.seconds = clock.elapsed().as_secs_f64();
+        return Ok(record);
+    }
+    record.note = joined(notes.clone());
     let txn = || Transaction::new(app_id(&id), 1);
     if !q_done {
         let adds: Vec<Action> = q_writer
@@ -425,6 +483,7 @@ async fn land_delivery(
             vec![],
             txn(),
             &record,
+            None,
             SaveMode::Append,
         )
         .await
@@ -455,17 +514,102 @@ async fn land_delivery(
         } else {
             SaveMode::Append
         };
-        let v = commit(data, adds, removes, txn(), &record, mode)
-            .await
-            .map_err(|e| LandError::lake(&dataset.data_path(), e))?;
+        let v = commit(
+            data,
+            adds,
+            removes,
+            txn(),
+            &record,
+            end.state.as_deref(),
+            mode,
+        )
+        .await
+        .map_err(|e| LandError::lake(&dataset.data_path(), e))?;
         record.table_version = Some(v as i64);
     } else {
         record.table_version = data.version().map(|v| v as i64);
-        record.note = Some("data committed by an earlier, interrupted run".into());
+        notes.push("data committed by an earlier, interrupted run".into());
+        record.note = joined(notes);
     }
     record.seconds = clock.elapsed().as_secs_f64();
     let _ = lake;
     Ok(record)
+}
+
+fn joined(notes: Vec<String>) -> Option<String> {
+    (!notes.is_empty()).then(|| notes.join("; "))
+}
+
+/// Why a snapshot is held back, if it is: a `full` dataset from a snapshot
+/// source whose new snapshot has no rows, or fewer than
+/// `min_snapshot_share` of the last landed one's — an emptied or broken
+/// table or query, a wrong filter — and no operator accepted this content.
+fn held_back(
+    dataset: &DatasetDef,
+    history: &[DeliveryRecord],
+    record: &DeliveryRecord,
+) -> Option<String> {
+    if dataset.mode != LoadMode::Full || !dataset.source.is_snapshot() {
+        return None;
+    }
+    let share = dataset
+        .min_snapshot_share
+        .unwrap_or(DEFAULT_MIN_SNAPSHOT_SHARE);
+    let last = history
+        .iter()
+        .rev()
+        .find(|r| r.status == DeliveryStatus::Landed)?;
+    let rows = record.rows_read;
+    if share <= 0.0
+        || last.rows_read <= 0
+        || (rows > 0 && rows as f64 >= share * last.rows_read as f64)
+    {
+        return None;
+    }
+    let accepted = dataset.accept_snapshot.as_deref().is_some_and(|a| {
+        let a = a.trim().to_ascii_lowercase();
+        a.len() >= 12 && record.sha256.starts_with(&a)
+    });
+    if accepted {
+        return None;
+    }
+    Some(format!(
+        "held back: the snapshot has {rows} rows, the last landed one (delivery {}) had {}, below min_snapshot_share {}%; the table keeps its contents. To land this snapshot, set accept_snapshot = \"{}\" in the dataset's definition",
+        last.delivery,
+        last.rows_read,
+        share * 100.0,
+        record.sha256
+    ))
+}
+
+/// Whether the source records a state with its deliveries.
+fn keeps_state(source: &SourceConfig) -> bool {
+    matches!(source, SourceConfig::Postgres(c) | SourceConfig::Mysql(c) if c.watermark.is_some())
+}
+
+/// The source's state recorded with a delivery's data commit.
+async fn source_state(data: &DeltaTable, delivery: &str) -> Result<Option<String>, LandError> {
+    if data.version().is_none_or(|v| v < 1) {
+        return Ok(None);
+    }
+    let mut history = data.history(Some(STATE_LOOKBACK));
+    while let Some(info) = history.next().await {
+        let info = info.map_err(|e| LandError::lake("history", e))?;
+        let ours = info
+            .info
+            .get("pdq.delivery")
+            .and_then(|d| d.get("delivery"))
+            .and_then(|v| v.as_str())
+            == Some(delivery);
+        if ours {
+            return Ok(info
+                .info
+                .get(SOURCE_STATE)
+                .and_then(|v| v.as_str())
+                .map(str::to_string));
+        }
+    }
+    Ok(None)
 }
 
 /// Row groups are bounded in rows and bytes: the writer holds one row group
@@ -483,21 +627,28 @@ fn writer_properties(opts: &LandOptions) -> parquet::file::properties::WriterPro
         .build()
 }
 
+/// Commits a delivery's files with its ledger record (and the source's
+/// state after it, for the next delivery) in the commit's metadata.
 async fn commit(
     table: &mut DeltaTable,
     adds: Vec<Action>,
     removes: Vec<Action>,
     txn: Transaction,
     record: &DeliveryRecord,
+    source_state: Option<&str>,
     mode: SaveMode,
 ) -> Result<u64, DeltaTableError> {
     let snapshot = table.snapshot()?;
+    let mut metadata = vec![(
+        "pdq.delivery".to_string(),
+        serde_json::to_value(record).unwrap_or_default(),
+    )];
+    if let Some(state) = source_state {
+        metadata.push((SOURCE_STATE.to_string(), state.into()));
+    }
     let props = CommitProperties::default()
         .with_application_transaction(txn)
-        .with_metadata([(
-            "pdq.delivery".to_string(),
-            serde_json::to_value(record).unwrap_or_default(),
-        )]);
+        .with_metadata(metadata);
     let finalized = CommitBuilder::from(props)
         .with_actions(adds.into_iter().chain(removes).collect())
         .build(
