@@ -774,7 +774,12 @@ fn an_emptied_snapshot_is_held_back_and_reported() {
     let r = json(&pdq(&["sweep", "--format", "json"], ws));
     assert_eq!(land_step(&r)["status"], "ok", "{r}");
     rows.store(0, Ordering::SeqCst);
-    let r = json(&pdq(&["sweep", "--format", "json"], ws));
+    let o = pdq(&["sweep", "--format", "json"], ws);
+    // Held back is a failure to report: exit 4 and one stderr line.
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    assert!(err.contains("pdq sweep: renshe.snap land held:"), "{err}");
+    let r = json(&o);
     let step = land_step(&r);
     assert_eq!(step["status"], "held", "{step}");
     assert!(

@@ -187,7 +187,9 @@ pub fn sweep(args: SweepArgs) -> Result<Outcome> {
             let failed: Vec<String> = r
                 .steps
                 .iter()
-                .filter(|s| s.status == "failed" || s.status == "partial")
+                // A held-back snapshot left its dataset unrefreshed until
+                // an operator accepts it: as much a failure to report.
+                .filter(|s| matches!(s.status.as_str(), "failed" | "partial" | "held"))
                 .filter(|s| s.dataset.is_empty() || seen.insert(s.dataset.clone()))
                 .map(|s| {
                     let what = if s.dataset.is_empty() {
