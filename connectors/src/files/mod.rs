@@ -327,7 +327,7 @@ fn expand(paths: &[PathBuf]) -> Result<Vec<SourceFile>, FileError> {
         })?;
         if meta.is_dir() {
             let mut found = Vec::new();
-            walk(p, p, &mut found)?;
+            walk(p, p, &mut found, &mut Seen::default())?;
             if found.is_empty() {
                 return Err(FileError::NoFiles { path: p.clone() });
             }
@@ -347,7 +347,37 @@ fn expand(paths: &[PathBuf]) -> Result<Vec<SourceFile>, FileError> {
     Ok(out)
 }
 
-fn walk(root: &Path, dir: &Path, out: &mut Vec<SourceFile>) -> Result<(), FileError> {
+/// The directories and files a walk has reached, by canonical path: a
+/// symbolic link back up the tree (`data/loop -> ..`) is a loop that once
+/// made `pdq check --data DIR` walk for ever, and a second path to the same
+/// file would count its rows twice (issue #18, 8). Each is taken once.
+#[derive(Default)]
+struct Seen {
+    dirs: std::collections::HashSet<PathBuf>,
+    files: std::collections::HashSet<PathBuf>,
+}
+
+impl Seen {
+    /// True the first time `path` (a directory or a file) is reached.
+    fn first(set: &mut std::collections::HashSet<PathBuf>, path: &Path) -> bool {
+        match std::fs::canonicalize(path) {
+            Ok(real) => set.insert(real),
+            // Unresolvable (a dangling link): reading it reports the error.
+            Err(_) => true,
+        }
+    }
+}
+
+fn walk(
+    root: &Path,
+    dir: &Path,
+    out: &mut Vec<SourceFile>,
+    seen: &mut Seen,
+) -> Result<(), FileError> {
+    if !Seen::first(&mut seen.dirs, dir) {
+        tracing::warn!(dir = %dir.display(), "directory reached a second time (a symbolic link loop?); read once");
+        return Ok(());
+    }
     let entries = std::fs::read_dir(dir).map_err(|e| FileError::Io {
         path: dir.to_path_buf(),
         source: e,
@@ -362,8 +392,12 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<SourceFile>) -> Result<(), FileEr
             continue;
         }
         if path.is_dir() {
-            walk(root, &path, out)?;
+            walk(root, &path, out, seen)?;
         } else if let Some(format) = FileFormat::of(&path) {
+            if !Seen::first(&mut seen.files, &path) {
+                tracing::warn!(file = %path.display(), "file reached by a second path; read once");
+                continue;
+            }
             let display = root
                 .join(path.strip_prefix(root).unwrap_or(&path))
                 .display()
@@ -765,6 +799,37 @@ impl FileDataset {
 mod tests {
     use super::*;
     use arrow::array::{Int64Array, StringArray};
+
+    /// Issue #18, 8: two symbolic links back up the tree made the walk
+    /// branch for ever; a link to a file already read counted it twice.
+    /// Each directory and file is now read once, in bounded time.
+    #[test]
+    fn symbolic_link_loops_are_walked_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir_all(data.join("sub")).unwrap();
+        std::fs::write(data.join("a.csv"), "x\n1\n").unwrap();
+        std::fs::write(data.join("sub/b.csv"), "x\n2\n").unwrap();
+        std::os::unix::fs::symlink(&data, data.join("sub/up")).unwrap();
+        std::os::unix::fs::symlink(&data, data.join("sub/up2")).unwrap();
+        std::os::unix::fs::symlink(data.join("a.csv"), data.join("again.csv")).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let root = data.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(expand(&[root]));
+        });
+        let files = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("the walk ends")
+            .unwrap();
+        let mut names: Vec<String> = files
+            .iter()
+            .map(|f| f.path.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names.len(), 2, "each file once: {names:?}");
+        assert!(names.contains(&"b.csv".to_string()), "{names:?}");
+    }
 
     /// Regression: Parquet columns marked REQUIRED (not nullable), as DuckDB
     /// writes them, were refused by the reader's schema hint.
