@@ -27,7 +27,7 @@ pub mod infer;
 pub mod sheet;
 pub(crate) mod text;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -413,6 +413,15 @@ fn walk(
     Ok(())
 }
 
+/// Each column name's first position, for lookups by name in one step.
+fn positions(columns: &[String]) -> HashMap<&str, usize> {
+    let mut at = HashMap::with_capacity(columns.len());
+    for (i, c) in columns.iter().enumerate() {
+        at.entry(c.as_str()).or_insert(i);
+    }
+    at
+}
+
 /// What the first read of a CSV or JSON file finds.
 struct FirstRead {
     columns: Vec<String>,
@@ -622,13 +631,16 @@ impl FileDataset {
         // Column order: first seen; types: Parquet as stored, text inferred
         // jointly over every text file; disagreement falls back to text.
         let mut order: Vec<String> = Vec::new();
+        // Membership of `order`, so that a 100,000-column header is not
+        // searched once per column (issue #18, 8: it took 51 s).
+        let mut in_order: HashSet<String> = HashSet::new();
         let mut stored: BTreeMap<String, Vec<DataType>> = BTreeMap::new();
         let mut inference: BTreeMap<String, infer::ColumnInference> = BTreeMap::new();
         for l in &loaded {
             match l {
                 Loaded::Parquet(schema, _) => {
                     for fl in schema.fields() {
-                        if !order.contains(fl.name()) {
+                        if in_order.insert(fl.name().clone()) {
                             order.push(fl.name().clone());
                         }
                         stored
@@ -639,7 +651,7 @@ impl FileDataset {
                 }
                 Loaded::Text(t) => {
                     for (c, name) in t.columns.iter().enumerate() {
-                        if !order.contains(name) {
+                        if in_order.insert(name.clone()) {
                             order.push(name.clone());
                         }
                         let inf = inference.entry(name.clone()).or_default();
@@ -652,7 +664,7 @@ impl FileDataset {
                     ..
                 } => {
                     for (name, inf) in columns.iter().zip(file_inference) {
-                        if !order.contains(name) {
+                        if in_order.insert(name.clone()) {
                             order.push(name.clone());
                         }
                         inference.entry(name.clone()).or_default().merge(inf);
@@ -691,11 +703,19 @@ impl FileDataset {
         for (l, f) in loaded.into_iter().zip(&files) {
             parts.push(match l {
                 Loaded::Parquet(read_schema, row_groups) => FilePart::Parquet {
-                    columns: schema
-                        .fields()
-                        .iter()
-                        .map(|fl| read_schema.index_of(fl.name()).ok())
-                        .collect(),
+                    columns: {
+                        let at: HashMap<&str, usize> = read_schema
+                            .fields()
+                            .iter()
+                            .enumerate()
+                            .map(|(i, fl)| (fl.name().as_str(), i))
+                            .collect();
+                        schema
+                            .fields()
+                            .iter()
+                            .map(|fl| at.get(fl.name().as_str()).copied())
+                            .collect()
+                    },
                     read_schema,
                     row_groups,
                 },
@@ -705,34 +725,38 @@ impl FileDataset {
                     columns,
                     segments,
                     ..
-                } => FilePart::Stream {
-                    spec,
-                    stamp,
-                    width: columns.len(),
-                    segments,
-                    columns: schema
-                        .fields()
-                        .iter()
-                        .map(|fl| columns.iter().position(|c| c == fl.name()))
-                        .collect(),
-                    types: schema
-                        .fields()
-                        .iter()
-                        .map(|fl| {
-                            inference
-                                .get(fl.name())
-                                .map(|i| i.data_type(tz))
-                                .unwrap_or(DataType::Utf8View)
-                        })
-                        .collect(),
-                    time_zone: tz,
-                },
+                } => {
+                    let at = positions(&columns);
+                    FilePart::Stream {
+                        spec,
+                        stamp,
+                        width: columns.len(),
+                        segments,
+                        columns: schema
+                            .fields()
+                            .iter()
+                            .map(|fl| at.get(fl.name().as_str()).copied())
+                            .collect(),
+                        types: schema
+                            .fields()
+                            .iter()
+                            .map(|fl| {
+                                inference
+                                    .get(fl.name())
+                                    .map(|i| i.data_type(tz))
+                                    .unwrap_or(DataType::Utf8View)
+                            })
+                            .collect(),
+                        time_zone: tz,
+                    }
+                }
                 Loaded::Text(t) => {
                     let n = t.rows.len();
+                    let at = positions(&t.columns);
                     let arrays: Vec<ArrayRef> = schema
                         .fields()
                         .iter()
-                        .map(|fl| match t.columns.iter().position(|c| c == fl.name()) {
+                        .map(|fl| match at.get(fl.name().as_str()).copied() {
                             Some(c) => {
                                 let inferred = inference
                                     .get(fl.name())
