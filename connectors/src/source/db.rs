@@ -233,13 +233,26 @@ impl DbSource {
             location: shown.clone(),
             message: one_line(&e.to_string()),
         };
+        let link = Link::of(&url, self.dialect).map_err(|message| SourceError::Database {
+            location: shown.clone(),
+            message,
+        })?;
         let pool = match self.dialect {
             Dialect::Postgres => {
-                let opts: sqlx::postgres::PgConnectOptions = url.parse().map_err(err)?;
+                let mut opts: sqlx::postgres::PgConnectOptions = url.parse().map_err(err)?;
+                if link.require_tls {
+                    opts = opts.ssl_mode(sqlx::postgres::PgSslMode::Require);
+                }
                 // Timestamps with a zone are read in UTC, unambiguously.
                 let opts = opts
                     .options([("timezone", "UTC")])
                     .application_name("pdq-ingest");
+                // One direct connection first: a refused or unreachable
+                // server is reported at once as itself, not as a pool that
+                // timed out 15 s later (issue #23, 8).
+                sqlx::Connection::close(sqlx::ConnectOptions::connect(&opts).await.map_err(err)?)
+                    .await
+                    .map_err(err)?;
                 Pool::Pg(
                     sqlx::postgres::PgPoolOptions::new()
                         .max_connections(1)
@@ -250,7 +263,10 @@ impl DbSource {
                 )
             }
             Dialect::Mysql => {
-                let opts: sqlx::mysql::MySqlConnectOptions = url.parse().map_err(err)?;
+                let mut opts: sqlx::mysql::MySqlConnectOptions = url.parse().map_err(err)?;
+                if link.require_tls {
+                    opts = opts.ssl_mode(sqlx::mysql::MySqlSslMode::Required);
+                }
                 // UTC, so `TIMESTAMP` text is UTC; and the server's own
                 // `sql_mode`: sqlx would add PIPES_AS_CONCAT (and
                 // NO_ENGINE_SUBSTITUTION), changing what a user's query means.
@@ -258,6 +274,9 @@ impl DbSource {
                     .timezone(Some(UTC_OFFSET.to_string()))
                     .pipes_as_concat(false)
                     .no_engine_substitution(false);
+                sqlx::Connection::close(sqlx::ConnectOptions::connect(&opts).await.map_err(err)?)
+                    .await
+                    .map_err(err)?;
                 Pool::My(
                     sqlx::mysql::MySqlPoolOptions::new()
                         .max_connections(1)
@@ -367,6 +386,62 @@ fn session_text(dialect: Dialect, value: &str) -> &str {
     match dialect {
         Dialect::Mysql => value.strip_suffix(UTC_OFFSET).unwrap_or(value),
         Dialect::Postgres => value,
+    }
+}
+
+/// What the connection URL says about the link to the server.
+#[derive(Debug, PartialEq, Eq)]
+struct Link {
+    /// TLS is required: the server is not on this machine and the URL does
+    /// not choose a TLS mode itself (`sslmode=` / `ssl-mode=`, which is the
+    /// explicit opt-out, e.g. `sslmode=disable`). sqlx's default,
+    /// `prefer`, falls back to clear text when the server offers no TLS:
+    /// credentials and department data then cross the network readable
+    /// (issue #18, 8).
+    require_tls: bool,
+}
+
+impl Link {
+    /// Checks the URL's scheme against the source's kind (a `mysql://`
+    /// URL was accepted for `kind = "postgres"`, issue #23, 8) and decides
+    /// the TLS default.
+    ///
+    /// ```text
+    /// postgres://u@db.example/x             → TLS required
+    /// postgres://u@db.example/x?sslmode=disable → as the URL says
+    /// postgres://u@127.0.0.1/x              → as sqlx defaults (this machine)
+    /// ```
+    fn of(url: &str, dialect: Dialect) -> Result<Link, String> {
+        let parsed = url::Url::parse(url).map_err(|e| format!("not a connection URL: {e}"))?;
+        let (accepted, kind): (&[&str], &str) = match dialect {
+            Dialect::Postgres => (&["postgres", "postgresql"], "postgres"),
+            Dialect::Mysql => (&["mysql", "mariadb"], "mysql"),
+        };
+        if !accepted.contains(&parsed.scheme()) {
+            return Err(format!(
+                "a `kind = \"{kind}\"` source needs a {}:// URL, found {}://",
+                accepted[0],
+                parsed.scheme()
+            ));
+        }
+        let chosen = parsed
+            .query_pairs()
+            .any(|(k, _)| k.eq_ignore_ascii_case("sslmode") || k.eq_ignore_ascii_case("ssl-mode"));
+        let local = match parsed.host() {
+            None => true,
+            // postgres:// and mysql:// are not "special" schemes, so an
+            // address comes back as an opaque name: parse it here.
+            Some(url::Host::Domain(d)) => {
+                let d = d.trim_start_matches('[').trim_end_matches(']');
+                d.eq_ignore_ascii_case("localhost")
+                    || d.parse::<std::net::IpAddr>().is_ok_and(|a| a.is_loopback())
+            }
+            Some(url::Host::Ipv4(a)) => a.is_loopback(),
+            Some(url::Host::Ipv6(a)) => a.is_loopback(),
+        };
+        Ok(Link {
+            require_tls: !chosen && !local,
+        })
     }
 }
 
@@ -1018,6 +1093,40 @@ impl Accumulator {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue #18, 8 and #23, 8: TLS is required off this machine unless
+    /// the URL chooses a mode; the scheme must match the source's kind.
+    #[test]
+    fn tls_by_default_off_this_machine_and_schemes_match_kinds() {
+        let tls = |u: &str, d| super::Link::of(u, d).map(|l| l.require_tls);
+        use super::Dialect::{Mysql, Postgres};
+        assert_eq!(
+            tls("postgres://u:p@db.bureau.example/x", Postgres),
+            Ok(true)
+        );
+        assert_eq!(tls("postgresql://u:p@10.1.2.3:5432/x", Postgres), Ok(true));
+        assert_eq!(tls("mysql://u:p@db.bureau.example/x", Mysql), Ok(true));
+        // The explicit opt-out (or any explicit mode) is the URL's.
+        assert_eq!(
+            tls(
+                "postgres://u:p@db.bureau.example/x?sslmode=disable",
+                Postgres
+            ),
+            Ok(false)
+        );
+        assert_eq!(
+            tls("mysql://u:p@db.bureau.example/x?ssl-mode=DISABLED", Mysql),
+            Ok(false)
+        );
+        // This machine: loopback names and addresses.
+        assert_eq!(tls("postgres://u:p@127.0.0.1:55432/x", Postgres), Ok(false));
+        assert_eq!(tls("postgres://u:p@localhost/x", Postgres), Ok(false));
+        assert_eq!(tls("mysql://u:p@[::1]:3306/x", Mysql), Ok(false));
+        // The wrong scheme for the kind.
+        let e = tls("mysql://u:p@127.0.0.1/x", Postgres).unwrap_err();
+        assert!(e.contains("needs a postgres:// URL, found mysql://"), "{e}");
+        assert!(tls("postgres://u:p@127.0.0.1/x", Mysql).is_err());
+    }
 
     #[test]
     fn recorded_watermarks_compare_in_the_session_old_and_new() {
