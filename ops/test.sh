@@ -40,6 +40,11 @@ fi
 echo "== formatting"
 cargo fmt --all -- --check
 
+echo "== module cycles (docs/ARCHITECTURE.md: no source file imports back)"
+for crate in pipeline jobs connectors quality-rules; do
+  python3 ops/tools/module_cycles.py "$crate/src"
+done
+
 echo "== lints"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 

@@ -37,6 +37,8 @@ pub enum Command {
     Init(InitArgs),
     /// Run every stage for every dataset due: land, check, publish. 运行一次全量作业。
     Sweep(SweepArgs),
+    /// Rebuild the published results from the lake alone (the latest run, or one run). 从数据湖重新发布。
+    Publish(PublishArgs),
     /// Run sweeps on the configured schedule until stopped. 按计划定时运行。
     Daemon(DaemonArgs),
     /// List runs, or show one run's steps. 运行记录。
@@ -176,6 +178,17 @@ pub struct DaemonArgs {
     pub max_runs: Option<u64>,
 }
 
+/// Arguments of `pdq publish`.
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    #[command(flatten)]
+    pub workspace: WorkspaceArg,
+    /// The run to publish (default: the latest finished run). A run other
+    /// than the latest is written under published/runs/ only.
+    #[arg(long, value_name = "RUN_ID")]
+    pub run: Option<String>,
+}
+
 /// Arguments of `pdq runs`.
 #[derive(Debug, Args)]
 pub struct RunsArgs {
@@ -246,6 +259,10 @@ pub struct IngestArgs {
     /// Only these datasets (`department.name`, or a department); repeatable.
     #[arg(long, value_name = "NAME")]
     pub dataset: Vec<String>,
+    /// Read snapshot sources (databases without a watermark, APIs) even when
+    /// not due at their update frequency.
+    #[arg(long)]
+    pub force: bool,
     /// Output: table (default on a terminal) or json.
     #[arg(long, value_name = "FORMAT", value_parser = ["table", "json"])]
     pub format: Option<String>,

@@ -42,6 +42,34 @@ pub fn try_lock(dir: &Path, id: &str) -> std::io::Result<Option<DatasetLock>> {
     }
 }
 
+/// Takes lock `id`, waiting up to `patience` for its holder to let go:
+/// `Ok(None)` when it is still held then.
+pub fn wait_lock(
+    dir: &Path,
+    id: &str,
+    patience: std::time::Duration,
+) -> std::io::Result<Option<DatasetLock>> {
+    let until = std::time::Instant::now() + patience;
+    loop {
+        if let Some(l) = try_lock(dir, id)? {
+            return Ok(Some(l));
+        }
+        if std::time::Instant::now() >= until {
+            return Ok(None);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// The lock every publication is written under (a sweep's last step, and
+/// `pdq publish`), so that two never swap `latest.json` and the site at once.
+pub const PUBLISH_LOCK: &str = "_publish";
+
+/// Where a workspace's locks are.
+pub fn lock_dir(workspace: &Path) -> PathBuf {
+    workspace.join(".pdq/locks")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use jobs::sweep::{RuleCount, SweepOptions, run_sweep};
+use jobs::sweep::{SweepOptions, run_sweep};
+use pipeline::score::RuleCount;
 use quality_rules::ids::resident_id::check_digit;
 
 fn dataset(
@@ -102,7 +103,7 @@ fn issue_5_sweep_counts_conflicts_against_the_copying_dataset() {
     let lake = pipeline::land::Lake::open(&ws.config.lake, ws_dir).unwrap();
     let counts: Vec<RuleCount> = rt
         .block_on(lake.read_records(
-            jobs::sweep::RULE_RESULTS,
+            pipeline::score::store::RULE_RESULTS,
             Some("rule LIKE '_onesource%'"),
             "dataset, rule",
         ))

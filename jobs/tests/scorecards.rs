@@ -7,9 +7,10 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, OnceLock};
 
 use jobs::serve::{ServeState, TokenEntry, TokenFile, hash_token, router};
-use jobs::sweep::{RULE_RESULTS, SweepOptions, run_sweep};
+use jobs::sweep::{SweepOptions, run_sweep};
 use pipeline::land::{Lake, LakeConfig};
 use pipeline::leak::LeakScanner;
+use pipeline::score::store::RULE_RESULTS;
 use pipeline::score::{RuleCount, score_run};
 
 /// One demo bureau, swept once, shared by the tests (read-only after).
@@ -629,7 +630,7 @@ fn the_refreshed_catalog_is_published_and_its_findings_are_for_the_bureau() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let lake = Lake::open(&LakeConfig::default(), root).unwrap();
     let stored: Vec<serde_json::Value> = rt
-        .block_on(lake.read_records(jobs::sweep::CATALOG_FINDINGS, None, "check"))
+        .block_on(lake.read_records(pipeline::catalog::FINDINGS, None, "check"))
         .unwrap();
     assert_eq!(stored.len(), catalog_findings_count(root));
     assert!(stored.iter().all(|r| r["run_id"] == latest["run"]));

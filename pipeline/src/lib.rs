@@ -14,6 +14,7 @@
 pub mod calendar;
 pub mod catalog;
 pub mod check;
+pub mod dataset;
 pub mod demo;
 pub mod evaluate;
 pub mod html;
@@ -22,7 +23,10 @@ pub mod leak;
 pub mod mask;
 pub mod model;
 pub mod onesource;
+pub mod outputs;
 pub mod profile;
+pub mod publish;
+pub mod run;
 pub mod score;
 pub mod site;
 pub mod tables;

@@ -38,11 +38,18 @@ pub const DELIVERIES: LakeTable = LakeTable {
     owner: "land",
     row: "a delivery: source location, fingerprint, rows read/landed/quarantined, status",
 };
-/// Rule counts per run and dataset: what scoring and the evaluation read.
+/// Rule counts per run and dataset: what scoring and the evaluation read
+/// (landing, checking and one-source each count; scoring records them).
 pub const RULE_RESULTS: LakeTable = LakeTable {
     path: "_pdq/rule_results",
-    owner: "check",
+    owner: "score",
     row: "a rule's evaluated and failed counts in one run",
+};
+/// Each run's check report per dataset, as published.
+pub const CHECK_REPORTS: LakeTable = LakeTable {
+    path: "_pdq/check_reports",
+    owner: "check",
+    row: "a dataset's check report in one run (samples masked, as published)",
 };
 /// Scorecards per run, dataset and department.
 pub const SCORECARDS: LakeTable = LakeTable {
@@ -67,6 +74,12 @@ pub const CATALOG_SUMMARY: LakeTable = LakeTable {
     path: "_pdq/catalog_summary",
     owner: "catalog",
     row: "a department's catalog entries and findings in one run",
+};
+/// Each run's catalog assessment, as published.
+pub const CATALOG_ASSESSMENTS: LakeTable = LakeTable {
+    path: "_pdq/catalog_assessments",
+    owner: "catalog",
+    row: "a run's catalog assessment: version, changes, landed facts and findings",
 };
 /// Measured facts per dataset and table version (for reconciliation).
 pub const DATASET_FACTS: LakeTable = LakeTable {
@@ -98,6 +111,12 @@ pub const ONESOURCE_DUPLICATES: LakeTable = LakeTable {
     owner: "onesource",
     row: "a data item collected by a department that is not its source",
 };
+/// Each run's one-source report, as published.
+pub const ONESOURCE_REPORTS: LakeTable = LakeTable {
+    path: "_pdq/onesource/reports",
+    owner: "onesource",
+    row: "a run's one-source report (counts and masked samples, as published)",
+};
 /// Hand corrections of stored counts.
 pub const CORRECTIONS: LakeTable = LakeTable {
     path: "_pdq/corrections",
@@ -121,14 +140,17 @@ pub const RUN_STEPS: LakeTable = LakeTable {
 pub const ALL: &[LakeTable] = &[
     CATALOG,
     DELIVERIES,
-    RULE_RESULTS,
+    CHECK_REPORTS,
     ONESOURCE_GOLDEN,
     ONESOURCE_LINKS,
     ONESOURCE_CONFLICTS,
     ONESOURCE_DUPLICATES,
+    ONESOURCE_REPORTS,
+    RULE_RESULTS,
     SCORECARDS,
     CATALOG_FINDINGS,
     CATALOG_SUMMARY,
+    CATALOG_ASSESSMENTS,
     DATASET_FACTS,
     CORRECTIONS,
     RUNS,

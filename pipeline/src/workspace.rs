@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::land::{DatasetDef, LakeConfig, LandError, LandOptions, load_dataset};
+use crate::dataset::{DatasetDef, load_dataset};
+use crate::land::LandOptions;
+use crate::land::error::LandError;
+use crate::land::lake::LakeConfig;
 
 fn default_tz() -> String {
     "Asia/Shanghai".into()
@@ -289,7 +292,7 @@ impl Workspace {
             LandError::Config(format!(
                 "{}: {}",
                 path.display(),
-                crate::land::one_line_toml(&e, &text)
+                crate::dataset::one_line_toml(&e, &text)
             ))
         })?;
         let tz = config.time_zone.parse::<chrono_tz::Tz>().map_err(|_| {

@@ -11,10 +11,10 @@ use std::path::PathBuf;
 use anyhow::Result;
 use chrono::{Duration, TimeZone, Utc};
 use clap::Parser;
-use jobs::runs::RunEvent;
-use jobs::sweep::RULE_RESULTS;
 use pipeline::land::{Lake, LakeConfig};
+use pipeline::run::RunEvent;
 use pipeline::score::RuleCount;
+use pipeline::score::store::RULE_RESULTS;
 
 #[derive(Parser)]
 struct Args {
@@ -62,7 +62,7 @@ fn main() -> Result<()> {
     ];
     let mut rng = Rng(20261122);
     let start = Utc.with_ymd_and_hms(a.year, 1, 1, 18, 30, 0).unwrap() - Duration::days(1);
-    let schema = jobs::sweep::rule_count_schema();
+    let schema = pipeline::score::store::rule_count_schema();
     let mut events = vec![];
     let mut month: Vec<RuleCount> = vec![];
     let mut month_runs: Vec<RunEvent> = vec![];
@@ -145,7 +145,7 @@ fn main() -> Result<()> {
     rt.block_on(async {
         for chunk in events.chunks(2) {
             for e in chunk {
-                jobs::runs::record_event(&lake, e).await?;
+                pipeline::run::record_event(&lake, e).await?;
             }
         }
         Ok::<_, pipeline::land::LandError>(())

@@ -1,13 +1,17 @@
-//! `pdq ingest`: lands every waiting delivery of the workspace's datasets.
-//! A failing dataset is reported and does not stop the others; the exit
-//! code is 1 if any failed, or if a snapshot was held back (no rows, or
-//! far fewer than the last landed one: see `min_snapshot_share`).
+//! `pdq ingest`: lands every waiting delivery of the workspace's datasets,
+//! under the same dataset locks and due rule as the sweep
+//! (`pipeline::land::step::due`; `--force` reads a snapshot source that is
+//! not due). A failing dataset is reported and does not stop the others;
+//! the exit code is 1 if any failed, or if a snapshot was held back (no
+//! rows, or far fewer than the last landed one: see `min_snapshot_share`).
 
 use crate::util::outln;
 use std::io::IsTerminal;
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
+use jobs::lock::{lock_dir, try_lock};
+use pipeline::land::step::{Due, due};
 use pipeline::land::{DeliveryRecord, DeliveryStatus, Lake, land_dataset};
 use pipeline::workspace::Workspace;
 
@@ -33,10 +37,38 @@ pub fn run(args: IngestArgs) -> Result<Outcome> {
     };
     let mut records: Vec<DeliveryRecord> = vec![];
     let mut failures: Vec<String> = vec![];
+    let mut not_due: Vec<String> = vec![];
     for d in selected {
         bar.set_message(d.id());
         let span = tracing::info_span!("land", dataset = %d.id());
         let _g = span.enter();
+        let _lock = match try_lock(&lock_dir(&ws.dir), &d.id()) {
+            Ok(Some(l)) => l,
+            Ok(None) => {
+                failures.push(format!(
+                    "{}: another sweep or ingest is working on this dataset",
+                    d.id()
+                ));
+                bar.inc(1);
+                continue;
+            }
+            Err(e) => {
+                failures.push(format!("{}: cannot take the dataset lock: {e}", d.id()));
+                bar.inc(1);
+                continue;
+            }
+        };
+        if !args.force
+            && let Ok(Due::NotYet { last }) = rt.block_on(due(&lake, d, chrono::Utc::now()))
+        {
+            not_due.push(format!(
+                "{}: 未到更新周期 not due (last delivered {}; --force reads it now)",
+                d.id(),
+                last.to_rfc3339()
+            ));
+            bar.inc(1);
+            continue;
+        }
         match rt.block_on(land_dataset(&lake, d, &opts)) {
             Ok(rs) => {
                 for r in &rs {
@@ -58,10 +90,14 @@ pub fn run(args: IngestArgs) -> Result<Outcome> {
         None => !std::io::stdout().is_terminal(),
     };
     if json {
-        let out = serde_json::json!({ "deliveries": records, "failures": failures });
+        let out =
+            serde_json::json!({ "deliveries": records, "failures": failures, "not_due": not_due });
         outln!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         outln!("{}", table(&records));
+        for n in &not_due {
+            eprintln!("pdq: {n}");
+        }
         for f in &failures {
             eprintln!("pdq: 失败 failed: {f}");
         }

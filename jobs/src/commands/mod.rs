@@ -2,12 +2,15 @@
 
 mod check;
 mod demo;
+mod evaluate;
 mod harvest;
 mod ingest;
 mod init;
 mod onesource;
 mod ops;
+mod publish;
 mod rules;
+mod runs;
 
 use std::process::ExitCode;
 
@@ -50,13 +53,14 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Ingest(args) => ingest::run(args),
         Command::Init(args) => init::run(args),
         Command::Sweep(args) => ops::sweep(args),
+        Command::Publish(args) => publish::run(args),
         Command::Daemon(args) => ops::daemon(args),
-        Command::Runs(args) => ops::runs(args),
+        Command::Runs(args) => runs::run(args),
         Command::Audit(args) => ops::audit(args),
         Command::Serve(args) => ops::serve(args),
         Command::Token(args) => ops::token(args),
-        Command::Evaluate(args) => ops::evaluate(args),
-        Command::Correct(args) => ops::correct(args),
+        Command::Evaluate(args) => evaluate::evaluate(args),
+        Command::Correct(args) => evaluate::correct(args),
         Command::Onesource(args) => onesource::run(args),
     }
 }

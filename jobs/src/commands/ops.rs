@@ -1,5 +1,5 @@
-//! `pdq sweep`, `pdq daemon`, `pdq runs`, `pdq audit`: thin wrappers over
-//! the `jobs` library.
+//! `pdq sweep`, `pdq daemon`, `pdq audit`, `pdq serve`, `pdq token`: thin
+//! wrappers over the `jobs` library.
 
 use crate::util::outln;
 use std::io::IsTerminal;
@@ -10,16 +10,16 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use chrono::Utc;
 use jobs::audit::AuditLog;
-use jobs::runs;
 use jobs::schedule::{Schedule, catch_up};
 use jobs::sweep::{SweepOptions, SweepReport, default_actor, run_sweep};
 use pipeline::land::Lake;
+use pipeline::run as runs;
 use pipeline::workspace::Workspace;
 
 use super::Outcome;
-use crate::cli::{AuditArgs, DaemonArgs, RunsArgs, SweepArgs};
+use crate::cli::{AuditArgs, DaemonArgs, SweepArgs};
 
-fn load(dir: &std::path::Path) -> Result<(Workspace, chrono_tz::Tz)> {
+pub(super) fn load(dir: &std::path::Path) -> Result<(Workspace, chrono_tz::Tz)> {
     let ws = Workspace::load(dir)?;
     let tz = ws.tz();
     // The whole configuration is checked before any work starts (issue
@@ -144,7 +144,7 @@ pub fn sweep(args: SweepArgs) -> Result<Outcome> {
         None
     };
     let on_step: Option<jobs::sweep::OnStep> = bar.clone().map(|bar| {
-        Arc::new(move |s: &jobs::runs::Step| {
+        Arc::new(move |s: &pipeline::run::Step| {
             bar.set_message(format!("{} {} {}", s.dataset, s.stage, s.status));
             // A dataset is done after its last step (check, or land without rules / on failure).
             if s.stage == "check" || s.status != "ok" {
@@ -318,76 +318,6 @@ pub fn daemon(args: DaemonArgs) -> Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
-pub fn runs(args: RunsArgs) -> Result<Outcome> {
-    let (ws, _) = load(&args.workspace)?;
-    let rt = super::runtime(Some(1))?;
-    let lake = Lake::open(&ws.config.lake, &ws.dir)?;
-    let json = match args.format.as_deref() {
-        Some("json") => true,
-        Some(_) => false,
-        None => !std::io::stdout().is_terminal(),
-    };
-    match &args.run {
-        Some(id) => {
-            let steps = rt.block_on(runs::steps(&lake, id))?;
-            if steps.is_empty() {
-                bail!("no run `{id}` with recorded steps (see `pdq runs`)");
-            }
-            if json {
-                outln!("{}", serde_json::to_string_pretty(&steps)?);
-            } else {
-                for s in steps {
-                    outln!(
-                        "{:<34} {:<8} {:<10} {:>10} {:>8.2}  {}",
-                        s.dataset,
-                        s.stage,
-                        s.status,
-                        s.rows.map(|n| n.to_string()).unwrap_or_default(),
-                        s.seconds,
-                        s.error.unwrap_or_default()
-                    );
-                }
-            }
-        }
-        None => {
-            let all = rt.block_on(runs::runs(&lake))?;
-            if json {
-                let v: Vec<serde_json::Value> = all
-                    .iter()
-                    .map(|r| serde_json::json!({"started": r.started, "finished": r.finished}))
-                    .collect();
-                outln!("{}", serde_json::to_string_pretty(&v)?);
-            } else {
-                outln!(
-                    "{:<24} {:<9} {:<26} {:<10} {:>4} {:>4}",
-                    "运行 run",
-                    "trigger",
-                    "开始 started",
-                    "状态 status",
-                    "ok",
-                    "fail"
-                );
-                for r in all {
-                    let (status, ok, failed) = match &r.finished {
-                        Some(f) => (f.status.clone(), f.datasets_ok, f.datasets_failed),
-                        None => ("unfinished".into(), 0, 0),
-                    };
-                    outln!(
-                        "{:<24} {:<9} {:<26} {:<10} {:>4} {:>4}",
-                        r.started.run_id,
-                        r.started.trigger,
-                        r.started.at.to_rfc3339(),
-                        status,
-                        ok,
-                        failed
-                    );
-                }
-            }
-        }
-    }
-    Ok(Outcome::Clean)
-}
-
 pub fn audit(args: AuditArgs) -> Result<Outcome> {
     let (ws, _) = load(&args.workspace)?;
     let log = AuditLog::new(&ws.dir.join("audit"));
@@ -522,92 +452,6 @@ pub fn token(args: crate::cli::TokenArgs) -> Result<Outcome> {
     eprintln!(
         "令牌已登记（只保存哈希） Token registered in {} (only its hash is kept); give it to its holder now.",
         path.display()
-    );
-    Ok(Outcome::Clean)
-}
-
-pub fn evaluate(args: crate::cli::EvaluateArgs) -> Result<Outcome> {
-    let (ws, tz) = load(&args.workspace)?;
-    let as_of = match &args.as_of {
-        Some(t) => Some(crate::util::parse_as_of(Some(t), tz)?.with_timezone(&Utc)),
-        None => None,
-    };
-    let rt = super::runtime(None)?;
-    let w = rt
-        .block_on(jobs::evaluation::evaluate_year(
-            &ws,
-            args.year,
-            as_of,
-            &jobs::audit::actor("cli:evaluate"),
-        ))
-        .map_err(|e| anyhow::anyhow!(e))?;
-    let json = match args.format.as_deref() {
-        Some("json") => true,
-        Some(_) => false,
-        None => !std::io::stdout().is_terminal(),
-    };
-    if json {
-        outln!("{}", serde_json::to_string_pretty(&w.evaluation)?);
-    } else {
-        outln!(
-            "{} 年度评估 evaluation {} ({} runs, table version {})",
-            w.evaluation.year,
-            w.evaluation.id,
-            w.evaluation.runs,
-            w.evaluation.table_version.unwrap_or(0)
-        );
-        for d in &w.evaluation.departments {
-            outln!(
-                "{:>3} {:<12} {:>7} {}",
-                d.rank.map(|r| r.to_string()).unwrap_or_else(|| "—".into()),
-                d.department,
-                d.score
-                    .map(|s| format!("{s:.2}"))
-                    .unwrap_or_else(|| "—".into()),
-                d.grade.clone().unwrap_or_default()
-            );
-        }
-    }
-    eprintln!(
-        "{} {}",
-        if w.new {
-            "报告 Report written:"
-        } else {
-            "与已有结果相同 Same inputs, same result:"
-        },
-        w.dir.display()
-    );
-    if let Some(old) = &w.replaces {
-        eprintln!(
-            "注意 Note: this result differs from the previous one for {} ({old}): its inputs (configuration, corrections or runs) changed; both are kept.",
-            w.evaluation.year
-        );
-    }
-    Ok(Outcome::Clean)
-}
-
-pub fn correct(args: crate::cli::CorrectArgs) -> Result<Outcome> {
-    let (ws, _) = load(&args.workspace)?;
-    let rt = super::runtime(Some(1))?;
-    let c = pipeline::evaluate::Correction {
-        run_id: args.run,
-        dataset: args.dataset,
-        rule: args.rule,
-        evaluated: args.evaluated,
-        failed: args.failed,
-        reason: args.reason,
-        by: jobs::audit::actor("cli:correct"),
-        at: Utc::now(),
-    };
-    rt.block_on(jobs::evaluation::correct(&ws, &c))
-        .map_err(|e| anyhow::anyhow!(e))?;
-    outln!(
-        "已记录更正 Correction recorded (and audited): {}/{}/{} → {}/{}",
-        c.run_id,
-        c.dataset,
-        c.rule,
-        c.evaluated,
-        c.failed
     );
     Ok(Outcome::Clean)
 }

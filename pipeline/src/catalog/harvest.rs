@@ -63,7 +63,7 @@ pub fn load_sources(dir: &Path) -> Result<Vec<CatalogSourceDef>, LandError> {
             LandError::Config(format!(
                 "{}: {}",
                 f.display(),
-                crate::land::one_line_toml(&e, &text)
+                crate::dataset::one_line_toml(&e, &text)
             ))
         })?;
         if def.name.is_empty() {
@@ -129,7 +129,7 @@ pub fn load_curation(dir: &Path) -> Result<Curation, LandError> {
         LandError::Config(format!(
             "{}: {}",
             f.display(),
-            crate::land::one_line_toml(&e, &text)
+            crate::dataset::one_line_toml(&e, &text)
         ))
     })?;
     for (i, e) in c.entry.iter().enumerate() {

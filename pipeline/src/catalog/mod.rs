@@ -15,6 +15,7 @@ pub mod harvest;
 pub mod model;
 pub mod publish;
 pub mod reconcile;
+pub mod step;
 pub mod store;
 
 use std::collections::BTreeMap;

@@ -126,7 +126,19 @@ impl CatalogState {
 
 /// Reads the catalog's history into its current state.
 pub async fn load(lake: &Lake) -> Result<(CatalogState, Vec<CatalogRow>), LandError> {
-    let rows: Vec<CatalogRow> = lake.read_records(CATALOG, None, "version, key").await?;
+    load_at(lake, None).await
+}
+
+/// Reads the catalog's history up to catalog version `version` (all of it:
+/// `None`) into the state it had then.
+pub async fn load_at(
+    lake: &Lake,
+    version: Option<i64>,
+) -> Result<(CatalogState, Vec<CatalogRow>), LandError> {
+    let upto = version.map(|v| format!("version <= {v}"));
+    let rows: Vec<CatalogRow> = lake
+        .read_records(CATALOG, upto.as_deref(), "version, key")
+        .await?;
     let mut state = CatalogState::default();
     for r in &rows {
         state.version = state.version.max(r.version);

@@ -25,6 +25,7 @@
 mod failed_rows;
 mod key_hashes;
 mod sink;
+pub mod step;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

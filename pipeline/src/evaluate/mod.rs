@@ -18,6 +18,8 @@
 //! same result and a changed input gives a new, differently labelled one.
 
 pub mod report;
+pub mod store;
+pub mod year;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -563,7 +565,7 @@ pub fn evaluate_counts(mut counts: Counts, input: &EvaluationInput) -> Result<Ev
             .map(|rules| {
                 rules
                     .iter()
-                    .filter(|r| r.rule == "_delivery")
+                    .filter(|r| r.rule == crate::score::stage_rules::DELIVERY)
                     .fold((0i64, 0i64), |(d, o), r| {
                         (d + r.evaluated, o + r.evaluated - r.failed)
                     })
@@ -577,7 +579,7 @@ pub fn evaluate_counts(mut counts: Counts, input: &EvaluationInput) -> Result<Ev
             .map(|rules| {
                 rules
                     .iter()
-                    .filter(|r| r.rule == "_onesource_consistency")
+                    .filter(|r| r.rule == crate::score::stage_rules::ONESOURCE_CONSISTENCY)
                     .fold((0i64, 0i64), |(c, a), r| {
                         (c + r.evaluated, a + r.evaluated - r.failed)
                     })

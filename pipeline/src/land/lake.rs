@@ -25,7 +25,7 @@ use object_store::path::Path as StorePath;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::LandError;
+use super::error::LandError;
 
 /// Where the lake is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -299,7 +299,7 @@ impl Lake {
     ) -> Result<i64, LandError> {
         let mut table = self.table(path, schema).await?;
         if let Some(id) = once
-            && super::has_txn(&table, id).await?
+            && has_txn(&table, id).await?
         {
             return Ok(table.version().map(|v| v as i64).unwrap_or(0));
         }
@@ -318,10 +318,8 @@ impl Lake {
             .ok_or_else(|| LandError::lake(path, "no rows decoded"))?;
         let mut props = deltalake::kernel::transaction::CommitProperties::default();
         if let Some(id) = once {
-            props = props.with_application_transaction(deltalake::kernel::Transaction::new(
-                super::app_id(id),
-                1,
-            ));
+            props = props
+                .with_application_transaction(deltalake::kernel::Transaction::new(app_id(id), 1));
         }
         let mut w = deltalake::writer::RecordBatchWriter::for_table(&table)
             .map_err(|e| LandError::lake(path, e))?
@@ -451,4 +449,19 @@ impl Lake {
         files.sort();
         Ok(files)
     }
+}
+
+pub(crate) fn app_id(id: &str) -> String {
+    format!("pdq-delivery-{id}")
+}
+
+pub(crate) async fn has_txn(table: &DeltaTable, id: &str) -> Result<bool, LandError> {
+    let Ok(state) = table.snapshot() else {
+        return Ok(false);
+    };
+    Ok(state
+        .transaction_version(table.log_store().as_ref(), app_id(id))
+        .await
+        .map_err(|e| LandError::lake("txn", e))?
+        .is_some())
 }

@@ -17,12 +17,14 @@
 
 pub mod compare;
 pub mod conflict;
+pub mod def;
 pub mod duplicate;
 pub mod golden;
 pub mod normalize;
 pub mod registry;
 pub mod resolve;
 pub mod stage;
+pub mod step;
 
 /// Why a one-source step failed. One line, naming the file, dataset or column.
 #[derive(Debug, thiserror::Error)]
@@ -48,5 +50,5 @@ pub enum OneSourceError {
     },
     /// The lake failed.
     #[error(transparent)]
-    Land(#[from] crate::land::LandError),
+    Land(#[from] crate::land::error::LandError),
 }

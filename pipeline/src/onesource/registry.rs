@@ -28,15 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use super::OneSourceError;
 
-/// What identifies an item's subjects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SubjectKind {
-    /// A natural person, by 公民身份号码 (GB 11643).
-    Person,
-    /// A legal person or other organisation, by 统一社会信用代码 (GB 32100).
-    Organisation,
-}
+pub use super::def::SubjectKind;
 
 impl SubjectKind {
     /// The key's name.

@@ -34,6 +34,7 @@ use serde::{Deserialize, Serialize};
 
 use super::OneSourceError;
 use super::conflict::{Conflict, conflicts, counts_by_dataset};
+use super::def::OneSourceDef;
 use super::duplicate::{
     CatalogDeclaration, DataThresholds, DatasetColumns, DuplicateFinding, from_catalogs, from_data,
 };
@@ -41,42 +42,10 @@ use super::golden::{GoldenValue, Observations, SourceDataset, golden_records};
 use super::normalize::{IdIssue, normalize_resident_id, normalize_uscc};
 use super::registry::{AuthorityRegistry, SubjectKind};
 use super::resolve::{MatchConfig, Records, resolve};
-use crate::land::{DatasetDef, Lake};
+use crate::dataset::DatasetDef;
+use crate::land::Lake;
 use crate::mask::mask;
 use crate::workspace::Workspace;
-
-fn person() -> SubjectKind {
-    SubjectKind::Person
-}
-
-/// `[onesource]` of a dataset definition.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OneSourceDef {
-    /// Whose records these are.
-    #[serde(default = "person")]
-    pub subject: SubjectKind,
-    /// The subject key column.
-    pub key: String,
-    /// The person's (or organisation's) name column.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// Birth date column (persons).
-    #[serde(default)]
-    pub birth_date: Option<String>,
-    /// Sex column (persons).
-    #[serde(default)]
-    pub sex: Option<String>,
-    /// Address column.
-    #[serde(default)]
-    pub address: Option<String>,
-    /// A date or timestamp column: newer copies win among equals.
-    #[serde(default)]
-    pub updated_at: Option<String>,
-    /// Attribute id → column, for columns the registry does not know by name.
-    #[serde(default)]
-    pub attributes: BTreeMap<String, String>,
-}
 
 /// What the stage needs besides the workspace.
 #[derive(Debug, Clone)]

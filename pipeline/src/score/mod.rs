@@ -24,6 +24,8 @@
 mod counts;
 pub mod export;
 mod rectify;
+pub mod step;
+pub mod store;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -33,6 +35,20 @@ use sha2::{Digest, Sha256};
 
 pub use counts::{Counts, Interner, Row};
 pub use rectify::{Rectification, rectifications, rectifications_of};
+
+/// The rules that stages other than `check` count (no rule file declares
+/// them), by the name stored in `_pdq/rule_results`.
+pub mod stage_rules {
+    /// Landing: a delivery failed or is late (timeliness; evaluated 1).
+    pub const DELIVERY: &str = "_delivery";
+    /// Landing: rows quarantined at the last landing (validity).
+    pub const QUARANTINE: &str = "_quarantine";
+    /// One-source: copies that differ from the authoritative source
+    /// (consistency).
+    pub const ONESOURCE_CONSISTENCY: &str = "_onesource_consistency";
+    /// One-source: the same conflicts, counted under accuracy.
+    pub const ONESOURCE_ACCURACY: &str = "_onesource_accuracy";
+}
 
 /// One rule's counts in one run: what every score is computed from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -433,6 +449,17 @@ pub struct RunScores {
     pub departments: Vec<Scorecard>,
 }
 
+impl RunScores {
+    /// The order scores are given in: datasets by id; departments by rank
+    /// (unranked last), then id.
+    pub fn sort(&mut self) {
+        self.datasets.sort_by(|a, b| a.id.cmp(&b.id));
+        self.departments.sort_by(|a, b| {
+            (a.rank.unwrap_or(usize::MAX), &a.id).cmp(&(b.rank.unwrap_or(usize::MAX), &b.id))
+        });
+    }
+}
+
 /// Scores one run (`run_id`) from the stored counts `history` (all runs;
 /// earlier runs give the changes).
 pub fn score_run(history: &[RuleCount], run_id: &str, config: &ScoringConfig) -> RunScores {
@@ -534,14 +561,13 @@ pub fn score_counts(counts: &[&RuleCount], run_id: &str, config: &ScoringConfig)
             .score
             .map(|s| 1 + scores.iter().filter(|x| **x > s).count());
     }
-    departments.sort_by(|a, b| {
-        (a.rank.unwrap_or(usize::MAX), &a.id).cmp(&(b.rank.unwrap_or(usize::MAX), &b.id))
-    });
-    RunScores {
+    let mut scores = RunScores {
         run_id: run_id.into(),
         datasets,
         departments,
-    }
+    };
+    scores.sort();
+    scores
 }
 
 #[cfg(test)]

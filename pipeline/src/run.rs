@@ -6,13 +6,14 @@ use std::sync::Arc;
 
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use chrono::{DateTime, Utc};
-use pipeline::land::{Lake, LandError};
 use serde::{Deserialize, Serialize};
 
+use crate::land::{Lake, LandError};
+
 /// Table of run events.
-pub const RUNS: &str = pipeline::tables::RUNS.path;
+pub const RUNS: &str = crate::tables::RUNS.path;
 /// Table of steps.
-pub const STEPS: &str = pipeline::tables::RUN_STEPS.path;
+pub const STEPS: &str = crate::tables::RUN_STEPS.path;
 
 fn ts(name: &str) -> Field {
     Field::new(
@@ -104,6 +105,45 @@ pub struct Step {
 }
 
 impl Step {
+    /// A step of `run_id` that starts now: `ok` until told otherwise.
+    /// `dataset` is empty for a run-wide step (harvest, score, publish).
+    pub fn start(run_id: &str, stage: &str, dataset: &str) -> Step {
+        Step {
+            run_id: run_id.to_string(),
+            stage: stage.into(),
+            dataset: dataset.into(),
+            status: "ok".into(),
+            started_at: Utc::now(),
+            seconds: 0.0,
+            inputs: "{}".into(),
+            outputs: "{}".into(),
+            rows: None,
+            error: None,
+        }
+    }
+
+    /// Sets its status and the reason.
+    pub fn set(&mut self, status: &str, error: impl Into<String>) {
+        self.status = status.into();
+        self.error = Some(error.into());
+    }
+
+    /// Marks it failed, with why.
+    pub fn fail(&mut self, error: impl Into<String>) {
+        self.set("failed", error);
+    }
+
+    /// Stops its clock (wall time since [`Step::start`]) and logs it.
+    pub fn finish(mut self) -> Step {
+        self.seconds = (Utc::now() - self.started_at)
+            .to_std()
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0);
+        tracing::info!(stage = %self.stage, dataset = %self.dataset, status = %self.status,
+            rows = ?self.rows, seconds = self.seconds, error = ?self.error, "step");
+        self
+    }
+
     fn schema() -> SchemaRef {
         Arc::new(Schema::new(vec![
             text("run_id"),

@@ -1,0 +1,192 @@
+//! The publish stage, through the real binary: `pdq publish` rebuilds what
+//! the sweep published from the lake alone, byte for byte (issue #20, 3),
+//! and a sweep of one dataset still publishes every department and dataset
+//! at its latest state (issue #23, 1).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn pdq(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pdq"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("pdq runs")
+}
+
+fn ran(what: &str, o: &Output) {
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{what}: {}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// Every file under `dir`, by path relative to it (hidden working files
+/// excluded: they are never part of a publication).
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let e = e.unwrap();
+            let name = e.file_name().to_string_lossy().to_string();
+            if name.starts_with('.') {
+                continue;
+            }
+            let p = e.path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                let rel = p.strip_prefix(root).unwrap().display().to_string();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+fn read_json(p: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+}
+
+fn ids(v: &serde_json::Value, key: &str, field: &str) -> Vec<String> {
+    let mut ids: Vec<String> = v[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("{key} in {v}"))
+        .iter()
+        .map(|c| c[field].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn publish_rebuilds_the_sweeps_publication_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("demo");
+    let w = ws.to_str().unwrap();
+    ran("pdq demo", &pdq(&["demo", "--out", w]));
+    let published = ws.join("published");
+    let before = files(&published);
+    let run = read_json(&published.join("latest.json"))["run"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Every kind of artefact is there to compare.
+    for f in [
+        "latest.json".to_string(),
+        format!("runs/{run}/summary.json"),
+        format!("runs/{run}/scorecards.json"),
+        format!("runs/{run}/rectifications.json"),
+        format!("runs/{run}/exports/scorecards.xlsx"),
+        format!("runs/{run}/site/index.html"),
+        format!("runs/{run}/catalog/catalog.json"),
+        format!("runs/{run}/onesource.json"),
+        "site/index.html".to_string(),
+        "catalog/catalog.json".to_string(),
+    ] {
+        assert!(
+            before.contains_key(&f),
+            "the sweep published {f}: {:?}",
+            before.keys().take(20).collect::<Vec<_>>()
+        );
+    }
+    // Everything but the evaluation (written by `pdq evaluate`, not by a
+    // sweep) is rebuilt from the lake.
+    std::fs::remove_dir_all(&published).unwrap();
+    ran("pdq publish", &pdq(&["publish", "-w", w]));
+    let after = files(&published);
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>(),
+        "the same files"
+    );
+    for (path, bytes) in &before {
+        assert!(after[path] == *bytes, "{path} differs after `pdq publish`");
+    }
+    // A second publication of the same run replaces it with the same bytes.
+    ran(
+        "pdq publish again",
+        &pdq(&["publish", "-w", w, "--run", &run]),
+    );
+    assert_eq!(files(&published), before);
+    // An unknown run is an error that names it.
+    let o = pdq(&["publish", "-w", w, "--run", "nosuchrun"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("nosuchrun"));
+}
+
+#[test]
+fn a_sweep_of_one_dataset_publishes_every_department() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("demo");
+    let w = ws.to_str().unwrap();
+    ran("pdq demo", &pdq(&["demo", "--out", w]));
+    let published = ws.join("published");
+    let first = read_json(&published.join("latest.json"))["run"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let run_dir = |run: &str| published.join("runs").join(run);
+    let full = read_json(&run_dir(&first).join("scorecards.json"));
+    let departments = ids(&full, "departments", "id");
+    let datasets = ids(&full, "datasets", "id");
+    assert!(departments.len() >= 3, "{departments:?}");
+    let summary = read_json(&run_dir(&first).join("summary.json"));
+    let checked = ids(&summary, "datasets", "dataset");
+    let one = &checked[0];
+
+    let o = pdq(&["sweep", "-w", w, "--dataset", one]);
+    assert!(
+        matches!(o.status.code(), Some(0 | 3 | 4)),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let second = read_json(&published.join("latest.json"))["run"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(first, second, "the one-dataset sweep published");
+    let partial = read_json(&run_dir(&second).join("scorecards.json"));
+    assert_eq!(ids(&partial, "departments", "id"), departments);
+    assert_eq!(ids(&partial, "datasets", "id"), datasets);
+    // Each dataset's results are there, from the run that last checked it.
+    let summary = read_json(&run_dir(&second).join("summary.json"));
+    assert_eq!(ids(&summary, "datasets", "dataset"), checked);
+    for d in summary["datasets"].as_array().unwrap() {
+        let id = d["dataset"].as_str().unwrap();
+        let expected = if id == one { &second } else { &first };
+        assert_eq!(d["checked_in"].as_str(), Some(expected.as_str()), "{id}");
+        assert!(
+            run_dir(&second).join(format!("{id}.json")).is_file(),
+            "{id}"
+        );
+    }
+    // The site and the catalog are whole too.
+    let index = std::fs::read_to_string(run_dir(&second).join("site/index.html")).unwrap();
+    let full_index = std::fs::read_to_string(run_dir(&first).join("site/index.html")).unwrap();
+    for d in &departments {
+        assert_eq!(
+            index.matches(d.as_str()).count() > 0,
+            full_index.matches(d.as_str()).count() > 0,
+            "department {d} on the site"
+        );
+    }
+    // The catalog of the last assessment (the one-dataset sweep harvested
+    // nothing) is published again, whole.
+    let catalog =
+        |run: &str| std::fs::read_to_string(run_dir(run).join("catalog/catalog.csv")).unwrap();
+    assert_eq!(
+        catalog(&second).lines().count(),
+        catalog(&first).lines().count()
+    );
+    assert_eq!(
+        std::fs::read(published.join("catalog/catalog.csv")).unwrap(),
+        catalog(&second).into_bytes(),
+        "the current catalog is the partial run's"
+    );
+}

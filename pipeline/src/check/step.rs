@@ -1,0 +1,285 @@
+//! The check stage of a sweep: a dataset's rule file over what is in the
+//! lake (its last landed version, even when tonight's delivery failed: the
+//! data officers see the state of their data), samples traced back to the
+//! delivered file and line, and the report kept in the lake
+//! (`_pdq/check_reports`, exactly as published).
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, FixedOffset, Utc};
+use quality_rules::RuleFile;
+
+use crate::land::{DatasetDef, DeliveryStatus, Lake, LandError, LoadMode, read_ledger};
+use crate::outputs::{self, StageOutput};
+use crate::run::Step;
+use crate::score::RuleCount;
+use crate::workspace::Workspace;
+use crate::{CheckOptions, CheckReport};
+
+/// Each run's check report per dataset.
+pub const REPORTS: &str = crate::tables::CHECK_REPORTS.path;
+
+/// What checking one dataset gave.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// The report.
+    pub report: CheckReport,
+    /// The rule counts scoring reads.
+    pub counts: Vec<RuleCount>,
+}
+
+/// Checks dataset `d` as a step of run `run_id`; `None` when the dataset
+/// has no rule file.
+pub async fn check_step(
+    ws: &Workspace,
+    lake: &Lake,
+    run_id: &str,
+    d: &DatasetDef,
+    as_of: DateTime<FixedOffset>,
+) -> Option<(Step, Option<Checked>)> {
+    let rules_path = d.rules.as_ref()?;
+    let mut step = Step::start(run_id, "check", &d.id());
+    match check_landed(ws, lake, d, &ws.dir.join(rules_path), as_of).await {
+        Ok((report, version)) => {
+            step.rows = Some(report.rows as i64);
+            step.inputs = serde_json::json!({"table_version": version, "rules_version": report.rules_version}).to_string();
+            step.outputs = serde_json::json!({"rules": report.results.len(), "fail": report.count(quality_rules::Status::Fail)}).to_string();
+            let counts = rule_counts(d, &report, run_id, as_of.with_timezone(&Utc), version);
+            Some((step.finish(), Some(Checked { report, counts })))
+        }
+        Err(e) => {
+            step.fail(e);
+            Some((step.finish(), None))
+        }
+    }
+}
+
+/// A report's results as rule counts.
+pub fn rule_counts(
+    d: &DatasetDef,
+    report: &CheckReport,
+    run_id: &str,
+    as_of: DateTime<Utc>,
+    table_version: Option<i64>,
+) -> Vec<RuleCount> {
+    let word = |v: serde_json::Result<serde_json::Value>| {
+        v.ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default()
+    };
+    report
+        .results
+        .iter()
+        .map(|r| RuleCount {
+            run_id: run_id.to_string(),
+            as_of,
+            dataset: d.id(),
+            department: d.department.clone(),
+            rule: r.id.clone(),
+            dimension: word(serde_json::to_value(r.dimension)),
+            check: r.check.clone(),
+            evaluated: r.evaluated as i64,
+            failed: r.failed as i64,
+            status: word(serde_json::to_value(r.status)),
+            rules_version: report.rules_version.clone(),
+            table_version,
+        })
+        .collect()
+}
+
+/// Keeps a run's reports (by dataset) in the lake.
+pub async fn record_reports(
+    lake: &Lake,
+    run_id: &str,
+    as_of: DateTime<Utc>,
+    reports: &[(DatasetDef, CheckReport)],
+) -> Result<(), LandError> {
+    let rows: Vec<StageOutput> = reports
+        .iter()
+        .map(|(d, r)| StageOutput {
+            run_id: run_id.into(),
+            as_of,
+            subject: d.id(),
+            document: r.to_json(),
+        })
+        .collect();
+    outputs::record(lake, REPORTS, &rows).await
+}
+
+/// A stored report: the dataset's latest up to a run.
+#[derive(Debug, Clone)]
+pub struct StoredReport {
+    /// The run that checked it.
+    pub run_id: String,
+    /// The report as published (JSON).
+    pub json: String,
+    /// The report.
+    pub report: CheckReport,
+}
+
+/// For every dataset of the workspace, its report from the latest run up
+/// to `run_id` that checked it, by dataset id.
+pub async fn latest_reports(
+    ws: &Workspace,
+    lake: &Lake,
+    run_id: &str,
+) -> Result<Vec<(DatasetDef, StoredReport)>, LandError> {
+    let mut by_id: HashMap<String, StageOutput> = outputs::latest(lake, REPORTS, run_id)
+        .await?
+        .into_iter()
+        .map(|o| (o.subject.clone(), o))
+        .collect();
+    let mut out = vec![];
+    for d in &ws.datasets {
+        if let Some(o) = by_id.remove(&d.id()) {
+            let report = outputs::parse(REPORTS, &o)?;
+            out.push((
+                d.clone(),
+                StoredReport {
+                    run_id: o.run_id,
+                    json: o.document,
+                    report,
+                },
+            ));
+        }
+    }
+    out.sort_by_key(|(d, _)| d.id());
+    Ok(out)
+}
+
+async fn check_landed(
+    ws: &Workspace,
+    lake: &Lake,
+    d: &DatasetDef,
+    rules_path: &Path,
+    as_of: DateTime<FixedOffset>,
+) -> Result<(CheckReport, Option<i64>), String> {
+    let rules = RuleFile::load(rules_path).map_err(|e| e.to_string())?;
+    let table = lake
+        .open_table(&d.data_path())
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("{}: nothing landed yet", d.id()))?;
+    let version = table.version().map(|v| v as i64);
+    let files = lake
+        .local_files(&d.data_path())
+        .await
+        .map_err(|e| e.to_string())?;
+    if files.is_empty() {
+        return Err(format!("{}: the landed table is empty", d.id()));
+    }
+    let mut check = CheckOptions::new(as_of);
+    check.time_zone = ws.tz();
+    // `[sweep] memory_limit` (checked when the workspace was loaded).
+    if let Some(limit) = ws
+        .config
+        .sweep
+        .memory_limit_bytes()
+        .map_err(|e| e.to_string())?
+    {
+        check.memory_limit = limit;
+    }
+    let mut report = crate::check_paths(&files, &rules, &check)
+        .await
+        .map_err(|e| e.to_string())?;
+    locate_samples(lake, d, &files, &mut report).await?;
+    Ok((report, version))
+}
+
+/// The engine locates samples in the lake's data files; people need them
+/// where the department delivered them. Every landed row carries its
+/// delivery and line (`_pdq_delivery`, `_pdq_row`), and the ledger maps a
+/// delivery to its location, so each sample is moved back to its
+/// delivered file and line (and the report lists delivered files).
+async fn locate_samples(
+    lake: &Lake,
+    d: &DatasetDef,
+    files: &[PathBuf],
+    report: &mut CheckReport,
+) -> Result<(), String> {
+    use crate::land::conform::{DELIVERY_COLUMN, ROW_COLUMN};
+    use arrow::array::{Array, AsArray};
+    use parquet::arrow::ProjectionMask;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let ledger = read_ledger(lake, Some(&d.id()))
+        .await
+        .map_err(|e| e.to_string())?;
+    let location = |delivery: &str| {
+        ledger
+            .iter()
+            .find(|r| r.delivery == delivery)
+            .map(|r| r.location.clone())
+            .unwrap_or_else(|| format!("delivery {delivery}"))
+    };
+    let mut lineage: HashMap<String, Vec<(String, u64)>> = Default::default();
+    let wanted: BTreeSet<String> = report
+        .results
+        .iter()
+        .flat_map(|r| r.samples.iter().map(|s| s.file.clone()))
+        .collect();
+    for f in files {
+        let shown = f.display().to_string();
+        if !wanted.contains(&shown) {
+            continue;
+        }
+        let file = std::fs::File::open(f).map_err(|e| format!("{shown}: {e}"))?;
+        let builder =
+            ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| format!("{shown}: {e}"))?;
+        let schema = builder.schema().clone();
+        let (Ok(di), Ok(ri)) = (
+            schema.index_of(DELIVERY_COLUMN),
+            schema.index_of(ROW_COLUMN),
+        ) else {
+            continue;
+        };
+        let mask = ProjectionMask::roots(builder.parquet_schema(), [di, ri]);
+        let reader = builder
+            .with_projection(mask)
+            .build()
+            .map_err(|e| format!("{shown}: {e}"))?;
+        let mut rows = vec![];
+        for b in reader {
+            let b = b.map_err(|e| format!("{shown}: {e}"))?;
+            let dcol = arrow::compute::cast(
+                b.column_by_name(DELIVERY_COLUMN).ok_or("lineage")?,
+                &arrow::datatypes::DataType::Utf8,
+            )
+            .map_err(|e| e.to_string())?;
+            let dcol = dcol.as_string::<i32>();
+            let rcol = b.column_by_name(ROW_COLUMN).ok_or("lineage")?;
+            let rcol = rcol.as_primitive::<arrow::datatypes::Int64Type>();
+            for i in 0..dcol.len() {
+                rows.push((location(dcol.value(i)), rcol.value(i).max(0) as u64));
+            }
+        }
+        lineage.insert(shown, rows);
+    }
+    for r in &mut report.results {
+        for s in &mut r.samples {
+            if let Some((loc, line)) = lineage
+                .get(&s.file)
+                .and_then(|rows| rows.get(s.row as usize))
+            {
+                s.file = loc.clone();
+                s.row = *line;
+            }
+        }
+        r.samples.sort();
+    }
+    // The deliveries whose rows are in the table: all of an appended
+    // dataset's, only the last of a fully replaced one.
+    let mut landed = ledger.iter().filter(|r| r.status == DeliveryStatus::Landed);
+    let mut delivered: Vec<String> = match d.mode {
+        LoadMode::Append => landed.map(|r| r.location.clone()).collect(),
+        LoadMode::Full => landed
+            .next_back()
+            .map(|r| r.location.clone())
+            .into_iter()
+            .collect(),
+    };
+    delivered.sort();
+    delivered.dedup();
+    report.files = delivered;
+    Ok(())
+}
