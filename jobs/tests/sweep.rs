@@ -798,3 +798,53 @@ fn an_emptied_snapshot_is_held_back_and_reported() {
     );
     assert_eq!(landed(ws)["renshe.snap"].0, 10, "the table keeps its rows");
 }
+
+/// A sample's row means one thing everywhere (issue #23, 10): the record's
+/// 0-based index in the delivered file, header and blank lines not counted,
+/// in `pdq check` and in the sweep's published results alike.
+#[test]
+fn sample_rows_are_the_same_record_index_in_check_and_sweep() {
+    let dir = workspace(1, 3, "");
+    let ws = dir.path();
+    // Records 0..=9; a blank line after record 2; only record 7 fails.
+    let mut csv = String::from("id,amount\n");
+    for r in 0..10 {
+        csv += &format!("{r},{}\n", if r == 7 { -1 } else { r });
+        if r == 2 {
+            csv += "\n";
+        }
+    }
+    std::fs::write(ws.join("in/d0.csv"), csv).unwrap();
+    let o = pdq(&["sweep"], ws);
+    assert!(
+        matches!(o.status.code(), Some(0 | 3)),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let latest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(ws.join("published/latest.json")).unwrap()).unwrap();
+    let run = ws.join("published").join(latest["dir"].as_str().unwrap());
+    let swept: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("gongan.d0.json")).unwrap()).unwrap();
+    let checked = Command::new(env!("CARGO_BIN_EXE_pdq"))
+        .args(["check", "--format", "json", "--data"])
+        .arg(ws.join("in/d0.csv"))
+        .arg("--rules")
+        .arg(ws.join("rules/people.yaml"))
+        .output()
+        .unwrap();
+    let checked = json(&checked);
+    let row = |report: &serde_json::Value| {
+        let r = report["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == "amount_range")
+            .unwrap()
+            .clone();
+        assert_eq!(r["failed"], 1, "{r}");
+        r["samples"][0]["row"].as_u64().unwrap()
+    };
+    assert_eq!(row(&checked), 7, "pdq check");
+    assert_eq!(row(&swept), 7, "the sweep's results");
+}

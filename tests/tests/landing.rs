@@ -169,7 +169,7 @@ fn csv_encodings_and_line_endings_land_identically() {
         &[("q", &def.quarantine_path())],
         "SELECT \"row\", reason FROM q",
     );
-    assert_eq!(q, vec!["3|bytes that are not valid UTF-8 text"]);
+    assert_eq!(q, vec!["1|bytes that are not valid UTF-8 text"]);
 }
 
 #[test]
@@ -198,8 +198,8 @@ fn bad_rows_are_quarantined_with_line_reason_and_raw_record() {
     );
     assert_eq!(
         landed,
-        vec!["1|2", "7|9"],
-        "lineage: the physical line of each row"
+        vec!["1|0", "7|6"],
+        "lineage: each row's 0-based record index (header and blank lines are not records)"
     );
     let q = query(
         &lake,
@@ -209,18 +209,18 @@ fn bad_rows_are_quarantined_with_line_reason_and_raw_record() {
     assert_eq!(
         q,
         vec![
-            "3|birth_date|2023-02-30|`birth_date`: `2023-02-30` is not a date (YYYY-MM-DD)",
-            "4|amount|12,5|`amount`: `12,5` is not a decimal number within the declared precision and scale",
-            "5||4,赵六,110101199003071234|expected 5 fields, found 3",
-            "7|id|∅|`id` is required but empty",
-            "8|amount|1.234|`amount`: `1.234` is not a decimal number within the declared precision and scale",
+            "1|birth_date|2023-02-30|`birth_date`: `2023-02-30` is not a date (YYYY-MM-DD)",
+            "2|amount|12,5|`amount`: `12,5` is not a decimal number within the declared precision and scale",
+            "3||4,赵六,110101199003071234|expected 5 fields, found 3",
+            "4|id|∅|`id` is required but empty",
+            "5|amount|1.234|`amount`: `1.234` is not a decimal number within the declared precision and scale",
         ]
     );
     // The raw record is kept whole, so nothing is lost.
     let rec = query(
         &lake,
         &[("q", &def.quarantine_path())],
-        "SELECT record FROM q WHERE \"row\" = 3",
+        "SELECT record FROM q WHERE \"row\" = 1",
     );
     let v: serde_json::Value = serde_json::from_str(&rec[0]).unwrap();
     assert_eq!(v["name"], "李四");
@@ -259,8 +259,8 @@ fn ndjson_bad_line_is_quarantined_and_the_rest_lands() {
             "SELECT id, name, id_number, birth_date, amount, _pdq_row FROM t ORDER BY id"
         ),
         vec![
-            "1|张三|110101199003071234|1990-03-07|12.50|1",
-            "3|∅|110101900307123|∅|7.00|5"
+            "1|张三|110101199003071234|1990-03-07|12.50|0",
+            "3|∅|110101900307123|∅|7.00|3"
         ]
     );
     let q = query(
@@ -268,7 +268,7 @@ fn ndjson_bad_line_is_quarantined_and_the_rest_lands() {
         &[("q", &def.quarantine_path())],
         "SELECT \"row\", substr(reason, 1, 13) FROM q ORDER BY \"row\"",
     );
-    assert_eq!(q, vec!["2|invalid JSON:", "4|expected a JS"]);
+    assert_eq!(q, vec!["1|invalid JSON:", "2|expected a JS"]);
 }
 
 #[test]
@@ -366,8 +366,8 @@ type = "date"
             "SELECT id, name, phone, address, birth_date, _pdq_row FROM t ORDER BY id"
         ),
         vec![
-            "1|张三 |13800138000|北京市东城区|1990-03-07|4",
-            "2|李四|∅|∅|1990-03-07|6"
+            "1|张三 |13800138000|北京市东城区|1990-03-07|0",
+            "2|李四|∅|∅|1990-03-07|2"
         ]
     );
     assert_eq!(
@@ -376,8 +376,8 @@ type = "date"
             &[("q", &def.quarantine_path())],
             "SELECT \"row\", raw_value FROM q"
         ),
-        vec!["7|不详"],
-        "Excel row numbers"
+        vec!["3|不详"],
+        "0-based record index: the row after the header is 0"
     );
 }
 

@@ -227,14 +227,18 @@ fn read_records<R: Read>(
         ((0..columns.len()).collect(), columns.len())
     };
     let mut batcher = TextBatcher::new(columns, batch_rows);
+    // Rows are 0-based record indices in file order: the header and blank
+    // lines are not records (as `pdq check` counts, issue #23, 10).
+    let mut next = 0u64;
     loop {
         if !reader.read_byte_record(&mut record).map_err(csv_err)? {
             break;
         }
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
         if record.len() == 1 && record.get(0).is_some_and(|f| f.is_empty() || f == b"\r") {
             continue; // a blank line
         }
+        let line = next;
+        next += 1;
         if record.len() != width {
             batcher.reject(Reject {
                 row: line,
@@ -337,25 +341,31 @@ pub(crate) fn read_json(
             })?;
         for (i, v) in values.into_iter().enumerate() {
             let raw = v.to_string();
-            take(i as u64 + 1, v, &raw, &mut batcher);
+            take(i as u64, v, &raw, &mut batcher);
             if batcher.is_full() {
                 send(tx, RawItem::Batch(batcher.finish()))?;
             }
         }
     } else {
         let mut line = Vec::new();
-        let mut n = 0u64;
+        let mut first = true;
+        // Records are numbered from 0; blank lines are not records.
+        let mut next = 0u64;
         loop {
             line.clear();
             if reader.read_until(b'\n', &mut line).map_err(io_err)? == 0 {
                 break;
             }
-            n += 1;
-            let bytes = if n == 1 {
+            let bytes = if std::mem::take(&mut first) {
                 line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&line)
             } else {
                 &line[..]
             };
+            if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+                continue;
+            }
+            let n = next;
+            next += 1;
             let Ok(text) = std::str::from_utf8(bytes) else {
                 batcher.reject(Reject {
                     row: n,

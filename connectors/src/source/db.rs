@@ -1022,7 +1022,6 @@ impl Accumulator {
     }
 
     fn hash(&mut self, r: &[Option<String>]) {
-        self.row_no += 1;
         for v in r {
             let s = v.as_deref().unwrap_or("\u{0}NULL");
             self.hasher.update(s.as_bytes());
@@ -1035,6 +1034,7 @@ impl Accumulator {
     fn push(&mut self, r: &[Option<String>]) {
         self.hash(r);
         self.batcher.push(self.row_no, |i| r[i].as_deref());
+        self.row_no += 1;
         if let Some(k) = self.key_index {
             self.keys.push(r[k].clone());
         }
@@ -1055,6 +1055,7 @@ impl Accumulator {
             raw: serde_json::Value::Object(record).to_string(),
             reason,
         });
+        self.row_no += 1;
     }
 
     async fn flush(

@@ -299,10 +299,11 @@ async fn fetch_all(
                 )
             })?;
         for r in records {
+            let index = record_no;
             record_no += 1;
             let Some(obj) = r.as_object() else {
                 batcher.reject(Reject {
-                    row: record_no,
+                    row: index,
                     raw: r.to_string(),
                     reason: "expected a JSON object (one record)".into(),
                 });
@@ -311,7 +312,7 @@ async fn fetch_all(
             for (i, c) in columns.iter().enumerate() {
                 cells[i] = obj.get(c.source_name()).and_then(json_text);
             }
-            batcher.push(record_no, |i| cells[i].as_deref());
+            batcher.push(index, |i| cells[i].as_deref());
             keys.push(
                 config
                     .key

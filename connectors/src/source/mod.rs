@@ -84,7 +84,10 @@ pub struct Landed {
 /// quarantine whole.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reject {
-    /// Line, row or record number, as a person would find it.
+    /// The record's 0-based index in the delivery, in file order (the
+    /// header and blank lines are not records; a sheet's first row after
+    /// its header is 0; a table's or API's first record is 0), the same
+    /// numbering as `pdq check`'s samples.
     pub row: u64,
     /// The record as read (lossy for undecodable bytes).
     pub raw: String,
@@ -99,7 +102,7 @@ pub struct Reject {
 pub struct RawBatch {
     /// The text.
     pub columns: RecordBatch,
-    /// Line, row or record number of each row, as a person would find it.
+    /// Each row's 0-based record index in the delivery (see [`Reject::row`]).
     pub rows: UInt64Array,
     /// Unreadable records met while reading these rows.
     pub rejects: Vec<Reject>,

@@ -96,7 +96,7 @@ pub(crate) fn read_parquet(
             &RecordBatchOptions::new().with_row_count(Some(n)),
         )
         .map_err(|e| bad(e.to_string()))?;
-        let rows = UInt64Array::from_iter_values((row + 1)..=(row + n as u64));
+        let rows = UInt64Array::from_iter_values(row..row + n as u64);
         row += n as u64;
         tx.blocking_send(Ok(RawItem::Batch(RawBatch {
             columns,

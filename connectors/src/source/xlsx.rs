@@ -258,7 +258,10 @@ pub(crate) fn read_xlsx(
                     cells[i] = cell_text(d, columns[i].ty);
                 }
             }
-            batcher.push(r.excel_row, |i| cells[i].as_deref());
+            // 0-based record index: the sheet row after the (last) header
+            // row is 0, and blank rows keep their number, as `pdq check`
+            // counts.
+            batcher.push(r.excel_row - last_header - 1, |i| cells[i].as_deref());
             if batcher.is_full() {
                 tx.blocking_send(Ok(RawItem::Batch(batcher.finish())))
                     .map_err(|_| SourceError::Config("the landing stage stopped reading".into()))?;
