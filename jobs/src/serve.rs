@@ -4,9 +4,14 @@
 //!
 //! | path | who |
 //! |---|---|
-//! | `/`, `/index.html`, `/catalog.html`, `/login`, `/api/ranking` | everyone |
+//! | `/`, `/index.html`, `/login`, `/api/ranking`, `/catalog/open-catalog.{json,csv}`, `/catalog/public/…`, `/public/…` | everyone |
+//! | `/catalog.html`, `/catalog/{catalog.json,catalog.csv,catalog-items.csv,dcat.jsonld}` (the full catalog) | any valid token; anonymous readers get the open entries only (`public/…`) instead |
 //! | `/dept/<d>.html`, `/dataset/<d>.<name>.html`, `/api/departments/<d>`, `/api/datasets/<d>.<name>` | department `d` and the bureau |
 //! | `/rectification.html`, `/api/rectifications` | the bureau (departments get theirs on their own page / filtered) |
+//! | any other `/catalog/…` (findings, change log, officials' workbook) | the bureau |
+//!
+//! Classified (涉密) catalog entries are in no published file at all
+//! (`pipeline::catalog::publish`), so no reader gets them.
 //!
 //! Each department signs in with its own token; the bureau-managed token
 //! file (`tokens.toml`) holds only SHA-256 hashes. A token is accepted as
@@ -24,6 +29,8 @@ use axum::extract::{Form, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use pipeline::catalog::publish::{FULL_FILES, PUBLIC_DIR};
+use pipeline::site::PUBLIC_CATALOG_PAGE;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -264,36 +271,81 @@ fn status(code: StatusCode, zh: &str, en: &str) -> Response {
         .into_response()
 }
 
-/// Who may see a site path: None = everyone.
-fn required(path: &str) -> Option<Option<String>> {
-    if let Some(rest) = path.strip_prefix("dept/") {
-        return Some(Some(rest.trim_end_matches(".html").to_string()));
-    }
-    if let Some(rest) = path.strip_prefix("dataset/") {
-        return Some(Some(rest.split('.').next().unwrap_or("").to_string()));
-    }
-    // The rectification list, and the catalog's findings and change log
-    // (also in the officials' workbook): the bureau only.
-    if matches!(
-        path,
-        "rectification.html"
-            | "catalog/findings.json"
-            | "catalog/findings.csv"
-            | "catalog/changes.json"
-            | "catalog/catalog.xlsx"
-    ) {
-        return Some(None);
-    }
-    None
+/// Who may see a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Need {
+    /// Everyone, signed in or not.
+    Anyone,
+    /// Any valid token: the full catalog.
+    SignedIn,
+    /// The department, and the bureau.
+    Department(String),
+    /// The bureau only.
+    Bureau,
 }
 
-fn allowed(p: Option<&Principal>, need: &Option<Option<String>>) -> Result<(), StatusCode> {
+/// Who may see a site path.
+fn required(path: &str) -> Need {
+    if let Some(rest) = path.strip_prefix("dept/") {
+        return Need::Department(rest.trim_end_matches(".html").to_string());
+    }
+    if let Some(rest) = path.strip_prefix("dataset/") {
+        return Need::Department(rest.split('.').next().unwrap_or("").to_string());
+    }
+    if path == "rectification.html" {
+        return Need::Bureau;
+    }
+    // The catalog page lists every entry, 不予开放 ones too.
+    if path == "catalog.html" {
+        return Need::SignedIn;
+    }
+    if let Some(name) = path.strip_prefix("catalog/") {
+        if name.starts_with(&format!("{PUBLIC_DIR}/"))
+            || matches!(name, "open-catalog.json" | "open-catalog.csv")
+        {
+            return Need::Anyone;
+        }
+        if FULL_FILES.contains(&name) {
+            return Need::SignedIn;
+        }
+        // The findings, the change log, the officials' workbook, and any
+        // catalog file added later: the bureau, until said otherwise.
+        return Need::Bureau;
+    }
+    Need::Anyone
+}
+
+fn allowed(p: Option<&Principal>, need: &Need) -> Result<(), StatusCode> {
     match (need, p) {
-        (None, _) => Ok(()),
-        (Some(_), None) => Err(StatusCode::UNAUTHORIZED),
-        (Some(_), Some(Principal::Bureau)) => Ok(()),
-        (Some(Some(d)), Some(Principal::Department(mine))) if d == mine => Ok(()),
-        (Some(_), Some(Principal::Department(_))) => Err(StatusCode::FORBIDDEN),
+        (Need::Anyone, _) => Ok(()),
+        (_, None) => Err(StatusCode::UNAUTHORIZED),
+        (_, Some(Principal::Bureau)) | (Need::SignedIn, Some(_)) => Ok(()),
+        (Need::Department(d), Some(Principal::Department(mine))) if d == mine => Ok(()),
+        (_, Some(Principal::Department(_))) => Err(StatusCode::FORBIDDEN),
+    }
+}
+
+/// The open variant of a full-catalog path, which anonymous readers get.
+fn public_variant(path: &str) -> Option<String> {
+    if path == "catalog.html" {
+        return Some(PUBLIC_CATALOG_PAGE.to_string());
+    }
+    let name = path.strip_prefix("catalog/")?;
+    FULL_FILES
+        .contains(&name)
+        .then(|| format!("catalog/{PUBLIC_DIR}/{name}"))
+}
+
+/// The file a reader gets for a site path, or why none: an anonymous
+/// reader of the full catalog gets its open variant.
+fn resolve(path: &str, p: Option<&Principal>) -> Result<String, StatusCode> {
+    let need = required(path);
+    match allowed(p, &need) {
+        Ok(()) => Ok(path.to_string()),
+        Err(StatusCode::UNAUTHORIZED) if need == Need::SignedIn => {
+            public_variant(path).ok_or(StatusCode::UNAUTHORIZED)
+        }
+        Err(code) => Err(code),
     }
 }
 
@@ -330,14 +382,17 @@ async fn page(State(st): State<Arc<ServeState>>, req: Request) -> Response {
         return status(StatusCode::BAD_REQUEST, "无效路径。", "Bad path.");
     };
     let principal = st.principal(req.headers());
-    if let Err(code) = allowed(principal.as_ref(), &required(&path)) {
-        tracing::info!(path = %path, status = code.as_u16(), "refused");
-        return deny(code);
-    }
+    let file_path = match resolve(&path, principal.as_ref()) {
+        Ok(f) => f,
+        Err(code) => {
+            tracing::info!(path = %path, status = code.as_u16(), "refused");
+            return deny(code);
+        }
+    };
     let (file, nothing_published) = st
         .site
         .read()
-        .map(|s| (s.files.get(&path).cloned(), s.files.is_empty()))
+        .map(|s| (s.files.get(&file_path).cloned(), s.files.is_empty()))
         .unwrap_or((None, false));
     match file {
         Some(bytes) => {
@@ -463,7 +518,10 @@ async fn api_department(
     axum::extract::Path(dept): axum::extract::Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(code) = allowed(st.principal(&headers).as_ref(), &Some(Some(dept.clone()))) {
+    if let Err(code) = allowed(
+        st.principal(&headers).as_ref(),
+        &Need::Department(dept.clone()),
+    ) {
         return code.into_response();
     }
     let Ok(site) = st.site.read() else {
@@ -507,7 +565,7 @@ async fn api_dataset(
     headers: HeaderMap,
 ) -> Response {
     let dept = id.split('.').next().unwrap_or("").to_string();
-    if let Err(code) = allowed(st.principal(&headers).as_ref(), &Some(Some(dept))) {
+    if let Err(code) = allowed(st.principal(&headers).as_ref(), &Need::Department(dept)) {
         return code.into_response();
     }
     let Ok(site) = st.site.read() else {
@@ -579,7 +637,48 @@ mod tests {
     fn who_sees_what() {
         let dept = |d: &str| Principal::Department(d.into());
         assert!(allowed(None, &required("index.html")).is_ok());
-        assert!(allowed(None, &required("catalog.html")).is_ok());
+        // The full catalog needs a token; anonymous readers get the open
+        // entries only (issue #18, 5).
+        assert_eq!(
+            allowed(None, &required("catalog.html")),
+            Err(StatusCode::UNAUTHORIZED)
+        );
+        assert_eq!(
+            resolve("catalog.html", None).as_deref(),
+            Ok("public/catalog.html")
+        );
+        assert_eq!(
+            resolve("catalog.html", Some(&dept("gongan"))).as_deref(),
+            Ok("catalog.html")
+        );
+        for f in [
+            "catalog.json",
+            "catalog.csv",
+            "catalog-items.csv",
+            "dcat.jsonld",
+        ] {
+            let full = format!("catalog/{f}");
+            assert_eq!(resolve(&full, None), Ok(format!("catalog/public/{f}")));
+            assert_eq!(resolve(&full, Some(&dept("gongan"))), Ok(full.clone()));
+        }
+        assert!(allowed(None, &required("catalog/open-catalog.json")).is_ok());
+        assert!(allowed(None, &required("catalog/public/catalog.json")).is_ok());
+        for closed in [
+            "catalog/findings.json",
+            "catalog/catalog.xlsx",
+            "catalog/new-file.csv",
+        ] {
+            assert_eq!(
+                resolve(closed, None),
+                Err(StatusCode::UNAUTHORIZED),
+                "{closed}"
+            );
+            assert_eq!(
+                resolve(closed, Some(&dept("gongan"))),
+                Err(StatusCode::FORBIDDEN),
+                "{closed}"
+            );
+        }
         assert_eq!(
             allowed(None, &required("dept/gongan.html")),
             Err(StatusCode::UNAUTHORIZED)

@@ -1198,7 +1198,7 @@ async fn publish(
     });
     // The findings as the site shows them (identifiers quoted in them masked).
     let site_findings = catalog
-        .map(|c| pipeline::catalog::publish::published_findings(&c.findings))
+        .map(|c| pipeline::catalog::publish::published_findings(&c.findings, &c.state))
         .unwrap_or_default();
     for (d, r) in reports {
         files.push((format!("{}.json", d.id()), r.to_json().into_bytes()));
@@ -1297,6 +1297,7 @@ async fn publish(
             entries,
             &c.findings,
             &c.report.changes,
+            &c.state,
         )? {
             files.push((format!("catalog/{name}"), bytes));
         }
@@ -1365,7 +1366,9 @@ pub fn catalog_declarations(
 ) -> Vec<pipeline::onesource::duplicate::CatalogDeclaration> {
     let mut seen = std::collections::BTreeSet::new();
     let mut out = vec![];
-    for e in state.current() {
+    // A classified entry is withheld from publication, and the one-source
+    // report is published: its name must not reach it as evidence.
+    for e in state.current().filter(|e| !e.is_classified()) {
         let names = e
             .name
             .iter()

@@ -596,10 +596,17 @@ fn the_refreshed_catalog_is_published_and_its_findings_are_for_the_bureau() {
     assert_eq!(hh["measured"]["dataset"], "gongan.household_registration");
     assert!(hh["measured"]["rows"].as_i64().unwrap() > 0);
     assert!(hh["measured"]["quality_score"].as_f64().is_some());
-    // The public catalog page lists entries, not the findings' details.
-    let (code, body) = get("/catalog.html", None);
+    // The catalog page lists entries, not the findings' details. A0101-0001
+    // is 不予开放: signed-in readers only (issue #18, 5).
+    let (code, body) = get("/catalog.html", Some("gongan-secret"));
     assert_eq!(code, 200);
     assert!(body.contains("A0101-0001") && body.contains("户籍人口"));
+    assert!(
+        !body.contains("must cite"),
+        "finding details are not in the catalog page"
+    );
+    let (code, body) = get("/catalog.html", None);
+    assert_eq!(code, 200);
     assert!(
         !body.contains("must cite"),
         "finding details are not public"
@@ -633,6 +640,157 @@ fn the_refreshed_catalog_is_published_and_its_findings_are_for_the_bureau() {
         .unwrap();
     assert_eq!(stored.len(), catalog_findings_count(root));
     assert!(stored.iter().all(|r| r["run_id"] == latest["run"]));
+}
+
+/// Issue #18, 5: anonymous readers of the published catalog (every format,
+/// and the site's catalog page) get the open entries only (开放属性 无条件开放
+/// or 有条件开放); the full catalog needs a token.
+#[test]
+fn issue_18_anonymous_readers_get_the_open_catalog_only() {
+    let is_open = |e: &serde_json::Value| {
+        matches!(
+            e["open_attribute"].as_str(),
+            Some("无条件开放" | "有条件开放")
+        )
+    };
+    let entries = |body: &str| -> Vec<serde_json::Value> {
+        let v: serde_json::Value = serde_json::from_str(body).unwrap();
+        v["entries"].as_array().unwrap().clone()
+    };
+    let (code, full) = get("/catalog/catalog.json", Some("gongan-secret"));
+    assert_eq!(code, 200);
+    let full = entries(&full);
+    let (code, anonymous) = get("/catalog/catalog.json", None);
+    assert_eq!(code, 200);
+    let anonymous = entries(&anonymous);
+    let keys = |es: &[serde_json::Value], open: Option<bool>| -> Vec<String> {
+        es.iter()
+            .filter(|e| open.is_none_or(|o| is_open(e) == o))
+            .map(|e| e["key"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let open = keys(&full, Some(true));
+    let closed: Vec<&serde_json::Value> = full.iter().filter(|e| !is_open(e)).collect();
+    assert!(
+        !open.is_empty() && !closed.is_empty(),
+        "the demo catalogs open and not-open entries"
+    );
+    assert_eq!(
+        keys(&anonymous, None),
+        open,
+        "anonymous: the open entries, all of them"
+    );
+    // The names of entries that are not open (and that no open entry shares).
+    let open_names: Vec<&str> = full
+        .iter()
+        .filter(|e| is_open(e))
+        .filter_map(|e| e["name"].as_str())
+        .collect();
+    let closed_names: Vec<&str> = closed
+        .iter()
+        .filter_map(|e| e["name"].as_str())
+        .filter(|n| !open_names.iter().any(|o| o.contains(n)))
+        .collect();
+    assert!(closed_names.contains(&"户籍人口"), "{closed_names:?}");
+    for p in [
+        "/catalog.html",
+        "/catalog/catalog.json",
+        "/catalog/catalog.csv",
+        "/catalog/catalog-items.csv",
+        "/catalog/dcat.jsonld",
+        "/public/catalog.html",
+        "/catalog/public/catalog.json",
+    ] {
+        let (code, body) = get(p, None);
+        assert_eq!(code, 200, "{p}");
+        for n in &closed_names {
+            assert!(!body.contains(n), "{p} shows `{n}` to anonymous readers");
+        }
+    }
+    for p in [
+        "/catalog.html",
+        "/catalog/catalog.json",
+        "/catalog/catalog.csv",
+        "/public/catalog.html",
+        "/catalog/dcat.jsonld",
+    ] {
+        let (_, body) = get(p, None);
+        assert!(
+            open_names.iter().all(|n| body.contains(n)),
+            "{p} lists every open entry"
+        );
+    }
+    // With a token (any department's, or the bureau's): every entry.
+    for token in ["gongan-secret", "minzheng-secret", "bureau-secret"] {
+        for p in [
+            "/catalog.html",
+            "/catalog/catalog.json",
+            "/catalog/catalog.csv",
+            "/catalog/dcat.jsonld",
+        ] {
+            let (code, body) = get(p, Some(token));
+            assert_eq!(code, 200, "{p}");
+            for n in closed_names.iter().chain(&open_names) {
+                assert!(body.contains(n), "{p} with a token lacks `{n}`");
+            }
+        }
+    }
+}
+
+/// Issue #18, 5: a classified (涉密) entry — 公安局's template catalogues
+/// 重点人员管控信息 marked 机密 — is in no published file, in no format,
+/// and is served to no one; its department still sees the finding.
+#[test]
+fn issue_18_a_classified_entry_is_in_no_published_file() {
+    let (_d, root) = bureau();
+    let classified = ["重点人员管控信息", "重点人员动态"];
+    let scan = LeakScanner::with_names(classified)
+        .scan_dir(&root.join("published"))
+        .unwrap();
+    assert!(scan.scanned.len() > 20, "{:?}", scan.scanned);
+    assert!(
+        scan.unread
+            .iter()
+            .all(|p| p.extension().is_some_and(|e| e == "pdf")),
+        "files the scanner cannot read: {:?}",
+        scan.unread
+    );
+    let named: Vec<String> = scan
+        .leaks
+        .iter()
+        .filter(|l| l.kind == pipeline::leak::LeakKind::Name)
+        .map(|l| l.source.clone())
+        .collect();
+    assert!(
+        named.is_empty(),
+        "the classified entry is published in {named:?}"
+    );
+    for p in [
+        "/catalog.html",
+        "/catalog/catalog.json",
+        "/catalog/findings.json",
+        "/catalog/changes.json",
+        "/dept/gongan.html",
+    ] {
+        let (code, body) = get(p, Some("bureau-secret"));
+        assert_eq!(code, 200, "{p}");
+        for n in classified {
+            assert!(!body.contains(n), "{p} serves `{n}`");
+        }
+    }
+    // The finding stays, without the entry: where it is, not what it is.
+    let (_, findings) = get("/catalog/findings.json", Some("bureau-secret"));
+    let findings: Vec<serde_json::Value> = serde_json::from_str(&findings).unwrap();
+    let marked: Vec<&serde_json::Value> = findings
+        .iter()
+        .filter(|f| f["check"] == "classified_marking")
+        .collect();
+    assert!(!marked.is_empty());
+    assert!(marked.iter().all(|f| f["department"] == "gongan"
+        && f["name"].is_null()
+        && f["code"].is_null()
+        && f["key"].is_null()
+        && !f["location"].as_str().unwrap_or("").is_empty()));
 }
 
 fn catalog_findings_count(root: &Path) -> usize {
