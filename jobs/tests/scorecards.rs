@@ -532,35 +532,76 @@ fn a_department_signs_in_with_a_real_browser() {
             }
         };
         let source = || webdriver(&c, "GET", &source_endpoint, None);
+        // The page as soon as it shows `needle`, or as it is after 20 s: a
+        // click's navigation runs on after the click returns, and under CPU
+        // load a navigation or a source read can fail or come back early
+        // (the test once read the previous page and failed), so poll
+        // rather than sleep and read once.
+        let settled = |needle: &'static str| {
+            let source = &source;
+            async move {
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+                let mut last = String::new();
+                while std::time::Instant::now() < deadline {
+                    if let Ok(v) = source().await {
+                        last = v.as_str().unwrap_or("").to_string();
+                        if last.contains(needle) {
+                            break;
+                        }
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+                last
+            }
+        };
+        // Navigates to `url`, retried while the driver reports an error
+        // (a renderer that is slow to answer), then waits for `needle`.
+        let open = |url: String, needle: &'static str| {
+            let go = &go;
+            let settled = &settled;
+            async move {
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+                while go(url.clone()).await.is_err() && std::time::Instant::now() < deadline {
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+                settled(needle).await
+            }
+        };
         let shot = |name: &'static str| {
             let c = c.clone();
             let base = base.clone();
             let shots = shots.clone();
             async move {
-                let v = webdriver(&c, "GET", &format!("{base}/screenshot"), None).await?;
+                // Retried like navigation: a busy renderer can fail to answer.
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+                let v = loop {
+                    match webdriver(&c, "GET", &format!("{base}/screenshot"), None).await {
+                        Err(e) if std::time::Instant::now() < deadline => {
+                            let _ = e;
+                            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                        }
+                        other => break other?,
+                    }
+                };
                 std::fs::write(shots.join(name), base64_decode(v.as_str().unwrap_or(""))).map_err(|e| e.to_string())
             }
         };
         // Sign in as 公安局 through the form.
-        go(format!("{}/login", srv.base)).await?;
+        open(format!("{}/login", srv.base), "signin").await;
         let token = element("#token").await?;
         webdriver(&c, "POST", &format!("{base}/element/{token}/value"), Some(serde_json::json!({"text": "gongan-secret"}))).await?;
         let button = element("#signin").await?;
         webdriver(&c, "POST", &format!("{base}/element/{button}/click"), Some(serde_json::json!({}))).await?;
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-        let own = source().await?;
+        let own = settled("公安局 记分卡").await;
         shot("department-page.png").await?;
         // Its dataset page, with rules and masked samples.
-        go(format!("{}/dataset/gongan.household_registration.html", srv.base)).await?;
-        let dataset = source().await?;
+        let dataset = open(format!("{}/dataset/gongan.household_registration.html", srv.base), "id_valid").await;
         shot("dataset-page.png").await?;
         // Another department's page is refused.
-        go(format!("{}/dept/minzheng.html", srv.base)).await?;
-        let other = source().await?;
+        let other = open(format!("{}/dept/minzheng.html", srv.base), "只能查看本部门").await;
         shot("refused.png").await?;
         webdriver(&c, "DELETE", &base, None).await?;
-        let text = |v: serde_json::Value| v.as_str().unwrap_or("").to_string();
-        Ok((text(own), text(dataset), text(other)))
+        Ok((own, dataset, other))
     });
     let _ = child.kill();
     let _ = child.wait();
@@ -611,6 +652,14 @@ async fn webdriver(
         .await
         .map_err(|e| e.to_string())?;
     let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{e}: {text}"))?;
+    // A failed command answers with `{"value": {"error": …}}`: an error,
+    // not a value to read a page from.
+    if let Some(error) = v["value"]["error"].as_str() {
+        return Err(format!(
+            "{method} {url}: {error}: {}",
+            v["value"]["message"].as_str().unwrap_or("")
+        ));
+    }
     Ok(v["value"].clone())
 }
 
