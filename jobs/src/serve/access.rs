@@ -25,7 +25,7 @@ use pipeline::catalog::publish::{FULL_FILES, PUBLIC_DIR};
 use pipeline::site::PUBLIC_CATALOG_PAGE;
 
 use super::Principal;
-use super::auth::Identity;
+use super::tokens::Identity;
 use crate::audit::AuditLog;
 
 /// Who may see a path.

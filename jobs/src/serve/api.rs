@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::ServeState;
 use super::access::{Need, allowed};
-use super::auth::Principal;
+use super::tokens::Principal;
 
 fn json(v: serde_json::Value) -> Response {
     (

@@ -28,7 +28,9 @@
 //! `Authorization: Bearer …` (the scheme in any case) or exchanged at
 //! `POST /login` for a session cookie; it never appears in a URL or a log.
 //!
-//! - [`auth`]: tokens, sessions, cookies, sign-in and sign-out;
+//! - [`tokens`]: `tokens.toml`, re-read when it changes;
+//! - [`auth`]: who a request is from: bearer tokens, sessions, cookies,
+//!   sign-in and sign-out;
 //! - [`access`]: who may see which path, and the read log;
 //! - [`site`]: the published files, served from memory;
 //! - [`api`]: the JSON API;
@@ -39,6 +41,7 @@ mod api;
 mod auth;
 mod limits;
 mod site;
+mod tokens;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -51,8 +54,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use pipeline::workspace::ServeConfig;
 
-pub use auth::{Principal, TokenEntry, TokenFile, hash_token, new_token};
 pub use limits::serve;
+pub use tokens::{Principal, TokenEntry, TokenFile, hash_token, new_token};
 
 /// Why `pdq serve` cannot start.
 #[derive(Debug, thiserror::Error)]
@@ -146,7 +149,7 @@ impl Settings {
 pub struct ServeState {
     published: PathBuf,
     settings: Settings,
-    tokens: auth::Tokens,
+    tokens: tokens::Tokens,
     sessions: auth::Sessions,
     site: RwLock<site::Site>,
     reads: access::ReadLog,
@@ -157,7 +160,7 @@ impl ServeState {
     /// with its `[serve]` settings.
     pub fn new(workspace: &Path, config: &ServeConfig) -> Result<Arc<ServeState>, ServeError> {
         let settings = Settings::from_config(config)?;
-        let tokens = auth::Tokens::open(&workspace.join("tokens.toml"))?;
+        let tokens = tokens::Tokens::open(&workspace.join("tokens.toml"))?;
         let published = workspace.join("published");
         let site = site::load_site(&published);
         Ok(Arc::new(ServeState {
@@ -203,7 +206,7 @@ impl ServeState {
         self.reads.flush(timeout)
     }
 
-    fn identify(&self, headers: &HeaderMap) -> Option<auth::Identity> {
+    fn identify(&self, headers: &HeaderMap) -> Option<tokens::Identity> {
         auth::identify(&self.tokens, &self.sessions, headers)
     }
 }
