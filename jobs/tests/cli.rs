@@ -411,3 +411,122 @@ fn a_missing_rule_file_is_named_once() {
         "the reason once: {err}"
     );
 }
+
+/// A `GET` over plain TCP with an optional bearer token: the status code.
+fn http_status(addr: &str, path: &str, token: Option<&str>) -> Option<u16> {
+    use std::io::{Read, Write};
+    let mut c = std::net::TcpStream::connect(addr).ok()?;
+    c.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .ok()?;
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(
+        c,
+        "GET {path} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut got = String::new();
+    let _ = c.read_to_string(&mut got);
+    got.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()
+}
+
+/// Issue #18, 5: `pdq serve` re-reads tokens.toml on SIGHUP and keeps
+/// serving (a SIGHUP used to end it), and a revoked token is refused at its
+/// next request.
+#[test]
+fn issue_18_serve_reloads_tokens_on_sighup_and_on_change() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("pdq.toml"),
+        "[departments]\ngongan = \"公安局\"\nminzheng = \"民政局\"\n",
+    )
+    .expect("pdq.toml");
+    let issue = |d: &str| {
+        let o = pdq(dir.path(), &["token", "-w", ".", "--department", d]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    let gongan = issue("gongan");
+    let log = dir.path().join("serve.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pdq"))
+        .args(["-v", "serve", "-w", ".", "--listen", "127.0.0.1:0"])
+        .current_dir(dir.path())
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&log).expect("log"))
+        .spawn()
+        .expect("pdq serve runs");
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("the address line");
+    let addr = first
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {first}"))
+        .to_string();
+    let api = "/api/rectifications";
+    assert_eq!(http_status(&addr, api, Some(&gongan)), Some(200));
+    // A token issued while it runs works at once; revoking one (editing
+    // the file) refuses it at its next request.
+    let minzheng = issue("minzheng");
+    assert_eq!(http_status(&addr, api, Some(&minzheng)), Some(200));
+    let path = dir.path().join("tokens.toml");
+    let text = std::fs::read_to_string(&path).expect("tokens.toml");
+    let kept: toml::Value = toml::from_str(&text).expect("toml");
+    let mut kept = kept.as_table().cloned().expect("table");
+    if let Some(toml::Value::Array(list)) = kept.get_mut("token") {
+        list.retain(|t| t.get("department").and_then(|d| d.as_str()) != Some("gongan"));
+    }
+    std::fs::write(&path, toml::to_string(&kept).expect("toml")).expect("write");
+    assert_eq!(http_status(&addr, api, Some(&gongan)), Some(401));
+    assert_eq!(http_status(&addr, api, Some(&minzheng)), Some(200));
+    // SIGHUP: reloaded, still serving.
+    let hup = Command::new("kill")
+        .args(["-HUP", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(hup.success());
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut logged = String::new();
+    while std::time::Instant::now() < until && !logged.contains("SIGHUP") {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        logged = std::fs::read_to_string(&log).unwrap_or_default();
+    }
+    let alive = child.try_wait().expect("wait").is_none();
+    let after = http_status(&addr, api, Some(&minzheng));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(alive, "pdq serve ended on SIGHUP; stderr:\n{logged}");
+    assert!(logged.contains("SIGHUP"), "{logged}");
+    assert_eq!(after, Some(200));
+    assert!(
+        !logged.contains(&gongan) && !logged.contains(&minzheng),
+        "no token in the log"
+    );
+}
+
+/// Issue #18: a `[serve]` setting out of range stops `pdq serve` with one
+/// line naming the key.
+#[test]
+fn serve_settings_out_of_range_are_one_line_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (toml, key) in [
+        (
+            "[serve]\nsession_idle_seconds = 0\n",
+            "session_idle_seconds",
+        ),
+        ("[serve]\nmax_header = \"1KiB\"\n", "max_header"),
+        (
+            "[serve]\nsession_idle_seconds = 600\nsession_max_seconds = 60\n",
+            "session_max_seconds",
+        ),
+    ] {
+        std::fs::write(dir.path().join("pdq.toml"), toml).expect("pdq.toml");
+        let o = pdq(dir.path(), &["serve", "-w", ".", "--listen", "127.0.0.1:0"]);
+        assert_one_line_error(&o, &["[serve]", key]);
+    }
+}

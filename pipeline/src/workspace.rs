@@ -57,6 +57,78 @@ pub struct WorkspaceConfig {
     /// How data files are read.
     #[serde(default)]
     pub files: FilesConfig,
+    /// `pdq serve`: sessions, connection limits, the proxy in front.
+    #[serde(default)]
+    pub serve: ServeConfig,
+}
+
+const fn session_idle_seconds() -> u64 {
+    30 * 60
+}
+const fn session_max_seconds() -> u64 {
+    8 * 60 * 60
+}
+const fn header_timeout_seconds() -> u64 {
+    10
+}
+const fn idle_timeout_seconds() -> u64 {
+    60
+}
+const fn max_body() -> u64 {
+    64 << 10
+}
+const fn max_header() -> u64 {
+    16 << 10
+}
+
+/// `[serve]`: how `pdq serve` treats sessions and connections.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeConfig {
+    /// Seconds a signed-in session may go unused before it ends (default
+    /// 1800: 30 minutes).
+    #[serde(default = "session_idle_seconds")]
+    pub session_idle_seconds: u64,
+    /// Seconds a session lasts at most after sign-in, used or not (default
+    /// 28800: 8 hours); then the holder signs in again.
+    #[serde(default = "session_max_seconds")]
+    pub session_max_seconds: u64,
+    /// Seconds a client has to send a request's line and headers, counted
+    /// from when the server waits for them, so also how long an idle
+    /// kept-alive connection stays open (default 10).
+    #[serde(default = "header_timeout_seconds")]
+    pub header_timeout_seconds: u64,
+    /// Seconds a connection may send and receive nothing (a stalled upload,
+    /// a client that stops reading) before it is closed (default 60).
+    #[serde(default = "idle_timeout_seconds")]
+    pub idle_timeout_seconds: u64,
+    /// The largest request body (default `"64KiB"`); more is refused with 413.
+    #[serde(default = "max_body", deserialize_with = "size_in_bytes")]
+    pub max_body: u64,
+    /// The largest request line and headers (default `"16KiB"`); more is
+    /// refused with 431.
+    #[serde(default = "max_header", deserialize_with = "size_in_bytes")]
+    pub max_header: u64,
+    /// A reverse proxy in front terminates TLS and sets
+    /// `X-Forwarded-Proto`: believe it, and mark the session cookie
+    /// `Secure` when it says `https` (default false: the header is ignored,
+    /// since any client can send it).
+    #[serde(default)]
+    pub trust_proxy: bool,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            session_idle_seconds: session_idle_seconds(),
+            session_max_seconds: session_max_seconds(),
+            header_timeout_seconds: header_timeout_seconds(),
+            idle_timeout_seconds: idle_timeout_seconds(),
+            max_body: max_body(),
+            max_header: max_header(),
+            trust_proxy: false,
+        }
+    }
 }
 
 fn xlsx_max_bytes() -> u64 {

@@ -30,6 +30,15 @@ parallelism = 2                 # datasets worked on at once
 xlsx_max_bytes = "512MiB"       # the most an XLSX workbook may unpack to, and the most cell
                                 # text a row (or a sheet kept whole) may hold; past it the delivery fails
 
+[serve]                         # pdq serve
+session_idle_seconds = 1800     # a session unused this long ends (30 minutes)
+session_max_seconds = 28800     # a session ends this long after sign-in, used or not (8 hours)
+header_timeout_seconds = 10     # time to send a request's line and headers (also the keep-alive idle limit)
+idle_timeout_seconds = 60       # a connection that sends and receives nothing this long is closed
+max_body = "64KiB"              # larger request bodies get 413
+max_header = "16KiB"            # larger request lines and headers get 431
+trust_proxy = false             # true behind a TLS proxy that sets X-Forwarded-Proto (cookies get Secure)
+
 [schedule]
 cron = "30 2 * * *"             # pdq daemon: every night at 02:30 (min hour day month weekday)
 max_catch_up = 1                # runs missed while the daemon was down are caught up as one run
@@ -149,6 +158,7 @@ mod tests {
         assert_eq!(live.sweep, defaults.sweep);
         assert_eq!(live.retention, defaults.retention);
         assert_eq!(live.calendar, defaults.calendar);
+        assert_eq!(live.serve, defaults.serve);
         assert_eq!(
             live.files, defaults.files,
             "\"512MiB\" is the default in bytes"

@@ -385,7 +385,7 @@ pub fn audit(args: AuditArgs) -> Result<Outcome> {
 
 pub fn serve(args: crate::cli::ServeArgs) -> Result<Outcome> {
     let (ws, _) = load(&args.workspace)?;
-    let state = jobs::serve::ServeState::new(&ws.dir).map_err(|e| anyhow::anyhow!(e))?;
+    let state = jobs::serve::ServeState::new(&ws.dir, &ws.config.serve)?;
     let rt = super::runtime(None)?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&args.listen)
@@ -398,15 +398,25 @@ pub fn serve(args: crate::cli::ServeArgs) -> Result<Outcome> {
                 refresher.refresh();
             }
         });
+        // SIGHUP re-reads tokens.toml (and the site) now, as daemons do;
+        // without a handler it would end the server.
+        let reloader = state.clone();
+        let mut hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            .context("cannot handle SIGHUP")?;
+        tokio::spawn(async move {
+            while hangups.recv().await.is_some() {
+                tracing::info!("SIGHUP: reloading tokens.toml and the site");
+                reloader.reload();
+            }
+        });
         outln!(
             "记分卡网站 Serving the scorecard site on http://{} (Ctrl-C to stop)",
             listener.local_addr()?
         );
-        axum::serve(listener, jobs::serve::router(state))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await?;
+        jobs::serve::serve(listener, state, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(Outcome::Clean)
@@ -434,7 +444,7 @@ pub fn token(args: crate::cli::TokenArgs) -> Result<Outcome> {
         }
     }
     let path = args.workspace.join("tokens.toml");
-    let mut file = jobs::serve::TokenFile::load(&path).map_err(|e| anyhow::anyhow!(e))?;
+    let mut file = jobs::serve::TokenFile::load(&path)?;
     let token = jobs::serve::new_token()?;
     file.token.push(jobs::serve::TokenEntry {
         role: if args.bureau { "bureau" } else { "department" }.into(),

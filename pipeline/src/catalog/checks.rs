@@ -142,20 +142,6 @@ const PERSONAL_WORDS: &[&str] = &[
     "护照",
 ];
 
-/// Classified markings (国家秘密 levels).
-const CLASSIFIED: &[&str] = &["绝密", "机密", "秘密", "涉密", "内部★", "★"];
-
-fn is_classified(v: &str) -> bool {
-    let v = v.trim();
-    if matches!(
-        v,
-        "否" | "无" | "非涉密" | "不涉密" | "公开" | "无密级" | "非密"
-    ) {
-        return false;
-    }
-    CLASSIFIED.iter().any(|w| v.contains(w)) && !v.contains("非涉密") && !v.contains("不涉密")
-}
-
 /// Runs every catalog check over the entries in force.
 pub fn check(
     state: &CatalogState,
@@ -304,17 +290,13 @@ pub fn check(
             }
         }
         if profile.no_classified {
-            for f in ["security_marking", "grading", "name", "summary"] {
-                if let Some(v) = e.get(f)
-                    && is_classified(v)
-                {
-                    out.push(finding(
-                        e,
-                        "classified_marking",
-                        Some(f),
-                        format!("`{v}`: classified (涉密) data may not be catalogued"),
-                    ));
-                }
+            for (f, v) in e.classified_markings() {
+                out.push(finding(
+                    e,
+                    "classified_marking",
+                    Some(f),
+                    format!("`{v}`: classified (涉密) data may not be catalogued"),
+                ));
             }
         }
         for it in &e.items {

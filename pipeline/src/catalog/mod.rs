@@ -143,6 +143,7 @@ pub fn published_files(
         entries,
         &outcome.findings,
         &outcome.report.changes,
+        &outcome.state,
     )
     .map_err(LandError::Config)
 }

@@ -131,6 +131,50 @@ entry_fields! {
     dataset,
 }
 
+/// Classified markings (国家秘密 levels).
+const CLASSIFIED: &[&str] = &["绝密", "机密", "秘密", "涉密", "内部★", "★"];
+
+/// The fields a classified marking is looked for in, in this order.
+pub const MARKING_FIELDS: &[&str] = &["security_marking", "grading", "name", "summary"];
+
+/// Whether a written value marks something classified (涉密): a 国家秘密
+/// level or 涉密, and not one of the ways 非涉密 is written.
+///
+/// ```
+/// use pipeline::catalog::model::is_classified;
+/// assert!(is_classified("机密"));
+/// assert!(is_classified("秘密★5年"));
+/// assert!(!is_classified("非涉密"));
+/// assert!(!is_classified("公开"));
+/// ```
+pub fn is_classified(v: &str) -> bool {
+    let v = v.trim();
+    if matches!(
+        v,
+        "否" | "无" | "非涉密" | "不涉密" | "公开" | "无密级" | "非密"
+    ) {
+        return false;
+    }
+    CLASSIFIED.iter().any(|w| v.contains(w)) && !v.contains("非涉密") && !v.contains("不涉密")
+}
+
+impl CatalogEntry {
+    /// The fields that mark this entry classified, with their values.
+    pub fn classified_markings(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        MARKING_FIELDS
+            .iter()
+            .filter_map(|f| self.get(f).filter(|v| is_classified(v)).map(|v| (*f, v)))
+    }
+
+    /// A classified (涉密) entry: the regulations allow no 涉密 data in the
+    /// catalog (XJ art.12, TB art.13), so such an entry is a finding for its
+    /// department and is withheld from every published artefact, whoever
+    /// reads it.
+    pub fn is_classified(&self) -> bool {
+        self.classified_markings().next().is_some()
+    }
+}
+
 /// One data item (信息项) of an entry.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DataItem {

@@ -3,8 +3,20 @@
 //! catalog (开放目录) with its own fields, and the findings. Every entry is
 //! enriched with what the lake measured: mounted dataset, rows, last
 //! delivery, landed columns and quality score.
+//!
+//! Who may read what (issue #18, 5):
+//!
+//! - a classified (涉密) entry ([`CatalogEntry::is_classified`]) is in no
+//!   file at all: not in the entries, not in the change log, and the
+//!   findings about it carry neither its key, code nor name;
+//! - [`FULL_FILES`] hold every other entry, 不予共享 and 不予开放 ones too,
+//!   for signed-in readers;
+//! - `public/<the same name>` ([`PUBLIC_DIR`]) holds the same files with the
+//!   open entries only (开放属性 无条件开放 or 有条件开放), which is all an
+//!   anonymous reader gets; `open-catalog.json|csv` are the 开放目录 fields
+//!   of those entries.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -12,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use super::checks::{CatalogFinding, check_name};
 use super::model::{CatalogEntry, ENTRY_FIELDS, Frequency, OPEN_VALUES};
 use super::reconcile::{LandedDataset, links};
-use super::store::CatalogState;
+use super::store::{CatalogRow, CatalogState};
 use crate::mask::mask_identifiers;
 use crate::score::export::{Table, csv, xlsx};
 
@@ -56,7 +68,31 @@ pub struct PublishedCatalog {
     pub entries: Vec<PublishedEntry>,
 }
 
-/// Builds the published entries.
+/// The catalog files that list every published entry (open or not):
+/// signed-in readers only.
+pub const FULL_FILES: &[&str] = &[
+    "catalog.json",
+    "catalog.csv",
+    "catalog-items.csv",
+    "dcat.jsonld",
+];
+
+/// The directory (within the published catalog) of the files anonymous
+/// readers get: [`FULL_FILES`] with the open entries only.
+pub const PUBLIC_DIR: &str = "public";
+
+/// The keys of the classified entries, withdrawn ones included: nothing
+/// about them is published.
+pub fn withheld_keys(state: &CatalogState) -> BTreeSet<String> {
+    state
+        .entries
+        .iter()
+        .filter(|(_, s)| s.entry.is_classified())
+        .map(|(k, _)| k.clone())
+        .collect()
+}
+
+/// Builds the published entries; classified entries are left out.
 pub fn enrich(
     state: &CatalogState,
     datasets: &[LandedDataset],
@@ -73,6 +109,7 @@ pub fn enrich(
     }
     entries
         .into_iter()
+        .filter(|e| !e.is_classified())
         .map(|e| {
             let ds = link.get(&e.key).map(|&i| &datasets[i]);
             let entry = published_entry(e);
@@ -114,16 +151,50 @@ pub fn published_entry(e: &CatalogEntry) -> CatalogEntry {
 }
 
 /// Findings as published: their messages quote what the source said, so
-/// identifiers in them are masked.
-pub fn published_findings(findings: &[CatalogFinding]) -> Vec<CatalogFinding> {
+/// identifiers in them are masked. A finding about a classified entry
+/// keeps its check, department, field and source location (so the
+/// department can find and withdraw it) but loses the entry's key, code
+/// and name, and its message, which may quote the entry, unless it only
+/// quotes the marking itself.
+pub fn published_findings(
+    findings: &[CatalogFinding],
+    state: &CatalogState,
+) -> Vec<CatalogFinding> {
+    let withheld = withheld_keys(state);
     findings
         .iter()
-        .map(|f| CatalogFinding {
-            name: f.name.as_deref().map(mask_identifiers),
-            message: mask_identifiers(&f.message),
-            ..f.clone()
+        .map(|f| {
+            if f.key.as_ref().is_some_and(|k| withheld.contains(k)) {
+                let marking_only = f.check == "classified_marking"
+                    && matches!(f.field.as_deref(), Some("security_marking" | "grading"));
+                CatalogFinding {
+                    key: None,
+                    code: None,
+                    name: None,
+                    message: if marking_only {
+                        mask_identifiers(&f.message)
+                    } else {
+                        "涉密条目，详情不予发布 / a classified (涉密) entry: details withheld"
+                            .into()
+                    },
+                    ..f.clone()
+                }
+            } else {
+                CatalogFinding {
+                    name: f.name.as_deref().map(mask_identifiers),
+                    message: mask_identifiers(&f.message),
+                    ..f.clone()
+                }
+            }
         })
         .collect()
+}
+
+/// Whether a change-log row is about a classified entry (now, or in the
+/// state it records).
+fn withheld_row(row: &CatalogRow, withheld: &BTreeSet<String>) -> bool {
+    withheld.contains(&row.key)
+        || serde_json::from_str::<CatalogEntry>(&row.entry).is_ok_and(|e| e.is_classified())
 }
 
 const COLUMNS: &[(&str, &str)] = &[
@@ -265,7 +336,9 @@ pub fn findings_table(findings: &[CatalogFinding]) -> Table {
     )
 }
 
-fn is_open(e: &CatalogEntry) -> bool {
+/// Open to the public: 开放属性 无条件开放 or 有条件开放 (the entries of the
+/// open catalog, 开放目录). A blank or unrecognised attribute is not open.
+pub fn is_open(e: &CatalogEntry) -> bool {
     matches!(e.open_attribute.as_deref(), Some(a) if a == OPEN_VALUES[0] || a == OPEN_VALUES[1])
 }
 
@@ -411,19 +484,24 @@ fn urlish(s: &str) -> String {
         .collect()
 }
 
-/// The files of the published catalog: (relative path, bytes).
+/// The files of the published catalog: (relative path, bytes). `state` is
+/// the catalog the entries came from: what it holds as classified is
+/// withheld from every file.
 pub fn files(
     bureau: &str,
     version: i64,
     generated_at: DateTime<Utc>,
-    entries: Vec<PublishedEntry>,
+    mut entries: Vec<PublishedEntry>,
     findings: &[CatalogFinding],
-    changes: &[super::store::CatalogRow],
+    changes: &[CatalogRow],
+    state: &CatalogState,
 ) -> Result<Vec<(String, Vec<u8>)>, String> {
     let created = generated_at;
     let generated_at = &generated_at.to_rfc3339();
     let mut out = vec![];
-    let findings = &published_findings(findings);
+    let withheld = withheld_keys(state);
+    entries.retain(|p| !p.entry.is_classified() && !withheld.contains(&p.entry.key));
+    let findings = &published_findings(findings, state);
     let et = entries_table(&entries);
     let it = items_table(&entries);
     let ft = findings_table(findings);
@@ -489,6 +567,7 @@ pub fn files(
     // in catalog.json and in the lake's history).
     let log: Vec<serde_json::Value> = changes
         .iter()
+        .filter(|r| !withheld_row(r, &withheld))
         .map(|r| {
             serde_json::json!({
                 "version": r.version, "harvested_at": r.harvested_at, "source": r.source, "key": r.key,
@@ -501,16 +580,35 @@ pub fn files(
         "changes.json".into(),
         serde_json::to_vec(&log).map_err(|e| e.to_string())?,
     ));
-    let catalog = PublishedCatalog {
-        bureau: bureau.to_string(),
-        version,
-        generated_at: generated_at.to_string(),
-        entries,
-    };
+    // What anonymous readers get: the same files, open entries only.
+    let open: Vec<PublishedEntry> = entries
+        .iter()
+        .filter(|p| is_open(&p.entry))
+        .cloned()
+        .collect();
+    let public = |name: &str| format!("{PUBLIC_DIR}/{name}");
+    out.push((public("catalog.csv"), csv(&entries_table(&open))));
+    out.push((public("catalog-items.csv"), csv(&items_table(&open))));
     out.push((
-        "catalog.json".into(),
-        serde_json::to_vec(&catalog).map_err(|e| e.to_string())?,
+        public("dcat.jsonld"),
+        serde_json::to_vec(&dcat(bureau, "urn:pdq:", &open, generated_at))
+            .map_err(|e| e.to_string())?,
     ));
+    for (name, entries) in [
+        (public("catalog.json"), open),
+        ("catalog.json".into(), entries),
+    ] {
+        let catalog = PublishedCatalog {
+            bureau: bureau.to_string(),
+            version,
+            generated_at: generated_at.to_string(),
+            entries,
+        };
+        out.push((
+            name,
+            serde_json::to_vec(&catalog).map_err(|e| e.to_string())?,
+        ));
+    }
     Ok(out)
 }
 
@@ -545,7 +643,7 @@ mod tests {
             message: "联系电话 13800138000 不是座机".into(),
         };
         assert_eq!(
-            published_findings(&[f])[0].message,
+            published_findings(&[f], &CatalogState::default())[0].message,
             "联系电话 138****8000 不是座机"
         );
     }

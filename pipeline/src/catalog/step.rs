@@ -287,7 +287,9 @@ pub async fn latest_assessment(
 pub fn declarations(state: &CatalogState) -> Vec<CatalogDeclaration> {
     let mut seen = BTreeSet::new();
     let mut out = vec![];
-    for e in state.current() {
+    // A classified entry is withheld from publication, and the one-source
+    // report is published: its name must not reach it as evidence.
+    for e in state.current().filter(|e| !e.is_classified()) {
         let names = e
             .name
             .iter()

@@ -116,7 +116,7 @@ pub async fn artefacts(
             .collect();
         let site_findings = catalog
             .as_ref()
-            .map(|c| crate::catalog::publish::published_findings(&c.findings))
+            .map(|c| crate::catalog::publish::published_findings(&c.findings, &c.state))
             .unwrap_or_default();
         for (path, html) in site(
             ws,
@@ -140,6 +140,7 @@ pub async fn artefacts(
             entries,
             &c.findings,
             &c.report.changes,
+            &c.state,
         )
         .map_err(PublishError::Render)?;
         for (name, bytes) in catalog_files {

@@ -8,7 +8,11 @@
 //!   indicators, its datasets, findings and rectification items;
 //! - `dataset/<department.dataset>.html` — rule results and masked samples;
 //! - `rectification.html` — the whole rectification list;
-//! - `catalog.html` — the datasets the bureau aggregates.
+//! - `catalog.html` — the catalog's entries and the datasets the bureau
+//!   aggregates (signed-in readers);
+//! - `public/catalog.html` — what anonymous readers get instead: the open
+//!   entries only (开放属性 无条件开放 or 有条件开放), linking the catalog's
+//!   public files.
 //!
 //! Only masked values ever reach a page: samples come masked from the
 //! check engine, and nothing else carries row values.
@@ -160,9 +164,13 @@ pub fn render(input: &SiteInput) -> Vec<(String, String)> {
         pages.push((format!("dataset/{}.html", d.id), dataset(input, d)));
     }
     pages.push(("rectification.html".into(), rectification(input, None, 0)));
-    pages.push(("catalog.html".into(), catalog(input)));
+    pages.push(("catalog.html".into(), catalog(input, false)));
+    pages.push((PUBLIC_CATALOG_PAGE.into(), catalog(input, true)));
     pages
 }
+
+/// The catalog page for anonymous readers: open entries only.
+pub const PUBLIC_CATALOG_PAGE: &str = "public/catalog.html";
 
 const FORMULA: &str = "<details class=card><summary><span class=zh>计分方法</span><span class=en>How scores are computed</span></summary>\
 <p class=zh>规则得分 = 100 ×（评估数 − 不通过数）/ 评估数；维度得分为其规则得分的平均（唯一性计入准确性）；数据集得分为各可评估维度的加权平均；部门得分为其数据集得分按数据集权重的加权平均（基础数据集权重更高）。等级：优秀 ≥ 90，良好 ≥ 80，合格 ≥ 60，其余不合格。GB/T 36344-2018 指标 X = A/B；缺少输入的指标显示为“无法评估”，不按满分计。分数只由存储的计数与计分配置计算，可随时复算。</p>\
@@ -497,13 +505,29 @@ fn rectification(input: &SiteInput, only: Option<&str>, depth: usize) -> String 
     page("整改清单", "Rectification list", depth, input.bureau, &b)
 }
 
-fn catalog(input: &SiteInput) -> String {
+/// The catalog page; `public`: the open entries only, for anonymous
+/// readers (`public/catalog.html`, one level down, linking the catalog's
+/// public files).
+fn catalog(input: &SiteInput, public: bool) -> String {
     let mut b = String::new();
+    let (depth, files, open_catalog) = if public {
+        (1, "../../catalog/public/", "../../catalog/open-catalog.csv")
+    } else {
+        (0, "../catalog/", "../catalog/open-catalog.csv")
+    };
     if let Some(entries) = input.catalog_entries {
+        let entries: Vec<&crate::catalog::publish::PublishedEntry> = entries
+            .iter()
+            .filter(|p| !public || crate::catalog::publish::is_open(&p.entry))
+            .collect();
         let _ = write!(
             b,
-            "<h2>{} ({})</h2><p><a href=\"../catalog/catalog.csv\">CSV</a> · <a href=\"../catalog/catalog.json\">JSON</a> · <a href=\"../catalog/dcat.jsonld\">DCAT-AP</a> · <a href=\"../catalog/open-catalog.csv\">{}</a></p>",
-            t("公共数据目录", "Public data catalog"),
+            "<h2>{} ({})</h2><p><a href=\"{files}catalog.csv\">CSV</a> · <a href=\"{files}catalog.json\">JSON</a> · <a href=\"{files}dcat.jsonld\">DCAT-AP</a> · <a href=\"{open_catalog}\">{}</a></p>",
+            if public {
+                t("开放目录", "Open data catalog")
+            } else {
+                t("公共数据目录", "Public data catalog")
+            },
             entries.len(),
             t("开放目录", "open catalog")
         );
@@ -521,7 +545,7 @@ fn catalog(input: &SiteInput) -> String {
             t("质量得分", "Score"),
             t("问题", "Findings")
         );
-        for p in entries {
+        for p in &entries {
             let e = &p.entry;
             let _ = write!(
                 b,
@@ -561,6 +585,11 @@ fn catalog(input: &SiteInput) -> String {
         }
         b += "</table>";
     }
+    if public {
+        // The datasets the bureau aggregates are department data, not the
+        // open catalog: signed-in readers only.
+        return page("开放目录", "Open data catalog", depth, input.bureau, &b);
+    }
     let _ = write!(b, "<h2>{}</h2>", t("汇聚数据集", "Aggregated datasets"));
     let _ = write!(
         b,
@@ -584,5 +613,5 @@ fn catalog(input: &SiteInput) -> String {
         );
     }
     b += "</table>";
-    page("数据目录", "Catalog", 0, input.bureau, &b)
+    page("数据目录", "Catalog", depth, input.bureau, &b)
 }
