@@ -166,6 +166,10 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
     let run_id = new_run_id(started);
     let lake = Lake::open(&ws.config.lake, &ws.dir)?;
     let audit = AuditLog::new(&ws.dir.join("audit"));
+    // A key or anchor file set up wrongly (inside the workspace, readable
+    // by others) fails the sweep before anything is recorded.
+    audit.key()?;
+    audit.anchor_file()?;
     let as_of_utc = opts.as_of.with_timezone(&Utc);
     let mut event = RunEvent {
         run_id: run_id.clone(),
@@ -439,6 +443,17 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
         &run_id,
         serde_json::json!({"status": event.status, "failed": failed}),
     )?;
+    // The signed head goes outside the workspace after every sweep (issue
+    // #18, 4). The sweep's work is done and recorded: a missing anchor is
+    // logged, not a failed run.
+    match audit.anchor() {
+        Ok(Some(a)) => tracing::debug!(n = a.n, seq = a.seq, "audit head anchored"),
+        Ok(None) => tracing::info!(
+            "no audit key is configured: the audit log's head is unsigned and not anchored ({})",
+            crate::audit::key::SET_UP
+        ),
+        Err(e) => tracing::warn!(error = %e, "the audit head could not be anchored"),
+    }
     Ok(SweepReport {
         run_id,
         status: event.status,

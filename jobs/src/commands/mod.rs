@@ -1,5 +1,6 @@
 //! One function per subcommand; each calls library code.
 
+mod audit;
 mod check;
 mod demo;
 mod harvest;
@@ -52,7 +53,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Sweep(args) => ops::sweep(args),
         Command::Daemon(args) => ops::daemon(args),
         Command::Runs(args) => ops::runs(args),
-        Command::Audit(args) => ops::audit(args),
+        Command::Audit(args) => audit::run(args),
         Command::Serve(args) => ops::serve(args),
         Command::Token(args) => ops::token(args),
         Command::Evaluate(args) => ops::evaluate(args),
