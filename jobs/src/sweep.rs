@@ -166,9 +166,8 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
     let run_id = new_run_id(started);
     let lake = Lake::open(&ws.config.lake, &ws.dir)?;
     let audit = AuditLog::new(&ws.dir.join("audit"));
-    // A key or anchor file set up wrongly (inside the workspace, readable
-    // by others) fails the sweep before anything is recorded.
-    audit.key()?;
+    // An anchor file set up wrongly (inside the workspace) fails the sweep
+    // before anything is recorded; so does a bad key, at the first append.
     audit.anchor_file()?;
     let as_of_utc = opts.as_of.with_timezone(&Utc);
     let mut event = RunEvent {
@@ -185,14 +184,16 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
         error: None,
         results_version: None,
     };
-    runs::record_event(&lake, &event).await?;
-    pipeline::land::prepare(&lake).await?;
+    // The audit log first: a log that refuses appends (its head missing or
+    // wrong, issue #18, 4) stops the sweep before a run is recorded.
     audit.append(
         &opts.actor,
         "sweep-start",
         &run_id,
         serde_json::json!({"trigger": opts.trigger, "as_of": opts.as_of.to_rfc3339()}),
     )?;
+    runs::record_event(&lake, &event).await?;
+    pipeline::land::prepare(&lake).await?;
     let parallelism = ws.config.sweep.parallelism.max(1);
     let lock_dir = ws.dir.join(".pdq/locks");
     // Harvest the catalogs first (a sweep limited to some datasets leaves

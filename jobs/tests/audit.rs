@@ -227,6 +227,14 @@ fn issue_18_4_tamper_1_head_removed_after_tail_truncation() {
     write_lines(&b.log_file(), &lines[..lines.len() - 2]);
     std::fs::remove_file(b.head()).unwrap();
     fails_naming(&b.pdq(&["audit", "verify"]), &["head is missing"]);
+    // The next sweep does not sign over it: it stops before recording a run.
+    let runs = b.pdq(&["runs", "--format", "json"]).stdout;
+    let o = b.pdq(&["sweep"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("head.json is missing") && err.contains("pdq audit seal"), "{err}");
+    assert_eq!(b.pdq(&["runs", "--format", "json"]).stdout, runs, "no run recorded");
+    fails_naming(&b.pdq(&["audit", "verify"]), &["head is missing"]);
 }
 
 #[test]
@@ -432,6 +440,16 @@ fn issue_18_4_key_init_writes_0600_and_refuses_to_overwrite() {
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("refusing to overwrite"), "{err}");
     assert_eq!(std::fs::read(&key).unwrap(), first, "the key is unchanged");
+    // Outside any workspace (the current directory has no pdq.toml), a
+    // relative path is fine.
+    let o = b
+        .cmd()
+        .current_dir(key.parent().unwrap())
+        .args(["audit", "key-init", "--out", "second.key"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(key.parent().unwrap().join("second.key").exists());
     // A key others can read is refused.
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
     let o = b

@@ -96,21 +96,25 @@ impl AuditKey {
     /// The key from [`locate`], checked against `workspace`; `None` when no
     /// key is configured.
     pub fn find(workspace: &Path) -> Result<Option<AuditKey>, AuditError> {
-        locate().map(|p| AuditKey::load(&p, workspace)).transpose()
+        locate()
+            .map(|p| AuditKey::load(&p, Some(workspace)))
+            .transpose()
     }
 
-    /// Reads and checks the key at `path`: outside `workspace`, not
+    /// Reads and checks the key at `path`: outside `workspace` (if any), not
     /// readable by group or others, at least 32 bytes (64 hex digits, as
     /// `pdq audit key-init` writes, or raw bytes).
-    pub fn load(path: &Path, workspace: &Path) -> Result<AuditKey, AuditError> {
+    pub fn load(path: &Path, workspace: Option<&Path>) -> Result<AuditKey, AuditError> {
         let bad = |what: String| AuditError::Config {
             path: path.to_path_buf(),
             what,
         };
-        if inside(path, workspace) {
+        if let Some(ws) = workspace
+            && inside(path, ws)
+        {
             return Err(bad(format!(
                 "the audit key is inside the workspace {}: anyone who can edit the log could re-sign it; move it outside (e.g. /etc/pdq/audit.key) and set PDQ_AUDIT_KEY_FILE",
-                workspace.display()
+                ws.canonicalize().unwrap_or_else(|_| ws.to_path_buf()).display()
             )));
         }
         let mut file = std::fs::File::open(path).map_err(|e| {
@@ -301,19 +305,19 @@ mod tests {
         let e = init(&p).unwrap_err().to_string();
         assert!(e.contains("refusing to overwrite"), "{e}");
         assert_eq!(std::fs::read(&p).unwrap(), before, "the key is unchanged");
-        let k = AuditKey::load(&p, &ws).unwrap();
+        let k = AuditKey::load(&p, Some(&ws)).unwrap();
         assert!(k.check("x", &k.sign("x")) && !k.check("y", &k.sign("x")));
         // Inside the workspace: refused.
         let inner = ws.join("audit.key");
         init(&inner).unwrap();
-        let e = AuditKey::load(&inner, &ws).unwrap_err().to_string();
+        let e = AuditKey::load(&inner, Some(&ws)).unwrap_err().to_string();
         assert!(e.contains("inside the workspace"), "{e}");
         // Too short, and open to others.
         let short = dir.path().join("short.key");
         init(&short).unwrap();
         std::fs::write(&short, "abcd\n").unwrap();
         assert!(
-            AuditKey::load(&short, &ws)
+            AuditKey::load(&short, Some(&ws))
                 .unwrap_err()
                 .to_string()
                 .contains("at least 32")
@@ -322,7 +326,7 @@ mod tests {
         {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
-            let e = AuditKey::load(&p, &ws).unwrap_err().to_string();
+            let e = AuditKey::load(&p, Some(&ws)).unwrap_err().to_string();
             assert!(e.contains("chmod 600"), "{e}");
         }
     }

@@ -98,7 +98,7 @@ pub enum AuditError {
         what: String,
     },
     /// An anchor contradicts the log, or the anchor file was tampered with.
-    #[error("{}:{line}: {what}", path.display())]
+    #[error("{}{}: {what}", path.display(), if *line > 0 { format!(":{line}") } else { String::new() })]
     Anchor {
         /// The anchor file.
         path: PathBuf,

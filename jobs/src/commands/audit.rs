@@ -144,8 +144,10 @@ fn key_init(args: &AuditArgs) -> Result<Outcome> {
             .map(Into::into)
             .unwrap_or_else(|| key::SYSTEM_KEY.into()),
     };
-    let ws = &args.workspace.dir;
-    if ws.join("pdq.toml").exists() && key::inside(&out, ws) {
+    let ws = Some(args.workspace.dir.as_path()).filter(|w| w.join("pdq.toml").exists());
+    if let Some(ws) = ws
+        && key::inside(&out, ws)
+    {
         bail!(
             "{}: the audit key must not be inside the workspace {} (anyone who can edit the log could re-sign it); choose a path outside it",
             out.display(),
@@ -154,6 +156,7 @@ fn key_init(args: &AuditArgs) -> Result<Outcome> {
     }
     key::init(&out)?;
     let id = AuditKey::load(&out, ws)?.id();
+    let out = out.canonicalize().unwrap_or(out);
     outln!(
         "已生成审计密钥 audit key created: {} (mode 0600, key id {id}). Use it: PDQ_AUDIT_KEY_FILE={0}, or /etc/pdq/audit.key, or under systemd LoadCredential=pdq-audit-key:{0}; then `pdq audit seal -w DIR` signs an existing, checked log.",
         out.display()
