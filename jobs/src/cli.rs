@@ -205,6 +205,10 @@ pub struct AuditArgs {
     /// /etc/pdq/audit.key). Never inside the workspace; never over a key.
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
+    /// `seal`: the log was restored from a backup older than its last
+    /// anchors; seal it under a new log id, recording the contradiction.
+    #[arg(long)]
+    pub restart_anchors: bool,
 }
 
 /// `-w DIR`: the bureau workspace, shared by every command that works on one.

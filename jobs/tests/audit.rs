@@ -370,6 +370,24 @@ fn issue_18_4_an_older_signed_head_put_back_is_caught_by_the_anchors() {
     write_lines(&b.log_file(), &old_lines);
     std::fs::write(b.head(), old_head).unwrap();
     fails_naming(&b.pdq(&["audit", "verify"]), &["anchor", "removed from the end"]);
+    // Sealing it is refused, unless a person says it is a restored backup;
+    // then it is sealed under a new log id and the seal says why.
+    fails_naming(&b.pdq(&["audit", "seal"]), &["not sealed", "--restart-anchors"]);
+    let o = b.pdq(&["audit", "seal", "--restart-anchors"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let seal: serde_json::Value = serde_json::from_str(b.lines().last().unwrap()).unwrap();
+    assert_eq!(seal["action"], "audit-seal");
+    assert!(
+        seal["detail"]["anchor_problem"]
+            .as_str()
+            .unwrap()
+            .contains("removed from the end"),
+        "{seal}"
+    );
+    assert_ne!(seal["detail"]["log"], seal["detail"]["previous_log"]);
+    b.sweep();
+    let o = b.pdq(&["audit", "verify"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
 #[test]

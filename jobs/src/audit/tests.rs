@@ -166,14 +166,14 @@ fn without_a_key_the_log_is_written_but_does_not_verify_until_sealed() {
     let e = log.verify().unwrap_err().to_string();
     assert!(e.contains("unsigned") && e.contains("pdq audit seal"), "{e}");
     // …a person seals it, and the seal is in the log.
-    let Sealed::Sealed(r) = log.seal("cli:audit (tester)").unwrap() else {
+    let Sealed::Sealed(r) = log.seal("cli:audit (tester)", false).unwrap() else {
         panic!("sealed")
     };
     assert_eq!((r.seq, r.action.as_str()), (5, "audit-seal"));
     assert_eq!(r.detail["sealed_seq"], 4);
     assert!(r.detail["previous_head"].as_str().unwrap().contains("unsigned"));
     assert_eq!(log.verify().unwrap().records, 5);
-    assert!(matches!(log.seal("again").unwrap(), Sealed::Already(_)));
+    assert!(matches!(log.seal("again", false).unwrap(), Sealed::Already(_)));
 }
 
 #[test]

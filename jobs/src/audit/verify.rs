@@ -159,7 +159,11 @@ impl AuditLog {
     /// missing or wrong. The chain must be intact and agree with every
     /// anchor of the log; the seal is itself a record, saying what the head
     /// was, so that sealing is never silent.
-    pub fn seal(&self, actor: &str) -> Result<Sealed, AuditError> {
+    ///
+    /// `restart_anchors`: a person says the log was restored from a backup
+    /// older than its last anchors; they are set aside (a new log id) and
+    /// the contradiction is recorded in the seal.
+    pub fn seal(&self, actor: &str, restart_anchors: bool) -> Result<Sealed, AuditError> {
         let key = self.key()?.ok_or_else(|| AuditError::Unsigned {
             what: format!("no audit key to seal the log with; {}", key::SET_UP),
         })?;
@@ -190,16 +194,36 @@ impl AuditLog {
             None => hex::encode(key::random_bytes::<16>().map_err(io(&self.dir))?),
         };
         // The anchors are the evidence from outside: a log cut or
-        // rewritten below one of them is not sealed.
-        // The head's count of anchors becomes what the file holds (an
-        // anchor file cut short is accepted here, and said in the record).
+        // rewritten below one of them is not sealed, unless a person says
+        // it was restored from an older backup; then the log gets a new id
+        // (the old anchors no longer bind it) and the seal says why. The
+        // head's count of anchors becomes what the file holds (an anchor
+        // file cut short is accepted here, and said in the record).
         let previous_anchors = anchors;
-        let anchors = match self.anchor_file()? {
-            Some(p) => {
-                anchor::check(&p, &key, &log, 0, &chain, base.seq)?;
-                anchor::next_number(&p, &log, 0)? - 1
-            }
-            None => anchors,
+        let previous_log = log.clone();
+        let mut anchor_problem = None;
+        let (log, anchors) = match self.anchor_file()? {
+            Some(p) => match anchor::check(&p, &key, &log, 0, &chain, base.seq) {
+                Ok(_) => {
+                    let n = anchor::next_number(&p, &log, 0)? - 1;
+                    (log, n)
+                }
+                Err(e) if restart_anchors && e.is_verdict() => {
+                    anchor_problem = Some(e.to_string());
+                    let new = hex::encode(key::random_bytes::<16>().map_err(io(&self.dir))?);
+                    (new, 0)
+                }
+                Err(e) => {
+                    return Err(AuditError::Anchor {
+                        path: p,
+                        line: 0,
+                        what: format!(
+                            "not sealed: {e} (if the log was restored from an older backup, `pdq audit seal --restart-anchors` seals it under a new log id and records why)"
+                        ),
+                    });
+                }
+            },
+            None => (log, anchors),
         };
         let mut h = Head::new(log);
         h.seq = chain.end_seq;
@@ -220,6 +244,9 @@ impl AuditLog {
                 "previous_head": previous,
                 "previous_anchors": previous_anchors,
                 "anchors": anchors,
+                "previous_log": previous_log,
+                "log": h.log.clone(),
+                "anchor_problem": anchor_problem,
                 "key_id": key.id(),
             }),
         )?;

@@ -58,7 +58,7 @@ pub fn run(args: AuditArgs) -> Result<Outcome> {
             ),
             Err(e) => verdict(e),
         },
-        "seal" => match log.seal(&actor("cli:audit")) {
+        "seal" => match log.seal(&actor("cli:audit"), args.restart_anchors) {
             Ok(Sealed::Already(v)) => {
                 outln!("已签名，无需封存 nothing to seal: {}", intact(&v));
                 Ok(Outcome::Clean)
