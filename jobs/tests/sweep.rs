@@ -602,11 +602,7 @@ fn the_daemon_runs_on_schedule_and_stops() {
     assert_eq!(last["started"]["trigger"], "catch-up", "{last}");
     // A bad cron expression is a one-line error naming the key.
     std::fs::write(ws.join("pdq.toml"), "[schedule]\ncron = \"30 2 * *\"\n").unwrap();
-    let o = bin()
-        .args(["daemon", "-w"])
-        .arg(ws)
-        .output()
-        .unwrap();
+    let o = bin().args(["daemon", "-w"]).arg(ws).output().unwrap();
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
@@ -619,11 +615,7 @@ fn the_daemon_runs_on_schedule_and_stops() {
 fn init_creates_a_workspace_that_loads() {
     let dir = tempfile::tempdir().unwrap();
     let ws = dir.path().join("bureau");
-    let o = bin()
-        .arg("init")
-        .arg(&ws)
-        .output()
-        .unwrap();
+    let o = bin().arg("init").arg(&ws).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     for sub in ["datasets", "rules", "catalogs", "published", "audit"] {
         assert!(ws.join(sub).is_dir(), "{sub}");
@@ -632,11 +624,7 @@ fn init_creates_a_workspace_that_loads() {
     assert_eq!(w.config.schedule.cron, "30 2 * * *");
     assert_eq!(w.config.retention.audit_years, 3);
     // Not over an existing workspace.
-    let o = bin()
-        .arg("init")
-        .arg(&ws)
-        .output()
-        .unwrap();
+    let o = bin().arg("init").arg(&ws).output().unwrap();
     assert_eq!(o.status.code(), Some(1));
     // A sweep over no datasets completes.
     assert!(pdq(&["sweep", "--format", "json"], &ws).status.success());

@@ -198,7 +198,11 @@ pub(crate) fn walk(files: &[PathBuf], base: &Base) -> Result<Chain, AuditError> 
 /// the next record starts on a line of its own. Returns the bytes removed.
 pub(crate) fn repair_tail(path: &Path) -> Result<u64, AuditError> {
     use std::io::Read;
-    let mut f = match std::fs::OpenOptions::new().read(true).write(true).open(path) {
+    let mut f = match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+    {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
         Err(e) => return Err(io(path)(e)),

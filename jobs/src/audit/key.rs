@@ -114,7 +114,9 @@ impl AuditKey {
         {
             return Err(bad(format!(
                 "the audit key is inside the workspace {}: anyone who can edit the log could re-sign it; move it outside (e.g. /etc/pdq/audit.key) and set PDQ_AUDIT_KEY_FILE",
-                ws.canonicalize().unwrap_or_else(|_| ws.to_path_buf()).display()
+                ws.canonicalize()
+                    .unwrap_or_else(|_| ws.to_path_buf())
+                    .display()
             )));
         }
         let mut file = std::fs::File::open(path).map_err(|e| {
@@ -232,7 +234,8 @@ pub fn init(path: &Path) -> Result<(), AuditError> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| bad(format!("cannot create {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| bad(format!("cannot create {}: {e}", dir.display())))?;
     let key = random_bytes::<32>().map_err(|e| bad(format!("no randomness: {e}")))?;
     let tmp = dir.join(format!(
         ".{}.tmp-{}",

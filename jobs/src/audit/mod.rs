@@ -25,6 +25,7 @@ pub mod anchor;
 mod chain;
 pub mod head;
 pub mod key;
+mod prune;
 mod verify;
 
 use std::fs::{File, OpenOptions};
@@ -232,6 +233,15 @@ impl AuditLog {
         Ok(lock)
     }
 
+    /// Keeps writers out while the log is read (a record written but its
+    /// head not yet moved is not an end past the head). Best effort: a
+    /// reader who may not write the directory reads without it.
+    fn read_lock(&self) -> Option<File> {
+        let f = File::open(self.dir.join(".lock")).ok()?;
+        f.lock_shared().ok()?;
+        Some(f)
+    }
+
     fn head_path(&self) -> PathBuf {
         self.dir.join(head::HEAD)
     }
@@ -300,7 +310,9 @@ impl AuditLog {
         let path = self.head_path();
         let refuse = |what: String| AuditError::Head {
             path: path.clone(),
-            what: format!("{what}; nothing is appended until it is checked (`pdq audit verify`, then `pdq audit seal`)"),
+            what: format!(
+                "{what}; nothing is appended until it is checked (`pdq audit verify`, then `pdq audit seal`)"
+            ),
         };
         let state = head::load(&self.dir)?;
         let last = self.last_record()?;
@@ -321,7 +333,10 @@ impl AuditLog {
                     return Err(refuse(problem.to_string()));
                 }
                 if !signed && key.is_some() {
-                    tracing::warn!("the audit head is unsigned: records are appended unsigned until `pdq audit seal`");
+                    static SAID: std::sync::Once = std::sync::Once::new();
+                    SAID.call_once(|| {
+                        tracing::warn!("the audit head is unsigned: records are appended unsigned until a person checks the log and runs `pdq audit seal`");
+                    });
                 }
                 (h, signed)
             }
@@ -428,49 +443,6 @@ impl AuditLog {
             }
         }
         Ok(out)
-    }
-
-    /// Deletes the years whose every record is older than `keep_years`
-    /// before `now`, after verifying the whole log; the head's base moves to
-    /// the last deleted record (written before any file goes), so the rest
-    /// still verifies. Returns the files deleted.
-    pub fn prune(&self, keep_years: u32, now: DateTime<Utc>) -> Result<Vec<PathBuf>, AuditError> {
-        self.verify()?;
-        let key = self.key()?;
-        let _lock = self.lock()?;
-        let HeadState::Present(mut h) = head::load(&self.dir)? else {
-            return Ok(vec![]);
-        };
-        let cutoff_year = now.year() - keep_years as i32; // years < cutoff end more than keep_years ago
-        let mut old = vec![];
-        for f in self.files()? {
-            let year: Option<i32> = f.file_name().and_then(|n| n.to_str()).and_then(|n| {
-                n.strip_prefix("audit-")?
-                    .strip_suffix(".jsonl")?
-                    .parse()
-                    .ok()
-            });
-            if year.is_some_and(|y| y < cutoff_year) {
-                old.push(f);
-            }
-        }
-        let last = old.iter().rev().find_map(|f| {
-            let line = chain::last_line(f).ok()??;
-            serde_json::from_str::<AuditRecord>(&line).ok()
-        });
-        if let Some(r) = last
-            && r.seq > h.base_seq
-        {
-            h.base_seq = r.seq;
-            h.base_hash = r.hash;
-            h.records = h.seq - h.base_seq;
-            h.sign(key.as_ref());
-            head::write_json(&self.dir, head::HEAD, &h)?;
-        }
-        for f in &old {
-            std::fs::remove_file(f).map_err(io(f))?;
-        }
-        Ok(old)
     }
 }
 

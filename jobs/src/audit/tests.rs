@@ -39,7 +39,11 @@ fn lines_of(f: &Path) -> Vec<String> {
 }
 
 fn write_lines(f: &Path, lines: &[String]) {
-    std::fs::write(f, lines.iter().map(|l| format!("{l}\n")).collect::<String>()).unwrap();
+    std::fs::write(
+        f,
+        lines.iter().map(|l| format!("{l}\n")).collect::<String>(),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -151,8 +155,13 @@ fn without_a_key_the_log_is_written_but_does_not_verify_until_sealed() {
     let anchors = dir.path().join("anchors");
     let bare = AuditLog::with_key(&ws.join("audit"), None, Some(anchors.clone()));
     for i in 0..3 {
-        bare.append("job:sweep", "ingest", &format!("d{i}"), serde_json::json!({}))
-            .unwrap();
+        bare.append(
+            "job:sweep",
+            "ingest",
+            &format!("d{i}"),
+            serde_json::json!({}),
+        )
+        .unwrap();
     }
     assert!(bare.anchor().unwrap().is_none(), "nothing signed to anchor");
     let e = bare.verify().unwrap_err();
@@ -164,16 +173,27 @@ fn without_a_key_the_log_is_written_but_does_not_verify_until_sealed() {
     log.append("job:sweep", "ingest", "d3", serde_json::json!({}))
         .unwrap();
     let e = log.verify().unwrap_err().to_string();
-    assert!(e.contains("unsigned") && e.contains("pdq audit seal"), "{e}");
+    assert!(
+        e.contains("unsigned") && e.contains("pdq audit seal"),
+        "{e}"
+    );
     // …a person seals it, and the seal is in the log.
     let Sealed::Sealed(r) = log.seal("cli:audit (tester)", false).unwrap() else {
         panic!("sealed")
     };
     assert_eq!((r.seq, r.action.as_str()), (5, "audit-seal"));
     assert_eq!(r.detail["sealed_seq"], 4);
-    assert!(r.detail["previous_head"].as_str().unwrap().contains("unsigned"));
+    assert!(
+        r.detail["previous_head"]
+            .as_str()
+            .unwrap()
+            .contains("unsigned")
+    );
     assert_eq!(log.verify().unwrap().records, 5);
-    assert!(matches!(log.seal("again", false).unwrap(), Sealed::Already(_)));
+    assert!(matches!(
+        log.seal("again", false).unwrap(),
+        Sealed::Already(_)
+    ));
 }
 
 #[test]

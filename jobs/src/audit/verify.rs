@@ -97,6 +97,7 @@ impl AuditLog {
     /// from a log that could not be read or a bad key set-up.
     pub fn verify(&self) -> Result<Verified, AuditError> {
         let key = self.key()?;
+        let _lock = self.read_lock();
         let state = head::load(&self.dir)?;
         let base = self.base(&state)?;
         let files = self.files()?;
@@ -115,10 +116,7 @@ impl AuditLog {
             });
         };
         if let Err(what) = Self::at_end(&h, &chain) {
-            let (path, line) = chain
-                .last_place
-                .clone()
-                .unwrap_or((self.head_path(), 0));
+            let (path, line) = chain.last_place.clone().unwrap_or((self.head_path(), 0));
             return Err(AuditError::Broken {
                 path,
                 line,
@@ -263,8 +261,9 @@ impl AuditLog {
         };
         let path = self.anchor_file()?.ok_or_else(|| AuditError::Config {
             path: PathBuf::from("PDQ_AUDIT_ANCHOR_FILE"),
-            what: "no anchor file: set PDQ_AUDIT_ANCHOR_FILE (no /var/lib/pdq and no home directory)"
-                .into(),
+            what:
+                "no anchor file: set PDQ_AUDIT_ANCHOR_FILE (no /var/lib/pdq and no home directory)"
+                    .into(),
         })?;
         let _lock = self.lock()?;
         let mut h = self.present_head(head::load(&self.dir)?, true)?;
