@@ -270,6 +270,20 @@ pub fn init(path: &Path) -> Result<(), AuditError> {
     Ok(())
 }
 
+/// The key a new log would be signed with, for `pdq demo`: the configured
+/// one, or else a new key in the user's own location (returned with
+/// `true`). `None` when neither can be had.
+pub fn ensure_user_key() -> Result<Option<(PathBuf, bool)>, AuditError> {
+    if let Some(p) = locate() {
+        return Ok(Some((p, false)));
+    }
+    let Some(p) = user_key_path() else {
+        return Ok(None);
+    };
+    init(&p)?;
+    Ok(Some((p, true)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -39,7 +39,8 @@ pub use anchor::{Anchor, Anchored};
 use chain::Base;
 use head::{Head, HeadState};
 pub use key::AuditKey;
-pub use verify::{Sealed, Verified, ensure_user_key};
+pub use key::ensure_user_key;
+pub use verify::{Sealed, Verified};
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 

@@ -293,17 +293,3 @@ impl AuditLog {
         Ok(Some(a))
     }
 }
-
-/// The key a new log would be signed with, for `pdq demo`: the configured
-/// one, or else a new key in the user's own location (returned with
-/// `true`). `None` when neither can be had.
-pub fn ensure_user_key() -> Result<Option<(PathBuf, bool)>, AuditError> {
-    if let Some(p) = key::locate() {
-        return Ok(Some((p, false)));
-    }
-    let Some(p) = key::user_key_path() else {
-        return Ok(None);
-    };
-    key::init(&p)?;
-    Ok(Some((p, true)))
-}
