@@ -231,3 +231,41 @@ fn pruning_keeps_the_retention_period_and_the_chain() {
     // Nothing within the period is pruned.
     assert!(log.prune(3, now).unwrap().is_empty());
 }
+
+/// A log from before signed heads (`{"seq","hash"}`, the old `anchor.json`
+/// prune base): appends go on, unsigned; verification says so; a seal
+/// signs it, carrying the old base over.
+#[test]
+fn a_log_from_before_signed_heads_is_sealed_by_a_person() {
+    let (_d, log) = log_with(3);
+    let recs = log.records().unwrap();
+    // As an old pdq left it: records 1–2 pruned long ago.
+    let f = file(&log);
+    write_lines(&f, &lines_of(&f)[2..]);
+    std::fs::write(
+        log.dir.join("anchor.json"),
+        serde_json::json!({"seq": 2, "hash": recs[1].hash}).to_string(),
+    )
+    .unwrap();
+    std::fs::write(
+        log.head_path(),
+        serde_json::json!({"seq": 3, "hash": recs[2].hash}).to_string(),
+    )
+    .unwrap();
+    let e = log.verify().unwrap_err().to_string();
+    assert!(
+        e.contains("unsigned") && e.contains("pdq audit seal"),
+        "{e}"
+    );
+    let r = log
+        .append("job:sweep", "check", "x", serde_json::json!({}))
+        .unwrap();
+    assert_eq!(r.seq, 4);
+    assert!(log.verify().unwrap_err().to_string().contains("unsigned"));
+    assert!(matches!(
+        log.seal("cli:audit", false).unwrap(),
+        Sealed::Sealed(_)
+    ));
+    let v = log.verify().unwrap();
+    assert_eq!((v.records, v.first, v.last), (3, Some(3), Some(5)));
+}
