@@ -43,7 +43,7 @@ pub enum Command {
     Daemon(DaemonArgs),
     /// List runs, or show one run's steps. 运行记录。
     Runs(RunsArgs),
-    /// Verify, show or prune the audit log. 审计日志。
+    /// Verify, show, prune, anchor or seal the audit log; create its key. 审计日志。
     Audit(AuditArgs),
     /// Serve the scorecard site and its JSON API, with sign-in. 记分卡网站服务。
     Serve(ServeArgs),
@@ -204,14 +204,24 @@ pub struct RunsArgs {
 /// Arguments of `pdq audit`.
 #[derive(Debug, Args)]
 pub struct AuditArgs {
-    /// `verify`, `show` or `prune`.
-    #[arg(value_parser = ["verify", "show", "prune"])]
+    /// `verify` (the chain, the signed head, the anchors), `show`, `prune`,
+    /// `anchor` (copy the signed head to the anchor file), `seal` (sign the
+    /// head of a log you have checked) or `key-init` (create the signing key).
+    #[arg(value_parser = ["verify", "show", "prune", "anchor", "seal", "key-init"])]
     pub action: String,
     #[command(flatten)]
     pub workspace: WorkspaceArg,
     /// `show`: the last N records.
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub last: usize,
+    /// `key-init`: where to write the key (default: $PDQ_AUDIT_KEY_FILE, else
+    /// /etc/pdq/audit.key). Never inside the workspace; never over a key.
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// `seal`: the log was restored from a backup older than its last
+    /// anchors; seal it under a new log id, recording the contradiction.
+    #[arg(long)]
+    pub restart_anchors: bool,
 }
 
 /// `-w DIR`: the bureau workspace, shared by every command that works on one.
@@ -409,6 +419,20 @@ mod tests {
             ])
             .is_err()
         );
+    }
+
+    #[test]
+    fn audit_takes_its_actions_and_a_key_path() {
+        let cli = Cli::try_parse_from(["pdq", "audit", "key-init", "--out", "/k"]).unwrap();
+        let Command::Audit(args) = cli.command else {
+            panic!("not audit")
+        };
+        assert_eq!(args.action, "key-init");
+        assert_eq!(args.out, Some(PathBuf::from("/k")));
+        for a in ["verify", "show", "prune", "anchor", "seal"] {
+            assert!(Cli::try_parse_from(["pdq", "audit", a]).is_ok(), "{a}");
+        }
+        assert!(Cli::try_parse_from(["pdq", "audit", "rewrite"]).is_err());
     }
 
     #[test]

@@ -136,6 +136,9 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
     let run_id = new_run_id(started);
     let lake = Lake::open(&ws.config.lake, &ws.dir)?;
     let audit = AuditLog::new(&ws.dir.join("audit"));
+    // An anchor file set up wrongly (inside the workspace) fails the sweep
+    // before anything is recorded; so does a bad key, at the first append.
+    audit.anchor_file()?;
     let as_of = opts.as_of.with_timezone(&Utc);
     let mut event = RunEvent {
         run_id: run_id.clone(),
@@ -151,14 +154,16 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
         error: None,
         results_version: None,
     };
-    run::record_event(&lake, &event).await?;
-    land::prepare(&lake).await?;
+    // The audit log first: a log that refuses appends (its head missing or
+    // wrong, issue #18, 4) stops the sweep before a run is recorded.
     audit.append(
         &opts.actor,
         "sweep-start",
         &run_id,
         serde_json::json!({"trigger": opts.trigger, "as_of": opts.as_of.to_rfc3339()}),
     )?;
+    run::record_event(&lake, &event).await?;
+    land::prepare(&lake).await?;
     let lock_dir = crate::lock::lock_dir(&ws.dir);
     let mut steps: Vec<Step> = vec![];
     // Harvest the catalogs first (a sweep of some datasets leaves the
@@ -307,6 +312,17 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
         &run_id,
         serde_json::json!({"status": event.status, "failed": failed}),
     )?;
+    // The signed head goes outside the workspace after every sweep (issue
+    // #18, 4). The sweep's work is done and recorded: a missing anchor is
+    // logged, not a failed run.
+    match audit.anchor() {
+        Ok(Some(a)) => tracing::debug!(n = a.n, seq = a.seq, "audit head anchored"),
+        Ok(None) => tracing::info!(
+            "no audit key is configured: the audit log's head is unsigned and not anchored ({})",
+            crate::audit::key::SET_UP
+        ),
+        Err(e) => tracing::warn!(error = %e, "the audit head could not be anchored"),
+    }
     Ok(report)
 }
 

@@ -5,8 +5,42 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+/// The pdq binary with an audit key and an anchor file outside every test
+/// workspace: without a key, `pdq audit verify` fails (issue #18, 4).
+fn bin() -> Command {
+    static KEY: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("audit-evaluate");
+    let key = KEY.get_or_init(|| {
+        use std::io::{Read, Write};
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::create_dir_all(&dir).unwrap();
+        let key = dir.join("audit.key");
+        let mut b = [0u8; 32];
+        std::fs::File::open("/dev/urandom")
+            .unwrap()
+            .read_exact(&mut b)
+            .unwrap();
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&key)
+        {
+            Ok(mut f) => writeln!(f, "{}", hex::encode(b)).unwrap(),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => panic!("{}: {e}", key.display()),
+        }
+        key
+    });
+    let mut c = Command::new(env!("CARGO_BIN_EXE_pdq"));
+    c.env_remove("CREDENTIALS_DIRECTORY")
+        .env("PDQ_AUDIT_KEY_FILE", key)
+        .env("PDQ_AUDIT_ANCHOR_FILE", dir.join("anchors"));
+    c
+}
+
 fn pdq(args: &[&str], ws: &Path) -> Output {
-    let o = Command::new(env!("CARGO_BIN_EXE_pdq"))
+    let o = bin()
         .args(args)
         .arg("-w")
         .arg(ws)
@@ -183,7 +217,7 @@ fn reproducible_corrected_and_rendered() {
         "{audit}"
     );
     assert!(
-        Command::new(env!("CARGO_BIN_EXE_pdq"))
+        bin()
             .args(["audit", "verify", "-w"])
             .arg(ws)
             .status()
@@ -191,7 +225,7 @@ fn reproducible_corrected_and_rendered() {
             .success()
     );
     // A correction of a count that was never stored is refused.
-    let bad = Command::new(env!("CARGO_BIN_EXE_pdq"))
+    let bad = bin()
         .args([
             "correct",
             "--run",
@@ -214,7 +248,7 @@ fn reproducible_corrected_and_rendered() {
     assert_eq!(bad.status.code(), Some(1));
     // A correction without a reason is refused, and nothing is recorded.
     for reason in ["", "  "] {
-        let o = Command::new(env!("CARGO_BIN_EXE_pdq"))
+        let o = bin()
             .args([
                 "correct",
                 "--run",
@@ -314,7 +348,7 @@ fn a_relative_workspace_gets_a_real_pdf() {
     let dir = workspace();
     let ws = dir.path();
     pdq(&["sweep", "--as-of", "2026-03-05 02:30:00"], ws);
-    let o = Command::new(env!("CARGO_BIN_EXE_pdq"))
+    let o = bin()
         .args(["evaluate", "--year", "2026", "--format", "json", "-w", "."])
         .current_dir(ws)
         .env_remove("RUST_LOG")

@@ -7,8 +7,42 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+/// The pdq binary with an audit key and an anchor file outside every test
+/// workspace: without a key, `pdq audit verify` fails (issue #18, 4).
+fn bin() -> Command {
+    static KEY: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("audit-sweep");
+    let key = KEY.get_or_init(|| {
+        use std::io::{Read, Write};
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::create_dir_all(&dir).unwrap();
+        let key = dir.join("audit.key");
+        let mut b = [0u8; 32];
+        std::fs::File::open("/dev/urandom")
+            .unwrap()
+            .read_exact(&mut b)
+            .unwrap();
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&key)
+        {
+            Ok(mut f) => writeln!(f, "{}", hex::encode(b)).unwrap(),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => panic!("{}: {e}", key.display()),
+        }
+        key
+    });
+    let mut c = Command::new(env!("CARGO_BIN_EXE_pdq"));
+    c.env_remove("CREDENTIALS_DIRECTORY")
+        .env("PDQ_AUDIT_KEY_FILE", key)
+        .env("PDQ_AUDIT_ANCHOR_FILE", dir.join("anchors"));
+    c
+}
+
 fn pdq(args: &[&str], ws: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pdq"))
+    bin()
         .args(args)
         .arg("-w")
         .arg(ws)
@@ -388,7 +422,7 @@ fn two_concurrent_sweeps_do_not_both_process_a_dataset() {
     let dir = workspace(6, 200_000, "");
     let ws = dir.path();
     let spawn = || {
-        Command::new(env!("CARGO_BIN_EXE_pdq"))
+        bin()
             .args(["sweep", "--format", "json", "-w"])
             .arg(ws)
             .stdout(Stdio::piped())
@@ -450,7 +484,7 @@ fn sigterm_mid_sweep_then_rerun_matches_an_uninterrupted_sweep() {
         std::fs::write(ws.join("pdq.toml"), t).unwrap();
     }
     let ws = interrupted.path();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pdq"))
+    let mut child = bin()
         .args(["sweep", "--format", "json", "-w"])
         .arg(ws)
         .stdout(Stdio::null())
@@ -542,7 +576,7 @@ fn alerts_go_to_the_webhook_on_failures() {
 fn the_daemon_runs_on_schedule_and_stops() {
     let dir = workspace(1, 10, "[schedule]\ncron = \"* * * * * *\"\n");
     let ws = dir.path();
-    let o = Command::new(env!("CARGO_BIN_EXE_pdq"))
+    let o = bin()
         .args(["daemon", "--max-runs", "2", "-w"])
         .arg(ws)
         .output()
@@ -557,7 +591,7 @@ fn the_daemon_runs_on_schedule_and_stops() {
     }
     // Restarted after missing slots: one catch-up run, then the schedule.
     std::thread::sleep(Duration::from_millis(2500));
-    let o = Command::new(env!("CARGO_BIN_EXE_pdq"))
+    let o = bin()
         .args(["daemon", "--max-runs", "1", "-w"])
         .arg(ws)
         .output()
@@ -568,11 +602,7 @@ fn the_daemon_runs_on_schedule_and_stops() {
     assert_eq!(last["started"]["trigger"], "catch-up", "{last}");
     // A bad cron expression is a one-line error naming the key.
     std::fs::write(ws.join("pdq.toml"), "[schedule]\ncron = \"30 2 * *\"\n").unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_pdq"))
-        .args(["daemon", "-w"])
-        .arg(ws)
-        .output()
-        .unwrap();
+    let o = bin().args(["daemon", "-w"]).arg(ws).output().unwrap();
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
@@ -585,11 +615,7 @@ fn the_daemon_runs_on_schedule_and_stops() {
 fn init_creates_a_workspace_that_loads() {
     let dir = tempfile::tempdir().unwrap();
     let ws = dir.path().join("bureau");
-    let o = Command::new(env!("CARGO_BIN_EXE_pdq"))
-        .arg("init")
-        .arg(&ws)
-        .output()
-        .unwrap();
+    let o = bin().arg("init").arg(&ws).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     for sub in ["datasets", "rules", "catalogs", "published", "audit"] {
         assert!(ws.join(sub).is_dir(), "{sub}");
@@ -598,11 +624,7 @@ fn init_creates_a_workspace_that_loads() {
     assert_eq!(w.config.schedule.cron, "30 2 * * *");
     assert_eq!(w.config.retention.audit_years, 3);
     // Not over an existing workspace.
-    let o = Command::new(env!("CARGO_BIN_EXE_pdq"))
-        .arg("init")
-        .arg(&ws)
-        .output()
-        .unwrap();
+    let o = bin().arg("init").arg(&ws).output().unwrap();
     assert_eq!(o.status.code(), Some(1));
     // A sweep over no datasets completes.
     assert!(pdq(&["sweep", "--format", "json"], &ws).status.success());
@@ -848,3 +870,4 @@ fn sample_rows_are_the_same_record_index_in_check_and_sweep() {
     assert_eq!(row(&checked), 7, "pdq check");
     assert_eq!(row(&swept), 7, "the sweep's results");
 }
+

@@ -19,6 +19,14 @@ use crate::util::write_atomic;
 pub fn run(args: DemoArgs) -> Result<Outcome> {
     let bureau = pipeline::demo::generate(&args.out)
         .with_context(|| format!("cannot write the example bureau to {}", args.out.display()))?;
+    // The audit log's head is signed with a key outside the workspace
+    // (issue #18, 4). On a machine with none, the demo makes the user's own
+    // (~/.config/pdq/audit.key, 0600) so that `pdq audit verify` works on it
+    // as on a bureau's server; without a home it runs unsigned and says so.
+    let audit_key = jobs::audit::ensure_user_key().unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "no audit key could be created: the demo's audit log is unsigned");
+        None
+    });
     let rt = super::runtime(None)?;
     let ws = pipeline::workspace::Workspace::load(&bureau.root)?;
     let opts = SweepOptions {
@@ -84,6 +92,17 @@ pub fn run(args: DemoArgs) -> Result<Outcome> {
         "工作区 Workspace: {} (pdq sweep -w {0} | pdq runs -w {0} | pdq audit verify -w {0})",
         args.out.display()
     );
+    match &audit_key {
+        Some((path, true)) => outln!(
+            "审计密钥 Audit key: created {} (mode 0600, outside the workspace); it signs the audit log's head — keep it, `pdq audit verify` needs it",
+            path.display()
+        ),
+        Some((path, false)) => outln!("审计密钥 Audit key: {}", path.display()),
+        None => outln!(
+            "审计日志未签名 Audit log unsigned: no audit key ({})",
+            jobs::audit::key::SET_UP
+        ),
+    }
     outln!("结果 Results: {}", results_dir.display());
     outln!("汇总页面 Summary page: {}", summary.display());
     if let Some(step) = sweep.steps.iter().find(|s| s.stage == "catalog") {

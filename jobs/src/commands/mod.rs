@@ -1,5 +1,6 @@
 //! One function per subcommand; each calls library code.
 
+mod audit;
 mod check;
 mod demo;
 mod evaluate;
@@ -56,7 +57,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Publish(args) => publish::run(args),
         Command::Daemon(args) => ops::daemon(args),
         Command::Runs(args) => runs::run(args),
-        Command::Audit(args) => ops::audit(args),
+        Command::Audit(args) => audit::run(args),
         Command::Serve(args) => ops::serve(args),
         Command::Token(args) => ops::token(args),
         Command::Evaluate(args) => evaluate::evaluate(args),

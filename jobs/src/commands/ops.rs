@@ -1,5 +1,5 @@
-//! `pdq sweep`, `pdq daemon`, `pdq audit`, `pdq serve`, `pdq token`: thin
-//! wrappers over the `jobs` library.
+//! `pdq sweep`, `pdq daemon`, `pdq serve`, `pdq token`: thin wrappers over
+//! the `jobs` library.
 
 use crate::util::outln;
 use std::io::IsTerminal;
@@ -17,7 +17,7 @@ use pipeline::run as runs;
 use pipeline::workspace::Workspace;
 
 use super::Outcome;
-use crate::cli::{AuditArgs, DaemonArgs, SweepArgs};
+use crate::cli::{DaemonArgs, SweepArgs};
 
 pub(super) fn load(dir: &std::path::Path) -> Result<(Workspace, chrono_tz::Tz)> {
     let ws = Workspace::load(dir)?;
@@ -316,71 +316,6 @@ pub fn daemon(args: DaemonArgs) -> Result<Outcome> {
     )?;
     tracing::info!(runs = runs_done, "daemon stopped");
     Ok(Outcome::Clean)
-}
-
-pub fn audit(args: AuditArgs) -> Result<Outcome> {
-    let (ws, _) = load(&args.workspace)?;
-    let log = AuditLog::new(&ws.dir.join("audit"));
-    match args.action.as_str() {
-        "verify" => match log.verify() {
-            Ok(v) => {
-                outln!(
-                    "审计日志完整 audit log intact: {} records ({}–{}){}",
-                    v.records,
-                    v.first.unwrap_or(0),
-                    v.last.unwrap_or(0),
-                    if v.torn.is_empty() {
-                        String::new()
-                    } else {
-                        format!(
-                            "; {} torn write(s) from crashes: {}",
-                            v.torn.len(),
-                            v.torn.join(", ")
-                        )
-                    }
-                );
-                Ok(Outcome::Clean)
-            }
-            Err(jobs::audit::AuditError::Broken {
-                path,
-                line,
-                seq,
-                what,
-            }) => {
-                eprintln!(
-                    "pdq: 审计日志被篡改 audit log broken: {}:{line}: record {seq}: {what}",
-                    path.display()
-                );
-                Ok(Outcome::Broken)
-            }
-            Err(e) => Err(e.into()),
-        },
-        "show" => {
-            let recs = log.records()?;
-            for r in recs.iter().skip(recs.len().saturating_sub(args.last)) {
-                outln!(
-                    "{:>6} {} {:<24} {:<12} {} {}",
-                    r.seq,
-                    r.time.to_rfc3339(),
-                    r.actor,
-                    r.action,
-                    r.target,
-                    r.detail
-                );
-            }
-            Ok(Outcome::Clean)
-        }
-        _ => {
-            let gone = log.prune(ws.config.retention.audit_years, Utc::now())?;
-            log.append(&jobs::audit::actor("cli:audit"), "prune", "audit", serde_json::json!({"files": gone.iter().map(|p| p.display().to_string()).collect::<Vec<_>>()}))?;
-            outln!(
-                "删除 pruned {} file(s) older than {} years",
-                gone.len(),
-                ws.config.retention.audit_years
-            );
-            Ok(Outcome::Clean)
-        }
-    }
 }
 
 pub fn serve(args: crate::cli::ServeArgs) -> Result<Outcome> {

@@ -1,0 +1,151 @@
+//! What the audit tests share (issue #18, 4): a small bureau workspace
+//! with its key and anchor file outside it, as on a server (/etc/pdq,
+//! /var/lib/pdq), the real binary with the user's directories pointed
+//! into the test's temporary directory, and the checks on its output.
+#![allow(dead_code)] // each test file uses a part
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct Bureau {
+    _dir: tempfile::TempDir,
+    pub ws: PathBuf,
+    pub key: Option<PathBuf>,
+    pub anchors: PathBuf,
+    pub home: PathBuf,
+}
+
+const RULES: &str = "dataset: people\nrules:\n  - {id: id_present, dimension: completeness, check: not_null, column: id}\n";
+
+impl Bureau {
+    /// A workspace of two small CSV datasets; with a 0600 key outside it.
+    pub fn new(with_key: bool) -> Bureau {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = dir.path().join("ws");
+        std::fs::create_dir_all(ws.join("rules")).unwrap();
+        std::fs::create_dir_all(ws.join("in")).unwrap();
+        std::fs::write(ws.join("pdq.toml"), "[lake]\nlocation = \"lake\"\n").unwrap();
+        std::fs::write(ws.join("rules/people.yaml"), RULES).unwrap();
+        for (i, dept) in ["gongan", "minzheng"].iter().enumerate() {
+            std::fs::create_dir_all(ws.join("datasets").join(dept)).unwrap();
+            std::fs::write(ws.join(format!("in/d{i}.csv")), "id\n1\n2\n3\n").unwrap();
+            std::fs::write(
+                ws.join("datasets").join(dept).join(format!("d{i}.toml")),
+                format!("rules = \"rules/people.yaml\"\n[source]\nkind = \"file\"\npath = \"in/d{i}.csv\"\n[[columns]]\nname = \"id\"\ntype = \"int64\"\n"),
+            )
+            .unwrap();
+        }
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        let key = with_key.then(|| {
+            let p = dir.path().join("etc/audit.key");
+            write_key(&p);
+            p
+        });
+        let anchors = dir.path().join("state/audit-anchors");
+        Bureau {
+            _dir: dir,
+            ws,
+            key,
+            anchors,
+            home,
+        }
+    }
+
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_pdq"));
+        c.env_remove("RUST_LOG")
+            .env_remove("CREDENTIALS_DIRECTORY")
+            .env_remove("PDQ_AUDIT_KEY_FILE")
+            .env_remove("PDQ_WORKSPACE")
+            .env("HOME", &self.home)
+            .env("XDG_CONFIG_HOME", self.home.join(".config"))
+            .env("XDG_STATE_HOME", self.home.join(".local/state"))
+            .env("PDQ_AUDIT_ANCHOR_FILE", &self.anchors);
+        if let Some(k) = &self.key {
+            c.env("PDQ_AUDIT_KEY_FILE", k);
+        }
+        c
+    }
+
+    pub fn pdq(&self, args: &[&str]) -> Output {
+        self.cmd()
+            .args(args)
+            .arg("-w")
+            .arg(&self.ws)
+            .output()
+            .unwrap()
+    }
+
+    pub fn sweep(&self) {
+        let o = self.pdq(&["sweep", "--format", "json"]);
+        assert!(
+            o.status.success(),
+            "sweep: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+
+    pub fn log_file(&self) -> PathBuf {
+        std::fs::read_dir(self.ws.join("audit"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+            .max()
+            .unwrap()
+    }
+
+    pub fn head(&self) -> PathBuf {
+        self.ws.join("audit/head.json")
+    }
+
+    pub fn lines(&self) -> Vec<String> {
+        text_lines(&self.log_file())
+    }
+}
+
+/// A random 32-byte key, hex, mode 0600 (what `pdq audit key-init` makes).
+pub fn write_key(p: &Path) {
+    use std::io::Read;
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    let mut b = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .unwrap()
+        .read_exact(&mut b)
+        .unwrap();
+    std::fs::write(p, format!("{}\n", hex::encode(b))).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+pub fn text_lines(p: &Path) -> Vec<String> {
+    std::fs::read_to_string(p)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+pub fn write_lines(p: &Path, lines: &[String]) {
+    std::fs::write(
+        p,
+        lines.iter().map(|l| format!("{l}\n")).collect::<String>(),
+    )
+    .unwrap();
+}
+
+/// Exit 3, and one stderr line that says every one of `words`.
+pub fn fails_naming(o: &Output, words: &[&str]) {
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "expected exit 3\n--- stdout\n{}\n--- stderr\n{err}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(
+        err.lines()
+            .any(|l| words.iter().all(|w| l.to_lowercase().contains(w))),
+        "expected a line naming {words:?}\n--- stderr\n{err}"
+    );
+}
