@@ -588,3 +588,87 @@ fn configuration_errors_name_the_file_and_key() {
         "{e}"
     );
 }
+
+/// A dataset that has landed can gain a column (issue #23, 7): the table
+/// gets it, NULL in the rows landed before, and the ledger says so; a
+/// column no longer declared is NULL in new rows; a changed type is refused
+/// with what to do, never an internal Arrow message.
+#[test]
+fn a_new_column_is_added_to_a_landed_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path();
+    std::fs::create_dir_all(ws.join("in")).unwrap();
+    let lake = open_lake(ws);
+    let cols = |c: &[(&str, &str)]| {
+        c.iter()
+            .map(|(n, t)| format!("[[columns]]\nname = \"{n}\"\ntype = \"{t}\"\n"))
+            .collect::<String>()
+    };
+    let def = |glob: &str, c: &[(&str, &str)]| {
+        write_def(
+            ws,
+            "gongan",
+            "evolving",
+            &format!(
+                "mode = \"append\"\n[source]\nkind = \"file\"\npath = \"in/{glob}\"\n{}",
+                cols(c)
+            ),
+        )
+    };
+    std::fs::write(ws.join("in/a1.csv"), "id,name\n1,甲\n2,乙\n").unwrap();
+    let first = def("a*.csv", &[("id", "int64"), ("name", "string")]);
+    rt().block_on(land_dataset(&lake, &first, &opts(ws)))
+        .unwrap();
+    // The department adds a phone column between the others.
+    std::fs::write(ws.join("in/a2.csv"), "id,phone,name\n3,13800138000,丙\n").unwrap();
+    let second = def(
+        "a*.csv",
+        &[("id", "int64"), ("phone", "string"), ("name", "string")],
+    );
+    let r = rt()
+        .block_on(land_dataset(&lake, &second, &opts(ws)))
+        .unwrap();
+    assert_eq!(r.len(), 1);
+    assert_eq!((r[0].rows_read, r[0].rows_landed), (1, 1));
+    assert!(
+        r[0].note
+            .as_deref()
+            .unwrap_or("")
+            .contains("columns added to the table: phone"),
+        "{:?}",
+        r[0].note
+    );
+    assert_eq!(
+        query(
+            &lake,
+            &[("t", &second.data_path())],
+            "SELECT id, name, phone FROM t ORDER BY id"
+        ),
+        vec!["1|甲|∅", "2|乙|∅", "3|丙|13800138000"]
+    );
+    // A column no longer declared stays, NULL in new rows.
+    std::fs::write(ws.join("in/a3.csv"), "id,phone\n4,13900139000\n").unwrap();
+    let third = def("a*.csv", &[("id", "int64"), ("phone", "string")]);
+    rt().block_on(land_dataset(&lake, &third, &opts(ws)))
+        .unwrap();
+    assert_eq!(
+        query(
+            &lake,
+            &[("t", &third.data_path())],
+            "SELECT id, name, phone FROM t WHERE id = 4"
+        ),
+        vec!["4|∅|13900139000"]
+    );
+    // A changed type is refused, saying which column and what to do.
+    std::fs::write(ws.join("in/a4.csv"), "id,phone\n5,x\n").unwrap();
+    let changed = def("a*.csv", &[("id", "string"), ("phone", "string")]);
+    let err = rt()
+        .block_on(land_dataset(&lake, &changed, &opts(ws)))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("column `id`") && err.contains("cannot change a column's type"),
+        "{err}"
+    );
+    assert!(!err.contains("schema does not match"), "{err}");
+}

@@ -19,6 +19,7 @@
 
 pub mod conform;
 pub mod error;
+mod evolve;
 pub mod lake;
 mod ledger;
 pub mod step;
@@ -120,6 +121,8 @@ pub async fn land_dataset(
     let source = dataset.source.build(&opts.base_dir)?;
     let schema = conform::landed_schema(&dataset.columns);
     let mut data = lake.table(&dataset.data_path(), &schema).await?;
+    // A newly declared column is added to the table (issue #23, 7).
+    let added = evolve::evolve(&mut data, &schema, dataset).await?;
     let mut ledger = ledger::open(lake).await?;
     // A crash between the data commit and the ledger record leaves the
     // delivery in the data table's log only: record it now.
@@ -156,6 +159,14 @@ pub async fn land_dataset(
             opts,
         )
         .await?;
+        let mut record = record;
+        if out.is_empty() && !added.is_empty() {
+            let note = format!("columns added to the table: {}", added.join(", "));
+            record.note = Some(match record.note.take() {
+                Some(n) => format!("{note}; {n}"),
+                None => note,
+            });
+        }
         ledger::append(&mut ledger, &record).await?;
         out.push(record);
     }
@@ -221,8 +232,9 @@ async fn land_delivery(
                     record.rows_landed += c.rows.num_rows() as i64;
                     record.rows_quarantined += c.quarantined.len() as i64;
                     if !data_done && c.rows.num_rows() > 0 {
+                        let rows = evolve::align(c.rows, &writer.arrow_schema())?;
                         writer
-                            .write(c.rows)
+                            .write(rows)
                             .await
                             .map_err(|e| LandError::lake(&dataset.data_path(), e))?;
                     }

@@ -85,7 +85,7 @@ fn describe(step: &mut Step, records: &[DeliveryRecord]) {
     .to_string();
     step.outputs = serde_json::json!(records
         .iter()
-        .map(|r| serde_json::json!({"delivery": r.delivery, "status": r.status, "landed": r.rows_landed, "quarantined": r.rows_quarantined, "table_version": r.table_version}))
+        .map(|r| serde_json::json!({"delivery": r.delivery, "status": r.status, "landed": r.rows_landed, "quarantined": r.rows_quarantined, "table_version": r.table_version, "note": r.note}))
         .collect::<Vec<_>>())
     .to_string();
     let held: Vec<String> = records
