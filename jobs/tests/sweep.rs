@@ -871,3 +871,20 @@ fn sample_rows_are_the_same_record_index_in_check_and_sweep() {
     assert_eq!(row(&swept), 7, "the sweep's results");
 }
 
+/// An as-of date beyond the working-day calendar stops the sweep before
+/// any work, saying which year is missing and how to add it (issue #23, 4);
+/// it used to fail the score step and exit 0.
+#[test]
+fn an_as_of_date_beyond_the_calendar_is_refused_up_front() {
+    let dir = workspace(1, 3, "");
+    let ws = dir.path();
+    let o = pdq(&["sweep", "--as-of", "2031-06-01"], ws);
+    let err = String::from_utf8_lossy(&o.stderr).trim().to_string();
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(
+        err.contains("2031") && err.contains("[calendar] files"),
+        "{err}"
+    );
+    assert!(!ws.join("lake").exists(), "no run recorded");
+}

@@ -125,6 +125,11 @@ async fn alert(ws: &Workspace, r: Option<&SweepReport>, error: Option<&str>) {
 pub fn sweep(args: SweepArgs) -> Result<Outcome> {
     let (ws, tz) = load(&args.workspace)?;
     let as_of = crate::util::parse_as_of(args.as_of.as_deref(), tz)?;
+    // An as-of date the working-day calendar does not cover would fail the
+    // score and catalog steps (issue #23, 4): say so before any work.
+    ws.calendar()?
+        .is_working_day(as_of.date_naive())
+        .map_err(|e| anyhow::anyhow!("--as-of {}: {e}", as_of.date_naive()))?;
     // An unknown selection is bad input: nothing runs, nothing is published.
     let selected = ws.select(&args.dataset)?.len();
     let rt = super::runtime(None)?;
