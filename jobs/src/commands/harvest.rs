@@ -1,8 +1,9 @@
 //! `pdq harvest`: harvests the workspace's catalog sources into a new
 //! catalog version (when anything changed), checks and reconciles the
 //! catalog, and publishes the refreshed catalog under
-//! `published/catalog/`. Exit 1 when a source could not be harvested or a
-//! harvest was refused.
+//! `published/catalog/`. Exit 4 when some sources could not be harvested
+//! (or a withdrawal was refused) and the others were (one stderr line per
+//! failed source), 1 when none could.
 
 use crate::util::outln;
 use std::io::IsTerminal;
@@ -59,24 +60,30 @@ pub fn run(args: HarvestArgs) -> Result<Outcome> {
     } else {
         print_table(&outcome, &dir);
     }
-    let bad = outcome.report.sources.iter().any(|s| s.status != "ok");
-    if bad {
-        bail!(
-            "catalog harvest incomplete: {}",
-            outcome
-                .report
-                .sources
-                .iter()
-                .filter(|s| s.status != "ok")
-                .map(|s| format!(
-                    "{} {}: {}",
-                    s.source,
-                    s.status,
-                    s.error.as_deref().unwrap_or("")
-                ))
-                .collect::<Vec<_>>()
-                .join("; ")
-        );
+    // Some sources failed, the rest were harvested and published: a
+    // partial failure (exit 4, one stderr line each); none harvested: 1.
+    let failed: Vec<String> = outcome
+        .report
+        .sources
+        .iter()
+        .filter(|s| s.status != "ok")
+        .map(|s| {
+            format!(
+                "{} {}: {}",
+                s.source,
+                s.status,
+                s.error.as_deref().unwrap_or("")
+            )
+        })
+        .collect();
+    if !failed.is_empty() && failed.len() == outcome.report.sources.len() {
+        bail!("catalog harvest failed: {}", failed.join("; "));
+    }
+    if !failed.is_empty() {
+        for f in &failed {
+            eprintln!("pdq harvest: {f}");
+        }
+        return Ok(Outcome::PartialFailure);
     }
     Ok(Outcome::Clean)
 }
