@@ -7,4 +7,5 @@
 
 pub mod catalog;
 pub mod files;
+pub mod http;
 pub mod source;

@@ -115,6 +115,29 @@ fn publish_rebuilds_the_sweeps_publication_byte_for_byte() {
     for (path, bytes) in &before {
         assert!(after[path] == *bytes, "{path} differs after `pdq publish`");
     }
+    // Published results hold department data: nothing is world-readable,
+    // whatever the umask (issue #18, 8).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fn modes(dir: &Path, out: &mut Vec<(String, u32)>) {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                let mode = std::fs::metadata(&p).unwrap().permissions().mode();
+                out.push((p.display().to_string(), mode));
+                if p.is_dir() {
+                    modes(&p, out);
+                }
+            }
+        }
+        let mut all = vec![];
+        modes(&published.join("runs"), &mut all);
+        modes(&published.join("site"), &mut all);
+        assert!(all.len() > 10);
+        for (p, mode) in all {
+            assert_eq!(mode & 0o007, 0, "{p} is world-accessible ({mode:o})");
+        }
+    }
     // A second publication of the same run replaces it with the same bytes.
     ran(
         "pdq publish again",

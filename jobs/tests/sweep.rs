@@ -888,3 +888,88 @@ fn an_as_of_date_beyond_the_calendar_is_refused_up_front() {
     );
     assert!(!ws.join("lake").exists(), "no run recorded");
 }
+
+/// Published results name a source as a department recognises it, never
+/// with the credentials or query tokens of its URL, nor the server's own
+/// directory layout (issue #18, 8).
+#[test]
+fn published_results_carry_no_credential_or_server_path() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let addr = rt.block_on(async move {
+        let app = axum::Router::new().route(
+            "/rows",
+            axum::routing::get(|| async {
+                axum::Json(
+                    serde_json::json!({"rows": [{"id": 1, "amount": -1}, {"id": 2, "amount": 2}]}),
+                )
+            }),
+        );
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+        addr
+    });
+    let dir = workspace(0, 0, "");
+    let ws = dir.path();
+    // A file delivered from a directory outside the workspace.
+    let outside = tempfile::tempdir().unwrap();
+    let export = outside.path().join("server-exports-7f3a");
+    std::fs::create_dir_all(&export).unwrap();
+    std::fs::write(export.join("people.csv"), "id,amount\n1,-5\n").unwrap();
+    std::fs::create_dir_all(ws.join("datasets/renshe")).unwrap();
+    let cols = "[[columns]]\nname = \"id\"\ntype = \"int64\"\n[[columns]]\nname = \"amount\"\ntype = \"int64\"\n";
+    std::fs::write(
+        ws.join("datasets/renshe/api.toml"),
+        format!("rules = \"rules/people.yaml\"\n[source]\nkind = \"http_api\"\nurl = \"http://bob:pw-4d2e@{addr}/rows?access_token=TOKEN-9c81\"\nrecords = \"rows\"\n{cols}"),
+    )
+    .unwrap();
+    std::fs::write(
+        ws.join("datasets/renshe/file.toml"),
+        format!(
+            "rules = \"rules/people.yaml\"\n[source]\nkind = \"file\"\npath = \"{}\"\n{cols}",
+            export.join("people.csv").display()
+        ),
+    )
+    .unwrap();
+    let o = pdq(&["sweep"], ws);
+    assert!(
+        matches!(o.status.code(), Some(0 | 3)),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let mut files = vec![];
+    fn walk(d: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    walk(&ws.join("published"), &mut files);
+    assert!(files.len() > 3, "{files:?}");
+    for f in &files {
+        let text = String::from_utf8_lossy(&std::fs::read(f).unwrap()).to_string();
+        for secret in ["pw-4d2e", "TOKEN-9c81", outside.path().to_str().unwrap()] {
+            assert!(!text.contains(secret), "{} shows {secret}", f.display());
+        }
+    }
+    let latest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(ws.join("published/latest.json")).unwrap()).unwrap();
+    let run = ws.join("published").join(latest["dir"].as_str().unwrap());
+    let report = |id: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(run.join(format!("{id}.json"))).unwrap()).unwrap()
+    };
+    let api = report("renshe.api");
+    assert_eq!(
+        api["files"],
+        serde_json::json!([format!("http://{addr}/rows")])
+    );
+    let file = report("renshe.file");
+    assert_eq!(
+        file["files"],
+        serde_json::json!(["…/server-exports-7f3a/people.csv"])
+    );
+}

@@ -20,6 +20,7 @@
 //! the operator controls.
 
 mod columns;
+pub mod location;
 pub(crate) mod written;
 
 use columns::ColumnKind;

@@ -146,7 +146,7 @@ pub(crate) fn package(
 
 pub(crate) async fn harvest(cfg: &CkanConfig, base_dir: &Path) -> Result<Harvest, HarvestError> {
     let local = !(cfg.url.starts_with("http://") || cfg.url.starts_with("https://"));
-    let http = client()?;
+    let http = client(false)?;
     let mut out = Harvest::default();
     let mut start = 0u64;
     let rows = cfg.rows.max(1);

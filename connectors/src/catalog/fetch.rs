@@ -10,11 +10,13 @@ use crate::source::secret::redact_url;
 /// Attempts for one HTTP request.
 const ATTEMPTS: u32 = 3;
 
-/// A client for harvesting: bounded timeouts, no proxy surprises.
-pub(crate) fn client() -> Result<reqwest::Client, HarvestError> {
+/// A client for harvesting: bounded timeouts, no proxy surprises, and no
+/// credential sent on to another host by a redirect.
+pub(crate) fn client(credentials: bool) -> Result<reqwest::Client, HarvestError> {
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(120))
+        .redirect(crate::http::redirects(credentials))
         .build()
         .map_err(|e| HarvestError::Config(format!("HTTP client: {e}")))
 }
@@ -26,7 +28,7 @@ pub(crate) async fn fetch(
     token: Option<&str>,
 ) -> Result<Vec<u8>, HarvestError> {
     if location.starts_with("http://") || location.starts_with("https://") {
-        let client = client()?;
+        let client = client(token.is_some())?;
         return get(&client, location, &[], token).await;
     }
     let path = location.strip_prefix("file://").unwrap_or(location);
@@ -58,10 +60,12 @@ pub(crate) async fn get(
             req = req.bearer_auth(t);
         }
         match req.send().await {
-            Ok(r) if r.status().is_success() => match r.bytes().await {
-                Ok(b) => return Ok(b.to_vec()),
-                Err(e) => last = format!("reading the response: {e}"),
-            },
+            Ok(r) if r.status().is_success() => {
+                match crate::http::body(r, crate::http::MAX_BODY_BYTES).await {
+                    Ok(b) => return Ok(b),
+                    Err(e) => last = format!("reading the response: {e}"),
+                }
+            }
             Ok(r) => {
                 let status = r.status();
                 last = format!("HTTP {status}");

@@ -105,7 +105,7 @@ pub(crate) async fn harvest(cfg: &JsonApiConfig, base_dir: &Path) -> Result<Harv
         None => None,
     };
     let local = !(cfg.url.starts_with("http://") || cfg.url.starts_with("https://"));
-    let http = client()?;
+    let http = client(token.is_some())?;
     let mut out = Harvest::default();
     let mut page_no: u64 = 0;
     let mut cursor: Option<String> = None;

@@ -202,8 +202,10 @@ impl Source for HttpApiSource {
             Some(t) => Some(t.resolve(&self.base_dir)?),
             None => None,
         };
+        let credentials = token.is_some() || !self.config.headers.is_empty();
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
+            .redirect(crate::http::redirects(credentials))
             .build()
             .map_err(|e| SourceError::Http {
                 location: self.config.url.clone(),
@@ -236,7 +238,7 @@ async fn fetch_page(
     config: &HttpApiConfig,
     token: Option<&str>,
     query: &[(String, String)],
-) -> Result<bytes::Bytes, String> {
+) -> Result<Vec<u8>, String> {
     let mut req = client.get(&config.url).query(query);
     for (k, v) in &config.headers {
         req = req.header(k, v);
@@ -249,7 +251,7 @@ async fn fetch_page(
     if !status.is_success() {
         return Err(format!("HTTP {status}"));
     }
-    resp.bytes().await.map_err(|e| e.without_url().to_string())
+    crate::http::body(resp, crate::http::MAX_BODY_BYTES).await
 }
 
 async fn fetch_all(

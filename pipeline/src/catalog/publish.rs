@@ -171,6 +171,7 @@ pub fn published_findings(
                     key: None,
                     code: None,
                     name: None,
+                    location: crate::mask::location::published(&f.location, None),
                     message: if marking_only {
                         mask_identifiers(&f.message)
                     } else {
@@ -183,6 +184,7 @@ pub fn published_findings(
                 CatalogFinding {
                     name: f.name.as_deref().map(mask_identifiers),
                     message: mask_identifiers(&f.message),
+                    location: crate::mask::location::published(&f.location, None),
                     ..f.clone()
                 }
             }

@@ -183,7 +183,7 @@ async fn check_landed(
     let mut report = crate::check_paths(&files, &rules, &check)
         .await
         .map_err(|e| e.to_string())?;
-    locate_samples(lake, d, &files, &mut report).await?;
+    locate_samples(&ws.dir, lake, d, &files, &mut report).await?;
     Ok((report, version))
 }
 
@@ -193,6 +193,7 @@ async fn check_landed(
 /// delivery to its location, so each sample is moved back to its
 /// delivered file and line (and the report lists delivered files).
 async fn locate_samples(
+    ws_dir: &Path,
     lake: &Lake,
     d: &DatasetDef,
     files: &[PathBuf],
@@ -205,11 +206,14 @@ async fn locate_samples(
     let ledger = read_ledger(lake, Some(&d.id()))
         .await
         .map_err(|e| e.to_string())?;
+    // Published as a department recognises it, without credentials or the
+    // server's layout (issue #18, 8).
+    let shown = |location: &str| crate::mask::location::published(location, Some(&ws_dir));
     let location = |delivery: &str| {
         ledger
             .iter()
             .find(|r| r.delivery == delivery)
-            .map(|r| r.location.clone())
+            .map(|r| shown(&r.location))
             .unwrap_or_else(|| format!("delivery {delivery}"))
     };
     let mut lineage: HashMap<String, Vec<(String, u64)>> = Default::default();
@@ -271,10 +275,10 @@ async fn locate_samples(
     // dataset's, only the last of a fully replaced one.
     let mut landed = ledger.iter().filter(|r| r.status == DeliveryStatus::Landed);
     let mut delivered: Vec<String> = match d.mode {
-        LoadMode::Append => landed.map(|r| r.location.clone()).collect(),
+        LoadMode::Append => landed.map(|r| shown(&r.location)).collect(),
         LoadMode::Full => landed
             .next_back()
-            .map(|r| r.location.clone())
+            .map(|r| shown(&r.location))
             .into_iter()
             .collect(),
     };

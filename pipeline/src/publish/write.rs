@@ -34,7 +34,9 @@ pub fn write(
             std::fs::create_dir_all(p).map_err(io(p))?;
         }
         std::fs::write(&path, bytes).map_err(io(&path))?;
+        private(&path, 0o640)?;
     }
+    private(&tmp, 0o750)?;
     let final_dir = runs_dir.join(run_id);
     let replaced = runs_dir.join(format!(".{run_id}.old"));
     let _ = std::fs::remove_dir_all(&replaced);
@@ -62,6 +64,7 @@ pub fn write(
             let _ = std::fs::remove_dir_all(&staged);
             let _ = std::fs::remove_dir_all(&old);
             copy_dir(&final_dir.join(sub), &staged).map_err(io(&staged))?;
+            private(&staged, 0o750)?;
             if current.exists() {
                 std::fs::rename(&current, &old).map_err(io(&current))?;
             }
@@ -70,6 +73,28 @@ pub fn write(
         }
     }
     Ok(final_dir)
+}
+
+/// Published results hold department data: readable by the service's
+/// group at most, whatever the umask (issue #18, 8). Folders are made
+/// `0750` from the top down by [`write`]'s walk.
+fn private(path: &Path, mode: u32) -> Result<(), PublishError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(io(path))?;
+        if mode == 0o750 {
+            for e in std::fs::read_dir(path).map_err(io(path))? {
+                let e = e.map_err(io(path))?;
+                if e.file_type().map_err(io(path))?.is_dir() {
+                    private(&e.path(), 0o750)?;
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
 }
 
 fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
