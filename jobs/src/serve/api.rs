@@ -25,18 +25,15 @@ pub(crate) async fn ranking(State(st): State<Arc<ServeState>>) -> Response {
     let Ok(site) = st.site.read() else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    let Some(cards) = site.json.get("scorecards.json") else {
+    let Some(cards) = &site.scores else {
         return json(serde_json::json!({"run": site.run, "departments": []}));
     };
     // Public: the ranking only, no findings or rules.
-    let ranking: Vec<serde_json::Value> = cards["departments"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|d| serde_json::json!({"department": d["id"], "score": d["score"], "grade": d["grade"], "grade_en": d["grade_en"], "rank": d["rank"], "delta": d["delta"]}))
-                .collect()
-        })
-        .unwrap_or_default();
+    let ranking: Vec<serde_json::Value> = cards
+        .departments
+        .iter()
+        .map(|d| serde_json::json!({"department": d.id, "score": d.score, "grade": d.grade, "grade_en": d.grade_en, "rank": d.rank, "delta": d.delta}))
+        .collect();
     json(serde_json::json!({"run": site.run, "departments": ranking}))
 }
 
@@ -55,38 +52,31 @@ pub(crate) async fn department(
     let Ok(site) = st.site.read() else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    let cards = site.json.get("scorecards.json");
-    let find = |key: &str| -> Vec<serde_json::Value> {
+    let of_dept = |cards: &[pipeline::score::Scorecard]| -> Vec<pipeline::score::Scorecard> {
         cards
-            .and_then(|c| c[key].as_array())
-            .map(|a| {
-                a.iter()
-                    .filter(|c| c["department"] == dept.as_str())
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default()
+            .iter()
+            .filter(|c| c.department == dept)
+            .cloned()
+            .collect()
     };
-    let department = find("departments").into_iter().next();
-    let Some(department) = department else {
+    let (departments, datasets) = site
+        .scores
+        .as_ref()
+        .map(|s| (of_dept(&s.departments), of_dept(&s.datasets)))
+        .unwrap_or_default();
+    let Some(department) = departments.into_iter().next() else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let rects: Vec<serde_json::Value> = site
-        .json
-        .get("rectifications.json")
-        .and_then(|r| r.as_array())
-        .map(|a| {
-            a.iter()
-                .filter(|r| r["department"] == dept.as_str())
-                .cloned()
-                .collect()
-        })
-        .unwrap_or_default();
+    let rects: Vec<&pipeline::score::Rectification> = site
+        .rectifications
+        .iter()
+        .filter(|r| r.department == dept)
+        .collect();
     if let Some(who) = &who {
         st.reads.record(who, &format!("/api/departments/{dept}"));
     }
     json(
-        serde_json::json!({"run": site.run, "department": department, "datasets": find("datasets"), "rectifications": rects}),
+        serde_json::json!({"run": site.run, "department": department, "datasets": datasets, "rectifications": rects}),
     )
 }
 
@@ -104,19 +94,16 @@ pub(crate) async fn dataset(
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     let card = site
-        .json
-        .get("scorecards.json")
-        .and_then(|c| c["datasets"].as_array())
-        .and_then(|a| a.iter().find(|c| c["id"] == id.as_str()).cloned());
+        .scores
+        .as_ref()
+        .and_then(|s| s.datasets.iter().find(|c| c.id == id).cloned());
     let Some(card) = card else {
         return StatusCode::NOT_FOUND.into_response();
     };
     if let Some(who) = &who {
         st.reads.record(who, &format!("/api/datasets/{id}"));
     }
-    json(
-        serde_json::json!({"run": site.run, "scorecard": card, "report": site.json.get(&format!("report:{id}"))}),
-    )
+    json(serde_json::json!({"run": site.run, "scorecard": card, "report": site.reports.get(&id)}))
 }
 
 pub(crate) async fn rectifications(
@@ -130,19 +117,14 @@ pub(crate) async fn rectifications(
     let Ok(site) = st.site.read() else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    let all = site
-        .json
-        .get("rectifications.json")
-        .and_then(|r| r.as_array())
-        .cloned()
-        .unwrap_or_default();
-    let items: Vec<serde_json::Value> = match p {
-        Principal::Bureau => all,
-        Principal::Department(d) => all
-            .into_iter()
-            .filter(|r| r["department"] == d.as_str())
-            .collect(),
-    };
+    let items: Vec<&pipeline::score::Rectification> = site
+        .rectifications
+        .iter()
+        .filter(|r| match p {
+            Principal::Bureau => true,
+            Principal::Department(d) => r.department == *d,
+        })
+        .collect();
     st.reads.record(&who, "/api/rectifications");
     json(serde_json::json!({"run": site.run, "items": items}))
 }

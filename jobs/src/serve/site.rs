@@ -17,7 +17,12 @@ use super::{ServeState, access, status};
 pub(crate) struct Site {
     pub run: String,
     pub files: HashMap<String, Arc<Vec<u8>>>,
-    pub json: HashMap<String, serde_json::Value>,
+    /// The run's scorecards (`scorecards.json`, the score stage's type).
+    pub scores: Option<pipeline::score::RunScores>,
+    /// The rectification list (`rectifications.json`).
+    pub rectifications: Vec<pipeline::score::Rectification>,
+    /// Check reports by dataset id, as published (samples masked).
+    pub reports: HashMap<String, serde_json::Value>,
 }
 
 /// The run `published/latest.json` points at ("" when none).
@@ -52,14 +57,13 @@ pub(crate) fn load_site(published: &Path) -> Site {
     walk(&root.join("site"), &root.join("site"), &mut site.files);
     // The refreshed catalog's files, at `/catalog/…` beside the site.
     walk(&root, &root.join("catalog"), &mut site.files);
-    for name in ["scorecards.json", "rectifications.json"] {
-        if let Some(v) = std::fs::read(root.join(name))
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-        {
-            site.json.insert(name.into(), v);
-        }
-    }
+    site.scores = std::fs::read(root.join("scorecards.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    site.rectifications = std::fs::read(root.join("rectifications.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
     // Check reports, for the dataset API (samples are masked already).
     if let Ok(rd) = std::fs::read_dir(&root) {
         for e in rd.flatten() {
@@ -73,8 +77,8 @@ pub(crate) fn load_site(published: &Path) -> Site {
                     .ok()
                     .and_then(|b| serde_json::from_slice(&b).ok())
             {
-                site.json
-                    .insert(format!("report:{}", name.trim_end_matches(".json")), v);
+                site.reports
+                    .insert(name.trim_end_matches(".json").to_string(), v);
             }
         }
     }
