@@ -128,6 +128,32 @@ enum Pool {
     My(sqlx::MySqlPool),
 }
 
+/// `$body` once, for whichever server `$pool` is connected to: the
+/// PostgreSQL and MySQL drivers have the same API but no common type, so
+/// the code is written once and compiled for each (issue #20).
+macro_rules! on_pool {
+    ($pool:expr, $p:ident => $body:expr) => {
+        match $pool {
+            Pool::Pg($p) => $body,
+            Pool::My($p) => $body,
+        }
+    };
+}
+
+/// One direct connection first, so a refused or unreachable server is
+/// reported at once as itself, not as a pool that timed out 15 s later
+/// (issue #23, 8); then the pool (one connection: reads are sequential).
+async fn open<DB: sqlx::Database>(
+    opts: <DB::Connection as sqlx::Connection>::Options,
+) -> Result<sqlx::Pool<DB>, sqlx::Error> {
+    sqlx::Connection::close(sqlx::ConnectOptions::connect(&opts).await?).await?;
+    sqlx::pool::PoolOptions::<DB>::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(15))
+        .connect_with(opts)
+        .await
+}
+
 /// What a database source records with each landed incremental delivery
 /// (kept by the landing stage, handed back with the next delivery).
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -290,20 +316,7 @@ impl DbSource {
                 let opts = opts
                     .options([("timezone", "UTC")])
                     .application_name("pdq-ingest");
-                // One direct connection first: a refused or unreachable
-                // server is reported at once as itself, not as a pool that
-                // timed out 15 s later (issue #23, 8).
-                sqlx::Connection::close(sqlx::ConnectOptions::connect(&opts).await.map_err(err)?)
-                    .await
-                    .map_err(err)?;
-                Pool::Pg(
-                    sqlx::postgres::PgPoolOptions::new()
-                        .max_connections(1)
-                        .acquire_timeout(Duration::from_secs(15))
-                        .connect_with(opts)
-                        .await
-                        .map_err(err)?,
-                )
+                Pool::Pg(open(opts).await.map_err(err)?)
             }
             Dialect::Mysql => {
                 let mut opts: sqlx::mysql::MySqlConnectOptions = url.parse().map_err(err)?;
@@ -317,17 +330,7 @@ impl DbSource {
                     .timezone(Some(UTC_OFFSET.to_string()))
                     .pipes_as_concat(false)
                     .no_engine_substitution(false);
-                sqlx::Connection::close(sqlx::ConnectOptions::connect(&opts).await.map_err(err)?)
-                    .await
-                    .map_err(err)?;
-                Pool::My(
-                    sqlx::mysql::MySqlPoolOptions::new()
-                        .max_connections(1)
-                        .acquire_timeout(Duration::from_secs(15))
-                        .connect_with(opts)
-                        .await
-                        .map_err(err)?,
-                )
+                Pool::My(open(opts).await.map_err(err)?)
             }
         };
         Ok((pool, shown))
@@ -339,27 +342,23 @@ impl DbSource {
     /// its offset), binary strings and `BIT` (issue #23, E).
     async fn column_kinds(&self, pool: &Pool) -> Result<HashMap<String, Kind>, sqlx::Error> {
         let sql = format!("SELECT * FROM ({}) q LIMIT 0", self.base());
-        let kinds: Vec<(String, Kind)> = match pool {
-            Pool::My(p) => {
-                let statement = p.prepare(AssertSqlSafe(sql).into_sql_str()).await?;
-                statement
-                    .columns()
-                    .iter()
-                    .filter_map(|c| {
-                        Some((c.name().to_lowercase(), mysql_kind(c.type_info().name())?))
-                    })
-                    .collect()
-            }
-            Pool::Pg(p) => {
-                let statement = p.prepare(AssertSqlSafe(sql).into_sql_str()).await?;
-                statement
-                    .columns()
-                    .iter()
-                    .filter(|c| c.type_info().name() == "BYTEA")
-                    .map(|c| (c.name().to_lowercase(), Kind::Binary))
-                    .collect()
-            }
-        };
+        let pg = matches!(pool, Pool::Pg(_));
+        let kinds: Vec<(String, Kind)> = on_pool!(pool, p => {
+            let statement = p.prepare(AssertSqlSafe(sql).into_sql_str()).await?;
+            statement
+                .columns()
+                .iter()
+                .filter_map(|c| {
+                    let ty = c.type_info().name();
+                    let kind = if pg {
+                        (ty == "BYTEA").then_some(Kind::Binary)
+                    } else {
+                        mysql_kind(ty)
+                    };
+                    Some((c.name().to_lowercase(), kind?))
+                })
+                .collect()
+        });
         Ok(kinds.into_iter().collect())
     }
 
@@ -577,35 +576,20 @@ async fn fetch_text(
     sql: String,
     width: usize,
 ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
-    Ok(match pool {
-        Pool::Pg(p) => sqlx::query(AssertSqlSafe(sql))
-            .fetch_all(p)
-            .await?
-            .iter()
-            .map(|r| {
-                (0..width)
-                    .map(|i| r.try_get::<Option<String>, _>(i))
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .collect::<Result<Vec<_>, _>>()?,
-        Pool::My(p) => sqlx::query(AssertSqlSafe(sql))
-            .fetch_all(p)
-            .await?
-            .iter()
-            .map(|r| {
-                (0..width)
-                    .map(|i| r.try_get::<Option<String>, _>(i))
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .collect::<Result<Vec<_>, _>>()?,
-    })
+    Ok(on_pool!(pool, p => sqlx::query(AssertSqlSafe(sql))
+        .fetch_all(p)
+        .await?
+        .iter()
+        .map(|r| {
+            (0..width)
+                .map(|i| r.try_get::<Option<String>, _>(i))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .collect::<Result<Vec<_>, _>>()?))
 }
 
 async fn close(pool: Pool) {
-    match pool {
-        Pool::Pg(p) => p.close().await,
-        Pool::My(p) => p.close().await,
-    }
+    on_pool!(pool, p => p.close().await)
 }
 
 #[async_trait]
@@ -1053,26 +1037,20 @@ impl DbPager {
             format!(" ORDER BY {}", all.join(", "))
         };
         let sql = self.sql(&pass.conds, &tail);
-        macro_rules! stream_rows {
-            ($p:expr) => {{
-                let mut rows = sqlx::query(AssertSqlSafe(sql)).fetch($p);
-                while let Some(r) = rows.next().await {
-                    let r = r.map_err(|e| self.db_err(e, acc.row_no))?;
-                    let vals = (0..self.width)
-                        .map(|i| r.try_get::<Option<String>, _>(i))
-                        .collect::<Result<Vec<_>, _>>()
-                        .map_err(|e| self.db_err(e, acc.row_no))?;
-                    self.take(pass.kind, &vals, acc, t);
-                    if acc.batcher.is_full() {
-                        acc.flush(tx).await?;
-                    }
+        on_pool!(pool, p => {
+            let mut rows = sqlx::query(AssertSqlSafe(sql)).fetch(p);
+            while let Some(r) = rows.next().await {
+                let r = r.map_err(|e| self.db_err(e, acc.row_no))?;
+                let vals = (0..self.width)
+                    .map(|i| r.try_get::<Option<String>, _>(i))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| self.db_err(e, acc.row_no))?;
+                self.take(pass.kind, &vals, acc, t);
+                if acc.batcher.is_full() {
+                    acc.flush(tx).await?;
                 }
-            }};
-        }
-        match pool {
-            Pool::Pg(p) => stream_rows!(p),
-            Pool::My(p) => stream_rows!(p),
-        }
+            }
+        });
         Ok(())
     }
 
