@@ -978,3 +978,247 @@ fn mariadb_query_semantics_kept_and_shrunken_snapshots_held_back() {
         exec(db, &url, &format!("DROP TABLE {table}")).await;
     });
 }
+
+/// The text of a landing that failed.
+fn failure(
+    result: Result<Vec<pipeline::land::DeliveryRecord>, pipeline::land::LandError>,
+) -> String {
+    match result {
+        Err(e) => e.to_string(),
+        Ok(r) => panic!("expected a failure, landed {r:?}"),
+    }
+}
+
+/// Issue #23 E and G: binary values land as lowercase hex (PostgreSQL
+/// `bytea`, MariaDB `BLOB`/`VARBINARY`), a MariaDB `BIT(8)` as its integer
+/// value, a text column with a binary collation as text; `''` stays apart
+/// from NULL; a table and a column whose names contain `.` are read; a
+/// `BIGINT UNSIGNED` above 2^63 is quarantined as out of range for int64.
+async fn binary_and_names_scenario(db: Db, url: &str) {
+    let table = format!("{}.v1", unique("dotted"));
+    let (create, insert, schema) = match db {
+        Db::Pg => (
+            format!(
+                "CREATE TABLE \"{table}\" (id bigint primary key, \"a.b\" text, bin bytea, s text, flags bigint, vb bytea, coll text, big bigint)"
+            ),
+            format!(
+                "INSERT INTO \"{table}\" VALUES (1, 'x', '\\xdeadbeef00', '', 165, '\\x00ff', 'Ab', 5), (2, 'y', NULL, NULL, NULL, NULL, NULL, NULL)"
+            ),
+            "public",
+        ),
+        Db::My => (
+            format!(
+                "CREATE TABLE `{table}` (id bigint primary key, `a.b` varchar(16), bin blob, s varchar(16), flags bit(8), vb varbinary(8), coll varchar(16) COLLATE utf8mb4_bin, big bigint unsigned)"
+            ),
+            format!(
+                "INSERT INTO `{table}` VALUES (1, 'x', 0xDEADBEEF00, '', b'10100101', 0x00FF, 'Ab', 5), (2, 'y', NULL, NULL, NULL, NULL, NULL, NULL), (3, 'z', NULL, NULL, NULL, NULL, NULL, 18446744073709551615)"
+            ),
+            "pdq",
+        ),
+    };
+    exec(db, url, &create).await;
+    exec(db, url, &insert).await;
+    let (dir, lake, opts) = db_workspace(url);
+    let def = workspace_with(
+        dir.path(),
+        "binary",
+        &format!(
+            "[source]\nkind = \"{}\"\nurl = {{ file = \"secrets/db.url\" }}\ntable = '{schema}.\"{table}\"'\nkey = \"id\"\n\
+             [[columns]]\nname = \"id\"\ntype = \"int64\"\n\
+             [[columns]]\nname = \"ab\"\nsource = \"a.b\"\ntype = \"string\"\n\
+             [[columns]]\nname = \"bin\"\ntype = \"string\"\n\
+             [[columns]]\nname = \"s\"\ntype = \"string\"\n\
+             [[columns]]\nname = \"flags\"\ntype = \"int64\"\n\
+             [[columns]]\nname = \"vb\"\ntype = \"string\"\n\
+             [[columns]]\nname = \"coll\"\ntype = \"string\"\n\
+             [[columns]]\nname = \"big\"\ntype = \"int64\"\n",
+            db_kind(db)
+        ),
+    );
+    let r = land_dataset(&lake, &def, &opts).await.unwrap();
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert_eq!(r[0].status, DeliveryStatus::Landed, "{r:?}");
+    assert_eq!(
+        query(
+            &lake,
+            &def.data_path(),
+            "SELECT id, ab, bin, CASE WHEN s IS NULL THEN 'NULL' WHEN s = '' THEN 'empty' ELSE s END, flags, vb, coll, big FROM t ORDER BY id"
+        )
+        .await,
+        vec!["1|x|deadbeef00|empty|165|00ff|Ab|5", "2|y|∅|NULL|∅|∅|∅|∅"],
+        "binary as lowercase hex, BIT as its value, '' apart from NULL"
+    );
+    if db == Db::My {
+        assert_eq!((r[0].rows_read, r[0].rows_quarantined), (3, 1), "{r:?}");
+        let q = rows_of(
+            &lake,
+            &def.quarantine_path(),
+            "SELECT \"key\", reason FROM q",
+        )
+        .await;
+        assert_eq!(
+            q,
+            vec![
+                "3|`big`: `18446744073709551615` is out of range for int64 (declare the column decimal(20,0) or string)"
+            ]
+        );
+    }
+    exec(
+        db,
+        url,
+        &match db {
+            Db::Pg => format!("DROP TABLE \"{table}\""),
+            Db::My => format!("DROP TABLE `{table}`"),
+        },
+    )
+    .await;
+}
+
+#[test]
+fn postgres_binary_as_hex_and_names_with_dots_issue_23_e_g() {
+    let Some(url) = db_url(Db::Pg) else { return };
+    rt().block_on(binary_and_names_scenario(Db::Pg, &url));
+}
+
+#[test]
+fn mariadb_binary_as_hex_bit_as_integer_and_names_with_dots_issue_23_e_g() {
+    let Some(url) = db_url(Db::My) else { return };
+    rt().block_on(binary_and_names_scenario(Db::My, &url));
+}
+
+/// Issue #23 F: a local time China's daylight saving skipped (1986–1991)
+/// is quarantined saying so; one it passed twice lands as the earlier
+/// instant.
+async fn daylight_saving_scenario(db: Db, url: &str) {
+    let table = unique("dst");
+    let local = if db == Db::Pg {
+        "timestamp"
+    } else {
+        "datetime"
+    };
+    exec(
+        db,
+        url,
+        &format!("CREATE TABLE {table} (id bigint primary key, lt {local})"),
+    )
+    .await;
+    exec(
+        db,
+        url,
+        &format!(
+            "INSERT INTO {table} VALUES (1, '1988-04-17 02:30:00'), (2, '1988-09-11 01:30:00'), (3, '1990-06-01 12:00:00')"
+        ),
+    )
+    .await;
+    let (dir, lake, opts) = db_workspace(url);
+    let def = workspace_with(
+        dir.path(),
+        "dst",
+        &format!(
+            "[source]\nkind = \"{}\"\nurl = {{ file = \"secrets/db.url\" }}\ntable = \"{table}\"\nkey = \"id\"\n[[columns]]\nname = \"id\"\ntype = \"int64\"\n[[columns]]\nname = \"lt\"\ntype = \"timestamp\"\n",
+            db_kind(db)
+        ),
+    );
+    let r = land_dataset(&lake, &def, &opts).await.unwrap();
+    assert_eq!(
+        (r[0].rows_read, r[0].rows_landed, r[0].rows_quarantined),
+        (3, 2, 1),
+        "{r:?}"
+    );
+    assert_eq!(
+        query(
+            &lake,
+            &def.data_path(),
+            "SELECT id, CAST(lt AS VARCHAR) FROM t ORDER BY id"
+        )
+        .await,
+        vec!["2|1988-09-10T16:30:00Z", "3|1990-06-01T03:00:00Z"],
+        "the earlier of a repeated hour (+09:00); daylight time in summer"
+    );
+    assert_eq!(
+        rows_of(
+            &lake,
+            &def.quarantine_path(),
+            "SELECT \"key\", reason FROM q"
+        )
+        .await,
+        vec![
+            "1|`lt`: `1988-04-17 02:30:00` does not exist in Asia/Shanghai (a daylight-saving gap: the clocks skipped it)"
+        ]
+    );
+    exec(db, url, &format!("DROP TABLE {table}")).await;
+}
+
+#[test]
+fn postgres_local_times_in_a_daylight_saving_gap_issue_23_f() {
+    let Some(url) = db_url(Db::Pg) else { return };
+    rt().block_on(daylight_saving_scenario(Db::Pg, &url));
+}
+
+#[test]
+fn mariadb_local_times_in_a_daylight_saving_gap_issue_23_f() {
+    let Some(url) = db_url(Db::My) else { return };
+    rt().block_on(daylight_saving_scenario(Db::My, &url));
+}
+
+/// Issue #23 G: a PostgreSQL error is the server's message without the
+/// server's source line.
+#[test]
+fn postgres_errors_without_the_servers_source_line_issue_23_g() {
+    let Some(url) = db_url(Db::Pg) else { return };
+    rt().block_on(async {
+        let table = unique("errs");
+        exec(Db::Pg, &url, &format!("CREATE TABLE {table} (id bigint primary key)")).await;
+        let (dir, lake, opts) = db_workspace(&url);
+        let def = workspace_with(
+            dir.path(),
+            "errs",
+            &format!(
+                "[source]\nkind = \"postgres\"\nurl = {{ file = \"secrets/db.url\" }}\nquery = \"SELECT nope FROM {table}\"\n[[columns]]\nname = \"id\"\ntype = \"int64\"\n"
+            ),
+        );
+        let e = failure(land_dataset(&lake, &def, &opts).await);
+        assert!(e.contains("column \"nope\" does not exist"), "{e}");
+        assert!(!e.contains(" at line "), "{e}");
+        exec(Db::Pg, &url, &format!("DROP TABLE {table}")).await;
+    });
+}
+
+/// Issue #23 G: a MariaDB connection lost mid-read says so, naming the
+/// server, the table and the rows read (not "expected to read 27 bytes").
+#[test]
+fn mariadb_connection_lost_mid_read_says_so_issue_23_g() {
+    let Some(url) = db_url(Db::My) else { return };
+    rt().block_on(async {
+        let db = Db::My;
+        let table = unique("cut");
+        exec(db, &url, &format!("CREATE TABLE {table} (id bigint, name varchar(64))")).await;
+        let values: Vec<String> = (1..=3000).map(|i| format!("({i}, 'name number {i}')")).collect();
+        exec(db, &url, &format!("INSERT INTO {table} VALUES {}", values.join(", "))).await;
+        let parsed = url::Url::parse(&url).unwrap();
+        let upstream = format!("{}:{}", parsed.host_str().unwrap(), parsed.port().unwrap());
+        // Past the handshakes and the column lookup, mid-way through the rows.
+        let (port, cuts) = cutting_proxy(upstream, 30_000).await;
+        let mut via_proxy = parsed.clone();
+        via_proxy.set_port(Some(port)).unwrap();
+        let (dir, lake, opts) = db_workspace(via_proxy.as_str());
+        // No key: one streamed query, which a cut ends.
+        let def = workspace_with(
+            dir.path(),
+            "cut",
+            &format!(
+                "[source]\nkind = \"mysql\"\nurl = {{ file = \"secrets/db.url\" }}\ntable = \"{table}\"\n[[columns]]\nname = \"id\"\ntype = \"int64\"\n[[columns]]\nname = \"name\"\ntype = \"string\"\n"
+            ),
+        );
+        let e = failure(land_dataset(&lake, &def, &opts).await);
+        assert_eq!(cuts.load(Ordering::SeqCst), 1, "{e}");
+        assert!(
+            e.contains(&format!(
+                "the connection to 127.0.0.1:{port} was lost while reading table {table} (after "
+            )),
+            "{e}"
+        );
+        assert!(!e.contains('\n'), "{e}");
+        exec(db, &url, &format!("DROP TABLE {table}")).await;
+    });
+}

@@ -5,7 +5,9 @@
 //! pagination), so memory stays bounded whatever the table's size, and a
 //! connection cut mid-delivery is retried from the last page read rather
 //! than from the start. Every value is read as text (`CAST(… AS TEXT/CHAR)`)
-//! and typed by the landing stage like any other source's.
+//! and typed by the landing stage like any other source's: binary strings
+//! (`bytea`, `BLOB`, `VARBINARY`, …) as lowercase hex (`deadbeef00`), a
+//! MySQL `BIT(n)` as its unsigned integer value, `''` apart from NULL.
 //!
 //! The connection URL carries the credentials, so it comes from an
 //! environment variable or a file ([`Secret`]), never from the command line,
@@ -53,7 +55,7 @@
 //! read = landed + quarantined; rows recognised as already landed are not
 //! in it and are counted in its note.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -89,7 +91,8 @@ fn three() -> u32 {
 pub struct DbSourceConfig {
     /// The connection URL, with its credentials (`postgres://user:pw@host/db`).
     pub url: Secret,
-    /// A table (`schema.table` allowed)…
+    /// A table: `table`, `schema.table`, or a name containing dots in
+    /// double quotes (`"a.b"`, `public."a.b"`)…
     #[serde(default)]
     pub table: Option<String>,
     /// …or a query.
@@ -125,6 +128,32 @@ enum Pool {
     My(sqlx::MySqlPool),
 }
 
+/// `$body` once, for whichever server `$pool` is connected to: the
+/// PostgreSQL and MySQL drivers have the same API but no common type, so
+/// the code is written once and compiled for each (issue #20).
+macro_rules! on_pool {
+    ($pool:expr, $p:ident => $body:expr) => {
+        match $pool {
+            Pool::Pg($p) => $body,
+            Pool::My($p) => $body,
+        }
+    };
+}
+
+/// One direct connection first, so a refused or unreachable server is
+/// reported at once as itself, not as a pool that timed out 15 s later
+/// (issue #23, 8); then the pool (one connection: reads are sequential).
+async fn open<DB: sqlx::Database>(
+    opts: <DB::Connection as sqlx::Connection>::Options,
+) -> Result<sqlx::Pool<DB>, sqlx::Error> {
+    sqlx::Connection::close(sqlx::ConnectOptions::connect(&opts).await?).await?;
+    sqlx::pool::PoolOptions::<DB>::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(15))
+        .connect_with(opts)
+        .await
+}
+
 /// What a database source records with each landed incremental delivery
 /// (kept by the landing stage, handed back with the next delivery).
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -146,9 +175,29 @@ impl DbState {
     }
 }
 
-/// The MySQL type name of `TIMESTAMP` columns (instants stored in UTC and
-/// shown in the session's zone).
-const MYSQL_TIMESTAMP: &str = "TIMESTAMP";
+/// How a column that is not plain text is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// An instant shown in the session's zone without an offset (MySQL
+    /// `TIMESTAMP`, stored in UTC).
+    Instant,
+    /// Bytes: PostgreSQL `bytea`, MySQL `BLOB`s, `BINARY`, `VARBINARY`.
+    Binary,
+    /// MySQL `BIT(n)`.
+    Bit,
+}
+
+/// The kind of a MySQL/MariaDB column, by the driver's type name.
+fn mysql_kind(type_name: &str) -> Option<Kind> {
+    match type_name {
+        "TIMESTAMP" => Some(Kind::Instant),
+        "BIT" => Some(Kind::Bit),
+        "BLOB" | "TINYBLOB" | "MEDIUMBLOB" | "LONGBLOB" | "BINARY" | "VARBINARY" => {
+            Some(Kind::Binary)
+        }
+        _ => None,
+    }
+}
 
 /// The offset pdq writes after a MySQL `TIMESTAMP` value read in the
 /// session's UTC.
@@ -173,12 +222,19 @@ impl DbSource {
         })
     }
 
+    /// One identifier (a column), quoted whole: a `.` in it is part of the
+    /// name (issue #23, G).
     fn quote_ident(&self, name: &str) -> String {
-        name.split('.')
-            .map(|part| match self.dialect {
-                Dialect::Postgres => format!("\"{}\"", part.replace('"', "\"\"")),
-                Dialect::Mysql => format!("`{}`", part.replace('`', "``")),
-            })
+        quote_part(self.dialect, name)
+    }
+
+    /// The configured table, quoted: `schema.table` is split at its dots,
+    /// except inside double quotes (`"a.b"`, `public."a.b"`), which keep a
+    /// name with dots whole (`""` is a quote inside one).
+    fn quote_table(&self, name: &str) -> String {
+        table_parts(name)
+            .iter()
+            .map(|p| quote_part(self.dialect, p))
             .collect::<Vec<_>>()
             .join(".")
     }
@@ -202,18 +258,31 @@ impl DbSource {
     }
 
     /// `expr` as text the landing stage reads right: a MySQL `TIMESTAMP`
-    /// (`instant`) gets its offset, since the session shows it in UTC.
-    fn text_as_read(&self, expr: &str, instant: bool) -> String {
-        if instant && self.dialect == Dialect::Mysql {
-            format!("CONCAT({}, '{UTC_OFFSET}')", self.text(expr))
-        } else {
-            self.text(expr)
+    /// gets its offset, since the session shows it in UTC; binary strings
+    /// are lowercase hex (`deadbeef00`), never bytes taken for characters;
+    /// a MySQL `BIT(n)` is its unsigned integer value (`b'10100101'` is
+    /// `165`).
+    fn text_as_read(&self, expr: &str, kind: Option<Kind>) -> String {
+        match (self.dialect, kind) {
+            (Dialect::Mysql, Some(Kind::Instant)) => {
+                format!("CONCAT({}, '{UTC_OFFSET}')", self.text(expr))
+            }
+            // The driver calls a string column with a `_bin` collation
+            // binary too: only a value whose character set is `binary` is
+            // bytes.
+            (Dialect::Mysql, Some(Kind::Binary)) => format!(
+                "IF(CHARSET({expr}) = 'binary', LOWER(HEX({expr})), {})",
+                self.text(expr)
+            ),
+            (Dialect::Mysql, Some(Kind::Bit)) => self.text(&format!("CAST({expr} AS UNSIGNED)")),
+            (Dialect::Postgres, Some(Kind::Binary)) => format!("encode({expr}, 'hex')"),
+            _ => self.text(expr),
         }
     }
 
     fn base(&self) -> String {
         match (&self.config.table, &self.config.query) {
-            (Some(t), _) => format!("SELECT * FROM {}", self.quote_ident(t)),
+            (Some(t), _) => format!("SELECT * FROM {}", self.quote_table(t)),
             (None, Some(q)) => q.trim().trim_end_matches(';').to_string(),
             (None, None) => unreachable!("checked in new"),
         }
@@ -231,7 +300,7 @@ impl DbSource {
         let shown = redact_url(&url);
         let err = |e: sqlx::Error| SourceError::Database {
             location: shown.clone(),
-            message: one_line(&e.to_string()),
+            message: db_message(&e),
         };
         let link = Link::of(&url, self.dialect).map_err(|message| SourceError::Database {
             location: shown.clone(),
@@ -247,20 +316,7 @@ impl DbSource {
                 let opts = opts
                     .options([("timezone", "UTC")])
                     .application_name("pdq-ingest");
-                // One direct connection first: a refused or unreachable
-                // server is reported at once as itself, not as a pool that
-                // timed out 15 s later (issue #23, 8).
-                sqlx::Connection::close(sqlx::ConnectOptions::connect(&opts).await.map_err(err)?)
-                    .await
-                    .map_err(err)?;
-                Pool::Pg(
-                    sqlx::postgres::PgPoolOptions::new()
-                        .max_connections(1)
-                        .acquire_timeout(Duration::from_secs(15))
-                        .connect_with(opts)
-                        .await
-                        .map_err(err)?,
-                )
+                Pool::Pg(open(opts).await.map_err(err)?)
             }
             Dialect::Mysql => {
                 let mut opts: sqlx::mysql::MySqlConnectOptions = url.parse().map_err(err)?;
@@ -274,37 +330,36 @@ impl DbSource {
                     .timezone(Some(UTC_OFFSET.to_string()))
                     .pipes_as_concat(false)
                     .no_engine_substitution(false);
-                sqlx::Connection::close(sqlx::ConnectOptions::connect(&opts).await.map_err(err)?)
-                    .await
-                    .map_err(err)?;
-                Pool::My(
-                    sqlx::mysql::MySqlPoolOptions::new()
-                        .max_connections(1)
-                        .acquire_timeout(Duration::from_secs(15))
-                        .connect_with(opts)
-                        .await
-                        .map_err(err)?,
-                )
+                Pool::My(open(opts).await.map_err(err)?)
             }
         };
         Ok((pool, shown))
     }
 
-    /// The columns of the table or query that hold instants shown in the
-    /// session's zone without an offset: MySQL/MariaDB `TIMESTAMP`, by
-    /// lower-cased name. (PostgreSQL's `timestamptz` text has its offset.)
-    async fn instant_columns(&self, pool: &Pool) -> Result<HashSet<String>, sqlx::Error> {
-        let Pool::My(p) = pool else {
-            return Ok(HashSet::new());
-        };
+    /// The columns of the table or query that are not read as plain text,
+    /// by lower-cased name: MySQL/MariaDB `TIMESTAMP` (instants shown in the
+    /// session's zone without an offset; PostgreSQL's `timestamptz` text has
+    /// its offset), binary strings and `BIT` (issue #23, E).
+    async fn column_kinds(&self, pool: &Pool) -> Result<HashMap<String, Kind>, sqlx::Error> {
         let sql = format!("SELECT * FROM ({}) q LIMIT 0", self.base());
-        let statement = p.prepare(AssertSqlSafe(sql).into_sql_str()).await?;
-        Ok(statement
-            .columns()
-            .iter()
-            .filter(|c| c.type_info().name() == MYSQL_TIMESTAMP)
-            .map(|c| c.name().to_lowercase())
-            .collect())
+        let pg = matches!(pool, Pool::Pg(_));
+        let kinds: Vec<(String, Kind)> = on_pool!(pool, p => {
+            let statement = p.prepare(AssertSqlSafe(sql).into_sql_str()).await?;
+            statement
+                .columns()
+                .iter()
+                .filter_map(|c| {
+                    let ty = c.type_info().name();
+                    let kind = if pg {
+                        (ty == "BYTEA").then_some(Kind::Binary)
+                    } else {
+                        mysql_kind(ty)
+                    };
+                    Some((c.name().to_lowercase(), kind?))
+                })
+                .collect()
+        });
+        Ok(kinds.into_iter().collect())
     }
 
     /// The incremental delivery waiting, if any (see the module's boundary
@@ -317,7 +372,7 @@ impl DbSource {
         source_id: &str,
         location: String,
     ) -> Result<Vec<Delivery>, sqlx::Error> {
-        let instants = self.instant_columns(pool).await?;
+        let kinds = self.column_kinds(pool).await?;
         let wm_q = format!("q.{}", self.quote_ident(wm));
         let from = landed.watermark.as_deref();
         let known = DbState::known(landed.state.as_deref(), from);
@@ -333,7 +388,10 @@ impl DbSource {
             "SELECT {}, {}, {}, {} FROM ({}) q",
             self.text_as_read(
                 &format!("MAX({wm_q})"),
-                instants.contains(&wm.to_lowercase())
+                kinds
+                    .get(&wm.to_lowercase())
+                    .copied()
+                    .filter(|k| *k == Kind::Instant)
             ),
             count(&above),
             count(&at),
@@ -370,6 +428,33 @@ impl DbSource {
             state: landed.state.clone(),
         }])
     }
+}
+
+fn quote_part(dialect: Dialect, part: &str) -> String {
+    match dialect {
+        Dialect::Postgres => format!("\"{}\"", part.replace('"', "\"\"")),
+        Dialect::Mysql => format!("`{}`", part.replace('`', "``")),
+    }
+}
+
+/// The parts of a configured table name: split at `.` outside double
+/// quotes; a quoted part is taken as written (`""` is one quote).
+fn table_parts(name: &str) -> Vec<String> {
+    let mut parts = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = name.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+                parts.last_mut().expect("never empty").push('"');
+            }
+            '"' => quoted = !quoted,
+            '.' if !quoted => parts.push(String::new()),
+            c => parts.last_mut().expect("never empty").push(c),
+        }
+    }
+    parts
 }
 
 fn literal(dialect: Dialect, value: &str) -> String {
@@ -449,41 +534,62 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// A driver error as one line. A server's error is its message alone:
+/// sqlx ends a PostgreSQL error with " at line N", the line in the
+/// server's own C source, which users took for a line of their query
+/// (issue #23, G).
+fn db_message(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Database(d) => {
+            one_line(&format!("error returned from database: {}", d.message()))
+        }
+        e => one_line(&e.to_string()),
+    }
+}
+
+/// Whether the error is the connection going away (a server killed or
+/// restarted, a network cut) rather than the server refusing something.
+fn connection_lost(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Io(_) | sqlx::Error::Tls(_))
+}
+
+/// `host:port` of a connection URL (with the dialect's default port), for
+/// messages.
+fn server_of(url: &str, dialect: Dialect) -> String {
+    let default = match dialect {
+        Dialect::Postgres => 5432,
+        Dialect::Mysql => 3306,
+    };
+    match url::Url::parse(url) {
+        Ok(u) => format!(
+            "{}:{}",
+            u.host_str().unwrap_or("localhost"),
+            u.port().unwrap_or(default)
+        ),
+        Err(_) => "the server".to_string(),
+    }
+}
+
 /// Runs a query whose every column is text; returns the rows.
 async fn fetch_text(
     pool: &Pool,
     sql: String,
     width: usize,
 ) -> Result<Vec<Vec<Option<String>>>, sqlx::Error> {
-    Ok(match pool {
-        Pool::Pg(p) => sqlx::query(AssertSqlSafe(sql))
-            .fetch_all(p)
-            .await?
-            .iter()
-            .map(|r| {
-                (0..width)
-                    .map(|i| r.try_get::<Option<String>, _>(i))
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .collect::<Result<Vec<_>, _>>()?,
-        Pool::My(p) => sqlx::query(AssertSqlSafe(sql))
-            .fetch_all(p)
-            .await?
-            .iter()
-            .map(|r| {
-                (0..width)
-                    .map(|i| r.try_get::<Option<String>, _>(i))
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .collect::<Result<Vec<_>, _>>()?,
-    })
+    Ok(on_pool!(pool, p => sqlx::query(AssertSqlSafe(sql))
+        .fetch_all(p)
+        .await?
+        .iter()
+        .map(|r| {
+            (0..width)
+                .map(|i| r.try_get::<Option<String>, _>(i))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .collect::<Result<Vec<_>, _>>()?))
 }
 
 async fn close(pool: Pool) {
-    match pool {
-        Pool::Pg(p) => p.close().await,
-        Pool::My(p) => p.close().await,
-    }
+    on_pool!(pool, p => p.close().await)
 }
 
 #[async_trait]
@@ -511,7 +617,7 @@ impl Source for DbSource {
                 .await
                 .map_err(|e| SourceError::Database {
                     location: format!("{shown} {what}"),
-                    message: one_line(&e.to_string()),
+                    message: db_message(&e),
                 }),
         };
         close(pool).await;
@@ -521,13 +627,13 @@ impl Source for DbSource {
     async fn read(&self, delivery: &Delivery, cx: &ReadContext) -> Result<RawStream, SourceError> {
         let (pool, shown) = self.connect().await?;
         let location = format!("{shown} {}", self.what());
-        let instants = match self.instant_columns(&pool).await {
+        let kinds = match self.column_kinds(&pool).await {
             Ok(i) => i,
             Err(e) => {
                 close(pool).await;
                 return Err(SourceError::Database {
                     location,
-                    message: one_line(&e.to_string()),
+                    message: db_message(&e),
                 });
             }
         };
@@ -543,7 +649,7 @@ impl Source for DbSource {
                 let name = c.source_name();
                 self.text_as_read(
                     &format!("q.{}", self.quote_ident(name)),
-                    instants.contains(&name.to_lowercase()),
+                    kinds.get(&name.to_lowercase()).copied(),
                 )
             })
             .collect();
@@ -625,6 +731,8 @@ impl Source for DbSource {
             page,
             retries: self.config.retries,
             location,
+            server: server_of(&shown, self.dialect),
+            what: self.what(),
             declared: columns.len(),
             wm_index: wm.as_ref().map(|_| columns.len()),
             key_index: key.as_ref().map(|_| columns.len() + order.len() - 1),
@@ -680,6 +788,9 @@ struct DbPager {
     page: usize,
     retries: u32,
     location: String,
+    /// `host:port` and what is read (`table x`, `query`), for messages.
+    server: String,
+    what: String,
     /// The number of declared columns (the first values of a row).
     declared: usize,
     /// Where the watermark's and the key's session text are in a row.
@@ -889,10 +1000,22 @@ impl DbPager {
         notes
     }
 
-    fn db_err(&self, e: sqlx::Error) -> SourceError {
+    /// A failure after `rows` rows were read. A lost connection says so
+    /// (MariaDB's reads "expected to read 27 bytes" otherwise, issue #23, G).
+    fn db_err(&self, e: sqlx::Error, rows: u64) -> SourceError {
+        let message = if connection_lost(&e) {
+            format!(
+                "the connection to {} was lost while reading {} (after {rows} rows): {}",
+                self.server,
+                self.what,
+                db_message(&e)
+            )
+        } else {
+            db_message(&e)
+        };
         SourceError::Database {
             location: self.location.clone(),
-            message: one_line(&e.to_string()),
+            message,
         }
     }
 
@@ -914,26 +1037,20 @@ impl DbPager {
             format!(" ORDER BY {}", all.join(", "))
         };
         let sql = self.sql(&pass.conds, &tail);
-        macro_rules! stream_rows {
-            ($p:expr) => {{
-                let mut rows = sqlx::query(AssertSqlSafe(sql)).fetch($p);
-                while let Some(r) = rows.next().await {
-                    let r = r.map_err(|e| self.db_err(e))?;
-                    let vals = (0..self.width)
-                        .map(|i| r.try_get::<Option<String>, _>(i))
-                        .collect::<Result<Vec<_>, _>>()
-                        .map_err(|e| self.db_err(e))?;
-                    self.take(pass.kind, &vals, acc, t);
-                    if acc.batcher.is_full() {
-                        acc.flush(tx).await?;
-                    }
+        on_pool!(pool, p => {
+            let mut rows = sqlx::query(AssertSqlSafe(sql)).fetch(p);
+            while let Some(r) = rows.next().await {
+                let r = r.map_err(|e| self.db_err(e, acc.row_no))?;
+                let vals = (0..self.width)
+                    .map(|i| r.try_get::<Option<String>, _>(i))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| self.db_err(e, acc.row_no))?;
+                self.take(pass.kind, &vals, acc, t);
+                if acc.batcher.is_full() {
+                    acc.flush(tx).await?;
                 }
-            }};
-        }
-        match pool {
-            Pool::Pg(p) => stream_rows!(p),
-            Pool::My(p) => stream_rows!(p),
-        }
+            }
+        });
         Ok(())
     }
 
@@ -968,11 +1085,11 @@ impl DbPager {
                     Ok(rows) => break rows,
                     Err(e) if attempt < self.retries => {
                         attempt += 1;
-                        tracing::warn!(location = %self.location, attempt, error = %one_line(&e.to_string()), "page failed; retrying from the last page read");
+                        tracing::warn!(location = %self.location, attempt, error = %db_message(&e), "page failed; retrying from the last page read");
                         tokio::time::sleep(Duration::from_millis(200 * (1 << attempt.min(6))))
                             .await;
                     }
-                    Err(e) => return Err(self.db_err(e)),
+                    Err(e) => return Err(self.db_err(e, acc.row_no)),
                 }
             };
             let n = rows.len();
@@ -1033,7 +1150,7 @@ impl Accumulator {
 
     fn push(&mut self, r: &[Option<String>]) {
         self.hash(r);
-        self.batcher.push(self.row_no, |i| r[i].as_deref());
+        self.batcher.push_exact(self.row_no, |i| r[i].as_deref());
         self.row_no += 1;
         if let Some(k) = self.key_index {
             self.keys.push(r[k].clone());
@@ -1149,6 +1266,25 @@ mod tests {
         assert_eq!(
             literal(Dialect::Mysql, "O'Brien \\"),
             "'O''Brien \\\\'".to_string()
+        );
+    }
+
+    /// Issue #23, G: a table is split at dots outside double quotes.
+    #[test]
+    fn table_names_split_at_dots_outside_quotes() {
+        assert_eq!(table_parts("t"), vec!["t"]);
+        assert_eq!(table_parts("public.t"), vec!["public", "t"]);
+        assert_eq!(table_parts("\"a.b\""), vec!["a.b"]);
+        assert_eq!(table_parts("s.\"a.b\""), vec!["s", "a.b"]);
+        assert_eq!(table_parts("\"say \"\"hi\"\".x\""), vec!["say \"hi\".x"]);
+        assert_eq!(quote_part(Dialect::Mysql, "a`b"), "`a``b`");
+        assert_eq!(
+            server_of("mysql://127.0.0.1:53306/pdq", Dialect::Mysql),
+            "127.0.0.1:53306"
+        );
+        assert_eq!(
+            server_of("postgres://db.example/x", Dialect::Postgres),
+            "db.example:5432"
         );
     }
 

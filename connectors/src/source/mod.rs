@@ -292,6 +292,20 @@ impl TextBatcher {
         self.rows.push(row);
     }
 
+    /// Appends one row keeping an empty text apart from a missing value:
+    /// a database's `''` is not its NULL (issue #23, G). Files, where an
+    /// empty cell is the only way to write "no value", use [`Self::push`].
+    pub(crate) fn push_exact<'a>(
+        &mut self,
+        row: u64,
+        mut cell: impl FnMut(usize) -> Option<&'a str>,
+    ) {
+        for (i, b) in self.builders.iter_mut().enumerate() {
+            b.append_option(cell(i));
+        }
+        self.rows.push(row);
+    }
+
     pub(crate) fn reject(&mut self, r: Reject) {
         self.rejects.push(r);
     }

@@ -10,7 +10,7 @@ use arrow::array::{
     TimestampMicrosecondBuilder,
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use chrono::{NaiveDate, NaiveDateTime, TimeZone};
+use chrono::{LocalResult, NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 use connectors::source::{ColumnDef, ColumnType, RawBatch};
 
@@ -162,7 +162,9 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
 
 /// An instant in microseconds since the epoch: with an offset (`Z`,
 /// `+08:00`, `+08`) as written, without one in `tz`; a bare date is its
-/// midnight in `tz`.
+/// midnight in `tz`. A local time the zone's clocks passed twice (the hour
+/// after daylight saving ends) is the earlier of the two instants; one they
+/// skipped (a daylight-saving gap) is none (see [`nonexistent_local`]).
 pub fn parse_timestamp(s: &str, tz: Tz) -> Option<i64> {
     if let Some(naive) = fast_datetime(s.as_bytes()) {
         return tz
@@ -184,7 +186,14 @@ pub fn parse_timestamp(s: &str, tz: Tz) -> Option<i64> {
             }
         }
     }
-    let naive = [
+    tz.from_local_datetime(&naive_local(s)?)
+        .earliest()
+        .map(|t| t.timestamp_micros())
+}
+
+/// A date-time written without an offset (`/` already made `-`).
+fn naive_local(s: &str) -> Option<NaiveDateTime> {
+    [
         "%Y-%m-%d %H:%M:%S%.f",
         "%Y-%m-%dT%H:%M:%S%.f",
         "%Y-%m-%d %H:%M",
@@ -192,10 +201,39 @@ pub fn parse_timestamp(s: &str, tz: Tz) -> Option<i64> {
     ]
     .iter()
     .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
-    .or_else(|| parse_date(s).and_then(|d| d.and_hms_opt(0, 0, 0)))?;
-    tz.from_local_datetime(&naive)
-        .earliest()
-        .map(|t| t.timestamp_micros())
+    .or_else(|| parse_date(s).and_then(|d| d.and_hms_opt(0, 0, 0)))
+}
+
+/// Whether `s` is a well-formed local time that never existed in `tz`:
+/// the clocks skipped it (China's daylight saving, 1986–1991, skipped
+/// 02:00–02:59 each spring), so it names no instant (issue #23, F).
+pub fn nonexistent_local(s: &str, tz: Tz) -> bool {
+    let naive = fast_datetime(s.as_bytes()).or_else(|| naive_local(&s.replace('/', "-")));
+    naive.is_some_and(|n| matches!(tz.from_local_datetime(&n), LocalResult::None))
+}
+
+/// Whether `s` is an integer too large or too small for 64 bits (a MySQL
+/// `BIGINT UNSIGNED` above 2^63 - 1).
+fn integer_out_of_range(s: &str) -> bool {
+    let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && s.parse::<i64>().is_err()
+}
+
+/// Why `v` did not convert to column `c`'s type: the general "is not …",
+/// or what is really wrong when the form is right.
+fn why_not(c: &ColumnDef, v: &str, tz: Tz) -> String {
+    match c.ty {
+        ColumnType::Timestamp if nonexistent_local(v, tz) => format!(
+            "`{}`: `{v}` does not exist in {} (a daylight-saving gap: the clocks skipped it)",
+            c.name,
+            tz.name()
+        ),
+        ColumnType::Int64 if integer_out_of_range(v) => format!(
+            "`{}`: `{v}` is out of range for int64 (declare the column decimal(20,0) or string)",
+            c.name
+        ),
+        ty => format!("`{}`: `{v}` is not {}", c.name, expected(ty)),
+    }
 }
 
 /// true/false and the usual Chinese and one-letter spellings.
@@ -302,12 +340,7 @@ pub fn conform(
                         Some(v) => match $parse(v) {
                             Some(x) => b.append_value(x),
                             None => {
-                                note(
-                                    r,
-                                    ci,
-                                    format!("`{}`: `{v}` is not {}", c.name, expected(c.ty)),
-                                    &mut problems,
-                                );
+                                note(r, ci, why_not(c, v, tz), &mut problems);
                                 b.append_null();
                             }
                         },
@@ -481,5 +514,34 @@ mod tests {
         );
         assert_eq!(parse_date("1990-3-07x"), None);
         assert_eq!(parse_timestamp("未知", sh), None);
+    }
+
+    /// Issue #23, F: China's daylight saving (1986–1991) skipped an hour
+    /// each spring and passed one twice each autumn.
+    #[test]
+    fn daylight_saving_gaps_and_folds_in_the_bureaus_zone() {
+        let sh = chrono_tz::Asia::Shanghai;
+        // 1988-04-17 02:00 became 03:00.
+        for gap in [
+            "1988-04-17 02:30:00",
+            "1988/04/17 02:30:00",
+            "1988-04-17T02:30:00.5",
+        ] {
+            assert_eq!(parse_timestamp(gap, sh), None, "{gap}");
+            assert!(nonexistent_local(gap, sh), "{gap}");
+        }
+        assert!(!nonexistent_local("1988-04-17 03:30:00", sh));
+        assert!(!nonexistent_local("1988-04-17 02:30:61", sh), "malformed");
+        assert!(!nonexistent_local("1988-04-17 02:30:00+08:00", sh));
+        // 1988-09-11 02:00 became 01:00: 01:30 happened twice; the earlier
+        // (daylight time, +09:00) is taken.
+        assert_eq!(
+            parse_timestamp("1988-09-11 01:30:00", sh),
+            parse_timestamp("1988-09-11 01:30:00+09:00", sh)
+        );
+        assert!(integer_out_of_range("18446744073709551615"));
+        assert!(integer_out_of_range("-9223372036854775809"));
+        assert!(!integer_out_of_range("9223372036854775807"));
+        assert!(!integer_out_of_range("12a"));
     }
 }
