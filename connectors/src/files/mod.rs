@@ -22,10 +22,13 @@
 //! with every partition, each segment from its boundary. An XLSX sheet is held in
 //! memory (the format caps a sheet at 1,048,576 rows).
 
+pub(crate) mod csv;
 mod exec;
 pub mod infer;
+pub(crate) mod json;
 pub mod sheet;
 pub(crate) mod text;
+pub(crate) mod xlsx;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -224,7 +227,7 @@ pub enum FileError {
 /// How a streamed text file is parsed.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum TextSpec {
-    Csv(text::CsvSpec),
+    Csv(csv::CsvSpec),
     Json,
 }
 
@@ -439,7 +442,7 @@ fn first_read(path: &Path, spec: TextSpec) -> Result<FirstRead, FileError> {
     let mut inference: Vec<infer::ColumnInference> = Vec::new();
     // UTF-8 and GB18030 CSV can be split at record boundaries: note one
     // every SEGMENT_ROWS records (offsets in the file, after a UTF-8 BOM).
-    let splittable = matches!(spec, TextSpec::Csv(c) if text::splittable(c));
+    let splittable = matches!(spec, TextSpec::Csv(c) if csv::splittable(c));
     let mut starts: Vec<(u64, u64)> = Vec::new();
     let observe = |row: u64, cells: text::Cells<'_>| {
         if splittable
@@ -458,17 +461,17 @@ fn first_read(path: &Path, spec: TextSpec) -> Result<FirstRead, FileError> {
     };
     let input = open_file(path)?;
     let records = match spec {
-        TextSpec::Csv(csv) => text::read_csv(
+        TextSpec::Csv(spec) => csv::read_csv(
             path,
             input,
-            csv,
+            spec,
             |header| {
                 columns = header.to_vec();
                 Ok(())
             },
             observe,
         )?,
-        TextSpec::Json => text::read_json(path, input, &mut columns, observe)?,
+        TextSpec::Json => json::read_json(path, input, &mut columns, observe)?,
     };
     if columns.is_empty() {
         return Err(FileError::Empty {
@@ -558,7 +561,7 @@ impl FileDataset {
                     Loaded::Parquet(Arc::new(read), row_groups)
                 }
                 FileFormat::Xlsx => {
-                    let table = text::read_xlsx(&f.path, opts.sheet.as_deref(), opts.xlsx)?;
+                    let table = xlsx::read_xlsx(&f.path, opts.sheet.as_deref(), opts.xlsx)?;
                     f.rows = Some(table.rows.len() as u64);
                     Loaded::Text(table)
                 }
@@ -570,7 +573,7 @@ impl FileDataset {
                                 .path
                                 .extension()
                                 .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
-                            TextSpec::Csv(text::CsvSpec {
+                            TextSpec::Csv(csv::CsvSpec {
                                 encoding: opts.encoding.unwrap_or(encoding_rs::UTF_8),
                                 delimiter: opts.delimiter.unwrap_or(if tsv { b'\t' } else { b',' }),
                                 has_header: opts.has_header,
@@ -582,14 +585,14 @@ impl FileDataset {
                         // Not forced and no BOM: UTF-8 if every record is
                         // valid UTF-8 (they are validated as they are read),
                         // else GB18030 (a superset of GBK and GB2312).
-                        TextSpec::Csv(csv)
-                            if opts.encoding.is_none() && text::bom_len(&f.path)? == 0 =>
+                        TextSpec::Csv(spec_csv)
+                            if opts.encoding.is_none() && csv::bom_len(&f.path)? == 0 =>
                         {
                             match first_read(&f.path, spec) {
                                 Err(FileError::Encoding { .. }) => {
-                                    spec = TextSpec::Csv(text::CsvSpec {
+                                    spec = TextSpec::Csv(csv::CsvSpec {
                                         encoding: encoding_rs::GB18030,
-                                        ..csv
+                                        ..spec_csv
                                     });
                                     first_read(&f.path, spec)?
                                 }
@@ -602,7 +605,7 @@ impl FileDataset {
                     let segments = if first.starts.len() > 1 {
                         let utf8 =
                             matches!(spec, TextSpec::Csv(c) if c.encoding == encoding_rs::UTF_8);
-                        let bom = if utf8 { text::bom_len(&f.path)? } else { 0 };
+                        let bom = if utf8 { csv::bom_len(&f.path)? } else { 0 };
                         let starts = &first.starts;
                         starts
                             .iter()

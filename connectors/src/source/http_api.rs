@@ -16,7 +16,7 @@ use super::{
     Delivery, DeliveryEnd, Landed, RawItem, RawStream, ReadContext, Reject, Secret, Source,
     SourceError, TextBatcher,
 };
-use crate::files::text::json_text;
+use crate::files::json::json_text;
 
 fn page_param() -> String {
     "page".into()
