@@ -7,4 +7,5 @@
 
 pub mod catalog;
 pub mod files;
+pub mod paging;
 pub mod source;
