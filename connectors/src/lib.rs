@@ -8,4 +8,5 @@
 pub mod catalog;
 pub mod files;
 pub mod http;
+pub mod paging;
 pub mod source;

@@ -13,8 +13,8 @@ use super::{
     FIELDS, Harvest, HarvestError, HarvestProblem, HarvestedItem, HarvestedRecord, ITEM_FIELDS,
     canonical, json_field,
 };
+use crate::paging::{Pager, Paging, at_path};
 use crate::source::Secret;
-use crate::source::http_api::{Paging, at_path};
 
 fn max_pages() -> u64 {
     10_000
@@ -107,16 +107,14 @@ pub(crate) async fn harvest(cfg: &JsonApiConfig, base_dir: &Path) -> Result<Harv
     let local = !(cfg.url.starts_with("http://") || cfg.url.starts_with("https://"));
     let http = client(token.is_some())?;
     let mut out = Harvest::default();
-    let mut page_no: u64 = 0;
-    let mut cursor: Option<String> = None;
+    let mut pager = Pager::new(&cfg.paging, cfg.max_pages);
     loop {
-        if page_no >= cfg.max_pages {
+        let Some((page_no, query)) = pager.next_page() else {
             return Err(HarvestError::Format {
                 location: cfg.url.clone(),
                 message: format!("still paging after max_pages = {}", cfg.max_pages),
             });
-        }
-        let query = cfg.paging.query(page_no, cursor.as_deref());
+        };
         let bytes = if local {
             super::fetch::fetch(&cfg.url, base_dir, None).await?
         } else {
@@ -195,17 +193,8 @@ pub(crate) async fn harvest(cfg: &JsonApiConfig, base_dir: &Path) -> Result<Harv
             }
             out.records.push(r);
         }
-        page_no += 1;
-        let n = list.len();
-        let more = match &cfg.paging {
-            Paging::None => false,
-            _ if local => false,
-            Paging::Page { size, .. } | Paging::Offset { size, .. } => n >= *size && n > 0,
-            Paging::Cursor { next, .. } => {
-                cursor = at_path(&doc, next).and_then(json_field);
-                cursor.is_some() && n > 0
-            }
-        };
+        // A local file is one page; an empty page is the last.
+        let more = !local && !list.is_empty() && pager.advance(&doc, list.len(), json_field);
         if !more {
             break;
         }

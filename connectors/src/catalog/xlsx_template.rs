@@ -14,7 +14,7 @@ use super::{
     canonical, clean,
 };
 use crate::files::sheet::{SheetError, SheetRow, SheetRows, Workbook, XlsxLimits};
-use crate::files::text::{column_letter, excel_text};
+use crate::files::xlsx::{column_letter, excel_text};
 
 /// `kind = "xlsx_template"`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

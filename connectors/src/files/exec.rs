@@ -32,8 +32,9 @@ use datafusion::physical_plan::{
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
 
-use super::text::{self, Cells};
+use super::text::Cells;
 use super::{FILE_COLUMN, FileError, FilePart, Inner, ROW_COLUMN, Segment, Stamp, TextSpec, infer};
+use super::{csv, json};
 
 /// Casts an array to the dataset's type for its column when a file differs.
 pub(crate) fn conform(
@@ -606,22 +607,22 @@ impl Stream<'_> {
             })
         })?;
         let records = match (self.spec, self.segment) {
-            (TextSpec::Csv(csv), Some(seg)) => text::read_csv_range(
+            (TextSpec::Csv(spec), Some(seg)) => csv::read_csv_range(
                 path,
                 input,
-                csv,
+                spec,
                 self.width,
                 seg.start,
                 seg.first_row,
                 seg.rows,
                 &mut on_record,
             ),
-            (TextSpec::Csv(csv), None) => {
-                text::read_csv(path, input, csv, |_| Ok(()), &mut on_record)
+            (TextSpec::Csv(spec), None) => {
+                csv::read_csv(path, input, spec, |_| Ok(()), &mut on_record)
             }
             (TextSpec::Json, _) => {
                 let mut columns = Vec::new();
-                text::read_json(path, input, &mut columns, &mut on_record)
+                json::read_json(path, input, &mut columns, &mut on_record)
             }
         };
         if let Some(e) = failed {

@@ -22,10 +22,13 @@
 //! with every partition, each segment from its boundary. An XLSX sheet is held in
 //! memory (the format caps a sheet at 1,048,576 rows).
 
+pub(crate) mod csv;
 mod exec;
 pub mod infer;
+pub(crate) mod json;
 pub mod sheet;
 pub(crate) mod text;
+pub(crate) mod xlsx;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -224,7 +227,7 @@ pub enum FileError {
 /// How a streamed text file is parsed.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum TextSpec {
-    Csv(text::CsvSpec),
+    Csv(csv::CsvSpec),
     Json,
 }
 
@@ -439,7 +442,7 @@ fn first_read(path: &Path, spec: TextSpec) -> Result<FirstRead, FileError> {
     let mut inference: Vec<infer::ColumnInference> = Vec::new();
     // UTF-8 and GB18030 CSV can be split at record boundaries: note one
     // every SEGMENT_ROWS records (offsets in the file, after a UTF-8 BOM).
-    let splittable = matches!(spec, TextSpec::Csv(c) if text::splittable(c));
+    let splittable = matches!(spec, TextSpec::Csv(c) if csv::splittable(c));
     let mut starts: Vec<(u64, u64)> = Vec::new();
     let observe = |row: u64, cells: text::Cells<'_>| {
         if splittable
@@ -458,17 +461,17 @@ fn first_read(path: &Path, spec: TextSpec) -> Result<FirstRead, FileError> {
     };
     let input = open_file(path)?;
     let records = match spec {
-        TextSpec::Csv(csv) => text::read_csv(
+        TextSpec::Csv(spec) => csv::read_csv(
             path,
             input,
-            csv,
+            spec,
             |header| {
                 columns = header.to_vec();
                 Ok(())
             },
             observe,
         )?,
-        TextSpec::Json => text::read_json(path, input, &mut columns, observe)?,
+        TextSpec::Json => json::read_json(path, input, &mut columns, observe)?,
     };
     if columns.is_empty() {
         return Err(FileError::Empty {
@@ -500,296 +503,355 @@ fn view_type(dt: &DataType) -> DataType {
     }
 }
 
+/// One file as [`FileDataset::open`] found it: XLSX cells, streamed text's
+/// columns and inference, or Parquet schema + row groups.
+enum Loaded {
+    Text(text::TextTable),
+    Stream {
+        spec: TextSpec,
+        stamp: Stamp,
+        columns: Vec<String>,
+        inference: Vec<infer::ColumnInference>,
+        segments: Vec<Segment>,
+    },
+    Parquet(SchemaRef, Vec<u64>),
+}
+
+/// Reads what opening needs of one file, and notes its number of rows.
+fn load(f: &mut SourceFile, opts: &ReadOptions) -> Result<Loaded, FileError> {
+    match f.format {
+        FileFormat::Parquet => load_parquet(f),
+        FileFormat::Xlsx => {
+            let table = xlsx::read_xlsx(&f.path, opts.sheet.as_deref(), opts.xlsx)?;
+            f.rows = Some(table.rows.len() as u64);
+            Ok(Loaded::Text(table))
+        }
+        FileFormat::Csv | FileFormat::Json => load_stream(f, opts),
+    }
+}
+
+/// A Parquet file's metadata: its read schema (strings as views) and the
+/// rows of each row group.
+fn load_parquet(f: &mut SourceFile) -> Result<Loaded, FileError> {
+    let file = std::fs::File::open(&f.path).map_err(|e| FileError::Io {
+        path: f.path.clone(),
+        source: e,
+    })?;
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| FileError::Parquet {
+            path: f.path.clone(),
+            message: e.to_string(),
+        })?;
+    let row_groups: Vec<u64> = builder
+        .metadata()
+        .row_groups()
+        .iter()
+        .map(|rg| rg.num_rows().max(0) as u64)
+        .collect();
+    f.rows = Some(row_groups.iter().sum());
+    let schema = builder.schema();
+    let read = Schema::new(
+        schema
+            .fields()
+            .iter()
+            // Keep nullability and metadata: the reader rejects a hint that
+            // differs from the file in anything but the string layout
+            // (DuckDB, for one, writes REQUIRED columns).
+            .map(|fl| {
+                fl.as_ref()
+                    .clone()
+                    .with_data_type(view_type(fl.data_type()))
+            })
+            .collect::<Vec<_>>(),
+    );
+    Ok(Loaded::Parquet(Arc::new(read), row_groups))
+}
+
+/// How a CSV or JSON file is parsed, before its encoding is detected.
+fn text_spec(f: &SourceFile, opts: &ReadOptions) -> TextSpec {
+    match f.format {
+        FileFormat::Csv => {
+            let tsv = f
+                .path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
+            TextSpec::Csv(csv::CsvSpec {
+                encoding: opts.encoding.unwrap_or(encoding_rs::UTF_8),
+                delimiter: opts.delimiter.unwrap_or(if tsv { b'\t' } else { b',' }),
+                has_header: opts.has_header,
+            })
+        }
+        _ => TextSpec::Json,
+    }
+}
+
+/// A CSV or JSON file read through once: its encoding, columns, inference,
+/// record count and segments.
+fn load_stream(f: &mut SourceFile, opts: &ReadOptions) -> Result<Loaded, FileError> {
+    let stamp = Stamp::of(&f.path)?;
+    let (spec, first) = first_read_detecting_encoding(&f.path, text_spec(f, opts), opts)?;
+    f.rows = Some(first.records);
+    let segments = segments_of(&f.path, spec, &first)?;
+    Ok(Loaded::Stream {
+        spec,
+        stamp,
+        columns: first.columns,
+        inference: first.inference,
+        segments,
+    })
+}
+
+/// The first read, with the CSV encoding detected: not forced and no BOM,
+/// UTF-8 if every record is valid UTF-8 (they are validated as they are
+/// read), else GB18030 (a superset of GBK and GB2312).
+fn first_read_detecting_encoding(
+    path: &Path,
+    spec: TextSpec,
+    opts: &ReadOptions,
+) -> Result<(TextSpec, FirstRead), FileError> {
+    match spec {
+        TextSpec::Csv(spec_csv) if opts.encoding.is_none() && csv::bom_len(path)? == 0 => {
+            match first_read(path, spec) {
+                Err(FileError::Encoding { .. }) => {
+                    let spec = TextSpec::Csv(csv::CsvSpec {
+                        encoding: encoding_rs::GB18030,
+                        ..spec_csv
+                    });
+                    Ok((spec, first_read(path, spec)?))
+                }
+                other => Ok((spec, other?)),
+            }
+        }
+        _ => Ok((spec, first_read(path, spec)?)),
+    }
+}
+
+/// The segments a CSV file is scanned in (empty: read whole, in order).
+fn segments_of(path: &Path, spec: TextSpec, first: &FirstRead) -> Result<Vec<Segment>, FileError> {
+    if first.starts.len() <= 1 {
+        return Ok(Vec::new());
+    }
+    let utf8 = matches!(spec, TextSpec::Csv(c) if c.encoding == encoding_rs::UTF_8);
+    let bom = if utf8 { csv::bom_len(path)? } else { 0 };
+    let starts = &first.starts;
+    Ok(starts
+        .iter()
+        .enumerate()
+        .map(|(k, &(at, row))| Segment {
+            start: bom + at,
+            first_row: row,
+            rows: starts.get(k + 1).map_or(first.records, |n| n.1) - row,
+        })
+        .collect())
+}
+
+/// The dataset's columns and, for text columns, the inference over every
+/// text file. Column order: first seen; types: Parquet as stored, text
+/// inferred jointly over every text file; disagreement falls back to text.
+fn dataset_schema(
+    loaded: &[Loaded],
+    tz: Tz,
+) -> (SchemaRef, BTreeMap<String, infer::ColumnInference>) {
+    let mut order: Vec<String> = Vec::new();
+    // Membership of `order`, so that a 100,000-column header is not
+    // searched once per column (issue #18, 8: it took 51 s).
+    let mut in_order: HashSet<String> = HashSet::new();
+    let mut stored: BTreeMap<String, Vec<DataType>> = BTreeMap::new();
+    let mut inference: BTreeMap<String, infer::ColumnInference> = BTreeMap::new();
+    for l in loaded {
+        match l {
+            Loaded::Parquet(schema, _) => {
+                for fl in schema.fields() {
+                    if in_order.insert(fl.name().clone()) {
+                        order.push(fl.name().clone());
+                    }
+                    stored
+                        .entry(fl.name().clone())
+                        .or_default()
+                        .push(fl.data_type().clone());
+                }
+            }
+            Loaded::Text(t) => {
+                for (c, name) in t.columns.iter().enumerate() {
+                    if in_order.insert(name.clone()) {
+                        order.push(name.clone());
+                    }
+                    let inf = inference.entry(name.clone()).or_default();
+                    t.cells[c].iter().for_each(|v| inf.observe(v.as_deref()));
+                }
+            }
+            Loaded::Stream {
+                columns,
+                inference: file_inference,
+                ..
+            } => {
+                for (name, inf) in columns.iter().zip(file_inference) {
+                    if in_order.insert(name.clone()) {
+                        order.push(name.clone());
+                    }
+                    inference.entry(name.clone()).or_default().merge(inf);
+                }
+            }
+        }
+    }
+    let fields: Vec<Field> = order
+        .iter()
+        .map(|name| {
+            let mut types: Vec<DataType> = stored.get(name).cloned().unwrap_or_default();
+            if let Some(inf) = inference.get(name) {
+                types.push(inf.data_type(tz));
+            }
+            types.dedup();
+            let dt = if types.len() == 1 {
+                types.remove(0)
+            } else {
+                DataType::Utf8View
+            };
+            Field::new(name, dt, true)
+        })
+        .collect();
+    (Arc::new(Schema::new(fields)), inference)
+}
+
+/// The data columns plus [`FILE_COLUMN`] and [`ROW_COLUMN`].
+fn with_location_columns(schema: &Schema) -> SchemaRef {
+    let mut full = schema
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect::<Vec<_>>();
+    full.push(Field::new(FILE_COLUMN, DataType::UInt32, false));
+    full.push(Field::new(ROW_COLUMN, DataType::UInt64, false));
+    Arc::new(Schema::new(full))
+}
+
+/// What the dataset's columns are built from: its schema, the joint text
+/// inference and the zone of naive timestamps.
+struct Columns<'a> {
+    schema: &'a SchemaRef,
+    inference: &'a BTreeMap<String, infer::ColumnInference>,
+    tz: Tz,
+}
+
+impl Columns<'_> {
+    /// The type a text column's values are converted to (then conformed).
+    fn inferred(&self, name: &str) -> DataType {
+        self.inference
+            .get(name)
+            .map(|i| i.data_type(self.tz))
+            .unwrap_or(DataType::Utf8View)
+    }
+
+    /// Turns one loaded file into its scan-time part.
+    fn part(&self, l: Loaded, f: &SourceFile) -> Result<FilePart, FileError> {
+        Ok(match l {
+            Loaded::Parquet(read_schema, row_groups) => {
+                let at: HashMap<&str, usize> = read_schema
+                    .fields()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, fl)| (fl.name().as_str(), i))
+                    .collect();
+                FilePart::Parquet {
+                    columns: self.positions_in(&at),
+                    read_schema,
+                    row_groups,
+                }
+            }
+            Loaded::Stream {
+                spec,
+                stamp,
+                columns,
+                segments,
+                ..
+            } => {
+                let at = positions(&columns);
+                FilePart::Stream {
+                    spec,
+                    stamp,
+                    width: columns.len(),
+                    segments,
+                    columns: self.positions_in(&at),
+                    types: self
+                        .schema
+                        .fields()
+                        .iter()
+                        .map(|fl| self.inferred(fl.name()))
+                        .collect(),
+                    time_zone: self.tz,
+                }
+            }
+            Loaded::Text(t) => self.sheet_part(t, f)?,
+        })
+    }
+
+    /// For each dataset column, its index in a file (None = absent).
+    fn positions_in(&self, at: &HashMap<&str, usize>) -> Vec<Option<usize>> {
+        self.schema
+            .fields()
+            .iter()
+            .map(|fl| at.get(fl.name().as_str()).copied())
+            .collect()
+    }
+
+    /// An XLSX sheet converted to one batch in dataset column order.
+    fn sheet_part(&self, t: text::TextTable, f: &SourceFile) -> Result<FilePart, FileError> {
+        let n = t.rows.len();
+        let at = positions(&t.columns);
+        let arrays: Vec<ArrayRef> = self
+            .schema
+            .fields()
+            .iter()
+            .map(|fl| match at.get(fl.name().as_str()).copied() {
+                Some(c) => {
+                    let inferred = self.inferred(fl.name());
+                    let a =
+                        infer::convert(t.cells[c].iter().map(|v| v.as_deref()), &inferred, self.tz);
+                    exec::conform(a, fl.data_type()).map_err(|e| FileError::Header {
+                        path: f.path.clone(),
+                        message: format!("column `{}`: {e}", fl.name()),
+                    })
+                }
+                None => Ok(new_null_array(fl.data_type(), n)),
+            })
+            .collect::<Result<_, _>>()?;
+        let batch = RecordBatch::try_new_with_options(
+            Arc::clone(self.schema),
+            arrays,
+            &arrow::array::RecordBatchOptions::new().with_row_count(Some(n)),
+        )
+        .map_err(|e| FileError::Header {
+            path: f.path.clone(),
+            message: e.to_string(),
+        })?;
+        Ok(FilePart::Text {
+            batch,
+            rows: Arc::new(arrow::array::UInt64Array::from(t.rows)),
+        })
+    }
+}
+
 impl FileDataset {
     /// Opens the files (directories are expanded recursively, in path order):
     /// reads Parquet metadata, reads CSV and JSON through once to learn their
     /// encoding, columns and types, and reads XLSX sheets.
     pub fn open(paths: &[PathBuf], opts: &ReadOptions) -> Result<FileDataset, FileError> {
         let mut files = expand(paths)?;
-        // Per file: XLSX cells, streamed text's columns and inference, or
-        // Parquet schema + row groups.
-        enum Loaded {
-            Text(text::TextTable),
-            Stream {
-                spec: TextSpec,
-                stamp: Stamp,
-                columns: Vec<String>,
-                inference: Vec<infer::ColumnInference>,
-                segments: Vec<Segment>,
-            },
-            Parquet(SchemaRef, Vec<u64>),
-        }
         let mut loaded = Vec::with_capacity(files.len());
         for f in &mut files {
-            let l = match f.format {
-                FileFormat::Parquet => {
-                    let file = std::fs::File::open(&f.path).map_err(|e| FileError::Io {
-                        path: f.path.clone(),
-                        source: e,
-                    })?;
-                    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| {
-                        FileError::Parquet {
-                            path: f.path.clone(),
-                            message: e.to_string(),
-                        }
-                    })?;
-                    let row_groups: Vec<u64> = builder
-                        .metadata()
-                        .row_groups()
-                        .iter()
-                        .map(|rg| rg.num_rows().max(0) as u64)
-                        .collect();
-                    f.rows = Some(row_groups.iter().sum());
-                    let schema = builder.schema();
-                    let read = Schema::new(
-                        schema
-                            .fields()
-                            .iter()
-                            // Keep nullability and metadata: the reader rejects a hint that
-                            // differs from the file in anything but the string layout
-                            // (DuckDB, for one, writes REQUIRED columns).
-                            .map(|fl| {
-                                fl.as_ref()
-                                    .clone()
-                                    .with_data_type(view_type(fl.data_type()))
-                            })
-                            .collect::<Vec<_>>(),
-                    );
-                    Loaded::Parquet(Arc::new(read), row_groups)
-                }
-                FileFormat::Xlsx => {
-                    let table = text::read_xlsx(&f.path, opts.sheet.as_deref(), opts.xlsx)?;
-                    f.rows = Some(table.rows.len() as u64);
-                    Loaded::Text(table)
-                }
-                FileFormat::Csv | FileFormat::Json => {
-                    let stamp = Stamp::of(&f.path)?;
-                    let mut spec = match f.format {
-                        FileFormat::Csv => {
-                            let tsv = f
-                                .path
-                                .extension()
-                                .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
-                            TextSpec::Csv(text::CsvSpec {
-                                encoding: opts.encoding.unwrap_or(encoding_rs::UTF_8),
-                                delimiter: opts.delimiter.unwrap_or(if tsv { b'\t' } else { b',' }),
-                                has_header: opts.has_header,
-                            })
-                        }
-                        _ => TextSpec::Json,
-                    };
-                    let first = match spec {
-                        // Not forced and no BOM: UTF-8 if every record is
-                        // valid UTF-8 (they are validated as they are read),
-                        // else GB18030 (a superset of GBK and GB2312).
-                        TextSpec::Csv(csv)
-                            if opts.encoding.is_none() && text::bom_len(&f.path)? == 0 =>
-                        {
-                            match first_read(&f.path, spec) {
-                                Err(FileError::Encoding { .. }) => {
-                                    spec = TextSpec::Csv(text::CsvSpec {
-                                        encoding: encoding_rs::GB18030,
-                                        ..csv
-                                    });
-                                    first_read(&f.path, spec)?
-                                }
-                                other => other?,
-                            }
-                        }
-                        _ => first_read(&f.path, spec)?,
-                    };
-                    f.rows = Some(first.records);
-                    let segments = if first.starts.len() > 1 {
-                        let utf8 =
-                            matches!(spec, TextSpec::Csv(c) if c.encoding == encoding_rs::UTF_8);
-                        let bom = if utf8 { text::bom_len(&f.path)? } else { 0 };
-                        let starts = &first.starts;
-                        starts
-                            .iter()
-                            .enumerate()
-                            .map(|(k, &(at, row))| Segment {
-                                start: bom + at,
-                                first_row: row,
-                                rows: starts.get(k + 1).map_or(first.records, |n| n.1) - row,
-                            })
-                            .collect()
-                    } else {
-                        Vec::new()
-                    };
-                    Loaded::Stream {
-                        spec,
-                        stamp,
-                        columns: first.columns,
-                        inference: first.inference,
-                        segments,
-                    }
-                }
-            };
-            loaded.push(l);
-        }
-
-        // Column order: first seen; types: Parquet as stored, text inferred
-        // jointly over every text file; disagreement falls back to text.
-        let mut order: Vec<String> = Vec::new();
-        // Membership of `order`, so that a 100,000-column header is not
-        // searched once per column (issue #18, 8: it took 51 s).
-        let mut in_order: HashSet<String> = HashSet::new();
-        let mut stored: BTreeMap<String, Vec<DataType>> = BTreeMap::new();
-        let mut inference: BTreeMap<String, infer::ColumnInference> = BTreeMap::new();
-        for l in &loaded {
-            match l {
-                Loaded::Parquet(schema, _) => {
-                    for fl in schema.fields() {
-                        if in_order.insert(fl.name().clone()) {
-                            order.push(fl.name().clone());
-                        }
-                        stored
-                            .entry(fl.name().clone())
-                            .or_default()
-                            .push(fl.data_type().clone());
-                    }
-                }
-                Loaded::Text(t) => {
-                    for (c, name) in t.columns.iter().enumerate() {
-                        if in_order.insert(name.clone()) {
-                            order.push(name.clone());
-                        }
-                        let inf = inference.entry(name.clone()).or_default();
-                        t.cells[c].iter().for_each(|v| inf.observe(v.as_deref()));
-                    }
-                }
-                Loaded::Stream {
-                    columns,
-                    inference: file_inference,
-                    ..
-                } => {
-                    for (name, inf) in columns.iter().zip(file_inference) {
-                        if in_order.insert(name.clone()) {
-                            order.push(name.clone());
-                        }
-                        inference.entry(name.clone()).or_default().merge(inf);
-                    }
-                }
-            }
+            loaded.push(load(f, opts)?);
         }
         let tz = opts.time_zone;
-        let fields: Vec<Field> = order
-            .iter()
-            .map(|name| {
-                let mut types: Vec<DataType> = stored.get(name).cloned().unwrap_or_default();
-                if let Some(inf) = inference.get(name) {
-                    types.push(inf.data_type(tz));
-                }
-                types.dedup();
-                let dt = if types.len() == 1 {
-                    types.remove(0)
-                } else {
-                    DataType::Utf8View
-                };
-                Field::new(name, dt, true)
-            })
-            .collect();
-        let schema = Arc::new(Schema::new(fields));
-        let mut full = schema
-            .fields()
-            .iter()
-            .map(|f| f.as_ref().clone())
-            .collect::<Vec<_>>();
-        full.push(Field::new(FILE_COLUMN, DataType::UInt32, false));
-        full.push(Field::new(ROW_COLUMN, DataType::UInt64, false));
-        let full_schema = Arc::new(Schema::new(full));
-
+        let (schema, inference) = dataset_schema(&loaded, tz);
+        let full_schema = with_location_columns(&schema);
+        let columns = Columns {
+            schema: &schema,
+            inference: &inference,
+            tz,
+        };
         let mut parts = Vec::with_capacity(loaded.len());
         for (l, f) in loaded.into_iter().zip(&files) {
-            parts.push(match l {
-                Loaded::Parquet(read_schema, row_groups) => FilePart::Parquet {
-                    columns: {
-                        let at: HashMap<&str, usize> = read_schema
-                            .fields()
-                            .iter()
-                            .enumerate()
-                            .map(|(i, fl)| (fl.name().as_str(), i))
-                            .collect();
-                        schema
-                            .fields()
-                            .iter()
-                            .map(|fl| at.get(fl.name().as_str()).copied())
-                            .collect()
-                    },
-                    read_schema,
-                    row_groups,
-                },
-                Loaded::Stream {
-                    spec,
-                    stamp,
-                    columns,
-                    segments,
-                    ..
-                } => {
-                    let at = positions(&columns);
-                    FilePart::Stream {
-                        spec,
-                        stamp,
-                        width: columns.len(),
-                        segments,
-                        columns: schema
-                            .fields()
-                            .iter()
-                            .map(|fl| at.get(fl.name().as_str()).copied())
-                            .collect(),
-                        types: schema
-                            .fields()
-                            .iter()
-                            .map(|fl| {
-                                inference
-                                    .get(fl.name())
-                                    .map(|i| i.data_type(tz))
-                                    .unwrap_or(DataType::Utf8View)
-                            })
-                            .collect(),
-                        time_zone: tz,
-                    }
-                }
-                Loaded::Text(t) => {
-                    let n = t.rows.len();
-                    let at = positions(&t.columns);
-                    let arrays: Vec<ArrayRef> = schema
-                        .fields()
-                        .iter()
-                        .map(|fl| match at.get(fl.name().as_str()).copied() {
-                            Some(c) => {
-                                let inferred = inference
-                                    .get(fl.name())
-                                    .map(|i| i.data_type(tz))
-                                    .unwrap_or(DataType::Utf8View);
-                                let a = infer::convert(
-                                    t.cells[c].iter().map(|v| v.as_deref()),
-                                    &inferred,
-                                    tz,
-                                );
-                                exec::conform(a, fl.data_type()).map_err(|e| FileError::Header {
-                                    path: f.path.clone(),
-                                    message: format!("column `{}`: {e}", fl.name()),
-                                })
-                            }
-                            None => Ok(new_null_array(fl.data_type(), n)),
-                        })
-                        .collect::<Result<_, _>>()?;
-                    let batch = RecordBatch::try_new_with_options(
-                        Arc::clone(&schema),
-                        arrays,
-                        &arrow::array::RecordBatchOptions::new().with_row_count(Some(n)),
-                    )
-                    .map_err(|e| FileError::Header {
-                        path: f.path.clone(),
-                        message: e.to_string(),
-                    })?;
-                    FilePart::Text {
-                        batch,
-                        rows: Arc::new(arrow::array::UInt64Array::from(t.rows)),
-                    }
-                }
-            });
+            parts.push(columns.part(l, f)?);
         }
         Ok(FileDataset {
             inner: Arc::new(Inner {

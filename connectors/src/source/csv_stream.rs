@@ -13,7 +13,8 @@ use tokio::sync::mpsc::Sender;
 
 use super::{ColumnDef, DeliveryEnd, RawItem, Reject, SourceError, TextBatcher};
 use crate::files::FileError;
-use crate::files::text::{DecodeReader, json_text};
+use crate::files::json::json_text;
+use crate::files::text::DecodeReader;
 
 /// Counts and hashes every byte read through it.
 pub(crate) struct HashingReader<R> {

@@ -16,104 +16,9 @@ use super::{
     Delivery, DeliveryEnd, Landed, RawItem, RawStream, ReadContext, Reject, Secret, Source,
     SourceError, TextBatcher,
 };
-use crate::files::text::json_text;
-
-fn page_param() -> String {
-    "page".into()
-}
-fn size_param() -> String {
-    "size".into()
-}
-fn offset_param() -> String {
-    "offset".into()
-}
-fn limit_param() -> String {
-    "limit".into()
-}
-fn cursor_param() -> String {
-    "cursor".into()
-}
-fn hundred() -> usize {
-    100
-}
-fn one() -> u64 {
-    1
-}
-
-/// How the API pages its records.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(tag = "style", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Paging {
-    /// One response holds everything.
-    #[default]
-    None,
-    /// `?page=N&size=S`, N from `start`; ends at a short or empty page.
-    Page {
-        /// Page number parameter.
-        #[serde(default = "page_param")]
-        param: String,
-        /// Page size parameter.
-        #[serde(default = "size_param")]
-        size_param: String,
-        /// Records per page.
-        #[serde(default = "hundred")]
-        size: usize,
-        /// The first page's number.
-        #[serde(default = "one")]
-        start: u64,
-    },
-    /// `?offset=K&limit=S`; ends at a short or empty page.
-    Offset {
-        /// Offset parameter.
-        #[serde(default = "offset_param")]
-        param: String,
-        /// Limit parameter.
-        #[serde(default = "limit_param")]
-        limit_param: String,
-        /// Records per page.
-        #[serde(default = "hundred")]
-        size: usize,
-    },
-    /// `?cursor=C`, C taken from each response at `next`; ends when absent or empty.
-    Cursor {
-        /// Cursor parameter.
-        #[serde(default = "cursor_param")]
-        param: String,
-        /// Dotted path of the next cursor in a response.
-        next: String,
-    },
-}
-
-impl Paging {
-    /// The query parameters of page `page_no` (from 0), given the cursor
-    /// the previous response returned.
-    pub fn query(&self, page_no: u64, cursor: Option<&str>) -> Vec<(String, String)> {
-        match self {
-            Paging::None => vec![],
-            Paging::Page {
-                param,
-                size_param,
-                size,
-                start,
-            } => vec![
-                (param.clone(), (start + page_no).to_string()),
-                (size_param.clone(), size.to_string()),
-            ],
-            Paging::Offset {
-                param,
-                limit_param,
-                size,
-            } => vec![
-                (param.clone(), (page_no * *size as u64).to_string()),
-                (limit_param.clone(), size.to_string()),
-            ],
-            Paging::Cursor { param, .. } => cursor
-                .map(|c| (param.clone(), c.to_string()))
-                .into_iter()
-                .collect(),
-        }
-    }
-}
+use crate::files::json::json_text;
+pub use crate::paging::Paging;
+use crate::paging::{Pager, at_path};
 
 fn three() -> u32 {
     3
@@ -169,14 +74,6 @@ impl HttpApiSource {
             base_dir: base_dir.to_path_buf(),
         })
     }
-}
-
-/// The value at a dotted path (`data.list`; empty = the value itself).
-pub(crate) fn at_path<'a>(v: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Value> {
-    if path.is_empty() {
-        return Some(v);
-    }
-    path.split('.').try_fold(v, |v, k| v.get(k))
 }
 
 #[async_trait]
@@ -270,12 +167,11 @@ async fn fetch_all(
     let mut hasher = Sha256::new();
     let mut bytes = 0u64;
     let mut record_no = 0u64;
-    let mut cursor: Option<String> = None;
+    let mut pager = Pager::new(&config.paging, config.max_pages);
     let mut batcher = TextBatcher::new(columns, batch_rows);
     let mut keys: Vec<Option<String>> = vec![];
     let mut cells: Vec<Option<String>> = vec![None; columns.len()];
-    for page_no in 0..config.max_pages {
-        let query = config.paging.query(page_no, cursor.as_deref());
+    while let Some((page_no, query)) = pager.next_page() {
         let mut attempt = 0;
         let body = loop {
             match fetch_page(client, config, token, &query).await {
@@ -332,18 +228,10 @@ async fn fetch_all(
                 tx.send(Ok(RawItem::Batch(b))).await.map_err(|_| closed())?;
             }
         }
-        let n = records.len();
-        let done = match &config.paging {
-            Paging::None => true,
-            Paging::Page { size, .. } | Paging::Offset { size, .. } => n < *size,
-            Paging::Cursor { next, .. } => {
-                cursor = at_path(&value, next)
-                    .and_then(json_text)
-                    .filter(|c| !c.is_empty());
-                cursor.is_none() || n == 0
-            }
-        };
-        if done {
+        let more = pager.advance(&value, records.len(), |c| {
+            json_text(c).filter(|c| !c.is_empty())
+        });
+        if !more {
             if !batcher.is_empty() {
                 let mut b = batcher.finish();
                 b.keys = config

@@ -13,7 +13,7 @@ use super::{ColumnDef, ColumnType, DeliveryEnd, RawItem, SourceError, TextBatche
 use crate::files::FileError;
 use crate::files::sheet::{SheetRow, Workbook, XlsxLimits};
 
-use crate::files::text::excel_text as text;
+use crate::files::xlsx::excel_text as text;
 
 /// An Excel serial day number (1900 system) as a date-time.
 fn serial(v: f64) -> Option<chrono::NaiveDateTime> {

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime};
 use quality_rules::ids::{org_code, resident_id, uscc};
 
 use super::write::{self, Kind, Table};
@@ -420,11 +420,35 @@ fn dataset(
 /// What [`build`] made: departments, datasets and the persons in them.
 pub(super) type Built = (Vec<DemoDepartment>, Vec<DemoDataset>, Vec<DemoPerson>);
 
+/// Builds the whole demo bureau under `root`. One seeded generator feeds every
+/// dataset in a fixed order, so the output is the same on every run.
 pub(super) fn build(root: &Path, as_of: DateTime<FixedOffset>) -> Result<Built, DemoError> {
     let mut rng = Rng(20_261_120);
     let now = as_of.naive_local();
     let pop = people(&mut rng, 2400);
-    let departments = [
+    let registered = &pop[..2000];
+    let base = population_base(root, registered)?;
+    let mut datasets = vec![household_registration(root, &mut rng, now, registered)?];
+    let (marriage, husband_status) = marriage_registration(root, &mut rng, now, &pop, &base)?;
+    datasets.push(marriage);
+    datasets.push(birth_certificates(root, &mut rng, as_of, &pop)?);
+    datasets.push(social_insurance(root, &mut rng, &pop, &husband_status)?);
+    datasets.push(market_entities(root, &mut rng, &pop)?);
+    datasets.push(housing_provident_fund(root, &mut rng, &pop, &base)?);
+    mark_one_source(&mut datasets);
+    let persons = pop
+        .iter()
+        .map(|p| DemoPerson {
+            name: p.name.clone(),
+            id: p.id.clone(),
+        })
+        .collect();
+    Ok((departments(), datasets, persons))
+}
+
+/// The six departments that deliver data.
+fn departments() -> Vec<DemoDepartment> {
+    [
         ("gongan", "公安局", "Public Security Bureau"),
         ("minzheng", "民政局", "Civil Affairs Bureau"),
         ("weijian", "卫生健康委员会", "Health Commission"),
@@ -450,19 +474,28 @@ pub(super) fn build(root: &Path, as_of: DateTime<FixedOffset>) -> Result<Built, 
         name_zh: (*z).into(),
         name_en: (*e).into(),
     })
-    .collect();
-    let mut datasets = Vec::new();
+    .collect()
+}
 
-    // ---- 公安局 户籍人口 (Parquet) and the population base -----------------
-    let registered = &pop[..2000];
+/// Writes the population base (the registered persons' numbers) and returns
+/// those numbers for the reference checks' bookkeeping.
+fn population_base(root: &Path, registered: &[Person]) -> Result<BTreeSet<String>, DemoError> {
     let base: BTreeSet<String> = registered.iter().map(|p| p.id.clone()).collect();
-    {
-        let mut base_table = Table::new(&[("id_number", Kind::Text)]);
-        for p in registered {
-            base_table.push(vec![s(p.id.clone())]);
-        }
-        write::parquet(&root.join("base/population.parquet"), &base_table)?;
+    let mut base_table = Table::new(&[("id_number", Kind::Text)]);
+    for p in registered {
+        base_table.push(vec![s(p.id.clone())]);
     }
+    write::parquet(&root.join("base/population.parquet"), &base_table)?;
+    Ok(base)
+}
+
+/// 公安局 户籍人口 (Parquet).
+fn household_registration(
+    root: &Path,
+    rng: &mut Rng,
+    now: NaiveDateTime,
+    registered: &[Person],
+) -> Result<DemoDataset, DemoError> {
     let mut t = Table::new(&[
         ("id_number", Kind::Text),
         ("name", Kind::Text),
@@ -505,7 +538,7 @@ pub(super) fn build(root: &Path, as_of: DateTime<FixedOffset>) -> Result<Built, 
         } else if i % 59 == 8 {
             (s(""), Cell::Missing)
         } else {
-            (s(phone(&mut rng)), Cell::Valid)
+            (s(phone(rng)), Cell::Valid)
         };
         let updated = now
             - Duration::hours(2)
@@ -546,32 +579,29 @@ pub(super) fn build(root: &Path, as_of: DateTime<FixedOffset>) -> Result<Built, 
         &root.join("departments/gongan/household_registration.parquet"),
         &t,
     )?;
-    datasets.push(dataset(
+    dataset(
         root,
         "household_registration",
         "户籍人口",
         "gongan",
         "parquet",
         vec!["departments/gongan/household_registration.parquet"],
-        r#"# 公安局 户籍人口 — 基础数据，每日更新
-dataset: household_registration
-missing_values: ["无", "NULL"]
-key: [id_number]
-rules:
-  - {id: id_present, dimension: completeness, check: not_null, column: id_number, warn_below: 0.99, fail_below: 0.95}
-  - {id: id_valid,   dimension: validity,     check: cn_resident_id, column: id_number}   # 公民身份号码
-  - {id: id_unique,  dimension: uniqueness,   check: unique, columns: [id_number]}
-  - {id: sex,        dimension: validity,     check: in_set, column: sex_code, values: ['1', '2', '9']}  # GB/T 2261.1
-  - {id: region,     dimension: validity,     check: cn_division_code, column: region_code}
-  - {id: phone,      dimension: validity,     check: regex, column: phone, pattern: '^1[3-9]\d{9}$'}
-  - {id: fresh,      dimension: timeliness,   check: freshness, column: updated_at, max_age: 1d}
-  - {id: volume,     dimension: completeness, check: row_count, min: 1000}
-"#,
+        HOUSEHOLD_REGISTRATION_RULES,
         book,
         &t.columns,
-    )?);
+    )
+}
 
-    // ---- 民政局 婚姻登记 (CSV, GB18030) --------------------------------------
+/// 民政局 婚姻登记 (CSV, GB18030). Also returns what civil affairs records
+/// for each husband (the last row wins), for social insurance's re-collected
+/// copy.
+fn marriage_registration(
+    root: &Path,
+    rng: &mut Rng,
+    now: NaiveDateTime,
+    pop: &[Person],
+    base: &BTreeSet<String>,
+) -> Result<(DemoDataset, HashMap<String, String>), DemoError> {
     let men: Vec<&Person> = pop
         .iter()
         .filter(|p| p.male && p.birth.year() < 2000)
@@ -592,8 +622,6 @@ rules:
         ("updated_at", Kind::Timestamp),
     ]);
     let (mut cert_c, mut hus_c, mut wife_c, mut status_c) = (vec![], vec![], vec![], vec![]);
-    // What civil affairs records for each husband (the last row wins), for
-    // social insurance's re-collected copy below.
     let mut husband_status: HashMap<String, String> = HashMap::new();
     let rows = 600;
     for i in 0..rows {
@@ -660,7 +688,7 @@ rules:
     let mut book = Book::default();
     book.validity("cert_format", &cert_c);
     book.validity("husband_valid", &hus_c);
-    book.reference("husband_in_base", &t.column("husband_id"), &hus_c, &base);
+    book.reference("husband_in_base", &t.column("husband_id"), &hus_c, base);
     book.not_null("wife_present", &wife_c);
     book.validity("status", &status_c);
     book.set("fresh", 1, 1);
@@ -668,30 +696,27 @@ rules:
         &root.join("departments/minzheng/marriage_registration.csv"),
         &t,
     )?;
-    datasets.push(dataset(
+    let dataset = dataset(
         root,
         "marriage_registration",
         "婚姻登记",
         "minzheng",
         "csv-gb18030",
         vec!["departments/minzheng/marriage_registration.csv"],
-        r#"# 民政局 婚姻登记 — GB18030 编码的 CSV；数据已超过一周未更新（及时性不合格）
-dataset: marriage_registration
-missing_values: ["无", "NULL"]
-key: [cert_no]
-rules:
-  - {id: cert_format,     dimension: validity,    check: regex, column: cert_no, pattern: '^J\d{12}$'}
-  - {id: husband_valid,   dimension: validity,    check: cn_resident_id, column: husband_id}
-  - {id: husband_in_base, dimension: consistency, check: reference, column: husband_id, reference: {data: ../base/population.parquet, column: id_number}}
-  - {id: wife_present,    dimension: completeness, check: not_null, column: wife_id}
-  - {id: status,          dimension: validity,    check: in_set, column: marital_status, values: ['10', '20', '21', '22', '23', '30', '40', '90']}  # GB/T 2261.2
-  - {id: fresh,           dimension: timeliness,  check: freshness, column: updated_at, max_age: 7d}
-"#,
+        MARRIAGE_REGISTRATION_RULES,
         book,
         &t.columns,
-    )?);
+    )?;
+    Ok((dataset, husband_status))
+}
 
-    // ---- 卫健委 出生医学证明 (NDJSON) -----------------------------------------
+/// 卫健委 出生医学证明 (NDJSON).
+fn birth_certificates(
+    root: &Path,
+    rng: &mut Rng,
+    as_of: DateTime<FixedOffset>,
+    pop: &[Person],
+) -> Result<DemoDataset, DemoError> {
     let mothers: Vec<&Person> = pop
         .iter()
         .filter(|p| !p.male && (1960..2004).contains(&p.birth.year()))
@@ -706,7 +731,7 @@ rules:
     ]);
     let (mut mother_c, mut weight_c, mut hosp_c) = (vec![], vec![], vec![]);
     let mut male_mothers = 0u64;
-    let hospitals: Vec<String> = (0..5).map(|_| make_uscc(&mut rng, "650102")).collect();
+    let hospitals: Vec<String> = (0..5).map(|_| make_uscc(rng, "650102")).collect();
     for i in 0..800 {
         let m = mothers[(i * 3) % mothers.len()];
         let (mid, mc) = if i % 31 == 4 {
@@ -734,7 +759,7 @@ rules:
             _ => (s((2500 + rng.below(2000)).to_string()), Cell::Valid),
         };
         let (hosp, hc) = if i % 53 == 1 {
-            (s(bad_uscc(&mut rng, i / 53)), Cell::Invalid)
+            (s(bad_uscc(rng, i / 53)), Cell::Invalid)
         } else {
             (s(rng.pick(&hospitals).clone()), Cell::Valid)
         };
@@ -771,28 +796,26 @@ rules:
         &root.join("departments/weijian/birth_certificates.ndjson"),
         &t,
     )?;
-    datasets.push(dataset(
+    dataset(
         root,
         "birth_certificates",
         "出生医学证明",
         "weijian",
         "ndjson",
         vec!["departments/weijian/birth_certificates.ndjson"],
-        r#"# 卫健委 出生医学证明 — NDJSON
-dataset: birth_certificates
-missing_values: ["无", "NULL"]
-key: [cert_no]
-rules:
-  - {id: mother_valid,     dimension: validity,    check: cn_resident_id, column: mother_id, allow_lowercase_x: true}
-  - {id: weight,           dimension: validity,    check: range, column: birth_weight_g, min: 500, max: 6000, warn_below: 0.99, fail_below: 0.9}
-  - {id: hospital,         dimension: validity,    check: cn_uscc, column: hospital_uscc}
-  - {id: mother_is_female, dimension: accuracy,    check: expression, expr: "cn_id_sex(mother_id) = '2'"}
-"#,
+        BIRTH_CERTIFICATES_RULES,
         book,
         &t.columns,
-    )?);
+    )
+}
 
-    // ---- 人社局 社保参保 (XLSX) ------------------------------------------------
+/// 人社局 社保参保 (XLSX).
+fn social_insurance(
+    root: &Path,
+    rng: &mut Rng,
+    pop: &[Person],
+    husband_status: &HashMap<String, String>,
+) -> Result<DemoDataset, DemoError> {
     let mut t = Table::new(&[
         ("id_number", Kind::Text),
         ("name", Kind::Text),
@@ -809,7 +832,7 @@ rules:
     let units: Vec<String> = (0..12)
         .map(|_| {
             let region = *rng.pick(&REGIONS);
-            make_uscc(&mut rng, region)
+            make_uscc(rng, region)
         })
         .collect();
     for i in 0..300 {
@@ -827,7 +850,7 @@ rules:
             _ => (s((3000 + rng.below(20000)).to_string()), Cell::Valid),
         };
         let (u, uc) = if i % 59 == 3 {
-            (s(bad_uscc(&mut rng, i / 59)), Cell::Invalid)
+            (s(bad_uscc(rng, i / 59)), Cell::Invalid)
         } else {
             (s(rng.pick(&units).clone()), Cell::Valid)
         };
@@ -874,29 +897,21 @@ rules:
         &t,
         "参保人员",
     )?;
-    datasets.push(dataset(
+    dataset(
         root,
         "social_insurance",
         "社保参保",
         "renshe",
         "xlsx",
         vec!["departments/renshe/social_insurance.xlsx"],
-        r#"# 人社局 社保参保 — XLSX；本期只报送了 300 条（应不少于 1000 条）
-dataset: social_insurance
-missing_values: ["无", "NULL"]
-key: [id_number]
-rules:
-  - {id: id_valid, dimension: validity,     check: cn_resident_id, column: id_number}
-  - {id: base,     dimension: validity,     check: range, column: contribution_base, min: 1000, max: 40000}
-  - {id: unit,     dimension: validity,     check: cn_uscc, column: unit_uscc}
-  - {id: status,   dimension: validity,     check: in_set, column: status, values: ['1', '2', '3']}
-  - {id: volume,   dimension: completeness, check: row_count, min: 1000}
-"#,
+        SOCIAL_INSURANCE_RULES,
         book,
         &t.columns,
-    )?);
+    )
+}
 
-    // ---- 市场监管局 市场主体登记 (JSON array) ----------------------------------
+/// 市场监管局 市场主体登记 (JSON array).
+fn market_entities(root: &Path, rng: &mut Rng, pop: &[Person]) -> Result<DemoDataset, DemoError> {
     let mut t = Table::new(&[
         ("credit_code", Kind::Text),
         ("entity_name", Kind::Text),
@@ -918,15 +933,15 @@ rules:
         let p = &pop[(i * 11) % pop.len()];
         let region = *rng.pick(&REGIONS);
         let (code, cc) = if i % 43 == 6 {
-            (s(bad_uscc(&mut rng, i / 43)), Cell::Invalid)
+            (s(bad_uscc(rng, i / 43)), Cell::Invalid)
         } else if i % 97 == 50 {
             (s(codes[i - 1].clone()), code_c[i - 1]) // registered twice (valid or not, as the original)
         } else if i % 47 == 30 {
             // A valid code written in groups: invalid as written, and masked when published.
-            let code = make_uscc(&mut rng, region);
+            let code = make_uscc(rng, region);
             (s(written_form(&code, i / 47)), Cell::Invalid)
         } else {
-            (s(make_uscc(&mut rng, region)), Cell::Valid)
+            (s(make_uscc(rng, region)), Cell::Valid)
         };
         codes.push(code.clone().unwrap_or_default());
         let (rep_id, rc) = if i % 29 == 8 {
@@ -936,33 +951,7 @@ rules:
         } else {
             (s(p.id.clone()), Cell::Valid)
         };
-        // The annual report's copy of the representative's name, a contact
-        // person and a contact number; a few written badly, the way that
-        // puts an identifier beside the name.
-        let contact = &pop[(i * 17 + 3) % pop.len()];
-        let (rep_name, nc) = match (i % 43 == 11, i / 43 % 3) {
-            (false, _) => (s(p.name.clone()), Cell::Valid),
-            (true, 0) => (
-                s(format!("{} {}", p.name, written_form(&p.id, i / 43))),
-                Cell::Invalid,
-            ),
-            (true, 1) => (s(format!("{}（已变更）", p.name)), Cell::Invalid),
-            (true, _) => (s(format!("{}，{}", p.name, contact.name)), Cell::Invalid),
-        };
-        let tel = demo_mobile(i);
-        let (contact_name, ctc) = if i % 41 == 7 {
-            (
-                s(format!("{} {}", contact.name, written_phone(&tel, i / 41))),
-                Cell::Invalid,
-            )
-        } else {
-            (s(contact.name.clone()), Cell::Valid)
-        };
-        let (phone_no, tc) = if i % 37 == 5 {
-            (s(written_phone(&tel, i / 37)), Cell::Invalid)
-        } else {
-            (s(tel), Cell::Valid)
-        };
+        let [(rep_name, nc), (contact_name, ctc), (phone_no, tc)] = annual_report_cells(pop, p, i);
         let (reg, gc) = if i % 61 == 13 {
             (s(ABOLISHED), Cell::Invalid)
         } else if i % 67 == 1 {
@@ -1011,32 +1000,57 @@ rules:
     book.validity("contact_name", &contact_c);
     book.validity("contact_phone", &tel_c);
     write::json_array(&root.join("departments/shichang/market_entities.json"), &t)?;
-    datasets.push(dataset(
+    dataset(
         root,
         "market_entities",
         "市场主体登记",
         "shichang",
         "json",
         vec!["departments/shichang/market_entities.json"],
-        r#"# 市场监管局 市场主体登记 — JSON 数组
-dataset: market_entities
-missing_values: ["无", "NULL"]
-key: [credit_code]
-rules:
-  - {id: code_valid,     dimension: validity,   check: cn_uscc, column: credit_code}          # 统一社会信用代码
-  - {id: code_unique,    dimension: uniqueness, check: unique, columns: [credit_code]}
-  - {id: rep_id,         dimension: validity,   check: cn_resident_id, column: legal_rep_id}
-  - {id: region_current, dimension: validity,   check: cn_division_code, column: region_code, current_only: true}
-  - {id: capital,        dimension: validity,   check: range, column: registered_capital, min: 0}
-  - {id: rep_name,       dimension: validity,   check: regex, column: 企业法定代表人, pattern: '^[\p{Han}·]{2,20}$'}   # 姓名只含汉字
-  - {id: contact_name,   dimension: validity,   check: regex, column: 单位联系人, pattern: '^[\p{Han}·]{2,20}$'}
-  - {id: contact_phone,  dimension: validity,   check: regex, column: 联系电话, pattern: '^1[3-9]\d{9}$'}
-"#,
+        MARKET_ENTITIES_RULES,
         book,
         &t.columns,
-    )?);
+    )
+}
 
-    // ---- 住建局 住房公积金 (two CSV files, UTF-8 with BOM) ---------------------
+/// The annual report's copy of the representative's name, a contact person
+/// and a contact number for market entity row `i`; a few written badly, the
+/// way that puts an identifier beside the name.
+fn annual_report_cells(pop: &[Person], p: &Person, i: usize) -> [(Option<String>, Cell); 3] {
+    let contact = &pop[(i * 17 + 3) % pop.len()];
+    let rep_name = match (i % 43 == 11, i / 43 % 3) {
+        (false, _) => (s(p.name.clone()), Cell::Valid),
+        (true, 0) => (
+            s(format!("{} {}", p.name, written_form(&p.id, i / 43))),
+            Cell::Invalid,
+        ),
+        (true, 1) => (s(format!("{}（已变更）", p.name)), Cell::Invalid),
+        (true, _) => (s(format!("{}，{}", p.name, contact.name)), Cell::Invalid),
+    };
+    let tel = demo_mobile(i);
+    let contact_name = if i % 41 == 7 {
+        (
+            s(format!("{} {}", contact.name, written_phone(&tel, i / 41))),
+            Cell::Invalid,
+        )
+    } else {
+        (s(contact.name.clone()), Cell::Valid)
+    };
+    let phone_no = if i % 37 == 5 {
+        (s(written_phone(&tel, i / 37)), Cell::Invalid)
+    } else {
+        (s(tel), Cell::Valid)
+    };
+    [rep_name, contact_name, phone_no]
+}
+
+/// 住建局 住房公积金 (two CSV files, UTF-8 with BOM).
+fn housing_provident_fund(
+    root: &Path,
+    rng: &mut Rng,
+    pop: &[Person],
+    base: &BTreeSet<String>,
+) -> Result<DemoDataset, DemoError> {
     let cols = [
         ("id_number", Kind::Text),
         ("name", Kind::Text),
@@ -1103,7 +1117,7 @@ rules:
     let mut book = Book::default();
     let ids: Vec<Option<&str>> = id_all.iter().map(|v| v.as_deref()).collect();
     book.unique("id_unique", &ids, &id_c);
-    book.reference("in_base", &ids, &id_c, &base);
+    book.reference("in_base", &ids, &id_c, base);
     book.validity("balance", &bal_c);
     book.set("life", life_eval, life_fail);
     write::csv_utf8_bom(
@@ -1114,29 +1128,23 @@ rules:
         &root.join("departments/zhujian/housing_provident_fund/part-2.csv"),
         &parts[1],
     )?;
-    datasets.push(dataset(
+    dataset(
         root,
         "housing_provident_fund",
         "住房公积金",
         "zhujian",
         "csv-utf8-bom",
         vec!["departments/zhujian/housing_provident_fund"],
-        r#"# 住建局 住房公积金 — 一个目录中的两个 CSV 文件（UTF-8 带 BOM），构成一个数据集
-dataset: housing_provident_fund
-missing_values: ["无", "NULL"]
-key: [account_no]
-rules:
-  - {id: id_unique, dimension: uniqueness,  check: unique, columns: [id_number]}
-  - {id: in_base,   dimension: consistency, check: reference, column: id_number, reference: {data: ../base/population.parquet, column: id_number}}
-  - {id: balance,   dimension: validity,    check: range, column: balance, min: 0}
-  - {id: life,      dimension: consistency, check: expression, expr: "death_date IS NULL OR death_date >= birth_date"}
-"#,
+        HOUSING_PROVIDENT_FUND_RULES,
         book,
         &cols,
-    )?);
-    // One data, one source (issue #5): public security and civil affairs are
-    // the sources; social insurance re-collects birth dates and marital status.
-    for d in &mut datasets {
+    )
+}
+
+/// One data, one source (issue #5): public security and civil affairs are
+/// the sources; social insurance re-collects birth dates and marital status.
+fn mark_one_source(datasets: &mut [DemoDataset]) {
+    for d in datasets {
         d.onesource = match d.name.as_str() {
             "household_registration" => Some(
                 "key = \"id_number\"\nname = \"name\"\nsex = \"sex_code\"\nbirth_date = \"birth_date\"\naddress = \"address\"\nupdated_at = \"updated_at\"",
@@ -1151,12 +1159,83 @@ rules:
         }
         .map(str::to_string);
     }
-    let persons = pop
-        .iter()
-        .map(|p| DemoPerson {
-            name: p.name.clone(),
-            id: p.id.clone(),
-        })
-        .collect();
-    Ok((departments, datasets, persons))
 }
+
+// ---- The rule files, one per dataset ----------------------------------------
+
+const HOUSEHOLD_REGISTRATION_RULES: &str = r#"# 公安局 户籍人口 — 基础数据，每日更新
+dataset: household_registration
+missing_values: ["无", "NULL"]
+key: [id_number]
+rules:
+  - {id: id_present, dimension: completeness, check: not_null, column: id_number, warn_below: 0.99, fail_below: 0.95}
+  - {id: id_valid,   dimension: validity,     check: cn_resident_id, column: id_number}   # 公民身份号码
+  - {id: id_unique,  dimension: uniqueness,   check: unique, columns: [id_number]}
+  - {id: sex,        dimension: validity,     check: in_set, column: sex_code, values: ['1', '2', '9']}  # GB/T 2261.1
+  - {id: region,     dimension: validity,     check: cn_division_code, column: region_code}
+  - {id: phone,      dimension: validity,     check: regex, column: phone, pattern: '^1[3-9]\d{9}$'}
+  - {id: fresh,      dimension: timeliness,   check: freshness, column: updated_at, max_age: 1d}
+  - {id: volume,     dimension: completeness, check: row_count, min: 1000}
+"#;
+
+const MARRIAGE_REGISTRATION_RULES: &str = r#"# 民政局 婚姻登记 — GB18030 编码的 CSV；数据已超过一周未更新（及时性不合格）
+dataset: marriage_registration
+missing_values: ["无", "NULL"]
+key: [cert_no]
+rules:
+  - {id: cert_format,     dimension: validity,    check: regex, column: cert_no, pattern: '^J\d{12}$'}
+  - {id: husband_valid,   dimension: validity,    check: cn_resident_id, column: husband_id}
+  - {id: husband_in_base, dimension: consistency, check: reference, column: husband_id, reference: {data: ../base/population.parquet, column: id_number}}
+  - {id: wife_present,    dimension: completeness, check: not_null, column: wife_id}
+  - {id: status,          dimension: validity,    check: in_set, column: marital_status, values: ['10', '20', '21', '22', '23', '30', '40', '90']}  # GB/T 2261.2
+  - {id: fresh,           dimension: timeliness,  check: freshness, column: updated_at, max_age: 7d}
+"#;
+
+const BIRTH_CERTIFICATES_RULES: &str = r#"# 卫健委 出生医学证明 — NDJSON
+dataset: birth_certificates
+missing_values: ["无", "NULL"]
+key: [cert_no]
+rules:
+  - {id: mother_valid,     dimension: validity,    check: cn_resident_id, column: mother_id, allow_lowercase_x: true}
+  - {id: weight,           dimension: validity,    check: range, column: birth_weight_g, min: 500, max: 6000, warn_below: 0.99, fail_below: 0.9}
+  - {id: hospital,         dimension: validity,    check: cn_uscc, column: hospital_uscc}
+  - {id: mother_is_female, dimension: accuracy,    check: expression, expr: "cn_id_sex(mother_id) = '2'"}
+"#;
+
+const SOCIAL_INSURANCE_RULES: &str = r#"# 人社局 社保参保 — XLSX；本期只报送了 300 条（应不少于 1000 条）
+dataset: social_insurance
+missing_values: ["无", "NULL"]
+key: [id_number]
+rules:
+  - {id: id_valid, dimension: validity,     check: cn_resident_id, column: id_number}
+  - {id: base,     dimension: validity,     check: range, column: contribution_base, min: 1000, max: 40000}
+  - {id: unit,     dimension: validity,     check: cn_uscc, column: unit_uscc}
+  - {id: status,   dimension: validity,     check: in_set, column: status, values: ['1', '2', '3']}
+  - {id: volume,   dimension: completeness, check: row_count, min: 1000}
+"#;
+
+const MARKET_ENTITIES_RULES: &str = r#"# 市场监管局 市场主体登记 — JSON 数组
+dataset: market_entities
+missing_values: ["无", "NULL"]
+key: [credit_code]
+rules:
+  - {id: code_valid,     dimension: validity,   check: cn_uscc, column: credit_code}          # 统一社会信用代码
+  - {id: code_unique,    dimension: uniqueness, check: unique, columns: [credit_code]}
+  - {id: rep_id,         dimension: validity,   check: cn_resident_id, column: legal_rep_id}
+  - {id: region_current, dimension: validity,   check: cn_division_code, column: region_code, current_only: true}
+  - {id: capital,        dimension: validity,   check: range, column: registered_capital, min: 0}
+  - {id: rep_name,       dimension: validity,   check: regex, column: 企业法定代表人, pattern: '^[\p{Han}·]{2,20}$'}   # 姓名只含汉字
+  - {id: contact_name,   dimension: validity,   check: regex, column: 单位联系人, pattern: '^[\p{Han}·]{2,20}$'}
+  - {id: contact_phone,  dimension: validity,   check: regex, column: 联系电话, pattern: '^1[3-9]\d{9}$'}
+"#;
+
+const HOUSING_PROVIDENT_FUND_RULES: &str = r#"# 住建局 住房公积金 — 一个目录中的两个 CSV 文件（UTF-8 带 BOM），构成一个数据集
+dataset: housing_provident_fund
+missing_values: ["无", "NULL"]
+key: [account_no]
+rules:
+  - {id: id_unique, dimension: uniqueness,  check: unique, columns: [id_number]}
+  - {id: in_base,   dimension: consistency, check: reference, column: id_number, reference: {data: ../base/population.parquet, column: id_number}}
+  - {id: balance,   dimension: validity,    check: range, column: balance, min: 0}
+  - {id: life,      dimension: consistency, check: expression, expr: "death_date IS NULL OR death_date >= birth_date"}
+"#;

@@ -505,233 +505,44 @@ pub fn evaluate(input: &EvaluationInput) -> Result<Evaluation, String> {
 
 /// Evaluates a year from compact counts (`input.history` is not read).
 pub fn evaluate_counts(mut counts: Counts, input: &EvaluationInput) -> Result<Evaluation, String> {
-    let tz = input.tz;
     apply_corrections(&mut counts, input.corrections);
     counts.normalize();
-    let order = counts.run_order();
     // Row ranges per run (rows are in canonical run order).
     let by_run = counts.run_ranges();
-    let in_year = |run: u32| {
-        let t = counts.run_as_of[run as usize];
-        t.with_timezone(&tz).year() == input.year && t <= input.as_of
-    };
-    let year_runs: Vec<u32> = order.iter().copied().filter(|r| in_year(*r)).collect();
+    let year_runs = runs_in_year(&counts, input);
     let grades = input
         .config
         .grades
         .clone()
         .unwrap_or_else(|| input.scoring.grades.clone());
-    let grade_of = |s: f64| -> Option<Grade> {
-        let mut g = grades.clone();
-        g.sort_by(|a, b| b.min.total_cmp(&a.min));
-        g.into_iter().find(|g| s >= g.min)
-    };
-    // Per department: (as-of, run, figures) for every run of the year.
-    let mut dept_runs: BTreeMap<u32, Vec<(DateTime<Utc>, u32, DeptRun)>> = BTreeMap::new();
-    for run in &year_runs {
-        let Some((lo, hi)) = by_run.get(run) else {
-            continue;
-        };
-        for (dept, figures) in score_run_rows(&counts, &counts.rows[*lo..*hi], input.scoring) {
-            dept_runs.entry(dept).or_default().push((
-                counts.run_as_of[*run as usize],
-                *run,
-                figures,
-            ));
-        }
-    }
+    let dept_runs = department_runs(&counts, &year_runs, &by_run, input.scoring);
     let rects = match year_runs.last() {
         Some(last) => rectifications_of(
             &counts,
             *last,
             input.profile.rectification,
             input.calendar,
-            tz,
+            input.tz,
         )
         .map_err(|e| e.to_string())?,
         None => vec![],
     };
     let mut evidence_by_dept = evidence(&counts, &year_runs, &by_run);
     let year_run_ids: BTreeSet<&str> = year_runs.iter().map(|r| counts.runs.name(*r)).collect();
+    let year = Year {
+        counts: &counts,
+        input,
+        grades: &grades,
+        rects: &rects,
+        run_ids: &year_run_ids,
+    };
     let mut departments = vec![];
     for (dept_idx, runs) in &dept_runs {
-        let dept = counts.departments.name(*dept_idx).to_string();
-        let scores: Vec<f64> = runs.iter().filter_map(|(_, _, c)| c.score).collect();
-        let quality =
-            (!scores.is_empty()).then(|| round2(scores.iter().sum::<f64>() / scores.len() as f64));
-        // Deliveries due and on time: the year's `_delivery` counts.
-        let (due, on_time) = evidence_by_dept
-            .get(dept_idx)
-            .map(|rules| {
-                rules
-                    .iter()
-                    .filter(|r| r.rule == crate::score::stage_rules::DELIVERY)
-                    .fold((0i64, 0i64), |(d, o), r| {
-                        (d + r.evaluated, o + r.evaluated - r.failed)
-                    })
-            })
-            .unwrap_or((0, 0));
-        let timeliness = (due > 0).then(|| round2(100.0 * on_time as f64 / due as f64));
-        // One source: the year's `_onesource_consistency` counts (copies of
-        // authority attributes compared with the authority, and conflicts).
-        let (compared, agreeing) = evidence_by_dept
-            .get(dept_idx)
-            .map(|rules| {
-                rules
-                    .iter()
-                    .filter(|r| r.rule == crate::score::stage_rules::ONESOURCE_CONSISTENCY)
-                    .fold((0i64, 0i64), |(c, a), r| {
-                        (c + r.evaluated, a + r.evaluated - r.failed)
-                    })
-            })
-            .unwrap_or((0, 0));
-        let one_source = (compared > 0).then(|| round2(100.0 * agreeing as f64 / compared as f64));
-        let mine: Vec<&Rectification> = rects
-            .iter()
-            .filter(|r| r.department == dept && r.opened_on.year() == input.year)
-            .collect();
-        let on_time_closed = mine.iter().filter(|r| r.status == "closed").count();
-        let late_closed = mine.iter().filter(|r| r.status == "closed_late").count();
-        let open = mine.iter().filter(|r| r.status == "open").count();
-        let overdue = mine.iter().filter(|r| r.status == "overdue").count();
-        let rect_score =
-            (!mine.is_empty()).then(|| round2(100.0 * on_time_closed as f64 / mine.len() as f64));
-        let weight = |k: &str| input.config.weights.get(k).copied().unwrap_or(0.0);
-        let components = vec![
-            Component {
-                name: "quality".into(),
-                name_zh: zh("quality").into(),
-                score: quality,
-                weight: weight("quality"),
-                basis: format!("mean of {} run scores", scores.len()),
-            },
-            Component {
-                name: "timeliness".into(),
-                name_zh: zh("timeliness").into(),
-                score: timeliness,
-                weight: weight("timeliness"),
-                basis: format!("{on_time} of {due} deliveries on time"),
-            },
-            Component {
-                name: "rectification".into(),
-                name_zh: zh("rectification").into(),
-                score: rect_score,
-                weight: weight("rectification"),
-                basis: format!(
-                    "{} items opened: {on_time_closed} closed on time, {late_closed} late, {open} open, {overdue} overdue",
-                    mine.len()
-                ),
-            },
-            catalog_component(input, &dept, &year_run_ids, weight("catalog")),
-            Component {
-                name: "one_source".into(),
-                name_zh: zh("one_source").into(),
-                score: one_source,
-                weight: weight("one_source"),
-                basis: if compared > 0 {
-                    format!("{agreeing} of {compared} copies agree with their authoritative source")
-                } else {
-                    "not assessable: the department holds no copy of another department's data"
-                        .into()
-                },
-            },
-        ];
-        let (num, den) = components
-            .iter()
-            .filter_map(|c| c.score.map(|s| (s * c.weight, c.weight)))
-            .fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));
-        let score = (den > 0.0).then(|| round2(num / den));
-        let g = score.and_then(grade_of);
-        let mut monthly: BTreeMap<String, Checkpoint> = BTreeMap::new();
-        for (t, run, c) in runs {
-            let month = t.with_timezone(&tz).format("%Y-%m").to_string();
-            monthly.insert(
-                month.clone(),
-                Checkpoint {
-                    month,
-                    run_id: counts.runs.name(*run).to_string(),
-                    score: c.score,
-                },
-            );
-        }
-        let mut dims: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-        let mut dim_names: BTreeSet<String> = BTreeSet::new();
-        for (_, _, c) in runs {
-            for d in &c.dimensions {
-                dim_names.insert(d.dimension.clone());
-                if let Some(s) = d.score {
-                    dims.entry(d.dimension.clone()).or_default().push(s);
-                }
-            }
-        }
-        let dimensions = dim_names
-            .into_iter()
-            .map(|d| {
-                let v = dims
-                    .get(&d)
-                    .filter(|v| !v.is_empty())
-                    .map(|v| round2(v.iter().sum::<f64>() / v.len() as f64));
-                (d, v)
-            })
-            .collect();
-        let mut indicators: Vec<Indicator> = runs
-            .first()
-            .map(|(_, _, c)| c.indicators.clone())
-            .unwrap_or_default();
-        for i in &mut indicators {
-            i.a = 0;
-            i.b = 0;
-        }
-        for (_, _, c) in runs {
-            for (i, x) in indicators.iter_mut().zip(&c.indicators) {
-                i.a += x.a;
-                i.b += x.b;
-            }
-        }
-        for i in &mut indicators {
-            let assessable = i.name_en != "accessibility" && i.b > 0;
-            i.x = assessable.then(|| i.a as f64 / i.b as f64);
-        }
-        departments.push(DepartmentEvaluation {
-            department: dept,
-            score,
-            grade: g.as_ref().map(|g| g.name.clone()),
-            grade_en: g.map(|g| g.en),
-            rank: None,
-            components,
-            monthly: monthly.into_values().collect(),
-            dimensions,
-            indicators,
-            rectification: [mine.len(), on_time_closed, late_closed, open, overdue],
-            previous_year: None,
-            runs: runs
-                .iter()
-                .map(|(_, r, _)| counts.runs.name(*r).to_string())
-                .collect(),
-            rules: evidence_by_dept.remove(dept_idx).unwrap_or_default(),
-        });
+        let rules = evidence_by_dept.remove(dept_idx).unwrap_or_default();
+        departments.push(evaluate_department(&year, *dept_idx, runs, rules));
     }
-    let mut scores: Vec<f64> = departments.iter().filter_map(|d| d.score).collect();
-    scores.sort_by(|a, b| b.total_cmp(a));
-    for d in &mut departments {
-        d.rank = d
-            .score
-            .map(|s| 1 + scores.iter().filter(|x| **x > s).count());
-    }
-    departments.sort_by(|a, b| {
-        (a.rank.unwrap_or(usize::MAX), &a.department)
-            .cmp(&(b.rank.unwrap_or(usize::MAX), &b.department))
-    });
-    let passing = grades
-        .iter()
-        .filter(|g| g.min > 0.0)
-        .map(|g| g.min)
-        .fold(f64::INFINITY, f64::min);
-    let below_passing = departments
-        .iter()
-        .filter(|d| d.score.is_none_or(|s| s < passing))
-        .map(|d| d.department.clone())
-        .collect();
+    rank(&mut departments);
+    let below_passing = below_passing(&departments, &grades);
     let config =
         serde_json::json!({"evaluation": input.config, "scoring": input.scoring, "grades": grades});
     let config_version = hex::encode(Sha256::digest(config.to_string()));
@@ -739,11 +550,10 @@ pub fn evaluate_counts(mut counts: Counts, input: &EvaluationInput) -> Result<Ev
         .iter()
         .flat_map(|r| counts.rules_versions[*r as usize].iter().cloned())
         .collect();
-    let year_run_names: BTreeSet<&str> = year_runs.iter().map(|r| counts.runs.name(*r)).collect();
     let corrections: Vec<Correction> = input
         .corrections
         .iter()
-        .filter(|c| year_run_names.contains(c.run_id.as_str()))
+        .filter(|c| year_run_ids.contains(c.run_id.as_str()))
         .cloned()
         .collect();
     let mut e = Evaluation {
@@ -762,6 +572,284 @@ pub fn evaluate_counts(mut counts: Counts, input: &EvaluationInput) -> Result<Ev
     };
     e.id = hex::encode(&Sha256::digest(serde_json::to_vec(&e).unwrap_or_default())[..8]);
     Ok(e)
+}
+
+/// The runs of the evaluated year up to its as-of time, in canonical run order.
+fn runs_in_year(counts: &Counts, input: &EvaluationInput) -> Vec<u32> {
+    let in_year = |run: u32| {
+        let t = counts.run_as_of[run as usize];
+        t.with_timezone(&input.tz).year() == input.year && t <= input.as_of
+    };
+    counts
+        .run_order()
+        .iter()
+        .copied()
+        .filter(|r| in_year(*r))
+        .collect()
+}
+
+/// One department's figures in one run: (as-of, run, figures).
+type RunFigures = (DateTime<Utc>, u32, DeptRun);
+
+/// Per department: (as-of, run, figures) for every run of the year.
+fn department_runs(
+    counts: &Counts,
+    year_runs: &[u32],
+    by_run: &BTreeMap<u32, (usize, usize)>,
+    scoring: &ScoringConfig,
+) -> BTreeMap<u32, Vec<RunFigures>> {
+    let mut dept_runs: BTreeMap<u32, Vec<RunFigures>> = BTreeMap::new();
+    for run in year_runs {
+        let Some((lo, hi)) = by_run.get(run) else {
+            continue;
+        };
+        for (dept, figures) in score_run_rows(counts, &counts.rows[*lo..*hi], scoring) {
+            dept_runs.entry(dept).or_default().push((
+                counts.run_as_of[*run as usize],
+                *run,
+                figures,
+            ));
+        }
+    }
+    dept_runs
+}
+
+/// What every department's evaluation reads about the year.
+struct Year<'a> {
+    counts: &'a Counts,
+    input: &'a EvaluationInput<'a>,
+    /// Grade bands in force.
+    grades: &'a [Grade],
+    /// Rectification items as of the year's last run.
+    rects: &'a [Rectification],
+    /// The year's run ids.
+    run_ids: &'a BTreeSet<&'a str>,
+}
+
+/// The grade band a score falls in (the highest band whose minimum it reaches).
+fn grade_of(grades: &[Grade], s: f64) -> Option<Grade> {
+    let mut g = grades.to_vec();
+    g.sort_by(|a, b| b.min.total_cmp(&a.min));
+    g.into_iter().find(|g| s >= g.min)
+}
+
+/// One department's evaluation (unranked) from its runs and rule evidence.
+fn evaluate_department(
+    year: &Year,
+    dept_idx: u32,
+    runs: &[RunFigures],
+    rules: Vec<RuleEvidence>,
+) -> DepartmentEvaluation {
+    let dept = year.counts.departments.name(dept_idx).to_string();
+    let mine: Vec<&Rectification> = year
+        .rects
+        .iter()
+        .filter(|r| r.department == dept && r.opened_on.year() == year.input.year)
+        .collect();
+    let rectification = rectification_tally(&mine);
+    let components = components(year, &dept, runs, &rules, rectification);
+    let (num, den) = components
+        .iter()
+        .filter_map(|c| c.score.map(|s| (s * c.weight, c.weight)))
+        .fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));
+    let score = (den > 0.0).then(|| round2(num / den));
+    let g = score.and_then(|s| grade_of(year.grades, s));
+    DepartmentEvaluation {
+        department: dept,
+        score,
+        grade: g.as_ref().map(|g| g.name.clone()),
+        grade_en: g.map(|g| g.en),
+        rank: None,
+        components,
+        monthly: monthly_checkpoints(year.counts, runs, year.input.tz),
+        dimensions: mean_dimensions(runs),
+        indicators: summed_indicators(runs),
+        rectification,
+        previous_year: None,
+        runs: runs
+            .iter()
+            .map(|(_, r, _)| year.counts.runs.name(*r).to_string())
+            .collect(),
+        rules,
+    }
+}
+
+/// A department's rectification items opened in the year: [opened, closed on
+/// time, closed late, open, overdue].
+fn rectification_tally(mine: &[&Rectification]) -> [usize; 5] {
+    let count = |status: &str| mine.iter().filter(|r| r.status == status).count();
+    [
+        mine.len(),
+        count("closed"),
+        count("closed_late"),
+        count("open"),
+        count("overdue"),
+    ]
+}
+
+/// The year's (evaluated, evaluated − failed) totals of one stage rule.
+fn rule_totals(rules: &[RuleEvidence], rule: &str) -> (i64, i64) {
+    rules
+        .iter()
+        .filter(|r| r.rule == rule)
+        .fold((0i64, 0i64), |(d, o), r| {
+            (d + r.evaluated, o + r.evaluated - r.failed)
+        })
+}
+
+/// The five weighted components of a department's evaluation.
+fn components(
+    year: &Year,
+    dept: &str,
+    runs: &[RunFigures],
+    rules: &[RuleEvidence],
+    rectification: [usize; 5],
+) -> Vec<Component> {
+    let scores: Vec<f64> = runs.iter().filter_map(|(_, _, c)| c.score).collect();
+    let quality =
+        (!scores.is_empty()).then(|| round2(scores.iter().sum::<f64>() / scores.len() as f64));
+    // Deliveries due and on time: the year's `_delivery` counts.
+    let (due, on_time) = rule_totals(rules, crate::score::stage_rules::DELIVERY);
+    let timeliness = (due > 0).then(|| round2(100.0 * on_time as f64 / due as f64));
+    // One source: the year's `_onesource_consistency` counts (copies of
+    // authority attributes compared with the authority, and conflicts).
+    let (compared, agreeing) = rule_totals(rules, crate::score::stage_rules::ONESOURCE_CONSISTENCY);
+    let one_source = (compared > 0).then(|| round2(100.0 * agreeing as f64 / compared as f64));
+    let [opened, on_time_closed, late_closed, open, overdue] = rectification;
+    let rect_score = (opened != 0).then(|| round2(100.0 * on_time_closed as f64 / opened as f64));
+    let weight = |k: &str| year.input.config.weights.get(k).copied().unwrap_or(0.0);
+    vec![
+        Component {
+            name: "quality".into(),
+            name_zh: zh("quality").into(),
+            score: quality,
+            weight: weight("quality"),
+            basis: format!("mean of {} run scores", scores.len()),
+        },
+        Component {
+            name: "timeliness".into(),
+            name_zh: zh("timeliness").into(),
+            score: timeliness,
+            weight: weight("timeliness"),
+            basis: format!("{on_time} of {due} deliveries on time"),
+        },
+        Component {
+            name: "rectification".into(),
+            name_zh: zh("rectification").into(),
+            score: rect_score,
+            weight: weight("rectification"),
+            basis: format!(
+                "{opened} items opened: {on_time_closed} closed on time, {late_closed} late, {open} open, {overdue} overdue"
+            ),
+        },
+        catalog_component(year.input, dept, year.run_ids, weight("catalog")),
+        Component {
+            name: "one_source".into(),
+            name_zh: zh("one_source").into(),
+            score: one_source,
+            weight: weight("one_source"),
+            basis: if compared > 0 {
+                format!("{agreeing} of {compared} copies agree with their authoritative source")
+            } else {
+                "not assessable: the department holds no copy of another department's data".into()
+            },
+        },
+    ]
+}
+
+/// The last run's score in each month of the year.
+fn monthly_checkpoints(counts: &Counts, runs: &[RunFigures], tz: Tz) -> Vec<Checkpoint> {
+    let mut monthly: BTreeMap<String, Checkpoint> = BTreeMap::new();
+    for (t, run, c) in runs {
+        let month = t.with_timezone(&tz).format("%Y-%m").to_string();
+        monthly.insert(
+            month.clone(),
+            Checkpoint {
+                month,
+                run_id: counts.runs.name(*run).to_string(),
+                score: c.score,
+            },
+        );
+    }
+    monthly.into_values().collect()
+}
+
+/// Each dimension's mean score over the year's runs (`None` where no run
+/// could score it).
+fn mean_dimensions(runs: &[RunFigures]) -> BTreeMap<String, Option<f64>> {
+    let mut dims: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut dim_names: BTreeSet<String> = BTreeSet::new();
+    for (_, _, c) in runs {
+        for d in &c.dimensions {
+            dim_names.insert(d.dimension.clone());
+            if let Some(s) = d.score {
+                dims.entry(d.dimension.clone()).or_default().push(s);
+            }
+        }
+    }
+    dim_names
+        .into_iter()
+        .map(|d| {
+            let v = dims
+                .get(&d)
+                .filter(|v| !v.is_empty())
+                .map(|v| round2(v.iter().sum::<f64>() / v.len() as f64));
+            (d, v)
+        })
+        .collect()
+}
+
+/// The indicators summed over the year's runs.
+fn summed_indicators(runs: &[RunFigures]) -> Vec<Indicator> {
+    let mut indicators: Vec<Indicator> = runs
+        .first()
+        .map(|(_, _, c)| c.indicators.clone())
+        .unwrap_or_default();
+    for i in &mut indicators {
+        i.a = 0;
+        i.b = 0;
+    }
+    for (_, _, c) in runs {
+        for (i, x) in indicators.iter_mut().zip(&c.indicators) {
+            i.a += x.a;
+            i.b += x.b;
+        }
+    }
+    for i in &mut indicators {
+        let assessable = i.name_en != "accessibility" && i.b > 0;
+        i.x = assessable.then(|| i.a as f64 / i.b as f64);
+    }
+    indicators
+}
+
+/// Ranks the departments by score (ties share a rank; unscored last) and
+/// sorts them by rank, then name.
+fn rank(departments: &mut [DepartmentEvaluation]) {
+    let mut scores: Vec<f64> = departments.iter().filter_map(|d| d.score).collect();
+    scores.sort_by(|a, b| b.total_cmp(a));
+    for d in departments.iter_mut() {
+        d.rank = d
+            .score
+            .map(|s| 1 + scores.iter().filter(|x| **x > s).count());
+    }
+    departments.sort_by(|a, b| {
+        (a.rank.unwrap_or(usize::MAX), &a.department)
+            .cmp(&(b.rank.unwrap_or(usize::MAX), &b.department))
+    });
+}
+
+/// Departments scoring below the lowest passing band (or not scored).
+fn below_passing(departments: &[DepartmentEvaluation], grades: &[Grade]) -> Vec<String> {
+    let passing = grades
+        .iter()
+        .filter(|g| g.min > 0.0)
+        .map(|g| g.min)
+        .fold(f64::INFINITY, f64::min);
+    departments
+        .iter()
+        .filter(|d| d.score.is_none_or(|s| s < passing))
+        .map(|d| d.department.clone())
+        .collect()
 }
 
 /// Sets each department's previous-year score from an evaluation of the year before.
