@@ -871,22 +871,25 @@ fn sample_rows_are_the_same_record_index_in_check_and_sweep() {
     assert_eq!(row(&swept), 7, "the sweep's results");
 }
 
-/// An as-of date beyond the working-day calendar stops the sweep before
-/// any work, saying which year is missing and how to add it (issue #23, 4);
-/// it used to fail the score step and exit 0.
+/// An as-of date beyond the working-day calendar is said before any work,
+/// naming the year and how to add it (issue #23, 4: it used to pass in
+/// silence); the sweep still lands and checks, since on 1 January the
+/// new year's holiday notice may not be added yet.
 #[test]
-fn an_as_of_date_beyond_the_calendar_is_refused_up_front() {
+fn an_as_of_date_beyond_the_calendar_is_said_up_front() {
     let dir = workspace(1, 3, "");
     let ws = dir.path();
     let o = pdq(&["sweep", "--as-of", "2031-06-01"], ws);
     let err = String::from_utf8_lossy(&o.stderr).trim().to_string();
-    assert_eq!(o.status.code(), Some(1), "{err}");
-    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    let first = err.lines().next().unwrap_or_default();
     assert!(
-        err.contains("2031") && err.contains("[calendar] files"),
+        first.starts_with("pdq sweep: warning: --as-of 2031-06-01")
+            && first.contains("no holiday calendar for 2031")
+            && first.contains("[calendar] files"),
         "{err}"
     );
-    assert!(!ws.join("lake").exists(), "no run recorded");
+    assert!(matches!(o.status.code(), Some(0 | 3 | 4)), "{err}");
+    assert!(ws.join("published/latest.json").exists(), "the sweep ran");
 }
 
 /// Published results name a source as a department recognises it, never

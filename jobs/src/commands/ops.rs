@@ -125,11 +125,16 @@ async fn alert(ws: &Workspace, r: Option<&SweepReport>, error: Option<&str>) {
 pub fn sweep(args: SweepArgs) -> Result<Outcome> {
     let (ws, tz) = load(&args.workspace)?;
     let as_of = crate::util::parse_as_of(args.as_of.as_deref(), tz)?;
-    // An as-of date the working-day calendar does not cover would fail the
-    // score and catalog steps (issue #23, 4): say so before any work.
-    ws.calendar()?
-        .is_working_day(as_of.date_naive())
-        .map_err(|e| anyhow::anyhow!("--as-of {}: {e}", as_of.date_naive()))?;
+    // An as-of date the working-day calendar does not cover fails the steps
+    // that count working days (issue #23, 4): say so before any work. Not a
+    // refusal: on 1 January, before the new year's holiday notice is added,
+    // the nightly sweep must still land and check.
+    if let Err(e) = ws.calendar()?.is_working_day(as_of.date_naive()) {
+        eprintln!(
+            "pdq sweep: warning: --as-of {}: {e}; steps that count working days will fail",
+            as_of.date_naive()
+        );
+    }
     // An unknown selection is bad input: nothing runs, nothing is published.
     let selected = ws.select(&args.dataset)?.len();
     let rt = super::runtime(None)?;
