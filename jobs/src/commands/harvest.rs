@@ -62,20 +62,7 @@ pub fn run(args: HarvestArgs) -> Result<Outcome> {
     }
     // Some sources failed, the rest were harvested and published: a
     // partial failure (exit 4, one stderr line each); none harvested: 1.
-    let failed: Vec<String> = outcome
-        .report
-        .sources
-        .iter()
-        .filter(|s| s.status != "ok")
-        .map(|s| {
-            format!(
-                "{} {}: {}",
-                s.source,
-                s.status,
-                s.error.as_deref().unwrap_or("")
-            )
-        })
-        .collect();
+    let failed = outcome.report.failed_sources();
     if !failed.is_empty() && failed.len() == outcome.report.sources.len() {
         bail!("catalog harvest failed: {}", failed.join("; "));
     }

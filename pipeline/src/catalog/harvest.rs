@@ -197,6 +197,25 @@ pub struct HarvestReport {
     pub changes: Vec<CatalogRow>,
 }
 
+impl HarvestReport {
+    /// The sources that were not harvested, one line each: `source status:
+    /// why`.
+    pub fn failed_sources(&self) -> Vec<String> {
+        self.sources
+            .iter()
+            .filter(|s| s.status != "ok")
+            .map(|s| {
+                format!(
+                    "{} {}: {}",
+                    s.source,
+                    s.status,
+                    s.error.as_deref().unwrap_or("")
+                )
+            })
+            .collect()
+    }
+}
+
 /// A harvest problem and its source.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceProblem {

@@ -45,19 +45,7 @@ pub async fn harvest_step(
     step.inputs = serde_json::json!({"sources": sources.as_ref().map(|s| s.iter().map(|d| d.name.clone()).collect::<Vec<_>>()).unwrap_or_default()}).to_string();
     match super::harvest::harvest(ws, lake, None, as_of).await {
         Ok((report, state)) => {
-            let bad: Vec<String> = report
-                .sources
-                .iter()
-                .filter(|s| s.status != "ok")
-                .map(|s| {
-                    format!(
-                        "{} {}: {}",
-                        s.source,
-                        s.status,
-                        s.error.as_deref().unwrap_or("")
-                    )
-                })
-                .collect();
+            let bad = report.failed_sources();
             if !bad.is_empty() {
                 step.set("partial", bad.join("; "));
             }
