@@ -208,7 +208,7 @@ async fn locate_samples(
         .map_err(|e| e.to_string())?;
     // Published as a department recognises it, without credentials or the
     // server's layout (issue #18, 8).
-    let shown = |location: &str| crate::mask::location::published(location, Some(&ws_dir));
+    let shown = |location: &str| crate::mask::location::published(location, Some(ws_dir));
     let location = |delivery: &str| {
         ledger
             .iter()
