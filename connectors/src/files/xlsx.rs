@@ -45,26 +45,20 @@ pub(crate) fn excel_text(d: &Data) -> Option<String> {
     }
 }
 
-/// Reads a sheet for `pdq check`: the first non-blank row is the header,
-/// columns without a header name are dropped (an error if they hold
-/// values). The sheet is read row by row (see `files::sheet`); the table
-/// kept is charged against `limits`, so memory follows what the file
-/// holds, never its extent.
-pub(crate) fn read_xlsx(
+/// Opens a workbook read from `path` and picks its sheet: the one named,
+/// else the first. Both readers of XLSX (`pdq check` and landing) start here.
+pub(crate) fn open_sheet(
     path: &Path,
+    bytes: Vec<u8>,
     sheet: Option<&str>,
     limits: XlsxLimits,
-) -> Result<TextTable, FileError> {
+) -> Result<(Workbook, String), FileError> {
     let fail = |sheet: &str, message: String| FileError::Xlsx {
         path: path.to_path_buf(),
         sheet: sheet.to_string(),
         message,
     };
-    let bytes = std::fs::read(path).map_err(|e| FileError::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })?;
-    let mut book = Workbook::open(bytes, limits).map_err(|e| match sheet {
+    let book = Workbook::open(bytes, limits).map_err(|e| match sheet {
         Some(s) => fail(s, e.to_string()),
         None => FileError::Workbook {
             path: path.to_path_buf(),
@@ -85,6 +79,29 @@ pub(crate) fn read_xlsx(
             .cloned()
             .ok_or_else(|| fail("", "the workbook has no sheets".into()))?,
     };
+    Ok((book, name))
+}
+
+/// Reads a sheet for `pdq check`: the first non-blank row is the header,
+/// columns without a header name are dropped (an error if they hold
+/// values). The sheet is read row by row (see `files::sheet`); the table
+/// kept is charged against `limits`, so memory follows what the file
+/// holds, never its extent.
+pub(crate) fn read_xlsx(
+    path: &Path,
+    sheet: Option<&str>,
+    limits: XlsxLimits,
+) -> Result<TextTable, FileError> {
+    let fail = |sheet: &str, message: String| FileError::Xlsx {
+        path: path.to_path_buf(),
+        sheet: sheet.to_string(),
+        message,
+    };
+    let bytes = std::fs::read(path).map_err(|e| FileError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let (mut book, name) = open_sheet(path, bytes, sheet, limits)?;
     let fail = |e: SheetError| fail(&name, e.to_string());
     let mut rows = book.rows(&name).map_err(fail)?;
     let blank = |r: &SheetRow| {

@@ -11,9 +11,9 @@ use tokio::sync::mpsc::Sender;
 
 use super::{ColumnDef, ColumnType, DeliveryEnd, RawItem, SourceError, TextBatcher};
 use crate::files::FileError;
-use crate::files::sheet::{SheetRow, Workbook, XlsxLimits};
+use crate::files::sheet::{SheetRow, XlsxLimits};
 
-use crate::files::xlsx::excel_text as text;
+use crate::files::xlsx::{excel_text as text, open_sheet};
 
 /// An Excel serial day number (1900 system) as a date-time.
 fn serial(v: f64) -> Option<chrono::NaiveDateTime> {
@@ -137,27 +137,7 @@ pub(crate) fn read_xlsx(
         state: None,
         notes: vec![],
     };
-    let mut book = Workbook::open(bytes, limits).map_err(|e| match sheet {
-        Some(s) => fail(s, e.to_string()),
-        None => SourceError::File(FileError::Workbook {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        }),
-    })?;
-    let names = book.sheet_names();
-    let name = match sheet {
-        Some(s) if names.iter().any(|n| n == s) => s.to_string(),
-        Some(s) => {
-            return Err(fail(
-                s,
-                format!("no sheet `{s}` (sheets: {})", names.join(", ")),
-            ));
-        }
-        None => names
-            .first()
-            .cloned()
-            .ok_or_else(|| fail("", "the workbook has no sheets".into()))?,
-    };
+    let (mut book, name) = open_sheet(path, bytes, sheet, limits).map_err(SourceError::File)?;
     let mut rows = book.rows(&name).map_err(|e| fail(&name, e.to_string()))?;
     let mut next = || rows.next_row().map_err(|e| fail(&name, e.to_string()));
     let blank = |r: &SheetRow| {
