@@ -7,21 +7,17 @@
 //! every file published and everything printed (logs included) goes through
 //! the leak scanner, looking for every person the generator made.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use pipeline::leak::{Leak, LeakKind, LeakScanner};
 use pipeline::mask::IdKind;
 
 fn pdq(args: &[&str]) -> Output {
-    // `pdq demo` makes the user's audit key when there is none (issue #18,
-    // 4): the user's directories are the test's, not the machine's.
-    let home = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("leaks-home");
-    Command::new(env!("CARGO_BIN_EXE_pdq"))
+    common::home_bin("leaks-home")
         .args(args)
-        .env_remove("RUST_LOG")
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("XDG_STATE_HOME", home.join(".local/state"))
         .output()
         .expect("pdq runs")
 }

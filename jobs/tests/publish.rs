@@ -3,21 +3,15 @@
 //! and a sweep of one dataset still publishes every department and dataset
 //! at its latest state (issue #23, 1).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn pdq(args: &[&str]) -> Output {
-    // `pdq demo` makes the user's audit key when there is none: keep it
-    // (and the anchors) out of the machine's home.
-    let home = Path::new(env!("CARGO_TARGET_TMPDIR")).join("publish-home");
-    Command::new(env!("CARGO_BIN_EXE_pdq"))
+    common::home_bin("publish-home")
         .args(args)
-        .env_remove("RUST_LOG")
-        .env_remove("PDQ_AUDIT_KEY_FILE")
-        .env_remove("PDQ_AUDIT_ANCHOR_FILE")
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("XDG_STATE_HOME", home.join(".local/state"))
         .output()
         .expect("pdq runs")
 }

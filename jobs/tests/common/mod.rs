@@ -104,6 +104,59 @@ impl Bureau {
     }
 }
 
+/// The binary with an audit key and an anchor file outside every test
+/// workspace, under `CARGO_TARGET_TMPDIR/<dir>`: without a key, `pdq audit
+/// verify` fails (issue #18, 4). The key is made once, by whichever test
+/// gets there first.
+pub fn keyed_bin(dir: &str) -> Command {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(dir);
+    let key = dir.join("audit.key");
+    write_key_once(&key);
+    let mut c = Command::new(env!("CARGO_BIN_EXE_pdq"));
+    c.env_remove("CREDENTIALS_DIRECTORY")
+        .env_remove("RUST_LOG")
+        .env("PDQ_AUDIT_KEY_FILE", key)
+        .env("PDQ_AUDIT_ANCHOR_FILE", dir.join("anchors"));
+    c
+}
+
+/// The binary with the user's directories under `CARGO_TARGET_TMPDIR/<home>`:
+/// `pdq demo` makes the user's audit key when there is none, and it must not
+/// be the machine's.
+pub fn home_bin(home: &str) -> Command {
+    let home = Path::new(env!("CARGO_TARGET_TMPDIR")).join(home);
+    let mut c = Command::new(env!("CARGO_BIN_EXE_pdq"));
+    c.env_remove("RUST_LOG")
+        .env_remove("PDQ_AUDIT_KEY_FILE")
+        .env_remove("PDQ_AUDIT_ANCHOR_FILE")
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_STATE_HOME", home.join(".local/state"));
+    c
+}
+
+/// A key at `p` unless one is there: created exclusively, so tests racing
+/// to make it agree on one.
+fn write_key_once(p: &Path) {
+    use std::io::{Read, Write};
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    let mut b = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .unwrap()
+        .read_exact(&mut b)
+        .unwrap();
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(p)
+    {
+        Ok(mut f) => writeln!(f, "{}", hex::encode(b)).unwrap(),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => panic!("{}: {e}", p.display()),
+    }
+}
+
 /// A random 32-byte key, hex, mode 0600 (what `pdq audit key-init` makes).
 pub fn write_key(p: &Path) {
     use std::io::Read;
