@@ -55,6 +55,67 @@ pub enum Command {
     Correct(CorrectArgs),
     /// One data, one source: resolve subjects across departments, golden records, conflicts, duplicate collection. 一数一源。
     Onesource(OneSourceArgs),
+    /// The working-day calendar: show the years it covers, import a year's holiday notice. 节假日日历。
+    Calendar(CalendarArgs),
+    /// The jurisdiction profiles: list them with their status, or show one with every value and the article it comes from. 法规配置。
+    Profile(ProfileArgs),
+}
+
+/// Arguments of `pdq profile`.
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    #[command(subcommand)]
+    pub action: ProfileAction,
+}
+
+/// What `pdq profile` does.
+#[derive(Debug, Subcommand)]
+pub enum ProfileAction {
+    /// Every profile: id, jurisdiction and status (in force, trial until, lapsed since, draft). 列出。
+    List {
+        /// The date the status is for (default: today).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: Option<String>,
+        /// Output: table (default) or json.
+        #[arg(long, value_name = "FORMAT", value_parser = ["table", "json"])]
+        format: Option<String>,
+    },
+    /// One profile: every value, requirement and deadline with its article and the text's words. 详情。
+    Show {
+        /// The profile id.
+        #[arg(value_parser = clap::builder::PossibleValuesParser::new(pipeline::profile::ids()))]
+        name: String,
+        /// The date the status is for (default: today).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: Option<String>,
+        /// Output: table (default) or json.
+        #[arg(long, value_name = "FORMAT", value_parser = ["table", "json"])]
+        format: Option<String>,
+    },
+}
+
+/// Arguments of `pdq calendar`.
+#[derive(Debug, Args)]
+pub struct CalendarArgs {
+    #[command(subcommand)]
+    pub action: CalendarAction,
+}
+
+/// What `pdq calendar` does.
+#[derive(Debug, Subcommand)]
+pub enum CalendarAction {
+    /// The years covered by official notices, and from when deadlines are provisional. 覆盖年度。
+    Show {
+        #[command(flatten)]
+        workspace: WorkspaceArg,
+    },
+    /// Import a year's State Council holiday notice (CSV `date,kind,festival`; kind = holiday or workday) into the workspace; provisional deadlines in that year are recomputed by the next sweep. 导入放假安排。
+    Import {
+        /// The notice as CSV: one line per holiday or make-up working day.
+        file: PathBuf,
+        #[command(flatten)]
+        workspace: WorkspaceArg,
+    },
 }
 
 /// Arguments of `pdq onesource`.
@@ -150,6 +211,9 @@ pub struct TokenArgs {
 pub struct InitArgs {
     /// The directory to create (must be empty or absent).
     pub dir: PathBuf,
+    /// The jurisdiction profile the bureau works under (`pdq profile list`); asked for on a terminal.
+    #[arg(long, value_name = "ID", value_parser = clap::builder::PossibleValuesParser::new(pipeline::profile::ids()))]
+    pub profile: Option<String>,
 }
 
 /// Arguments of `pdq sweep`.

@@ -77,6 +77,8 @@ pub struct SweepReport {
     pub published: Option<PathBuf>,
     /// New `fail` results since the previous run: `dataset/rule`.
     pub new_failures: Vec<String>,
+    /// Rules at `fail` in this run's results (CONTRACT.md: exit 3).
+    pub rules_at_fail: usize,
 }
 
 impl SweepReport {
@@ -242,6 +244,7 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
     }
     counts.sort_by(|a, b| (&a.dataset, &a.rule).cmp(&(&b.dataset, &b.rule)));
     let new_failures = new_failures(&lake, &run_id, &counts).await?;
+    let rules_at_fail = counts.iter().filter(|c| c.status == "fail").count();
     let results_version = score::store::record_counts(&lake, &run_id, &counts).await?;
     let (step, _) = score::step::score_step(ws, &lake, &run_id, as_of).await;
     steps.push(step);
@@ -296,6 +299,7 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
         reports,
         published,
         new_failures,
+        rules_at_fail,
     };
     let failed = report.failed_datasets().len();
     event.event = "finished".into();

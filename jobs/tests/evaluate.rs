@@ -5,38 +5,10 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-/// The pdq binary with an audit key and an anchor file outside every test
-/// workspace: without a key, `pdq audit verify` fails (issue #18, 4).
+mod common;
+
 fn bin() -> Command {
-    static KEY: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("audit-evaluate");
-    let key = KEY.get_or_init(|| {
-        use std::io::{Read, Write};
-        use std::os::unix::fs::OpenOptionsExt;
-        std::fs::create_dir_all(&dir).unwrap();
-        let key = dir.join("audit.key");
-        let mut b = [0u8; 32];
-        std::fs::File::open("/dev/urandom")
-            .unwrap()
-            .read_exact(&mut b)
-            .unwrap();
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&key)
-        {
-            Ok(mut f) => writeln!(f, "{}", hex::encode(b)).unwrap(),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => panic!("{}: {e}", key.display()),
-        }
-        key
-    });
-    let mut c = Command::new(env!("CARGO_BIN_EXE_pdq"));
-    c.env_remove("CREDENTIALS_DIRECTORY")
-        .env("PDQ_AUDIT_KEY_FILE", key)
-        .env("PDQ_AUDIT_ANCHOR_FILE", dir.join("anchors"));
-    c
+    common::keyed_bin("audit-evaluate")
 }
 
 fn pdq(args: &[&str], ws: &Path) -> Output {
@@ -47,8 +19,10 @@ fn pdq(args: &[&str], ws: &Path) -> Output {
         .env_remove("RUST_LOG")
         .output()
         .expect("pdq runs");
+    // Ran: 0, or 3 when rules of the run are at `fail` (the fixture's data
+    // fails some on purpose); never 1 (could not run) or 4 (a step failed).
     assert!(
-        o.status.success(),
+        matches!(o.status.code(), Some(0 | 3)),
         "pdq {args:?}: {}",
         String::from_utf8_lossy(&o.stderr)
     );

@@ -307,7 +307,8 @@ pub struct AlertConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RetentionConfig {
-    /// Years the audit log is kept (at least; the profile's minimum is 3).
+    /// Years the audit log is kept (at least what the profile's text
+    /// requires: three years in 新疆 and 西藏).
     #[serde(default = "three")]
     pub audit_years: u32,
 }
@@ -442,7 +443,39 @@ impl Workspace {
         })
     }
 
-    /// The jurisdiction profile (`profile` in pdq.toml, default xinjiang-2023).
+    /// Years the audit log is kept: `[retention] audit_years`, which may
+    /// not be fewer than the profile's text requires (新疆 第十五条, 西藏
+    /// 第十九条: 不得少于三年); where the text sets no period, at least one.
+    pub fn audit_retention_years(&self) -> Result<u32, LandError> {
+        let p = self.profile()?;
+        let years = self.config.retention.audit_years;
+        let least = p.log_retention_years.unwrap_or(1);
+        if years < least {
+            let cites = match p.source("log_retention_years") {
+                Some(crate::profile::Source::Cited(c)) => c
+                    .iter()
+                    .map(|c| format!("{} {}", c.article, c.says))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                _ => "at least one year".into(),
+            };
+            return Err(LandError::Config(format!(
+                "{}: retention.audit_years = {years}: {} requires at least {least} ({cites})",
+                self.dir.join("pdq.toml").display(),
+                p.title
+            )));
+        }
+        Ok(years)
+    }
+
+    /// Whether `pdq.toml` names its profile (else [`crate::profile::DEFAULT_PROFILE`]
+    /// is assumed, and every run says so).
+    pub fn names_profile(&self) -> bool {
+        self.config.profile.is_some()
+    }
+
+    /// The jurisdiction profile (`profile` in pdq.toml; a workspace that
+    /// names none gets xinjiang-2023, and every run says so).
     pub fn profile(&self) -> Result<crate::profile::Profile, LandError> {
         crate::profile::profile(
             self.config
@@ -464,11 +497,26 @@ impl Workspace {
         self.tz
     }
 
-    /// The working-day calendar: embedded, plus `[calendar] files`.
+    /// The working-day calendar: embedded, then the notices imported into
+    /// `calendar/` (`pdq calendar import`, in name order), then
+    /// `[calendar] files`.
     pub fn calendar(&self) -> Result<crate::calendar::WorkCalendar, LandError> {
         let mut cal = crate::calendar::WorkCalendar::embedded();
-        for f in &self.config.calendar.files {
-            cal.add_file(&self.dir.join(f))
+        let imported = self.dir.join(crate::calendar::IMPORTED_DIR);
+        let mut files: Vec<PathBuf> = match std::fs::read_dir(&imported) {
+            Ok(entries) => entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+                .collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![],
+            Err(e) => {
+                return Err(LandError::Config(format!("{}: {e}", imported.display())));
+            }
+        };
+        files.sort();
+        files.extend(self.config.calendar.files.iter().map(|f| self.dir.join(f)));
+        for f in files {
+            cal.add_file(&f)
                 .map_err(|e| LandError::Config(e.to_string()))?;
         }
         Ok(cal)

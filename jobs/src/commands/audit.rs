@@ -76,7 +76,8 @@ pub fn run(args: AuditArgs) -> Result<Outcome> {
             Err(e) => verdict(e),
         },
         _ => {
-            let gone = log.prune(ws.config.retention.audit_years, Utc::now())?;
+            let years = ws.audit_retention_years()?;
+            let gone = log.prune(years, Utc::now())?;
             log.append(
                 &actor("cli:audit"),
                 "prune",
@@ -84,9 +85,8 @@ pub fn run(args: AuditArgs) -> Result<Outcome> {
                 serde_json::json!({"files": gone.iter().map(|p| p.display().to_string()).collect::<Vec<_>>()}),
             )?;
             outln!(
-                "删除 pruned {} file(s) older than {} years",
-                gone.len(),
-                ws.config.retention.audit_years
+                "删除 pruned {} file(s) older than {years} years",
+                gone.len()
             );
             Ok(Outcome::Clean)
         }

@@ -12,7 +12,7 @@ pub const PDQ_TOML: &str = r#"# pdq 工作区配置 / pdq workspace configuratio
 # 所有键都有默认值；删除一行即使用默认值。Every key has a default; delete a line to use it.
 
 bureau = "示例数据局"            # the bureau's name, for reports
-# profile = "xinjiang-2023"     # jurisdiction profile (xinjiang-2023, xpcc-2025, tibet-2025, ganzi-2025, wuzhong-2024)
+# profile = "xpcc-2025"         # jurisdiction profile: `pdq init --profile ID` writes it (pdq profile list)
 time_zone = "Asia/Shanghai"     # naive timestamps and schedules are in this zone
 
 [lake]
@@ -54,7 +54,7 @@ audit_years = 3                 # the audit log is kept at least this long (regu
 # gongan = "公安局"
 
 [calendar]
-files = []                      # holiday notices added with `pdq calendar import` (besides the embedded 2020–2026)
+files = []                      # more holiday notices (CSV), read after the embedded 2020–2026 and calendar/ (`pdq calendar import`)
 
 [scoring]                       # 评分 / scorecards
 # weight of each regulation dimension in a dataset's score
@@ -88,14 +88,33 @@ pub fn run(args: InitArgs) -> Result<Outcome> {
             dir.display()
         );
     }
+    // No silent default profile (issue #17): the bureau names the
+    // regulation it works under.
+    let id = match args.profile {
+        Some(id) => id,
+        None => ask_profile()?,
+    };
+    let profile = pipeline::profile::profile(&id).map_err(anyhow::Error::msg)?;
+    let status = profile.status(chrono::Local::now().date_naive());
     for sub in ["datasets", "rules", "catalogs", "published", "audit"] {
         std::fs::create_dir_all(dir.join(sub))?;
     }
-    crate::util::write_atomic(&dir.join("pdq.toml"), PDQ_TOML.as_bytes())?;
+    crate::util::write_atomic(&dir.join("pdq.toml"), with_profile(&id).as_bytes())?;
     crate::util::write_atomic(&dir.join("README.txt"), README.as_bytes())?;
     // What was written must load: the template is checked like any config.
     pipeline::workspace::Workspace::load(dir)?;
     outln!("工作区已创建 Workspace created: {}", dir.display());
+    outln!(
+        "法规 Profile: {id} ({}) — {}",
+        profile.title,
+        status.words()
+    );
+    if !status.applies() {
+        eprintln!(
+            "pdq init: warning: {id} is not in force today ({}); every run and scorecard will say so",
+            status.words()
+        );
+    }
     outln!(
         "下一步 Next: add datasets/<department>/<dataset>.toml, then `pdq sweep -w {}`",
         dir.display()
@@ -103,11 +122,64 @@ pub fn run(args: InitArgs) -> Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
+/// The template's profile line, replaced by the chosen profile.
+const PROFILE_LINE: &str = "# profile = \"xpcc-2025\"         # jurisdiction profile: `pdq init --profile ID` writes it (pdq profile list)";
+
+/// The template with `profile = "ID"` set.
+fn with_profile(id: &str) -> String {
+    PDQ_TOML.replacen(
+        PROFILE_LINE,
+        &format!("profile = \"{id}\"   # jurisdiction profile (pdq profile show {id})"),
+        1,
+    )
+}
+
+/// On a terminal, the profile is asked for; elsewhere it is an error that
+/// lists them.
+fn ask_profile() -> Result<String> {
+    use std::io::IsTerminal;
+    let today = chrono::Local::now().date_naive();
+    let mut list = vec![];
+    for id in pipeline::profile::ids() {
+        let p = pipeline::profile::profile(id).map_err(anyhow::Error::msg)?;
+        list.push(format!("{id} ({}, {})", p.name, p.status(today).words()));
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "pdq init: choose the jurisdiction profile with --profile ID: {}",
+            list.join("; ")
+        );
+    }
+    eprintln!("法规配置 Jurisdiction profiles:");
+    for (i, l) in list.iter().enumerate() {
+        eprintln!("  {}. {l}", i + 1);
+    }
+    eprint!("选择 Choose 1–{}: ", list.len());
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let ids = pipeline::profile::ids();
+    match line.trim().parse::<usize>() {
+        Ok(n) if (1..=ids.len()).contains(&n) => Ok(ids[n - 1].to_string()),
+        _ => match ids.iter().find(|i| **i == line.trim()) {
+            Some(i) => Ok(i.to_string()),
+            None => bail!("pdq init: `{}` is not a profile", line.trim()),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use pipeline::workspace::WorkspaceConfig;
 
-    use super::PDQ_TOML;
+    use super::{PDQ_TOML, with_profile};
+
+    #[test]
+    fn the_chosen_profile_is_written_in_place_of_the_template_line() {
+        let text = with_profile("tibet-2025");
+        let live: WorkspaceConfig = toml::from_str(&text).expect("parses");
+        assert_eq!(live.profile.as_deref(), Some("tibet-2025"));
+        assert_ne!(text, PDQ_TOML);
+    }
 
     /// The template with its commented-out keys (`# key = …`, `# [table]`)
     /// made live.

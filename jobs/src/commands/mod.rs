@@ -1,6 +1,7 @@
 //! One function per subcommand; each calls library code.
 
 mod audit;
+mod calendar;
 mod check;
 mod demo;
 mod evaluate;
@@ -9,6 +10,7 @@ mod ingest;
 mod init;
 mod onesource;
 mod ops;
+mod profile;
 mod publish;
 mod rules;
 mod runs;
@@ -58,6 +60,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Daemon(args) => ops::daemon(args),
         Command::Runs(args) => runs::run(args),
         Command::Audit(args) => audit::run(args),
+        Command::Calendar(args) => calendar::run(args),
+        Command::Profile(args) => profile::run(args),
         Command::Serve(args) => ops::serve(args),
         Command::Token(args) => ops::token(args),
         Command::Evaluate(args) => evaluate::evaluate(args),

@@ -30,13 +30,7 @@ pub(super) fn load(dir: &std::path::Path) -> Result<(Workspace, chrono_tz::Tz)> 
     ws.calendar()?;
     Schedule::parse(&ws.config.schedule.cron, tz)
         .map_err(|e| anyhow::anyhow!("{}: schedule.cron: {e}", dir.join("pdq.toml").display()))?;
-    if ws.config.retention.audit_years < 3 {
-        bail!(
-            "{}: retention.audit_years = {}: the regulations keep logs at least 3 years",
-            dir.join("pdq.toml").display(),
-            ws.config.retention.audit_years
-        );
-    }
+    ws.audit_retention_years()?;
     Ok((ws, tz))
 }
 
@@ -125,18 +119,29 @@ async fn alert(ws: &Workspace, r: Option<&SweepReport>, error: Option<&str>) {
 pub fn sweep(args: SweepArgs) -> Result<Outcome> {
     let (ws, tz) = load(&args.workspace)?;
     let as_of = crate::util::parse_as_of(args.as_of.as_deref(), tz)?;
-    // An as-of date the working-day calendar does not cover fails the steps
-    // that count working days (issue #23, 4): say so before any work. Not a
-    // refusal: on 1 January, before the new year's holiday notice is added,
-    // the nightly sweep must still land and check.
-    if let Err(e) = ws.calendar()?.is_working_day(as_of.date_naive()) {
+    // An as-of date the holiday notices do not cover yet (issue #23, 4;
+    // #17, 11): say before any work that deadlines from it are provisional.
+    // Not a refusal: on 1 January, before the new year's notice is
+    // imported, the nightly sweep must still land, check and score.
+    let cal = ws.calendar()?;
+    let day = as_of.date_naive();
+    if let Err(e) = cal.is_working_day(day) {
         eprintln!(
-            "pdq sweep: warning: --as-of {}: {e}; steps that count working days will fail",
-            as_of.date_naive()
+            "pdq sweep: warning: --as-of {day}: {e}; steps that count working days will fail"
+        );
+    } else if cal.is_provisional(day) {
+        eprintln!(
+            "pdq sweep: warning: --as-of {day}: no holiday notice for {} yet; working-day deadlines are provisional until `pdq calendar import FILE`",
+            chrono::Datelike::year(&day)
         );
     }
     // An unknown selection is bad input: nothing runs, nothing is published.
     let selected = ws.select(&args.dataset)?.len();
+    // A lapsed or draft text, or none chosen, is said before any work
+    // (issue #17); the scorecards say it too.
+    if let Some(w) = pipeline::score::step::profile_on(&ws, as_of.to_utc())?.warning() {
+        eprintln!("pdq sweep: warning: {w}");
+    }
     let rt = super::runtime(None)?;
     let cancel = Arc::new(AtomicBool::new(false));
     on_terminate(&rt, cancel.clone());
@@ -214,10 +219,14 @@ pub fn sweep(args: SweepArgs) -> Result<Outcome> {
             for line in &failed {
                 eprintln!("pdq sweep: {line}");
             }
-            Ok(if failed.is_empty() {
-                Outcome::Clean
-            } else {
+            // CONTRACT.md: 4 when a step or dataset failed, else 3 when a
+            // rule of this run is at `fail`, else 0.
+            Ok(if !failed.is_empty() {
                 Outcome::PartialFailure
+            } else if r.rules_at_fail > 0 {
+                Outcome::RulesFailed
+            } else {
+                Outcome::Clean
             })
         }
         Err(e) => {

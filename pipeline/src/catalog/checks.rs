@@ -27,9 +27,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::harvest::SourceProblem;
-use super::model::{
-    CLASSIFICATION_VALUES, CatalogEntry, Frequency, OPEN_VALUES, SHARE_VALUES, normalize_date,
-};
+use super::model::{CatalogEntry, Frequency, OPEN_VALUES, SHARE_VALUES, normalize_date};
 use super::store::CatalogState;
 use crate::profile::CatalogProfile;
 
@@ -142,6 +140,12 @@ const PERSONAL_WORDS: &[&str] = &[
     "护照",
 ];
 
+/// What every entry must fill whatever the regulation: without a name and
+/// a provider an entry can be neither identified nor assigned to anyone
+/// (pdq's model, not a regulation's list: the profile's `required` adds
+/// what its text lists).
+pub const EVERY_ENTRY: [&str; 2] = ["name", "provider"];
+
 /// Runs every catalog check over the entries in force.
 pub fn check(
     state: &CatalogState,
@@ -152,7 +156,14 @@ pub fn check(
     let mut out = vec![];
     let entries: Vec<&CatalogEntry> = state.current().collect();
     for e in &entries {
-        for f in &profile.required {
+        let required = EVERY_ENTRY.iter().copied().chain(
+            profile
+                .required
+                .iter()
+                .map(String::as_str)
+                .filter(|f| !EVERY_ENTRY.contains(f)),
+        );
+        for f in required {
             if e.get(f).is_none() {
                 out.push(finding(
                     e,
@@ -171,7 +182,10 @@ pub fn check(
                 if f == "open_conditions" && !conditional {
                     continue;
                 }
-                if e.get(f).is_none() && !profile.required.contains(f) {
+                if e.get(f).is_none()
+                    && !profile.required.contains(f)
+                    && !EVERY_ENTRY.contains(&f.as_str())
+                {
                     out.push(finding(
                         e,
                         "required_field",
@@ -181,20 +195,21 @@ pub fn check(
                 }
             }
         }
-        let enums: [(&str, &[&str]); 3] = [
-            ("share_attribute", &SHARE_VALUES),
-            ("open_attribute", &OPEN_VALUES),
-            ("classification", &CLASSIFICATION_VALUES),
+        // The attributes as the profile's text words them (the harvest
+        // maps portals' synonyms to them); 分类 has no list in any text.
+        let enums: [(&str, &[&str], &[String]); 2] = [
+            ("share_attribute", &SHARE_VALUES, &profile.share_values),
+            ("open_attribute", &OPEN_VALUES, &profile.open_values),
         ];
-        for (f, allowed) in enums {
+        for (f, canonical, words) in enums {
             if let Some(v) = e.get(f)
-                && !allowed.contains(&v)
+                && !canonical.contains(&v)
             {
                 out.push(finding(
                     e,
                     "enumeration",
                     Some(f),
-                    format!("`{v}` is not a {f}; expected one of {}", allowed.join(", ")),
+                    format!("`{v}` is not a {f}; expected one of {}", words.join(", ")),
                 ));
             }
         }

@@ -241,8 +241,6 @@ fn collapse(s: &str) -> String {
 pub const SHARE_VALUES: [&str; 3] = ["无条件共享", "有条件共享", "不予共享"];
 /// Open attributes, most open first.
 pub const OPEN_VALUES: [&str; 3] = ["无条件开放", "有条件开放", "不予开放"];
-/// Resource classifications.
-pub const CLASSIFICATION_VALUES: [&str; 3] = ["基础", "主题", "部门"];
 
 /// The canonical share attribute of a written value, if it is one.
 pub fn share_value(v: &str) -> Option<&'static str> {
@@ -265,20 +263,12 @@ pub fn open_value(v: &str) -> Option<&'static str> {
     Some(match k.as_str() {
         "无条件开放" | "无条件" | "unconditional" | "public" | "1" => OPEN_VALUES[0],
         "有条件开放" | "有条件" | "conditional" | "restricted" | "2" => OPEN_VALUES[1],
-        "不予开放" | "不开放" | "不予" | "non-public" | "3" => OPEN_VALUES[2],
+        // 非开放: 新疆 第二十六条's word for it.
+        "不予开放" | "非开放" | "不开放" | "不予" | "non-public" | "3" => {
+            OPEN_VALUES[2]
+        }
         _ => return None,
     })
-}
-
-/// The canonical classification (基础/主题/部门) of a written value.
-pub fn classification_value(v: &str) -> Option<&'static str> {
-    let k = no_spaces(&half_width(v));
-    let k = k
-        .trim_end_matches("信息资源")
-        .trim_end_matches("资源")
-        .trim_end_matches("类")
-        .trim_end_matches("数据");
-    CLASSIFICATION_VALUES.iter().find(|c| **c == k).copied()
 }
 
 /// A declared update frequency read from the vocabularies in use: Chinese
@@ -458,9 +448,8 @@ pub fn normalize_field(field: &str, v: &str, tz: chrono_tz::Tz) -> String {
         "open_attribute" => open_value(v)
             .map(str::to_string)
             .unwrap_or_else(|| collapse(v)),
-        "classification" => classification_value(v)
-            .map(str::to_string)
-            .unwrap_or_else(|| collapse(v)),
+        // No text fixes the values of 分类 (基础/主题/专题 are tiers that
+        // decide who compiles a catalog): kept as written (issue #17, 1).
         "update_frequency" => Frequency::parse(v)
             .map(|f| f.zh().to_string())
             .unwrap_or_else(|| collapse(v)),
@@ -480,9 +469,12 @@ mod tests {
         assert_eq!(share_value("无条件共享。"), Some("无条件共享"));
         assert_eq!(share_value("部分共享"), None);
         assert_eq!(open_value("不开放"), Some("不予开放"));
-        assert_eq!(classification_value("基础信息资源"), Some("基础"));
-        assert_eq!(classification_value("主题类"), Some("主题"));
-        assert_eq!(classification_value("其他"), None);
+        assert_eq!(open_value("非开放"), Some("不予开放"));
+        // 分类 is kept as the department writes it: no text lists its values.
+        assert_eq!(
+            normalize_field("classification", "专题 信息资源", chrono_tz::UTC),
+            "专题 信息资源"
+        );
         assert_eq!(half_width("ＸＬＳＸ（１）"), "XLSX(1)");
         assert_eq!(
             normalize_field("format", "电子表格/ＸＬＳＸ", chrono_tz::UTC),

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use arrow::datatypes::DataType;
-use chrono::{DateTime, Months, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::checks::CatalogFinding;
@@ -390,19 +390,33 @@ pub fn overdue_updates(
             out.push(CatalogFinding {
                 check: "catalog_update_overdue".into(),
                 message: format!(
-                    "the catalog has not followed this change of the data since {first} ({}); the catalog was due to be updated by {due} ({} {} days)",
+                    "the catalog has not followed this change of the data since {first} ({}); the catalog was due to be updated by {due} ({} {} days){}",
                     f.check,
                     deadline.days,
                     match deadline.unit {
                         DayUnit::Working => "working",
                         DayUnit::Calendar => "calendar",
-                    }
+                    },
+                    provisional_note(due, cal)
                 ),
                 ..f.clone()
             });
         }
     }
     Ok(out)
+}
+
+/// What a message adds when a date was counted on a provisional calendar
+/// (a year with no holiday notice yet); empty otherwise.
+pub fn provisional_note(date: NaiveDate, cal: &WorkCalendar) -> String {
+    if cal.is_provisional(date) {
+        format!(
+            " (provisional: no holiday notice for {} yet, counted with weekends and fixed-date holidays; `pdq calendar import` makes it final)",
+            date.year()
+        )
+    } else {
+        String::new()
+    }
 }
 
 /// Days from `due` to `today` (0 if not past due), working or calendar.
@@ -608,12 +622,14 @@ pub fn reconcile(
                     Some("update_frequency".into()),
                     table.clone(),
                     format!(
-                        "declared {}; last delivery {last_day}, next was due {due}: {late} {} late",
+                        "declared {}; last delivery {last_day}, next was due {due}: {late} {} late{}",
                         e.update_frequency.as_deref().unwrap_or(""),
                         match unit {
                             DayUnit::Working => "working days",
                             DayUnit::Calendar => "days",
-                        }
+                        },
+                        // Counting to today crosses the provisional year too.
+                        provisional_note(due.max(today), cal)
                     ),
                 ));
             }

@@ -249,12 +249,8 @@ fn every_catalog_check_finds_its_problem() {
         .collect();
     assert_eq!(
         enums,
-        [
-            "share_attribute",
-            "classification",
-            "update_frequency",
-            "data_updated"
-        ]
+        ["share_attribute", "update_frequency", "data_updated"],
+        "分类 `其他` is no finding: no text lists the values of 分类 (issue #17, 1)"
     );
     let personal: Vec<&CatalogFinding> = f
         .iter()
@@ -704,10 +700,23 @@ fn national_day_2026_and_the_end_of_the_calendar() {
         days_late(d(2026, 10, 8), d(2026, 10, 12), w, &cal).unwrap(),
         3
     );
-    // Past the calendar's last year: an error naming the year, not a guess.
-    let e = due_after(d(2026, 12, 30), Monthly, w, &cal).unwrap_err();
-    assert!(e.to_string().contains("2027"), "{e}");
-    assert!(due_after(d(2026, 12, 30), Monthly, DayUnit::Calendar, &cal).is_ok());
+    // Past the last holiday notice: provisional (issue #17, 11). Saturday
+    // 30 January 2027 moves to Monday 1 February, and the note says so.
+    let due = due_after(d(2026, 12, 30), Monthly, w, &cal).unwrap();
+    assert_eq!(due, d(2027, 2, 1));
+    assert!(cal.is_provisional(due));
+    let note = super::reconcile::provisional_note(due, &cal);
+    assert!(
+        note.contains("provisional") && note.contains("2027"),
+        "{note}"
+    );
+    assert_eq!(
+        super::reconcile::provisional_note(d(2026, 12, 30), &cal),
+        ""
+    );
+    // Before the first year: an error naming the year, not a guess.
+    let e = due_after(d(2019, 5, 30), Monthly, w, &cal).unwrap_err();
+    assert!(e.to_string().contains("2019"), "{e}");
     // But a quarterly delivery of November 2026 is simply not late in
     // November: that needs no 2027 calendar.
     assert_eq!(
@@ -718,8 +727,13 @@ fn national_day_2026_and_the_end_of_the_calendar() {
         lateness(d(2026, 11, 2), Weekly, w, &cal, d(2026, 11, 16)).unwrap(),
         Some((d(2026, 11, 9), 5))
     );
-    // Judged in 2027 with no 2027 calendar: the error, not a guess.
-    assert!(lateness(d(2026, 11, 2), Weekly, w, &cal, d(2027, 1, 5)).is_err());
+    // Judged in 2027 with no 2027 notice: counted provisionally (1 January
+    // off): 15 working days in November after the 9th, 23 in December, 4
+    // and 5 January.
+    assert_eq!(
+        lateness(d(2026, 11, 2), Weekly, w, &cal, d(2027, 1, 5)).unwrap(),
+        Some((d(2026, 11, 9), 40))
+    );
 }
 
 #[test]

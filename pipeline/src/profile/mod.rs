@@ -1,11 +1,20 @@
 //! Jurisdiction profiles: what each regulation sets as data (dimensions,
-//! deadlines, log retention), one file per regulation in `data/profiles/`.
-//! This list is the registry of profiles.
+//! deadlines, log retention, catalog fields), one file per regulation in
+//! `data/profiles/`, each value citing the article it comes from with the
+//! text's own words (`[sources]`), or saying that the text is silent. The
+//! texts are embedded (`data/regulations/`, [`text`]) and every citation is
+//! checked against them. This list is the registry of profiles.
+
+pub mod status;
+pub mod text;
+
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::{CalendarError, WorkCalendar};
+pub use status::{Status, Validity};
 
 /// Working or calendar days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,11 +36,16 @@ pub struct Deadline {
 }
 
 impl Deadline {
-    /// The due date for something that starts on `from`.
+    /// The due date for something that starts on `from`: `days` working
+    /// days later, or `days` calendar days later moved to the next working
+    /// day when that is a rest day (民法典 第二百零三条: a period whose last
+    /// day is a statutory rest day ends on the day after it).
     pub fn due(&self, from: NaiveDate, cal: &WorkCalendar) -> Result<NaiveDate, CalendarError> {
         match self.unit {
             DayUnit::Working => cal.add_working_days(from, self.days),
-            DayUnit::Calendar => Ok(from + chrono::Duration::days(self.days as i64)),
+            DayUnit::Calendar => {
+                cal.working_day_on_or_after(from + chrono::Duration::days(self.days as i64))
+            }
         }
     }
 }
@@ -44,11 +58,18 @@ pub struct Profile {
     pub id: String,
     /// The jurisdiction, in Chinese.
     pub name: String,
-    /// The quality dimensions it names.
+    /// The measures' title, as the text gives it.
+    pub title: String,
+    /// The text's file in `data/regulations/`.
+    pub text: String,
+    /// The dates in the text: status is computed from them.
+    pub validity: Validity,
+    /// The quality dimensions the text names (empty: it names none).
     pub dimensions: Vec<String>,
-    /// Years logs are kept at least.
-    pub log_retention_years: u32,
-    /// Catalog update after a change.
+    /// Years logs are kept at least; none: the text sets no period.
+    #[serde(default)]
+    pub log_retention_years: Option<u32>,
+    /// Catalog update after a change of law or function.
     pub catalog_update: Deadline,
     /// Bureau review of a catalog.
     #[serde(default)]
@@ -60,6 +81,183 @@ pub struct Profile {
     pub rectification: Deadline,
     /// What the catalog must hold.
     pub catalog: CatalogProfile,
+    /// Where each value comes from, by field ([`FIELDS`]).
+    pub sources: BTreeMap<String, Source>,
+}
+
+/// One quotation: the article (第N条, or 文首 for the text before the first
+/// article) and words of it, verbatim (whitespace aside).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Citation {
+    /// 第N条, or 文首.
+    pub article: String,
+    /// The text's words.
+    pub says: String,
+}
+
+/// Where a profile value comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Source {
+    /// The articles that set it.
+    Cited(Vec<Citation>),
+    /// The text says nothing of it: what pdq does instead, citing nothing.
+    NotInText {
+        /// What the text lacks, and the value pdq uses meanwhile.
+        not_in_text: String,
+    },
+}
+
+/// Every field of a profile that holds a value from the text, with its
+/// name in Chinese and English: each profile has a source for each.
+pub const FIELDS: &[(&str, &str, &str)] = &[
+    ("validity", "施行与有效期", "in force and validity"),
+    ("dimensions", "数据质量维度", "quality dimensions"),
+    (
+        "log_retention_years",
+        "日志保存年限",
+        "log retention (years)",
+    ),
+    ("catalog_update", "目录更新期限", "catalog update deadline"),
+    ("catalog_review", "目录审定期限", "catalog review deadline"),
+    (
+        "catalog_revision",
+        "目录修改期限",
+        "catalog revision deadline",
+    ),
+    ("rectification", "整改期限", "rectification deadline"),
+    ("catalog.required", "目录必填项", "catalog required fields"),
+    (
+        "catalog.open_required",
+        "开放目录必填项",
+        "open catalog required fields",
+    ),
+    (
+        "catalog.no_classified",
+        "涉密数据不得编入目录",
+        "no classified data in the catalog",
+    ),
+    (
+        "catalog.downgrade_review",
+        "属性降级须审核",
+        "lowering attributes needs review",
+    ),
+    (
+        "catalog.lateness_unit",
+        "迟报计算单位",
+        "lateness counted in",
+    ),
+    (
+        "catalog.share_values",
+        "共享属性取值",
+        "share attribute values",
+    ),
+    (
+        "catalog.open_values",
+        "开放属性取值",
+        "open attribute values",
+    ),
+];
+
+impl Profile {
+    /// The status on `day`, from the dates in the text.
+    pub fn status(&self, day: NaiveDate) -> Status {
+        self.validity.status(day)
+    }
+
+    /// Where `field` comes from.
+    pub fn source(&self, field: &str) -> Option<&Source> {
+        self.sources.get(field)
+    }
+
+    /// A field's value as JSON (`null`: the text sets none).
+    pub fn value(&self, field: &str) -> serde_json::Value {
+        use serde_json::json;
+        let deadline = |d: &Option<Deadline>| match d {
+            Some(d) => json!({"days": d.days, "unit": d.unit}),
+            None => serde_json::Value::Null,
+        };
+        match field {
+            "validity" => json!(self.validity),
+            "dimensions" => json!(self.dimensions),
+            "log_retention_years" => json!(self.log_retention_years),
+            "catalog_update" => deadline(&Some(self.catalog_update)),
+            "catalog_review" => deadline(&self.catalog_review),
+            "catalog_revision" => deadline(&self.catalog_revision),
+            "rectification" => deadline(&Some(self.rectification)),
+            "catalog.required" => json!(self.catalog.required),
+            "catalog.open_required" => json!(self.catalog.open_required),
+            "catalog.no_classified" => json!(self.catalog.no_classified),
+            "catalog.downgrade_review" => json!(self.catalog.downgrade_review),
+            "catalog.lateness_unit" => json!(self.catalog.lateness_unit),
+            "catalog.share_values" => json!(self.catalog.share_values),
+            "catalog.open_values" => json!(self.catalog.open_values),
+            _ => serde_json::Value::Null,
+        }
+    }
+
+    /// What `pdq profile show` prints: every field with its value and
+    /// source, and the status on `day`.
+    pub fn view(&self, day: NaiveDate) -> ProfileView {
+        let status = self.status(day);
+        ProfileView {
+            id: self.id.clone(),
+            jurisdiction: self.name.clone(),
+            title: self.title.clone(),
+            text: format!("pipeline/data/regulations/{}", self.text),
+            as_of: day,
+            status,
+            status_words: status.words(),
+            fields: FIELDS
+                .iter()
+                .map(|(f, zh, en)| FieldView {
+                    field: f.to_string(),
+                    zh: zh.to_string(),
+                    en: en.to_string(),
+                    value: self.value(f),
+                    source: self.source(f).cloned(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A profile as `pdq profile show --format json` gives it (the README
+/// documents it; fields are only ever added).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProfileView {
+    /// `xpcc-2025`, …
+    pub id: String,
+    /// The jurisdiction.
+    pub jurisdiction: String,
+    /// The measures' title.
+    pub title: String,
+    /// The embedded text it cites.
+    pub text: String,
+    /// The date the status is for.
+    pub as_of: NaiveDate,
+    /// The status that day.
+    pub status: Status,
+    /// The status in words, Chinese first.
+    pub status_words: String,
+    /// Every field, in [`FIELDS`] order.
+    pub fields: Vec<FieldView>,
+}
+
+/// One field of a [`ProfileView`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldView {
+    /// The field (`catalog_update`, `catalog.required`, …).
+    pub field: String,
+    /// Its name in Chinese.
+    pub zh: String,
+    /// Its name in English.
+    pub en: String,
+    /// Its value (`null`: the text sets none).
+    pub value: serde_json::Value,
+    /// Where it comes from.
+    pub source: Option<Source>,
 }
 
 /// `[catalog]`: the catalog fields and rules a regulation sets.
@@ -79,25 +277,34 @@ pub struct CatalogProfile {
     /// How delivery lateness against the declared update frequency is
     /// counted.
     pub lateness_unit: DayUnit,
+    /// The share attribute's values as the text words them, most open
+    /// first (无条件共享, 有条件共享, 不予共享).
+    pub share_values: Vec<String>,
+    /// The open attribute's values as the text words them, most open
+    /// first (新疆 says 非开放 where the others say 不予开放).
+    pub open_values: Vec<String>,
 }
 
 const PROFILES: &[(&str, &str)] = &[
     (
         "xinjiang-2023",
-        include_str!("../data/profiles/xinjiang-2023.toml"),
+        include_str!("../../data/profiles/xinjiang-2023.toml"),
     ),
-    ("xpcc-2025", include_str!("../data/profiles/xpcc-2025.toml")),
+    (
+        "xpcc-2025",
+        include_str!("../../data/profiles/xpcc-2025.toml"),
+    ),
     (
         "tibet-2025",
-        include_str!("../data/profiles/tibet-2025.toml"),
+        include_str!("../../data/profiles/tibet-2025.toml"),
     ),
     (
         "ganzi-2025",
-        include_str!("../data/profiles/ganzi-2025.toml"),
+        include_str!("../../data/profiles/ganzi-2025.toml"),
     ),
     (
         "wuzhong-2024",
-        include_str!("../data/profiles/wuzhong-2024.toml"),
+        include_str!("../../data/profiles/wuzhong-2024.toml"),
     ),
 ];
 
@@ -115,47 +322,10 @@ pub fn profile(id: &str) -> Result<Profile, String> {
     toml::from_str(text).map_err(|e| format!("profile {id}: {}", e.message()))
 }
 
-/// The profile a workspace uses when it names none.
+/// The profile a workspace uses when its `pdq.toml` names none (a workspace
+/// made before profiles were required); every run says so (`pdq init`
+/// always writes one).
 pub const DEFAULT_PROFILE: &str = "xinjiang-2023";
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_profile_loads_and_differs_where_the_regulations_do() {
-        for id in ids() {
-            let p = profile(id).unwrap();
-            assert_eq!(p.id, id);
-            assert!(p.log_retention_years >= 3);
-        }
-        assert_eq!(
-            profile("xpcc-2025").unwrap().catalog_update.unit,
-            DayUnit::Calendar
-        );
-        assert_eq!(profile("tibet-2025").unwrap().catalog_update.days, 20);
-        assert_eq!(profile("ganzi-2025").unwrap().dimensions.len(), 8);
-        assert!(profile("beijing").unwrap_err().contains("xinjiang-2023"));
-        // Catalog fields follow each regulation's list.
-        let fields = |id: &str| profile(id).unwrap().catalog.required;
-        assert!(fields("xpcc-2025").contains(&"operation_attribute".to_string()));
-        assert!(!fields("wuzhong-2024").contains(&"operation_attribute".to_string()));
-        assert!(fields("wuzhong-2024").contains(&"grading".to_string()));
-        assert!(fields("tibet-2025").contains(&"data_volume".to_string()));
-        assert!(profile("ganzi-2025").unwrap().catalog.downgrade_review);
-        assert!(!profile("xinjiang-2023").unwrap().catalog.downgrade_review);
-        assert_eq!(
-            profile("xpcc-2025").unwrap().catalog.lateness_unit,
-            DayUnit::Calendar
-        );
-        for id in ids() {
-            let p = profile(id).unwrap();
-            for f in p.catalog.required.iter().chain(&p.catalog.open_required) {
-                assert!(
-                    connectors::catalog::FIELDS.iter().any(|(n, _)| n == f),
-                    "{id}: `{f}` is not a catalog field"
-                );
-            }
-        }
-    }
-}
+mod tests;

@@ -162,7 +162,11 @@ pub fn tables(scores: &RunScores, rects: &[Rectification]) -> Vec<Table> {
                         r.id.clone(),
                         r.department.clone(),
                         r.opened_on.to_string(),
-                        r.due.to_string(),
+                        if r.provisional {
+                            format!("{} 暂定 provisional", r.due)
+                        } else {
+                            r.due.to_string()
+                        },
                         r.status.clone(),
                         r.failed.to_string(),
                         r.evaluated.to_string(),

@@ -447,6 +447,58 @@ pub struct RunScores {
     pub datasets: Vec<Scorecard>,
     /// Per department, ranked.
     pub departments: Vec<Scorecard>,
+    /// The regulation the scores are held to, and its status on the run's
+    /// date (a lapsed or draft text is said on every scorecard).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<ProfileInForce>,
+}
+
+/// The profile a run was scored under, and its status that day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfileInForce {
+    /// `xpcc-2025`, …
+    pub id: String,
+    /// The measures' title.
+    pub title: String,
+    /// Its status on the run's date, computed from the text's dates.
+    pub status: crate::profile::Status,
+    /// The status in words, Chinese first.
+    pub status_words: String,
+    /// The text applies that day (in force or on trial).
+    pub applies: bool,
+    /// `pdq.toml` names it (false: assumed, the workspace names none).
+    pub named: bool,
+}
+
+impl ProfileInForce {
+    /// `profile` on `day`; `named`: the workspace chose it.
+    pub fn of(profile: &crate::profile::Profile, day: chrono::NaiveDate, named: bool) -> Self {
+        let status = profile.status(day);
+        ProfileInForce {
+            id: profile.id.clone(),
+            title: profile.title.clone(),
+            status,
+            status_words: status.words(),
+            applies: status.applies(),
+            named,
+        }
+    }
+
+    /// One line for a run's output when the text does not apply or was not
+    /// chosen; None when all is well.
+    pub fn warning(&self) -> Option<String> {
+        match (self.applies, self.named) {
+            (true, true) => None,
+            (false, true) => Some(format!(
+                "profile {} ({}): {}; results are held to a text that is not in force",
+                self.id, self.title, self.status_words
+            )),
+            (_, false) => Some(format!(
+                "pdq.toml names no profile: {} ({}, {}) is assumed; choose one with `profile = \"…\"` (pdq profile list)",
+                self.id, self.title, self.status_words
+            )),
+        }
+    }
 }
 
 impl RunScores {
@@ -565,6 +617,7 @@ pub fn score_counts(counts: &[&RuleCount], run_id: &str, config: &ScoringConfig)
         run_id: run_id.into(),
         datasets,
         departments,
+        profile: None,
     };
     scores.sort();
     scores

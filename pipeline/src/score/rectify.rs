@@ -31,6 +31,11 @@ pub struct Rectification {
     pub opened_on: NaiveDate,
     /// When it is due.
     pub due: NaiveDate,
+    /// The due date falls in a year with no holiday notice yet, so it was
+    /// counted with weekends and fixed-date holidays only: it is recomputed
+    /// once the year's notice is imported (`pdq calendar import`).
+    #[serde(default)]
+    pub provisional: bool,
     /// The run that found it fixed.
     pub closed_run: Option<String>,
     /// The day it was found fixed.
@@ -88,24 +93,28 @@ pub fn rectifications_of(
                     item.failed = c.failed;
                     item.evaluated = c.evaluated;
                 }
-                (true, None) => list.push(Rectification {
-                    id: format!(
-                        "{}/{}",
-                        counts.datasets.name(c.dataset),
-                        counts.rules.name(c.rule)
-                    ),
-                    department: counts.departments.name(c.department).to_string(),
-                    dataset: counts.datasets.name(c.dataset).to_string(),
-                    rule: counts.rules.name(c.rule).to_string(),
-                    opened_run: counts.runs.name(*run).to_string(),
-                    opened_on: day,
-                    due: deadline.due(day, cal)?,
-                    closed_run: None,
-                    closed_on: None,
-                    status: "open".into(),
-                    failed: c.failed,
-                    evaluated: c.evaluated,
-                }),
+                (true, None) => {
+                    let due = deadline.due(day, cal)?;
+                    list.push(Rectification {
+                        id: format!(
+                            "{}/{}",
+                            counts.datasets.name(c.dataset),
+                            counts.rules.name(c.rule)
+                        ),
+                        department: counts.departments.name(c.department).to_string(),
+                        dataset: counts.datasets.name(c.dataset).to_string(),
+                        rule: counts.rules.name(c.rule).to_string(),
+                        opened_run: counts.runs.name(*run).to_string(),
+                        opened_on: day,
+                        due,
+                        provisional: cal.is_provisional(due),
+                        closed_run: None,
+                        closed_on: None,
+                        status: "open".into(),
+                        failed: c.failed,
+                        evaluated: c.evaluated,
+                    })
+                }
                 (false, Some(item)) => {
                     item.closed_run = Some(counts.runs.name(*run).to_string());
                     item.closed_on = Some(day);

@@ -102,7 +102,8 @@ pub async fn score(
     as_of: DateTime<Utc>,
 ) -> Result<Scored, LandError> {
     let history = history(ws, lake, (run_id, as_of)).await?;
-    let scores = score_run(&history, run_id, &ws.config.scoring);
+    let mut scores = score_run(&history, run_id, &ws.config.scoring);
+    scores.profile = Some(profile_on(ws, as_of)?);
     let rectifications = rectifications_of(ws, &history, run_id)?;
     record_cards(lake, &scores).await?;
     Ok(Scored {
@@ -122,7 +123,7 @@ pub async fn score_step(
     step.inputs = serde_json::json!({"rule_results": super::store::RULE_RESULTS, "config_version": ws.config.scoring.version()}).to_string();
     match score(ws, lake, run_id, as_of).await {
         Ok(s) => {
-            step.outputs = serde_json::json!({"departments": s.scores.departments.len(), "datasets": s.scores.datasets.len(), "rectifications": s.rectifications.len()}).to_string();
+            step.outputs = serde_json::json!({"departments": s.scores.departments.len(), "datasets": s.scores.datasets.len(), "rectifications": s.rectifications.len(), "profile": s.scores.profile}).to_string();
             (step.finish(), Some(s))
         }
         Err(e) => {
@@ -146,10 +147,25 @@ pub async fn scored_run(
         return Ok(None);
     }
     let history = history(ws, lake, (run_id, as_of)).await?;
+    let mut scores = score_run(&history, run_id, &ws.config.scoring);
+    scores.profile = Some(profile_on(ws, as_of)?);
     Ok(Some(Scored {
-        scores: score_run(&history, run_id, &ws.config.scoring),
+        scores,
         rectifications: rectifications_of(ws, &history, run_id)?,
     }))
+}
+
+/// The workspace's profile and its status on the run's date.
+pub fn profile_on(
+    ws: &Workspace,
+    as_of: DateTime<Utc>,
+) -> Result<super::ProfileInForce, LandError> {
+    let day = as_of.with_timezone(&ws.tz()).date_naive();
+    Ok(super::ProfileInForce::of(
+        &ws.profile()?,
+        day,
+        ws.names_profile(),
+    ))
 }
 
 #[cfg(test)]

@@ -214,6 +214,7 @@ pub async fn run_scores(lake: &Lake, run_id: &str) -> Result<Option<RunScores>, 
         run_id: run_id.to_string(),
         datasets: vec![],
         departments: vec![],
+        profile: None,
     };
     for r in &rows {
         let card = r.card()?;

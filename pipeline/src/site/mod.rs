@@ -192,6 +192,34 @@ fn index(input: &SiteInput) -> String {
         t("截至", "as of"),
         esc(&as_of)
     );
+    // The regulation the scores are held to, and whether it is in force
+    // that day (issue #17: a lapsed or draft text is said on every card).
+    if let Some(p) = &input.scores.profile {
+        let _ = write!(
+            b,
+            "<p class=\"{}\">{} {}（{}）· {}{}</p>",
+            if p.applies && p.named {
+                "profile"
+            } else {
+                "profile warn"
+            },
+            t("依据", "Held to"),
+            esc(&p.title),
+            esc(&p.id),
+            esc(&p.status_words),
+            if p.named {
+                String::new()
+            } else {
+                format!(
+                    " · {}",
+                    t(
+                        "工作区未指定，默认采用",
+                        "not named by the workspace: assumed"
+                    )
+                )
+            }
+        );
+    }
     let _ = write!(
         b,
         "<h2>{}</h2><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
@@ -309,7 +337,7 @@ fn rect_table(items: &[&Rectification], depth: usize) -> String {
             esc(&r.id),
             esc(&r.department),
             r.opened_on,
-            r.due,
+            due_text(r),
             if r.status == "overdue" { "overdue" } else { "" },
             t(zh, en),
             r.failed,
@@ -318,6 +346,22 @@ fn rect_table(items: &[&Rectification], depth: usize) -> String {
         );
     }
     b + "</table>"
+}
+
+/// A due date, marked when it was counted on a provisional calendar.
+fn due_text(r: &Rectification) -> String {
+    if r.provisional {
+        format!(
+            "{} <span class=provisional title=\"{}\">{}</span>",
+            r.due,
+            esc(
+                "该年度放假安排尚未导入，按周末和固定日期节假日暂定 / no holiday notice for that year yet: weekends and fixed-date holidays only"
+            ),
+            t("暂定", "provisional")
+        )
+    } else {
+        r.due.to_string()
+    }
 }
 
 fn department(input: &SiteInput, c: &Scorecard) -> String {
