@@ -1,0 +1,127 @@
+//! The records to resolve, columnar, with each field prepared on the way in.
+
+use super::config::{MatchConfig, Prepare};
+use crate::onesource::OneSourceError;
+use crate::onesource::normalize::{
+    fold_resident_id, normalize_date, normalize_name_into, normalize_sex, normalize_text,
+};
+
+/// Prepared values of one field for every record (an Arrow-like string
+/// column; the empty string means missing).
+#[derive(Debug, Clone, Default)]
+pub struct StrColumn {
+    data: String,
+    offsets: Vec<u32>,
+}
+
+impl StrColumn {
+    fn new() -> StrColumn {
+        StrColumn {
+            data: String::new(),
+            offsets: vec![0],
+        }
+    }
+
+    /// Value `i` (empty = missing).
+    #[inline]
+    pub fn get(&self, i: usize) -> &str {
+        &self.data[self.offsets[i] as usize..self.offsets[i + 1] as usize]
+    }
+
+    fn end(&mut self) -> Result<(), OneSourceError> {
+        let end = u32::try_from(self.data.len())
+            .map_err(|_| OneSourceError::Config("more than 4 GiB of one matching field".into()))?;
+        self.offsets.push(end);
+        Ok(())
+    }
+}
+
+/// The records to resolve, columnar.
+#[derive(Debug, Clone)]
+pub struct Records {
+    /// Which source (dataset) each record came from.
+    pub source: Vec<u32>,
+    /// The normalised subject key (0 = missing or invalid).
+    pub key: Vec<u128>,
+    /// Prepared field values, in [`MatchConfig::fields`] order.
+    pub fields: Vec<StrColumn>,
+    prepare: Vec<Prepare>,
+    scratch: String,
+}
+
+impl Records {
+    /// Empty records for `config`'s fields.
+    pub fn new(config: &MatchConfig) -> Records {
+        Records {
+            source: Vec::new(),
+            key: Vec::new(),
+            fields: config.fields.iter().map(|_| StrColumn::new()).collect(),
+            prepare: config.fields.iter().map(|f| f.prepare).collect(),
+            scratch: String::new(),
+        }
+    }
+
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.source.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.source.is_empty()
+    }
+
+    /// Adds a record: its source, key (0 = none) and raw field values in the
+    /// configuration's order (`None` = missing).
+    pub fn push(
+        &mut self,
+        source: u32,
+        key: u128,
+        values: &[Option<&str>],
+    ) -> Result<(), OneSourceError> {
+        if values.len() != self.fields.len() {
+            return Err(OneSourceError::Config(format!(
+                "a record has {} matching values for {} fields",
+                values.len(),
+                self.fields.len()
+            )));
+        }
+        for ((col, prep), v) in self.fields.iter_mut().zip(&self.prepare).zip(values) {
+            if let Some(v) = v {
+                prepare_into(*prep, v, &mut col.data, &mut self.scratch);
+            }
+            col.end()?;
+        }
+        self.source.push(source);
+        self.key.push(key);
+        Ok(())
+    }
+}
+
+fn prepare_into(p: Prepare, v: &str, out: &mut String, scratch: &mut String) {
+    match p {
+        Prepare::Trim => out.push_str(v.trim()),
+        Prepare::Text => out.push_str(&normalize_text(v)),
+        Prepare::Name => {
+            scratch.clear();
+            normalize_name_into(v, scratch);
+            out.push_str(scratch);
+        }
+        Prepare::Date => {
+            if let Some(d) = normalize_date(v) {
+                use std::fmt::Write;
+                let _ = write!(out, "{d:08}");
+            }
+        }
+        Prepare::Sex => {
+            if let Some(s) = normalize_sex(v) {
+                out.push(char::from(b'0' + s));
+            }
+        }
+        Prepare::ResidentId => {
+            if let Some(s) = fold_resident_id(v) {
+                out.push_str(&s);
+            }
+        }
+    }
+}
