@@ -128,7 +128,9 @@ pub(crate) fn append(path: &Path, anchor: &Anchor) -> Result<(), AuditError> {
         opts.mode(0o640);
     }
     let mut f = opts.open(path).map_err(io(path))?;
-    let mut line = serde_json::to_string(anchor).unwrap_or_default();
+    let mut line = serde_json::to_string(anchor)
+        .map_err(std::io::Error::other)
+        .map_err(io(path))?;
     line.push('\n');
     // A line cut off by a crash cannot be removed from an append-only
     // file; start on a new line so that this one stays whole.

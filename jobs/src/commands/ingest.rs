@@ -58,16 +58,26 @@ pub fn run(args: IngestArgs) -> Result<Outcome> {
                 continue;
             }
         };
-        if !args.force
-            && let Ok(Due::NotYet { last }) = rt.block_on(due(&lake, d, chrono::Utc::now()))
-        {
-            not_due.push(format!(
-                "{}: 未到更新周期 not due (last delivered {}; --force reads it now)",
-                d.id(),
-                last.to_rfc3339()
-            ));
-            bar.inc(1);
-            continue;
+        if !args.force {
+            // An error deciding whether the dataset is due is a failure of
+            // that dataset, as in the sweep's land step; never "due anyway".
+            match rt.block_on(due(&lake, d, chrono::Utc::now())) {
+                Ok(Due::NotYet { last }) => {
+                    not_due.push(format!(
+                        "{}: 未到更新周期 not due (last delivered {}; --force reads it now)",
+                        d.id(),
+                        last.to_rfc3339()
+                    ));
+                    bar.inc(1);
+                    continue;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    failures.push(format!("{}: cannot tell whether it is due: {e}", d.id()));
+                    bar.inc(1);
+                    continue;
+                }
+            }
         }
         match rt.block_on(land_dataset(&lake, d, &opts)) {
             Ok(rs) => {

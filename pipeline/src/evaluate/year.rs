@@ -116,7 +116,7 @@ pub async fn evaluate_year(
         };
         w(
             "evaluation.json",
-            &serde_json::to_vec_pretty(&e).unwrap_or_default(),
+            &serde_json::to_vec_pretty(&e).map_err(|err| format!("evaluation.json: {err}"))?,
         )?;
         let html = report::html(&e, &bureau, &ws.config.departments);
         w("report.html", html.as_bytes())?;

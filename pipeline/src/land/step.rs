@@ -124,7 +124,15 @@ async fn delivery_counts(
             table_version: None,
         };
     let failed = step.status == "failed";
-    let ledger = read_ledger(lake, Some(&d.id())).await.unwrap_or_default();
+    // A ledger that cannot be read says so on the step; it must not pass
+    // for "never delivered" and count the dataset late.
+    let ledger = match read_ledger(lake, Some(&d.id())).await {
+        Ok(l) => l,
+        Err(e) => {
+            step.fail(format!("the delivery ledger cannot be read: {e}"));
+            return vec![];
+        }
+    };
     let last_delivery = ledger
         .iter()
         .rev()
