@@ -63,11 +63,6 @@ pub fn rule_counts(
     as_of: DateTime<Utc>,
     table_version: Option<i64>,
 ) -> Vec<RuleCount> {
-    let word = |v: serde_json::Result<serde_json::Value>| {
-        v.ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default()
-    };
     report
         .results
         .iter()
@@ -77,11 +72,11 @@ pub fn rule_counts(
             dataset: d.id(),
             department: d.department.clone(),
             rule: r.id.clone(),
-            dimension: word(serde_json::to_value(r.dimension)),
+            dimension: r.dimension.as_str().to_string(),
             check: r.check.clone(),
             evaluated: r.evaluated as i64,
             failed: r.failed as i64,
-            status: word(serde_json::to_value(r.status)),
+            status: r.status.as_str().to_string(),
             rules_version: report.rules_version.clone(),
             table_version,
         })
