@@ -956,13 +956,7 @@ fn a_late_december_sweep_marks_next_years_deadlines_provisional() {
     let o = pdq(&["calendar", "import"], ws);
     assert_eq!(o.status.code(), Some(1), "a file is required");
     assert!(String::from_utf8_lossy(&o.stderr).contains("<FILE>"));
-    let o = bin()
-        .args(["calendar", "import"])
-        .arg(&notice)
-        .arg("-w")
-        .arg(ws)
-        .output()
-        .unwrap();
+    let o = pdq(&["calendar", "import", notice.to_str().unwrap()], ws);
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(out.contains("2027") && out.contains("provisional"), "{out}");
@@ -981,13 +975,7 @@ fn a_late_december_sweep_marks_next_years_deadlines_provisional() {
 
     // A bad notice names its file and line, and changes nothing.
     std::fs::write(&notice, "date,kind,festival\n2028-02-30,holiday,x\n").unwrap();
-    let o = bin()
-        .args(["calendar", "import"])
-        .arg(&notice)
-        .arg("-w")
-        .arg(ws)
-        .output()
-        .unwrap();
+    let o = pdq(&["calendar", "import", notice.to_str().unwrap()], ws);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(

@@ -134,24 +134,31 @@ pub fn home_bin(home: &str) -> Command {
     c
 }
 
-/// A key at `p` unless one is there: created exclusively, so tests racing
-/// to make it agree on one.
-fn write_key_once(p: &Path) {
-    use std::io::{Read, Write};
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+/// 32 random bytes, hex.
+fn random_key() -> String {
+    use std::io::Read;
     let mut b = [0u8; 32];
     std::fs::File::open("/dev/urandom")
         .unwrap()
         .read_exact(&mut b)
         .unwrap();
+    hex::encode(b)
+}
+
+/// A key at `p` unless one is there: created exclusively, so tests racing
+/// to make it agree on one.
+fn write_key_once(p: &Path) {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    let key = random_key();
     match std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
         .open(p)
     {
-        Ok(mut f) => writeln!(f, "{}", hex::encode(b)).unwrap(),
+        Ok(mut f) => writeln!(f, "{key}").unwrap(),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
         Err(e) => panic!("{}: {e}", p.display()),
     }
@@ -159,14 +166,8 @@ fn write_key_once(p: &Path) {
 
 /// A random 32-byte key, hex, mode 0600 (what `pdq audit key-init` makes).
 pub fn write_key(p: &Path) {
-    use std::io::Read;
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    let mut b = [0u8; 32];
-    std::fs::File::open("/dev/urandom")
-        .unwrap()
-        .read_exact(&mut b)
-        .unwrap();
-    std::fs::write(p, format!("{}\n", hex::encode(b))).unwrap();
+    std::fs::write(p, format!("{}\n", random_key())).unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o600)).unwrap();
 }

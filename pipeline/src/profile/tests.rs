@@ -170,16 +170,7 @@ fn dimension_words(d: &str) -> &'static [&'static str] {
 
 #[test]
 fn dimensions_are_exactly_those_the_text_lists() {
-    let all = [
-        "completeness",
-        "validity",
-        "timeliness",
-        "consistency",
-        "accuracy",
-        "compliance",
-        "authenticity",
-        "usability",
-    ];
+    let all = crate::score::REGULATION_DIMENSIONS;
     for id in ids() {
         let p = profile(id).unwrap();
         let words = quoted(&p, "dimensions");

@@ -177,7 +177,7 @@ mod tests {
         assert!(xj.says(HEAD, "成文日期:2023-02-17"));
         assert!(!xj.says("第九十九条", "本办法"));
         let wz = RegulationText::embedded("wuzhong-2024-draft.txt").unwrap();
-        // Both of the draft's 第四十六条, the second with the placeholder date.
+        // Both of the draft's 第四十六条; the second holds its unfilled date (x月x日).
         assert!(wz.says("第四十六条", "督促改正"));
         assert!(wz.says("第四十六条", "本办法自 2024 年 x 月 x 日起试行"));
     }

@@ -157,21 +157,29 @@ impl ScoringConfig {
     }
 }
 
+/// Every quality dimension a regulation names, in the order reports give
+/// them (profiles name a subset: `pipeline::profile`).
+pub const REGULATION_DIMENSIONS: [&str; 8] = [
+    "completeness",
+    "validity",
+    "timeliness",
+    "consistency",
+    "accuracy",
+    "compliance",
+    "authenticity",
+    "usability",
+];
+
 /// The configuration's dimension weights in the regulation's order, then
 /// any other dimensions it weighs.
 pub fn ordered_dimensions(config: &ScoringConfig) -> Vec<(&String, &f64)> {
-    const ORDER: [&str; 8] = [
-        "completeness",
-        "validity",
-        "timeliness",
-        "consistency",
-        "accuracy",
-        "compliance",
-        "authenticity",
-        "usability",
-    ];
     let mut ordered: Vec<(&String, &f64)> = config.dimension_weights.iter().collect();
-    ordered.sort_by_key(|(d, _)| ORDER.iter().position(|o| o == d).unwrap_or(ORDER.len()));
+    ordered.sort_by_key(|(d, _)| {
+        REGULATION_DIMENSIONS
+            .iter()
+            .position(|o| o == d)
+            .unwrap_or(REGULATION_DIMENSIONS.len())
+    });
     ordered
 }
 
