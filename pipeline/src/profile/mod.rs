@@ -81,6 +81,10 @@ pub struct Profile {
     pub rectification: Deadline,
     /// What the catalog must hold.
     pub catalog: CatalogProfile,
+    /// The objection (异议/校核) workflow's deadlines, where the text sets
+    /// them.
+    #[serde(default)]
+    pub objections: ObjectionProfile,
     /// Where each value comes from, by field ([`FIELDS`]).
     pub sources: BTreeMap<String, Source>,
 }
@@ -158,6 +162,16 @@ pub const FIELDS: &[(&str, &str, &str)] = &[
         "开放属性取值",
         "open attribute values",
     ),
+    (
+        "objections.forward",
+        "异议转交期限",
+        "forwarding an objection",
+    ),
+    (
+        "objections.verify",
+        "异议校核期限",
+        "verifying an objection",
+    ),
 ];
 
 impl Profile {
@@ -193,6 +207,8 @@ impl Profile {
             "catalog.lateness_unit" => json!(self.catalog.lateness_unit),
             "catalog.share_values" => json!(self.catalog.share_values),
             "catalog.open_values" => json!(self.catalog.open_values),
+            "objections.forward" => deadline(&self.objections.forward),
+            "objections.verify" => deadline(&self.objections.verify),
             _ => serde_json::Value::Null,
         }
     }
@@ -283,6 +299,24 @@ pub struct CatalogProfile {
     /// The open attribute's values as the text words them, most open
     /// first (新疆 says 非开放 where the others say 不予开放).
     pub open_values: Vec<String>,
+}
+
+/// `[objections]`: the deadlines of the objection workflow (异议/校核).
+/// Where the text sets no period (新疆 第二十三条 "协商", 兵团 第三十一条
+/// "核实") or no workflow at all (甘孜), the deadline is `None` and the
+/// objection's step carries no due date.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectionProfile {
+    /// The bureau forwards an objection to the responsible department
+    /// (吴忠 第二十一条: 2 working days from receipt).
+    #[serde(default)]
+    pub forward: Option<Deadline>,
+    /// The responsible department verifies it and answers (西藏 第二十七条,
+    /// 吴忠 第二十一条: 5 working days; the start is not stated, pdq counts
+    /// from forwarding, or from filing when not forwarded).
+    #[serde(default)]
+    pub verify: Option<Deadline>,
 }
 
 const PROFILES: &[(&str, &str)] = &[

@@ -73,6 +73,8 @@ fn deadlines_are_the_days_and_the_unit_the_text_says() {
             ("catalog_review", p.catalog_review),
             ("catalog_revision", p.catalog_revision),
             ("rectification", Some(p.rectification)),
+            ("objections.forward", p.objections.forward),
+            ("objections.verify", p.objections.verify),
         ];
         for (field, deadline) in deadlines {
             match (deadline, cited(&p, field)) {
@@ -116,6 +118,14 @@ fn deadlines_are_the_days_and_the_unit_the_text_says() {
     assert_eq!(p("wuzhong-2024").catalog_revision, Some(w(10)));
     for id in ["xinjiang-2023", "tibet-2025", "ganzi-2025"] {
         assert_eq!(p(id).catalog_review, None, "{id}");
+    }
+    // Objections (异议/校核): only 吴忠 第二十一条 and 西藏 第二十七条 count days.
+    assert_eq!(p("wuzhong-2024").objections.forward, Some(w(2)));
+    assert_eq!(p("wuzhong-2024").objections.verify, Some(w(5)));
+    assert_eq!(p("tibet-2025").objections.verify, Some(w(5)));
+    assert_eq!(p("tibet-2025").objections.forward, None);
+    for id in ["xinjiang-2023", "xpcc-2025", "ganzi-2025"] {
+        assert_eq!(p(id).objections, ObjectionProfile::default(), "{id}");
     }
     for id in ids() {
         // No text sets a deadline for correcting problem data.
