@@ -47,6 +47,15 @@ pub fn init_logging(verbose: u8) {
     }
 }
 
+/// Whether to print JSON: `--format json`, or no `--format` and stdout is
+/// not a terminal (a pipe or a file gets JSON, a person gets a table).
+pub fn wants_json(format: Option<&str>) -> bool {
+    match format {
+        Some(f) => f == "json",
+        None => !std::io::stdout().is_terminal(),
+    }
+}
+
 /// Parses a time-zone name such as `Asia/Shanghai`.
 pub fn parse_time_zone(name: &str) -> Result<Tz> {
     Tz::from_str(name).map_err(|_| {

@@ -22,6 +22,7 @@ pub mod land;
 pub mod leak;
 pub mod mask;
 pub mod model;
+pub mod objection;
 pub mod onesource;
 pub mod outputs;
 pub mod profile;

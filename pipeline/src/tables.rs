@@ -123,6 +123,12 @@ pub const CORRECTIONS: LakeTable = LakeTable {
     owner: "evaluate",
     row: "an audited correction of one stored rule count",
 };
+/// Objections (异议/校核) and everything done about them.
+pub const OBJECTIONS: LakeTable = LakeTable {
+    path: "_pdq/objections",
+    owner: "objection",
+    row: "one event of an objection: filed, forwarded, answered, corrected, confirmed, re-opened, closed",
+};
 /// Run events (started, finished).
 pub const RUNS: LakeTable = LakeTable {
     path: "_pdq/runs",
@@ -153,6 +159,7 @@ pub const ALL: &[LakeTable] = &[
     CATALOG_ASSESSMENTS,
     DATASET_FACTS,
     CORRECTIONS,
+    OBJECTIONS,
     RUNS,
     RUN_STEPS,
 ];

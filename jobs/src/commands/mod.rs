@@ -8,6 +8,7 @@ mod evaluate;
 mod harvest;
 mod ingest;
 mod init;
+mod objection;
 mod onesource;
 mod ops;
 mod profile;
@@ -62,6 +63,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Audit(args) => audit::run(args),
         Command::Calendar(args) => calendar::run(args),
         Command::Profile(args) => profile::run(args),
+        Command::Objection(args) => objection::run(args),
         Command::Serve(args) => ops::serve(args),
         Command::Token(args) => ops::token(args),
         Command::Evaluate(args) => evaluate::evaluate(args),

@@ -16,6 +16,7 @@
 //! | `/catalog.html`, `/catalog/{catalog.json,catalog.csv,catalog-items.csv,dcat.jsonld}` (the full catalog) | any valid token; anonymous readers get the open entries only (`public/…`) instead |
 //! | `/dept/<d>.html`, `/dataset/<d>.<name>.html`, `/api/departments/<d>`, `/api/datasets/<d>.<name>` | department `d` and the bureau |
 //! | `/rectification.html`, `/api/rectifications` | the bureau (departments get theirs on their own page / filtered) |
+//! | `POST /api/objections` | any valid token: a department files an objection as a user of the data, the bureau as the bureau |
 //! | any other `/catalog/…` (findings, change log, officials' workbook) | the bureau |
 //!
 //! Classified (涉密) catalog entries are in no published file at all
@@ -40,6 +41,7 @@ mod access;
 mod api;
 mod auth;
 mod limits;
+mod objections;
 mod site;
 mod tokens;
 
@@ -147,6 +149,7 @@ impl Settings {
 
 /// The server's state.
 pub struct ServeState {
+    workspace: PathBuf,
     published: PathBuf,
     settings: Settings,
     tokens: tokens::Tokens,
@@ -164,6 +167,7 @@ impl ServeState {
         let published = workspace.join("published");
         let site = site::load_site(&published);
         Ok(Arc::new(ServeState {
+            workspace: workspace.to_path_buf(),
             published,
             sessions: auth::Sessions::new(settings.session_idle, settings.session_max),
             settings,
@@ -221,6 +225,7 @@ pub fn router(state: Arc<ServeState>) -> Router {
         .route("/api/departments/{dept}", get(api::department))
         .route("/api/datasets/{id}", get(api::dataset))
         .route("/api/rectifications", get(api::rectifications))
+        .route("/api/objections", post(objections::file))
         .fallback(get(site::page))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(axum::middleware::from_fn_with_state(

@@ -9,6 +9,7 @@
 //! | rectification | the rectification list at the year's last run | 100 × items opened in the year and closed by their due date / items opened |
 //! | catalog management | every run's catalog summary (`_pdq/catalog_summary`) | mean over the year's runs of 100 × entries without findings / (entries + datasets not catalogued) |
 //! | one-source compliance | every run's `_onesource_consistency` count per dataset | 100 × copies agreeing with the authority / copies compared; not assessable for a department that copies nothing |
+//! | objections | objections filed in the year (`_pdq/objections`), in their state at the as-of time | 100 × steps with a deadline done on time / steps due (forwarding, verifying, correcting); not assessable without such steps |
 //!
 //! The total is the weighted mean of the assessable components (weights
 //! renormalised); a component pdq cannot assess is shown as such, never
@@ -77,6 +78,7 @@ fn default_weights() -> BTreeMap<String, f64> {
         ("rectification", 0.2),
         ("catalog", 0.1),
         ("one_source", 0.1),
+        ("objections", 0.1),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), *v))
@@ -141,6 +143,10 @@ pub struct DepartmentEvaluation {
     pub indicators: Vec<Indicator>,
     /// Rectification items opened in the year: (total, closed on time, closed late, open, overdue at year end).
     pub rectification: [usize; 5],
+    /// Objections filed in the year against its data, in their state at
+    /// the as-of time.
+    #[serde(default)]
+    pub objections: crate::objection::ObjectionTally,
     /// The previous year's score, if evaluated from the same store.
     pub previous_year: Option<f64>,
     /// Evidence: the runs behind these numbers.
@@ -227,6 +233,9 @@ pub struct EvaluationInput<'a> {
     /// Catalog summaries per run and department (runs not among the
     /// counts' runs are ignored).
     pub catalog: &'a [CatalogSummary],
+    /// Every objection, in its state at `as_of` (those filed in the year
+    /// are counted).
+    pub objections: &'a [crate::objection::Objection],
 }
 
 /// One department's catalog as one run found it.
@@ -301,6 +310,7 @@ fn zh(c: &str) -> &'static str {
         "rectification" => "问题整改",
         "catalog" => "目录管理",
         "one_source" => "一数一源",
+        "objections" => "异议处理",
         _ => "其他",
     }
 }
@@ -647,7 +657,14 @@ fn evaluate_department(
         .filter(|r| r.department == dept && r.opened_on.year() == year.input.year)
         .collect();
     let rectification = rectification_tally(&mine);
-    let components = components(year, &dept, runs, &rules, rectification);
+    let mut objections = crate::objection::ObjectionTally::default();
+    for o in year.input.objections.iter().filter(|o| {
+        o.responsible == dept && o.filed.with_timezone(&year.input.tz).year() == year.input.year
+    }) {
+        objections.add(o);
+    }
+    let mut components = components(year, &dept, runs, &rules, rectification);
+    components.push(objection_component(&objections, year.input.config));
     let (num, den) = components
         .iter()
         .filter_map(|c| c.score.map(|s| (s * c.weight, c.weight)))
@@ -665,6 +682,7 @@ fn evaluate_department(
         dimensions: mean_dimensions(runs),
         indicators: summed_indicators(runs),
         rectification,
+        objections,
         previous_year: None,
         runs: runs
             .iter()
@@ -755,6 +773,32 @@ fn components(
             },
         },
     ]
+}
+
+/// Objection handling: 100 × steps with a deadline done on time / steps
+/// due (done, or past due and not done).
+fn objection_component(
+    o: &crate::objection::ObjectionTally,
+    config: &EvaluationConfig,
+) -> Component {
+    let due = o.steps_on_time + o.steps_late + o.steps_overdue;
+    Component {
+        name: "objections".into(),
+        name_zh: zh("objections").into(),
+        score: o.on_time_rate(),
+        weight: config.weights.get("objections").copied().unwrap_or(0.0),
+        basis: if due > 0 {
+            format!(
+                "{} objections filed, {} open, {} overdue; {} of {due} steps with a deadline on time ({} late, {} overdue)",
+                o.filed, o.open, o.overdue, o.steps_on_time, o.steps_late, o.steps_overdue
+            )
+        } else {
+            format!(
+                "not assessable: {} objections filed, no step with a deadline due (the profile's text sets none, or none was due yet)",
+                o.filed
+            )
+        },
+    }
 }
 
 /// The last run's score in each month of the year.

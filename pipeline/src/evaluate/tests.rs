@@ -66,6 +66,7 @@ fn run(history: &[RuleCount], corrections: &[Correction], cfg: &EvaluationConfig
         scoring: &scoring,
         config: cfg,
         table_version: Some(7),
+        objections: &[],
     })
     .unwrap()
 }
@@ -324,6 +325,7 @@ fn the_catalog_component_from_the_runs_catalog_summaries() {
     let scoring = ScoringConfig::default();
     let cfg = EvaluationConfig::default();
     let e = evaluate(&EvaluationInput {
+        objections: &[],
         catalog: &summaries,
         history: &history(),
         corrections: &[],
@@ -405,4 +407,81 @@ fn issue_5_one_source_is_assessed_from_conflict_counts() {
         .find(|d| d.department == "gongan")
         .unwrap();
     assert_eq!(comp(g, "one_source"), None);
+}
+
+#[test]
+fn objections_count_steps_done_on_time_for_the_responsible_department() {
+    use crate::objection::{Action, Deadlines, Objection, ObjectionEvent, Reporter};
+    let tz = chrono_tz::Asia::Shanghai;
+    let at = |m: u32, d: u32| {
+        tz.with_ymd_and_hms(2026, m, d, 9, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    let ev = |seq: i64, t, action| {
+        let mut e = ObjectionEvent::new("2026-0001", seq, t, action, "test");
+        e.department = Some("gongan".into());
+        e
+    };
+    let mut filed = ev(0, at(9, 24), Action::Filed);
+    filed.reporter = Some(Reporter::Citizen);
+    filed.dataset = Some("gongan.p".into());
+    let events = [
+        filed,
+        // Forwarded late (due 09-29 under 吴忠 第二十一条), answered on time.
+        ev(1, at(9, 30), Action::Forwarded),
+        ev(2, at(10, 9), Action::Rejected),
+        ev(3, at(10, 9), Action::Closed),
+    ];
+    let cal = WorkCalendar::embedded();
+    let o: Objection = Objection::fold(
+        &events,
+        Utc.with_ymd_and_hms(2026, 12, 31, 23, 0, 0).unwrap(),
+        &Deadlines::of(&profile("wuzhong-2024").unwrap()),
+        &cal,
+        tz,
+    )
+    .unwrap();
+    let p = profile("xinjiang-2023").unwrap();
+    let scoring = ScoringConfig::default();
+    let cfg = EvaluationConfig::default();
+    let with = |objections: &[Objection]| {
+        evaluate(&EvaluationInput {
+            objections,
+            catalog: &[],
+            history: &history(),
+            corrections: &[],
+            year: 2026,
+            as_of: Utc.with_ymd_and_hms(2026, 12, 31, 23, 0, 0).unwrap(),
+            tz,
+            profile: &p,
+            calendar: &cal,
+            scoring: &scoring,
+            config: &cfg,
+            table_version: Some(7),
+        })
+        .unwrap()
+    };
+    let e = with(std::slice::from_ref(&o));
+    let dept = |e: &Evaluation, d: &str| {
+        e.departments
+            .iter()
+            .find(|x| x.department == d)
+            .unwrap()
+            .clone()
+    };
+    let g = dept(&e, "gongan");
+    assert_eq!(comp(&g, "objections"), Some(50.0));
+    assert_eq!(g.objections.filed, 1);
+    assert_eq!(
+        (g.objections.steps_on_time, g.objections.steps_late),
+        (1, 1)
+    );
+    // Another department's objection is not gongan's; without any, the
+    // component is not assessable and the total is the other components'.
+    assert_eq!(comp(&dept(&e, "minzheng"), "objections"), None);
+    let without = with(&[]);
+    assert_eq!(comp(&dept(&without, "gongan"), "objections"), None);
+    assert_ne!(dept(&without, "gongan").score, g.score);
+    assert_ne!(without.id, e.id);
 }

@@ -47,6 +47,9 @@ async fn compute(
     let catalog = crate::catalog::step::read_summaries(lake)
         .await
         .map_err(|e| e.to_string())?;
+    let objections = crate::objection::stage::all_as_of(ws, lake, as_of)
+        .await
+        .map_err(|e| e.to_string())?;
     let e = evaluate_counts(
         counts,
         &EvaluationInput {
@@ -61,6 +64,7 @@ async fn compute(
             config: &ws.config.evaluation,
             table_version: Some(pin),
             catalog: &catalog,
+            objections: &objections,
         },
     )?;
     Ok(Some(e))

@@ -317,6 +317,10 @@ pub struct Scorecard {
     pub config_version: String,
     /// The rule files' versions behind it.
     pub rules_versions: Vec<String>,
+    /// Objections (异议) to its data as of the run: filed, open, overdue,
+    /// steps on time (none filed: absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub objections: Option<crate::objection::ObjectionTally>,
 }
 
 fn round2(x: f64) -> f64 {
@@ -404,6 +408,7 @@ fn card_for(
         findings,
         config_version: config.version(),
         rules_versions: versions.into_iter().collect(),
+        objections: None,
     }
 }
 

@@ -104,6 +104,7 @@ pub async fn score(
     let history = history(ws, lake, (run_id, as_of)).await?;
     let mut scores = score_run(&history, run_id, &ws.config.scoring);
     scores.profile = Some(profile_on(ws, as_of)?);
+    with_objections(ws, lake, as_of, &mut scores).await?;
     let rectifications = rectifications_of(ws, &history, run_id)?;
     record_cards(lake, &scores).await?;
     Ok(Scored {
@@ -149,10 +150,45 @@ pub async fn scored_run(
     let history = history(ws, lake, (run_id, as_of)).await?;
     let mut scores = score_run(&history, run_id, &ws.config.scoring);
     scores.profile = Some(profile_on(ws, as_of)?);
+    // Objections as the run stored them, not as they read now.
+    let stored = super::store::stored_objections(lake, run_id).await?;
+    for c in scores
+        .datasets
+        .iter_mut()
+        .chain(scores.departments.iter_mut())
+    {
+        c.objections = stored
+            .get(&(c.scope.clone(), c.id.clone()))
+            .cloned()
+            .flatten();
+    }
     Ok(Some(Scored {
         scores,
         rectifications: rectifications_of(ws, &history, run_id)?,
     }))
+}
+
+/// Puts the objections as of the run on its dataset and department
+/// scorecards (those filed by then, in their state then).
+async fn with_objections(
+    ws: &Workspace,
+    lake: &Lake,
+    as_of: DateTime<Utc>,
+    scores: &mut super::RunScores,
+) -> Result<(), LandError> {
+    let (by_dept, by_dataset) = crate::objection::stage::tallies(ws, lake, as_of)
+        .await
+        .map_err(|e| match e {
+            crate::objection::ObjectionError::Lake(e) => e,
+            other => LandError::Config(other.to_string()),
+        })?;
+    for c in &mut scores.datasets {
+        c.objections = by_dataset.get(&c.id).cloned();
+    }
+    for c in &mut scores.departments {
+        c.objections = by_dept.get(&c.department).cloned();
+    }
+    Ok(())
 }
 
 /// The workspace's profile and its status on the run's date.

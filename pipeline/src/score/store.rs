@@ -165,6 +165,29 @@ pub async fn record_cards(lake: &Lake, scores: &RunScores) -> Result<(), LandErr
     .map(|_| ())
 }
 
+/// The objection counts run `run_id` stored on each scorecard, by
+/// (scope, id): the counts as the sweep saw them, which publishing the run
+/// again shows unchanged (an objection recorded later with an earlier
+/// `--at` does not rewrite a published run).
+pub async fn stored_objections(
+    lake: &Lake,
+    run_id: &str,
+) -> Result<
+    std::collections::BTreeMap<(String, String), Option<crate::objection::ObjectionTally>>,
+    LandError,
+> {
+    let rows: Vec<StoredCard> = lake
+        .read_records(
+            SCORECARDS,
+            Some(&format!("run_id = {}", quoted(run_id))),
+            "scope, id",
+        )
+        .await?;
+    rows.iter()
+        .map(|r| Ok(((r.scope.clone(), r.id.clone()), r.card()?.objections)))
+        .collect()
+}
+
 /// Every department's stored scorecards, in run order (the trend).
 pub async fn department_history(lake: &Lake) -> Result<Vec<StoredCard>, LandError> {
     lake.read_records(

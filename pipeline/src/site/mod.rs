@@ -364,6 +364,52 @@ fn due_text(r: &Rectification) -> String {
     }
 }
 
+/// The objections (异议) to a scorecard's data, as counts: nothing of
+/// what they say or who filed them is published.
+fn objections_table(c: &Scorecard) -> String {
+    let Some(o) = &c.objections else {
+        return String::new();
+    };
+    format!(
+        "<h2>{}</h2><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr><tr><td class=num>{}</td><td class=num>{}</td><td class=num>{}</td><td class=num>{}</td><td class=num>{}</td></tr></table>",
+        t("数据异议", "Objections"),
+        t("受理", "Filed"),
+        t("未办结", "Open"),
+        t("逾期", "Overdue"),
+        t("按期办理步骤", "Steps on time"),
+        t("按期率", "On-time rate"),
+        o.filed,
+        o.open,
+        o.overdue,
+        o.steps_on_time,
+        o.on_time_rate()
+            .map(|r| format!("{r:.1}%"))
+            .unwrap_or_else(|| "—".into()),
+    )
+}
+
+/// The form a signed-in officer files an objection with (`pdq serve`
+/// takes it at `POST /api/objections`; a static copy of the site cannot).
+fn objection_form(dataset: &str) -> String {
+    format!(
+        "<h2>{}</h2><form method=post action=\"/api/objections\" class=objection>\
+<input type=hidden name=dataset value=\"{}\">\
+<p><label>{} <input name=key_column required></label> <label>{} <input name=key_value required></label></p>\
+<p><label>{} <input name=field></label></p>\
+<p><label>{} <textarea name=what required rows=3 cols=60></textarea></label></p>\
+<p><label>{} <input name=contact></label></p>\
+<p><button type=submit>{}</button></p></form>",
+        t("提出数据异议", "Report wrong data"),
+        esc(dataset),
+        t("标识列", "Key column"),
+        t("标识值", "Key value"),
+        t("字段", "Field"),
+        t("问题说明", "What is wrong"),
+        t("联系方式", "Contact"),
+        t("提交", "File objection"),
+    )
+}
+
 fn department(input: &SiteInput, c: &Scorecard) -> String {
     let mut b = String::new();
     let _ = write!(
@@ -422,6 +468,7 @@ fn department(input: &SiteInput, c: &Scorecard) -> String {
         t("整改清单", "Rectification items"),
         rect_table(&items, 1)
     );
+    b += &objections_table(c);
     let mine: Vec<&crate::catalog::CatalogFinding> = input
         .catalog_findings
         .iter()
@@ -462,6 +509,7 @@ fn dataset(input: &SiteInput, c: &Scorecard) -> String {
         delta_cell(c.delta)
     );
     b += &dims_and_indicators(c);
+    b += &objections_table(c);
     let report = input.reports.get(&c.id);
     let _ = write!(
         b,
@@ -524,6 +572,7 @@ fn dataset(input: &SiteInput, c: &Scorecard) -> String {
         t("整改事项", "Rectification items"),
         rect_table(&items, 1)
     );
+    b += &objection_form(&c.id);
     let title = input
         .catalog
         .get(&c.id)
