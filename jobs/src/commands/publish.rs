@@ -1,7 +1,8 @@
 //! `pdq publish`: rebuilds a run's publication from the lake alone
 //! (`pipeline::publish`), byte for byte what the sweep published when the
-//! lake has not changed since. The latest finished run's publication also
-//! becomes the current one (`latest.json`, `site/`, `catalog/`).
+//! lake has not changed since. A publication becomes the current one
+//! (`latest.json`, `site/`, `catalog/`) only when no newer run has been
+//! published (`pipeline::publish::newest`).
 
 use anyhow::{Context, Result, anyhow, bail};
 use pipeline::land::Lake;
@@ -33,7 +34,6 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
             ws.dir.display()
         );
     };
-    let current = id == newest;
     let _lock = wait_lock(
         &lock_dir(&ws.dir),
         PUBLISH_LOCK,
@@ -42,13 +42,12 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
     .ok_or_else(|| {
         anyhow!("another publication is being written (lock {PUBLISH_LOCK}); try again")
     })?;
-    let dir = rt
+    let pipeline::publish::Published { dir, current } = rt
         .block_on(pipeline::publish::publish(
             &ws,
             &lake,
             id,
             chosen.started.as_of,
-            current,
         ))
         .with_context(|| format!("cannot publish run {id}"))?;
     jobs::audit::AuditLog::new(&ws.dir.join("audit")).append(
