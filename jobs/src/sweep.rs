@@ -208,7 +208,7 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
             serde_json::json!({"definition": bad.path.strip_prefix(&ws.dir).unwrap_or(&bad.path)})
                 .to_string();
         step.fail(bad.error.clone());
-        steps.push(step);
+        steps.push(ended(step, opts));
     }
     let mut reports = vec![];
     let mut counts = vec![];
@@ -372,6 +372,16 @@ fn locked(
     Err(Box::new(step.finish()))
 }
 
+/// A step ends: its clock stops and it is told to `on_step` (the progress
+/// bar counts a dataset done at its last step), whatever its status.
+fn ended(step: Step, opts: &SweepOptions) -> Step {
+    let step = step.finish();
+    if let Some(f) = &opts.on_step {
+        f(&step);
+    }
+    step
+}
+
 /// One dataset through land and check, under its lock.
 async fn sweep_dataset(
     ws: &Workspace,
@@ -394,8 +404,11 @@ async fn sweep_dataset(
     };
     if opts.cancel.load(Ordering::SeqCst) {
         let mut step = Step::start(run_id, "land", &id);
-        step.status = "cancelled".into();
-        out.steps.push(step);
+        step.set(
+            "cancelled",
+            "the sweep was stopped before this dataset started; the next sweep lands it",
+        );
+        out.steps.push(ended(step, opts));
         return out;
     }
     let _lock = match locked(
@@ -408,6 +421,7 @@ async fn sweep_dataset(
     ) {
         Ok(lock) => lock,
         Err(step) => {
+            notify(&step);
             out.steps.push(*step);
             return out;
         }
