@@ -165,7 +165,36 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
         serde_json::json!({"trigger": opts.trigger, "as_of": opts.as_of.to_rfc3339()}),
     )?;
     run::record_event(&lake, &event).await?;
-    land::prepare(&lake).await?;
+    // From here the run is in the ledger: it ends there too, `failed` with
+    // why, if the sweep cannot go on (it is never left unfinished).
+    match sweep_recorded(ws, opts, &lake, &audit, datasets, &mut event).await {
+        Ok(report) => Ok(report),
+        Err(e) => {
+            event.event = "finished".into();
+            event.status = "failed".into();
+            event.at = Utc::now();
+            event.error = Some(e.to_string());
+            if let Err(again) = run::record_event(&lake, &event).await {
+                tracing::warn!(run = %event.run_id, error = %again, "the failed run could not be recorded as finished");
+            }
+            Err(e)
+        }
+    }
+}
+
+/// The sweep once its run is recorded as started: the stages, the steps,
+/// the publication and the run's end.
+async fn sweep_recorded(
+    ws: &Workspace,
+    opts: &SweepOptions,
+    lake: &Lake,
+    audit: &AuditLog,
+    datasets: Vec<DatasetDef>,
+    event: &mut RunEvent,
+) -> Result<SweepReport, SweepError> {
+    let run_id = event.run_id.clone();
+    let as_of = event.as_of;
+    land::prepare(lake).await?;
     let lock_dir = crate::lock::lock_dir(&ws.dir);
     let mut steps: Vec<Step> = vec![];
     // Harvest the catalogs first (a sweep of some datasets leaves the
@@ -180,7 +209,7 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
             "another harvest is working on the catalog",
         ) {
             Ok(lock) => {
-                let (step, h) = catalog::step::harvest_step(ws, &lake, &run_id, as_of).await;
+                let (step, h) = catalog::step::harvest_step(ws, lake, &run_id, as_of).await;
                 steps.push(step);
                 h.map(|h| (h, lock))
             }
@@ -227,7 +256,7 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
             serde_json::json!({"run": run_id, "status": s.status, "inputs": s.inputs, "outputs": s.outputs, "rows": s.rows}),
         )?;
     }
-    check::step::record_reports(&lake, &run_id, as_of, &reports).await?;
+    check::step::record_reports(lake, &run_id, as_of, &reports).await?;
     // One data, one source (issue #5): what departments declare in their
     // catalogs shows duplicate collection before any data is compared.
     if onesource::step::wanted(ws) {
@@ -236,21 +265,21 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
             .map(|((_, state), _)| catalog::step::declarations(state))
             .unwrap_or_default();
         let (step, report) =
-            onesource::step::onesource_step(ws, &lake, &run_id, opts.as_of, declarations).await;
+            onesource::step::onesource_step(ws, lake, &run_id, opts.as_of, declarations).await;
         steps.push(step);
         if let Some(r) = report {
             counts.extend(onesource::step::rule_counts(ws, &r, &run_id, as_of));
         }
     }
     counts.sort_by(|a, b| (&a.dataset, &a.rule).cmp(&(&b.dataset, &b.rule)));
-    let new_failures = new_failures(&lake, &run_id, &counts).await?;
+    let new_failures = new_failures(lake, &run_id, &counts).await?;
     let rules_at_fail = counts.iter().filter(|c| c.status == "fail").count();
-    let results_version = score::store::record_counts(&lake, &run_id, &counts).await?;
-    let (step, _) = score::step::score_step(ws, &lake, &run_id, as_of).await;
+    let results_version = score::store::record_counts(lake, &run_id, &counts).await?;
+    let (step, _) = score::step::score_step(ws, lake, &run_id, as_of).await;
     steps.push(step);
     // The catalog: checked and reconciled with what landed tonight.
     if let Some(((report, state), _lock)) = harvested {
-        let (step, _) = catalog::step::assess_step(ws, &lake, &run_id, as_of, report, state).await;
+        let (step, _) = catalog::step::assess_step(ws, lake, &run_id, as_of, report, state).await;
         steps.push(step);
     }
     // Publish: under the publication lock (`pdq publish` takes it too).
@@ -259,7 +288,7 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
         crate::lock::PUBLISH_LOCK,
         std::time::Duration::from_secs(300),
     ) {
-        Ok(Some(_lock)) => publish::publish_step(ws, &lake, &run_id, as_of).await,
+        Ok(Some(_lock)) => publish::publish_step(ws, lake, &run_id, as_of).await,
         Ok(None) => {
             let mut step = Step::start(&run_id, "publish", "");
             step.fail("another publication held the lock for 5 minutes");
@@ -279,7 +308,7 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
         serde_json::json!({"run": run_id, "status": step.status}),
     )?;
     steps.push(step);
-    run::record_steps(&lake, &run_id, &steps).await?;
+    run::record_steps(lake, &run_id, &steps).await?;
     let mut all: Vec<&str> = steps
         .iter()
         .filter(|s| !s.dataset.is_empty())
@@ -309,7 +338,7 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
     event.datasets_ok = (all.len() - failed) as i64;
     event.error = error;
     event.results_version = Some(results_version);
-    run::record_event(&lake, &event).await?;
+    run::record_event(lake, event).await?;
     audit.append(
         &opts.actor,
         "sweep-end",

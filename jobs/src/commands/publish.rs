@@ -19,7 +19,11 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
     let lake = Lake::open(&ws.config.lake, &ws.dir).context("cannot open the lake")?;
     let rt = super::runtime(None)?;
     let runs = rt.block_on(run::runs(&lake))?;
-    let finished: Vec<&run::Run> = runs.iter().filter(|r| r.finished.is_some()).collect();
+    // A run that failed part-way (recorded `failed`) has no whole results.
+    let finished: Vec<&run::Run> = runs
+        .iter()
+        .filter(|r| r.finished.as_ref().is_some_and(|f| f.status != "failed"))
+        .collect();
     let Some(newest) = finished.iter().map(|r| r.started.run_id.as_str()).max() else {
         bail!(
             "{}: no finished run to publish: run `pdq sweep -w {}` first",
