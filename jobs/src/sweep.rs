@@ -456,11 +456,15 @@ async fn sweep_dataset(
         }
     };
     let as_of = opts.as_of.with_timezone(&Utc);
-    let (step, counts) = land::step::land_step(ws, lake, run_id, d, as_of).await;
+    let (step, counts, ledger) = land::step::land_step(ws, lake, run_id, d, as_of).await;
     notify(&step);
     out.steps.push(step);
     out.counts = counts;
-    if let Some((step, checked)) = check::step::check_step(ws, lake, run_id, d, opts.as_of).await {
+    // The check reads the same delivery records (its samples' locations):
+    // the ledger is read once per dataset after landing.
+    if let Some((step, checked)) =
+        check::step::check_step(ws, lake, run_id, d, ledger.as_deref(), opts.as_of).await
+    {
         notify(&step);
         out.steps.push(step);
         if let Some(c) = checked {
