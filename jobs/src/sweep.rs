@@ -287,7 +287,9 @@ async fn sweep_recorded(
         &lock_dir,
         crate::lock::PUBLISH_LOCK,
         std::time::Duration::from_secs(300),
-    ) {
+    )
+    .await
+    {
         Ok(Some(_lock)) => publish::publish_step(ws, lake, &run_id, as_of).await,
         Ok(None) => {
             let mut step = Step::start(&run_id, "publish", "");

@@ -38,14 +38,15 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
             ws.dir.display()
         );
     };
-    let _lock = wait_lock(
-        &lock_dir(&ws.dir),
-        PUBLISH_LOCK,
-        std::time::Duration::from_secs(300),
-    )?
-    .ok_or_else(|| {
-        anyhow!("another publication is being written (lock {PUBLISH_LOCK}); try again")
-    })?;
+    let _lock = rt
+        .block_on(wait_lock(
+            &lock_dir(&ws.dir),
+            PUBLISH_LOCK,
+            std::time::Duration::from_secs(300),
+        ))?
+        .ok_or_else(|| {
+            anyhow!("another publication is being written (lock {PUBLISH_LOCK}); try again")
+        })?;
     let pipeline::publish::Published { dir, current } = rt
         .block_on(pipeline::publish::publish(
             &ws,
