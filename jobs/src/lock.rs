@@ -10,14 +10,6 @@ use std::path::{Path, PathBuf};
 #[derive(Debug)]
 pub struct DatasetLock {
     _file: File,
-    path: PathBuf,
-}
-
-impl DatasetLock {
-    /// The lock file.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
 }
 
 /// Takes the lock of dataset `id` under `dir` without waiting: `Ok(None)`
@@ -35,7 +27,7 @@ pub fn try_lock(dir: &Path, id: &str) -> std::io::Result<Option<DatasetLock>> {
         Ok(()) => {
             file.set_len(0)?;
             writeln!(file, "pid {}", std::process::id())?;
-            Ok(Some(DatasetLock { _file: file, path }))
+            Ok(Some(DatasetLock { _file: file }))
         }
         Err(TryLockError::WouldBlock) => Ok(None),
         Err(TryLockError::Error(e)) => Err(e),

@@ -134,16 +134,6 @@ impl StoredCard {
             card: serde_json::to_string(c)?,
         })
     }
-
-    /// The scorecard it holds.
-    pub fn card(&self) -> Result<Scorecard, LandError> {
-        serde_json::from_str(&self.card).map_err(|e| {
-            LandError::lake(
-                SCORECARDS,
-                format!("run {} {} {}: {e}", self.run_id, self.scope, self.id),
-            )
-        })
-    }
 }
 
 /// Records a run's scorecards (once).
@@ -193,37 +183,4 @@ pub async fn has_scorecards(lake: &Lake, run_id: &str) -> Result<bool, LandError
         )
         .await?;
     Ok(!rows.is_empty())
-}
-
-/// The stored scorecards of one run, in the order scoring gives them;
-/// `None` when the run stored none. (Numbers are parsed from the stored
-/// JSON to within a unit in the last place; publishing computes them
-/// again from the counts instead, see `score::step::scored_run`.)
-pub async fn run_scores(lake: &Lake, run_id: &str) -> Result<Option<RunScores>, LandError> {
-    let rows: Vec<StoredCard> = lake
-        .read_records(
-            SCORECARDS,
-            Some(&format!("run_id = {}", quoted(run_id))),
-            "scope, id",
-        )
-        .await?;
-    if rows.is_empty() {
-        return Ok(None);
-    }
-    let mut scores = RunScores {
-        run_id: run_id.to_string(),
-        datasets: vec![],
-        departments: vec![],
-        profile: None,
-    };
-    for r in &rows {
-        let card = r.card()?;
-        if r.scope == "department" {
-            scores.departments.push(card);
-        } else {
-            scores.datasets.push(card);
-        }
-    }
-    scores.sort();
-    Ok(Some(scores))
 }
