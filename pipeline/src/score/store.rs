@@ -48,9 +48,10 @@ pub fn rule_count_schema() -> SchemaRef {
     ]))
 }
 
-/// A run id as a quoted SQL literal.
-pub(crate) fn quoted(run_id: &str) -> String {
-    format!("'{}'", run_id.replace('\'', "''"))
+/// A text (a run id, a dataset, a rule) as a quoted SQL literal: the one
+/// place a lake filter escapes what it compares with.
+pub(crate) fn quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
 }
 
 /// Records a run's counts (once: a re-run of the same run writes nothing)
