@@ -10,14 +10,6 @@ use std::path::{Path, PathBuf};
 #[derive(Debug)]
 pub struct DatasetLock {
     _file: File,
-    path: PathBuf,
-}
-
-impl DatasetLock {
-    /// The lock file.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
 }
 
 /// Takes the lock of dataset `id` under `dir` without waiting: `Ok(None)`
@@ -35,7 +27,7 @@ pub fn try_lock(dir: &Path, id: &str) -> std::io::Result<Option<DatasetLock>> {
         Ok(()) => {
             file.set_len(0)?;
             writeln!(file, "pid {}", std::process::id())?;
-            Ok(Some(DatasetLock { _file: file, path }))
+            Ok(Some(DatasetLock { _file: file }))
         }
         Err(TryLockError::WouldBlock) => Ok(None),
         Err(TryLockError::Error(e)) => Err(e),
@@ -43,21 +35,23 @@ pub fn try_lock(dir: &Path, id: &str) -> std::io::Result<Option<DatasetLock>> {
 }
 
 /// Takes lock `id`, waiting up to `patience` for its holder to let go:
-/// `Ok(None)` when it is still held then.
-pub fn wait_lock(
+/// `Ok(None)` when it is still held then. The wait yields to the runtime
+/// (a sweep waits here inside the daemon's runtime: a blocking sleep would
+/// hold a worker thread for up to `patience`).
+pub async fn wait_lock(
     dir: &Path,
     id: &str,
     patience: std::time::Duration,
 ) -> std::io::Result<Option<DatasetLock>> {
-    let until = std::time::Instant::now() + patience;
+    let until = tokio::time::Instant::now() + patience;
     loop {
         if let Some(l) = try_lock(dir, id)? {
             return Ok(Some(l));
         }
-        if std::time::Instant::now() >= until {
+        if tokio::time::Instant::now() >= until {
             return Ok(None);
         }
-        std::thread::sleep(std::time::Duration::from_millis(200));
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
 }
 
@@ -89,5 +83,33 @@ mod tests {
         );
         drop(a);
         assert!(try_lock(dir.path(), "gongan.residents").unwrap().is_some());
+    }
+
+    /// On a one-thread runtime, the holder (another task) can let go while
+    /// `wait_lock` waits: the wait does not block the thread.
+    #[tokio::test(flavor = "current_thread")]
+    async fn waiting_for_a_lock_lets_other_tasks_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = try_lock(dir.path(), PUBLISH_LOCK).unwrap().expect("free");
+        let holder = tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            drop(held);
+        });
+        let got = wait_lock(dir.path(), PUBLISH_LOCK, std::time::Duration::from_secs(2))
+            .await
+            .unwrap();
+        assert!(got.is_some(), "taken once the holder let go");
+        holder.await.unwrap();
+        // Held (by `got`) for longer than the patience: `None`.
+        assert!(
+            wait_lock(
+                dir.path(),
+                PUBLISH_LOCK,
+                std::time::Duration::from_millis(300)
+            )
+            .await
+            .unwrap()
+            .is_none()
+        );
     }
 }

@@ -165,7 +165,36 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
         serde_json::json!({"trigger": opts.trigger, "as_of": opts.as_of.to_rfc3339()}),
     )?;
     run::record_event(&lake, &event).await?;
-    land::prepare(&lake).await?;
+    // From here the run is in the ledger: it ends there too, `failed` with
+    // why, if the sweep cannot go on (it is never left unfinished).
+    match sweep_recorded(ws, opts, &lake, &audit, datasets, &mut event).await {
+        Ok(report) => Ok(report),
+        Err(e) => {
+            event.event = "finished".into();
+            event.status = "failed".into();
+            event.at = Utc::now();
+            event.error = Some(e.to_string());
+            if let Err(again) = run::record_event(&lake, &event).await {
+                tracing::warn!(run = %event.run_id, error = %again, "the failed run could not be recorded as finished");
+            }
+            Err(e)
+        }
+    }
+}
+
+/// The sweep once its run is recorded as started: the stages, the steps,
+/// the publication and the run's end.
+async fn sweep_recorded(
+    ws: &Workspace,
+    opts: &SweepOptions,
+    lake: &Lake,
+    audit: &AuditLog,
+    datasets: Vec<DatasetDef>,
+    event: &mut RunEvent,
+) -> Result<SweepReport, SweepError> {
+    let run_id = event.run_id.clone();
+    let as_of = event.as_of;
+    land::prepare(lake).await?;
     let lock_dir = crate::lock::lock_dir(&ws.dir);
     let mut steps: Vec<Step> = vec![];
     // Harvest the catalogs first (a sweep of some datasets leaves the
@@ -180,7 +209,7 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
             "another harvest is working on the catalog",
         ) {
             Ok(lock) => {
-                let (step, h) = catalog::step::harvest_step(ws, &lake, &run_id, as_of).await;
+                let (step, h) = catalog::step::harvest_step(ws, lake, &run_id, as_of).await;
                 steps.push(step);
                 h.map(|h| (h, lock))
             }
@@ -208,7 +237,7 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
             serde_json::json!({"definition": bad.path.strip_prefix(&ws.dir).unwrap_or(&bad.path)})
                 .to_string();
         step.fail(bad.error.clone());
-        steps.push(step);
+        steps.push(ended(step, opts));
     }
     let mut reports = vec![];
     let mut counts = vec![];
@@ -227,7 +256,7 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
             serde_json::json!({"run": run_id, "status": s.status, "inputs": s.inputs, "outputs": s.outputs, "rows": s.rows}),
         )?;
     }
-    check::step::record_reports(&lake, &run_id, as_of, &reports).await?;
+    check::step::record_reports(lake, &run_id, as_of, &reports).await?;
     // One data, one source (issue #5): what departments declare in their
     // catalogs shows duplicate collection before any data is compared.
     if onesource::step::wanted(ws) {
@@ -236,21 +265,21 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
             .map(|((_, state), _)| catalog::step::declarations(state))
             .unwrap_or_default();
         let (step, report) =
-            onesource::step::onesource_step(ws, &lake, &run_id, opts.as_of, declarations).await;
+            onesource::step::onesource_step(ws, lake, &run_id, opts.as_of, declarations).await;
         steps.push(step);
         if let Some(r) = report {
             counts.extend(onesource::step::rule_counts(ws, &r, &run_id, as_of));
         }
     }
     counts.sort_by(|a, b| (&a.dataset, &a.rule).cmp(&(&b.dataset, &b.rule)));
-    let new_failures = new_failures(&lake, &run_id, &counts).await?;
+    let new_failures = new_failures(lake, &run_id, &counts).await?;
     let rules_at_fail = counts.iter().filter(|c| c.status == "fail").count();
-    let results_version = score::store::record_counts(&lake, &run_id, &counts).await?;
-    let (step, _) = score::step::score_step(ws, &lake, &run_id, as_of).await;
+    let results_version = score::store::record_counts(lake, &run_id, &counts).await?;
+    let (step, _) = score::step::score_step(ws, lake, &run_id, as_of).await;
     steps.push(step);
     // The catalog: checked and reconciled with what landed tonight.
     if let Some(((report, state), _lock)) = harvested {
-        let (step, _) = catalog::step::assess_step(ws, &lake, &run_id, as_of, report, state).await;
+        let (step, _) = catalog::step::assess_step(ws, lake, &run_id, as_of, report, state).await;
         steps.push(step);
     }
     // Publish: under the publication lock (`pdq publish` takes it too).
@@ -258,8 +287,10 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
         &lock_dir,
         crate::lock::PUBLISH_LOCK,
         std::time::Duration::from_secs(300),
-    ) {
-        Ok(Some(_lock)) => publish::publish_step(ws, &lake, &run_id, as_of).await,
+    )
+    .await
+    {
+        Ok(Some(_lock)) => publish::publish_step(ws, lake, &run_id, as_of).await,
         Ok(None) => {
             let mut step = Step::start(&run_id, "publish", "");
             step.fail("another publication held the lock for 5 minutes");
@@ -279,7 +310,7 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
         serde_json::json!({"run": run_id, "status": step.status}),
     )?;
     steps.push(step);
-    run::record_steps(&lake, &run_id, &steps).await?;
+    run::record_steps(lake, &run_id, &steps).await?;
     let mut all: Vec<&str> = steps
         .iter()
         .filter(|s| !s.dataset.is_empty())
@@ -309,7 +340,7 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
     event.datasets_ok = (all.len() - failed) as i64;
     event.error = error;
     event.results_version = Some(results_version);
-    run::record_event(&lake, &event).await?;
+    run::record_event(lake, event).await?;
     audit.append(
         &opts.actor,
         "sweep-end",
@@ -372,6 +403,16 @@ fn locked(
     Err(Box::new(step.finish()))
 }
 
+/// A step ends: its clock stops and it is told to `on_step` (the progress
+/// bar counts a dataset done at its last step), whatever its status.
+fn ended(step: Step, opts: &SweepOptions) -> Step {
+    let step = step.finish();
+    if let Some(f) = &opts.on_step {
+        f(&step);
+    }
+    step
+}
+
 /// One dataset through land and check, under its lock.
 async fn sweep_dataset(
     ws: &Workspace,
@@ -394,8 +435,11 @@ async fn sweep_dataset(
     };
     if opts.cancel.load(Ordering::SeqCst) {
         let mut step = Step::start(run_id, "land", &id);
-        step.status = "cancelled".into();
-        out.steps.push(step);
+        step.set(
+            "cancelled",
+            "the sweep was stopped before this dataset started; the next sweep lands it",
+        );
+        out.steps.push(ended(step, opts));
         return out;
     }
     let _lock = match locked(
@@ -408,16 +452,21 @@ async fn sweep_dataset(
     ) {
         Ok(lock) => lock,
         Err(step) => {
+            notify(&step);
             out.steps.push(*step);
             return out;
         }
     };
     let as_of = opts.as_of.with_timezone(&Utc);
-    let (step, counts) = land::step::land_step(ws, lake, run_id, d, as_of).await;
+    let (step, counts, ledger) = land::step::land_step(ws, lake, run_id, d, as_of).await;
     notify(&step);
     out.steps.push(step);
     out.counts = counts;
-    if let Some((step, checked)) = check::step::check_step(ws, lake, run_id, d, opts.as_of).await {
+    // The check reads the same delivery records (its samples' locations):
+    // the ledger is read once per dataset after landing.
+    if let Some((step, checked)) =
+        check::step::check_step(ws, lake, run_id, d, ledger.as_deref(), opts.as_of).await
+    {
         notify(&step);
         out.steps.push(step);
         if let Some(c) = checked {

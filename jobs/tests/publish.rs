@@ -214,3 +214,70 @@ fn a_sweep_of_one_dataset_publishes_every_department() {
         "the current catalog is the partial run's"
     );
 }
+
+/// Sweeps overlap: a run that started first can finish last. Its
+/// publication is kept under `runs/`, but `latest.json`, `site/` and
+/// `catalog/` keep showing the newer run that published before it.
+#[test]
+fn an_older_run_publishing_last_does_not_replace_the_current_publication() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("demo");
+    let w = ws.to_str().unwrap();
+    ran("pdq demo", &pdq(&["demo", "--out", w]));
+    let published = ws.join("published");
+    let latest = || {
+        read_json(&published.join("latest.json"))["run"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let older = latest();
+    let summary = read_json(&published.join("runs").join(&older).join("summary.json"));
+    let one = ids(&summary, "datasets", "dataset")[0].clone();
+    let o = pdq(&["sweep", "-w", w, "--dataset", &one]);
+    assert!(
+        matches!(o.status.code(), Some(0 | 3 | 4)),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let newer = latest();
+    assert!(newer > older, "{newer} after {older}");
+    let current = files(&published.join("site"));
+    // The older run's last step, as its sweep runs it, after the newer one.
+    let workspace = pipeline::workspace::Workspace::load(&ws).unwrap();
+    let lake = pipeline::land::Lake::open(&workspace.config.lake, &workspace.dir).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let as_of = rt
+        .block_on(pipeline::run::runs(&lake))
+        .unwrap()
+        .into_iter()
+        .find(|r| r.started.run_id == older)
+        .unwrap()
+        .started
+        .as_of;
+    let (step, dir_written) = rt.block_on(pipeline::publish::publish_step(
+        &workspace, &lake, &older, as_of,
+    ));
+    assert_eq!(step.status, "ok", "{:?}", step.error);
+    assert_eq!(dir_written, Some(published.join("runs").join(&older)));
+    assert_eq!(latest(), newer, "latest.json still points at the newer run");
+    assert_eq!(
+        files(&published.join("site")),
+        current,
+        "the site is still the newer run's"
+    );
+    assert_eq!(
+        files(&published.join("site")),
+        files(&published.join("runs").join(&newer).join("site"))
+    );
+    // `pdq publish --run` of the older run leaves it alone too; of the
+    // newer run, it is current.
+    let o = pdq(&["publish", "-w", w, "--run", &older]);
+    ran("pdq publish --run older", &o);
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("(current)"));
+    assert_eq!(latest(), newer);
+    let o = pdq(&["publish", "-w", w]);
+    ran("pdq publish", &o);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("(current)"));
+    assert_eq!(latest(), newer);
+}

@@ -262,6 +262,112 @@ fn a_bad_dataset_definition_fails_that_dataset_only() {
     );
 }
 
+/// Every step a sweep starts ends, with its status and why, and is told to
+/// the progress callback — a dataset whose definition does not load, and
+/// datasets a stopped sweep never started, included.
+#[test]
+fn every_step_of_a_stopped_sweep_ends_with_a_reason() {
+    use std::sync::atomic::AtomicBool;
+    use std::sync::{Arc, Mutex};
+    let dir = workspace(2, 3, "");
+    let ws = dir.path();
+    std::fs::write(
+        ws.join("datasets/gongan/hourly.toml"),
+        "rules = \"rules/people.yaml\"\nupdate_frequency = \"hourly\"\n[source]\nkind = \"file\"\npath = \"in/d0.csv\"\n[[columns]]\nname = \"id\"\ntype = \"int64\"\n",
+    )
+    .unwrap();
+    let workspace = pipeline::workspace::Workspace::load(ws).unwrap();
+    let told: Arc<Mutex<Vec<(String, String, String)>>> = Default::default();
+    let on_step: jobs::sweep::OnStep = {
+        let told = told.clone();
+        Arc::new(move |s: &pipeline::run::Step| {
+            told.lock()
+                .unwrap()
+                .push((s.dataset.clone(), s.stage.clone(), s.status.clone()));
+        })
+    };
+    let opts = jobs::sweep::SweepOptions {
+        as_of: chrono::DateTime::parse_from_rfc3339("2026-11-22T02:00:00+08:00").unwrap(),
+        trigger: "manual".into(),
+        scheduled_for: None,
+        only: vec![],
+        // Stopped (SIGTERM) before any dataset started.
+        cancel: Arc::new(AtomicBool::new(true)),
+        actor: "test".into(),
+        on_step: Some(on_step),
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let report = rt
+        .block_on(jobs::sweep::run_sweep(&workspace, &opts))
+        .unwrap();
+    assert_eq!(report.status, "cancelled");
+    let lake = pipeline::land::Lake::open(&workspace.config.lake, ws).unwrap();
+    let recorded = rt
+        .block_on(pipeline::run::steps(&lake, &report.run_id))
+        .unwrap();
+    assert_eq!(recorded.len(), report.steps.len());
+    let told = told.lock().unwrap().clone();
+    let mut datasets = vec![];
+    for s in recorded.iter().filter(|s| !s.dataset.is_empty()) {
+        let expected = if s.dataset == "gongan.hourly" {
+            "failed"
+        } else {
+            "cancelled"
+        };
+        assert_eq!(s.status, expected, "{s:?}");
+        assert!(
+            s.error.as_deref().is_some_and(|e| !e.is_empty()),
+            "a {} step says why: {s:?}",
+            s.status
+        );
+        assert!(
+            told.contains(&(s.dataset.clone(), s.stage.clone(), s.status.clone())),
+            "{s:?} was told to the progress callback: {told:?}"
+        );
+        datasets.push(s.dataset.as_str());
+    }
+    datasets.sort();
+    assert_eq!(datasets, ["gongan.d0", "gongan.hourly", "minzheng.d1"]);
+}
+
+/// A sweep that cannot go on once its run is recorded (here: its audit log
+/// goes away mid-sweep) ends the run `failed`, with why, instead of leaving
+/// it unfinished in `pdq runs` for ever.
+#[test]
+fn a_sweep_that_cannot_go_on_ends_its_run_failed() {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+    let dir = workspace(1, 3, "");
+    let ws = dir.path().to_path_buf();
+    let workspace = pipeline::workspace::Workspace::load(&ws).unwrap();
+    let audit = ws.join("audit");
+    let on_step: jobs::sweep::OnStep = Arc::new(move |_: &pipeline::run::Step| {
+        if audit.is_dir() {
+            std::fs::remove_dir_all(&audit).unwrap();
+            std::fs::write(&audit, "not a directory").unwrap();
+        }
+    });
+    let opts = jobs::sweep::SweepOptions {
+        as_of: chrono::DateTime::parse_from_rfc3339("2026-11-22T02:00:00+08:00").unwrap(),
+        trigger: "manual".into(),
+        scheduled_for: None,
+        only: vec![],
+        cancel: Arc::new(AtomicBool::new(false)),
+        actor: "test".into(),
+        on_step: Some(on_step),
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let err = rt
+        .block_on(jobs::sweep::run_sweep(&workspace, &opts))
+        .expect_err("the audit log refuses the steps");
+    let lake = pipeline::land::Lake::open(&workspace.config.lake, &ws).unwrap();
+    let runs = rt.block_on(pipeline::run::runs(&lake)).unwrap();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    let end = runs[0].finished.as_ref().expect("the run ended");
+    assert_eq!(end.status, "failed");
+    assert_eq!(end.error.as_deref(), Some(err.to_string().as_str()));
+}
+
 #[test]
 fn a_failing_source_and_a_corrupt_file_do_not_stop_the_others() {
     let dir = workspace(3, 100, "");

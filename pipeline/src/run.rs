@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::land::{Lake, LandError};
+use crate::score::store::quoted;
 
 /// Table of run events.
 pub const RUNS: &str = crate::tables::RUNS.path;
@@ -209,10 +210,9 @@ pub async fn runs(lake: &Lake) -> Result<Vec<Run>, LandError> {
 
 /// The steps of one run.
 pub async fn steps(lake: &Lake, run_id: &str) -> Result<Vec<Step>, LandError> {
-    let id = run_id.replace('\'', "''");
     lake.read_records(
         STEPS,
-        Some(&format!("run_id = '{id}'")),
+        Some(&format!("run_id = {}", quoted(run_id))),
         "started_at, stage, dataset",
     )
     .await

@@ -1,7 +1,8 @@
 //! `pdq publish`: rebuilds a run's publication from the lake alone
 //! (`pipeline::publish`), byte for byte what the sweep published when the
-//! lake has not changed since. The latest finished run's publication also
-//! becomes the current one (`latest.json`, `site/`, `catalog/`).
+//! lake has not changed since. A publication becomes the current one
+//! (`latest.json`, `site/`, `catalog/`) only when no newer run has been
+//! published (`pipeline::publish::newest`).
 
 use anyhow::{Context, Result, anyhow, bail};
 use pipeline::land::Lake;
@@ -18,7 +19,11 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
     let lake = Lake::open(&ws.config.lake, &ws.dir).context("cannot open the lake")?;
     let rt = super::runtime(None)?;
     let runs = rt.block_on(run::runs(&lake))?;
-    let finished: Vec<&run::Run> = runs.iter().filter(|r| r.finished.is_some()).collect();
+    // A run that failed part-way (recorded `failed`) has no whole results.
+    let finished: Vec<&run::Run> = runs
+        .iter()
+        .filter(|r| r.finished.as_ref().is_some_and(|f| f.status != "failed"))
+        .collect();
     let Some(newest) = finished.iter().map(|r| r.started.run_id.as_str()).max() else {
         bail!(
             "{}: no finished run to publish: run `pdq sweep -w {}` first",
@@ -33,22 +38,21 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
             ws.dir.display()
         );
     };
-    let current = id == newest;
-    let _lock = wait_lock(
-        &lock_dir(&ws.dir),
-        PUBLISH_LOCK,
-        std::time::Duration::from_secs(300),
-    )?
-    .ok_or_else(|| {
-        anyhow!("another publication is being written (lock {PUBLISH_LOCK}); try again")
-    })?;
-    let dir = rt
+    let _lock = rt
+        .block_on(wait_lock(
+            &lock_dir(&ws.dir),
+            PUBLISH_LOCK,
+            std::time::Duration::from_secs(300),
+        ))?
+        .ok_or_else(|| {
+            anyhow!("another publication is being written (lock {PUBLISH_LOCK}); try again")
+        })?;
+    let pipeline::publish::Published { dir, current } = rt
         .block_on(pipeline::publish::publish(
             &ws,
             &lake,
             id,
             chosen.started.as_of,
-            current,
         ))
         .with_context(|| format!("cannot publish run {id}"))?;
     jobs::audit::AuditLog::new(&ws.dir.join("audit")).append(

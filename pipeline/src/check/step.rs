@@ -6,11 +6,14 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use quality_rules::RuleFile;
 
-use crate::land::{DatasetDef, DeliveryStatus, Lake, LandError, LoadMode, read_ledger};
+use crate::land::{
+    DatasetDef, DeliveryRecord, DeliveryStatus, Lake, LandError, LoadMode, read_ledger,
+};
 use crate::outputs::{self, StageOutput};
 use crate::run::Step;
 use crate::score::RuleCount;
@@ -30,17 +33,20 @@ pub struct Checked {
 }
 
 /// Checks dataset `d` as a step of run `run_id`; `None` when the dataset
-/// has no rule file.
+/// has no rule file. `ledger`: the dataset's delivery records as they are
+/// now (the land step's, see [`crate::land::step::land_step`]); read from
+/// the lake when not given.
 pub async fn check_step(
     ws: &Workspace,
     lake: &Lake,
     run_id: &str,
     d: &DatasetDef,
+    ledger: Option<&[DeliveryRecord]>,
     as_of: DateTime<FixedOffset>,
 ) -> Option<(Step, Option<Checked>)> {
     let rules_path = d.rules.as_ref()?;
     let mut step = Step::start(run_id, "check", &d.id());
-    match check_landed(ws, lake, d, &ws.dir.join(rules_path), as_of).await {
+    match check_landed(ws, lake, d, ledger, &ws.dir.join(rules_path), as_of).await {
         Ok((report, version)) => {
             step.rows = Some(report.rows as i64);
             step.inputs = serde_json::json!({"table_version": version, "rules_version": report.rules_version}).to_string();
@@ -147,6 +153,7 @@ async fn check_landed(
     ws: &Workspace,
     lake: &Lake,
     d: &DatasetDef,
+    ledger: Option<&[DeliveryRecord]>,
     rules_path: &Path,
     as_of: DateTime<FixedOffset>,
 ) -> Result<(CheckReport, Option<i64>), String> {
@@ -178,7 +185,7 @@ async fn check_landed(
     let mut report = crate::check_paths(&files, &rules, &check)
         .await
         .map_err(|e| e.to_string())?;
-    locate_samples(&ws.dir, lake, d, &files, &mut report).await?;
+    locate_samples(&ws.dir, lake, d, ledger, &files, &mut report).await?;
     Ok((report, version))
 }
 
@@ -191,6 +198,7 @@ async fn locate_samples(
     ws_dir: &Path,
     lake: &Lake,
     d: &DatasetDef,
+    ledger: Option<&[DeliveryRecord]>,
     files: &[PathBuf],
     report: &mut CheckReport,
 ) -> Result<(), String> {
@@ -198,20 +206,29 @@ async fn locate_samples(
     use arrow::array::{Array, AsArray};
     use parquet::arrow::ProjectionMask;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-    let ledger = read_ledger(lake, Some(&d.id()))
-        .await
-        .map_err(|e| e.to_string())?;
+    let read;
+    let ledger = match ledger {
+        Some(l) => l,
+        None => {
+            read = read_ledger(lake, Some(&d.id()))
+                .await
+                .map_err(|e| e.to_string())?;
+            &read[..]
+        }
+    };
     // Published as a department recognises it, without credentials or the
     // server's layout (issue #18, 8).
     let shown = |location: &str| crate::mask::location::published(location, Some(ws_dir));
-    let location = |delivery: &str| {
-        ledger
-            .iter()
-            .find(|r| r.delivery == delivery)
-            .map(|r| shown(&r.location))
-            .unwrap_or_else(|| format!("delivery {delivery}"))
-    };
-    let mut lineage: HashMap<String, Vec<(String, u64)>> = Default::default();
+    // Each delivery's shown location, worked out once (the first record of
+    // a delivery says where it came from), not once per landed row.
+    let mut locations: HashMap<&str, Arc<str>> = HashMap::new();
+    for r in ledger {
+        locations
+            .entry(r.delivery.as_str())
+            .or_insert_with(|| shown(&r.location).into());
+    }
+    let mut unknown: HashMap<String, Arc<str>> = HashMap::new();
+    let mut lineage: HashMap<String, Vec<(Arc<str>, u64)>> = Default::default();
     let wanted: BTreeSet<String> = report
         .results
         .iter()
@@ -249,7 +266,15 @@ async fn locate_samples(
             let rcol = b.column_by_name(ROW_COLUMN).ok_or("lineage")?;
             let rcol = rcol.as_primitive::<arrow::datatypes::Int64Type>();
             for i in 0..dcol.len() {
-                rows.push((location(dcol.value(i)), rcol.value(i).max(0) as u64));
+                let delivery = dcol.value(i);
+                let location = match locations.get(delivery) {
+                    Some(l) => l.clone(),
+                    None => unknown
+                        .entry(delivery.to_string())
+                        .or_insert_with(|| format!("delivery {delivery}").into())
+                        .clone(),
+                };
+                rows.push((location, rcol.value(i).max(0) as u64));
             }
         }
         lineage.insert(shown, rows);
@@ -260,7 +285,7 @@ async fn locate_samples(
                 .get(&s.file)
                 .and_then(|rows| rows.get(s.row as usize))
             {
-                s.file = loc.clone();
+                s.file = loc.to_string();
                 s.row = *line;
             }
         }

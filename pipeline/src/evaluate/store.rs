@@ -10,7 +10,7 @@ use chrono::DateTime;
 use super::{Correction, Counts};
 use crate::land::Lake;
 use crate::score::RuleCount;
-use crate::score::store::RULE_RESULTS;
+use crate::score::store::{RULE_RESULTS, quoted};
 
 /// Hand corrections of stored counts.
 pub const CORRECTIONS: &str = crate::tables::CORRECTIONS.path;
@@ -49,10 +49,10 @@ pub async fn correct(lake: &Lake, c: &Correction) -> Result<RuleCount, String> {
         .read_records(
             RULE_RESULTS,
             Some(&format!(
-                "run_id = '{}' AND dataset = '{}' AND rule = '{}'",
-                c.run_id.replace('\'', "''"),
-                c.dataset.replace('\'', "''"),
-                c.rule.replace('\'', "''")
+                "run_id = {} AND dataset = {} AND rule = {}",
+                quoted(&c.run_id),
+                quoted(&c.dataset),
+                quoted(&c.rule)
             )),
             "run_id",
         )

@@ -46,14 +46,15 @@ pub async fn due(lake: &Lake, d: &DatasetDef, now: DateTime<Utc>) -> Result<Due,
 
 /// Lands dataset `d` as a step of run `run_id` and gives the counts scoring
 /// reads from landing: `_delivery` (timeliness) and `_quarantine`
-/// (validity).
+/// (validity), and the dataset's delivery records after landing (`None`
+/// when they could not be read), which the check step reads too.
 pub async fn land_step(
     ws: &Workspace,
     lake: &Lake,
     run_id: &str,
     d: &DatasetDef,
     as_of: DateTime<Utc>,
-) -> (Step, Vec<RuleCount>) {
+) -> (Step, Vec<RuleCount>, Option<Vec<DeliveryRecord>>) {
     let mut step = Step::start(run_id, "land", &d.id());
     let landed = match due(lake, d, as_of).await {
         Ok(Due::NotYet { last }) => {
@@ -69,8 +70,8 @@ pub async fn land_step(
         Ok(_) => {}
         Err(e) => step.fail(e.to_string()),
     }
-    let counts = delivery_counts(lake, d, run_id, as_of, &mut step).await;
-    (step.finish(), counts)
+    let (counts, ledger) = delivery_counts(lake, d, run_id, as_of, &mut step).await;
+    (step.finish(), counts, ledger)
 }
 
 /// The step's inputs and outputs from its delivery records; a snapshot held
@@ -98,16 +99,16 @@ fn describe(step: &mut Step, records: &[DeliveryRecord]) {
     }
 }
 
-/// Timeliness and quarantine counts after landing; a late dataset (no
-/// delivery, new or an unchanged snapshot, within its declared update
-/// frequency) says so on its step.
+/// Timeliness and quarantine counts after landing, and the ledger they
+/// were read from; a late dataset (no delivery, new or an unchanged
+/// snapshot, within its declared update frequency) says so on its step.
 async fn delivery_counts(
     lake: &Lake,
     d: &DatasetDef,
     run_id: &str,
     as_of: DateTime<Utc>,
     step: &mut Step,
-) -> Vec<RuleCount> {
+) -> (Vec<RuleCount>, Option<Vec<DeliveryRecord>>) {
     let synthetic =
         |rule: &str, dimension: &str, check: &str, evaluated: i64, failed: i64| RuleCount {
             run_id: run_id.to_string(),
@@ -130,7 +131,7 @@ async fn delivery_counts(
         Ok(l) => l,
         Err(e) => {
             step.fail(format!("the delivery ledger cannot be read: {e}"));
-            return vec![];
+            return (vec![], None);
         }
     };
     let last_delivery = ledger
@@ -174,5 +175,5 @@ async fn delivery_counts(
             last.rows_quarantined,
         ));
     }
-    counts
+    (counts, Some(ledger))
 }

@@ -31,7 +31,7 @@ use crate::score::step::scored_run;
 use crate::score::store::department_history;
 use crate::workspace::Workspace;
 
-pub use write::write;
+pub use write::{Published, newest, write};
 
 /// Why a publication could not be built or written.
 #[derive(Debug, thiserror::Error)]
@@ -213,21 +213,22 @@ async fn site(
     Ok(crate::site::render(&input))
 }
 
-/// Builds and writes run `run_id`'s publication; `current`: it becomes what
-/// `latest.json`, `site/` and `catalog/` show.
+/// Builds and writes run `run_id`'s publication; it becomes what
+/// `latest.json`, `site/` and `catalog/` show when no newer run has been
+/// published ([`newest`]). The caller holds the publication lock.
 pub async fn publish(
     ws: &Workspace,
     lake: &Lake,
     run_id: &str,
     as_of: DateTime<Utc>,
-    current: bool,
-) -> Result<PathBuf, PublishError> {
+) -> Result<Published, PublishError> {
     let files = artefacts(ws, lake, run_id, as_of).await?;
-    write(&ws.dir.join("published"), run_id, &files, current)
+    write(&ws.dir.join("published"), run_id, &files)
 }
 
 /// The publish stage as the last step of a sweep: the run's publication
-/// becomes the current one.
+/// becomes the current one unless a newer run (an overlapping sweep that
+/// finished first) has published already.
 pub async fn publish_step(
     ws: &Workspace,
     lake: &Lake,
@@ -235,10 +236,12 @@ pub async fn publish_step(
     as_of: DateTime<Utc>,
 ) -> (Step, Option<PathBuf>) {
     let mut step = Step::start(run_id, "publish", "");
-    match publish(ws, lake, run_id, as_of, true).await {
-        Ok(dir) => {
-            step.outputs = serde_json::json!({"dir": dir.display().to_string()}).to_string();
-            (step.finish(), Some(dir))
+    match publish(ws, lake, run_id, as_of).await {
+        Ok(p) => {
+            step.outputs =
+                serde_json::json!({"dir": p.dir.display().to_string(), "current": p.current})
+                    .to_string();
+            (step.finish(), Some(p.dir))
         }
         Err(e) => {
             step.fail(e.to_string());

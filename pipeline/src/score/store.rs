@@ -48,9 +48,10 @@ pub fn rule_count_schema() -> SchemaRef {
     ]))
 }
 
-/// A run id as a quoted SQL literal.
-pub(crate) fn quoted(run_id: &str) -> String {
-    format!("'{}'", run_id.replace('\'', "''"))
+/// A text (a run id, a dataset, a rule) as a quoted SQL literal: the one
+/// place a lake filter escapes what it compares with.
+pub(crate) fn quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
 }
 
 /// Records a run's counts (once: a re-run of the same run writes nothing)
@@ -134,16 +135,6 @@ impl StoredCard {
             card: serde_json::to_string(c)?,
         })
     }
-
-    /// The scorecard it holds.
-    pub fn card(&self) -> Result<Scorecard, LandError> {
-        serde_json::from_str(&self.card).map_err(|e| {
-            LandError::lake(
-                SCORECARDS,
-                format!("run {} {} {}: {e}", self.run_id, self.scope, self.id),
-            )
-        })
-    }
 }
 
 /// Records a run's scorecards (once).
@@ -216,37 +207,4 @@ pub async fn has_scorecards(lake: &Lake, run_id: &str) -> Result<bool, LandError
         )
         .await?;
     Ok(!rows.is_empty())
-}
-
-/// The stored scorecards of one run, in the order scoring gives them;
-/// `None` when the run stored none. (Numbers are parsed from the stored
-/// JSON to within a unit in the last place; publishing computes them
-/// again from the counts instead, see `score::step::scored_run`.)
-pub async fn run_scores(lake: &Lake, run_id: &str) -> Result<Option<RunScores>, LandError> {
-    let rows: Vec<StoredCard> = lake
-        .read_records(
-            SCORECARDS,
-            Some(&format!("run_id = {}", quoted(run_id))),
-            "scope, id",
-        )
-        .await?;
-    if rows.is_empty() {
-        return Ok(None);
-    }
-    let mut scores = RunScores {
-        run_id: run_id.to_string(),
-        datasets: vec![],
-        departments: vec![],
-        profile: None,
-    };
-    for r in &rows {
-        let card = r.card()?;
-        if r.scope == "department" {
-            scores.departments.push(card);
-        } else {
-            scores.datasets.push(card);
-        }
-    }
-    scores.sort();
-    Ok(Some(scores))
 }
