@@ -135,6 +135,16 @@ impl StoredCard {
             card: serde_json::to_string(c)?,
         })
     }
+
+    /// The scorecard it holds.
+    pub fn card(&self) -> Result<Scorecard, LandError> {
+        serde_json::from_str(&self.card).map_err(|e| {
+            LandError::lake(
+                SCORECARDS,
+                format!("run {} {} {}: {e}", self.run_id, self.scope, self.id),
+            )
+        })
+    }
 }
 
 /// Records a run's scorecards (once).
