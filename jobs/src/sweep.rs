@@ -275,6 +275,13 @@ async fn sweep_recorded(
     let new_failures = new_failures(lake, &run_id, &counts).await?;
     let rules_at_fail = counts.iter().filter(|c| c.status == "fail").count();
     let results_version = score::store::record_counts(lake, &run_id, &counts).await?;
+    // Objections (issue #21): a correction is confirmed by what landed
+    // tonight, or the objection re-opens; the scorecards then count them.
+    if let Some(step) =
+        pipeline::objection::stage::check_step(ws, &run_id, &opts.actor, as_of).await
+    {
+        steps.push(step);
+    }
     let (step, _) = score::step::score_step(ws, lake, &run_id, as_of).await;
     steps.push(step);
     // The catalog: checked and reconciled with what landed tonight.

@@ -302,6 +302,8 @@ fn objections_from_filing_to_closing_on_scorecards_and_in_the_evaluation() {
         ],
         ws,
     );
+    // The sweep checked the correction against what it landed, found the
+    // name still there and re-opened it: it cannot be closed.
     refused(
         &[
             "objection",
@@ -350,28 +352,46 @@ fn objections_from_filing_to_closing_on_scorecards_and_in_the_evaluation() {
         ],
         ws,
     );
+    // The next sweep checks the correction against what it landed.
+    let run = json(&ok(
+        &[
+            "sweep",
+            "--format",
+            "json",
+            "--as-of",
+            "2026-11-07 02:30:00",
+        ],
+        ws,
+    ));
+    assert!(
+        run.to_string().contains("objections"),
+        "the sweep has an objections step: {run}"
+    );
+    let a = json(&ok(
+        &["objection", "show", "2026-0001", "--format", "json"],
+        ws,
+    ));
+    assert_eq!(a["state"], "confirmed");
+    // Nothing is left for a manual check.
     let checked = json(&ok(
         &[
             "objection",
             "check",
             "--at",
-            "2026-11-06 10:00",
+            "2026-11-07 10:00",
             "--format",
             "json",
         ],
         ws,
     ));
-    assert_eq!(
-        checked,
-        serde_json::json!([{"objection": "2026-0001", "action": "confirmed"}])
-    );
+    assert_eq!(checked, serde_json::json!([]));
     let a = json(&ok(
         &[
             "objection",
             "close",
             "2026-0001",
             "--at",
-            "2026-11-06 11:00",
+            "2026-11-07 11:00",
             "--format",
             "json",
         ],

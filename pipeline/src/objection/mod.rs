@@ -703,6 +703,9 @@ pub fn allowed(
         (Action::Closed, State::Corrected) => {
             "the correction is not yet confirmed by data (the next delivery or harvest is checked; `pdq objection check`)"
         }
+        (Action::Closed, State::Upheld) if o.reopened > 0 => {
+            "it was re-opened: the data still holds the value objected to, so it must be corrected again"
+        }
         (Action::Closed, _) => "it has not been answered (rejected) or corrected",
         (Action::Corrected, _) => "only an upheld objection is corrected",
         (Action::Forwarded, _) => "only a newly filed objection is forwarded",

@@ -81,6 +81,53 @@ pub async fn all_as_of(
     ))
 }
 
+/// The sweep's objection step: every corrected objection that names a
+/// value is checked against what landed (confirmed, or re-opened when the
+/// value is still there). `None` when no objection awaits a check, so a
+/// bureau without objections sees no step.
+pub async fn check_step(
+    ws: &Workspace,
+    run_id: &str,
+    actor: &str,
+    at: DateTime<Utc>,
+) -> Option<crate::run::Step> {
+    let mut step = crate::run::Step::start(run_id, "objections", "");
+    let desk = match Desk::open(ws) {
+        Ok(d) => d,
+        Err(e) => {
+            step.fail(e.to_string());
+            return Some(step.finish());
+        }
+    };
+    let waiting = match desk.all(Utc::now().max(at)).await {
+        Ok(all) => all
+            .iter()
+            .filter(|o| o.state == State::Corrected && o.value.is_some())
+            .count(),
+        Err(e) => {
+            step.fail(e.to_string());
+            return Some(step.finish());
+        }
+    };
+    if waiting == 0 {
+        return None;
+    }
+    step.inputs = serde_json::json!({"corrected": waiting}).to_string();
+    match desk.check(actor, at).await {
+        Ok(done) => {
+            let ids = |a: Action| -> Vec<&str> {
+                done.iter()
+                    .filter(|(_, x)| *x == a)
+                    .map(|(id, _)| id.as_str())
+                    .collect()
+            };
+            step.outputs = serde_json::json!({"confirmed": ids(Action::Confirmed), "reopened": ids(Action::Reopened)}).to_string();
+        }
+        Err(e) => step.fail(e.to_string()),
+    }
+    Some(step.finish())
+}
+
 /// The objections of a workspace.
 pub struct Desk<'a> {
     ws: &'a Workspace,
