@@ -115,6 +115,40 @@ pub fn run(args: DemoArgs) -> Result<Outcome> {
             args.out.display()
         );
     }
+    // A few objections (异议) in different states, against what landed.
+    let objections = rt
+        .block_on(pipeline::demo::objections::file(
+            &ws,
+            &bureau.persons,
+            bureau.as_of.with_timezone(&chrono::Utc),
+        ))
+        .map_err(|e| anyhow::anyhow!(e))
+        .context("the demo's objections could not be filed")?;
+    let log = jobs::audit::AuditLog::new(&ws.dir.join("audit"));
+    for o in &objections {
+        log.append(
+            &default_actor("manual"),
+            "objection.file",
+            &o.id,
+            serde_json::json!({"state": o.state.as_str(), "responsible": o.responsible, "dataset": o.dataset, "via": "demo"}),
+        )
+        .map_err(|e| anyhow::anyhow!(e.to_string()))?;
+    }
+    outln!(
+        "异议 Objections: {} 件 filed — {} — (pdq objection list -w {})",
+        objections.len(),
+        objections
+            .iter()
+            .map(|o| format!(
+                "{} {}{}",
+                o.id,
+                o.state_zh,
+                if o.overdue { " 逾期 overdue" } else { "" }
+            ))
+            .collect::<Vec<_>>()
+            .join(", "),
+        args.out.display()
+    );
     // The demo ran as intended even though its data has planted defects.
     Ok(Outcome::Clean)
 }

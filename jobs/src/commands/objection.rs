@@ -22,7 +22,7 @@ fn time(text: Option<&str>, tz: chrono_tz::Tz) -> Result<DateTime<Utc>> {
     }
 }
 
-fn print_one(o: &Objection, format: Option<&str>) -> Result<()> {
+fn print_one(o: &Objection, format: Option<&str>, tz: chrono_tz::Tz) -> Result<()> {
     let o = o.masked();
     if wants_json(format) {
         outln!("{}", serde_json::to_string_pretty(&o)?);
@@ -80,7 +80,7 @@ fn print_one(o: &Objection, format: Option<&str>) -> Result<()> {
     for e in &o.history {
         outln!(
             "  {} {:<9} {} {}{}",
-            e.at.to_rfc3339(),
+            e.at.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S"),
             e.action.as_str(),
             e.actor,
             e.department.as_deref().unwrap_or(""),
@@ -176,7 +176,7 @@ pub fn run(args: ObjectionArgs) -> Result<Outcome> {
                 "已受理 Objection filed: {} (responsible: {})",
                 o.id, o.responsible
             );
-            print_one(&o, at.format.as_deref())?;
+            print_one(&o, at.format.as_deref(), tz)?;
         }
         ObjectionAction::List {
             department,
@@ -249,14 +249,14 @@ pub fn run(args: ObjectionArgs) -> Result<Outcome> {
             let o = rt
                 .block_on(desk.get(&id, time(as_of.as_deref(), tz)?))
                 .map_err(fail)?;
-            print_one(&o, format.as_deref())?;
+            print_one(&o, format.as_deref(), tz)?;
         }
         ObjectionAction::Forward { id, to, at } => {
             let o = rt
                 .block_on(desk.forward(&id, to.as_deref(), &actor, time(at.at.as_deref(), tz)?))
                 .map_err(fail)?;
             audit(&ws, &actor, "forward", &o)?;
-            print_one(&o, at.format.as_deref())?;
+            print_one(&o, at.format.as_deref(), tz)?;
         }
         ObjectionAction::Answer {
             id,
@@ -278,7 +278,7 @@ pub fn run(args: ObjectionArgs) -> Result<Outcome> {
                 ))
                 .map_err(fail)?;
             audit(&ws, &actor, "answer", &o)?;
-            print_one(&o, at.format.as_deref())?;
+            print_one(&o, at.format.as_deref(), tz)?;
         }
         ObjectionAction::Correct {
             id,
@@ -298,7 +298,7 @@ pub fn run(args: ObjectionArgs) -> Result<Outcome> {
                 ))
                 .map_err(fail)?;
             audit(&ws, &actor, "correct", &o)?;
-            print_one(&o, at.format.as_deref())?;
+            print_one(&o, at.format.as_deref(), tz)?;
         }
         ObjectionAction::Check { at } => {
             let when = time(at.at.as_deref(), tz)?;
@@ -327,7 +327,7 @@ pub fn run(args: ObjectionArgs) -> Result<Outcome> {
                 .block_on(desk.close(&id, note.as_deref(), &actor, time(at.at.as_deref(), tz)?))
                 .map_err(fail)?;
             audit(&ws, &actor, "close", &o)?;
-            print_one(&o, at.format.as_deref())?;
+            print_one(&o, at.format.as_deref(), tz)?;
         }
     }
     Ok(Outcome::Clean)

@@ -12,6 +12,7 @@
 
 mod catalogs;
 mod data;
+pub mod objections;
 mod write;
 
 use std::collections::BTreeMap;
