@@ -68,7 +68,7 @@ grades = [                      # grade bands, highest first
 ]
 
 [evaluation]                    # 年度评估 / the annual evaluation
-weights = { quality = 0.4, timeliness = 0.2, rectification = 0.2, catalog = 0.1, one_source = 0.1 }
+weights = { quality = 0.4, timeliness = 0.2, rectification = 0.2, catalog = 0.1, one_source = 0.1, objections = 0.1 }
 # grades = [ { name = "优秀", en = "excellent", min = 90.0 } ]   # default: the scoring grades
 "#;
 
