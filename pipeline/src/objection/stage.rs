@@ -51,18 +51,7 @@ pub async fn tallies(
     ),
     ObjectionError,
 > {
-    let events = store::events(lake).await?;
-    if events.is_empty() {
-        return Ok(Default::default());
-    }
-    let all = fold_all(
-        &events,
-        as_of,
-        &Deadlines::of(&ws.profile()?),
-        &ws.calendar()?,
-        ws.tz(),
-    );
-    Ok(super::tallies(&all))
+    Ok(super::tallies(&all_as_of(ws, lake, as_of).await?))
 }
 
 /// Every objection as of `as_of` (what the evaluation counts).
@@ -72,6 +61,9 @@ pub async fn all_as_of(
     as_of: DateTime<Utc>,
 ) -> Result<Vec<Objection>, ObjectionError> {
     let events = store::events(lake).await?;
+    if events.is_empty() {
+        return Ok(vec![]);
+    }
     Ok(fold_all(
         &events,
         as_of,
@@ -99,21 +91,8 @@ pub async fn check_step(
             return Some(step.finish());
         }
     };
-    let waiting = match desk.all(Utc::now().max(at)).await {
-        Ok(all) => all
-            .iter()
-            .filter(|o| o.state == State::Corrected && o.value.is_some())
-            .count(),
-        Err(e) => {
-            step.fail(e.to_string());
-            return Some(step.finish());
-        }
-    };
-    if waiting == 0 {
-        return None;
-    }
-    step.inputs = serde_json::json!({"corrected": waiting}).to_string();
     match desk.check(actor, at).await {
+        Ok(done) if done.is_empty() => return None,
         Ok(done) => {
             let ids = |a: Action| -> Vec<&str> {
                 done.iter()
@@ -294,6 +273,14 @@ impl<'a> Desk<'a> {
         }
     }
 
+    /// An objection as it stands, for an action recorded at `at` (which
+    /// must not precede its last event).
+    async fn current(&self, id: &str, at: DateTime<Utc>) -> Result<Objection, ObjectionError> {
+        let o = self.get(id, Utc::now().max(at)).await?;
+        self.check_at(at, Some(&o))?;
+        Ok(o)
+    }
+
     fn check_at(&self, at: DateTime<Utc>, after: Option<&Objection>) -> Result<(), ObjectionError> {
         if at > Utc::now() + chrono::Duration::minutes(5) {
             return Err(err(format!(
@@ -465,8 +452,7 @@ impl<'a> Desk<'a> {
         actor: &str,
         at: DateTime<Utc>,
     ) -> Result<Objection, ObjectionError> {
-        let o = self.get(id, Utc::now().max(at)).await?;
-        self.check_at(at, Some(&o))?;
+        let o = self.current(id, at).await?;
         allowed(&o, Action::Forwarded, None)?;
         if let Some(d) = to {
             self.known_department(d)?;
@@ -487,8 +473,7 @@ impl<'a> Desk<'a> {
         actor: &str,
         at: DateTime<Utc>,
     ) -> Result<Objection, ObjectionError> {
-        let o = self.get(id, Utc::now().max(at)).await?;
-        self.check_at(at, Some(&o))?;
+        let o = self.current(id, at).await?;
         let action = if upheld {
             Action::Upheld
         } else {
@@ -517,8 +502,7 @@ impl<'a> Desk<'a> {
         actor: &str,
         at: DateTime<Utc>,
     ) -> Result<Objection, ObjectionError> {
-        let o = self.get(id, Utc::now().max(at)).await?;
-        self.check_at(at, Some(&o))?;
+        let o = self.current(id, at).await?;
         allowed(&o, Action::Corrected, department)?;
         if fixed_in.trim().is_empty() {
             return Err(err(format!(
@@ -566,31 +550,40 @@ impl<'a> Desk<'a> {
     ) -> Result<Vec<(String, Action)>, ObjectionError> {
         let mut done = vec![];
         for o in self.all(Utc::now().max(at)).await? {
-            if o.state != State::Corrected || o.value.is_none() {
-                continue;
+            if let Some(action) = self.check_one(&o, actor, at).await? {
+                done.push((o.id.clone(), action));
             }
-            let now = self.value_now(&o).await?;
-            let action = if now == o.value {
-                Action::Reopened
-            } else {
-                Action::Confirmed
-            };
-            let mut e = ObjectionEvent::new(
-                &o.id,
-                0,
-                at.max(o.history.last().map_or(at, |l| l.at)),
-                action,
-                actor,
-            );
-            e.value = now;
-            e.text = Some(match action {
-                Action::Reopened => "the data still holds the value objected to".into(),
-                _ => "the value objected to is no longer in the data".into(),
-            });
-            self.record(&o, e).await?;
-            done.push((o.id.clone(), action));
         }
         Ok(done)
+    }
+
+    /// Checks one objection, when it is corrected and names a value: what
+    /// it recorded (confirmed or re-opened), `None` when there was nothing
+    /// to check.
+    async fn check_one(
+        &self,
+        o: &Objection,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Action>, ObjectionError> {
+        if o.state != State::Corrected || o.value.is_none() {
+            return Ok(None);
+        }
+        let now = self.value_now(o).await?;
+        let action = if now == o.value {
+            Action::Reopened
+        } else {
+            Action::Confirmed
+        };
+        let last = o.history.last().map_or(at, |l| l.at);
+        let mut e = ObjectionEvent::new(&o.id, 0, at.max(last), action, actor);
+        e.value = now;
+        e.text = Some(match action {
+            Action::Reopened => "the data still holds the value objected to".into(),
+            _ => "the value objected to is no longer in the data".into(),
+        });
+        self.record(o, e).await?;
+        Ok(Some(action))
     }
 
     /// Closes an objection (a rejected one, or a corrected one once the
@@ -602,15 +595,11 @@ impl<'a> Desk<'a> {
         actor: &str,
         at: DateTime<Utc>,
     ) -> Result<Objection, ObjectionError> {
-        let o = self.get(id, Utc::now().max(at)).await?;
-        self.check_at(at, Some(&o))?;
-        if o.state == State::Corrected && o.value.is_some() {
-            let checked = self.check(actor, at).await?;
-            if checked.contains(&(id.to_string(), Action::Reopened)) {
-                return Err(err(format!(
-                    "objection {id} is not closed: the data still holds the value objected to, so it was re-opened (upheld, to be corrected again)"
-                )));
-            }
+        let o = self.current(id, at).await?;
+        if self.check_one(&o, actor, at).await? == Some(Action::Reopened) {
+            return Err(err(format!(
+                "objection {id} is not closed: the data still holds the value objected to, so it was re-opened (upheld, to be corrected again)"
+            )));
         }
         let o = self.get(id, Utc::now().max(at)).await?;
         allowed(&o, Action::Closed, None)?;
