@@ -310,7 +310,10 @@ pub fn check(
                     e,
                     "classified_marking",
                     Some(f),
-                    format!("`{v}`: classified (涉密) data may not be catalogued"),
+                    format!(
+                        "{} `{v}`: classified (涉密) data may not be catalogued",
+                        e.origins.get(f).map_or(f, String::as_str)
+                    ),
                 ));
             }
         }

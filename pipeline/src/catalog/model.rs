@@ -131,39 +131,58 @@ entry_fields! {
     dataset,
 }
 
-/// Classified markings (国家秘密 levels).
-const CLASSIFIED: &[&str] = &["绝密", "机密", "秘密", "涉密", "内部★", "★"];
+/// The three levels of 国家秘密 (绝密、机密、秘密) and the marking 涉密
+/// itself.
+const LEVELS: &[&str] = &["绝密", "机密", "秘密", "涉密"];
 
-/// The fields a classified marking is looked for in, in this order.
-pub const MARKING_FIELDS: &[&str] = &["security_marking", "grading", "name", "summary"];
+/// The classification fields a classified (涉密) marking is read from: the
+/// security marking (密级 / 涉密标识 / 是否涉密) and 分类分级. Free text (the
+/// name, the summary) is never read for it: 商业秘密 in a summary or a ★ in a
+/// title marks nothing (issue #19, 8).
+pub const MARKING_FIELDS: &[&str] = &["security_marking", "grading"];
 
-/// Whether a written value marks something classified (涉密): a 国家秘密
-/// level or 涉密, and not one of the ways 非涉密 is written.
+/// Whether a classification value marks something classified (涉密): one
+/// of the 国家秘密 levels, with or without 级 and the ★ period mark
+/// (`秘密★5年`), or 涉密 (`涉密（机密）`); never a negation (非涉密, 不涉密,
+/// 无密级), a data grade (核心数据, 重要数据, 第三级) or free text that merely
+/// contains the word.
 ///
 /// ```
 /// use pipeline::catalog::model::is_classified;
 /// assert!(is_classified("机密"));
 /// assert!(is_classified("秘密★5年"));
+/// assert!(is_classified("绝密级"));
+/// assert!(is_classified("涉密（秘密）"));
 /// assert!(!is_classified("非涉密"));
 /// assert!(!is_classified("公开"));
+/// assert!(!is_classified("核心数据"));
+/// assert!(!is_classified("涉及商业秘密的字段已脱敏"));
 /// ```
 pub fn is_classified(v: &str) -> bool {
-    let v = v.trim();
-    if matches!(
-        v,
-        "否" | "无" | "非涉密" | "不涉密" | "公开" | "无密级" | "非密"
-    ) {
-        return false;
-    }
-    CLASSIFIED.iter().any(|w| v.contains(w)) && !v.contains("非涉密") && !v.contains("不涉密")
+    let v = no_spaces(&half_width(v));
+    // The ★ separates the level from its period (秘密★10年); brackets add a
+    // level to 涉密 (涉密(机密)).
+    let head = v.split(['★', '☆', '(', '[']).next().unwrap_or("");
+    let head = head.strip_suffix('级').unwrap_or(head);
+    let head = head.strip_prefix("国家").unwrap_or(head);
+    LEVELS.contains(&head) || head == "涉密信息" || head == "涉密数据"
+}
+
+/// Whether `field`'s value `v` marks the entry classified: a level word in
+/// either classification field, or a yes (是, Y, √ …) in the security
+/// marking, which sources also write as a 是否涉密 column.
+pub fn marks_classified(field: &str, v: &str) -> bool {
+    is_classified(v) || (field == "security_marking" && yes_no(v) == Some(true))
 }
 
 impl CatalogEntry {
     /// The fields that mark this entry classified, with their values.
     pub fn classified_markings(&self) -> impl Iterator<Item = (&'static str, &str)> {
-        MARKING_FIELDS
-            .iter()
-            .filter_map(|f| self.get(f).filter(|v| is_classified(v)).map(|v| (*f, v)))
+        MARKING_FIELDS.iter().filter_map(|f| {
+            self.get(f)
+                .filter(|v| marks_classified(f, v))
+                .map(|v| (*f, v))
+        })
     }
 
     /// A classified (涉密) entry: the regulations allow no 涉密 data in the

@@ -810,3 +810,74 @@ fn drift_not_followed_by_the_catalog_within_the_deadline() {
             .is_empty()
     );
 }
+
+/// Issue #19, 8: 涉密 is read from the classification fields and their
+/// values, and the finding names the field as the source wrote it; free
+/// text that merely contains a level word (商业秘密, a ★ in a title) marks
+/// nothing and the entry is published.
+#[test]
+fn classified_only_from_the_classification_fields() {
+    let mut st = CatalogState::default();
+    let with = |code: &str, name: &str, extra: &[(&str, &str)]| {
+        let mut r = good(code, name);
+        for (k, v) in extra {
+            r.fields.insert((*k).into(), (*v).into());
+        }
+        r
+    };
+    let mut marked = with("C1", "机密资源", &[("security_marking", "秘密★5年")]);
+    marked
+        .origins
+        .insert("security_marking".into(), "密级".into());
+    let mut yes = with("C2", "是否涉密为是", &[("security_marking", "是")]);
+    yes.origins
+        .insert("security_marking".into(), "是否涉密".into());
+    let graded = with("C3", "分级涉密", &[("grading", "涉密（机密）")]);
+    let core = with("C4", "核心数据资源", &[("grading", "核心数据")]);
+    let summary = with(
+        "C5",
+        "企业登记信息",
+        &[("summary", "涉及商业秘密的字段已脱敏，非涉密")],
+    );
+    let star = with("C6", "★重点企业名录", &[("security_marking", "否")]);
+    let level_in_name = with("C7", "秘密级文件目录", &[]);
+    run(
+        &mut st,
+        &def("tpl", Some("gongan")),
+        vec![marked, yes, graded, core, summary, star, level_in_name],
+        &Curation::default(),
+        1,
+    );
+    let f = checks_of(&st, "xinjiang-2023");
+    let marked: Vec<(&str, &str, &str)> = f
+        .iter()
+        .filter(|x| x.check == "classified_marking")
+        .map(|x| {
+            (
+                x.name.as_deref().unwrap_or(""),
+                x.field.as_deref().unwrap_or(""),
+                x.message.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        marked.iter().map(|m| (m.0, m.1)).collect::<Vec<_>>(),
+        [
+            ("机密资源", "security_marking"),
+            ("是否涉密为是", "security_marking"),
+            ("分级涉密", "grading"),
+        ]
+    );
+    assert!(
+        marked[0].2.starts_with("密级 `秘密★5年`"),
+        "{}",
+        marked[0].2
+    );
+    assert!(marked[1].2.starts_with("是否涉密 `是`"), "{}", marked[1].2);
+    let classified: Vec<&str> = st
+        .current()
+        .filter(|e| e.is_classified())
+        .filter_map(|e| e.name.as_deref())
+        .collect();
+    assert_eq!(classified, ["机密资源", "是否涉密为是", "分级涉密"]);
+}
