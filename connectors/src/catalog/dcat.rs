@@ -78,7 +78,20 @@ impl<'a> Doc<'a> {
                     return self.text(z);
                 }
                 if a.iter().any(|x| x.get("@language").is_some()) {
-                    return a.first().and_then(|x| self.text(x));
+                    // No Chinese: English, then an untagged value, then the
+                    // first (a Catalan title before an English one misled
+                    // readers; issue #19, 7).
+                    let lang = |x: &serde_json::Value| {
+                        x.get("@language")
+                            .and_then(|l| l.as_str())
+                            .map(str::to_ascii_lowercase)
+                    };
+                    let pick = a
+                        .iter()
+                        .find(|x| lang(x).is_some_and(|l| l == "en" || l.starts_with("en-")))
+                        .or_else(|| a.iter().find(|x| lang(x).is_none()))
+                        .or_else(|| a.first());
+                    return pick.and_then(|x| self.text(x));
                 }
                 let parts: Vec<String> = a
                     .iter()
@@ -95,13 +108,22 @@ impl<'a> Doc<'a> {
                 let target = match o.get("@id").and_then(|i| i.as_str()) {
                     Some(id) => match self.by_id.get(id) {
                         Some(n) => *n,
+                        // A blank node is a document's own label, not a
+                        // value: it never becomes text.
+                        None if id.starts_with("_:") => return None,
                         None => return clean(id),
                     },
                     None => v,
                 };
                 self.prop(target, &["name", "prefLabel", "label", "title", "fn"])
                     .and_then(|x| self.text(x))
-                    .or_else(|| target.get("@id").and_then(|i| i.as_str()).and_then(clean))
+                    .or_else(|| {
+                        target
+                            .get("@id")
+                            .and_then(|i| i.as_str())
+                            .filter(|i| !i.starts_with("_:"))
+                            .and_then(clean)
+                    })
             }
             serde_json::Value::Null => None,
         }
@@ -115,7 +137,9 @@ impl<'a> Doc<'a> {
         let fields: &[(&str, &[&str])] = &[
             ("name", &["title"]),
             ("summary", &["description"]),
-            ("provider", &["publisher", "creator", "contactPoint"]),
+            // Not contactPoint: whom to ask is not who provides the data
+            // (issue #19, 7).
+            ("provider", &["publisher", "creator"]),
             ("update_frequency", &["accrualPeriodicity", "frequency"]),
             ("data_updated", &["modified"]),
             ("online_date", &["issued"]),
@@ -125,11 +149,13 @@ impl<'a> Doc<'a> {
             ("classification", &["theme"]),
         ];
         for (field, names) in fields {
-            if let Some(v) = self.prop(node, names)
-                && let Some(t) = self.text(v)
-            {
+            if let Some((name, t)) = names.iter().find_map(|n| {
+                self.prop(node, &[n])
+                    .and_then(|v| self.text(v))
+                    .map(|t| (n, t))
+            }) {
                 r.fields.insert((*field).into(), t);
-                r.origins.insert((*field).into(), names[0].into());
+                r.origins.insert((*field).into(), (*name).into());
             }
         }
         // Formats from the distributions.
@@ -161,9 +187,12 @@ impl<'a> Doc<'a> {
             r.origins
                 .insert("format".into(), "distribution.format".into());
         }
+        // A blank node's label changes from one serialisation to the next:
+        // never an identity.
         r.source_id = node
             .get("@id")
             .and_then(|i| i.as_str())
+            .filter(|i| !i.starts_with("_:"))
             .and_then(clean)
             .or_else(|| r.fields.get("resource_code").cloned());
         r

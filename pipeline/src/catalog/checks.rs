@@ -13,7 +13,7 @@
 //! | `personal_data_open` | a data item carrying personal information in a 无条件开放 resource |
 //! | `classified_marking` | a classified (涉密) marking in the catalog (profiles with `no_classified`) |
 //! | `duplicate_code` | one resource code on several entries |
-//! | `duplicate_name` | one department cataloguing one name twice |
+//! | `duplicate_name` | one department cataloguing one resource twice: one name, and the same summary, source system and date online |
 //! | `item_incomplete` | a data item without name or type |
 //! | `harvest_problem` | a record or cell the harvest could not read |
 //!
@@ -341,14 +341,17 @@ pub fn check(
     }
     // Duplicates.
     let mut by_code: BTreeMap<&str, Vec<&CatalogEntry>> = BTreeMap::new();
-    let mut by_name: BTreeMap<(&str, &str), Vec<&CatalogEntry>> = BTreeMap::new();
+    // One name twice is a duplicate only when the content says so: the same
+    // department, name, summary, source system and date online (the same
+    // title for two years or districts is two resources; issue #19, 5).
+    let mut by_name: BTreeMap<(&str, &str, String), Vec<&CatalogEntry>> = BTreeMap::new();
     for e in &entries {
         if let Some(c) = &e.resource_code {
             by_code.entry(c).or_default().push(e);
         }
         if let Some(n) = &e.name {
             by_name
-                .entry((e.department.as_str(), n.as_str()))
+                .entry((e.department.as_str(), n.as_str(), e.identity_digest()))
                 .or_default()
                 .push(e);
         }
@@ -372,7 +375,7 @@ pub fn check(
             }
         }
     }
-    for ((_, name), es) in by_name {
+    for ((_, name, _), es) in by_name {
         if es.len() > 1 {
             for e in &es {
                 out.push(finding(

@@ -261,6 +261,54 @@ fn department_of(
     "(未知)".into()
 }
 
+/// Between a provider/name and the digest of an entry without an identifier.
+const IDENTITY_MARK: char = '~';
+
+/// The provider/name part of a key made from a digest (`src:局/名~0123456789abcdef`,
+/// also with a duplicate's `#2`); None for a key from an identifier.
+fn digest_stem(key: &str) -> Option<&str> {
+    let (stem, tail) = key.rsplit_once(IDENTITY_MARK)?;
+    let digest = tail.split_once('#').map_or(tail, |(d, _)| d);
+    (digest.len() == 16 && digest.bytes().all(|b| b.is_ascii_hexdigit())).then_some(stem)
+}
+
+/// An entry without an identifier whose distinguishing text changed (a
+/// corrected summary) gets a new digest; where exactly one such entry
+/// arrived and exactly one of the same provider and name vanished, it is
+/// the same resource changed, not one withdrawn and another added. This
+/// also carries entries over from keys written before digests (plain
+/// `provider/name`).
+fn carry_over(fresh: &mut BTreeMap<String, CatalogEntry>, before: &BTreeSet<String>) {
+    let mut vanished: BTreeMap<&str, Vec<&String>> = BTreeMap::new();
+    for k in before.iter().filter(|k| !fresh.contains_key(*k)) {
+        vanished
+            .entry(digest_stem(k).unwrap_or(k))
+            .or_default()
+            .push(k);
+    }
+    let mut arrived: BTreeMap<&str, Vec<&String>> = BTreeMap::new();
+    for k in fresh.keys().filter(|k| !before.contains(*k)) {
+        if let Some(stem) = digest_stem(k) {
+            arrived.entry(stem).or_default().push(k);
+        }
+    }
+    let moves: Vec<(String, String)> = arrived
+        .iter()
+        .filter_map(
+            |(stem, new)| match (new.as_slice(), vanished.get(stem).map(Vec::as_slice)) {
+                ([new], Some([old])) => Some(((*new).clone(), (*old).clone())),
+                _ => None,
+            },
+        )
+        .collect();
+    for (new, old) in moves {
+        if let Some(mut e) = fresh.remove(&new) {
+            e.key = old.clone();
+            fresh.insert(old, e);
+        }
+    }
+}
+
 /// Makes an entry of a harvested record.
 pub fn entry_of(
     def: &CatalogSourceDef,
@@ -299,15 +347,20 @@ pub fn entry_of(
         });
     }
     e.department = department_of(def, &e, departments);
+    // The source's identifier, else the resource code, else provider and
+    // name with a digest of the fields that tell resources apart: the same
+    // title for different years or districts is two entries, not one
+    // (issue #19, 5).
     let id = rec
         .source_id
         .clone()
         .or_else(|| e.resource_code.clone())
         .unwrap_or_else(|| {
             format!(
-                "{}/{}",
+                "{}/{}{IDENTITY_MARK}{}",
                 e.provider.as_deref().unwrap_or(&e.department),
-                e.name.as_deref().unwrap_or("")
+                e.name.as_deref().unwrap_or(""),
+                e.identity_digest()
             )
         });
     let id: String = half_width(&id)
@@ -432,6 +485,7 @@ pub fn merge(
             .filter(|(_, s)| s.entry.source == def.name && !s.withdrawn)
             .map(|(k, _)| k.clone())
             .collect();
+        carry_over(&mut fresh, &before);
         let gone: Vec<&String> = before.iter().filter(|k| !fresh.contains_key(*k)).collect();
         if !before.is_empty() && gone.len() as f64 / before.len() as f64 > def.max_withdraw_share {
             o.status = "refused".into();

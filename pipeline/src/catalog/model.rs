@@ -194,6 +194,46 @@ impl CatalogEntry {
     }
 }
 
+/// The fields that tell two resources of one provider apart when the
+/// source gives them no identifier: the same 资源名称 for different years or
+/// districts differs in its summary, its source system or its date online.
+/// Distribution details (format, data form) and attributes are not among
+/// them: they describe one resource, not which one.
+pub const IDENTITY_FIELDS: &[&str] = &[
+    "provider",
+    "name",
+    "summary",
+    "source_system",
+    "online_date",
+];
+
+impl CatalogEntry {
+    /// A short, stable digest of [`IDENTITY_FIELDS`]: the identity of an
+    /// entry whose source gives no identifier, and what two entries of one
+    /// name must share to be the same resource catalogued twice.
+    ///
+    /// ```
+    /// use pipeline::catalog::CatalogEntry;
+    /// let mut a = CatalogEntry { name: Some("户籍人口".into()), ..Default::default() };
+    /// let mut b = a.clone();
+    /// b.summary = Some("2024年 城区".into());
+    /// assert_ne!(a.identity_digest(), b.identity_digest());
+    /// a.format = Some("csv".into());
+    /// assert_eq!(a.identity_digest(), CatalogEntry { name: Some("户籍人口".into()), ..Default::default() }.identity_digest());
+    /// assert_eq!(a.identity_digest().len(), 16);
+    /// ```
+    pub fn identity_digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for f in IDENTITY_FIELDS {
+            h.update(self.get(f).unwrap_or("").as_bytes());
+            // A separator no text holds, so that ("ab", "c") ≠ ("a", "bc").
+            h.update([0x1f]);
+        }
+        hex::encode(&h.finalize()[..8])
+    }
+}
+
 /// One data item (信息项) of an entry.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DataItem {

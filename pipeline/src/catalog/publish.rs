@@ -401,11 +401,25 @@ pub fn dcat(
     entries: &[PublishedEntry],
     generated_at: &str,
 ) -> serde_json::Value {
+    // An entry's IRI is made from its resource code where no other entry
+    // has that code, else from its key, which is unique: two datasets never
+    // share an `@id` (issue #19, 5).
+    let mut codes: BTreeMap<&str, usize> = BTreeMap::new();
+    for p in entries {
+        if let Some(c) = p.entry.resource_code.as_deref() {
+            *codes.entry(c).or_default() += 1;
+        }
+    }
     let datasets: Vec<serde_json::Value> = entries
         .iter()
         .map(|p| {
             let e = &p.entry;
-            let id = format!("{base_iri}dataset/{}", urlish(e.resource_code.as_deref().unwrap_or(&e.key)));
+            let local = e
+                .resource_code
+                .as_deref()
+                .filter(|c| codes.get(c) == Some(&1))
+                .unwrap_or(&e.key);
+            let id = format!("{base_iri}dataset/{}", urlish(local));
             let mut o = serde_json::Map::new();
             o.insert("@id".into(), serde_json::json!(id));
             o.insert("@type".into(), serde_json::json!("dcat:Dataset"));
@@ -474,16 +488,17 @@ pub fn dcat(
     })
 }
 
+/// An identifier as one IRI path segment: UTF-8 percent-encoded (RFC 3986),
+/// so that Chinese codes and titles stay distinct (`_` for every
+/// non-ASCII character made different resources share an `@id`; issue #19,
+/// 5).
 fn urlish(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
+    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(s, SEGMENT).to_string()
 }
 
 /// The files of the published catalog: (relative path, bytes). `state` is

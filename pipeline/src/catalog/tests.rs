@@ -1,7 +1,7 @@
 //! Catalog checks, merging and versioning, reconciliation and working-day
 //! lateness, on entries built in memory.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use connectors::catalog::{
@@ -880,4 +880,220 @@ fn classified_only_from_the_classification_fields() {
         .filter_map(|e| e.name.as_deref())
         .collect();
     assert_eq!(classified, ["机密资源", "是否涉密为是", "分级涉密"]);
+}
+
+/// A record without identifier or resource code, as many portals send.
+fn anonymous(name: &str, summary: &str) -> HarvestedRecord {
+    let mut r = good("X", name);
+    r.source_id = None;
+    r.fields.remove("resource_code");
+    r.fields.insert("summary".into(), summary.into());
+    r
+}
+
+/// Issue #19, 5: thousands of Chinese titles without identifiers keep
+/// thousands of identities, in the catalog and in the DCAT export; the same
+/// title for other years or districts is another resource, and only the
+/// same content twice is a duplicate.
+#[test]
+fn identities_never_collide_and_duplicates_need_the_same_content() {
+    const CHARS: &[char] = &[
+        '人', '口', '户', '籍', '法', '企', '业', '交', '通', '医', '疗', '教', '育', '环', '境',
+        '社', '保', '就', '税', '住', '房', '公', '积', '金', '婚', '姻', '登', '记',
+    ];
+    assert_eq!(CHARS.iter().collect::<BTreeSet<_>>().len(), CHARS.len());
+    let title = |mut i: usize| {
+        let mut t = String::new();
+        for _ in 0..3 {
+            t.push(CHARS[i % CHARS.len()]);
+            i /= CHARS.len();
+        }
+        t + "信息"
+    };
+    let mut records: Vec<HarvestedRecord> = (0..3000)
+        .map(|i| anonymous(&title(i), "全市汇总"))
+        .collect();
+    // One title, two years and two districts: three resources.
+    records.push(anonymous("人口统计", "2023年 城区"));
+    records.push(anonymous("人口统计", "2024年 城区"));
+    records.push(anonymous("人口统计", "2023年 郊区"));
+    // One resource catalogued twice, word for word.
+    records.push(anonymous("车辆登记", "全市机动车登记"));
+    records.push(anonymous("车辆登记", "全市机动车登记"));
+    let n = records.len();
+    let mut st = CatalogState::default();
+    run(
+        &mut st,
+        &def("portal", None),
+        records,
+        &Curation::default(),
+        1,
+    );
+    let keys: Vec<&String> = st.entries.keys().collect();
+    assert_eq!(keys.len(), n, "every record is an entry");
+    let suffixed: Vec<&&String> = keys.iter().filter(|k| k.contains('#')).collect();
+    assert_eq!(
+        suffixed.len(),
+        1,
+        "only the word-for-word copy shares an identity: {suffixed:?}"
+    );
+    let f = checks_of(&st, "xinjiang-2023");
+    let dup: Vec<&str> = f
+        .iter()
+        .filter(|x| x.check == "duplicate_name")
+        .filter_map(|x| x.name.as_deref())
+        .collect();
+    assert_eq!(dup, ["车辆登记", "车辆登记"], "人口统计 is three resources");
+    // Every dataset of the DCAT export has its own IRI, Chinese kept
+    // (percent-encoded), not flattened to `_`.
+    let published: Vec<super::publish::PublishedEntry> = st
+        .current()
+        .map(|e| super::publish::PublishedEntry {
+            entry: e.clone(),
+            measured: Default::default(),
+        })
+        .collect();
+    let doc = super::publish::dcat(
+        "数据局",
+        "https://data.example.gov.cn/",
+        &published,
+        "2026-11-01",
+    );
+    let ids: BTreeSet<String> = doc["dcat:dataset"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["@id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), n, "one IRI per dataset");
+    assert!(
+        ids.iter()
+            .any(|i| i.contains("%E4%BA%BA%E5%8F%A3%E7%BB%9F%E8%AE%A1")),
+        "人口统计 percent-encoded: {:?}",
+        ids.iter().next()
+    );
+}
+
+/// Issue #19, 5: an entry without identifier whose summary is corrected
+/// is the same entry changed, not one withdrawn and another added; so is
+/// one stored under a key from before digests (`provider/name`).
+#[test]
+fn an_anonymous_entry_keeps_its_identity_when_its_summary_changes() {
+    let src = def("portal", None);
+    let mut st = CatalogState::default();
+    run(
+        &mut st,
+        &src,
+        vec![anonymous("人口统计", "2023年 城区")],
+        &Curation::default(),
+        1,
+    );
+    let key = st.entries.keys().next().unwrap().clone();
+    assert!(key.starts_with("portal:公安局/人口统计~"), "{key}");
+    let rows = run(
+        &mut st,
+        &src,
+        vec![anonymous("人口统计", "2023年 城区（修订）")],
+        &Curation::default(),
+        2,
+    );
+    assert_eq!(
+        rows.iter()
+            .map(|r| (r.key.as_str(), r.kind))
+            .collect::<Vec<_>>(),
+        [(key.as_str(), ChangeKind::Changed)]
+    );
+    assert_eq!(st.entries.len(), 1);
+    // A catalog written before digests: the old key is carried over.
+    let mut stored = st.entries.remove(&key).unwrap();
+    stored.entry.key = "portal:公安局/人口统计".into();
+    st.entries.insert(stored.entry.key.clone(), stored);
+    let rows = run(
+        &mut st,
+        &src,
+        vec![anonymous("人口统计", "2023年 城区（再修订）")],
+        &Curation::default(),
+        3,
+    );
+    assert_eq!(
+        rows.iter()
+            .map(|r| (r.key.as_str(), r.kind))
+            .collect::<Vec<_>>(),
+        [("portal:公安局/人口统计", ChangeKind::Changed)]
+    );
+    // Two resources of one name arriving where one stood: nothing is
+    // guessed, the old one is withdrawn and both are added.
+    let all = CatalogSourceDef {
+        max_withdraw_share: 1.0,
+        ..src.clone()
+    };
+    let rows = run(
+        &mut st,
+        &all,
+        vec![
+            anonymous("人口统计", "2025年 城区"),
+            anonymous("人口统计", "2025年 郊区"),
+        ],
+        &Curation::default(),
+        4,
+    );
+    let mut kinds: Vec<ChangeKind> = rows.iter().map(|r| r.kind).collect();
+    kinds.sort_by_key(|k| format!("{k:?}"));
+    assert_eq!(
+        kinds,
+        [ChangeKind::Added, ChangeKind::Added, ChangeKind::Withdrawn]
+    );
+}
+
+/// Issue #19, 5 and 7: in a DCAT document, a blank node's label is neither
+/// an identity nor a value; without Chinese, English is preferred over
+/// other languages; the contact point is not the provider.
+#[test]
+fn dcat_blank_nodes_languages_and_contact_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = serde_json::json!({
+        "@context": {"dcat": "http://www.w3.org/ns/dcat#", "dct": "http://purl.org/dc/terms/"},
+        "@graph": [
+            {
+                "@id": "_:b0",
+                "@type": "dcat:Dataset",
+                "dct:title": [
+                    {"@language": "ca", "@value": "Trànsit"},
+                    {"@language": "en", "@value": "Traffic"}
+                ],
+                "dct:publisher": {"@id": "_:b7"},
+                "dcat:contactPoint": {"@type": "vcard:Organization", "vcard:fn": "数据管理科"}
+            },
+            {
+                "@id": "_:b1",
+                "@type": "dcat:Dataset",
+                "dct:identifier": "JT-0002",
+                "dct:title": [{"@language": "zh-CN", "@value": "路况"}, {"@language": "en", "@value": "Roads"}],
+                "dct:publisher": {"@id": "_:b2"}
+            },
+            {"@id": "_:b2", "@type": "foaf:Agent", "foaf:name": "交通运输局"}
+        ]
+    });
+    std::fs::write(dir.path().join("dcat.jsonld"), doc.to_string()).unwrap();
+    let src = CatalogSourceConfig::Dcat(DcatConfig {
+        url: "dcat.jsonld".into(),
+        max_pages: 1,
+    });
+    let h = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(src.harvest(dir.path()))
+        .unwrap();
+    assert_eq!(h.records.len(), 2);
+    let (a, b) = (&h.records[0], &h.records[1]);
+    assert_eq!(a.source_id, None, "a blank node is no identity");
+    assert_eq!(a.fields.get("name").map(String::as_str), Some("Traffic"));
+    assert_eq!(
+        a.fields.get("provider"),
+        None,
+        "an unresolved blank node is no provider, nor is the contact point"
+    );
+    assert_eq!(b.source_id.as_deref(), Some("JT-0002"));
+    assert_eq!(b.fields.get("name").map(String::as_str), Some("路况"));
+    assert_eq!(b.fields.get("provider").map(String::as_str), Some("交通运输局"));
+    assert_eq!(b.origins.get("provider").map(String::as_str), Some("publisher"));
 }
