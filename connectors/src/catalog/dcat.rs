@@ -1,4 +1,5 @@
-//! DCAT and DCAT-AP documents in JSON-LD, in the shapes portals publish:
+//! DCAT and DCAT-AP documents in JSON-LD, Turtle or RDF/XML (the latter two
+//! turned into a JSON-LD graph by [`super::rdf`]), in the shapes portals publish:
 //! a `dcat:Catalog` with `dcat:dataset`, an `@graph` of nodes, prefixed
 //! (`dct:title`), full-IRI or context-compacted (`title`) keys, language-
 //! tagged values (Chinese preferred), references by `@id` resolved within
@@ -11,6 +12,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::fetch::parse_json;
+use super::rdf::{self, RdfFormat};
 use super::{Harvest, HarvestError, HarvestProblem, HarvestedRecord, clean};
 
 fn max_pages() -> u64 {
@@ -26,6 +28,9 @@ pub struct DcatConfig {
     /// A guard against paging without end.
     #[serde(default = "max_pages")]
     pub max_pages: u64,
+    /// `jsonld`, `turtle` or `rdfxml`; by default what the document shows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<RdfFormat>,
 }
 
 /// The local name of a key or IRI: after the last `#`, `/` or `:`.
@@ -145,7 +150,9 @@ impl<'a> Doc<'a> {
             ("online_date", &["issued"]),
             ("resource_code", &["identifier"]),
             ("usage_requirements", &["license", "rights"]),
-            ("open_scope", &["accessRights"]),
+            // The open attribute: the EU access-right IRI (…/PUBLIC,
+            // RESTRICTED, NON_PUBLIC) by its local name, or the text.
+            ("open_attribute", &["accessRights"]),
             ("classification", &["theme"]),
         ];
         for (field, names) in fields {
@@ -157,6 +164,11 @@ impl<'a> Doc<'a> {
                 r.fields.insert((*field).into(), t);
                 r.origins.insert((*field).into(), (*name).into());
             }
+        }
+        if let Some(v) = r.fields.get_mut("open_attribute")
+            && v.contains("/access-right/")
+        {
+            *v = local(v).to_string();
         }
         // Formats from the distributions.
         let mut formats = BTreeSet::new();
@@ -282,7 +294,10 @@ pub(crate) async fn harvest(cfg: &DcatConfig, base_dir: &Path) -> Result<Harvest
     for _ in 0..cfg.max_pages {
         seen.insert(url.clone());
         let bytes = super::fetch::fetch(&url, base_dir, None).await?;
-        let doc = parse_json(&bytes, &url)?;
+        let doc = match RdfFormat::detect(cfg.format, &bytes) {
+            RdfFormat::Jsonld => parse_json(&bytes, &url)?,
+            f => rdf::to_jsonld(&bytes, f, &super::fetch::shown(&url))?,
+        };
         let (records, problems, next) = parse(&doc, &super::fetch::shown(&url));
         out.records.extend(records);
         out.problems.extend(problems);

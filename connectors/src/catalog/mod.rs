@@ -6,7 +6,7 @@
 //! | `xlsx_template` | the bureau's spreadsheet template: a sheet of resources and a sheet of data items (信息项), Chinese headers, as departments fill them |
 //! | `json_api` | a portal's JSON API with a configurable field mapping and paging |
 //! | `ckan` | a CKAN `package_search` endpoint (open-data portals) |
-//! | `dcat` | a DCAT / DCAT-AP JSON-LD document |
+//! | `dcat` | a DCAT / DCAT-AP document in JSON-LD, Turtle or RDF/XML |
 //!
 //! Every harvester yields [`HarvestedRecord`]s keyed by the canonical field
 //! names of [`FIELDS`] and knows nothing of what the fields mean to the
@@ -19,6 +19,7 @@ mod ckan;
 mod dcat;
 mod fetch;
 mod json_api;
+mod rdf;
 mod xlsx_template;
 
 use std::collections::BTreeMap;
@@ -29,6 +30,7 @@ use serde::{Deserialize, Serialize};
 pub use ckan::CkanConfig;
 pub use dcat::DcatConfig;
 pub use json_api::JsonApiConfig;
+pub use rdf::RdfFormat;
 pub use xlsx_template::XlsxTemplateConfig;
 
 use crate::files::sheet::XlsxLimits;

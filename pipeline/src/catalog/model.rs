@@ -323,7 +323,7 @@ pub fn open_value(v: &str) -> Option<&'static str> {
         "无条件开放" | "无条件" | "unconditional" | "public" | "1" => OPEN_VALUES[0],
         "有条件开放" | "有条件" | "conditional" | "restricted" | "2" => OPEN_VALUES[1],
         // 非开放: 新疆 第二十六条's word for it.
-        "不予开放" | "非开放" | "不开放" | "不予" | "non-public" | "3" => {
+        "不予开放" | "非开放" | "不开放" | "不予" | "non-public" | "non_public" | "3" => {
             OPEN_VALUES[2]
         }
         _ => return None,

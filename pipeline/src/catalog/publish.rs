@@ -423,20 +423,18 @@ pub fn dcat(
             let mut o = serde_json::Map::new();
             o.insert("@id".into(), serde_json::json!(id));
             o.insert("@type".into(), serde_json::json!("dcat:Dataset"));
-            o.insert(
-                "dct:identifier".into(),
-                serde_json::json!(e.resource_code.clone().unwrap_or_else(|| e.key.clone())),
-            );
-            o.insert(
-                "dct:title".into(),
-                serde_json::json!({"@value": e.name.clone().unwrap_or_default(), "@language": "zh"}),
-            );
+            // The resource code is the identifier; an entry without one is
+            // identified by its IRI alone (its key is no code).
+            if let Some(c) = &e.resource_code {
+                o.insert("dct:identifier".into(), serde_json::json!(c));
+            }
+            o.insert("dct:title".into(), tagged(e.name.as_deref().unwrap_or_default()));
             o.insert(
                 "dct:publisher".into(),
-                serde_json::json!({"@type": "foaf:Agent", "foaf:name": e.provider.clone().unwrap_or_else(|| e.department.clone())}),
+                serde_json::json!({"@type": "foaf:Agent", "foaf:name": tagged(e.provider.as_deref().unwrap_or(&e.department))}),
             );
             if let Some(s) = &e.summary {
-                o.insert("dct:description".into(), serde_json::json!({"@value": s, "@language": "zh"}));
+                o.insert("dct:description".into(), tagged(s));
             }
             if let Some(f) = e.update_frequency.as_deref().and_then(Frequency::parse) {
                 o.insert("dct:accrualPeriodicity".into(), serde_json::json!({"@id": f.eu_iri()}));
@@ -448,24 +446,29 @@ pub fn dcat(
                 o.insert("dct:issued".into(), serde_json::json!(i));
             }
             if let Some(c) = &e.classification {
-                o.insert("dcat:theme".into(), serde_json::json!(c));
+                o.insert("dcat:theme".into(), tagged(c));
             }
+            // An attribute the entry does not state is not written as
+            // NON_PUBLIC: harvested back, it would become 不予开放.
             let access = match e.open_attribute.as_deref() {
-                Some(a) if a == OPEN_VALUES[0] => "PUBLIC",
-                Some(a) if a == OPEN_VALUES[1] => "RESTRICTED",
-                _ => "NON_PUBLIC",
+                Some(a) if a == OPEN_VALUES[0] => Some("PUBLIC"),
+                Some(a) if a == OPEN_VALUES[1] => Some("RESTRICTED"),
+                Some(a) if a == OPEN_VALUES[2] => Some("NON_PUBLIC"),
+                _ => None,
             };
-            o.insert(
-                "dct:accessRights".into(),
-                serde_json::json!({"@id": format!("http://publications.europa.eu/resource/authority/access-right/{access}")}),
-            );
+            if let Some(access) = access {
+                o.insert(
+                    "dct:accessRights".into(),
+                    serde_json::json!({"@id": format!("http://publications.europa.eu/resource/authority/access-right/{access}")}),
+                );
+            }
             let formats: Vec<serde_json::Value> = e
                 .format
                 .as_deref()
                 .unwrap_or("")
                 .split(['、', ',', '，', '/', ';'])
                 .map(str::trim)
-                .filter(|f| !f.is_empty() && f.is_ascii())
+                .filter(|f| !f.is_empty())
                 .map(|f| serde_json::json!({"@type": "dcat:Distribution", "dct:format": f.to_uppercase()}))
                 .collect();
             if !formats.is_empty() {
@@ -482,10 +485,24 @@ pub fn dcat(
         },
         "@id": format!("{base_iri}catalog"),
         "@type": "dcat:Catalog",
-        "dct:title": {"@value": format!("{bureau}公共数据目录"), "@language": "zh"},
+        "dct:title": tagged(&format!("{bureau}公共数据目录")),
         "dct:modified": generated_at,
         "dcat:dataset": datasets,
     })
+}
+
+/// A text as a JSON-LD value: tagged `zh-CN` when it is written in Chinese
+/// (it holds Han characters), untagged otherwise — a code or an English
+/// name tagged Chinese misleads every reader that picks by language.
+fn tagged(s: &str) -> serde_json::Value {
+    let han = s.chars().any(|c| {
+        matches!(c, '\u{4e00}'..='\u{9fff}' | '\u{3400}'..='\u{4dbf}' | '\u{f900}'..='\u{faff}' | '\u{20000}'..='\u{2ffff}')
+    });
+    if han {
+        serde_json::json!({"@value": s, "@language": "zh-CN"})
+    } else {
+        serde_json::json!(s)
+    }
 }
 
 /// An identifier as one IRI path segment: UTF-8 percent-encoded (RFC 3986),
