@@ -195,9 +195,26 @@ pub struct HarvestReport {
     pub problems: Vec<SourceProblem>,
     /// The rows written (the change log of this version).
     pub changes: Vec<CatalogRow>,
+    /// When this harvest wrote nothing: the change log of the version it
+    /// left standing (see [`HarvestReport::version_log`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub version_changes: Vec<CatalogRow>,
 }
 
 impl HarvestReport {
+    /// The change log of the catalog's current version: the rows this
+    /// harvest wrote, or, when it wrote none, those of the version it left
+    /// standing. This is what is published, so that a version committed by
+    /// a sweep killed before it published is published by the next one, and
+    /// an unchanged harvest republishes the same log (issue #18).
+    pub fn version_log(&self) -> &[CatalogRow] {
+        if self.changes.is_empty() {
+            &self.version_changes
+        } else {
+            &self.changes
+        }
+    }
+
     /// The sources that were not harvested, one line each: `source status:
     /// why`.
     pub fn failed_sources(&self) -> Vec<String> {
@@ -614,7 +631,8 @@ pub async fn harvest(
     let curation = load_curation(&ws.dir)?;
     let tz = ws.tz();
     let clock = std::time::Instant::now();
-    let (mut state, _) = store::load(lake).await?;
+    let (mut state, mut history) = store::load(lake).await?;
+    history.retain(|r| r.version == state.version);
     tracing::info!(
         entries = state.entries.len(),
         version = state.version,
@@ -661,6 +679,7 @@ pub async fn harvest(
             new_version: !rows.is_empty(),
             sources,
             problems,
+            version_changes: if rows.is_empty() { history } else { vec![] },
             changes: rows,
         },
         state,

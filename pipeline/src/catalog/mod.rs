@@ -142,7 +142,7 @@ pub fn published_files(
         now,
         entries,
         &outcome.findings,
-        &outcome.report.changes,
+        outcome.report.version_log(),
         &outcome.state,
     )
     .map_err(LandError::Config)

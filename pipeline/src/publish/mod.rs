@@ -139,7 +139,7 @@ pub async fn artefacts(
             as_of,
             entries,
             &c.findings,
-            &c.report.changes,
+            c.report.version_log(),
             &c.state,
         )
         .map_err(PublishError::Render)?;
