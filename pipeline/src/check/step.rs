@@ -171,6 +171,17 @@ async fn check_landed(
     if files.is_empty() {
         return Err(format!("{}: the landed table is empty", d.id()));
     }
+    let read;
+    let ledger = match ledger {
+        Some(l) => l,
+        None => {
+            read = read_ledger(lake, Some(&d.id()))
+                .await
+                .map_err(|e| e.to_string())?;
+            &read[..]
+        }
+    };
+    let files = in_delivered_order(files, ledger)?;
     let mut check = CheckOptions::new(as_of);
     check.time_zone = ws.tz();
     // `[sweep] memory_limit` (checked when the workspace was loaded).
@@ -185,8 +196,79 @@ async fn check_landed(
     let mut report = crate::check_paths(&files, &rules, &check)
         .await
         .map_err(|e| e.to_string())?;
-    locate_samples(&ws.dir, lake, d, ledger, &files, &mut report).await?;
+    locate_samples(&ws.dir, d, ledger, &files, &mut report)?;
     Ok((report, version))
+}
+
+/// The lake's data files in the order of what they hold as delivered: by
+/// the location of their first row's delivery, then its delivered line.
+/// Samples are the first failures in file order, so they are the same
+/// whatever names and commits the files got: a re-run after a crash lands
+/// the same deliveries into other files and publishes the same samples
+/// (issue #18).
+fn in_delivered_order(
+    files: Vec<PathBuf>,
+    ledger: &[DeliveryRecord],
+) -> Result<Vec<PathBuf>, String> {
+    use crate::land::conform::{DELIVERY_COLUMN, ROW_COLUMN};
+    use arrow::array::AsArray;
+    use parquet::arrow::ProjectionMask;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let location: HashMap<&str, &str> = ledger
+        .iter()
+        .map(|r| (r.delivery.as_str(), r.location.as_str()))
+        .collect();
+    let mut keyed = Vec::with_capacity(files.len());
+    for f in files {
+        let shown = f.display().to_string();
+        let file = std::fs::File::open(&f).map_err(|e| format!("{shown}: {e}"))?;
+        let builder =
+            ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| format!("{shown}: {e}"))?;
+        let schema = builder.schema().clone();
+        let first = match (
+            schema.index_of(DELIVERY_COLUMN),
+            schema.index_of(ROW_COLUMN),
+        ) {
+            (Ok(di), Ok(ri)) => {
+                let mask = ProjectionMask::roots(builder.parquet_schema(), [di, ri]);
+                let batch = builder
+                    .with_projection(mask)
+                    .with_batch_size(1)
+                    .with_limit(1)
+                    .build()
+                    .map_err(|e| format!("{shown}: {e}"))?
+                    .next()
+                    .transpose()
+                    .map_err(|e| format!("{shown}: {e}"))?;
+                batch.filter(|b| b.num_rows() > 0).and_then(|b| {
+                    let d = arrow::compute::cast(
+                        b.column_by_name(DELIVERY_COLUMN)?,
+                        &arrow::datatypes::DataType::Utf8,
+                    )
+                    .ok()?;
+                    let delivery = d.as_string::<i32>().value(0).to_string();
+                    let row = b
+                        .column_by_name(ROW_COLUMN)?
+                        .as_primitive::<arrow::datatypes::Int64Type>()
+                        .value(0);
+                    Some((delivery, row))
+                })
+            }
+            _ => None,
+        };
+        let key = match first {
+            Some((delivery, row)) => (
+                location
+                    .get(delivery.as_str())
+                    .map_or_else(|| format!("delivery {delivery}"), |l| l.to_string()),
+                row,
+            ),
+            None => (String::new(), -1),
+        };
+        keyed.push((key, f));
+    }
+    keyed.sort();
+    Ok(keyed.into_iter().map(|(_, f)| f).collect())
 }
 
 /// The engine locates samples in the lake's data files; people need them
@@ -194,11 +276,10 @@ async fn check_landed(
 /// delivery and line (`_pdq_delivery`, `_pdq_row`), and the ledger maps a
 /// delivery to its location, so each sample is moved back to its
 /// delivered file and line (and the report lists delivered files).
-async fn locate_samples(
+fn locate_samples(
     ws_dir: &Path,
-    lake: &Lake,
     d: &DatasetDef,
-    ledger: Option<&[DeliveryRecord]>,
+    ledger: &[DeliveryRecord],
     files: &[PathBuf],
     report: &mut CheckReport,
 ) -> Result<(), String> {
@@ -206,16 +287,6 @@ async fn locate_samples(
     use arrow::array::{Array, AsArray};
     use parquet::arrow::ProjectionMask;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-    let read;
-    let ledger = match ledger {
-        Some(l) => l,
-        None => {
-            read = read_ledger(lake, Some(&d.id()))
-                .await
-                .map_err(|e| e.to_string())?;
-            &read[..]
-        }
-    };
     // Published as a department recognises it, without credentials or the
     // server's layout (issue #18, 8).
     let shown = |location: &str| crate::mask::location::published(location, Some(ws_dir));
