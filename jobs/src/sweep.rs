@@ -138,6 +138,13 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
     let run_id = new_run_id(started);
     let lake = Lake::open(&ws.config.lake, &ws.dir)?;
     let audit = AuditLog::new(&ws.dir.join("audit"));
+    // The run's liveness: a lock held as long as this process runs it.
+    // Another sweep that finds a run unfinished and its lock free knows its
+    // process is gone (kill -9, a crash) and closes it as interrupted.
+    let lock_dir = crate::lock::lock_dir(&ws.dir);
+    let _alive = crate::lock::try_lock(&lock_dir, &run_lock(&run_id))
+        .map_err(|e| SweepError::Other(format!("run lock in {}: {e}", lock_dir.display())))?;
+    close_interrupted(&lake, &lock_dir, &run_id).await?;
     // An anchor file set up wrongly (inside the workspace) fails the sweep
     // before anything is recorded; so does a bad key, at the first append.
     audit.anchor_file()?;
@@ -167,7 +174,7 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
     run::record_event(&lake, &event).await?;
     // From here the run is in the ledger: it ends there too, `failed` with
     // why, if the sweep cannot go on (it is never left unfinished).
-    match sweep_recorded(ws, opts, &lake, &audit, datasets, &mut event).await {
+    let outcome = match sweep_recorded(ws, opts, &lake, &audit, datasets, &mut event).await {
         Ok(report) => Ok(report),
         Err(e) => {
             event.event = "finished".into();
@@ -179,7 +186,37 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
             }
             Err(e)
         }
+    };
+    // The run's end is recorded: its liveness lock goes.
+    drop(_alive);
+    let _ = std::fs::remove_file(lock_dir.join(format!("{}.lock", run_lock(&run_id))));
+    outcome
+}
+
+/// The lock that says run `run_id` is alive.
+fn run_lock(run_id: &str) -> String {
+    format!("run-{run_id}")
+}
+
+/// Closes, as interrupted, every unfinished run whose liveness lock is free:
+/// its process is gone. A run still going (another sweep, or the daemon's)
+/// holds its lock and is left alone.
+async fn close_interrupted(lake: &Lake, lock_dir: &Path, by: &str) -> Result<(), SweepError> {
+    for r in run::runs(lake).await? {
+        if r.finished.is_some() || r.started.run_id == by {
+            continue;
+        }
+        let id = run_lock(&r.started.run_id);
+        let free = crate::lock::try_lock(lock_dir, &id)
+            .map_err(|e| SweepError::Other(format!("run lock in {}: {e}", lock_dir.display())))?;
+        if let Some(lock) = free {
+            run::record_interrupted(lake, &r, by, Utc::now()).await?;
+            tracing::warn!(run = %r.started.run_id, "an unfinished run whose process is gone was closed as interrupted");
+            drop(lock);
+            let _ = std::fs::remove_file(lock_dir.join(format!("{id}.lock")));
+        }
     }
+    Ok(())
 }
 
 /// The sweep once its run is recorded as started: the stages, the steps,

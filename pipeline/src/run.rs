@@ -45,7 +45,9 @@ pub struct RunEvent {
     pub as_of: DateTime<Utc>,
     /// `started` or `finished`.
     pub event: String,
-    /// `running`, `completed` (even with failed datasets), `cancelled` or `failed`.
+    /// `running`, `completed` (even with failed datasets), `cancelled`,
+    /// `failed`, or `interrupted` (its process ended without finishing —
+    /// killed or crashed — as a later sweep found).
     pub status: String,
     /// When the event happened.
     pub at: DateTime<Utc>,
@@ -172,6 +174,30 @@ pub async fn record_event(lake: &Lake, e: &RunEvent) -> Result<(), LandError> {
     )
     .await
     .map(|_| ())
+}
+
+/// Closes `run`, whose process ended without recording its end (kill -9,
+/// a crash, a power cut), as `interrupted`: found by run `by` at `at`. What
+/// it committed stands; what it did not is done again by later sweeps.
+pub async fn record_interrupted(
+    lake: &Lake,
+    run: &Run,
+    by: &str,
+    at: DateTime<Utc>,
+) -> Result<(), LandError> {
+    let e = RunEvent {
+        event: "finished".into(),
+        status: "interrupted".into(),
+        at,
+        datasets_ok: 0,
+        datasets_failed: 0,
+        error: Some(format!(
+            "its process ended without finishing (killed or crashed); found by run {by}"
+        )),
+        results_version: None,
+        ..run.started.clone()
+    };
+    record_event(lake, &e).await
 }
 
 /// Records a run's steps (one commit).

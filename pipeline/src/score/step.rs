@@ -78,8 +78,21 @@ async fn history(
         .map(|d| d.id())
         .chain(ws.invalid.iter().map(|d| d.id.clone()))
         .collect();
+    // Counts of a run that never finished (its process was killed or it is
+    // still going) are no one's result: they give no trend and no earlier
+    // finding, so a re-run after a crash scores as the run that was not
+    // interrupted would have (issue #18).
+    let unfinished: BTreeSet<String> = crate::run::runs(lake)
+        .await?
+        .into_iter()
+        .filter(|r| match &r.finished {
+            None => r.started.run_id != run.0,
+            Some(f) => f.status == "interrupted",
+        })
+        .map(|r| r.started.run_id)
+        .collect();
     let mut all = counts(lake).await?;
-    all.retain(|c| known.contains(&c.dataset));
+    all.retain(|c| known.contains(&c.dataset) && !unfinished.contains(&c.run_id));
     Ok(carry_forward(&all, run))
 }
 
