@@ -74,38 +74,6 @@ fn workspace(n: usize, rows: usize, extra_toml: &str) -> tempfile::TempDir {
     dir
 }
 
-/// Per dataset: rows in its lake table (via the ledger's landed counts).
-fn landed(ws: &Path) -> std::collections::BTreeMap<String, (i64, usize)> {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let lake = pipeline::land::Lake::open(&pipeline::land::LakeConfig::default(), ws).unwrap();
-    let ledger = rt
-        .block_on(pipeline::land::read_ledger(&lake, None))
-        .unwrap();
-    let mut out = std::collections::BTreeMap::new();
-    for r in ledger {
-        let e = out.entry(r.dataset.clone()).or_insert((0, 0));
-        e.0 += r.rows_landed;
-        e.1 += 1;
-    }
-    for (ds, v) in out.iter_mut() {
-        let (dept, name) = ds.split_once('.').unwrap();
-        let b = rt
-            .block_on(lake.sql(
-                &[("t", &format!("data/{dept}/{name}"))],
-                "SELECT count(*) FROM t",
-            ))
-            .unwrap();
-        let n = b[0]
-            .column(0)
-            .as_any()
-            .downcast_ref::<arrow::array::Int64Array>()
-            .unwrap()
-            .value(0);
-        assert_eq!(n, v.0, "{ds}: the table holds what the ledger says landed");
-    }
-    out
-}
-
 /// `pdq sweep --dataset nosuchdept` is bad input (issue #23, 2): exit 1 with
 /// one line naming the selector and the known datasets; no run is recorded
 /// and nothing is published. The same for `pdq ingest`, and for one unknown
@@ -549,7 +517,7 @@ fn two_concurrent_sweeps_do_not_both_process_a_dataset() {
             .filter(|s| s["dataset"] == ds.as_str() && s["status"] == "locked")
             .count();
     }
-    let l = landed(ws);
+    let l = common::landed(ws);
     assert_eq!(l.len(), 6);
     for (ds, (rows, deliveries)) in l {
         assert_eq!((rows, deliveries), (200_000, 1), "{ds}: landed once");
@@ -600,7 +568,7 @@ fn sigterm_mid_sweep_then_rerun_matches_an_uninterrupted_sweep() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "a stopped sweep says so: {err}");
     assert!(err.contains("stopped by a signal"), "{err}");
-    let partial = landed(ws);
+    let partial = common::landed(ws);
     assert!(partial.len() < 5, "stopped before the end: {partial:?}");
     // Re-run; compare with a sweep that was never interrupted.
     assert!(ran_with_failures(&pdq(&["sweep", "--format", "json"], ws)));
@@ -608,7 +576,11 @@ fn sigterm_mid_sweep_then_rerun_matches_an_uninterrupted_sweep() {
         &["sweep", "--format", "json"],
         straight.path()
     )));
-    assert_eq!(landed(ws), landed(straight.path()), "the same lake state");
+    assert_eq!(
+        common::landed(ws),
+        common::landed(straight.path()),
+        "the same lake state"
+    );
     let runs = json(&pdq(&["runs", "--format", "json"], ws));
     assert_eq!(runs[0]["finished"]["status"], "cancelled");
     assert_eq!(runs[1]["finished"]["status"], "completed");
@@ -929,7 +901,11 @@ fn an_emptied_snapshot_is_held_back_and_reported() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    assert_eq!(landed(ws)["renshe.snap"].0, 10, "the table keeps its rows");
+    assert_eq!(
+        common::landed(ws)["renshe.snap"].0,
+        10,
+        "the table keeps its rows"
+    );
 }
 
 /// A sample's row means one thing everywhere (issue #23, 10): the record's

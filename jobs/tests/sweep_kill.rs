@@ -30,39 +30,6 @@ fn demo(dir: &Path) -> PathBuf {
     root
 }
 
-/// Per dataset: (rows in its lake table, deliveries in the ledger); the
-/// table must hold exactly what the ledger says landed.
-fn landed(ws: &Path) -> BTreeMap<String, (i64, usize)> {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let lake = pipeline::land::Lake::open(&pipeline::land::LakeConfig::default(), ws).unwrap();
-    let ledger = rt
-        .block_on(pipeline::land::read_ledger(&lake, None))
-        .unwrap();
-    let mut out = BTreeMap::new();
-    for r in ledger {
-        let e = out.entry(r.dataset.clone()).or_insert((0, 0));
-        e.0 += r.rows_landed;
-        e.1 += 1;
-    }
-    for (ds, v) in out.iter_mut() {
-        let (dept, name) = ds.split_once('.').unwrap();
-        let b = rt
-            .block_on(lake.sql(
-                &[("t", &format!("data/{dept}/{name}"))],
-                "SELECT count(*) FROM t",
-            ))
-            .unwrap();
-        let n = b[0]
-            .column(0)
-            .as_any()
-            .downcast_ref::<arrow::array::Int64Array>()
-            .unwrap()
-            .value(0);
-        assert_eq!(n, v.0, "{ds}: the table holds what the ledger says landed");
-    }
-    out
-}
-
 /// The published run's text files, with what differs between two honest
 /// runs (the run id, timestamps, durations) replaced by placeholders.
 fn published(ws: &Path) -> BTreeMap<String, String> {
@@ -143,7 +110,7 @@ fn reference(dir: &Path, bin_dir: &str, sweeps: usize) -> (Reference, Duration) 
     (
         Reference {
             code,
-            landed: landed(&ws),
+            landed: common::landed(&ws),
             published: published(&ws),
         },
         took,
@@ -254,7 +221,7 @@ fn kill_9_anywhere_in_a_sweep_then_rerun_equals_an_uninterrupted_sweep() {
             &once
         };
         assert_eq!(
-            landed(&ws),
+            common::landed(&ws),
             want.landed,
             "{what}: nothing lost, nothing landed twice"
         );

@@ -203,3 +203,36 @@ pub fn fails_naming(o: &Output, words: &[&str]) {
         "expected a line naming {words:?}\n--- stderr\n{err}"
     );
 }
+
+/// Per dataset: (rows in its lake table, deliveries in the ledger); the
+/// table must hold exactly what the ledger says landed.
+pub fn landed(ws: &Path) -> std::collections::BTreeMap<String, (i64, usize)> {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let lake = pipeline::land::Lake::open(&pipeline::land::LakeConfig::default(), ws).unwrap();
+    let ledger = rt
+        .block_on(pipeline::land::read_ledger(&lake, None))
+        .unwrap();
+    let mut out = std::collections::BTreeMap::new();
+    for r in ledger {
+        let e = out.entry(r.dataset.clone()).or_insert((0, 0));
+        e.0 += r.rows_landed;
+        e.1 += 1;
+    }
+    for (ds, v) in out.iter_mut() {
+        let (dept, name) = ds.split_once('.').unwrap();
+        let b = rt
+            .block_on(lake.sql(
+                &[("t", &format!("data/{dept}/{name}"))],
+                "SELECT count(*) FROM t",
+            ))
+            .unwrap();
+        let n = b[0]
+            .column(0)
+            .as_any()
+            .downcast_ref::<arrow::array::Int64Array>()
+            .unwrap()
+            .value(0);
+        assert_eq!(n, v.0, "{ds}: the table holds what the ledger says landed");
+    }
+    out
+}

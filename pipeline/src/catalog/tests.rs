@@ -884,6 +884,22 @@ fn classified_only_from_the_classification_fields() {
     assert_eq!(classified, ["机密资源", "是否涉密为是", "分级涉密"]);
 }
 
+/// The DCAT-AP export of `entries`, as published (no measured facts).
+fn dcat_of<'a>(entries: impl Iterator<Item = &'a CatalogEntry>) -> serde_json::Value {
+    let published: Vec<super::publish::PublishedEntry> = entries
+        .map(|e| super::publish::PublishedEntry {
+            entry: e.clone(),
+            measured: Default::default(),
+        })
+        .collect();
+    super::publish::dcat(
+        "数据局",
+        "https://data.example.gov.cn/",
+        &published,
+        "2026-11-01",
+    )
+}
+
 /// A record without identifier or resource code, as many portals send.
 fn anonymous(name: &str, summary: &str) -> HarvestedRecord {
     let mut r = good("X", name);
@@ -948,19 +964,7 @@ fn identities_never_collide_and_duplicates_need_the_same_content() {
     assert_eq!(dup, ["车辆登记", "车辆登记"], "人口统计 is three resources");
     // Every dataset of the DCAT export has its own IRI, Chinese kept
     // (percent-encoded), not flattened to `_`.
-    let published: Vec<super::publish::PublishedEntry> = st
-        .current()
-        .map(|e| super::publish::PublishedEntry {
-            entry: e.clone(),
-            measured: Default::default(),
-        })
-        .collect();
-    let doc = super::publish::dcat(
-        "数据局",
-        "https://data.example.gov.cn/",
-        &published,
-        "2026-11-01",
-    );
+    let doc = dcat_of(st.current());
     let ids: BTreeSet<String> = doc["dcat:dataset"]
         .as_array()
         .unwrap()
@@ -1233,19 +1237,7 @@ fn the_dcat_export_round_trips_through_the_harvester() {
         1,
     );
     let before: Vec<CatalogEntry> = st.current().cloned().collect();
-    let published: Vec<super::publish::PublishedEntry> = before
-        .iter()
-        .map(|e| super::publish::PublishedEntry {
-            entry: e.clone(),
-            measured: Default::default(),
-        })
-        .collect();
-    let doc = super::publish::dcat(
-        "数据局",
-        "https://data.example.gov.cn/",
-        &published,
-        "2026-11-01",
-    );
+    let doc = dcat_of(before.iter());
     let text = doc.to_string();
     assert!(!text.contains("\"zh\""), "Chinese is tagged zh-CN");
     assert!(
