@@ -1,6 +1,8 @@
 //! Per-dataset locks, so that two sweeps (a scheduled one and a manual one,
 //! say) never work on the same dataset at once. OS advisory locks on files
 //! in the workspace: released when the holder exits, however it exits.
+//! Each run also holds one while it runs, so that a later sweep can tell a
+//! run whose process is gone from one still going.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::Write;
@@ -62,6 +64,37 @@ pub const PUBLISH_LOCK: &str = "_publish";
 /// Where a workspace's locks are.
 pub fn lock_dir(workspace: &Path) -> PathBuf {
     workspace.join(".pdq/locks")
+}
+
+/// The lock that says run `run_id` is alive.
+pub fn run_lock(run_id: &str) -> String {
+    format!("run-{run_id}")
+}
+
+/// Closes, as interrupted, every unfinished run whose liveness lock is free:
+/// its process is gone. A run still going (another sweep, or the daemon's)
+/// holds its lock and is left alone.
+pub async fn close_interrupted(
+    lake: &pipeline::land::Lake,
+    lock_dir: &Path,
+    by: &str,
+) -> Result<(), pipeline::land::LandError> {
+    for r in pipeline::run::runs(lake).await? {
+        if r.finished.is_some() || r.started.run_id == by {
+            continue;
+        }
+        let id = run_lock(&r.started.run_id);
+        let free = try_lock(lock_dir, &id).map_err(|e| {
+            pipeline::land::LandError::Config(format!("run lock in {}: {e}", lock_dir.display()))
+        })?;
+        if let Some(lock) = free {
+            pipeline::run::record_interrupted(lake, &r, by, chrono::Utc::now()).await?;
+            tracing::warn!(run = %r.started.run_id, "an unfinished run whose process is gone was closed as interrupted");
+            drop(lock);
+            let _ = std::fs::remove_file(lock_dir.join(format!("{id}.lock")));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -109,21 +109,6 @@ pub enum SweepError {
     Other(String),
 }
 
-/// A run id: the start time and a random-enough suffix.
-fn new_run_id(now: DateTime<Utc>) -> String {
-    use sha2::Digest;
-    let salt = sha2::Sha256::digest(format!(
-        "{}-{}",
-        std::process::id(),
-        now.timestamp_nanos_opt().unwrap_or(0)
-    ));
-    format!(
-        "{}-{}",
-        now.format("%Y%m%dT%H%M%SZ"),
-        &hex::encode(salt)[..6]
-    )
-}
-
 struct DatasetOutcome {
     steps: Vec<Step>,
     report: Option<(DatasetDef, CheckReport)>,
@@ -135,16 +120,18 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
     // An unknown selection fails before anything is recorded or published.
     let datasets: Vec<DatasetDef> = ws.select(&opts.only)?.into_iter().cloned().collect();
     let started = Utc::now();
-    let run_id = new_run_id(started);
+    let run_id = run::new_id(started);
     let lake = Lake::open(&ws.config.lake, &ws.dir)?;
     let audit = AuditLog::new(&ws.dir.join("audit"));
     // The run's liveness: a lock held as long as this process runs it.
     // Another sweep that finds a run unfinished and its lock free knows its
     // process is gone (kill -9, a crash) and closes it as interrupted.
     let lock_dir = crate::lock::lock_dir(&ws.dir);
-    let _alive = crate::lock::try_lock(&lock_dir, &run_lock(&run_id))
+    let _alive = crate::lock::try_lock(&lock_dir, &crate::lock::run_lock(&run_id))
         .map_err(|e| SweepError::Other(format!("run lock in {}: {e}", lock_dir.display())))?;
-    close_interrupted(&lake, &lock_dir, &run_id).await?;
+    crate::lock::close_interrupted(&lake, &lock_dir, &run_id)
+        .await
+        .map_err(|e| SweepError::Other(e.to_string()))?;
     // An anchor file set up wrongly (inside the workspace) fails the sweep
     // before anything is recorded; so does a bad key, at the first append.
     audit.anchor_file()?;
@@ -189,34 +176,8 @@ pub async fn run_sweep(ws: &Workspace, opts: &SweepOptions) -> Result<SweepRepor
     };
     // The run's end is recorded: its liveness lock goes.
     drop(_alive);
-    let _ = std::fs::remove_file(lock_dir.join(format!("{}.lock", run_lock(&run_id))));
+    let _ = std::fs::remove_file(lock_dir.join(format!("{}.lock", crate::lock::run_lock(&run_id))));
     outcome
-}
-
-/// The lock that says run `run_id` is alive.
-fn run_lock(run_id: &str) -> String {
-    format!("run-{run_id}")
-}
-
-/// Closes, as interrupted, every unfinished run whose liveness lock is free:
-/// its process is gone. A run still going (another sweep, or the daemon's)
-/// holds its lock and is left alone.
-async fn close_interrupted(lake: &Lake, lock_dir: &Path, by: &str) -> Result<(), SweepError> {
-    for r in run::runs(lake).await? {
-        if r.finished.is_some() || r.started.run_id == by {
-            continue;
-        }
-        let id = run_lock(&r.started.run_id);
-        let free = crate::lock::try_lock(lock_dir, &id)
-            .map_err(|e| SweepError::Other(format!("run lock in {}: {e}", lock_dir.display())))?;
-        if let Some(lock) = free {
-            run::record_interrupted(lake, &r, by, Utc::now()).await?;
-            tracing::warn!(run = %r.started.run_id, "an unfinished run whose process is gone was closed as interrupted");
-            drop(lock);
-            let _ = std::fs::remove_file(lock_dir.join(format!("{id}.lock")));
-        }
-    }
-    Ok(())
 }
 
 /// The sweep once its run is recorded as started: the stages, the steps,

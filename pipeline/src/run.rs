@@ -163,6 +163,21 @@ impl Step {
     }
 }
 
+/// A run id: the start time and a random-enough suffix.
+pub fn new_id(now: DateTime<Utc>) -> String {
+    use sha2::Digest;
+    let salt = sha2::Sha256::digest(format!(
+        "{}-{}",
+        std::process::id(),
+        now.timestamp_nanos_opt().unwrap_or(0)
+    ));
+    format!(
+        "{}-{}",
+        now.format("%Y%m%dT%H%M%SZ"),
+        &hex::encode(salt)[..6]
+    )
+}
+
 /// Records a run event.
 pub async fn record_event(lake: &Lake, e: &RunEvent) -> Result<(), LandError> {
     let once = format!("run-{}-{}", e.run_id, e.event);

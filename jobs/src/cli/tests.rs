@@ -1,0 +1,91 @@
+//! Parsing the command line as users write it.
+
+use super::*;
+use clap::CommandFactory;
+
+#[test]
+fn definition_is_consistent() {
+    Cli::command().debug_assert();
+}
+
+#[test]
+fn check_takes_several_data_paths() {
+    let cli = Cli::try_parse_from([
+        "pdq",
+        "check",
+        "--data",
+        "a.csv",
+        "b.csv",
+        "--rules",
+        "r.yaml",
+        "--format",
+        "json",
+        "--as-of",
+        "2026-11-22",
+    ])
+    .unwrap();
+    let Command::Check(args) = cli.command else {
+        panic!("not check")
+    };
+    assert_eq!(
+        args.data,
+        vec![PathBuf::from("a.csv"), PathBuf::from("b.csv")]
+    );
+    assert_eq!(args.format.as_deref(), Some("json"));
+    assert_eq!(args.run.as_of.as_deref(), Some("2026-11-22"));
+    assert_eq!(args.run.time_zone, "Asia/Shanghai");
+}
+
+#[test]
+fn unknown_format_is_rejected() {
+    assert!(
+        Cli::try_parse_from([
+            "pdq", "check", "--data", "a", "--rules", "r", "--format", "xml"
+        ])
+        .is_err()
+    );
+}
+
+#[test]
+fn audit_takes_its_actions_and_a_key_path() {
+    let cli = Cli::try_parse_from(["pdq", "audit", "key-init", "--out", "/k"]).unwrap();
+    let Command::Audit(args) = cli.command else {
+        panic!("not audit")
+    };
+    assert_eq!(args.action, "key-init");
+    assert_eq!(args.out, Some(PathBuf::from("/k")));
+    for a in ["verify", "show", "prune", "anchor", "seal"] {
+        assert!(Cli::try_parse_from(["pdq", "audit", a]).is_ok(), "{a}");
+    }
+    assert!(Cli::try_parse_from(["pdq", "audit", "rewrite"]).is_err());
+}
+
+#[test]
+fn demo_defaults_to_pdq_demo() {
+    let cli = Cli::try_parse_from(["pdq", "demo"]).unwrap();
+    let Command::Demo(args) = cli.command else {
+        panic!("not demo")
+    };
+    assert_eq!(args.out, PathBuf::from("pdq-demo"));
+}
+
+#[test]
+fn onesource_takes_workspace_date_and_declarations() {
+    let cli = Cli::try_parse_from([
+        "pdq",
+        "onesource",
+        "-w",
+        "ws",
+        "--as-of",
+        "2026-11-22",
+        "--declarations",
+        "catalog.csv",
+    ])
+    .unwrap();
+    let Command::Onesource(args) = cli.command else {
+        panic!("not onesource")
+    };
+    assert_eq!(args.workspace.dir, PathBuf::from("ws"));
+    assert_eq!(args.as_of.as_deref(), Some("2026-11-22"));
+    assert_eq!(args.declarations, Some(PathBuf::from("catalog.csv")));
+}
