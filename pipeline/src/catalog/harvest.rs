@@ -94,6 +94,20 @@ pub fn load_sources(dir: &Path) -> Result<Vec<CatalogSourceDef>, LandError> {
         def.values
             .validate()
             .map_err(|e| LandError::Config(format!("{}: {e}", f.display())))?;
+        // A default no vocabulary maps would leave the field of every entry
+        // it fills unset: refused here, once, rather than found per entry.
+        for (k, v) in &def.defaults {
+            if let Some(kind) = Kind::of_field(k)
+                && def.values.canonical(kind, v).is_none()
+            {
+                return Err(LandError::Config(format!(
+                    "{}: defaults: {k} = `{v}` is not a value pdq knows; expected one of {} (or map it in [values.{}])",
+                    f.display(),
+                    kind.canonical_values().join(", "),
+                    kind.table()
+                )));
+            }
+        }
         if !(0.0..=1.0).contains(&def.max_withdraw_share) {
             return Err(LandError::Config(format!(
                 "{}: max_withdraw_share: expected a share between 0 and 1, got {}",

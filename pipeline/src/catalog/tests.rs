@@ -1148,6 +1148,26 @@ fn a_sources_values_table_overrides_and_extends_the_builtins() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("portal.toml") && e.contains("opne"), "{e}");
+    // A default is read through the same tables: one the source maps is
+    // fine, one nothing maps is refused when the source is loaded.
+    std::fs::write(
+        dir.path().join("catalogs/portal.toml"),
+        "[source]\nkind = \"dcat\"\nurl = \"unused\"\n[defaults]\nopen_attribute = \"公开\"\n[values.open]\n\"公开\" = \"无条件开放\"\n",
+    )
+    .unwrap();
+    assert!(super::harvest::load_sources(dir.path()).is_ok());
+    std::fs::write(
+        dir.path().join("catalogs/portal.toml"),
+        "[source]\nkind = \"dcat\"\nurl = \"unused\"\n[defaults]\nupdate_frequency = \"其他\"\n",
+    )
+    .unwrap();
+    let e = super::harvest::load_sources(dir.path())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("portal.toml: defaults: update_frequency = `其他` is not a value pdq knows"),
+        "{e}"
+    );
 }
 
 fn published(st: &CatalogState, profile_id: &str) -> Vec<super::publish::PublishedEntry> {
