@@ -380,11 +380,14 @@ pub fn clean(s: &str) -> Option<String> {
 }
 
 /// Text of a JSON value as a catalog field: strings trimmed, numbers and
-/// booleans written out, arrays of scalars joined with `、`; objects and
-/// nulls are absent.
+/// booleans written out, arrays of scalars joined with `、`, a JSON-LD
+/// value object (a typed literal such as `{"@value": "2024-01-02T10:00:00",
+/// "@type": "xsd:dateTime"}`) by its value; other objects and nulls are
+/// absent.
 pub fn json_field(v: &serde_json::Value) -> Option<String> {
     match v {
-        serde_json::Value::Null | serde_json::Value::Object(_) => None,
+        serde_json::Value::Object(o) => o.get("@value").and_then(json_field),
+        serde_json::Value::Null => None,
         serde_json::Value::String(s) => clean(s),
         serde_json::Value::Bool(b) => Some(b.to_string()),
         serde_json::Value::Number(n) => Some(n.to_string()),
@@ -425,6 +428,16 @@ mod tests {
             Some("xlsx、csv")
         );
         assert_eq!(json_field(&serde_json::json!(12)).as_deref(), Some("12"));
+        // A typed literal, as portals that speak JSON-LD write dates
+        // (issue #19, 4); other objects carry no text of their own.
+        assert_eq!(
+            json_field(
+                &serde_json::json!({"@value": "2024-01-02T10:00:00", "@type": "xsd:dateTime"})
+            )
+            .as_deref(),
+            Some("2024-01-02T10:00:00")
+        );
+        assert_eq!(json_field(&serde_json::json!({"name": "公安局"})), None);
         assert_eq!(json_field(&serde_json::Value::Null), None);
     }
 }

@@ -5,7 +5,7 @@
 //! | check | finding |
 //! |---|---|
 //! | `required_field` | a field the profile requires is blank |
-//! | `enumeration` | a share/open attribute, classification, update frequency or date that is not one of the allowed values |
+//! | `enumeration` | a share/open attribute, update frequency or date that is not one of the allowed values; for a value no vocabulary maps (the field left unset), the value, field and record |
 //! | `conditional_share_conditions` | 有条件共享 without its conditions |
 //! | `no_share_basis` | 不予共享 without a legal basis |
 //! | `conditional_open_conditions` | 有条件开放 without its conditions |
@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use super::harvest::SourceProblem;
 use super::model::{CatalogEntry, Frequency, OPEN_VALUES, SHARE_VALUES, normalize_date};
 use super::store::CatalogState;
+use super::vocab::Kind;
 use crate::profile::CatalogProfile;
 
 /// One thing wrong with the catalog or its reconciliation with the lake.
@@ -164,7 +165,8 @@ pub fn check(
                 .filter(|f| !EVERY_ENTRY.contains(f)),
         );
         for f in required {
-            if e.get(f).is_none() {
+            // A value no vocabulary maps is reported below, as what it is.
+            if e.get(f).is_none() && !e.unmapped.contains_key(f) {
                 out.push(finding(
                     e,
                     "required_field",
@@ -195,6 +197,29 @@ pub fn check(
                 }
             }
         }
+        // What the source wrote that no vocabulary maps: the field was left
+        // unset, and this says what it said (issue #19, 3).
+        for kind in Kind::ALL {
+            let f = kind.field();
+            if let Some(v) = e.unmapped.get(f) {
+                let expected = match kind {
+                    Kind::Share => profile.share_values.join(", "),
+                    Kind::Open => profile.open_values.join(", "),
+                    Kind::Frequency => kind.canonical_values().join(", "),
+                };
+                out.push(finding(
+                    e,
+                    "enumeration",
+                    Some(f),
+                    format!(
+                        "`{v}` in {f} ({}) of record {} is not a value pdq knows, so {f} is left unset; expected one of {expected} (or map it in the source's [values.{}])",
+                        field_zh(f),
+                        e.key,
+                        kind.table()
+                    ),
+                ));
+            }
+        }
         // The attributes as the profile's text words them (the harvest
         // maps portals' synonyms to them); 分类 has no list in any text.
         let enums: [(&str, &[&str], &[String]); 2] = [
@@ -220,7 +245,10 @@ pub fn check(
                 e,
                 "enumeration",
                 Some("update_frequency"),
-                format!("`{v}` is not an update frequency; expected 实时, 每日, 每周, 每月, 每季度, 每半年, 每年 or 不定期"),
+                format!(
+                    "`{v}` is not an update frequency; expected one of {}",
+                    Kind::Frequency.canonical_values().join(", ")
+                ),
             ));
         }
         for f in ["online_date", "data_updated"] {
@@ -231,7 +259,7 @@ pub fn check(
                     e,
                     "enumeration",
                     Some(f),
-                    format!("`{v}` is not a date; expected e.g. 2024-03-05, 2024年3月5日 or epoch milliseconds"),
+                    format!("`{v}` is not a date; expected e.g. 2024-03-05, 2024-03-05T08:15:30, 2024年3月5日, 2024年3月 or epoch milliseconds"),
                 ));
             }
         }

@@ -10,8 +10,11 @@ use chrono::{DateTime, Utc};
 use connectors::catalog::{CatalogSourceConfig, HarvestProblem, HarvestedRecord};
 use serde::{Deserialize, Serialize};
 
-use super::model::{CatalogEntry, DataItem, ENTRY_FIELDS, half_width, normalize_field, yes_no};
+use super::model::{
+    CatalogEntry, DataItem, ENTRY_FIELDS, collapse, half_width, normalize_field, yes_no,
+};
 use super::store::{self, CatalogRow, CatalogState, ChangeKind, FieldChange};
+use super::vocab::{Kind, SourceValues};
 use crate::land::{Lake, LandError};
 use crate::workspace::Workspace;
 
@@ -41,6 +44,13 @@ pub struct CatalogSourceDef {
     /// `open_attribute = "无条件开放"`).
     #[serde(default)]
     pub defaults: BTreeMap<String, String>,
+    /// The source's own words for the open and share attributes and the
+    /// update frequency (`[values.open]`, `[values.share]`,
+    /// `[values.frequency]`: word → a value pdq knows), read before the
+    /// built-in synonym tables ([`super::vocab`]). A value neither maps is
+    /// left unset and reported, never guessed.
+    #[serde(default)]
+    pub values: SourceValues,
 }
 
 /// Loads `DIR/catalogs/*.toml`, sorted by name; errors name the file, line and key.
@@ -78,6 +88,23 @@ pub fn load_sources(dir: &Path) -> Result<Vec<CatalogSourceDef>, LandError> {
                     "{}: defaults: `{k}` is not a catalog field (fields: {})",
                     f.display(),
                     ENTRY_FIELDS.join(", ")
+                )));
+            }
+        }
+        def.values
+            .validate()
+            .map_err(|e| LandError::Config(format!("{}: {e}", f.display())))?;
+        // A default no vocabulary maps would leave the field of every entry
+        // it fills unset: refused here, once, rather than found per entry.
+        for (k, v) in &def.defaults {
+            if let Some(kind) = Kind::of_field(k)
+                && def.values.canonical(kind, v).is_none()
+            {
+                return Err(LandError::Config(format!(
+                    "{}: defaults: {k} = `{v}` is not a value pdq knows; expected one of {} (or map it in [values.{}])",
+                    f.display(),
+                    kind.canonical_values().join(", "),
+                    kind.table()
                 )));
             }
         }
@@ -326,6 +353,27 @@ fn carry_over(fresh: &mut BTreeMap<String, CatalogEntry>, before: &BTreeSet<Stri
     }
 }
 
+/// Sets a harvested field: an enumerated one through the source's
+/// `[values]` and the built-in vocabularies, and when neither knows the
+/// value, left unset with the value kept in `unmapped` for the checks.
+fn set_mapped(e: &mut CatalogEntry, def: &CatalogSourceDef, f: &str, v: &str, tz: chrono_tz::Tz) {
+    match Kind::of_field(f) {
+        Some(kind) => match def.values.canonical(kind, v) {
+            Some(c) => {
+                e.set(f, Some(c.to_string()));
+                e.unmapped.remove(f);
+            }
+            None => {
+                e.set(f, None);
+                e.unmapped.insert(f.to_string(), collapse(v));
+            }
+        },
+        None => {
+            e.set(f, Some(normalize_field(f, v, tz)));
+        }
+    }
+}
+
 /// Makes an entry of a harvested record.
 pub fn entry_of(
     def: &CatalogSourceDef,
@@ -339,11 +387,13 @@ pub fn entry_of(
         ..Default::default()
     };
     for (f, v) in &rec.fields {
-        e.set(f, Some(normalize_field(f, v, tz)));
+        set_mapped(&mut e, def, f, v, tz);
     }
     for (f, v) in &def.defaults {
-        if e.get(f).is_none() {
-            e.set(f, Some(normalize_field(f, v, tz)));
+        // A value the source wrote but no vocabulary maps is not blank:
+        // a default must not hide it.
+        if e.get(f).is_none() && !e.unmapped.contains_key(f) {
+            set_mapped(&mut e, def, f, v, tz);
             e.origins.insert(f.clone(), "defaults".into());
         }
     }
@@ -396,6 +446,7 @@ fn curate(e: &mut CatalogEntry, curation: &Curation, tz: chrono_tz::Tz) {
         if hit {
             for (f, v) in &c.fields {
                 e.set(f, Some(normalize_field(f, v, tz)));
+                e.unmapped.remove(f);
                 e.origins.insert(f.clone(), "catalog-curation.toml".into());
                 if !e.curated.contains(f) {
                     e.curated.push(f.clone());

@@ -8,7 +8,9 @@
 //! - [`store`]: the versioned store and change log (`lake/_pdq/catalog`);
 //! - [`checks`]: the catalog checks, as [`CatalogFinding`]s;
 //! - [`reconcile`]: entries against landed datasets and deliveries;
-//! - [`publish`]: the refreshed catalog's files.
+//! - [`publish`]: the refreshed catalog's files;
+//! - [`vocab`]: the words portals use for the open and share attributes
+//!   and the update frequency, and a source's own `[values]`.
 
 pub mod checks;
 pub mod harvest;
@@ -17,6 +19,7 @@ pub mod publish;
 pub mod reconcile;
 pub mod step;
 pub mod store;
+pub mod vocab;
 
 use std::collections::BTreeMap;
 
@@ -135,7 +138,14 @@ pub fn published_files(
     scores: &BTreeMap<String, Option<f64>>,
     now: DateTime<Utc>,
 ) -> Result<Vec<(String, Vec<u8>)>, LandError> {
-    let entries = publish::enrich(&outcome.state, &outcome.landed, &outcome.findings, scores);
+    let profile = ws.profile()?;
+    let entries = publish::enrich(
+        &outcome.state,
+        &outcome.landed,
+        &outcome.findings,
+        scores,
+        &profile.catalog,
+    );
     publish::files(
         ws.config.bureau.as_deref().unwrap_or("数据局"),
         outcome.state.version,

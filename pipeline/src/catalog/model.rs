@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, TimeZone};
 use serde::{Deserialize, Serialize};
 
+use super::vocab::Kind;
 use crate::land::UpdateFrequency;
 
 macro_rules! entry_fields {
@@ -35,6 +36,11 @@ macro_rules! entry_fields {
             /// Field → the column or key it came from (for findings).
             #[serde(default)]
             pub origins: BTreeMap<String, String>,
+            /// Enumerated field → the value the source wrote that no
+            /// vocabulary maps ([`super::vocab`]): the field itself is left
+            /// unset and the checks report the value (issue #19, 3).
+            #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+            pub unmapped: BTreeMap<String, String>,
             /// Fields set by the bureau's curation, which a harvest never overwrites.
             #[serde(default)]
             pub curated: Vec<String>,
@@ -289,7 +295,7 @@ fn no_spaces(s: &str) -> String {
 }
 
 /// Collapses runs of whitespace into one space (text fields).
-fn collapse(s: &str) -> String {
+pub(crate) fn collapse(s: &str) -> String {
     s.split(|c: char| c.is_whitespace() || c == '\u{3000}')
         .filter(|p| !p.is_empty())
         .collect::<Vec<_>>()
@@ -301,44 +307,23 @@ pub const SHARE_VALUES: [&str; 3] = ["无条件共享", "有条件共享", "不�
 /// Open attributes, most open first.
 pub const OPEN_VALUES: [&str; 3] = ["无条件开放", "有条件开放", "不予开放"];
 
-/// The canonical share attribute of a written value, if it is one.
-pub fn share_value(v: &str) -> Option<&'static str> {
-    let k = no_spaces(&half_width(v))
-        .trim_end_matches(['。', '.'])
-        .to_lowercase();
-    Some(match k.as_str() {
-        "无条件共享" | "无条件" | "unconditional" | "1" => SHARE_VALUES[0],
-        "有条件共享" | "有条件" | "conditional" | "2" => SHARE_VALUES[1],
-        "不予共享" | "不共享" | "不予" | "none" | "3" => SHARE_VALUES[2],
-        _ => return None,
-    })
-}
+pub use super::vocab::{open_value, share_value};
 
-/// The canonical open attribute of a written value, if it is one.
-pub fn open_value(v: &str) -> Option<&'static str> {
-    let k = no_spaces(&half_width(v))
-        .trim_end_matches(['。', '.'])
-        .to_lowercase();
-    Some(match k.as_str() {
-        "无条件开放" | "无条件" | "unconditional" | "public" | "1" => OPEN_VALUES[0],
-        "有条件开放" | "有条件" | "conditional" | "restricted" | "2" => OPEN_VALUES[1],
-        // 非开放: 新疆 第二十六条's word for it.
-        "不予开放" | "非开放" | "不开放" | "不予" | "non-public" | "non_public" | "3" => {
-            OPEN_VALUES[2]
-        }
-        _ => return None,
-    })
-}
-
-/// A declared update frequency read from the vocabularies in use: Chinese
-/// (每日, 日, 实时, 每季度 …), English words, ISO 8601 repeating durations
-/// (`R/P1D`), and the EU and Dublin Core frequency IRIs.
+/// A declared update frequency read from the vocabularies in use
+/// ([`super::vocab::FREQUENCY_SYNONYMS`]): Chinese (每日, 日, 实时, 每季度 …),
+/// English words, ISO 8601 repeating durations (`R/P1D`), and the EU and
+/// Dublin Core frequency IRIs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Frequency {
+    /// 实时 / 即时 / hourly: published as 实时, checked for lateness as
+    /// daily (the nightly sweep cannot tell finer).
+    RealTime,
     /// A regular period.
     Every(UpdateFrequency),
-    /// 不定期 / 按需 / irregular / never / one-off: no lateness applies.
+    /// 不定期 / 不定时 / 按需 / irregular: no lateness applies.
     Irregular,
+    /// 不更新 / 静态数据 / 一次性 / never: valid, and never late.
+    Never,
 }
 
 impl Frequency {
@@ -348,45 +333,35 @@ impl Frequency {
     /// use pipeline::catalog::Frequency;
     /// use pipeline::land::UpdateFrequency::*;
     /// assert_eq!(Frequency::parse("每日"), Some(Frequency::Every(Daily)));
+    /// assert_eq!(Frequency::parse("实时"), Some(Frequency::RealTime));
     /// assert_eq!(Frequency::parse("R/P3M"), Some(Frequency::Every(Quarterly)));
     /// assert_eq!(Frequency::parse("http://publications.europa.eu/resource/authority/frequency/ANNUAL"), Some(Frequency::Every(Yearly)));
     /// assert_eq!(Frequency::parse("不定期"), Some(Frequency::Irregular));
+    /// assert_eq!(Frequency::parse("不更新"), Some(Frequency::Never));
     /// assert_eq!(Frequency::parse("偶尔"), None);
+    /// assert_eq!(Frequency::parse("其他"), None);
     /// ```
     pub fn parse(v: &str) -> Option<Frequency> {
-        use UpdateFrequency::*;
-        let k = no_spaces(&half_width(v)).to_lowercase();
-        let k = k
-            .rsplit(['/', '#'])
-            .next()
-            .filter(|_| k.starts_with("http"))
-            .unwrap_or(&k);
-        let k = k.trim_end_matches("更新").trim_end_matches("一次");
-        Some(Frequency::Every(match k {
-            "实时" | "每日" | "每天" | "日" | "天" | "日更" | "daily" | "r/p1d" | "p1d"
-            | "continuous" | "realtime" | "real-time" | "cont" | "updated_cont" | "hourly"
-            | "每小时" => Daily,
-            "每周" | "周" | "每星期" | "weekly" | "r/p1w" | "p1w" | "week" => Weekly,
-            "每月" | "月" | "月度" | "monthly" | "r/p1m" | "p1m" | "month" => Monthly,
-            "每季度" | "每季" | "季度" | "季" | "quarterly" | "r/p3m" | "p3m" | "quarter" => {
-                Quarterly
-            }
-            "每半年" | "半年" | "biannual" | "semiannual" | "r/p6m" | "p6m" | "annual_2" => {
-                HalfYearly
-            }
-            "每年" | "年" | "年度" | "annual" | "annually" | "yearly" | "r/p1y" | "p1y"
-            | "year" => Yearly,
-            "不定期" | "按需" | "不更新" | "一次性" | "irregular" | "irreg" | "never" | "other"
-            | "unknown" | "as_needed" | "asneeded" | "notplanned" | "not_planned" | "op_datpro" => {
-                return Some(Frequency::Irregular);
-            }
-            _ => return None,
-        }))
+        super::vocab::Kind::Frequency
+            .builtin(v)
+            .and_then(super::vocab::frequency_of_canonical)
+    }
+
+    /// The period deliveries are checked against for lateness: real time
+    /// as daily; None for irregular and never-updated data, which are
+    /// never late.
+    pub fn late_period(&self) -> Option<UpdateFrequency> {
+        match self {
+            Frequency::RealTime => Some(UpdateFrequency::Daily),
+            Frequency::Every(f) => Some(*f),
+            Frequency::Irregular | Frequency::Never => None,
+        }
     }
 
     /// The Chinese name pdq publishes.
     pub fn zh(&self) -> &'static str {
         match self {
+            Frequency::RealTime => "实时",
             Frequency::Every(UpdateFrequency::Daily) => "每日",
             Frequency::Every(UpdateFrequency::Weekly) => "每周",
             Frequency::Every(UpdateFrequency::Monthly) => "每月",
@@ -394,48 +369,79 @@ impl Frequency {
             Frequency::Every(UpdateFrequency::HalfYearly) => "每半年",
             Frequency::Every(UpdateFrequency::Yearly) => "每年",
             Frequency::Irregular => "不定期",
+            Frequency::Never => "不更新",
         }
     }
 
-    /// The EU frequency authority IRI (DCAT-AP).
+    /// The EU frequency authority IRI (DCAT-AP); real time is
+    /// `UPDATE_CONT` (continuously updated), never-updated `NEVER`, and
+    /// both read back as themselves.
     pub fn eu_iri(&self) -> &'static str {
-        let code = match self {
-            Frequency::Every(UpdateFrequency::Daily) => "DAILY",
-            Frequency::Every(UpdateFrequency::Weekly) => "WEEKLY",
-            Frequency::Every(UpdateFrequency::Monthly) => "MONTHLY",
-            Frequency::Every(UpdateFrequency::Quarterly) => "QUARTERLY",
-            Frequency::Every(UpdateFrequency::HalfYearly) => "ANNUAL_2",
-            Frequency::Every(UpdateFrequency::Yearly) => "ANNUAL",
-            Frequency::Irregular => "IRREG",
-        };
-        match code {
-            "DAILY" => "http://publications.europa.eu/resource/authority/frequency/DAILY",
-            "WEEKLY" => "http://publications.europa.eu/resource/authority/frequency/WEEKLY",
-            "MONTHLY" => "http://publications.europa.eu/resource/authority/frequency/MONTHLY",
-            "QUARTERLY" => "http://publications.europa.eu/resource/authority/frequency/QUARTERLY",
-            "ANNUAL_2" => "http://publications.europa.eu/resource/authority/frequency/ANNUAL_2",
-            "ANNUAL" => "http://publications.europa.eu/resource/authority/frequency/ANNUAL",
-            _ => "http://publications.europa.eu/resource/authority/frequency/IRREG",
+        match self {
+            Frequency::RealTime => {
+                "http://publications.europa.eu/resource/authority/frequency/UPDATE_CONT"
+            }
+            Frequency::Every(UpdateFrequency::Daily) => {
+                "http://publications.europa.eu/resource/authority/frequency/DAILY"
+            }
+            Frequency::Every(UpdateFrequency::Weekly) => {
+                "http://publications.europa.eu/resource/authority/frequency/WEEKLY"
+            }
+            Frequency::Every(UpdateFrequency::Monthly) => {
+                "http://publications.europa.eu/resource/authority/frequency/MONTHLY"
+            }
+            Frequency::Every(UpdateFrequency::Quarterly) => {
+                "http://publications.europa.eu/resource/authority/frequency/QUARTERLY"
+            }
+            Frequency::Every(UpdateFrequency::HalfYearly) => {
+                "http://publications.europa.eu/resource/authority/frequency/ANNUAL_2"
+            }
+            Frequency::Every(UpdateFrequency::Yearly) => {
+                "http://publications.europa.eu/resource/authority/frequency/ANNUAL"
+            }
+            Frequency::Irregular => {
+                "http://publications.europa.eu/resource/authority/frequency/IRREG"
+            }
+            Frequency::Never => "http://publications.europa.eu/resource/authority/frequency/NEVER",
         }
     }
 }
 
-/// Reads a date or time as portals write it: epoch milliseconds or seconds,
-/// `2024-03-05`, `2024/3/5`, `2024.03.05`, `20240305`, `2024年3月5日`,
-/// with or without a time, RFC 3339. Naive times are in `tz`. Returns
-/// `YYYY-MM-DD` for a date, RFC 3339 (UTC) for a time; None if unreadable.
+/// Reads a date or time as portals write it, the one place harvested
+/// dates are parsed (issue #19, 4):
+///
+/// - RFC 3339 and ISO 8601, with or without a zone (`Z`, `+08:00`,
+///   `+0800`) and fractional seconds; no zone means the bureau's `tz`
+///   (CKAN's `metadata_modified`, `2024-03-05T08:15:30.123456`);
+/// - typed literals as text: `"2024-01-02"^^xsd:date`,
+///   `"…"^^<http://www.w3.org/2001/XMLSchema#dateTime>` (JSON-LD's
+///   `{"@value": …, "@type": "xsd:dateTime"}` reaches here as its value);
+/// - `2024-03-05`, `2024/3/5`, `2024.03.05`, `20240305`, `2024年3月5日`,
+///   each with or without a time (`8时15分`, `08:15`);
+/// - a month alone (`2024年1月`, `2024-01`, `2024/1`), kept as a month:
+///   `YYYY-MM`, no day invented;
+/// - epoch seconds and milliseconds (10 and 13 digits).
+///
+/// Returns `YYYY-MM-DD` for a date, `YYYY-MM` for a month, RFC 3339 (UTC)
+/// for a time; None if unreadable.
 ///
 /// ```
 /// use pipeline::catalog::normalize_date;
 /// let tz = chrono_tz::Asia::Shanghai;
 /// assert_eq!(normalize_date("2024年3月5日", tz).as_deref(), Some("2024-03-05"));
+/// assert_eq!(normalize_date("2024年1月", tz).as_deref(), Some("2024-01"));
 /// assert_eq!(normalize_date("1709568000000", tz).as_deref(), Some("2024-03-04T16:00:00+00:00"));
 /// assert_eq!(normalize_date("2024-03-05 08:00:00", tz).as_deref(), Some("2024-03-05T00:00:00+00:00"));
+/// assert_eq!(normalize_date("2024-03-05T08:15:30.5", tz).as_deref(), Some("2024-03-05T00:15:30.500+00:00"));
+/// assert_eq!(normalize_date("\"2024-01-02\"^^xsd:date", tz).as_deref(), Some("2024-01-02"));
 /// assert_eq!(normalize_date("2024-02-30", tz), None);
 /// ```
 pub fn normalize_date(v: &str, tz: chrono_tz::Tz) -> Option<String> {
-    let s = no_spaces_keep_one(&half_width(v));
-    let s = s.trim();
+    let s = collapse(&half_width(v));
+    let s = untyped(&s);
+    if s.is_empty() {
+        return None;
+    }
     if s.chars().all(|c| c.is_ascii_digit()) {
         let n: i64 = s.parse().ok()?;
         return match s.len() {
@@ -450,29 +456,87 @@ pub fn normalize_date(v: &str, tz: chrono_tz::Tz) -> Option<String> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&chrono::Utc).to_rfc3339());
     }
-    let s = s
-        .replace(['年', '月', '/', '.'], "-")
-        .replace(['日', 'T'], " ");
+    // The date before a `T`, a space or 日; the time, if any, after it.
+    let s = s.replace('日', " ");
     let s = s.trim();
+    let (date, time) = match s.find(['T', 't', ' ']) {
+        Some(i) => (&s[..i], Some(s[i + 1..].trim())),
+        None => (s, None),
+    };
+    let date = date.replace(['年', '月', '/', '.'], "-");
+    let date = date.trim_end_matches('-');
+    let Some(time) = time.filter(|t| !t.is_empty()) else {
+        return day_or_month(date);
+    };
+    let time = time
+        .replace(['时', '点', '分'], ":")
+        .replace('秒', "")
+        .trim_end_matches(':')
+        .to_string();
+    // A zone after the time: `Z`, `+08:00`, `+0800`.
+    let zoned = match time.strip_suffix(['Z', 'z']) {
+        Some(t) => format!("{date} {t}+00:00"),
+        None => format!("{date} {time}"),
+    };
     for f in [
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%d %H:%M",
+        "%Y-%m-%d %H:%M:%S%.f%:z",
+        "%Y-%m-%d %H:%M:%S%.f%z",
+        "%Y-%m-%d %H:%M%:z",
+        "%Y-%m-%d %H:%M%z",
     ] {
-        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, f) {
+        if let Ok(t) = DateTime::parse_from_str(&zoned, f) {
+            return Some(t.with_timezone(&chrono::Utc).to_rfc3339());
+        }
+    }
+    let local = format!("{date} {time}");
+    for f in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%d %H"] {
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(&local, f) {
             return tz
                 .from_local_datetime(&t)
                 .earliest()
                 .map(|t| t.with_timezone(&chrono::Utc).to_rfc3339());
         }
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .map(|d| d.format("%Y-%m-%d").to_string())
+    None
 }
 
-fn no_spaces_keep_one(s: &str) -> String {
-    collapse(s)
+/// The lexical form of a typed literal written as text
+/// (`"2024-01-02"^^xsd:date`); other text as it is.
+fn untyped(s: &str) -> &str {
+    let s = s.trim();
+    match s.split_once("^^") {
+        Some((lexical, _)) => lexical.trim().trim_matches(['"', '\'']),
+        None => s,
+    }
+}
+
+/// A date (`YYYY-MM-DD`, also with a zone, which a date alone does not
+/// need) or a month (`YYYY-MM`); None otherwise.
+fn day_or_month(s: &str) -> Option<String> {
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Some(d.format("%Y-%m-%d").to_string());
+    }
+    // xsd:date allows a zone: 2024-01-02Z, 2024-01-02+08:00.
+    let offset = |z: &[u8]| {
+        z.len() == 6
+            && matches!(z[0], b'+' | b'-')
+            && z[1].is_ascii_digit()
+            && z[2].is_ascii_digit()
+            && z[3] == b':'
+            && z[4].is_ascii_digit()
+            && z[5].is_ascii_digit()
+    };
+    if let Some((d, zone)) = s.get(..10).zip(s.get(10..))
+        && (zone.eq_ignore_ascii_case("z") || offset(zone.as_bytes()))
+    {
+        return day_or_month(d).filter(|d| d.len() == 10);
+    }
+    let (y, m) = s.split_once('-')?;
+    let (y, m): (i32, u32) = (
+        y.parse().ok().filter(|_| y.len() == 4)?,
+        m.parse().ok().filter(|_| (1..=2).contains(&m.len()))?,
+    );
+    (1..=12).contains(&m).then(|| format!("{y:04}-{m:02}"))
 }
 
 /// The date part of a normalised date or time, in `tz`.
@@ -501,16 +565,11 @@ pub fn yes_no(v: &str) -> Option<bool> {
 pub fn normalize_field(field: &str, v: &str, tz: chrono_tz::Tz) -> String {
     match field {
         "resource_code" | "provider_code" => no_spaces(&half_width(v)),
-        "share_attribute" => share_value(v)
-            .map(str::to_string)
-            .unwrap_or_else(|| collapse(v)),
-        "open_attribute" => open_value(v)
-            .map(str::to_string)
-            .unwrap_or_else(|| collapse(v)),
         // No text fixes the values of 分类 (基础/主题/专题 are tiers that
         // decide who compiles a catalog): kept as written (issue #17, 1).
-        "update_frequency" => Frequency::parse(v)
-            .map(|f| f.zh().to_string())
+        "share_attribute" | "open_attribute" | "update_frequency" => Kind::of_field(field)
+            .and_then(|k| k.builtin(v))
+            .map(str::to_string)
             .unwrap_or_else(|| collapse(v)),
         "format" => collapse(&half_width(v)).to_lowercase(),
         "online_date" | "data_updated" => normalize_date(v, tz).unwrap_or_else(|| collapse(v)),
@@ -588,6 +647,105 @@ mod tests {
             date_of("2024-03-04T16:00:00+00:00", tz),
             NaiveDate::from_ymd_opt(2024, 3, 5)
         );
+    }
+
+    /// Every form of issue #19, 4, each with the value it must give.
+    #[test]
+    fn iso_typed_chinese_epoch_and_month_dates() {
+        let tz = chrono_tz::Asia::Shanghai;
+        let n = |v: &str| normalize_date(v, tz);
+        let cases: &[(&str, Option<&str>)] = &[
+            // RFC 3339 / ISO 8601 with a zone, with and without fractions.
+            ("2024-03-05T08:15:30Z", Some("2024-03-05T08:15:30+00:00")),
+            (
+                "2024-03-05T08:15:30.250+08:00",
+                Some("2024-03-05T00:15:30.250+00:00"),
+            ),
+            (
+                "2024-03-05T08:15:30+0800",
+                Some("2024-03-05T00:15:30+00:00"),
+            ),
+            ("2024-03-05T08:15+08:00", Some("2024-03-05T00:15:00+00:00")),
+            ("2024-03-05T08:15Z", Some("2024-03-05T08:15:00+00:00")),
+            // Without a zone: the bureau's time (CKAN's metadata_modified).
+            (
+                "2024-03-05T08:15:30.123456",
+                Some("2024-03-05T00:15:30.123456+00:00"),
+            ),
+            ("2024-03-05T08:15:30", Some("2024-03-05T00:15:30+00:00")),
+            ("2024-03-05T08:15", Some("2024-03-05T00:15:00+00:00")),
+            (
+                "2024-03-05 08:15:30.5",
+                Some("2024-03-05T00:15:30.500+00:00"),
+            ),
+            // Typed literals as text.
+            ("\"2024-01-02\"^^xsd:date", Some("2024-01-02")),
+            (
+                "\"2024-01-02T10:00:00\"^^xsd:dateTime",
+                Some("2024-01-02T02:00:00+00:00"),
+            ),
+            (
+                "\"2024-01-02T10:00:00Z\"^^<http://www.w3.org/2001/XMLSchema#dateTime>",
+                Some("2024-01-02T10:00:00+00:00"),
+            ),
+            ("2024-01-02Z", Some("2024-01-02")),
+            ("2024-01-02+08:00", Some("2024-01-02")),
+            // Chinese dates, with a time, and months kept as months.
+            ("2024年1月2日", Some("2024-01-02")),
+            ("2024年1月2日 8时15分", Some("2024-01-02T00:15:00+00:00")),
+            ("2024年1月", Some("2024-01")),
+            ("2024年12月", Some("2024-12")),
+            ("2024-01", Some("2024-01")),
+            ("2024/1", Some("2024-01")),
+            ("２０２４年１月", Some("2024-01")),
+            // Epoch seconds and milliseconds, as digit strings.
+            ("1704153600", Some("2024-01-02T00:00:00+00:00")),
+            ("1704153600000", Some("2024-01-02T00:00:00+00:00")),
+            ("1704153600123", Some("2024-01-02T00:00:00.123+00:00")),
+            // Unreadable: no guess.
+            ("2024年13月", None),
+            ("2024-1-", Some("2024-01")),
+            ("24-01", None),
+            ("2024", None),
+            ("170415360", None),
+            ("2024-01-02T25:00:00", None),
+            ("\"去年\"^^xsd:date", None),
+            ("", None),
+        ];
+        for (v, want) in cases {
+            assert_eq!(n(v).as_deref(), *want, "{v}");
+        }
+        // What the harvest stored reads back as itself (the checks
+        // re-read stored values).
+        for (_, want) in cases {
+            if let Some(w) = want {
+                assert_eq!(n(w).as_deref(), Some(*w), "{w}");
+            }
+        }
+    }
+
+    #[test]
+    fn frequencies_publish_and_late_check_as_the_issue_says() {
+        use UpdateFrequency::*;
+        let p = |v: &str| Frequency::parse(v);
+        assert_eq!(p("实时"), Some(Frequency::RealTime));
+        assert_eq!(p("即时").map(|f| f.zh()), Some("实时"), "not 每日");
+        assert_eq!(p("实时").and_then(|f| f.late_period()), Some(Daily));
+        assert_eq!(p("不更新"), Some(Frequency::Never));
+        assert_eq!(p("静态数据").and_then(|f| f.late_period()), None);
+        assert_eq!(p("不定时").and_then(|f| f.late_period()), None);
+        assert_eq!(p("每季度").and_then(|f| f.late_period()), Some(Quarterly));
+        assert_eq!(p("其他"), None);
+        // The DCAT IRI reads back as the same frequency.
+        for f in [
+            Frequency::RealTime,
+            Frequency::Every(Daily),
+            Frequency::Every(HalfYearly),
+            Frequency::Irregular,
+            Frequency::Never,
+        ] {
+            assert_eq!(p(f.eu_iri()), Some(f), "{}", f.eu_iri());
+        }
     }
 
     #[test]

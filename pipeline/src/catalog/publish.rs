@@ -22,10 +22,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::checks::{CatalogFinding, check_name};
-use super::model::{CatalogEntry, ENTRY_FIELDS, Frequency, OPEN_VALUES};
+use super::model::{CatalogEntry, ENTRY_FIELDS, Frequency};
 use super::reconcile::{LandedDataset, links};
 use super::store::{CatalogRow, CatalogState};
+use super::vocab::{Kind, profile_word, rank};
 use crate::mask::mask_identifiers;
+use crate::profile::CatalogProfile;
 use crate::score::export::{Table, csv, xlsx};
 
 /// Facts the lake measured for a mounted entry.
@@ -92,12 +94,15 @@ pub fn withheld_keys(state: &CatalogState) -> BTreeSet<String> {
         .collect()
 }
 
-/// Builds the published entries; classified entries are left out.
+/// Builds the published entries; classified entries are left out, and
+/// the open and share attributes are worded as `profile`'s text words them
+/// (新疆: 非开放, 西藏: 不予开放).
 pub fn enrich(
     state: &CatalogState,
     datasets: &[LandedDataset],
     findings: &[CatalogFinding],
     scores: &BTreeMap<String, Option<f64>>,
+    profile: &CatalogProfile,
 ) -> Vec<PublishedEntry> {
     let entries: Vec<&CatalogEntry> = state.current().collect();
     let (link, _) = links(&entries, datasets);
@@ -112,7 +117,15 @@ pub fn enrich(
         .filter(|e| !e.is_classified())
         .map(|e| {
             let ds = link.get(&e.key).map(|&i| &datasets[i]);
-            let entry = published_entry(e);
+            let mut entry = published_entry(e);
+            for f in ["share_attribute", "open_attribute"] {
+                if let Some(v) = entry
+                    .get(f)
+                    .map(|v| profile_word(profile, f, v).to_string())
+                {
+                    entry.set(f, Some(v));
+                }
+            }
             PublishedEntry {
                 measured: Measured {
                     dataset: ds.map(|d| d.id.clone()),
@@ -137,6 +150,8 @@ pub fn enrich(
 pub fn published_entry(e: &CatalogEntry) -> CatalogEntry {
     let mut entry = e.clone();
     entry.origins.clear();
+    // What the source wrote unmapped is in the findings, quoted.
+    entry.unmapped.clear();
     for field in ENTRY_FIELDS {
         if let Some(v) = entry.get(field).map(mask_identifiers) {
             entry.set(field, Some(v));
@@ -339,9 +354,18 @@ pub fn findings_table(findings: &[CatalogFinding]) -> Table {
 }
 
 /// Open to the public: 开放属性 无条件开放 or 有条件开放 (the entries of the
-/// open catalog, 开放目录). A blank or unrecognised attribute is not open.
+/// open catalog, 开放目录), however the profile words them. A blank or
+/// unrecognised attribute is not open.
 pub fn is_open(e: &CatalogEntry) -> bool {
-    matches!(e.open_attribute.as_deref(), Some(a) if a == OPEN_VALUES[0] || a == OPEN_VALUES[1])
+    matches!(open_rank(e), Some(0 | 1))
+}
+
+/// The rank of the entry's open attribute: 0 无条件开放, 1 有条件开放,
+/// 2 不予开放; None when blank or unrecognised.
+fn open_rank(e: &CatalogEntry) -> Option<usize> {
+    e.open_attribute
+        .as_deref()
+        .and_then(|a| rank(Kind::Open, a))
 }
 
 /// An open-catalog entry (开放目录): the fields the regulations name for it.
@@ -450,11 +474,11 @@ pub fn dcat(
             }
             // An attribute the entry does not state is not written as
             // NON_PUBLIC: harvested back, it would become 不予开放.
-            let access = match e.open_attribute.as_deref() {
-                Some(a) if a == OPEN_VALUES[0] => Some("PUBLIC"),
-                Some(a) if a == OPEN_VALUES[1] => Some("RESTRICTED"),
-                Some(a) if a == OPEN_VALUES[2] => Some("NON_PUBLIC"),
-                _ => None,
+            let access = match open_rank(e) {
+                Some(0) => Some("PUBLIC"),
+                Some(1) => Some("RESTRICTED"),
+                Some(_) => Some("NON_PUBLIC"),
+                None => None,
             };
             if let Some(access) = access {
                 o.insert(

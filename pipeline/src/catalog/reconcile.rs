@@ -610,8 +610,12 @@ pub fn reconcile(
                 }
             }
         }
-        if let (Some(Frequency::Every(f)), Some(last)) = (
-            e.update_frequency.as_deref().and_then(Frequency::parse),
+        // 实时 is checked as daily; 不定期 and 不更新 are never late.
+        if let (Some(f), Some(last)) = (
+            e.update_frequency
+                .as_deref()
+                .and_then(Frequency::parse)
+                .and_then(|f| f.late_period()),
             ds.last_delivery,
         ) {
             let last_day = last.with_timezone(&tz).date_naive();

@@ -94,9 +94,16 @@ pub async fn artefacts(
                 .collect()
         })
         .unwrap_or_default();
-    let catalog_entries = catalog.as_ref().map(|c| {
-        crate::catalog::publish::enrich(&c.state, &c.landed, &c.findings, &dataset_scores)
-    });
+    let catalog_entries = match &catalog {
+        Some(c) => Some(crate::catalog::publish::enrich(
+            &c.state,
+            &c.landed,
+            &c.findings,
+            &dataset_scores,
+            &ws.profile()?.catalog,
+        )),
+        None => None,
+    };
     if let Some(s) = &scored {
         files.push(("scorecards.json".into(), json(&s.scores)?));
         files.push(("rectifications.json".into(), json(&s.rectifications)?));
