@@ -275,18 +275,6 @@ impl DataItem {
     }
 }
 
-/// Full-width ASCII (`ＸＬＳＸ`, `１２`, `（`) to half-width, and the
-/// ideographic space to a space.
-pub fn half_width(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '\u{3000}' => ' ',
-            '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
-            c => c,
-        })
-        .collect()
-}
-
 /// Removes every space (ASCII, full-width, no-break).
 fn no_spaces(s: &str) -> String {
     s.chars()
@@ -302,12 +290,7 @@ pub(crate) fn collapse(s: &str) -> String {
         .join(" ")
 }
 
-/// Share attributes, most open first.
-pub const SHARE_VALUES: [&str; 3] = ["无条件共享", "有条件共享", "不予共享"];
-/// Open attributes, most open first.
-pub const OPEN_VALUES: [&str; 3] = ["无条件开放", "有条件开放", "不予开放"];
-
-pub use super::vocab::{open_value, share_value};
+pub use super::vocab::{OPEN_VALUES, SHARE_VALUES, half_width, open_value, share_value};
 
 /// A declared update frequency read from the vocabularies in use
 /// ([`super::vocab::FREQUENCY_SYNONYMS`]): Chinese (每日, 日, 实时, 每季度 …),
@@ -327,6 +310,24 @@ pub enum Frequency {
 }
 
 impl Frequency {
+    /// The canonical text of a frequency value already mapped: the name
+    /// [`Frequency::zh`] gives.
+    pub(crate) fn of_canonical(c: &str) -> Option<Frequency> {
+        use crate::land::UpdateFrequency::*;
+        Some(match c {
+            "实时" => Frequency::RealTime,
+            "每日" => Frequency::Every(Daily),
+            "每周" => Frequency::Every(Weekly),
+            "每月" => Frequency::Every(Monthly),
+            "每季度" => Frequency::Every(Quarterly),
+            "每半年" => Frequency::Every(HalfYearly),
+            "每年" => Frequency::Every(Yearly),
+            "不定期" => Frequency::Irregular,
+            "不更新" => Frequency::Never,
+            _ => return None,
+        })
+    }
+
     /// Parses a written frequency; None when unrecognised.
     ///
     /// ```
@@ -344,7 +345,7 @@ impl Frequency {
     pub fn parse(v: &str) -> Option<Frequency> {
         super::vocab::Kind::Frequency
             .builtin(v)
-            .and_then(super::vocab::frequency_of_canonical)
+            .and_then(Frequency::of_canonical)
     }
 
     /// The period deliveries are checked against for lateness: real time
@@ -745,6 +746,13 @@ mod tests {
             Frequency::Never,
         ] {
             assert_eq!(p(f.eu_iri()), Some(f), "{}", f.eu_iri());
+        }
+    }
+
+    #[test]
+    fn every_canonical_frequency_is_a_frequency_named_the_same() {
+        for c in super::super::vocab::Kind::Frequency.canonical_values() {
+            assert_eq!(Frequency::of_canonical(c).map(|f| f.zh()), Some(*c));
         }
     }
 

@@ -12,7 +12,7 @@
 //! ```
 //!
 //! Entries store the canonical values ([`OPEN_VALUES`], [`SHARE_VALUES`],
-//! [`Frequency::zh`]); the published catalog words the attributes as the
+//! `Frequency::zh`); the published catalog words the attributes as the
 //! jurisdiction profile's text does ([`profile_word`]: 新疆 says 非开放
 //! where 西藏 says 不予开放). Synonyms live here, never in the profiles,
 //! which hold only what their regulation's text says.
@@ -24,7 +24,6 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{Frequency, OPEN_VALUES, SHARE_VALUES, half_width};
 use crate::profile::CatalogProfile;
 
 /// The open attribute (开放属性): synonym → canonical value.
@@ -193,6 +192,23 @@ pub const FREQUENCY_SYNONYMS: &[(&str, &str)] = &[
     ("not_planned", "不更新"),
     ("op_datpro", "不更新"),
 ];
+
+/// Share attributes, most open first.
+pub const SHARE_VALUES: [&str; 3] = ["无条件共享", "有条件共享", "不予共享"];
+/// Open attributes, most open first.
+pub const OPEN_VALUES: [&str; 3] = ["无条件开放", "有条件开放", "不予开放"];
+
+/// Full-width ASCII (`ＸＬＳＸ`, `１２`, `（`) to half-width, and the
+/// ideographic space to a space.
+pub fn half_width(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\u{3000}' => ' ',
+            '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
+            c => c,
+        })
+        .collect()
+}
 
 /// The key a written value is looked up by: full-width forms folded,
 /// spaces and a trailing `。`/`.` dropped, ASCII lower-cased.
@@ -440,24 +456,6 @@ impl SourceValues {
     }
 }
 
-/// The canonical text of a frequency value already mapped: the name
-/// [`Frequency::zh`] gives.
-pub(crate) fn frequency_of_canonical(c: &str) -> Option<Frequency> {
-    use crate::land::UpdateFrequency::*;
-    Some(match c {
-        "实时" => Frequency::RealTime,
-        "每日" => Frequency::Every(Daily),
-        "每周" => Frequency::Every(Weekly),
-        "每月" => Frequency::Every(Monthly),
-        "每季度" => Frequency::Every(Quarterly),
-        "每半年" => Frequency::Every(HalfYearly),
-        "每年" => Frequency::Every(Yearly),
-        "不定期" => Frequency::Irregular,
-        "不更新" => Frequency::Never,
-        _ => return None,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -478,10 +476,6 @@ mod tests {
             for c in kind.canonical_values() {
                 assert_eq!(kind.builtin(c), Some(*c), "{kind:?}");
             }
-        }
-        // Every canonical frequency is a Frequency, named the same.
-        for c in Kind::Frequency.canonical_values() {
-            assert_eq!(frequency_of_canonical(c).map(|f| f.zh()), Some(*c));
         }
     }
 
