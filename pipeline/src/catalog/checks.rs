@@ -10,7 +10,7 @@
 //! | `no_share_basis` | 不予共享 without a legal basis |
 //! | `conditional_open_conditions` | 有条件开放 without its conditions |
 //! | `attribute_downgrade` | share/open attribute lowered without an approval record (profiles with `downgrade_review`) |
-//! | `personal_data_open` | a data item carrying personal information in a 无条件开放 resource |
+//! | `personal_data_open` | a data item carrying personal information in a resource whose open attribute the profile's text forbids for it (`[catalog] personal_data`: 西藏, 吴忠 个人信息 → 不予开放; 兵团 敏感个人信息 → 不予开放; elsewhere pdq's default, not in 无条件开放) |
 //! | `classified_marking` | a classified (涉密) marking in the catalog (profiles with `no_classified`) |
 //! | `duplicate_code` | one resource code on several entries |
 //! | `duplicate_name` | one department cataloguing one resource twice: one name, and the same summary, source system and date online |
@@ -310,13 +310,17 @@ pub fn check(
                 }
             }
         }
-        if e.open_attribute.as_deref() == Some(OPEN_VALUES[0]) {
+        if let Some(open) = e
+            .open_attribute
+            .as_deref()
+            .and_then(|a| OPEN_VALUES.iter().position(|v| *v == a))
+        {
             for it in &e.items {
                 let name = it.name.as_deref().unwrap_or("");
-                let marked = it.personal == Some(true)
-                    || it.sensitive == Some(true)
-                    || PERSONAL_WORDS.iter().any(|w| name.contains(w));
-                if marked {
+                let personal =
+                    it.personal == Some(true) || PERSONAL_WORDS.iter().any(|w| name.contains(w));
+                let sensitive = it.sensitive == Some(true);
+                if profile.personal_data.forbids(personal, sensitive, open) {
                     out.push(CatalogFinding {
                         location: it.location.clone(),
                         ..finding(
@@ -324,8 +328,15 @@ pub fn check(
                             "personal_data_open",
                             Some("open_attribute"),
                             format!(
-                                "data item `{}` carries personal or sensitive information in a resource marked 无条件开放",
-                                it.column_name().unwrap_or(name)
+                                "data item `{}` carries {} information in a resource marked {}: {}",
+                                it.column_name().unwrap_or(name),
+                                if sensitive {
+                                    "sensitive personal"
+                                } else {
+                                    "personal"
+                                },
+                                OPEN_VALUES[open],
+                                profile.personal_data.says()
                             ),
                         )
                     });

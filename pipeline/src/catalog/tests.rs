@@ -1845,3 +1845,77 @@ async fn a_ckan_package_with_fractional_seconds_and_no_zone_has_no_date_finding(
     let enums: Vec<&CatalogFinding> = f.iter().filter(|x| x.check == "enumeration").collect();
     assert_eq!(enums, Vec::<&CatalogFinding>::new());
 }
+
+/// Issue #17, 3: personal information in open data, per the text. A
+/// resource with a personal item (身份证号) and one with a sensitive item
+/// (病历, marked 敏感), each marked 有条件开放 and 无条件开放.
+#[test]
+fn personal_information_is_kept_out_of_the_open_attributes_the_text_names() {
+    let item = |name: &str, sensitive: bool| HarvestedItem {
+        location: format!("目录.xlsx!信息项 {name}"),
+        fields: [
+            ("name", name),
+            ("type", "字符型"),
+            ("sensitive", if sensitive { "是" } else { "否" }),
+        ]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect(),
+        origins: BTreeMap::new(),
+    };
+    let mut records = vec![];
+    for (code, open, sensitive) in [
+        ("P1", "有条件开放", false),
+        ("P2", "无条件开放", false),
+        ("P3", "有条件开放", true),
+        ("P4", "无条件开放", true),
+        ("P5", "不予开放", true),
+    ] {
+        let mut r = good(code, &format!("资源{code}"));
+        r.fields.insert("open_attribute".into(), open.into());
+        r.fields
+            .insert("open_conditions".into(), "签订开放利用协议".into());
+        r.items.push(if sensitive {
+            item("病历", true)
+        } else {
+            item("身份证号", false)
+        });
+        records.push(r);
+    }
+    let mut st = CatalogState::default();
+    run(
+        &mut st,
+        &def("tpl", Some("gongan")),
+        records,
+        &Curation::default(),
+        1,
+    );
+    let flagged = |profile_id: &str| -> Vec<String> {
+        checks_of(&st, profile_id)
+            .into_iter()
+            .filter(|f| f.check == "personal_data_open")
+            .filter_map(|f| f.name)
+            .collect()
+    };
+    // 西藏 第二十九条, 吴忠 第二十九条: 个人信息 → 不予开放, 有条件开放 too.
+    for p in ["tibet-2025", "wuzhong-2024"] {
+        assert_eq!(flagged(p), ["资源P1", "资源P2", "资源P3", "资源P4"], "{p}");
+    }
+    // 兵团 第二十八条: only 敏感个人信息.
+    assert_eq!(flagged("xpcc-2025"), ["资源P3", "资源P4"]);
+    // 新疆, 甘孜 name no rule: pdq's default, not 无条件开放.
+    for p in ["xinjiang-2023", "ganzi-2025"] {
+        assert_eq!(flagged(p), ["资源P2", "资源P4"], "{p}");
+    }
+    let msg = checks_of(&st, "tibet-2025")
+        .into_iter()
+        .find(|f| f.check == "personal_data_open" && f.name.as_deref() == Some("资源P3"))
+        .unwrap()
+        .message;
+    assert!(
+        msg.contains("sensitive personal")
+            && msg.contains("有条件开放")
+            && msg.contains("不予开放"),
+        "{msg}"
+    );
+}

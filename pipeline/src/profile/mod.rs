@@ -163,6 +163,11 @@ pub const FIELDS: &[(&str, &str, &str)] = &[
         "open attribute values",
     ),
     (
+        "catalog.personal_data",
+        "个人信息不予开放",
+        "personal information kept out of open data",
+    ),
+    (
         "objections.forward",
         "异议转交期限",
         "forwarding an objection",
@@ -207,6 +212,7 @@ impl Profile {
             "catalog.lateness_unit" => json!(self.catalog.lateness_unit),
             "catalog.share_values" => json!(self.catalog.share_values),
             "catalog.open_values" => json!(self.catalog.open_values),
+            "catalog.personal_data" => json!(self.catalog.personal_data),
             "objections.forward" => deadline(&self.objections.forward),
             "objections.verify" => deadline(&self.objections.verify),
             _ => serde_json::Value::Null,
@@ -299,6 +305,60 @@ pub struct CatalogProfile {
     /// The open attribute's values as the text words them, most open
     /// first (新疆 says 非开放 where the others say 不予开放).
     pub open_values: Vec<String>,
+    /// What personal information the text keeps out of open data.
+    pub personal_data: PersonalData,
+}
+
+/// `[catalog] personal_data`: which data items the text keeps out of open
+/// data (列入不予开放), and so which open attributes they may not carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PersonalData {
+    /// 个人隐私、个人信息 are 不予开放 (西藏 第二十九条, 吴忠 第二十九条):
+    /// a personal or sensitive data item in a resource marked 无条件开放 or
+    /// 有条件开放 is a finding.
+    NotOpen,
+    /// Only 敏感个人信息 is 不予开放 (兵团 第二十八条): a sensitive data item
+    /// in a resource marked 无条件开放 or 有条件开放 is a finding.
+    SensitiveNotOpen,
+    /// The text names no rule (新疆, 甘孜): pdq's default, a personal or
+    /// sensitive data item in a resource marked 无条件开放 is a finding.
+    NotUnconditional,
+}
+
+impl PersonalData {
+    /// What the rule says, for findings.
+    pub fn says(self) -> &'static str {
+        match self {
+            PersonalData::NotOpen => "personal information is 不予开放 (个人隐私、个人信息)",
+            PersonalData::SensitiveNotOpen => {
+                "sensitive personal information is 不予开放 (敏感个人信息)"
+            }
+            PersonalData::NotUnconditional => {
+                "personal information is not opened unconditionally (pdq's default: the text names no rule)"
+            }
+        }
+    }
+
+    /// Whether a data item (personal? sensitive?) may not be in a resource
+    /// of open-attribute rank `open_rank` (0 无条件, 1 有条件, 2 不予).
+    ///
+    /// ```
+    /// use pipeline::profile::PersonalData::*;
+    /// assert!(NotOpen.forbids(true, false, 1));
+    /// assert!(!SensitiveNotOpen.forbids(true, false, 0));
+    /// assert!(SensitiveNotOpen.forbids(false, true, 1));
+    /// assert!(!NotUnconditional.forbids(true, true, 1));
+    /// assert!(NotUnconditional.forbids(true, false, 0));
+    /// assert!(!NotOpen.forbids(true, true, 2));
+    /// ```
+    pub fn forbids(self, personal: bool, sensitive: bool, open_rank: usize) -> bool {
+        match self {
+            PersonalData::NotOpen => (personal || sensitive) && open_rank < 2,
+            PersonalData::SensitiveNotOpen => sensitive && open_rank < 2,
+            PersonalData::NotUnconditional => (personal || sensitive) && open_rank == 0,
+        }
+    }
 }
 
 /// `[objections]`: the deadlines of the objection workflow (异议/校核).

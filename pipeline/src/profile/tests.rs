@@ -349,3 +349,40 @@ fn attribute_values_are_worded_as_the_text_words_them() {
         "不予开放"
     );
 }
+
+/// Issue #17, 3: the personal-information rule is the one the text words:
+/// 个人信息 (西藏, 吴忠), only 敏感个人信息 (兵团), or none (新疆, 甘孜: pdq's
+/// default, cited to nothing).
+#[test]
+fn the_personal_information_rule_is_the_texts() {
+    use super::PersonalData::*;
+    for id in ids() {
+        let p = profile(id).unwrap();
+        let words = quoted(&p, "catalog.personal_data");
+        let want = if words.contains("敏感个人信息") {
+            SensitiveNotOpen
+        } else if words.contains("个人信息") {
+            NotOpen
+        } else {
+            NotUnconditional
+        };
+        assert_eq!(p.catalog.personal_data, want, "{id}: “{words}”");
+        assert_eq!(
+            words.contains("不予开放"),
+            want != NotUnconditional,
+            "{id}: the text puts it in 不予开放"
+        );
+    }
+    assert_eq!(
+        profile("tibet-2025").unwrap().catalog.personal_data,
+        NotOpen
+    );
+    assert_eq!(
+        profile("xpcc-2025").unwrap().catalog.personal_data,
+        SensitiveNotOpen
+    );
+    assert_eq!(
+        profile("xinjiang-2023").unwrap().catalog.personal_data,
+        NotUnconditional
+    );
+}
