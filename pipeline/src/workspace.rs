@@ -349,7 +349,16 @@ pub struct InvalidDataset {
     pub error: String,
 }
 
+/// The bureau's name when `pdq.toml` gives none.
+pub const DEFAULT_BUREAU: &str = "数据局";
+
 impl Workspace {
+    /// The bureau's name for reports: `bureau` in `pdq.toml`, else
+    /// [`DEFAULT_BUREAU`].
+    pub fn bureau(&self) -> &str {
+        self.config.bureau.as_deref().unwrap_or(DEFAULT_BUREAU)
+    }
+
     /// Loads `DIR/pdq.toml` and every `DIR/datasets/*/*.toml`; errors name
     /// the file, line and key.
     pub fn load(dir: &Path) -> Result<Workspace, LandError> {

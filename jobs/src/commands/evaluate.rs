@@ -1,8 +1,6 @@
 //! `pdq evaluate` and `pdq correct`: the annual evaluation and hand
 //! corrections of stored counts (`jobs::evaluation`).
 
-use std::io::IsTerminal;
-
 use anyhow::Result;
 use chrono::Utc;
 
@@ -25,11 +23,7 @@ pub fn evaluate(args: crate::cli::EvaluateArgs) -> Result<Outcome> {
             &jobs::audit::actor("cli:evaluate"),
         ))
         .map_err(|e| anyhow::anyhow!(e))?;
-    let json = match args.format.as_deref() {
-        Some("json") => true,
-        Some(_) => false,
-        None => !std::io::stdout().is_terminal(),
-    };
+    let json = crate::util::wants_json(args.format.as_deref());
     if json {
         outln!("{}", serde_json::to_string_pretty(&w.evaluation)?);
     } else {

@@ -6,7 +6,6 @@
 //! failed source), 1 when none could.
 
 use crate::util::outln;
-use std::io::IsTerminal;
 
 use anyhow::{Context, Result, bail};
 use chrono::Utc;
@@ -40,11 +39,7 @@ pub fn run(args: HarvestArgs) -> Result<Outcome> {
         seconds = clock.elapsed().as_secs_f64(),
         "catalog published"
     );
-    let json = match args.format.as_deref() {
-        Some("json") => true,
-        Some(_) => false,
-        None => !std::io::stdout().is_terminal(),
-    };
+    let json = crate::util::wants_json(args.format.as_deref());
     if json {
         let summary = serde_json::json!({
             "harvest": outcome.report.harvest,

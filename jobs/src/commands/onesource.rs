@@ -2,7 +2,6 @@
 //! datasets (issue #5). Thin: the work is `pipeline::onesource::stage`.
 
 use crate::util::outln;
-use std::io::IsTerminal;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -64,11 +63,7 @@ pub fn run(args: OneSourceArgs) -> Result<Outcome> {
     let rt = super::runtime(None)?;
     let report = rt.block_on(run_onesource(&ws, &lake, &registry, &opts))?;
     let published = write_published(&ws.dir.join("published"), &report)?;
-    let json = match args.format.as_deref() {
-        Some("json") => true,
-        Some(_) => false,
-        None => !std::io::stdout().is_terminal(),
-    };
+    let json = crate::util::wants_json(args.format.as_deref());
     if json {
         outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {

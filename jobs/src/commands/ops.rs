@@ -183,11 +183,7 @@ pub fn sweep(args: SweepArgs) -> Result<Outcome> {
     match result {
         Ok(r) => {
             rt.block_on(alert(&ws, Some(&r), None));
-            let json = match args.format.as_deref() {
-                Some("json") => true,
-                Some(_) => false,
-                None => !std::io::stdout().is_terminal(),
-            };
+            let json = crate::util::wants_json(args.format.as_deref());
             print_report(&r, json);
             if r.status == "cancelled" {
                 bail!(

@@ -1,8 +1,6 @@
 //! `pdq runs`: every run of the workspace, or one run's steps with what
 //! each read and wrote.
 
-use std::io::IsTerminal;
-
 use anyhow::{Result, bail};
 use pipeline::land::Lake;
 use pipeline::run as runs;
@@ -16,11 +14,7 @@ pub fn run(args: RunsArgs) -> Result<Outcome> {
     let (ws, _) = load(&args.workspace)?;
     let rt = super::runtime(Some(1))?;
     let lake = Lake::open(&ws.config.lake, &ws.dir)?;
-    let json = match args.format.as_deref() {
-        Some("json") => true,
-        Some(_) => false,
-        None => !std::io::stdout().is_terminal(),
-    };
+    let json = crate::util::wants_json(args.format.as_deref());
     match &args.run {
         Some(id) => {
             let steps = rt.block_on(runs::steps(&lake, id))?;

@@ -147,7 +147,7 @@ pub fn published_files(
         &profile.catalog,
     );
     publish::files(
-        ws.config.bureau.as_deref().unwrap_or("数据局"),
+        ws.bureau(),
         outcome.state.version,
         now,
         entries,

@@ -111,7 +111,7 @@ pub async fn evaluate_year(
     let replaces = before.filter(|b| *b != e.id);
     let new = !dir.exists();
     if new {
-        let bureau = ws.config.bureau.clone().unwrap_or_else(|| "数据局".into());
+        let bureau = ws.bureau().to_string();
         let tmp = root.join(format!(".{}.tmp", e.id));
         let _ = std::fs::remove_dir_all(&tmp);
         std::fs::create_dir_all(&tmp).map_err(|err| format!("{}: {err}", tmp.display()))?;

@@ -141,7 +141,7 @@ pub async fn artefacts(
     }
     if let (Some(c), Some(entries)) = (&catalog, catalog_entries) {
         let catalog_files = crate::catalog::publish::files(
-            ws.config.bureau.as_deref().unwrap_or("数据局"),
+            ws.bureau(),
             c.state.version,
             as_of,
             entries,
@@ -205,7 +205,7 @@ async fn site(
             (d.id(), (d.title.clone().unwrap_or_default(), kind, mode))
         })
         .collect();
-    let bureau = ws.config.bureau.clone().unwrap_or_else(|| "数据局".into());
+    let bureau = ws.bureau().to_string();
     let input = crate::site::SiteInput {
         bureau: &bureau,
         departments: &ws.config.departments,
