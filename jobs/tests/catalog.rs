@@ -120,3 +120,96 @@ fn harvest_versions_refusal_and_errors() {
     );
     assert!(Path::new(&root.join("lake/_pdq/catalog")).is_dir());
 }
+
+/// A portal that caps the page size at 20 whatever is asked and states a
+/// total of 57; `/broken` loses its last page (issue #19, 6).
+fn capped_portal(rt: &tokio::runtime::Runtime) -> std::net::SocketAddr {
+    use axum::extract::Query;
+    use std::collections::BTreeMap;
+    async fn page(broken: bool, q: BTreeMap<String, String>) -> axum::Json<serde_json::Value> {
+        let n: usize = q.get("pageNo").and_then(|v| v.parse().ok()).unwrap_or(1);
+        let asked: usize = q.get("pageSize").and_then(|v| v.parse().ok()).unwrap_or(10);
+        let size = asked.min(20);
+        let rows: Vec<serde_json::Value> = (1..=57)
+            .skip((n - 1) * size)
+            .take(if broken && n >= 3 { 0 } else { size })
+            .map(|i| serde_json::json!({"id": i, "资源名称": format!("资源{i}"), "资源提供方": "公安局"}))
+            .collect();
+        axum::Json(serde_json::json!({"code": 0, "data": {"total": 57, "rows": rows}}))
+    }
+    rt.block_on(async {
+        let app = axum::Router::new()
+            .route(
+                "/api",
+                axum::routing::get(|Query(q): Query<BTreeMap<String, String>>| page(false, q)),
+            )
+            .route(
+                "/broken",
+                axum::routing::get(|Query(q): Query<BTreeMap<String, String>>| page(true, q)),
+            );
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+        addr
+    })
+}
+
+#[test]
+fn issue_19_capped_pages_are_followed_to_the_stated_total_and_a_shortfall_fails() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let addr = capped_portal(&rt);
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path();
+    std::fs::write(
+        ws.join("pdq.toml"),
+        "bureau = \"测试数据局\"\nprofile = \"xinjiang-2023\"\n[departments]\ngongan = \"公安局\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(ws.join("catalogs")).unwrap();
+    let source = |path: &str| {
+        format!(
+            "[source]\nkind = \"json_api\"\nurl = \"http://{addr}/{path}\"\nrecords = \"data.rows\"\nid = \"id\"\npaging = {{ style = \"page\", param = \"pageNo\", size_param = \"pageSize\", size = 100 }}\n"
+        )
+    };
+    std::fs::write(ws.join("catalogs/capped.toml"), source("api")).unwrap();
+    let w = ws.to_str().unwrap();
+    // Asked 100 a page, sent 20: all 57 harvested over 3 pages, exit 0.
+    let ok = json(&pdq(&["harvest", "-w", w, "--format", "json"]));
+    assert_eq!(ok["sources"][0]["status"], "ok");
+    assert_eq!(ok["sources"][0]["records"], 57);
+    assert_eq!(ok["entries"], 57);
+    // The last page lost: the source fails naming 40 of 57, the other
+    // source still merges, exit 4 (a partial failure).
+    std::fs::write(ws.join("catalogs/broken.toml"), source("broken")).unwrap();
+    let out = pdq(&["harvest", "-w", w, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("broken failed")
+            && err.contains(&format!("{addr}/broken"))
+            && err.contains("received 40 of 57 records"),
+        "{err}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let status: Vec<(&str, &str)> = report["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["source"].as_str().unwrap(), s["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(status, [("broken", "failed"), ("capped", "ok")]);
+    assert_eq!(
+        report["entries"], 57,
+        "nothing of the truncated source merged"
+    );
+    // Alone, the truncated source fails the whole harvest: exit 1.
+    std::fs::remove_file(ws.join("catalogs/capped.toml")).unwrap();
+    let alone = pdq(&["harvest", "-w", w, "--source", "broken"]);
+    assert_eq!(alone.status.code(), Some(1));
+    assert!(
+        stderr(&alone).contains("received 40 of 57"),
+        "{}",
+        stderr(&alone)
+    );
+}

@@ -86,6 +86,15 @@ async fn ckan(Query(q): Query<BTreeMap<String, String>>) -> Response {
     axum::Json(json!({"help": "package_search", "success": true, "result": {"count": all.len(), "results": page}})).into_response()
 }
 
+/// A CKAN that loses every package from the fifth on (count still 5).
+async fn ckan_lossy(Query(q): Query<BTreeMap<String, String>>) -> Response {
+    let rows: usize = q.get("rows").and_then(|v| v.parse().ok()).unwrap_or(10);
+    let start: usize = q.get("start").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let all = ckan_packages();
+    let page: Vec<Value> = all.iter().take(4).skip(start).take(rows).cloned().collect();
+    axum::Json(json!({"help": "package_search", "success": true, "result": {"count": all.len(), "results": page}})).into_response()
+}
+
 async fn dcat_page(axum::extract::Path(n): axum::extract::Path<u32>) -> Response {
     let doc = match n {
         1 => json!({
@@ -256,6 +265,7 @@ async fn serve() -> (SocketAddr, Arc<Portal>) {
     let app = axum::Router::new()
         .route("/api/catalog", get(api))
         .route("/ckan/api/3/action/package_search", get(ckan))
+        .route("/lossy/api/3/action/package_search", get(ckan_lossy))
         .route("/dcat/{n}", get(dcat_page))
         .route("/flaky", get(flaky))
         .route("/files/template.xlsx", get(template))
@@ -376,6 +386,16 @@ async fn ckan_package_search_pages_and_mixed_vocabularies() {
         "private package"
     );
     assert_eq!(field(&h, "公园名录", "update_frequency"), Some("irregular"));
+    // Fewer packages than `result.count`: the source fails, naming both
+    // (issue #19, 6), instead of a catalog missing one package.
+    let lossy = source(&format!(
+        "[source]\nkind = \"ckan\"\nurl = \"http://{addr}/lossy/api/3/action/package_search\"\nrows = 2\n"
+    ));
+    let e = lossy.harvest(Path::new(".")).await.unwrap_err().to_string();
+    assert!(
+        e.contains("/lossy/api/3/action/package_search") && e.contains("received 4 of 5 packages"),
+        "{e}"
+    );
     // Every vocabulary in the mix is understood.
     use pipeline::catalog::Frequency;
     for r in &h.records {

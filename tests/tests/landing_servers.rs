@@ -490,6 +490,7 @@ async fn http_server() -> String {
         .collect();
     let p1 = people.clone();
     let p2 = people.clone();
+    let p3 = people.clone();
     let app = axum::Router::new()
         .route(
             "/files/p.csv",
@@ -505,6 +506,20 @@ async fn http_server() -> String {
                     let page: usize = q["pageNum"].parse().unwrap();
                     let size: usize = q["pageSize"].parse().unwrap();
                     let list: Vec<_> = people.iter().skip((page - 1) * size).take(size).cloned().collect();
+                    axum::Json(serde_json::json!({"code": 200, "data": {"total": people.len(), "list": list}}))
+                }
+            }),
+        )
+        .route(
+            // Caps the page size at 5 whatever is asked; `lose=3` loses page 3.
+            "/api/capped",
+            get(move |Query(q): Query<HashMap<String, String>>| {
+                let people = p3.clone();
+                async move {
+                    let page: usize = q["pageNum"].parse().unwrap();
+                    let size = q["pageSize"].parse::<usize>().unwrap().min(5);
+                    let lost = q.get("lose").is_some_and(|l| l.parse() == Ok(page));
+                    let list: Vec<_> = people.iter().skip((page - 1) * size).take(if lost { 0 } else { size }).cloned().collect();
                     axum::Json(serde_json::json!({"code": 200, "data": {"total": people.len(), "list": list}}))
                 }
             }),
@@ -558,6 +573,19 @@ fn http_file_and_paged_apis() {
         // Same snapshot again: unchanged, nothing added.
         let r = land_dataset(&lake, &paged, &opts).await.unwrap();
         assert_eq!(r[0].status, DeliveryStatus::Unchanged);
+        // Asked 50 a page, the API sends 5 and states 23: all 23 are read
+        // (issue #19, 6); with page 3 lost, the delivery fails naming 10 of 23.
+        let capped = |name: &str, query: &str| {
+            workspace_with(
+                ws,
+                name,
+                &format!("[source]\nkind = \"http_api\"\nurl = \"{base}/api/capped{query}\"\nrecords = \"data.list\"\nkey = \"id\"\n[source.paging]\nstyle = \"page\"\nparam = \"pageNum\"\nsize_param = \"pageSize\"\nsize = 50\n{cols}"),
+            )
+        };
+        let r = land_dataset(&lake, &capped("capped", ""), &opts).await.unwrap();
+        assert_eq!((r[0].rows_read, r[0].rows_landed), (23, 22));
+        let e = land_dataset(&lake, &capped("lossy", "?lose=3"), &opts).await.unwrap_err().to_string();
+        assert!(e.contains("/api/capped?lose=3") && e.contains("received 10 of 23 records"), "{e}");
         std::fs::write(ws.join("token"), "s3cret\n").unwrap();
         let cursor = workspace_with(
             ws,

@@ -1,5 +1,7 @@
 //! CKAN's `package_search` (`/api/3/action/package_search`), paged with
-//! `rows` and `start` until `result.count` is reached. CKAN packages carry
+//! `rows` and `start` until `result.count` is reached (`start` advances by
+//! the packages received, so a portal capping `rows` loses none; paging
+//! that ends short of the count fails the source). CKAN packages carry
 //! few of the bureau's fields: title, notes, organization, resources'
 //! formats, created/modified times and free-form `extras`, where portals put
 //! 更新频率, 开放属性 and the like under keys of their own; extras are
@@ -206,15 +208,18 @@ pub(crate) async fn harvest(cfg: &CkanConfig, base_dir: &Path) -> Result<Harvest
             || count.is_some_and(|c| start >= c)
             || (count.is_none() && (results.len() as u64) < rows);
         if done {
+            // Fewer packages than `result.count` is a truncated harvest, an
+            // error rather than a partial catalog (issue #19, 6); a local
+            // file is one response, whatever count it states.
             if let Some(c) = count
                 && start < c
                 && !local
             {
-                out.problems.push(HarvestProblem {
-                    stage: "fetch".into(),
-                    location,
-                    field: None,
-                    message: format!("portal reported {c} packages but paging ended after {start}"),
+                return Err(HarvestError::Format {
+                    location: super::fetch::shown(&cfg.url),
+                    message: format!(
+                        "received {start} of {c} packages CKAN states (result.count; paging ended at start={start}); not harvested rather than truncated"
+                    ),
                 });
             }
             break;

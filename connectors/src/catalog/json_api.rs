@@ -107,18 +107,19 @@ pub(crate) async fn harvest(cfg: &JsonApiConfig, base_dir: &Path) -> Result<Harv
     let local = !(cfg.url.starts_with("http://") || cfg.url.starts_with("https://"));
     let http = client(token.is_some())?;
     let mut out = Harvest::default();
-    let mut pager = Pager::new(&cfg.paging, cfg.max_pages);
+    let mut pager = Pager::new(&cfg.paging, &cfg.url, cfg.max_pages);
     loop {
-        let Some((page_no, query)) = pager.next_page() else {
+        let Some(req) = pager.next_page() else {
             return Err(HarvestError::Format {
                 location: cfg.url.clone(),
                 message: format!("still paging after max_pages = {}", cfg.max_pages),
             });
         };
+        let page_no = req.page_no;
         let bytes = if local {
             super::fetch::fetch(&cfg.url, base_dir, None).await?
         } else {
-            get(&http, &cfg.url, &query, token.as_deref()).await?
+            get(&http, &req.url, &req.query, token.as_deref()).await?
         };
         let location = format!("{} page {}", super::fetch::shown(&cfg.url), page_no + 1);
         let doc = parse_json(&bytes, &location)?;
@@ -193,11 +194,27 @@ pub(crate) async fn harvest(cfg: &JsonApiConfig, base_dir: &Path) -> Result<Harv
             }
             out.records.push(r);
         }
-        // A local file is one page; an empty page is the last.
-        let more = !local && !list.is_empty() && pager.advance(&doc, list.len(), json_field);
+        // A local file is one page; an empty page is the last (`advance`).
+        let more = !local && pager.advance(&doc, list.len(), json_field);
         if !more {
             break;
         }
     }
+    // A local file is one document, whatever total it states; from an API,
+    // fewer records than it states is a truncated harvest (issue #19, 6).
+    if !local && let Some((received, total)) = pager.shortfall() {
+        return Err(HarvestError::Format {
+            location: super::fetch::shown(&cfg.url),
+            message: truncated(received, total, pager.pages()),
+        });
+    }
     Ok(out)
+}
+
+/// The message of a harvest that received fewer records than the API stated.
+pub(crate) fn truncated(received: u64, total: u64, pages: u64) -> String {
+    format!(
+        "received {received} of {total} records the API states (paging ended after {pages} page{}); not harvested rather than truncated (check `paging`, its `size` and `total`)",
+        if pages == 1 { "" } else { "s" }
+    )
 }

@@ -131,8 +131,9 @@ pub enum HarvestError {
 pub enum CatalogSourceConfig {
     /// The bureau's spreadsheet template.
     XlsxTemplate(XlsxTemplateConfig),
-    /// A JSON API with a field mapping.
-    JsonApi(JsonApiConfig),
+    /// A JSON API with a field mapping (boxed: its paging and mappings
+    /// make it several times the size of the others).
+    JsonApi(Box<JsonApiConfig>),
     /// CKAN `package_search`.
     Ckan(CkanConfig),
     /// A DCAT JSON-LD document.

@@ -18,7 +18,7 @@ use super::{
 };
 use crate::files::json::json_text;
 pub use crate::paging::Paging;
-use crate::paging::{Pager, at_path};
+use crate::paging::{PageRequest, Pager, at_path};
 
 fn three() -> u32 {
     3
@@ -134,9 +134,9 @@ async fn fetch_page(
     client: &reqwest::Client,
     config: &HttpApiConfig,
     token: Option<&str>,
-    query: &[(String, String)],
+    page: &PageRequest,
 ) -> Result<Vec<u8>, String> {
-    let mut req = client.get(&config.url).query(query);
+    let mut req = client.get(&page.url).query(&page.query);
     for (k, v) in &config.headers {
         req = req.header(k, v);
     }
@@ -167,14 +167,15 @@ async fn fetch_all(
     let mut hasher = Sha256::new();
     let mut bytes = 0u64;
     let mut record_no = 0u64;
-    let mut pager = Pager::new(&config.paging, config.max_pages);
+    let mut pager = Pager::new(&config.paging, &config.url, config.max_pages);
     let mut batcher = TextBatcher::new(columns, batch_rows);
     let mut keys: Vec<Option<String>> = vec![];
     let mut cells: Vec<Option<String>> = vec![None; columns.len()];
-    while let Some((page_no, query)) = pager.next_page() {
+    while let Some(page) = pager.next_page() {
+        let page_no = page.page_no;
         let mut attempt = 0;
         let body = loop {
-            match fetch_page(client, config, token, &query).await {
+            match fetch_page(client, config, token, &page).await {
                 Ok(b) => break b,
                 Err(m) if attempt < config.retries => {
                     attempt += 1;
@@ -232,6 +233,16 @@ async fn fetch_all(
             json_text(c).filter(|c| !c.is_empty())
         });
         if !more {
+            // Fewer records than the API states: the delivery fails rather
+            // than land a truncated snapshot as whole (issue #19, 6).
+            if let Some((received, total)) = pager.shortfall() {
+                return Err(err(
+                    page_no + 1,
+                    format!(
+                        "received {received} of {total} records the API states; paging ended here (check `paging`, its `size` and `total`)"
+                    ),
+                ));
+            }
             if !batcher.is_empty() {
                 let mut b = batcher.finish();
                 b.keys = config
