@@ -213,3 +213,62 @@ fn issue_19_capped_pages_are_followed_to_the_stated_total_and_a_shortfall_fails(
         stderr(&alone)
     );
 }
+
+/// Issue #19, 2: a portal export read without the right mapping is never
+/// "ok with 0 entries": the harvest fails (exit 1, the only source), in one
+/// line naming the field, how many records lack it and the keys to map.
+#[test]
+fn issue_19_an_unmapped_portal_export_fails_naming_the_keys_to_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("demo");
+    pipeline::demo::generate(&root).unwrap();
+    let w = root.to_str().unwrap();
+    let records: Vec<serde_json::Value> = (0..6)
+        .map(|i| serde_json::json!({"title_cn": format!("资源{i}"), "dept": "公安局", "rate": "每日"}))
+        .collect();
+    std::fs::write(
+        root.join("catalogs/zz-export.json"),
+        serde_json::to_vec(&serde_json::json!({"list": records})).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("catalogs/zz-export.toml"),
+        "[source]\nkind = \"json_api\"\nurl = \"catalogs/zz-export.json\"\nrecords = \"list\"\n",
+    )
+    .unwrap();
+    let out = pdq(&[
+        "harvest",
+        "-w",
+        w,
+        "--source",
+        "zz-export",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("zz-export failed")
+            && err.contains("`name` missing in 6 of 6 records")
+            && err.contains("title_cn (6)")
+            && err.contains("dept (6)"),
+        "{err}"
+    );
+    // Mapped, the same export is harvested.
+    std::fs::write(
+        root.join("catalogs/zz-export.toml"),
+        "[source]\nkind = \"json_api\"\nurl = \"catalogs/zz-export.json\"\nrecords = \"list\"\nmapping = { name = \"title_cn\", provider = \"dept\", update_frequency = \"rate\" }\n",
+    )
+    .unwrap();
+    let ok = pdq(&[
+        "harvest",
+        "-w",
+        w,
+        "--source",
+        "zz-export",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+}

@@ -102,6 +102,7 @@ pub(crate) fn package(
         text(p, &["license_title"]),
         "license_title",
     );
+    let mut unmapped = vec![];
     if let Some(serde_json::Value::Array(extras)) = p.get("extras") {
         for e in extras {
             let (Some(k), Some(v)) = (text(e, &["key"]), e.get("value").and_then(json_field))
@@ -119,8 +120,9 @@ pub(crate) fn package(
                     | "update_frequency" => Some("update_frequency"),
                     _ => None,
                 });
-            if let Some(f) = field {
-                set(f, Some(v), &format!("extras.{k}"));
+            match field {
+                Some(f) => set(f, Some(v), &format!("extras.{k}")),
+                None => unmapped.push(format!("extras.{k}")),
             }
         }
     }
@@ -143,6 +145,22 @@ pub(crate) fn package(
     if p.get("private").and_then(|v| v.as_bool()) == Some(true) {
         set("open_attribute", Some("不予开放".into()), "private");
     }
+    // Keys of the package itself that gave no field (CKAN's bookkeeping,
+    // `num_tags`, `state` …, among them), then the unmapped extras.
+    let taken: BTreeSet<&str> = r
+        .origins
+        .values()
+        .map(|o| o.split(['.', '[']).next().unwrap_or(o))
+        .chain(["id", "extras", "resources", "private"])
+        .collect();
+    if let Some(m) = p.as_object() {
+        r.unmapped = m
+            .keys()
+            .filter(|k| !taken.contains(k.as_str()))
+            .cloned()
+            .collect();
+    }
+    r.unmapped.extend(unmapped);
     r
 }
 
@@ -198,6 +216,7 @@ pub(crate) async fn harvest(cfg: &CkanConfig, base_dir: &Path) -> Result<Harvest
                     field: Some("name".into()),
                     message: "package has neither title nor name; skipped".into(),
                 });
+                out.skipped.push(r);
                 continue;
             }
             out.records.push(r);

@@ -54,13 +54,17 @@ pub struct JsonApiConfig {
     pub max_pages: u64,
 }
 
+/// One JSON object mapped: field → value, field → the key it came from.
+type Mapped = (BTreeMap<String, String>, BTreeMap<String, String>);
+
 /// Maps one JSON object to fields: explicit mappings first, then keys named
-/// like a field. Unknown keys are ignored (portals add many).
+/// like a field. Unknown keys are left out (portals add many); see
+/// [`unmapped_keys`].
 pub(crate) fn map_object(
     obj: &serde_json::Value,
     table: &[(&'static str, &[&str])],
     mapping: &BTreeMap<String, String>,
-) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+) -> Mapped {
     let mut fields = BTreeMap::new();
     let mut origins = BTreeMap::new();
     for (field, key) in mapping {
@@ -82,6 +86,29 @@ pub(crate) fn map_object(
         }
     }
     (fields, origins)
+}
+
+/// The top-level keys of `obj` that neither a field (`origins`, dotted
+/// paths by their first key) nor one of `used` (the id, the items) took.
+pub(crate) fn unmapped_keys(
+    obj: &serde_json::Value,
+    origins: &BTreeMap<String, String>,
+    used: &[Option<&str>],
+) -> Vec<String> {
+    let first = |path: &str| path.split('.').next().unwrap_or(path).to_string();
+    let taken: std::collections::BTreeSet<String> = origins
+        .values()
+        .map(|o| first(o))
+        .chain(used.iter().flatten().map(|u| first(u)))
+        .collect();
+    obj.as_object()
+        .map(|m| {
+            m.keys()
+                .filter(|k| !taken.contains(k.as_str()))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 pub(crate) async fn harvest(cfg: &JsonApiConfig, base_dir: &Path) -> Result<Harvest, HarvestError> {
@@ -157,7 +184,9 @@ pub(crate) async fn harvest(cfg: &JsonApiConfig, base_dir: &Path) -> Result<Harv
                 continue;
             }
             let (fields, origins) = map_object(rec, FIELDS, &cfg.mapping);
+            let unmapped = unmapped_keys(rec, &origins, &[cfg.id.as_deref(), cfg.items.as_deref()]);
             let mut r = HarvestedRecord {
+                unmapped,
                 source_id: cfg
                     .id
                     .as_deref()
@@ -190,6 +219,7 @@ pub(crate) async fn harvest(cfg: &JsonApiConfig, base_dir: &Path) -> Result<Harv
                     field: Some("name".into()),
                     message: "record has no resource name (mapping `name`, or a key 资源名称/name); skipped".into(),
                 });
+                out.skipped.push(r);
                 continue;
             }
             out.records.push(r);

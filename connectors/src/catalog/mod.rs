@@ -52,6 +52,11 @@ pub struct HarvestedRecord {
     pub origins: BTreeMap<String, String>,
     /// Its data items (信息项).
     pub items: Vec<HarvestedItem>,
+    /// The source's keys in this record that no mapping used (top-level
+    /// keys of a JSON record, `extras.K` of a CKAN package), in the
+    /// record's order: what to map when a required field is missing.
+    #[serde(default)]
+    pub unmapped: Vec<String>,
 }
 
 /// One data item (信息项) of a record.
@@ -97,6 +102,11 @@ pub struct Harvest {
     pub records: Vec<HarvestedRecord>,
     /// What could not be read.
     pub problems: Vec<HarvestProblem>,
+    /// Records read but not kept, for want of a resource name (each also a
+    /// problem): counted with [`Harvest::records`] when the pipeline asks
+    /// how many records lack a required field and which keys went unmapped.
+    #[serde(default)]
+    pub skipped: Vec<HarvestedRecord>,
 }
 
 /// Why a source could not be harvested at all. One line.

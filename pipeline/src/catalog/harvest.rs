@@ -21,6 +21,9 @@ use crate::workspace::Workspace;
 fn fifth() -> f64 {
     0.2
 }
+fn twentieth() -> f64 {
+    0.05
+}
 
 /// A catalog source of the workspace: `catalogs/<name>.toml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,6 +43,20 @@ pub struct CatalogSourceDef {
     /// truncated source must not wipe the catalog).
     #[serde(default = "fifth")]
     pub max_withdraw_share: f64,
+    /// The largest share of this source's records that may lack a required
+    /// field (the resource name; the provider too when the source has no
+    /// `department`); a harvest with more fails the source, naming the
+    /// field and the source keys no mapping used (a portal export read
+    /// without the right mapping must not pass as a good harvest).
+    #[serde(default = "twentieth")]
+    pub max_missing_share: f64,
+    /// Whether the source may deliver no records at all. When false (the
+    /// default), a harvest of no records fails the source if it has
+    /// entries (they stand), and is `empty` (not ok: exit 4, or 1 alone)
+    /// if it has none yet. When true, no records is a harvest like any
+    /// other: its withdrawals are still bounded by `max_withdraw_share`.
+    #[serde(default)]
+    pub allow_empty: bool,
     /// Values for fields the source leaves blank (e.g. an open-data portal's
     /// `open_attribute = "无条件开放"`).
     #[serde(default)]
@@ -108,12 +125,16 @@ pub fn load_sources(dir: &Path) -> Result<Vec<CatalogSourceDef>, LandError> {
                 )));
             }
         }
-        if !(0.0..=1.0).contains(&def.max_withdraw_share) {
-            return Err(LandError::Config(format!(
-                "{}: max_withdraw_share: expected a share between 0 and 1, got {}",
-                f.display(),
-                def.max_withdraw_share
-            )));
+        for (key, share) in [
+            ("max_withdraw_share", def.max_withdraw_share),
+            ("max_missing_share", def.max_missing_share),
+        ] {
+            if !(0.0..=1.0).contains(&share) {
+                return Err(LandError::Config(format!(
+                    "{}: {key}: expected a share between 0 and 1, got {share}",
+                    f.display(),
+                )));
+            }
         }
         out.push(def);
     }
@@ -185,8 +206,11 @@ pub fn load_curation(dir: &Path) -> Result<Curation, LandError> {
 pub struct SourceOutcome {
     /// The source.
     pub source: String,
-    /// `ok`, `failed` (could not be read; its entries stand) or `refused`
-    /// (would have withdrawn too much; nothing changed).
+    /// `ok`; `failed` (could not be read, was truncated, lacked a required
+    /// field in too many records, or delivered nothing while it has
+    /// entries: its entries stand); `empty` (a source with no entries
+    /// delivered no records); or `refused` (would have withdrawn too much;
+    /// nothing changed). Anything but `ok` makes `pdq harvest` exit non-zero.
     pub status: String,
     /// Why, when not ok.
     #[serde(default)]
@@ -483,6 +507,79 @@ pub async fn read_sources(
         .await
 }
 
+/// Why a source's harvest is not usable for want of a required field: the
+/// resource name, and the provider (or its code) when the source names no
+/// department, each missing (after `defaults`) in more than
+/// `max_missing_share` of the records read (those skipped for want of a
+/// name included). One line: each field with its count, then the source
+/// keys no mapping used, most frequent first (ten at most).
+pub fn missing_required(
+    def: &CatalogSourceDef,
+    h: &connectors::catalog::Harvest,
+) -> Option<String> {
+    let all: Vec<&HarvestedRecord> = h.records.iter().chain(&h.skipped).collect();
+    if all.is_empty() {
+        return None;
+    }
+    let has =
+        |r: &HarvestedRecord, f: &str| r.fields.contains_key(f) || def.defaults.contains_key(f);
+    let mut required: Vec<(&str, usize)> =
+        vec![("name", all.iter().filter(|r| !has(r, "name")).count())];
+    if def.department.is_none() {
+        required.push((
+            "provider",
+            all.iter()
+                .filter(|r| !has(r, "provider") && !has(r, "provider_code"))
+                .count(),
+        ));
+    }
+    let share = |n: usize| n as f64 / all.len() as f64;
+    let over: Vec<String> = required
+        .iter()
+        .filter(|(_, n)| share(*n) > def.max_missing_share)
+        .map(|(f, n)| {
+            format!(
+                "required field `{f}` missing in {n} of {} records ({:.0}%)",
+                all.len(),
+                100.0 * share(*n)
+            )
+        })
+        .collect();
+    if over.is_empty() {
+        return None;
+    }
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in &all {
+        for k in &r.unmapped {
+            *seen.entry(k.as_str()).or_default() += 1;
+        }
+    }
+    let mut seen: Vec<(&str, usize)> = seen.into_iter().collect();
+    seen.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let keys = if seen.is_empty() {
+        "no unmapped source keys seen".to_string()
+    } else {
+        format!(
+            "unmapped source keys seen: {}{}",
+            seen.iter()
+                .take(10)
+                .map(|(k, n)| format!("{k} ({n})"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if seen.len() > 10 {
+                format!(" and {} more", seen.len() - 10)
+            } else {
+                String::new()
+            }
+        )
+    };
+    Some(format!(
+        "{}, more than max_missing_share {:.0}%; {keys}; map the field in the source's `mapping` (CKAN: `extras`); nothing from this source was applied",
+        over.join(", "),
+        100.0 * def.max_missing_share
+    ))
+}
+
 /// Merges what the sources delivered into the catalog state and returns the
 /// rows of a new version (empty: nothing changed). `state` is updated in
 /// place (locations of unchanged entries included).
@@ -532,6 +629,51 @@ pub fn merge(
                 problem: p.clone(),
             });
         }
+        let before: BTreeSet<String> = state
+            .entries
+            .iter()
+            .filter(|(_, s)| s.entry.source == def.name && !s.withdrawn)
+            .map(|(k, _)| k.clone())
+            .collect();
+        // Never a silent zero (issue #19, 2): a source whose records lack
+        // a required field, or that delivered none, is not merged.
+        let unusable = match missing_required(def, h) {
+            Some(why) => Some(("failed", why)),
+            None if h.records.is_empty() && h.skipped.is_empty() && !def.allow_empty => {
+                Some(if before.is_empty() {
+                    (
+                        "empty",
+                        "delivered no records (set `allow_empty = true` if the source may be empty)"
+                            .to_string(),
+                    )
+                } else {
+                    (
+                        "failed",
+                        format!(
+                            "delivered no records; its {} entries stand (set `allow_empty = true` if the source may be empty)",
+                            before.len()
+                        ),
+                    )
+                })
+            }
+            None => None,
+        };
+        if let Some((status, why)) = unusable {
+            o.status = status.into();
+            o.error = Some(why.clone());
+            problems.push(SourceProblem {
+                source: def.name.clone(),
+                department: def.department.clone(),
+                problem: HarvestProblem {
+                    stage: "validate".into(),
+                    location: def.source.location(),
+                    field: None,
+                    message: why,
+                },
+            });
+            outcomes.push(o);
+            continue;
+        }
         let mut fresh: BTreeMap<String, CatalogEntry> = BTreeMap::new();
         for rec in &h.records {
             let mut e = entry_of(def, rec, tz, departments);
@@ -547,12 +689,6 @@ pub fn merge(
             e.key = key.clone();
             fresh.insert(key, e);
         }
-        let before: BTreeSet<String> = state
-            .entries
-            .iter()
-            .filter(|(_, s)| s.entry.source == def.name && !s.withdrawn)
-            .map(|(k, _)| k.clone())
-            .collect();
         carry_over(&mut fresh, &before);
         let gone: Vec<&String> = before.iter().filter(|k| !fresh.contains_key(*k)).collect();
         if !before.is_empty() && gone.len() as f64 / before.len() as f64 > def.max_withdraw_share {
