@@ -788,3 +788,106 @@ fn http_filing(ws: &Path) -> serde_json::Value {
     let _ = server.wait();
     result
 }
+
+/// Issue #21: an objection to a catalog entry (the demo's 婚姻登记 from the
+/// portal export): the entry's department is responsible and alone may
+/// answer; the correction is confirmed by the next harvest that changed
+/// the field, not before; the value objected to is the entry's.
+#[test]
+fn an_objection_to_a_catalog_entry_is_confirmed_by_the_harvest_that_corrects_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("demo");
+    pipeline::demo::generate(&ws).unwrap();
+    ok(&["harvest", "--format", "json"], &ws);
+    let a = json(&ok(
+        &[
+            "objection",
+            "file",
+            "--entry",
+            "portal:mz-0001",
+            "--field",
+            "summary",
+            "--what",
+            "摘要漏了补领登记",
+            "--reporter",
+            "citizen",
+            "--contact",
+            PHONE,
+            "--format",
+            "json",
+        ],
+        &ws,
+    ));
+    let id = a["id"].as_str().unwrap().to_string();
+    assert_eq!(a["state"], "filed");
+    assert_eq!(a["responsible"], "minzheng");
+    assert_eq!(a["value"], "结婚、离婚登记信息");
+    refused(
+        &[
+            "objection",
+            "file",
+            "--entry",
+            "portal:nope",
+            "--field",
+            "summary",
+            "--what",
+            "x",
+            "--reporter",
+            "citizen",
+        ],
+        &ws,
+        &["portal:nope"],
+    );
+    ok(&["objection", "forward", &id], &ws);
+    refused(
+        &["objection", "answer", &id, "--as", "gongan", "--upheld"],
+        &ws,
+        &["minzheng"],
+    );
+    ok(
+        &["objection", "answer", &id, "--as", "minzheng", "--upheld"],
+        &ws,
+    );
+    ok(
+        &[
+            "objection",
+            "correct",
+            &id,
+            "--as",
+            "minzheng",
+            "--fixed-in",
+            "catalog version 2",
+        ],
+        &ws,
+    );
+    // Checked before the catalog changed: re-opened.
+    ok(&["objection", "check"], &ws);
+    let a = json(&ok(&["objection", "show", &id, "--format", "json"], &ws));
+    assert_eq!(a["state"], "upheld");
+    assert_eq!(a["reopened"], 1);
+    // The portal corrects the summary; the next harvest brings it in.
+    let export = ws.join("catalogs/portal-export.json");
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&export).unwrap()).unwrap();
+    doc["data"]["list"][0]["摘要"] = serde_json::json!("结婚、离婚、补领登记信息");
+    std::fs::write(&export, serde_json::to_vec(&doc).unwrap()).unwrap();
+    ok(&["harvest", "--format", "json"], &ws);
+    ok(
+        &[
+            "objection",
+            "correct",
+            &id,
+            "--as",
+            "minzheng",
+            "--fixed-in",
+            "catalog version 2",
+        ],
+        &ws,
+    );
+    ok(&["objection", "check"], &ws);
+    let a = json(&ok(&["objection", "show", &id, "--format", "json"], &ws));
+    assert_eq!(a["state"], "confirmed", "{a}");
+    ok(&["objection", "close", &id], &ws);
+    let a = json(&ok(&["objection", "show", &id, "--format", "json"], &ws));
+    assert_eq!(a["state"], "closed");
+}
