@@ -580,6 +580,21 @@ pub fn missing_required(
     ))
 }
 
+/// The problem recorded when nothing from source `def` was applied (it was
+/// refused or unusable), saying `why`.
+fn not_applied(def: &CatalogSourceDef, why: &str) -> SourceProblem {
+    SourceProblem {
+        source: def.name.clone(),
+        department: def.department.clone(),
+        problem: HarvestProblem {
+            stage: "validate".into(),
+            location: def.source.location(),
+            field: None,
+            message: why.to_string(),
+        },
+    }
+}
+
 /// Merges what the sources delivered into the catalog state and returns the
 /// rows of a new version (empty: nothing changed). `state` is updated in
 /// place (locations of unchanged entries included).
@@ -660,17 +675,8 @@ pub fn merge(
         };
         if let Some((status, why)) = unusable {
             o.status = status.into();
-            o.error = Some(why.clone());
-            problems.push(SourceProblem {
-                source: def.name.clone(),
-                department: def.department.clone(),
-                problem: HarvestProblem {
-                    stage: "validate".into(),
-                    location: def.source.location(),
-                    field: None,
-                    message: why,
-                },
-            });
+            problems.push(not_applied(def, &why));
+            o.error = Some(why);
             outcomes.push(o);
             continue;
         }
@@ -700,16 +706,7 @@ pub fn merge(
                 100.0 * gone.len() as f64 / before.len() as f64,
                 100.0 * def.max_withdraw_share
             ));
-            problems.push(SourceProblem {
-                source: def.name.clone(),
-                department: def.department.clone(),
-                problem: HarvestProblem {
-                    stage: "validate".into(),
-                    location: def.source.location(),
-                    field: None,
-                    message: o.error.clone().unwrap_or_default(),
-                },
-            });
+            problems.push(not_applied(def, o.error.as_deref().unwrap_or_default()));
             outcomes.push(o);
             continue;
         }
