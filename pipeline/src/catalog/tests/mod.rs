@@ -1,0 +1,530 @@
+//! Catalog checks, merging and versioning, reconciliation and working-day
+//! lateness, on entries built in memory.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use connectors::catalog::{
+    CatalogSourceConfig, DcatConfig, Harvest, HarvestedItem, HarvestedRecord,
+};
+
+use super::checks::{CatalogFinding, check};
+use super::harvest::{CatalogSourceDef, CuratedEntry, Curation, merge};
+use super::model::CatalogEntry;
+use super::reconcile::{
+    Kind, LandedColumn, LandedDataset, days_late, due_after, lateness, reconcile,
+};
+use super::store::{CatalogState, ChangeKind};
+use crate::calendar::WorkCalendar;
+use crate::land::UpdateFrequency::*;
+use crate::profile::{DayUnit, profile};
+
+const TZ: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+fn def(name: &str, department: Option<&str>) -> CatalogSourceDef {
+    CatalogSourceDef {
+        name: name.into(),
+        department: department.map(String::from),
+        source: CatalogSourceConfig::Dcat(DcatConfig {
+            url: "unused".into(),
+            max_pages: 1,
+            format: None,
+        }),
+        max_withdraw_share: 0.2,
+        max_missing_share: 0.05,
+        allow_empty: false,
+        defaults: BTreeMap::new(),
+        values: Default::default(),
+    }
+}
+
+fn rec(code: &str, fields: &[(&str, &str)]) -> HarvestedRecord {
+    let mut r = HarvestedRecord {
+        source_id: Some(code.into()),
+        location: format!("目录.xlsx!资源目录 row {}", code.len()),
+        ..Default::default()
+    };
+    r.fields.insert("resource_code".into(), code.into());
+    for (k, v) in fields {
+        r.fields.insert((*k).into(), (*v).into());
+    }
+    r
+}
+
+/// A complete, valid entry under the Xinjiang profile.
+fn good(code: &str, name: &str) -> HarvestedRecord {
+    rec(
+        code,
+        &[
+            ("name", name),
+            ("provider", "公安局"),
+            ("classification", "基础"),
+            ("format", "csv"),
+            ("share_attribute", "无条件共享"),
+            ("share_scope", "全市政务部门"),
+            ("open_attribute", "不予开放"),
+            ("update_frequency", "每日"),
+            ("usage_requirements", "按需使用"),
+        ],
+    )
+}
+
+fn harvest(records: Vec<HarvestedRecord>) -> Result<Harvest, String> {
+    Ok(Harvest {
+        records,
+        ..Default::default()
+    })
+}
+
+fn depts() -> BTreeMap<String, String> {
+    [("gongan", "公安局"), ("minzheng", "民政局")]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+fn run(
+    state: &mut CatalogState,
+    source: &CatalogSourceDef,
+    records: Vec<HarvestedRecord>,
+    curation: &Curation,
+    n: u32,
+) -> Vec<super::store::CatalogRow> {
+    let now = Utc.with_ymd_and_hms(2026, 11, n, 2, 30, 0).unwrap();
+    let (rows, outcomes, _) = merge(
+        state,
+        &[(source.clone(), harvest(records))],
+        curation,
+        TZ,
+        &depts(),
+        &format!("h{n}"),
+        now,
+    );
+    assert_eq!(outcomes.len(), 1);
+    rows
+}
+
+fn checks_of(state: &CatalogState, profile_id: &str) -> Vec<CatalogFinding> {
+    check(state, &profile(profile_id).unwrap().catalog, &[], TZ)
+}
+
+fn has(f: &[CatalogFinding], check: &str, name: &str) -> bool {
+    f.iter()
+        .any(|x| x.check == check && x.name.as_deref() == Some(name))
+}
+
+#[test]
+fn a_valid_entry_has_no_findings_and_department_comes_from_the_provider() {
+    let mut st = CatalogState::default();
+    run(
+        &mut st,
+        &def("portal", None),
+        vec![good("A1", "户籍人口")],
+        &Curation::default(),
+        1,
+    );
+    let e = st.current().next().unwrap();
+    assert_eq!(
+        e.department, "gongan",
+        "provider 公安局 is workspace department gongan"
+    );
+    assert_eq!(e.key, "portal:A1");
+    assert_eq!(checks_of(&st, "xinjiang-2023"), vec![]);
+}
+
+#[test]
+fn every_catalog_check_finds_its_problem() {
+    let mut st = CatalogState::default();
+    let mut missing = good("A2", "缺字段");
+    missing.fields.remove("update_frequency");
+    let mut cond = good("A3", "有条件无条件");
+    cond.fields
+        .insert("share_attribute".into(), " 有条件 共享 ".into());
+    let mut none = good("A4", "不予无依据");
+    none.fields
+        .insert("share_attribute".into(), "不予共享".into());
+    let mut bad_enum = good("A5", "取值错误");
+    bad_enum
+        .fields
+        .insert("share_attribute".into(), "部分共享".into());
+    bad_enum
+        .fields
+        .insert("update_frequency".into(), "偶尔".into());
+    bad_enum
+        .fields
+        .insert("classification".into(), "其他".into());
+    bad_enum.fields.insert("data_updated".into(), "去年".into());
+    let mut open_personal = good("A6", "公开个人");
+    open_personal
+        .fields
+        .insert("open_attribute".into(), "无条件开放".into());
+    open_personal
+        .fields
+        .insert("open_scope".into(), "社会公众".into());
+    open_personal
+        .fields
+        .insert("open_content".into(), "全部".into());
+    open_personal
+        .fields
+        .insert("data_form".into(), "数据库表".into());
+    open_personal.items.push(HarvestedItem {
+        location: "目录.xlsx!信息项 row 3".into(),
+        fields: [
+            ("name", "公民身份号码"),
+            ("column", "id_number"),
+            ("type", "字符型"),
+        ]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect(),
+        origins: BTreeMap::new(),
+    });
+    open_personal.items.push(HarvestedItem {
+        location: "目录.xlsx!信息项 row 4".into(),
+        fields: [("name", "站点编号"), ("type", "字符型"), ("personal", "否")]
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect(),
+        origins: BTreeMap::new(),
+    });
+    let mut cond_open = good("A7", "有条件开放无条件");
+    cond_open
+        .fields
+        .insert("open_attribute".into(), "有条件开放".into());
+    let mut secret = good("A8", "涉密资源");
+    secret
+        .fields
+        .insert("security_marking".into(), "机密".into());
+    let mut not_secret = good("A9", "非涉密资源");
+    not_secret
+        .fields
+        .insert("security_marking".into(), "非涉密".into());
+    let dup1 = good("B1", "重复代码甲");
+    let mut dup2 = good("B1", "重复代码乙");
+    dup2.source_id = Some("B1-second".into());
+    let dup_name = good("B3", "户籍人口");
+    let dup_name2 = good("B4", "户籍人口");
+    let mut item_incomplete = good("B5", "信息项不全");
+    item_incomplete.items.push(HarvestedItem {
+        location: "目录.xlsx!信息项 row 9".into(),
+        fields: [("name", "姓名")]
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect(),
+        origins: BTreeMap::new(),
+    });
+    run(
+        &mut st,
+        &def("tpl", Some("gongan")),
+        vec![
+            missing,
+            cond,
+            none,
+            bad_enum,
+            open_personal,
+            cond_open,
+            secret,
+            not_secret,
+            dup1,
+            dup2,
+            dup_name,
+            dup_name2,
+            item_incomplete,
+        ],
+        &Curation::default(),
+        1,
+    );
+    let f = checks_of(&st, "xinjiang-2023");
+    assert!(has(&f, "required_field", "缺字段"));
+    let req = f.iter().find(|x| x.check == "required_field").unwrap();
+    assert_eq!(req.field.as_deref(), Some("update_frequency"));
+    assert!(
+        has(&f, "conditional_share_conditions", "有条件无条件"),
+        "spaces in 有条件 共享 are normalised away"
+    );
+    assert!(has(&f, "no_share_basis", "不予无依据"));
+    let enums: Vec<&str> = f
+        .iter()
+        .filter(|x| x.check == "enumeration" && x.name.as_deref() == Some("取值错误"))
+        .filter_map(|x| x.field.as_deref())
+        .collect();
+    assert_eq!(
+        enums,
+        ["share_attribute", "update_frequency", "data_updated"],
+        "分类 `其他` is no finding: no text lists the values of 分类 (issue #17, 1)"
+    );
+    let personal: Vec<&CatalogFinding> = f
+        .iter()
+        .filter(|x| x.check == "personal_data_open")
+        .collect();
+    assert_eq!(
+        personal.len(),
+        1,
+        "only the ID column, not 站点编号: {personal:?}"
+    );
+    assert_eq!(personal[0].location, "目录.xlsx!信息项 row 3");
+    assert!(has(&f, "conditional_open_conditions", "有条件开放无条件"));
+    assert!(has(&f, "classified_marking", "涉密资源"));
+    assert!(!has(&f, "classified_marking", "非涉密资源"));
+    assert!(has(&f, "duplicate_code", "重复代码甲") && has(&f, "duplicate_code", "重复代码乙"));
+    assert_eq!(f.iter().filter(|x| x.check == "duplicate_name").count(), 2);
+    assert!(has(&f, "item_incomplete", "信息项不全"));
+    // No finding for a complete entry's fields: every finding is explained.
+    for x in &f {
+        assert_eq!(x.department, "gongan");
+        assert!(!x.message.is_empty());
+    }
+    // Profiles differ: Tibet requires 规模 (data_volume), Xinjiang does not.
+    let tibet = checks_of(&st, "tibet-2025");
+    assert!(
+        tibet
+            .iter()
+            .any(|x| x.check == "required_field" && x.field.as_deref() == Some("data_volume"))
+    );
+    assert!(!f.iter().any(|x| x.field.as_deref() == Some("data_volume")));
+}
+
+#[test]
+fn a_downgrade_needs_an_approval_record_where_the_profile_says_so() {
+    let mut st = CatalogState::default();
+    let src = def("tpl", Some("gongan"));
+    run(
+        &mut st,
+        &src,
+        vec![good("A1", "户籍人口"), good("A2", "婚姻")],
+        &Curation::default(),
+        1,
+    );
+    let mut down = good("A1", "户籍人口");
+    down.fields
+        .insert("share_attribute".into(), "有条件共享".into());
+    down.fields
+        .insert("share_conditions".into(), "仅用于核验".into());
+    let mut down_ok = good("A2", "婚姻");
+    down_ok
+        .fields
+        .insert("share_attribute".into(), "有条件共享".into());
+    down_ok
+        .fields
+        .insert("share_conditions".into(), "仅用于核验".into());
+    down_ok
+        .fields
+        .insert("approval_record".into(), "数据局审〔2026〕12号".into());
+    run(&mut st, &src, vec![down, down_ok], &Curation::default(), 2);
+    let ganzi = checks_of(&st, "ganzi-2025");
+    let d: Vec<&CatalogFinding> = ganzi
+        .iter()
+        .filter(|x| x.check == "attribute_downgrade")
+        .collect();
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].name.as_deref(), Some("户籍人口"));
+    assert!(
+        d[0].message.contains("无条件共享 to 有条件共享"),
+        "{}",
+        d[0].message
+    );
+    // Xinjiang's measures have no such rule.
+    assert!(
+        !checks_of(&st, "xinjiang-2023")
+            .iter()
+            .any(|x| x.check == "attribute_downgrade")
+    );
+    // An upgrade is never a finding.
+    let mut up = good("A1", "户籍人口");
+    up.fields
+        .insert("share_attribute".into(), "无条件共享".into());
+    run(
+        &mut st,
+        &src,
+        vec![up, good("A2", "婚姻")],
+        &Curation::default(),
+        3,
+    );
+    assert!(
+        !checks_of(&st, "ganzi-2025")
+            .iter()
+            .any(|x| x.check == "attribute_downgrade" && x.name.as_deref() == Some("户籍人口"))
+    );
+}
+
+#[test]
+fn versions_record_field_changes_and_unchanged_input_writes_nothing() {
+    let mut st = CatalogState::default();
+    let src = def("tpl", Some("gongan"));
+    let rows = run(
+        &mut st,
+        &src,
+        vec![good("A1", "户籍人口"), good("A2", "婚姻")],
+        &Curation::default(),
+        1,
+    );
+    assert_eq!(rows.len(), 2);
+    assert!(
+        rows.iter()
+            .all(|r| r.kind == ChangeKind::Added && r.version == 1)
+    );
+    // Same content, new locations: nothing written, no new version.
+    let mut moved = good("A1", "户籍人口");
+    moved.location = "目录.xlsx!资源目录 row 30".into();
+    let rows = run(
+        &mut st,
+        &src,
+        vec![moved, good("A2", "婚姻")],
+        &Curation::default(),
+        2,
+    );
+    assert!(rows.is_empty());
+    assert_eq!(st.version, 1);
+    assert_eq!(
+        st.entries["tpl:A1"].entry.location,
+        "目录.xlsx!资源目录 row 30"
+    );
+    // One field changed: one change record naming it, old and new.
+    let mut changed = good("A1", "户籍人口");
+    changed
+        .fields
+        .insert("update_frequency".into(), "每周".into());
+    let rows = run(
+        &mut st,
+        &src,
+        vec![changed, good("A2", "婚姻")],
+        &Curation::default(),
+        3,
+    );
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].version, 2);
+    assert_eq!(rows[0].kind, ChangeKind::Changed);
+    let changes: Vec<super::store::FieldChange> = serde_json::from_str(&rows[0].changes).unwrap();
+    assert_eq!(
+        changes,
+        vec![super::store::FieldChange {
+            field: "update_frequency".into(),
+            old: Some("每日".into()),
+            new: Some("每周".into()),
+        }]
+    );
+    // The entry's timestamps: catalog entry updated now, first harvested kept.
+    let e = &st.entries["tpl:A1"].entry;
+    assert_eq!(
+        e.first_harvested,
+        Some(Utc.with_ymd_and_hms(2026, 11, 1, 2, 30, 0).unwrap())
+    );
+    assert_eq!(
+        e.entry_updated,
+        Some(Utc.with_ymd_and_hms(2026, 11, 3, 2, 30, 0).unwrap())
+    );
+}
+
+#[test]
+fn withdrawal_by_set_difference_is_refused_beyond_the_configured_share() {
+    let mut st = CatalogState::default();
+    let src = def("tpl", Some("gongan"));
+    let ten: Vec<HarvestedRecord> = (0..10)
+        .map(|i| good(&format!("A{i}"), &format!("资源{i}")))
+        .collect();
+    run(&mut st, &src, ten.clone(), &Curation::default(), 1);
+    // A truncated source (3 of 10): refused, nothing changes.
+    let now = Utc.with_ymd_and_hms(2026, 11, 2, 0, 0, 0).unwrap();
+    let (rows, outcomes, problems) = merge(
+        &mut st,
+        &[(src.clone(), harvest(ten[..3].to_vec()))],
+        &Curation::default(),
+        TZ,
+        &depts(),
+        "h2",
+        now,
+    );
+    assert!(rows.is_empty());
+    assert_eq!(outcomes[0].status, "refused");
+    assert!(
+        problems[0]
+            .problem
+            .message
+            .contains("would withdraw 7 of 10"),
+        "{:?}",
+        problems[0]
+    );
+    assert_eq!(st.current().count(), 10);
+    // One of ten withdrawn (10% ≤ 20%): withdrawn, then restored.
+    let rows = run(&mut st, &src, ten[1..].to_vec(), &Curation::default(), 3);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].kind, ChangeKind::Withdrawn);
+    assert_eq!(st.current().count(), 9);
+    let rows = run(&mut st, &src, ten.clone(), &Curation::default(), 4);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].kind, ChangeKind::Restored);
+    // A source that fails to be read withdraws nothing.
+    let (rows, outcomes, _) = merge(
+        &mut st,
+        &[(src.clone(), Err("HTTP 503".into()))],
+        &Curation::default(),
+        TZ,
+        &depts(),
+        "h5",
+        now,
+    );
+    assert!(rows.is_empty());
+    assert_eq!(outcomes[0].status, "failed");
+    assert_eq!(st.current().count(), 10);
+}
+
+#[test]
+fn curated_fields_are_never_overwritten_by_a_harvest() {
+    let mut st = CatalogState::default();
+    let src = def("tpl", Some("gongan"));
+    let curation = Curation {
+        entry: vec![CuratedEntry {
+            key: None,
+            code: Some("A1".into()),
+            fields: [("share_scope".to_string(), "全市政务部门及街道".to_string())].into(),
+        }],
+    };
+    run(&mut st, &src, vec![good("A1", "户籍人口")], &curation, 1);
+    let e = &st.entries["tpl:A1"].entry;
+    assert_eq!(e.share_scope.as_deref(), Some("全市政务部门及街道"));
+    assert_eq!(e.curated, ["share_scope"]);
+    // The department changes its scope: the curated value stands, no new version.
+    let mut again = good("A1", "户籍人口");
+    again.fields.insert("share_scope".into(), "公安系统".into());
+    let rows = run(&mut st, &src, vec![again], &curation, 2);
+    assert!(rows.is_empty());
+    assert_eq!(
+        st.entries["tpl:A1"].entry.share_scope.as_deref(),
+        Some("全市政务部门及街道")
+    );
+}
+
+/// The DCAT-AP export of `entries`, as published (no measured facts).
+fn dcat_export<'a>(entries: impl Iterator<Item = &'a CatalogEntry>) -> serde_json::Value {
+    let published: Vec<crate::catalog::publish::PublishedEntry> = entries
+        .map(|e| crate::catalog::publish::PublishedEntry {
+            entry: e.clone(),
+            measured: Default::default(),
+        })
+        .collect();
+    crate::catalog::publish::dcat(
+        "数据局",
+        "https://data.example.gov.cn/",
+        &published,
+        "2026-11-01",
+    )
+}
+
+/// A record without identifier or resource code, as many portals send.
+fn anonymous(name: &str, summary: &str) -> HarvestedRecord {
+    let mut r = good("X", name);
+    r.source_id = None;
+    r.fields.remove("resource_code");
+    r.fields.insert("summary".into(), summary.into());
+    r
+}
+
+mod dcat;
+mod harvest_rules;
+mod identity;
+mod reconcile;
+mod vocab;
