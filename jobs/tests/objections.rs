@@ -848,21 +848,25 @@ fn an_objection_to_a_catalog_entry_is_confirmed_by_the_harvest_that_corrects_it(
         &["objection", "answer", &id, "--as", "minzheng", "--upheld"],
         &ws,
     );
-    ok(
-        &[
-            "objection",
-            "correct",
-            &id,
-            "--as",
-            "minzheng",
-            "--fixed-in",
-            "catalog version 2",
-        ],
-        &ws,
-    );
+    // The department reports its correction, then the data is checked.
+    let correct_and_check = || {
+        ok(
+            &[
+                "objection",
+                "correct",
+                &id,
+                "--as",
+                "minzheng",
+                "--fixed-in",
+                "catalog version 2",
+            ],
+            &ws,
+        );
+        ok(&["objection", "check"], &ws);
+        json(&ok(&["objection", "show", &id, "--format", "json"], &ws))
+    };
     // Checked before the catalog changed: re-opened.
-    ok(&["objection", "check"], &ws);
-    let a = json(&ok(&["objection", "show", &id, "--format", "json"], &ws));
+    let a = correct_and_check();
     assert_eq!(a["state"], "upheld");
     assert_eq!(a["reopened"], 1);
     // The portal corrects the summary; the next harvest brings it in.
@@ -872,20 +876,7 @@ fn an_objection_to_a_catalog_entry_is_confirmed_by_the_harvest_that_corrects_it(
     doc["data"]["list"][0]["摘要"] = serde_json::json!("结婚、离婚、补领登记信息");
     std::fs::write(&export, serde_json::to_vec(&doc).unwrap()).unwrap();
     ok(&["harvest", "--format", "json"], &ws);
-    ok(
-        &[
-            "objection",
-            "correct",
-            &id,
-            "--as",
-            "minzheng",
-            "--fixed-in",
-            "catalog version 2",
-        ],
-        &ws,
-    );
-    ok(&["objection", "check"], &ws);
-    let a = json(&ok(&["objection", "show", &id, "--format", "json"], &ws));
+    let a = correct_and_check();
     assert_eq!(a["state"], "confirmed", "{a}");
     ok(&["objection", "close", &id], &ws);
     let a = json(&ok(&["objection", "show", &id, "--format", "json"], &ws));

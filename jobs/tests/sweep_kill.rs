@@ -31,7 +31,7 @@ fn demo(dir: &Path) -> PathBuf {
 }
 
 /// The published run's text files, with what differs between two honest
-/// runs (the run id, timestamps, durations) replaced by placeholders.
+/// runs (the run id, timestamps, durations) written as RUN and TIME.
 fn published(ws: &Path) -> BTreeMap<String, String> {
     let latest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(ws.join("published/latest.json")).unwrap()).unwrap();
