@@ -97,6 +97,81 @@ pub async fn close_interrupted(
     Ok(())
 }
 
+/// The runs started before `run_id` that were still going when it came to
+/// score: those it waited for until they ended, and those still going when
+/// `patience` ran out.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct EarlierRuns {
+    /// Ended while this run waited: their counts are in its scorecards.
+    pub waited_for: Vec<String>,
+    /// Still going: this run scores without what they will count.
+    pub still_going: Vec<String>,
+}
+
+impl EarlierRuns {
+    /// Names the runs on `step` (the score step), under `waited_for` and
+    /// `still_going` in its inputs, and warns of those still going.
+    pub fn note_on(&self, step: &mut pipeline::run::Step) {
+        for id in &self.still_going {
+            tracing::warn!(run = %step.run_id, earlier = %id, "a sweep started earlier is still going: this run's scorecards do not hold what it counts");
+        }
+        if *self != EarlierRuns::default()
+            && let Ok(serde_json::Value::Object(mut inputs)) = serde_json::from_str(&step.inputs)
+        {
+            inputs.insert("waited_for".into(), self.waited_for.clone().into());
+            inputs.insert("still_going".into(), self.still_going.clone().into());
+            step.inputs = serde_json::Value::Object(inputs).to_string();
+        }
+    }
+}
+
+/// Waits until every run that started before `run_id` (ids sort in start
+/// order, `pipeline::run::new_id`) and has not ended lets go of its liveness
+/// lock, for at most `patience` in all. A newer run's publication becomes
+/// the current one; waiting makes it hold what the older overlapping runs
+/// counted (issue #23, 1). Older runs never wait for newer ones, so two
+/// sweeps never wait for each other.
+pub async fn wait_for_earlier_runs(
+    lake: &pipeline::land::Lake,
+    lock_dir: &Path,
+    run_id: &str,
+    patience: std::time::Duration,
+) -> Result<EarlierRuns, pipeline::land::LandError> {
+    let until = tokio::time::Instant::now() + patience;
+    let mut out = EarlierRuns::default();
+    let mut earlier: Vec<String> = pipeline::run::runs(lake)
+        .await?
+        .into_iter()
+        .filter(|r| r.finished.is_none() && r.started.run_id.as_str() < run_id)
+        .map(|r| r.started.run_id)
+        .collect();
+    earlier.sort();
+    for id in earlier {
+        let name = run_lock(&id);
+        let config = |e: std::io::Error| {
+            pipeline::land::LandError::Config(format!("run lock in {}: {e}", lock_dir.display()))
+        };
+        if try_lock(lock_dir, &name).map_err(config)?.is_some() {
+            // Its process is gone (the lock was dropped as it was taken).
+            let _ = std::fs::remove_file(lock_dir.join(format!("{name}.lock")));
+            continue;
+        }
+        tracing::info!(run = %id, "waiting for a sweep that started earlier to end before scoring");
+        let left = until.saturating_duration_since(tokio::time::Instant::now());
+        match wait_lock(lock_dir, &name, left).await {
+            Ok(Some(lock)) => {
+                drop(lock);
+                // The file was the other run's; it has ended.
+                let _ = std::fs::remove_file(lock_dir.join(format!("{name}.lock")));
+                out.waited_for.push(id);
+            }
+            Ok(None) => out.still_going.push(id),
+            Err(e) => return Err(config(e)),
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -280,7 +280,12 @@ async fn sweep_recorded(
     {
         steps.push(step);
     }
-    let (step, _) = score::step::score_step(ws, lake, &run_id, as_of).await;
+    // Sweeps started earlier and still going: their counts belong in this
+    // (newer, so current) run's scorecards and publication.
+    let patience = std::time::Duration::from_secs(ws.config.sweep.wait_for_earlier_minutes * 60);
+    let earlier = crate::lock::wait_for_earlier_runs(lake, &lock_dir, &run_id, patience).await?;
+    let (mut step, _) = score::step::score_step(ws, lake, &run_id, as_of).await;
+    earlier.note_on(&mut step);
     steps.push(step);
     // The catalog: checked and reconciled with what landed tonight.
     if let Some(((report, state), _lock)) = harvested {

@@ -523,6 +523,252 @@ fn two_concurrent_sweeps_do_not_both_process_a_dataset() {
         assert_eq!((rows, deliveries), (200_000, 1), "{ds}: landed once");
     }
     eprintln!("{locked} dataset(s) were found locked by the other sweep");
+    // Whichever finished last, the current publication shows the whole
+    // lake: every dataset of both sweeps, both departments (issue #23, 1).
+    let published = ws.join("published");
+    let read = |p: &Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+    };
+    let current = read(&published.join("latest.json"))["run"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let newer = std::cmp::max(
+        ra["run_id"].as_str().unwrap().to_string(),
+        rb["run_id"].as_str().unwrap().to_string(),
+    );
+    assert_eq!(current, newer, "the newer run is the current publication");
+    let run_dir = published.join("runs").join(&current);
+    let ids = |v: &serde_json::Value, key: &str, field: &str| {
+        let mut ids: Vec<String> = v[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("{key} in {v}"))
+            .iter()
+            .map(|x| x[field].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let all: Vec<String> = (0..6)
+        .map(|i| format!("{}.d{i}", if i % 2 == 0 { "gongan" } else { "minzheng" }))
+        .collect();
+    let mut all_sorted = all.clone();
+    all_sorted.sort();
+    let cards = read(&run_dir.join("scorecards.json"));
+    assert_eq!(ids(&cards, "datasets", "id"), all_sorted, "scorecards");
+    assert_eq!(
+        ids(&cards, "departments", "id"),
+        vec!["gongan".to_string(), "minzheng".to_string()]
+    );
+    let summary = read(&run_dir.join("summary.json"));
+    assert_eq!(ids(&summary, "datasets", "dataset"), all_sorted, "summary");
+    let index = std::fs::read_to_string(published.join("site/index.html")).unwrap();
+    for d in ["gongan", "minzheng"] {
+        assert!(index.contains(d), "department {d} on the current site");
+    }
+}
+
+/// Two first-night sweeps overlap: the older one (started first) works on
+/// big datasets, the newer one on small ones and would finish first. The
+/// current publication (the newer run's) must still show the older run's
+/// datasets: a run scores only once every run started before it has ended
+/// (issue #23, 1).
+#[test]
+fn an_older_sweep_still_going_is_in_the_newer_runs_publication() {
+    let dir = workspace(4, 20_000, "");
+    let ws = dir.path();
+    // gongan's two datasets are big: the sweep of gongan is still checking
+    // them when the sweep of minzheng starts and is done with its own.
+    for i in [0, 2] {
+        let mut f = std::io::BufWriter::new(
+            std::fs::File::create(ws.join(format!("in/d{i}.csv"))).unwrap(),
+        );
+        writeln!(f, "id,amount").unwrap();
+        for r in 0..1_500_000 {
+            writeln!(f, "{r},{}", if r % 50 == 7 { -1 } else { r }).unwrap();
+        }
+    }
+    let older = bin()
+        .args(["sweep", "--format", "json", "--dataset", "gongan", "-w"])
+        .arg(ws)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The older run is recorded (its liveness lock is there) before the
+    // newer one starts.
+    let locks = ws.join(".pdq/locks");
+    let start = Instant::now();
+    while !std::fs::read_dir(&locks)
+        .is_ok_and(|mut d| d.any(|e| e.unwrap().file_name().to_string_lossy().starts_with("run-")))
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the older run started"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let newer = pdq(&["sweep", "--format", "json", "--dataset", "minzheng"], ws);
+    let older = older.wait_with_output().unwrap();
+    assert!(
+        ran_with_failures(&older) && ran_with_failures(&newer),
+        "{} {}",
+        String::from_utf8_lossy(&older.stderr),
+        String::from_utf8_lossy(&newer.stderr)
+    );
+    let (ro, rn) = (json(&older), json(&newer));
+    let (ro, rn) = (
+        ro["run_id"].as_str().unwrap(),
+        rn["run_id"].as_str().unwrap(),
+    );
+    assert!(ro < rn, "{ro} started before {rn}");
+    let published = ws.join("published");
+    let read = |p: &Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+    };
+    assert_eq!(read(&published.join("latest.json"))["run"], rn);
+    let cards = read(&published.join("runs").join(rn).join("scorecards.json"));
+    let mut datasets: Vec<&str> = cards["datasets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    datasets.sort();
+    assert_eq!(
+        datasets,
+        ["gongan.d0", "gongan.d2", "minzheng.d1", "minzheng.d3"],
+        "the newer run's scorecards hold the older run's datasets"
+    );
+    let summary = read(&published.join("runs").join(rn).join("summary.json"));
+    assert_eq!(
+        summary["datasets"].as_array().unwrap().len(),
+        4,
+        "{summary}"
+    );
+    // The newer run says what it waited for.
+    let waited = newer_steps_waited(&json(&newer));
+    assert!(waited.contains(ro), "{waited}");
+}
+
+/// The inputs of a run's score step (where it names the runs it waited for).
+fn newer_steps_waited(report: &serde_json::Value) -> String {
+    report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["stage"] == "score")
+        .map(|s| s["inputs"].as_str().unwrap_or_default().to_string())
+        .unwrap_or_default()
+}
+
+/// A sweep cancelled by SIGTERM after a full night publishes the whole
+/// lake: the dataset it re-checked from this run, every other one from the
+/// run that last checked it, both departments (issue #23, 1).
+#[cfg(unix)]
+#[test]
+fn a_cancelled_sweep_publishes_every_department_and_dataset() {
+    let dir = workspace(5, 200_000, "");
+    let ws = dir.path();
+    let t = std::fs::read_to_string(ws.join("pdq.toml"))
+        .unwrap()
+        .replace("parallelism = 2", "parallelism = 1");
+    std::fs::write(ws.join("pdq.toml"), t).unwrap();
+    let first = pdq(&["sweep", "--format", "json"], ws);
+    assert!(ran_with_failures(&first));
+    let first = json(&first)["run_id"].as_str().unwrap().to_string();
+    // Tonight every department sends a new delivery (append mode is not
+    // set: the file replaces the last one); the sweep is stopped after the
+    // first has landed.
+    for i in 0..5 {
+        let p = ws.join(format!("in/d{i}.csv"));
+        let mut f = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
+        writeln!(f, "999999,1").unwrap();
+    }
+    let mut child = bin()
+        .args(["sweep", "--format", "json", "-w"])
+        .arg(ws)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let log = ws.join("lake/data/gongan/d0/_delta_log");
+    let versions = || std::fs::read_dir(&log).unwrap().count();
+    let before = versions();
+    while versions() == before {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "finished before the signal"
+        );
+        assert!(start.elapsed() < Duration::from_secs(120));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "a stopped sweep says so: {err}");
+    let runs = json(&pdq(&["runs", "--format", "json"], ws));
+    let last = runs.as_array().unwrap().last().unwrap();
+    assert_eq!(last["finished"]["status"], "cancelled", "{runs}");
+    let cancelled = last["started"]["run_id"].as_str().unwrap().to_string();
+    let published = ws.join("published");
+    let read = |p: &Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+    };
+    assert_eq!(
+        read(&published.join("latest.json"))["run"],
+        cancelled.as_str()
+    );
+    let run_dir = published.join("runs").join(&cancelled);
+    let cards = read(&run_dir.join("scorecards.json"));
+    let mut datasets: Vec<&str> = cards["datasets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    datasets.sort();
+    assert_eq!(
+        datasets,
+        [
+            "gongan.d0",
+            "gongan.d2",
+            "gongan.d4",
+            "minzheng.d1",
+            "minzheng.d3"
+        ]
+    );
+    assert_eq!(cards["departments"].as_array().unwrap().len(), 2, "{cards}");
+    let summary = read(&run_dir.join("summary.json"));
+    let checked_in: Vec<(String, String)> = summary["datasets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["dataset"].as_str().unwrap().to_string(),
+                d["checked_in"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(checked_in.len(), 5, "{summary}");
+    assert!(
+        checked_in.contains(&("gongan.d0".into(), cancelled.clone())),
+        "{checked_in:?}"
+    );
+    assert!(
+        checked_in.iter().any(|(_, run)| *run == first),
+        "the datasets the cancelled run did not reach come from the first run: {checked_in:?}"
+    );
+    let index = std::fs::read_to_string(published.join("site/index.html")).unwrap();
+    for d in ["gongan", "minzheng"] {
+        assert!(index.contains(d), "department {d} on the current site");
+    }
 }
 
 #[cfg(unix)]

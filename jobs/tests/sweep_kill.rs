@@ -38,7 +38,7 @@ fn published(ws: &Path) -> BTreeMap<String, String> {
     let run = latest["run"].as_str().unwrap().to_string();
     let dir = ws.join("published/runs").join(&run);
     let stamp = regex::Regex::new(
-        r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?|\d{8}T\d{6}Z-[0-9a-f]{6}",
+        r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?|\d{8}T\d{6}(\d{3})?Z-[0-9a-f]{6}",
     )
     .unwrap();
     let elapsed = regex::Regex::new(r#""(elapsed|duration)[a-z_]*"\s*:\s*[0-9.]+"#).unwrap();

@@ -163,7 +163,10 @@ impl Step {
     }
 }
 
-/// A run id: the start time and a random-enough suffix.
+/// A run id: the start time to the millisecond and a random-enough suffix.
+/// Ids sort in start order (two sweeps started in the same second too: the
+/// newer run's publication is the current one, and a run waits for the runs
+/// started before it, both decided by this order).
 pub fn new_id(now: DateTime<Utc>) -> String {
     use sha2::Digest;
     let salt = sha2::Sha256::digest(format!(
@@ -173,7 +176,7 @@ pub fn new_id(now: DateTime<Utc>) -> String {
     ));
     format!(
         "{}-{}",
-        now.format("%Y%m%dT%H%M%SZ"),
+        now.format("%Y%m%dT%H%M%S%3fZ"),
         &hex::encode(salt)[..6]
     )
 }
@@ -266,4 +269,23 @@ pub async fn last_scheduled(lake: &Lake) -> Result<Option<DateTime<Utc>>, LandEr
         .iter()
         .filter_map(|r| r.started.scheduled_for)
         .max())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_ids_sort_in_start_order_within_a_second() {
+        let t = DateTime::parse_from_rfc3339("2026-12-06T02:23:09.004Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let ids: Vec<String> = [0, 1, 995]
+            .iter()
+            .map(|ms| new_id(t + chrono::Duration::milliseconds(*ms)))
+            .collect();
+        assert!(ids[0] < ids[1] && ids[1] < ids[2], "{ids:?}");
+        assert!(ids[0].starts_with("20261206T022309004Z-"), "{}", ids[0]);
+        assert!(ids[2] < new_id(t + chrono::Duration::seconds(1)));
+    }
 }

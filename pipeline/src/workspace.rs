@@ -212,6 +212,15 @@ pub struct SweepConfig {
     /// Memory the check engine may use before spilling (e.g. `2GiB`).
     #[serde(default)]
     pub memory_limit: Option<String>,
+    /// How long a sweep waits, before scoring, for the sweeps started before
+    /// it that are still going (their counts belong in its scorecards and
+    /// publication); past it, the sweep scores without them and says so.
+    #[serde(default = "two_hours")]
+    pub wait_for_earlier_minutes: u64,
+}
+
+fn two_hours() -> u64 {
+    120
 }
 
 impl SweepConfig {
@@ -264,6 +273,7 @@ impl Default for SweepConfig {
         SweepConfig {
             parallelism: 2,
             memory_limit: None,
+            wait_for_earlier_minutes: two_hours(),
         }
     }
 }

@@ -25,6 +25,7 @@ location = "lake"               # a directory (relative to this file) or s3://bu
 [sweep]
 parallelism = 2                 # datasets worked on at once
 # memory_limit = "2GiB"         # memory one dataset's check may use before spilling to disk (default 2GiB)
+wait_for_earlier_minutes = 120  # before scoring, wait this long for sweeps started earlier and still going
 
 [files]
 xlsx_max_bytes = "512MiB"       # the most an XLSX workbook may unpack to, and the most cell
