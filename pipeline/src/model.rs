@@ -23,8 +23,8 @@ pub struct RuleResult {
     pub id: String,
     /// Quality dimension.
     pub dimension: Dimension,
-    /// Rule type (`check:`).
-    pub check: String,
+    /// Rule type (`check:`), one of the registry's.
+    pub check: quality_rules::RuleKind,
     /// The checked column, for single-column checks.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub column: Option<String>,
@@ -94,4 +94,28 @@ impl CheckReport {
 
 fn as_of_seconds<S: serde::Serializer>(t: &DateTime<FixedOffset>, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A result's `check` is one of the registry's rule types: it is written
+    /// as the contract's word, and a stored result naming no rule type is
+    /// refused when read back, with the known types (issue #20).
+    #[test]
+    fn a_results_check_is_a_registered_rule_type() {
+        let json = r#"{"id":"r","dimension":"validity","check":"cn_uscc","evaluated":2,"failed":1,"pass_rate":0.5,"status":"fail","samples":[]}"#;
+        let r: RuleResult = serde_json::from_str(json).unwrap();
+        assert_eq!(r.check, quality_rules::RuleKind::of("cn_uscc").unwrap());
+        assert_eq!(serde_json::to_string(&r).unwrap(), json);
+        let bad = json.replace("cn_uscc", "cn_usc");
+        let e = serde_json::from_str::<RuleResult>(&bad)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("unknown check type `cn_usc`") && e.contains("cn_uscc"),
+            "{e}"
+        );
+    }
 }

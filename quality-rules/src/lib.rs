@@ -19,5 +19,5 @@ pub mod spec;
 pub mod udfs;
 
 pub use error::{CompileError, RuleError};
-pub use rules::{CompiledRule, Plan, Scope, Status, Thresholds};
+pub use rules::{CompiledRule, Plan, RuleKind, Scope, Status, Thresholds};
 pub use spec::{Dimension, RuleFile, RuleSpec};

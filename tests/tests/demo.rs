@@ -28,7 +28,7 @@ fn demo_results_match_the_planted_defects() {
             .block_on(check_paths(&ds.data, &rules, &opts))
             .unwrap_or_else(|e| panic!("{}: {e}", ds.name));
         for r in &report.results {
-            checks_seen.insert(r.check.clone());
+            checks_seen.insert(r.check);
             match ds.expected.get(&r.id) {
                 Some(want) if (want.evaluated, want.failed) == (r.evaluated, r.failed) => {}
                 Some(want) => mismatches.push(format!(
@@ -71,7 +71,10 @@ fn demo_results_match_the_planted_defects() {
         "freshness",
         "row_count",
     ] {
-        assert!(checks_seen.contains(check), "the demo never uses `{check}`");
+        assert!(
+            checks_seen.iter().any(|k| *k == check),
+            "the demo never uses `{check}`"
+        );
     }
 }
 

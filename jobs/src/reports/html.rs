@@ -131,7 +131,7 @@ impl Report for Html {
                     esc(&x.id),
                     x.dimension.name_zh(),
                     x.dimension.as_str(),
-                    esc(&x.check),
+                    esc(x.check.name()),
                     esc(&column),
                     x.evaluated,
                     x.failed,

@@ -80,7 +80,7 @@ impl Report for Table {
                     [
                         x.id.clone(),
                         format!("{} {}", x.dimension.name_zh(), x.dimension.as_str()),
-                        x.check.clone(),
+                        x.check.to_string(),
                         x.evaluated.to_string(),
                         x.failed.to_string(),
                         format!("{:.4}%", x.pass_rate * 100.0),

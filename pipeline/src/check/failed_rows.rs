@@ -21,7 +21,7 @@ const FLUSH_ROWS: usize = 64 * 1024;
 /// One failing row as written.
 pub(crate) struct FailedRow<'a> {
     pub rule_id: &'a str,
-    pub check: &'a str,
+    pub check: quality_rules::RuleKind,
     pub file: &'a str,
     pub row: u64,
     pub key: Option<&'a str>,
@@ -102,7 +102,7 @@ impl FailedRowsWriter {
 
     pub(crate) fn push(&mut self, r: FailedRow<'_>) -> Result<(), DataFusionError> {
         self.rule_id.append_value(r.rule_id);
-        self.check.append_value(r.check);
+        self.check.append_value(r.check.name());
         self.file.append_value(r.file);
         self.row.append_value(r.row);
         self.key.append_option(r.key);

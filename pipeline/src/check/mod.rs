@@ -695,7 +695,7 @@ fn result_of(
     RuleResult {
         id: spec.id.clone(),
         dimension: spec.dimension,
-        check: spec.check.clone(),
+        check: rule.kind,
         column,
         columns,
         evaluated,

@@ -36,7 +36,7 @@ pub(crate) enum SlotKind {
 #[derive(Debug)]
 pub(crate) struct OutcomeSlot {
     rule_id: String,
-    check: String,
+    check: quality_rules::RuleKind,
     kind: SlotKind,
     sample_columns: Vec<String>,
     sample_idx: Vec<usize>,
@@ -110,7 +110,7 @@ impl Layout {
         self.slot_of_rule.insert(rule, self.slots.len());
         self.slots.push(OutcomeSlot {
             rule_id: compiled.id().to_string(),
-            check: compiled.spec.check.clone(),
+            check: compiled.kind,
             kind,
             sample_columns,
             sample_idx: vec![],
@@ -436,7 +436,7 @@ impl Accumulator {
                     let column = slot.sample_columns.join(",");
                     w.push(FailedRow {
                         rule_id: &slot.rule_id,
-                        check: &slot.check,
+                        check: slot.check,
                         file: layout.file_name(file),
                         row,
                         key: key.as_deref(),
@@ -604,7 +604,7 @@ pub(crate) fn unique_row(
         let column = columns.join(",");
         w.push(FailedRow {
             rule_id: rule.id(),
-            check: &rule.spec.check,
+            check: rule.kind,
             file: name,
             row,
             key: None,

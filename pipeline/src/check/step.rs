@@ -79,7 +79,7 @@ pub fn rule_counts(
             department: d.department.clone(),
             rule: r.id.clone(),
             dimension: r.dimension.as_str().to_string(),
-            check: r.check.clone(),
+            check: r.check.to_string(),
             evaluated: r.evaluated as i64,
             failed: r.failed as i64,
             status: r.status.as_str().to_string(),

@@ -102,6 +102,73 @@ pub fn lookup(name: &str) -> Option<Arc<dyn RuleType>> {
     all().into_iter().find(|t| t.name() == name)
 }
 
+/// A rule type's name as a value (the `check` of a rule result): made only
+/// from the registry ([`all`]), so a result never names a check that no rule
+/// type implements. Serialised as the `check:` word (CONTRACT.md).
+///
+/// ```
+/// use quality_rules::rules::RuleKind;
+/// let k = RuleKind::of("cn_uscc").unwrap();
+/// assert_eq!(k.name(), "cn_uscc");
+/// assert_eq!(k.to_string(), "cn_uscc");
+/// assert!(RuleKind::of("no_such_check").is_none());
+/// assert_eq!(RuleKind::all().len(), quality_rules::rules::all().len());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RuleKind(&'static str);
+
+impl RuleKind {
+    /// The kind registered under `name`.
+    pub fn of(name: &str) -> Option<RuleKind> {
+        all()
+            .iter()
+            .map(|t| t.name())
+            .find(|n| *n == name)
+            .map(RuleKind)
+    }
+
+    /// Every registered kind, in registry order.
+    pub fn all() -> Vec<RuleKind> {
+        all().iter().map(|t| RuleKind(t.name())).collect()
+    }
+
+    /// The `check:` word.
+    pub fn name(self) -> &'static str {
+        self.0
+    }
+}
+
+impl std::fmt::Display for RuleKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl PartialEq<&str> for RuleKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl serde::Serialize for RuleKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RuleKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        RuleKind::of(&name).ok_or_else(|| {
+            let known: Vec<&str> = all().iter().map(|t| t.name()).collect();
+            serde::de::Error::custom(format!(
+                "unknown check type `{name}`; known types: {}",
+                known.join(", ")
+            ))
+        })
+    }
+}
+
 /// What compiling a rule needs to know about the dataset and the run.
 pub struct CompileContext<'a> {
     /// Schema of the dataset's data columns.
@@ -172,6 +239,8 @@ pub enum Plan {
 pub struct CompiledRule {
     /// The rule as written.
     pub spec: RuleSpec,
+    /// Its rule type (`spec.check`, resolved in the registry).
+    pub kind: RuleKind,
     /// Its line in the rule file.
     pub line: u64,
     /// Row or dataset scope.
@@ -249,6 +318,7 @@ fn compile_one(
     let plan = rule_type.compile(spec, cx).map_err(|e| invalid(e.0))?;
     Ok(CompiledRule {
         spec: spec.clone(),
+        kind: RuleKind(rule_type.name()),
         line,
         scope: rule_type.scope(),
         thresholds: Thresholds {
