@@ -26,48 +26,81 @@ pub struct Written {
     pub replaces: Option<String>,
 }
 
-async fn compute(
-    ws: &Workspace,
-    lake: &Lake,
-    year: i32,
-    as_of: DateTime<Utc>,
-) -> Result<Option<Evaluation>, String> {
-    let tz: chrono_tz::Tz = ws.tz();
-    let all_runs = run::runs(lake).await.map_err(|e| e.to_string())?;
-    let pin = all_runs
-        .iter()
-        .filter(|r| r.started.as_of.with_timezone(&tz).year() == year && r.started.as_of <= as_of)
-        .filter_map(|r| r.finished.as_ref().and_then(|f| f.results_version))
-        .max();
-    let Some(pin) = pin else { return Ok(None) };
-    let counts = read_counts(lake, pin).await?;
-    let corrections = corrections(lake).await?;
-    let profile = ws.profile().map_err(|e| e.to_string())?;
-    let calendar = ws.calendar().map_err(|e| e.to_string())?;
-    let catalog = crate::catalog::step::read_summaries(lake)
-        .await
-        .map_err(|e| e.to_string())?;
-    let objections = crate::objection::stage::all_as_of(ws, lake, as_of)
-        .await
-        .map_err(|e| e.to_string())?;
-    let e = evaluate_counts(
-        counts,
-        &EvaluationInput {
-            history: &[],
-            corrections: &corrections,
-            year,
+/// What an evaluation reads besides the counts, read once for the evaluated
+/// year and the year before it (which it is compared with).
+struct Sources {
+    tz: chrono_tz::Tz,
+    runs: Vec<run::Run>,
+    corrections: Vec<super::Correction>,
+    profile: crate::profile::Profile,
+    calendar: crate::calendar::WorkCalendar,
+    catalog: Vec<super::CatalogSummary>,
+    objection_events: Vec<crate::objection::ObjectionEvent>,
+}
+
+impl Sources {
+    async fn read(ws: &Workspace, lake: &Lake) -> Result<Sources, String> {
+        Ok(Sources {
+            tz: ws.tz(),
+            runs: run::runs(lake).await.map_err(|e| e.to_string())?,
+            corrections: corrections(lake).await?,
+            profile: ws.profile().map_err(|e| e.to_string())?,
+            calendar: ws.calendar().map_err(|e| e.to_string())?,
+            catalog: crate::catalog::step::read_summaries(lake)
+                .await
+                .map_err(|e| e.to_string())?,
+            objection_events: crate::objection::store::events(lake)
+                .await
+                .map_err(|e| e.to_string())?,
+        })
+    }
+
+    /// `year` up to `as_of`, from the counts pinned to the table version of
+    /// its last finished run; `None` when no run of the year finished.
+    async fn evaluate(
+        &self,
+        ws: &Workspace,
+        lake: &Lake,
+        year: i32,
+        as_of: DateTime<Utc>,
+    ) -> Result<Option<Evaluation>, String> {
+        let tz = self.tz;
+        let pin = self
+            .runs
+            .iter()
+            .filter(|r| {
+                r.started.as_of.with_timezone(&tz).year() == year && r.started.as_of <= as_of
+            })
+            .filter_map(|r| r.finished.as_ref().and_then(|f| f.results_version))
+            .max();
+        let Some(pin) = pin else { return Ok(None) };
+        let counts = read_counts(lake, pin).await?;
+        let objections = crate::objection::fold_all(
+            &self.objection_events,
             as_of,
+            &crate::objection::Deadlines::of(&self.profile),
+            &self.calendar,
             tz,
-            profile: &profile,
-            calendar: &calendar,
-            scoring: &ws.config.scoring,
-            config: &ws.config.evaluation,
-            table_version: Some(pin),
-            catalog: &catalog,
-            objections: &objections,
-        },
-    )?;
-    Ok(Some(e))
+        );
+        let e = evaluate_counts(
+            counts,
+            &EvaluationInput {
+                history: &[],
+                corrections: &self.corrections,
+                year,
+                as_of,
+                tz,
+                profile: &self.profile,
+                calendar: &self.calendar,
+                scoring: &ws.config.scoring,
+                config: &ws.config.evaluation,
+                table_version: Some(pin),
+                catalog: &self.catalog,
+                objections: &objections,
+            },
+        )?;
+        Ok(Some(e))
+    }
 }
 
 /// Evaluates `year` (counts up to `as_of`, default the year's end) and writes
@@ -86,7 +119,8 @@ pub async fn evaluate_year(
         .ok_or("bad year")?;
     let as_of = as_of.unwrap_or(year_end).min(year_end);
     let lake = Lake::open(&ws.config.lake, &ws.dir).map_err(|e| e.to_string())?;
-    let Some(mut e) = compute(ws, &lake, year, as_of).await? else {
+    let sources = Sources::read(ws, &lake).await?;
+    let Some(mut e) = sources.evaluate(ws, &lake, year, as_of).await? else {
         return Err(format!(
             "no runs recorded in {year} up to {} (see `pdq runs`)",
             as_of.to_rfc3339()
@@ -97,7 +131,7 @@ pub async fn evaluate_year(
         .single()
         .map(|t| t.with_timezone(&Utc));
     if let Some(pe) = prev_end
-        && let Some(prev) = compute(ws, &lake, year - 1, pe).await?
+        && let Some(prev) = sources.evaluate(ws, &lake, year - 1, pe).await?
     {
         compare_with(&mut e, &prev);
     }
