@@ -189,6 +189,33 @@ impl Lake {
         &self.root
     }
 
+    /// Where the lake is, for messages: its directory, or its URL.
+    pub fn location(&self) -> String {
+        match self.root.to_file_path() {
+            Ok(p) if self.root.scheme() == "file" => p.display().to_string(),
+            _ => self.root.to_string(),
+        }
+    }
+
+    /// A failure landing `delivery`, told in full when the lake's disk is
+    /// full: where the lake is, that the delivery is not recorded as landed
+    /// (the ledger record is written last), and what to do.
+    pub(crate) fn explain(&self, e: LandError, delivery: &str) -> LandError {
+        if !e.is_disk_full() {
+            return e;
+        }
+        match e {
+            LandError::Lake { table, message } => LandError::Lake {
+                table,
+                message: format!(
+                    "{message} under {}; {delivery} is not recorded as landed: free space there, then run again",
+                    self.location()
+                ),
+            },
+            e => e,
+        }
+    }
+
     /// The URL of a table, by its path under the root.
     pub fn table_url(&self, path: &str) -> Result<Url, LandError> {
         let url = self
