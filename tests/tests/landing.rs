@@ -705,24 +705,6 @@ impl Drop for SmallDisk {
     }
 }
 
-/// Incompressible text: a CSV of `rows` rows, ~100 bytes each, ids from
-/// `first`.
-fn noisy_csv(first: u64, rows: u64) -> String {
-    let mut s = String::from("编号,姓名\n");
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15 ^ first;
-    for i in first..first + rows {
-        let mut name = String::new();
-        for _ in 0..6 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            name.push_str(&format!("{x:016x}"));
-        }
-        s.push_str(&format!("{i},{name}\n"));
-    }
-    s
-}
-
 /// Issue #18, faults: the lake's disk fills up while a delivery lands. The
 /// landing fails in one line saying the disk is full and naming the lake's
 /// directory; nothing of the delivery is committed or recorded; once space
@@ -763,7 +745,7 @@ fn the_lakes_disk_full_fails_clearly_and_a_rerun_lands_once() {
         }
     };
     std::fs::create_dir_all(ws.join("in")).unwrap();
-    std::fs::write(ws.join("in/a.csv"), noisy_csv(1, 100)).unwrap();
+    std::fs::write(ws.join("in/a.csv"), pdq_tests::noisy_csv(1, 100)).unwrap();
     let def = write_def(
         ws,
         "gongan",
@@ -784,7 +766,7 @@ fn the_lakes_disk_full_fails_clearly_and_a_rerun_lands_once() {
     std::fs::write(&filler, vec![7u8; (free - (1 << 20)) as usize]).unwrap();
     std::fs::write(
         ws.join("in/b.csv"),
-        noisy_csv(1_000, 20_000) + "not a number,bad row\n",
+        pdq_tests::noisy_csv(1_000, 20_000) + "not a number,bad row\n",
     )
     .unwrap();
     let e = rt()

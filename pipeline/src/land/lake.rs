@@ -482,6 +482,25 @@ pub(crate) fn app_id(id: &str) -> String {
     format!("pdq-delivery-{id}")
 }
 
+/// Whether a commit that failed was made after all: its answer lost (a
+/// connection cut once the store had it), the writer's retry finds its own
+/// version taken and reports a concurrent transaction. Reloads `table` and
+/// looks for the commit's application transaction `app`.
+pub(crate) async fn made_after_all(table: &mut DeltaTable, app: &str) -> bool {
+    if table.update_state().await.is_err() {
+        return false;
+    }
+    let Ok(state) = table.snapshot() else {
+        return false;
+    };
+    matches!(
+        state
+            .transaction_version(table.log_store().as_ref(), app.to_string())
+            .await,
+        Ok(Some(_))
+    )
+}
+
 pub(crate) async fn has_txn(table: &DeltaTable, id: &str) -> Result<bool, LandError> {
     let Ok(state) = table.snapshot() else {
         return Ok(false);
