@@ -523,7 +523,7 @@ async fn commit(
                 return Err(e);
             }
             tracing::warn!(table = %table.table_url(), "the commit was made though its answer was lost: {e}");
-            return Ok(table.version().unwrap_or(0) as u64);
+            return Ok(table.version().unwrap_or(0));
         }
     };
     table.update_state().await?;
