@@ -192,7 +192,9 @@ impl Lake {
     /// Where the lake is, for messages: its directory, or its URL.
     pub fn location(&self) -> String {
         match self.root.to_file_path() {
-            Ok(p) if self.root.scheme() == "file" => p.display().to_string(),
+            Ok(p) if self.root.scheme() == "file" => {
+                p.display().to_string().trim_end_matches('/').to_string()
+            }
             _ => self.root.to_string(),
         }
     }
