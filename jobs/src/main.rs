@@ -16,6 +16,7 @@ fn main() -> ExitCode {
         Err(code) => return code,
     };
     util::init_logging(cli.verbose);
+    quiet_caught_panics();
     match commands::run(cli) {
         Ok(outcome) => outcome.exit_code(),
         Err(err) => {
@@ -23,6 +24,30 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// deltalake aborts a Parquet upload that failed at completion (a full
+/// disk, a cut connection) with object_store's `BufWriter::abort`, which
+/// panics "Already shut down" in that state; deltalake catches the panic
+/// (`upload_parquet_file` in deltalake-core's `datafile/writer.rs`) and
+/// returns the upload's error, which pdq reports in one line. The default
+/// hook would still print that panic, with a backtrace, as if pdq had
+/// crashed: it is not printed. Every other panic is.
+fn quiet_caught_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let at_abort = info.location().is_some_and(|l| {
+            l.file().contains("object_store") && l.file().ends_with("buffered.rs")
+        });
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| info.payload().downcast_ref::<String>().map(String::as_str));
+        if !(at_abort && message == Some("Already shut down")) {
+            default(info);
+        }
+    }));
 }
 
 /// The error and its causes on one line, "what: why", each cause once: an

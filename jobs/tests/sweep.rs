@@ -1397,3 +1397,146 @@ fn published_results_carry_no_credential_or_server_path() {
         serde_json::json!(["…/server-exports-7f3a/people.csv"])
     );
 }
+
+/// Issue #18, faults: the lake's disk fills up during a sweep (a real 8 MiB
+/// tmpfs; root, as in CI, or else `unshare`). The dataset that does not fit
+/// fails in one stderr line saying the lake's disk is full, the others
+/// land, the sweep exits 4 (partial failure) without a panic; once space is
+/// freed the next sweep lands it, once.
+#[test]
+fn a_full_lake_disk_fails_the_dataset_that_does_not_fit_and_a_rerun_lands_it() {
+    const ME: &str = "a_full_lake_disk_fails_the_dataset_that_does_not_fit_and_a_rerun_lands_it";
+    let dir = workspace(2, 100, "");
+    let ws = dir.path();
+    let lake = ws.join("lake");
+    std::fs::create_dir_all(&lake).unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=8m", "tmpfs"])
+        .arg(&lake)
+        .output()
+        .map(|o| o.status.success());
+    if mounted.as_ref().ok() != Some(&true) {
+        if std::env::var_os("PDQ_TEST_IN_UNSHARE").is_some() {
+            eprintln!("skipped: cannot mount a small disk even in a namespace: {mounted:?}");
+            return;
+        }
+        // Not root: the same test in a namespace where it may mount.
+        match Command::new("unshare")
+            .args(["--user", "--map-root-user", "--mount"])
+            .arg(std::env::current_exe().unwrap())
+            .args(["--exact", ME, "--nocapture"])
+            .env("PDQ_TEST_IN_UNSHARE", "1")
+            .status()
+        {
+            Ok(s) => assert!(s.success(), "the test failed inside unshare: {s}"),
+            Err(e) => {
+                eprintln!("skipped: cannot mount a small disk ({mounted:?}) nor run unshare ({e})")
+            }
+        }
+        return;
+    }
+    struct Unmount<'a>(&'a Path);
+    impl Drop for Unmount<'_> {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg("-l").arg(self.0).status();
+        }
+    }
+    let _unmount = Unmount(&lake);
+    // A 2 MB dataset of incompressible text.
+    let mut big = String::from("id,amount,note\n");
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    for r in 0..20_000 {
+        let mut note = String::new();
+        for _ in 0..6 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            note.push_str(&format!("{x:016x}"));
+        }
+        big.push_str(&format!("{r},{r},{note}\n"));
+    }
+    std::fs::write(ws.join("in/big.csv"), big).unwrap();
+    std::fs::write(
+        ws.join("datasets/gongan/big.toml"),
+        "rules = \"rules/people.yaml\"\n[source]\nkind = \"file\"\npath = \"in/big.csv\"\n[[columns]]\nname = \"id\"\ntype = \"int64\"\n[[columns]]\nname = \"amount\"\ntype = \"int64\"\n[[columns]]\nname = \"note\"\ntype = \"string\"\n",
+    )
+    .unwrap();
+    // All of the disk taken but 1 MiB.
+    let df = Command::new("df")
+        .args(["--output=avail", "-B1"])
+        .arg(&lake)
+        .output()
+        .unwrap();
+    let free: u64 = String::from_utf8_lossy(&df.stdout)
+        .lines()
+        .nth(1)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let filler = lake.join("filler");
+    std::fs::write(&filler, vec![7u8; (free - (1 << 20)) as usize]).unwrap();
+
+    let o = pdq(&["sweep", "--format", "json", "--as-of", "2026-11-22"], ws);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let lines: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("pdq sweep:") && !l.starts_with("pdq sweep: warning:"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(lines[0].contains("gongan.big land failed"), "{err}");
+    assert!(lines[0].contains("the lake's disk is full"), "{err}");
+    assert!(
+        lines[0].contains(&lake.canonicalize().unwrap().display().to_string()),
+        "{err}"
+    );
+    let r = json(&o);
+    let landed = |r: &serde_json::Value, ds: &str| {
+        r["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["dataset"] == ds && s["stage"] == "land")
+            .unwrap()["status"]
+            .clone()
+    };
+    assert_eq!(landed(&r, "gongan.big"), "failed");
+    assert_eq!(landed(&r, "gongan.d0"), "ok");
+    assert_eq!(landed(&r, "minzheng.d1"), "ok");
+
+    // Space freed: the next sweep lands it, once.
+    std::fs::remove_file(&filler).unwrap();
+    let o = pdq(&["sweep", "--format", "json", "--as-of", "2026-11-23"], ws);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(ran_with_failures(&o), "{err}");
+    let r = json(&o);
+    let step = |r: &serde_json::Value, ds: &str| {
+        r["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["dataset"] == ds && s["stage"] == "land")
+            .unwrap()
+            .clone()
+    };
+    let big = step(&r, "gongan.big");
+    assert_eq!(big["status"], "ok", "{err}");
+    assert_eq!(big["rows"], 20_000, "{big}");
+    assert!(
+        big["outputs"]
+            .as_str()
+            .unwrap()
+            .contains("\"landed\":20000"),
+        "{big}"
+    );
+    // And only once: the next sweep finds nothing new.
+    let o = pdq(&["sweep", "--format", "json", "--as-of", "2026-11-24"], ws);
+    let big = step(&json(&o), "gongan.big");
+    assert_eq!(
+        (&big["status"], &big["rows"]),
+        (&"ok".into(), &0.into()),
+        "{big}"
+    );
+}

@@ -183,3 +183,23 @@ pub fn rows_as_text(batches: &[RecordBatch]) -> Vec<String> {
     }
     out
 }
+
+/// A CSV (`编号,姓名`) of `rows` rows numbered from `first`, each ~100
+/// bytes of incompressible text: its size on disk or on the wire is about
+/// its size as text.
+pub fn noisy_csv(first: u64, rows: u64) -> String {
+    let mut s = String::from("编号,姓名\n");
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15 ^ first;
+    for i in first..first + rows {
+        let mut name = String::with_capacity(96);
+        for _ in 0..6 {
+            // xorshift64
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            name.push_str(&format!("{x:016x}"));
+        }
+        s.push_str(&format!("{i},{name}\n"));
+    }
+    s
+}

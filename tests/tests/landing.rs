@@ -672,3 +672,176 @@ fn a_new_column_is_added_to_a_landed_table() {
     );
     assert!(!err.contains("schema does not match"), "{err}");
 }
+
+/// A small tmpfs mounted on a directory for one test, unmounted on drop.
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    /// Mounts `size` (e.g. `"4m"`) of tmpfs on `dir`; `Err` says why not
+    /// (not root, no mount namespace).
+    fn mount(dir: &Path, size: &str) -> Result<SmallDisk, String> {
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .output()
+            .map_err(|e| format!("cannot run mount: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "mount -t tmpfs failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        Ok(SmallDisk(dir.to_path_buf()))
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+/// Issue #18, faults: the lake's disk fills up while a delivery lands. The
+/// landing fails in one line saying the disk is full and naming the lake's
+/// directory; nothing of the delivery is committed or recorded; once space
+/// is freed the next run lands every row exactly once.
+///
+/// Runs as root (as CI does) on a real 8 MiB tmpfs; re-runs itself in a
+/// user and mount namespace (`unshare`) otherwise.
+#[test]
+fn the_lakes_disk_full_fails_clearly_and_a_rerun_lands_once() {
+    const ME: &str = "the_lakes_disk_full_fails_clearly_and_a_rerun_lands_once";
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path();
+    let lake_dir = ws.join("lake");
+    let _disk = match SmallDisk::mount(&lake_dir, "8m") {
+        Ok(d) => d,
+        Err(why) if std::env::var_os("PDQ_TEST_IN_UNSHARE").is_none() => {
+            // Not root: the same test in a namespace where it may mount.
+            let status = std::process::Command::new("unshare")
+                .args(["--user", "--map-root-user", "--mount"])
+                .arg(std::env::current_exe().unwrap())
+                .args(["--exact", ME, "--nocapture"])
+                .env("PDQ_TEST_IN_UNSHARE", "1")
+                .status();
+            match status {
+                Ok(s) => {
+                    assert!(s.success(), "the test failed inside unshare: {s}");
+                    return;
+                }
+                Err(e) => {
+                    eprintln!("skipped: cannot mount a small disk ({why}) nor run unshare ({e})");
+                    return;
+                }
+            }
+        }
+        Err(why) => {
+            eprintln!("skipped: cannot mount a small disk even in a namespace: {why}");
+            return;
+        }
+    };
+    std::fs::create_dir_all(ws.join("in")).unwrap();
+    std::fs::write(ws.join("in/a.csv"), pdq_tests::noisy_csv(1, 100)).unwrap();
+    let def = write_def(
+        ws,
+        "gongan",
+        "full_disk",
+        "mode = \"append\"\n[source]\nkind = \"file\"\npath = \"in/*.csv\"\n[[columns]]\nname = \"id\"\nsource = \"编号\"\ntype = \"int64\"\n[[columns]]\nname = \"name\"\nsource = \"姓名\"\ntype = \"string\"\n",
+    );
+    let lake = open_lake(ws);
+    let o = LandOptions {
+        base_dir: ws.to_path_buf(),
+        ..LandOptions::default()
+    };
+    let first = rt().block_on(land_dataset(&lake, &def, &o)).unwrap();
+    assert_eq!(first.len(), 1);
+    // The rest of the disk is taken but 1 MiB, and a 2 MB delivery with
+    // one bad row arrives.
+    let free = fs_free(&lake_dir);
+    let filler = lake_dir.join("filler");
+    std::fs::write(&filler, vec![7u8; (free - (1 << 20)) as usize]).unwrap();
+    std::fs::write(
+        ws.join("in/b.csv"),
+        pdq_tests::noisy_csv(1_000, 20_000) + "not a number,bad row\n",
+    )
+    .unwrap();
+    let e = rt()
+        .block_on(land_dataset(&lake, &def, &o))
+        .unwrap_err()
+        .to_string();
+    eprintln!("disk full: {e}");
+    assert!(!e.contains('\n'), "one line: {e}");
+    assert!(e.contains("the lake's disk is full"), "{e}");
+    assert!(
+        e.contains(&lake_dir.canonicalize().unwrap().display().to_string()),
+        "{e}"
+    );
+    // Nothing of b committed or recorded: the table holds what the ledger says.
+    let ledger = rt().block_on(read_ledger(&lake, Some(&def.id()))).unwrap();
+    assert_eq!(ledger.len(), 1, "{ledger:?}");
+    assert!(ledger[0].location.ends_with("a.csv"));
+    let count = |lake: &Lake| {
+        query(
+            lake,
+            &[("t", &def.data_path())],
+            "SELECT count(*), count(DISTINCT id) FROM t",
+        )
+    };
+    let quarantined = |lake: &Lake| {
+        query(
+            lake,
+            &[("q", &def.quarantine_path())],
+            "SELECT count(*) FROM q",
+        )
+    };
+    assert_eq!(count(&lake), vec!["100|100"]);
+    assert_eq!(
+        quarantined(&lake),
+        vec!["0"],
+        "no quarantine commit of b either"
+    );
+
+    // Space freed: the next run lands b, once.
+    std::fs::remove_file(&filler).unwrap();
+    let again = rt().block_on(land_dataset(&lake, &def, &o)).unwrap();
+    assert_eq!(again.len(), 1, "{again:?}");
+    assert!(again[0].location.ends_with("b.csv"));
+    assert_eq!(
+        (
+            again[0].rows_read,
+            again[0].rows_landed,
+            again[0].rows_quarantined
+        ),
+        (20_001, 20_000, 1)
+    );
+    assert_eq!(count(&lake), vec!["20100|20100"]);
+    assert_eq!(quarantined(&lake), vec!["1"]);
+    let ledger = rt().block_on(read_ledger(&lake, Some(&def.id()))).unwrap();
+    assert_eq!(ledger.len(), 2);
+    assert_eq!(ledger.iter().map(|r| r.rows_landed).sum::<i64>(), 20_100);
+    assert!(
+        rt().block_on(land_dataset(&lake, &def, &o))
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// Free bytes on the filesystem holding `dir` (from `df`).
+fn fs_free(dir: &Path) -> u64 {
+    let out = std::process::Command::new("df")
+        .args(["--output=avail", "-B1"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .nth(1)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}

@@ -55,9 +55,30 @@ fn unique(prefix: &str) -> String {
     format!("{prefix}_{}", n % 1_000_000_000_000)
 }
 
+/// Where a [`cutting_proxy_on`] cuts, once; every other connection (and
+/// every connection after the cut) is forwarded faithfully.
+#[derive(Clone)]
+enum Cut {
+    /// The first connection to carry this many bytes from the server, as
+    /// soon as it has: mid-response.
+    Response(usize),
+    /// The first connection to carry this many bytes from the client: the
+    /// server never gets the whole request (mid-upload).
+    Request(usize),
+    /// The response to the first request whose bytes contain this text: the
+    /// server has the whole request and acts on it, the client never hears.
+    ResponseTo(String),
+}
+
 /// A TCP proxy that cuts the first connection to carry `cut_after` bytes
 /// from the server, once, and otherwise forwards faithfully.
 async fn cutting_proxy(upstream: String, cut_after: usize) -> (u16, Arc<AtomicUsize>) {
+    cutting_proxy_on(upstream, Cut::Response(cut_after)).await
+}
+
+/// A TCP proxy to `upstream` that cuts one connection as `cut` says (both
+/// directions dropped at once) and counts the cuts.
+async fn cutting_proxy_on(upstream: String, cut: Cut) -> (u16, Arc<AtomicUsize>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let cuts = Arc::new(AtomicUsize::new(0));
@@ -71,32 +92,83 @@ async fn cutting_proxy(upstream: String, cut_after: usize) -> (u16, Arc<AtomicUs
                 return;
             };
             let cuts = cuts2.clone();
+            let cut = cut.clone();
             tokio::spawn(async move {
                 let (mut cr, mut cw) = client.into_split();
                 let (mut sr, mut sw) = server.into_split();
-                let up = tokio::spawn(async move {
-                    let _ = tokio::io::copy(&mut cr, &mut sw).await;
-                });
-                let mut buf = vec![0u8; 8192];
-                let mut sent = 0usize;
-                loop {
-                    let n = match sr.read(&mut buf).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => n,
-                    };
-                    if cw.write_all(&buf[..n]).await.is_err() {
-                        break;
+                // Set by the request direction when the request to cut the
+                // response of has been forwarded.
+                let armed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+                let armed_up = armed.clone();
+                let (cuts_up, cut_up) = (cuts.clone(), cut.clone());
+                let up = async move {
+                    let mut buf = vec![0u8; 8192];
+                    let mut sent = 0usize;
+                    let mut seen = Vec::<u8>::new();
+                    loop {
+                        let n = match cr.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => n,
+                        };
+                        sent += n;
+                        if let Cut::Request(after) = cut_up
+                            && sent >= after
+                            && cuts_up
+                                .compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst)
+                                .is_ok()
+                        {
+                            return; // the rest of the request never reaches the server
+                        }
+                        if let Cut::ResponseTo(text) = &cut_up
+                            && cuts_up.load(Ordering::SeqCst) == 0
+                        {
+                            seen.extend_from_slice(&buf[..n]);
+                            let t = text.as_bytes();
+                            if seen.windows(t.len()).any(|w| w == t) {
+                                armed_up.store(true, Ordering::SeqCst);
+                            }
+                            let keep = seen.len().saturating_sub(t.len());
+                            seen.drain(..keep);
+                        }
+                        if sw.write_all(&buf[..n]).await.is_err() {
+                            return;
+                        }
                     }
-                    sent += n;
-                    if sent >= cut_after
-                        && cuts
-                            .compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst)
-                            .is_ok()
-                    {
-                        break; // drop both halves: the connection is cut
+                };
+                let down = async move {
+                    let mut buf = vec![0u8; 8192];
+                    let mut sent = 0usize;
+                    loop {
+                        let n = match sr.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => n,
+                        };
+                        if armed.load(Ordering::SeqCst)
+                            && cuts
+                                .compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst)
+                                .is_ok()
+                        {
+                            return; // the server answered; the client never hears
+                        }
+                        if cw.write_all(&buf[..n]).await.is_err() {
+                            return;
+                        }
+                        sent += n;
+                        if let Cut::Response(after) = cut
+                            && sent >= after
+                            && cuts
+                                .compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst)
+                                .is_ok()
+                        {
+                            return; // mid-response
+                        }
                     }
+                };
+                // Either direction ending drops both: the connection is cut.
+                tokio::select! {
+                    _ = up => {}
+                    _ = down => {}
                 }
-                up.abort();
             });
         }
     });
@@ -1248,5 +1320,252 @@ fn mariadb_connection_lost_mid_read_says_so_issue_23_g() {
         );
         assert!(!e.contains('\n'), "{e}");
         exec(db, &url, &format!("DROP TABLE {table}")).await;
+    });
+}
+
+/// A bucket of its own on the S3 server.
+async fn new_bucket(endpoint: &str) -> String {
+    let bucket = unique("pdq").replace('_', "-");
+    let r = reqwest::Client::new()
+        .put(format!("{endpoint}/{bucket}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "create bucket: {}", r.status());
+    bucket
+}
+
+const NOISY_COLUMNS: &str = "[[columns]]\nname = \"id\"\nsource = \"编号\"\ntype = \"int64\"\n[[columns]]\nname = \"name\"\nsource = \"姓名\"\ntype = \"string\"\n";
+
+/// `(rows, distinct ids)` of a table, and the ledger's landed and
+/// quarantined sums over its records.
+async fn lake_and_ledger(lake: &Lake, def: &pipeline::land::DatasetDef) -> (String, i64, i64) {
+    let table = match lake.open_table(&def.data_path()).await.unwrap() {
+        Some(_) => query(
+            lake,
+            &def.data_path(),
+            "SELECT count(*), count(DISTINCT id) FROM t",
+        )
+        .await
+        .remove(0),
+        None => "0|0".into(),
+    };
+    let ledger = read_ledger(lake, Some(&def.id())).await.unwrap();
+    (
+        table,
+        ledger.iter().map(|r| r.rows_landed).sum(),
+        ledger.iter().map(|r| r.rows_quarantined).sum(),
+    )
+}
+
+/// Issue #18, faults: an S3 file source's connection cut mid-body (1 MB
+/// into a 3 MB CSV). The object store re-reads the rest (a range request
+/// pinned to the object's ETag) and every row lands exactly once; had it
+/// failed, the delivery would have to fail naming the file, unrecorded, and
+/// land once on the next run.
+#[test]
+fn s3_source_cut_mid_body_lands_every_row_once() {
+    let Some(endpoint) = service("PDQ_TEST_S3_ENDPOINT") else {
+        return;
+    };
+    rt().block_on(async {
+        let bucket = new_bucket(&endpoint).await;
+        let csv = pdq_tests::noisy_csv(1, 30_000) + "x,bad id\n";
+        assert!(csv.len() > 3_000_000);
+        s3_put(&endpoint, &bucket, "in/big.csv", csv.into_bytes()).await;
+        let upstream = endpoint.trim_start_matches("http://").to_string();
+        let (port, cuts) = cutting_proxy_on(upstream, Cut::Response(1_000_000)).await;
+        let dir = tempfile::tempdir().unwrap();
+        let ws = dir.path();
+        let def = workspace_with(
+            ws,
+            "s3cut",
+            &format!(
+                "mode = \"append\"\n[source]\nkind = \"file\"\npath = \"s3://{bucket}/in/*.csv\"\ns3 = {{ endpoint = \"http://127.0.0.1:{port}\" }}\n{NOISY_COLUMNS}"
+            ),
+        );
+        let lake = Lake::open(&LakeConfig::default(), ws).unwrap();
+        let opts = LandOptions { base_dir: ws.to_path_buf(), ..LandOptions::default() };
+        let location = format!("s3://{bucket}/in/big.csv");
+        match land_dataset(&lake, &def, &opts).await {
+            Ok(r) => {
+                assert_eq!(r.len(), 1, "{r:?}");
+                assert_eq!(r[0].location, location);
+                assert_eq!((r[0].rows_read, r[0].rows_landed, r[0].rows_quarantined), (30_001, 30_000, 1));
+            }
+            Err(e) => {
+                let e = e.to_string();
+                assert!(e.contains(&location) && !e.contains('\n'), "{e}");
+                assert!(read_ledger(&lake, Some(&def.id())).await.unwrap().is_empty(), "{e}");
+                assert_eq!(lake_and_ledger(&lake, &def).await, ("0|0".to_string(), 0, 0), "{e}");
+                let r = land_dataset(&lake, &def, &opts).await.unwrap();
+                assert_eq!(r.len(), 1, "{r:?}");
+            }
+        }
+        assert_eq!(cuts.load(Ordering::SeqCst), 1, "the proxy cut the download mid-body");
+        assert_eq!(lake_and_ledger(&lake, &def).await, ("30000|30000".to_string(), 30_000, 1));
+        assert_eq!(read_ledger(&lake, Some(&def.id())).await.unwrap().len(), 1);
+        assert!(land_dataset(&lake, &def, &opts).await.unwrap().is_empty(), "landed once");
+    });
+}
+
+/// A workspace with a local 2 MB CSV (one bad row) for dataset
+/// `renshe/tos3`, and a lake on S3 through a proxy cutting as `cut` says
+/// (given the lake's path on the server, `/<bucket>/lake/`).
+async fn lake_on_s3_through(
+    endpoint: &str,
+    cut: impl FnOnce(&str) -> Cut,
+) -> (
+    tempfile::TempDir,
+    Lake,
+    pipeline::land::DatasetDef,
+    Arc<AtomicUsize>,
+) {
+    let bucket = new_bucket(endpoint).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path();
+    std::fs::create_dir_all(ws.join("in")).unwrap();
+    std::fs::write(
+        ws.join("in/big.csv"),
+        pdq_tests::noisy_csv(1, 20_000) + "x,bad id\n",
+    )
+    .unwrap();
+    let def = workspace_with(
+        ws,
+        "tos3",
+        &format!(
+            "mode = \"append\"\n[source]\nkind = \"file\"\npath = \"in/*.csv\"\n{NOISY_COLUMNS}"
+        ),
+    );
+    let upstream = endpoint.trim_start_matches("http://").to_string();
+    let (port, cuts) = cutting_proxy_on(upstream, cut(&format!("/{bucket}/lake/"))).await;
+    let lake = Lake::open(
+        &LakeConfig {
+            location: format!("s3://{bucket}/lake"),
+            s3: connectors::source::file::S3Options {
+                endpoint: Some(format!("http://127.0.0.1:{port}")),
+                ..Default::default()
+            },
+        },
+        ws,
+    )
+    .unwrap();
+    (dir, lake, def, cuts)
+}
+
+/// The landing either fails in one line (nothing recorded, the lake as it
+/// was and readable) or succeeds; the next run through the now faithful
+/// proxy leaves every row in the lake exactly once.
+async fn lands_once_despite_the_cut(
+    dir: &tempfile::TempDir,
+    lake: &Lake,
+    def: &pipeline::land::DatasetDef,
+    cuts: &AtomicUsize,
+) -> Option<String> {
+    let opts = LandOptions {
+        base_dir: dir.path().to_path_buf(),
+        ..LandOptions::default()
+    };
+    let first = land_dataset(lake, def, &opts).await;
+    assert_eq!(
+        cuts.load(Ordering::SeqCst),
+        1,
+        "the proxy cut a connection: {first:?}"
+    );
+    let failure = match first {
+        Ok(r) => {
+            assert_eq!(r.len(), 1, "{r:?}");
+            None
+        }
+        Err(e) => {
+            let e = e.to_string();
+            assert!(!e.contains('\n'), "{e}");
+            // The last committed state is readable, and holds what the
+            // ledger says.
+            let (rows, landed, _) = lake_and_ledger(lake, def).await;
+            assert_eq!(rows, format!("{landed}|{landed}"), "{e}");
+            let again = land_dataset(lake, def, &opts).await.unwrap();
+            assert!(again.len() <= 1, "{again:?}");
+            Some(e)
+        }
+    };
+    assert_eq!(
+        lake_and_ledger(lake, def).await,
+        ("20000|20000".to_string(), 20_000, 1),
+        "{failure:?}"
+    );
+    let ledger = read_ledger(lake, Some(&def.id())).await.unwrap();
+    assert_eq!(ledger.len(), 1, "{ledger:?}");
+    assert_eq!(
+        (
+            ledger[0].rows_read,
+            ledger[0].rows_landed,
+            ledger[0].rows_quarantined
+        ),
+        (20_001, 20_000, 1)
+    );
+    assert!(
+        land_dataset(lake, def, &opts).await.unwrap().is_empty(),
+        "landed once"
+    );
+    failure
+}
+
+/// Issue #18, faults: the lake on S3, its connection cut 1 MB into the
+/// upload of the delivery's data file.
+#[test]
+fn lake_on_s3_cut_mid_upload_lands_every_row_once() {
+    let Some(endpoint) = service("PDQ_TEST_S3_ENDPOINT") else {
+        return;
+    };
+    rt().block_on(async {
+        let (dir, lake, def, cuts) =
+            lake_on_s3_through(&endpoint, |_| Cut::Request(1_000_000)).await;
+        let failure = lands_once_despite_the_cut(&dir, &lake, &def, &cuts).await;
+        eprintln!("cut mid-upload: {failure:?}");
+    });
+}
+
+/// Issue #18, faults: the lake on S3, the connection cut after the server
+/// took the data table's commit but before pdq heard back (the worst
+/// moment: the commit exists, the writer does not know it).
+#[test]
+fn lake_on_s3_cut_after_the_commit_lands_every_row_once() {
+    let Some(endpoint) = service("PDQ_TEST_S3_ENDPOINT") else {
+        return;
+    };
+    rt().block_on(async {
+        let (dir, lake, def, cuts) = lake_on_s3_through(&endpoint, |lake| {
+            Cut::ResponseTo(format!(
+                "PUT {lake}data/renshe/tos3/_delta_log/00000000000000000001.json"
+            ))
+        })
+        .await;
+        let failure = lands_once_despite_the_cut(&dir, &lake, &def, &cuts).await;
+        assert_eq!(
+            failure, None,
+            "the commit was made: the landing is not a failure"
+        );
+    });
+}
+
+/// Issue #18, faults: as above, for the ledger's record of the delivery.
+#[test]
+fn lake_on_s3_cut_after_the_ledger_record_lands_every_row_once() {
+    let Some(endpoint) = service("PDQ_TEST_S3_ENDPOINT") else {
+        return;
+    };
+    rt().block_on(async {
+        let (dir, lake, def, cuts) = lake_on_s3_through(&endpoint, |lake| {
+            Cut::ResponseTo(format!(
+                "PUT {lake}_pdq/deliveries/_delta_log/00000000000000000001.json"
+            ))
+        })
+        .await;
+        let failure = lands_once_despite_the_cut(&dir, &lake, &def, &cuts).await;
+        assert_eq!(
+            failure, None,
+            "the record was made: the landing is not a failure"
+        );
     });
 }

@@ -189,6 +189,35 @@ impl Lake {
         &self.root
     }
 
+    /// Where the lake is, for messages: its directory, or its URL.
+    pub fn location(&self) -> String {
+        match self.root.to_file_path() {
+            Ok(p) if self.root.scheme() == "file" => {
+                p.display().to_string().trim_end_matches('/').to_string()
+            }
+            _ => self.root.to_string(),
+        }
+    }
+
+    /// A failure landing `delivery`, told in full when the lake's disk is
+    /// full: where the lake is, that the delivery is not recorded as landed
+    /// (the ledger record is written last), and what to do.
+    pub(crate) fn explain(&self, e: LandError, delivery: &str) -> LandError {
+        if !e.is_disk_full() {
+            return e;
+        }
+        match e {
+            LandError::Lake { table, message } => LandError::Lake {
+                table,
+                message: format!(
+                    "{message} under {}; {delivery} is not recorded as landed: free space there, then run again",
+                    self.location()
+                ),
+            },
+            e => e,
+        }
+    }
+
     /// The URL of a table, by its path under the root.
     pub fn table_url(&self, path: &str) -> Result<Url, LandError> {
         let url = self
@@ -453,6 +482,25 @@ impl Lake {
 
 pub(crate) fn app_id(id: &str) -> String {
     format!("pdq-delivery-{id}")
+}
+
+/// Whether a commit that failed was made after all: its answer lost (a
+/// connection cut once the store had it), the writer's retry finds its own
+/// version taken and reports a concurrent transaction. Reloads `table` and
+/// looks for the commit's application transaction `app`.
+pub(crate) async fn made_after_all(table: &mut DeltaTable, app: &str) -> bool {
+    if table.update_state().await.is_err() {
+        return false;
+    }
+    let Ok(state) = table.snapshot() else {
+        return false;
+    };
+    matches!(
+        state
+            .transaction_version(table.log_store().as_ref(), app.to_string())
+            .await,
+        Ok(Some(_))
+    )
 }
 
 pub(crate) async fn has_txn(table: &DeltaTable, id: &str) -> Result<bool, LandError> {

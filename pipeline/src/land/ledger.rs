@@ -160,9 +160,11 @@ pub(crate) async fn append(ledger: &mut DeltaTable, r: &DeliveryRecord) -> Resul
     w.write(to_batch(r))
         .await
         .map_err(|e| LandError::lake(LEDGER, e))?;
-    w.flush_and_commit(ledger)
-        .await
-        .map_err(|e| LandError::lake(LEDGER, e))?;
+    if let Err(e) = w.flush_and_commit(ledger).await
+        && !super::lake::made_after_all(ledger, &app_id(&key)).await
+    {
+        return Err(LandError::lake(LEDGER, e));
+    }
     Ok(())
 }
 

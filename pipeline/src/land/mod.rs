@@ -5,8 +5,9 @@
 //! 1. its rows are read as text and typed into the dataset's declared
 //!    columns ([`conform`]); a row that does not convert goes to quarantine
 //!    with its raw record and reason;
-//! 2. the quarantined rows are committed to the dataset's quarantine table,
-//!    then the typed rows to its data table, each as one Delta commit that
+//! 2. once every file of the delivery is written, the quarantined rows are
+//!    committed to the dataset's quarantine table, then the typed rows to
+//!    its data table, each as one Delta commit that
 //!    carries the delivery's id as an application transaction; a `full`
 //!    delivery replaces the table's contents in that same commit;
 //! 3. the delivery is recorded in the ledger (`_pdq/deliveries`) with its
@@ -158,7 +159,8 @@ pub async fn land_dataset(
             &mut data,
             opts,
         )
-        .await?;
+        .await
+        .map_err(|e| lake.explain(e, &d.location))?;
         let mut record = record;
         if out.is_empty() && !added.is_empty() {
             let note = format!("columns added to the table: {}", added.join(", "));
@@ -167,7 +169,9 @@ pub async fn land_dataset(
                 None => note,
             });
         }
-        ledger::append(&mut ledger, &record).await?;
+        ledger::append(&mut ledger, &record)
+            .await
+            .map_err(|e| lake.explain(e, &d.location))?;
         out.push(record);
     }
     Ok(out)
@@ -308,17 +312,35 @@ async fn land_delivery(
     }
     record.note = joined(notes.clone());
     let txn = || Transaction::new(app_id(&id), 1);
-    if !q_done {
-        let adds: Vec<Action> = q_writer
+    // Every file of the delivery is written before any commit: a write that
+    // fails (a full disk, a cut connection) leaves both tables as they were,
+    // not the quarantine committed without its data.
+    let q_adds: Vec<Action> = if q_done {
+        vec![]
+    } else {
+        q_writer
             .flush()
             .await
             .map_err(|e| LandError::lake(&dataset.quarantine_path(), e))?
             .into_iter()
             .map(Action::Add)
-            .collect();
+            .collect()
+    };
+    let data_adds: Vec<Action> = if data_done {
+        vec![]
+    } else {
+        writer
+            .flush()
+            .await
+            .map_err(|e| LandError::lake(&dataset.data_path(), e))?
+            .into_iter()
+            .map(Action::Add)
+            .collect()
+    };
+    if !q_done {
         commit(
             &mut quarantine,
-            adds,
+            q_adds,
             vec![],
             txn(),
             &record,
@@ -329,13 +351,6 @@ async fn land_delivery(
         .map_err(|e| LandError::lake(&dataset.quarantine_path(), e))?;
     }
     if !data_done {
-        let adds: Vec<Action> = writer
-            .flush()
-            .await
-            .map_err(|e| LandError::lake(&dataset.data_path(), e))?
-            .into_iter()
-            .map(Action::Add)
-            .collect();
         let removes: Vec<Action> = if dataset.mode == LoadMode::Full {
             data.snapshot()
                 .map(|s| {
@@ -355,7 +370,7 @@ async fn land_delivery(
         };
         let v = commit(
             data,
-            adds,
+            data_adds,
             removes,
             txn(),
             &record,
@@ -477,6 +492,7 @@ async fn commit(
     source_state: Option<&str>,
     mode: SaveMode,
 ) -> Result<u64, DeltaTableError> {
+    let app = txn.app_id.clone();
     let snapshot = table.snapshot()?;
     let mut metadata = vec![(
         "pdq.delivery".to_string(),
@@ -499,8 +515,17 @@ async fn commit(
                 predicate: None,
             },
         )
-        .await?;
-    let version = finalized.version();
+        .await;
+    let version = match finalized {
+        Ok(f) => f.version(),
+        Err(e) => {
+            if !lake::made_after_all(table, &app).await {
+                return Err(e);
+            }
+            tracing::warn!(table = %table.table_url(), "the commit was made though its answer was lost: {e}");
+            return Ok(table.version().unwrap_or(0));
+        }
+    };
     table.update_state().await?;
     Ok(version as u64)
 }
