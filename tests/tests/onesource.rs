@@ -385,3 +385,55 @@ fn a_bad_onesource_section_names_the_dataset_and_column() {
     );
     assert!(!e.contains('\n'));
 }
+
+/// A profile whose text lists no 数源部门 (西藏) ships no items: without
+/// the bureau's authority.toml the stage refuses in one line naming the
+/// dataset, what it holds and where to add it; with it, the workspace's
+/// registry is the one used, and the report says so.
+#[test]
+fn a_profile_without_a_list_uses_the_workspace_registry_or_says_to_add_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws_dir = dir.path();
+    workspace(ws_dir);
+    std::fs::write(ws_dir.join("pdq.toml"), "profile = \"tibet-2025\"\n").unwrap();
+    let ws = Workspace::load(ws_dir).unwrap();
+    let lake = Lake::open(&LakeConfig::default(), ws_dir).unwrap();
+    let opts = OneSourceOptions {
+        as_of: NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(),
+        run: "r".into(),
+        declarations: vec![],
+        matching: MatchConfig::persons(),
+    };
+    let registry = AuthorityRegistry::load("tibet-2025", ws_dir).unwrap();
+    assert!(registry.is_empty());
+    let e = rt()
+        .block_on(run_onesource(&ws, &lake, &registry, &opts))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("gongan.household")
+            && e.contains("birth_date")
+            && e.contains("tibet-2025")
+            && e.contains("authority.toml"),
+        "{e}"
+    );
+    assert!(!e.contains('\n'), "{e}");
+
+    std::fs::write(
+        ws_dir.join("authority.toml"),
+        "[departments]\ngongan = \"公安厅\"\nminzheng = \"民政厅\"\n\n\
+         [[item]]\nid = \"household_registration\"\nname = \"户籍登记数据\"\nsubject = \"person\"\nauthorities = [\"gongan\"]\nattributes = [\"name\", \"sex\", \"birth_date\"]\n\n\
+         [[item]]\nid = \"marriage_registration\"\nname = \"婚姻登记数据\"\nsubject = \"person\"\nauthorities = [\"minzheng\"]\nattributes = [\"marital_status\"]\n",
+    )
+    .unwrap();
+    let registry = AuthorityRegistry::load("tibet-2025", ws_dir).unwrap();
+    let report = rt()
+        .block_on(run_onesource(&ws, &lake, &registry, &opts))
+        .unwrap();
+    assert!(
+        report.registry.contains("2 from the workspace")
+            && report.registry.contains("authority.toml"),
+        "{}",
+        report.registry
+    );
+}

@@ -111,8 +111,12 @@ pub fn run(args: OneSourceArgs) -> Result<Outcome> {
                     agreement * 100.0
                 ),
             };
+            let origin = d
+                .authority_origin
+                .as_ref()
+                .map_or_else(|| "origin unknown".to_string(), ToString::to_string);
             outln!(
-                "重复收集 duplicate: {} collects {} `{}` ({}), source is {} — {how}",
+                "重复收集 duplicate: {} collects {} `{}` ({}), source is {} ({origin}) — {how}",
                 d.department,
                 d.item_name,
                 d.attribute.as_deref().unwrap_or("*"),

@@ -4,6 +4,7 @@
 
 use anyhow::{Result, bail};
 use chrono::NaiveDate;
+use pipeline::onesource::registry::AuthorityRegistry;
 use pipeline::profile::{self, Source};
 
 use super::Outcome;
@@ -52,8 +53,32 @@ pub fn run(args: ProfileArgs) -> Result<Outcome> {
         } => {
             let p = profile::profile(&name).map_err(anyhow::Error::msg)?;
             let view = p.view(day(as_of.as_deref())?);
+            // The 一数一源 list the text has (新疆, 兵团), item by item with
+            // its article; none for the others (the bureau's is in its
+            // workspace's authority.toml).
+            let registry = AuthorityRegistry::for_profile(&p.id)?;
             if format.as_deref() == Some("json") {
-                outln!("{}", serde_json::to_string_pretty(&view)?);
+                let mut v = serde_json::to_value(&view)?;
+                if let Some(o) = v.as_object_mut() {
+                    let items: Vec<serde_json::Value> = registry
+                        .items
+                        .iter()
+                        .map(|i| {
+                            let names: Vec<&str> = i
+                                .authorities
+                                .iter()
+                                .map(|a| registry.department_name(a))
+                                .collect();
+                            serde_json::json!({"id": i.id, "name": i.name, "authorities": i.authorities,
+                                "authority_names": names, "basis": i.basis, "says": i.says, "origin": i.origin})
+                        })
+                        .collect();
+                    o.insert(
+                        "authority_registry".into(),
+                        serde_json::json!({"provenance": registry.provenance(), "items": items}),
+                    );
+                }
+                outln!("{}", serde_json::to_string_pretty(&v)?);
                 return Ok(Outcome::Clean);
             }
             outln!("{} — {} ({})", view.id, view.title, view.jurisdiction);
@@ -72,6 +97,24 @@ pub fn run(args: ProfileArgs) -> Result<Outcome> {
                     }
                     None => outln!("  no source"),
                 }
+            }
+            outln!(
+                "\n数源部门清单 authority registry (一数一源): {}",
+                registry.provenance()
+            );
+            if registry.is_empty() {
+                outln!(
+                    "  条文未规定 not in the text: the bureau supplies its registry in the workspace's authority.toml"
+                );
+            }
+            for i in &registry.items {
+                let names: Vec<&str> = i
+                    .authorities
+                    .iter()
+                    .map(|a| registry.department_name(a))
+                    .collect();
+                outln!("{} {} — {}", i.basis, i.name, names.join("、"));
+                outln!("  {}：“{}”", i.article().unwrap_or(&i.basis), i.says);
             }
             Ok(Outcome::Clean)
         }

@@ -93,6 +93,10 @@ pub struct OneSourceReport {
     pub run: String,
     /// The registry's profile.
     pub profile: String,
+    /// Where the registry's items come from (the profile's text, the
+    /// workspace's authority.toml); each duplicate finding names its own.
+    #[serde(default)]
+    pub registry: String,
     /// Per dataset (`department.name`).
     pub datasets: BTreeMap<String, DatasetSummary>,
     /// Records resolved.
@@ -306,6 +310,37 @@ async fn load(
             attrs.push((a.id.clone(), c.to_string()));
         }
     }
+    // Never silence: an attribute no item of the registry owns has no
+    // source to be held to (a profile whose text has no list, and no
+    // authority.toml, owns none).
+    let orphans: Vec<&str> = attrs
+        .iter()
+        .filter(|(a, _)| registry.owner_of(a).is_none())
+        .map(|(a, _)| a.as_str())
+        .collect();
+    if registry.is_empty() {
+        let what = if orphans.is_empty() {
+            "its subjects".to_string()
+        } else {
+            orphans.join(", ")
+        };
+        return Err(data_err(format!(
+            "[onesource] no item of the authority registry is the source of {what}: {}; {}",
+            registry.provenance(),
+            super::registry::ADD_TO_WORKSPACE
+        )));
+    }
+    if let Some((a, _)) = os
+        .attributes
+        .iter()
+        .find(|(a, _)| registry.owner_of(a).is_none())
+    {
+        return Err(data_err(format!(
+            "[onesource] attributes: no item of the authority registry owns `{a}` ({}); {}",
+            registry.provenance(),
+            super::registry::ADD_TO_WORKSPACE
+        )));
+    }
     let Some(table) = lake.open_table(&def.data_path()).await? else {
         return Ok(None);
     };
@@ -401,6 +436,7 @@ pub async fn run_onesource(
     let mut report = OneSourceReport {
         run: opts.run.clone(),
         profile: registry.profile.clone(),
+        registry: registry.provenance(),
         ..Default::default()
     };
     let orgs: MatchConfig = toml::from_str(ORGS)
