@@ -76,6 +76,7 @@ pub fn run(args: OneSourceArgs) -> Result<Outcome> {
             report.conflicts,
             report.duplicates.len()
         );
+        outln!("数源部门清单 registry: {}", report.registry);
         outln!(
             "{:<36} {:>8} {:>8} {:>8} {:>8} {:>9}",
             "数据集 dataset",

@@ -4,7 +4,7 @@
 
 use anyhow::{Result, bail};
 use chrono::NaiveDate;
-use pipeline::onesource::registry::AuthorityRegistry;
+use pipeline::onesource::registry::{AuthorityRegistry, Origin};
 use pipeline::profile::{self, Source};
 
 use super::Outcome;
@@ -50,13 +50,17 @@ pub fn run(args: ProfileArgs) -> Result<Outcome> {
             name,
             as_of,
             format,
+            workspace,
         } => {
             let p = profile::profile(&name).map_err(anyhow::Error::msg)?;
             let view = p.view(day(as_of.as_deref())?);
             // The 一数一源 list the text has (新疆, 兵团), item by item with
             // its article; none for the others (the bureau's is in its
             // workspace's authority.toml).
-            let registry = AuthorityRegistry::for_profile(&p.id)?;
+            let registry = match &workspace {
+                Some(dir) => AuthorityRegistry::load(&p.id, dir)?,
+                None => AuthorityRegistry::for_profile(&p.id)?,
+            };
             if format.as_deref() == Some("json") {
                 let mut v = serde_json::to_value(&view)?;
                 if let Some(o) = v.as_object_mut() {
@@ -104,7 +108,8 @@ pub fn run(args: ProfileArgs) -> Result<Outcome> {
             );
             if registry.is_empty() {
                 outln!(
-                    "  条文未规定 not in the text: the bureau supplies its registry in the workspace's authority.toml"
+                    "  条文未规定 not in the text: the bureau supplies its registry in the workspace's authority.toml (pdq profile show {} -w DIR)",
+                    p.id
                 );
             }
             for i in &registry.items {
@@ -114,7 +119,13 @@ pub fn run(args: ProfileArgs) -> Result<Outcome> {
                     .map(|a| registry.department_name(a))
                     .collect();
                 outln!("{} {} — {}", i.basis, i.name, names.join("、"));
-                outln!("  {}：“{}”", i.article().unwrap_or(&i.basis), i.says);
+                match (&i.origin, i.article()) {
+                    (Some(Origin::Text { .. }), Some(article)) => {
+                        outln!("  {article}：“{}”", i.says)
+                    }
+                    (Some(o), _) => outln!("  {o}"),
+                    (None, _) => outln!("  origin unknown"),
+                }
             }
             Ok(Outcome::Clean)
         }
