@@ -74,7 +74,7 @@ pub fn run(args: ProfileArgs) -> Result<Outcome> {
                                 .map(|a| registry.department_name(a))
                                 .collect();
                             serde_json::json!({"id": i.id, "name": i.name, "authorities": i.authorities,
-                                "authority_names": names, "basis": i.basis, "says": i.says, "origin": i.origin})
+                                "authority_names": names, "open_ended": i.open_ended, "basis": i.basis, "says": i.says, "origin": i.origin})
                         })
                         .collect();
                     o.insert(
@@ -118,7 +118,8 @@ pub fn run(args: ProfileArgs) -> Result<Outcome> {
                     .iter()
                     .map(|a| registry.department_name(a))
                     .collect();
-                outln!("{} {} — {}", i.basis, i.name, names.join("、"));
+                let more = if i.open_ended { "等 (open list)" } else { "" };
+                outln!("{} {} — {}{more}", i.basis, i.name, names.join("、"));
                 match (&i.origin, i.article()) {
                     (Some(Origin::Text { .. }), Some(article)) => {
                         outln!("  {article}：“{}”", i.says)

@@ -110,6 +110,10 @@ pub struct DataItem {
     /// The responsible departments, every one the text names, in its order;
     /// the first is primary in survivorship (pdq's convention).
     pub authorities: Vec<String>,
+    /// The text's list of authorities ends in 等 (“…、气象等主管部门”): others
+    /// of the kind may be sources too.
+    #[serde(default)]
+    pub open_ended: bool,
     /// Canonical attribute ids it owns (pdq's mapping).
     #[serde(default)]
     pub attributes: Vec<String>,
@@ -546,6 +550,12 @@ mod tests {
                 it.says
             );
             assert!(it.says.contains(&it.name), "{profile} {}: name", it.id);
+            // 等 closing the list of departments (not the 等 inside a data
+            // name, “基金会等非营利组织”): an open list.
+            let open = ["等登记管理部门", "等部门", "等主管部门"]
+                .iter()
+                .any(|w| it.says.contains(w));
+            assert_eq!(it.open_ended, open, "{profile} {}: 等", it.id);
             // The clause quoted is the one cited: （三） → “(三)…”.
             if let Some(clause) = it
                 .basis
