@@ -436,6 +436,43 @@ fn a_profile_without_a_list_uses_the_workspace_registry_or_says_to_add_one() {
         "{}",
         report.registry
     );
+
+    // Landed, the household copies' sex and birth date have a source (the
+    // workspace's household item); what no item owns is named, not dropped.
+    std::fs::write(
+        ws_dir.join("authority.toml"),
+        "[[item]]\nid = \"household_registration\"\nname = \"户籍登记数据\"\nsubject = \"person\"\nauthorities = [\"gongan\"]\nattributes = [\"name\", \"sex\", \"birth_date\"]\n",
+    )
+    .unwrap();
+    let land = LandOptions {
+        base_dir: ws_dir.to_path_buf(),
+        ..LandOptions::default()
+    };
+    for d in &ws.datasets {
+        let d = load_dataset(
+            &ws_dir
+                .join("datasets")
+                .join(&d.department)
+                .join(format!("{}.toml", d.name)),
+        )
+        .unwrap();
+        rt().block_on(land_dataset(&lake, &d, &land)).unwrap();
+    }
+    let registry = AuthorityRegistry::load("tibet-2025", ws_dir).unwrap();
+    let report = rt()
+        .block_on(run_onesource(&ws, &lake, &registry, &opts))
+        .unwrap();
+    assert_eq!(
+        report.no_source.get("minzheng.marriage"),
+        Some(&vec!["marital_status".to_string()]),
+        "{:?}",
+        report.no_source
+    );
+    assert!(!report.no_source.contains_key("gongan.household"));
+    assert!(
+        report.conflicts > 0,
+        "the copies are held to the workspace's source"
+    );
 }
 
 /// Persons by the other lawful identity documents (issue #17, 10): the same

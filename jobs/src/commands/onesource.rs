@@ -125,6 +125,12 @@ pub fn run(args: OneSourceArgs) -> Result<Outcome> {
                 d.authority
             );
         }
+        for (ds, attrs) in &report.no_source {
+            outln!(
+                "无数源 no source: {ds} holds {} that no registry item owns; add the items to authority.toml",
+                attrs.join(", ")
+            );
+        }
         outln!("published: {}", published.display());
     }
     Ok(Outcome::Clean)

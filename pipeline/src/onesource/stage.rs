@@ -115,6 +115,11 @@ pub struct OneSourceReport {
     pub conflict_samples: Vec<Conflict>,
     /// Duplicate collection.
     pub duplicates: Vec<DuplicateFinding>,
+    /// Per dataset, the attributes it holds (found by column name) that no
+    /// item of the registry owns: compared by recency only, with no source
+    /// to be held to, until authority.toml names one.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub no_source: BTreeMap<String, Vec<String>>,
 }
 
 /// Golden values as stored.
@@ -461,6 +466,17 @@ pub async fn run_onesource(
         registry: registry.provenance(),
         ..Default::default()
     };
+    for l in &loaded {
+        let orphans: Vec<String> = l
+            .attributes
+            .iter()
+            .filter(|(a, _, _)| registry.owner_of(a).is_none())
+            .map(|(a, _, _)| a.clone())
+            .collect();
+        if !orphans.is_empty() {
+            report.no_source.insert(l.def.id(), orphans);
+        }
+    }
     let orgs: MatchConfig = toml::from_str(ORGS)
         .map_err(|e| OneSourceError::Config(format!("embedded organisation matching: {e}")))?;
     let mut golden_all: Vec<(SubjectKind, GoldenValue)> = Vec::new();
