@@ -14,6 +14,13 @@
 //!    character). A value that fails is set aside with its [`IdIssue`]; it
 //!    never becomes a matching key.
 //!
+//! A person may also be identified by another lawful identity document
+//! ([`normalize_person_key`]: permanent-residence cards, residence permits of
+//! Hong Kong, Macao and Taiwan residents, travel permits, passports), folded
+//! the same way and validated by its own format; its key keeps its type
+//! (`pr_card:…`, `passport:USA:…`), so documents of different types never
+//! share a key.
+//!
 //! Every step is recorded in [`Fixes`], so findings can say what was repaired.
 //! Nothing here allocates for identifiers: values are rewritten into a fixed
 //! 18-byte buffer and a valid resident ID is packed into a `u64` (its first 17
