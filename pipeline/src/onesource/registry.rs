@@ -535,6 +535,10 @@ mod tests {
     /// of the article that assigns a source is an item, and nothing else is.
     fn check_list(profile: &str, file: &str, article: &str, bases: &[String]) {
         let text = crate::profile::text::RegulationText::embedded(file).unwrap();
+        let raw = match file {
+            "xinjiang-2023.txt" => include_str!("../../data/regulations/xinjiang-2023.txt"),
+            _ => include_str!("../../data/regulations/xpcc-2025.txt"),
+        };
         let r = AuthorityRegistry::for_profile(profile).unwrap();
         let got: Vec<&str> = r.items.iter().map(|i| i.basis.as_str()).collect();
         assert_eq!(got, bases, "{profile}: the items, in the text's order");
@@ -556,6 +560,17 @@ mod tests {
                 .iter()
                 .any(|w| it.says.contains(w));
             assert_eq!(it.open_ended, open, "{profile} {}: 等", it.id);
+            // The paragraph cited is the one the words are in: paragraphs
+            // (款) are the article's lines that do not start a clause “(…)”.
+            let para = paragraph_of(raw, article, &it.says)
+                .unwrap_or_else(|| panic!("{profile} {}: words not found", it.id));
+            let cited = format!("{article}第{}款", crate::profile::text::numeral(para));
+            assert!(
+                it.basis.starts_with(&cited),
+                "{profile} {}: {} but the words are in {cited}",
+                it.id,
+                it.basis
+            );
             // The clause quoted is the one cited: （三） → “(三)…”.
             if let Some(clause) = it
                 .basis
@@ -619,6 +634,32 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The paragraph (款, from 1) of `article` in the raw text whose line
+    /// holds `says` (white space ignored).
+    fn paragraph_of(raw: &str, article: &str, says: &str) -> Option<u32> {
+        let strip = |l: &str| l.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+        let mut para = 0;
+        let mut inside = false;
+        for line in raw.lines().map(strip).filter(|l| !l.is_empty()) {
+            if line.starts_with('第') && line.find('条').is_some_and(|i| i < 24) {
+                if inside {
+                    return None;
+                }
+                inside = line.starts_with(article);
+            }
+            if !inside {
+                continue;
+            }
+            if !line.starts_with('(') && !line.starts_with('（') {
+                para += 1;
+            }
+            if line.contains(says) {
+                return Some(para);
+            }
+        }
+        None
     }
 
     fn bases(article: &str, persons: u32, orgs: u32, rest: u32) -> Vec<String> {
