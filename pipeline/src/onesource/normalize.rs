@@ -383,6 +383,13 @@ pub fn normalize_person_key(
         }
     };
     checked.map_err(IdIssue::from_invalid)?;
+    // A 通行证's renewals keep its first 9 characters: the holder's key.
+    let number = match kind {
+        DocumentKind::HkMacaoPermit => {
+            std::str::from_utf8(doc::hk_macao_lifelong(s)).unwrap_or(number)
+        }
+        _ => number,
+    };
     Ok(PersonKey::Document {
         kind,
         key: format!("{}:{number}", kind.id()),
@@ -736,10 +743,13 @@ mod tests {
             key("h1234 5678", None, None).as_deref(),
             Ok("hk_macao_permit:H12345678")
         );
+        // A renewal (the last two digits count them) is the same holder.
         assert_eq!(
             key("M1234567801", Some("回乡证"), None).as_deref(),
-            Ok("hk_macao_permit:M1234567801")
+            Ok("hk_macao_permit:M12345678")
         );
+        assert_eq!(key("M1234567800", None, None), key("M12345678", None, None));
+        assert_ne!(key("M12345678", None, None), key("H12345678", None, None));
         assert_eq!(
             key("H1234567", Some("港澳居民来往内地通行证"), None),
             Err(IdIssue::Length)

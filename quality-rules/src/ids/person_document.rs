@@ -10,7 +10,7 @@
 //! | 港澳台居民居住证 | 18 characters, 810000 / 820000 / 830000 + birth date + sequence + check, as GB 11643 | MOD 11-2 (GB 11643) |
 //! | 外国人永久居留身份证, 2023 | 18 characters, first `9` (17 digits + check) | MOD 11-2 (GB 11643) |
 //! | 外国人永久居留身份证, 2017 | 15 characters: 3 letters (nationality) + 12 digits | none published |
-//! | 港澳居民来往内地通行证 | `H` (Hong Kong) or `M` (Macao) + 8 digits (card) or 10 digits (booklet: 8 + 2 issue count) | none published |
+//! | 港澳居民来往内地通行证 | `H` (Hong Kong) or `M` (Macao) + 8 digits, the holder's lifelong number, then on the 1999 card 2 digits counting renewals (00, 01, …) | none published |
 //! | 台湾居民来往大陆通行证 | 8 digits (card) | none published |
 //! | 中国护照 (普通护照) | `E` or `G` + 8 characters (`E` + 8 digits, `E` + letter + 7 digits, `G` + 8 digits) | none published |
 //! | 外国护照 | nationality (3 letters, ICAO 9303) + number of 5–17 letters or digits | none (the MRZ check digit is not part of the number) |
@@ -174,8 +174,9 @@ pub fn validate_permanent_residence(s: &[u8]) -> Result<(), Invalid> {
     }
 }
 
-/// 港澳居民来往内地通行证: `H` or `M`, then 8 digits (card) or 10 digits
-/// (booklet).
+/// 港澳居民来往内地通行证: `H` or `M`, then 8 digits, or 10 where the last
+/// two count renewals (公安部出入境管理局's numbering rules, 2010: the first
+/// 9 characters stay the same across renewals; see [`hk_macao_lifelong`]).
 ///
 /// ```
 /// use quality_rules::ids::{Invalid, person_document::validate_hk_macao_permit};
@@ -195,6 +196,19 @@ pub fn validate_hk_macao_permit(s: &[u8]) -> Result<(), Invalid> {
         return Err(Invalid::Range);
     }
     Ok(())
+}
+
+/// The part of a valid 港澳居民来往内地通行证 number that identifies its
+/// holder for life: the letter and the 8-digit number, without the renewal
+/// count.
+///
+/// ```
+/// use quality_rules::ids::person_document::hk_macao_lifelong;
+/// assert_eq!(hk_macao_lifelong(b"H1234567801"), b"H12345678");
+/// assert_eq!(hk_macao_lifelong(b"H12345678"), b"H12345678");
+/// ```
+pub fn hk_macao_lifelong(s: &[u8]) -> &[u8] {
+    &s[..s.len().min(9)]
 }
 
 /// 台湾居民来往大陆通行证: 8 digits.
