@@ -190,9 +190,9 @@ pub fn embedded(profile: &str) -> Option<&'static str> {
 /// pdq's attribute mapping, shared by every profile.
 pub const ATTRIBUTES: &str = include_str!("../../data/authority/attributes.toml");
 
-/// What an item needs when no registry names it, for messages.
+/// What to do when no registry item is the source of what a dataset holds.
 pub const ADD_TO_WORKSPACE: &str =
-    "add it, with its authorities, to authority.toml in the workspace";
+    "add the items that hold them, with their authorities, to authority.toml in the workspace";
 
 /// The resolved registry.
 #[derive(Debug, Clone, PartialEq)]
