@@ -96,6 +96,10 @@ pub enum ProfileAction {
         /// Output: table (default) or json.
         #[arg(long, value_name = "FORMAT", value_parser = ["table", "json"])]
         format: Option<String>,
+        /// A workspace whose authority.toml applies: the effective 一数一源
+        /// registry is shown, each item with its origin (the text or the file).
+        #[arg(short = 'w', long = "workspace", value_name = "DIR")]
+        workspace: Option<PathBuf>,
     },
 }
 

@@ -530,3 +530,63 @@ fn serve_settings_out_of_range_are_one_line_errors() {
         assert_one_line_error(&o, &["[serve]", key]);
     }
 }
+
+/// `pdq profile show` lists the 一数一源 registry (issue #17, 4): the text's
+/// items with their articles for 兵团, none for 西藏 (whose text has none),
+/// and with `-w` the workspace's items, each marked as the workspace's.
+#[test]
+fn profile_show_gives_each_registry_item_its_origin() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = |args: &[&str]| -> serde_json::Value {
+        let o = pdq(dir.path(), args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let v = json(&["profile", "show", "xpcc-2025", "--format", "json"]);
+    let items = v["authority_registry"]["items"].as_array().unwrap();
+    assert_eq!(items.len(), 16);
+    assert_eq!(items[4]["name"], "卫生健康数据");
+    assert_eq!(items[4]["basis"], "第十七条第二款（五）");
+    assert_eq!(items[4]["origin"]["from"], "text");
+    assert_eq!(items[4]["origin"]["profile"], "xpcc-2025");
+
+    let v = json(&["profile", "show", "tibet-2025", "--format", "json"]);
+    assert_eq!(v["authority_registry"]["items"], serde_json::json!([]));
+    let o = pdq(dir.path(), &["profile", "show", "tibet-2025"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("条文未规定") && text.contains("authority.toml"),
+        "{text}"
+    );
+
+    std::fs::write(
+        dir.path().join("authority.toml"),
+        "[departments]\nweijian = \"卫生健康委员会\"\n\n[[item]]\nid = \"health\"\nname = \"卫生健康数据\"\nsubject = \"person\"\nauthorities = [\"weijian\"]\nbasis = \"本局清单第3项\"\n",
+    )
+    .unwrap();
+    let ws = dir.path().display().to_string();
+    let v = json(&[
+        "profile",
+        "show",
+        "tibet-2025",
+        "--format",
+        "json",
+        "-w",
+        &ws,
+    ]);
+    let items = v["authority_registry"]["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["origin"]["from"], "workspace");
+    assert!(
+        items[0]["origin"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("authority.toml")
+    );
+    let o = pdq(dir.path(), &["profile", "show", "tibet-2025", "-w", &ws]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("工作区 workspace") && text.contains("本局清单第3项"),
+        "{text}"
+    );
+}

@@ -385,3 +385,195 @@ fn a_bad_onesource_section_names_the_dataset_and_column() {
     );
     assert!(!e.contains('\n'));
 }
+
+/// A profile whose text lists no 数源部门 (西藏) ships no items: without
+/// the bureau's authority.toml the stage refuses in one line naming the
+/// dataset, what it holds and where to add it; with it, the workspace's
+/// registry is the one used, and the report says so.
+#[test]
+fn a_profile_without_a_list_uses_the_workspace_registry_or_says_to_add_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws_dir = dir.path();
+    workspace(ws_dir);
+    std::fs::write(ws_dir.join("pdq.toml"), "profile = \"tibet-2025\"\n").unwrap();
+    let ws = Workspace::load(ws_dir).unwrap();
+    let lake = Lake::open(&LakeConfig::default(), ws_dir).unwrap();
+    let opts = OneSourceOptions {
+        as_of: NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(),
+        run: "r".into(),
+        declarations: vec![],
+        matching: MatchConfig::persons(),
+    };
+    let registry = AuthorityRegistry::load("tibet-2025", ws_dir).unwrap();
+    assert!(registry.is_empty());
+    let e = rt()
+        .block_on(run_onesource(&ws, &lake, &registry, &opts))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("gongan.household")
+            && e.contains("birth_date")
+            && e.contains("tibet-2025")
+            && e.contains("authority.toml"),
+        "{e}"
+    );
+    assert!(!e.contains('\n'), "{e}");
+
+    std::fs::write(
+        ws_dir.join("authority.toml"),
+        "[departments]\ngongan = \"公安厅\"\nminzheng = \"民政厅\"\n\n\
+         [[item]]\nid = \"household_registration\"\nname = \"户籍登记数据\"\nsubject = \"person\"\nauthorities = [\"gongan\"]\nattributes = [\"name\", \"sex\", \"birth_date\"]\n\n\
+         [[item]]\nid = \"marriage_registration\"\nname = \"婚姻登记数据\"\nsubject = \"person\"\nauthorities = [\"minzheng\"]\nattributes = [\"marital_status\"]\n",
+    )
+    .unwrap();
+    let registry = AuthorityRegistry::load("tibet-2025", ws_dir).unwrap();
+    let report = rt()
+        .block_on(run_onesource(&ws, &lake, &registry, &opts))
+        .unwrap();
+    assert!(
+        report.registry.contains("2 from the workspace")
+            && report.registry.contains("authority.toml"),
+        "{}",
+        report.registry
+    );
+
+    // Landed, the household copies' sex and birth date have a source (the
+    // workspace's household item); what no item owns is named, not dropped.
+    std::fs::write(
+        ws_dir.join("authority.toml"),
+        "[[item]]\nid = \"household_registration\"\nname = \"户籍登记数据\"\nsubject = \"person\"\nauthorities = [\"gongan\"]\nattributes = [\"name\", \"sex\", \"birth_date\"]\n",
+    )
+    .unwrap();
+    let land = LandOptions {
+        base_dir: ws_dir.to_path_buf(),
+        ..LandOptions::default()
+    };
+    for d in &ws.datasets {
+        let d = load_dataset(
+            &ws_dir
+                .join("datasets")
+                .join(&d.department)
+                .join(format!("{}.toml", d.name)),
+        )
+        .unwrap();
+        rt().block_on(land_dataset(&lake, &d, &land)).unwrap();
+    }
+    let registry = AuthorityRegistry::load("tibet-2025", ws_dir).unwrap();
+    let report = rt()
+        .block_on(run_onesource(&ws, &lake, &registry, &opts))
+        .unwrap();
+    assert_eq!(
+        report.no_source.get("minzheng.marriage"),
+        Some(&vec!["marital_status".to_string()]),
+        "{:?}",
+        report.no_source
+    );
+    assert!(!report.no_source.contains_key("gongan.household"));
+    assert!(
+        report.conflicts > 0,
+        "the copies are held to the workspace's source"
+    );
+}
+
+/// Persons by the other lawful identity documents (issue #17, 10): the same
+/// permanent-residence card held by two departments (one writes it in
+/// full-width groups) is one subject; so is a Hong Kong permit written in
+/// lower case; the same passport number of two countries is two persons;
+/// and one person under a permanent-residence card in one department and a
+/// passport in another stays two subjects: nothing in the data links them.
+#[test]
+fn other_identity_documents_resolve_by_type_and_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws_dir = dir.path();
+    std::fs::write(ws_dir.join("pdq.toml"), "profile = \"xinjiang-2023\"\n").unwrap();
+    let cols = [
+        ("id_number", "string"),
+        ("doc_type", "string"),
+        ("nationality", "string"),
+        ("name", "string"),
+        ("sex", "string"),
+        ("birth_date", "string"),
+    ];
+    let os = "[onesource]\nkey = \"id_number\"\ndocument_type = \"doc_type\"\nnationality = \"nationality\"\nname = \"name\"\nsex = \"sex\"\nbirth_date = \"birth_date\"";
+    let header = "id_number,doc_type,nationality,name,sex,birth_date";
+    write_dataset(
+        ws_dir,
+        "gongan",
+        "household",
+        header,
+        &cols,
+        os,
+        "11010519491231002X,居民身份证,,张伟,1,1949-12-31\n\
+         931586197501010011,外国人永久居留身份证,,约翰,1,1975-01-01\n\
+         H12345678,港澳居民来往内地通行证,,陈大文,1,1980-02-02\n\
+         123456789,护照,USA,玛丽,2,1990-03-03\n",
+    );
+    write_dataset(
+        ws_dir,
+        "renshe",
+        "insured",
+        header,
+        &cols,
+        os,
+        "９３１５ ８６１９ ７５０１ ０１００ １１,外国人永久居留身份证,,约翰,1,1975-01-01\n\
+         h12345678,,,陈大文,1,1980-02-02\n\
+         123456789,护照,CAN,玛丽,2,1990-03-03\n\
+         A98765432,护照,USA,约翰,1,1975-01-01\n",
+    );
+    let ws = Workspace::load(ws_dir).unwrap();
+    let lake = Lake::open(&LakeConfig::default(), ws_dir).unwrap();
+    let rt = rt();
+    let land = LandOptions {
+        base_dir: ws_dir.to_path_buf(),
+        ..LandOptions::default()
+    };
+    for d in &ws.datasets {
+        let d = load_dataset(
+            &ws_dir
+                .join("datasets")
+                .join(&d.department)
+                .join(format!("{}.toml", d.name)),
+        )
+        .unwrap();
+        rt.block_on(land_dataset(&lake, &d, &land)).unwrap();
+    }
+    let registry = AuthorityRegistry::load("xinjiang-2023", ws_dir).unwrap();
+    let opts = OneSourceOptions {
+        as_of: NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(),
+        run: "docs".into(),
+        declarations: vec![],
+        matching: MatchConfig::persons(),
+    };
+    let report = rt
+        .block_on(run_onesource(&ws, &lake, &registry, &opts))
+        .unwrap();
+    let renshe = &report.datasets["renshe.insured"];
+    assert_eq!(renshe.valid_keys, 4, "{report:#?}");
+    assert!(renshe.set_aside.reasons.is_empty(), "{report:#?}");
+    // full width and inner spaces; lower case
+    assert_eq!(renshe.repaired_keys, 2);
+    assert_eq!(report.records, 8);
+    // 4 in 公安; 人社 adds the Canadian passport and 约翰's passport
+    assert_eq!(report.subjects, 6, "{report:#?}");
+    let links = rt
+        .block_on(lake.sql(
+            &[("l", LINKS_TABLE)],
+            "SELECT subject_key, count(DISTINCT dataset), count(DISTINCT subject), min(method) FROM l GROUP BY subject_key ORDER BY subject_key",
+        ))
+        .unwrap();
+    assert_eq!(
+        pdq_tests::rows_as_text(&links),
+        vec![
+            "11010519491231002X|1|1|key".to_string(),
+            "hk_macao_permit:H12345678|2|1|key".to_string(),
+            "passport:CAN:123456789|1|1|key".to_string(),
+            "passport:USA:123456789|1|1|key".to_string(),
+            "passport:USA:A98765432|1|1|key".to_string(),
+            "pr_card:931586197501010011|2|1|key".to_string(),
+        ]
+    );
+    // The published report masks the document numbers too.
+    let path = write_published(&ws_dir.join("published"), &report).unwrap();
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(!text.contains("931586197501010011"), "{text}");
+}

@@ -116,6 +116,14 @@ pub fn run(args: InitArgs) -> Result<Outcome> {
             status.words()
         );
     }
+    // Only 新疆 and 兵团 list 数源部门 (issue #17, 4): elsewhere the bureau
+    // brings its own registry before one data, one source can run.
+    if pipeline::onesource::registry::embedded(&id).is_none() {
+        outln!(
+            "一数一源 One source: the text of {id} lists no 数源部门; datasets that declare [onesource] need the bureau's registry in {}",
+            dir.join("authority.toml").display()
+        );
+    }
     outln!(
         "下一步 Next: add datasets/<department>/<dataset>.toml, then `pdq sweep -w {}`",
         dir.display()

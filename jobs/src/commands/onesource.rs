@@ -76,6 +76,7 @@ pub fn run(args: OneSourceArgs) -> Result<Outcome> {
             report.conflicts,
             report.duplicates.len()
         );
+        outln!("数源部门清单 registry: {}", report.registry);
         outln!(
             "{:<36} {:>8} {:>8} {:>8} {:>8} {:>9}",
             "数据集 dataset",
@@ -111,13 +112,23 @@ pub fn run(args: OneSourceArgs) -> Result<Outcome> {
                     agreement * 100.0
                 ),
             };
+            let origin = d
+                .authority_origin
+                .as_ref()
+                .map_or_else(|| "origin unknown".to_string(), ToString::to_string);
             outln!(
-                "重复收集 duplicate: {} collects {} `{}` ({}), source is {} — {how}",
+                "重复收集 duplicate: {} collects {} `{}` ({}), source is {} ({origin}) — {how}",
                 d.department,
                 d.item_name,
                 d.attribute.as_deref().unwrap_or("*"),
                 d.item,
                 d.authority
+            );
+        }
+        for (ds, attrs) in &report.no_source {
+            outln!(
+                "无数源 no source: {ds} holds {} that no registry item owns; add the items to authority.toml",
+                attrs.join(", ")
             );
         }
         outln!("published: {}", published.display());

@@ -4,6 +4,7 @@
 
 use anyhow::{Result, bail};
 use chrono::NaiveDate;
+use pipeline::onesource::registry::{AuthorityRegistry, Origin};
 use pipeline::profile::{self, Source};
 
 use super::Outcome;
@@ -49,11 +50,39 @@ pub fn run(args: ProfileArgs) -> Result<Outcome> {
             name,
             as_of,
             format,
+            workspace,
         } => {
             let p = profile::profile(&name).map_err(anyhow::Error::msg)?;
             let view = p.view(day(as_of.as_deref())?);
+            // The 一数一源 list the text has (新疆, 兵团), item by item with
+            // its article; none for the others (the bureau's is in its
+            // workspace's authority.toml).
+            let registry = match &workspace {
+                Some(dir) => AuthorityRegistry::load(&p.id, dir)?,
+                None => AuthorityRegistry::for_profile(&p.id)?,
+            };
             if format.as_deref() == Some("json") {
-                outln!("{}", serde_json::to_string_pretty(&view)?);
+                let mut v = serde_json::to_value(&view)?;
+                if let Some(o) = v.as_object_mut() {
+                    let items: Vec<serde_json::Value> = registry
+                        .items
+                        .iter()
+                        .map(|i| {
+                            let names: Vec<&str> = i
+                                .authorities
+                                .iter()
+                                .map(|a| registry.department_name(a))
+                                .collect();
+                            serde_json::json!({"id": i.id, "name": i.name, "authorities": i.authorities,
+                                "authority_names": names, "open_ended": i.open_ended, "basis": i.basis, "says": i.says, "origin": i.origin})
+                        })
+                        .collect();
+                    o.insert(
+                        "authority_registry".into(),
+                        serde_json::json!({"provenance": registry.provenance(), "items": items}),
+                    );
+                }
+                outln!("{}", serde_json::to_string_pretty(&v)?);
                 return Ok(Outcome::Clean);
             }
             outln!("{} — {} ({})", view.id, view.title, view.jurisdiction);
@@ -71,6 +100,32 @@ pub fn run(args: ProfileArgs) -> Result<Outcome> {
                         outln!("  条文未规定 not in the text: {not_in_text}");
                     }
                     None => outln!("  no source"),
+                }
+            }
+            outln!(
+                "\n数源部门清单 authority registry (一数一源): {}",
+                registry.provenance()
+            );
+            if registry.is_empty() {
+                outln!(
+                    "  条文未规定 not in the text: the bureau supplies its registry in the workspace's authority.toml (pdq profile show {} -w DIR)",
+                    p.id
+                );
+            }
+            for i in &registry.items {
+                let names: Vec<&str> = i
+                    .authorities
+                    .iter()
+                    .map(|a| registry.department_name(a))
+                    .collect();
+                let more = if i.open_ended { "等 (open list)" } else { "" };
+                outln!("{} {} — {}{more}", i.basis, i.name, names.join("、"));
+                match (&i.origin, i.article()) {
+                    (Some(Origin::Text { .. }), Some(article)) => {
+                        outln!("  {article}：“{}”", i.says)
+                    }
+                    (Some(o), _) => outln!("  {o}"),
+                    (None, _) => outln!("  origin unknown"),
                 }
             }
             Ok(Outcome::Clean)

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use super::golden::same_value;
 use super::normalize::normalize_date;
-use super::registry::{AttributeKind, AuthorityRegistry};
+use super::registry::{AttributeKind, AuthorityRegistry, Origin};
 
 /// One catalog line: a department says it collects `item_name`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,6 +68,10 @@ pub struct DuplicateFinding {
     pub attribute: Option<String>,
     /// The authoritative department (primary).
     pub authority: String,
+    /// Where the item that makes it the source comes from (the text's
+    /// article, or the workspace's file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authority_origin: Option<Origin>,
     /// The duplicating department.
     pub department: String,
     /// The evidence.
@@ -88,6 +92,7 @@ pub fn from_catalogs(
                 item_name: item.name.clone(),
                 attribute: None,
                 authority: item.authorities[0].clone(),
+                authority_origin: item.origin.clone(),
                 department: d.department.clone(),
                 evidence: DuplicateEvidence::Catalog {
                     entry: d.item_name.clone(),
@@ -210,6 +215,7 @@ pub fn from_data(
                 item_name: item.name.clone(),
                 attribute: Some(attr.to_string()),
                 authority: item.authorities[0].clone(),
+                authority_origin: item.origin.clone(),
                 department: ds.department.clone(),
                 evidence: DuplicateEvidence::Data {
                     dataset: ds.dataset.clone(),

@@ -14,6 +14,13 @@
 //!    character). A value that fails is set aside with its [`IdIssue`]; it
 //!    never becomes a matching key.
 //!
+//! A person may also be identified by another lawful identity document
+//! ([`normalize_person_key`]: permanent-residence cards, residence permits of
+//! Hong Kong, Macao and Taiwan residents, travel permits, passports), folded
+//! the same way and validated by its own format; its key keeps its type
+//! (`pr_card:…`, `passport:USA:…`), so documents of different types never
+//! share a key.
+//!
 //! Every step is recorded in [`Fixes`], so findings can say what was repaired.
 //! Nothing here allocates for identifiers: values are rewritten into a fixed
 //! 18-byte buffer and a valid resident ID is packed into a `u64` (its first 17
@@ -29,6 +36,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use chrono::{Datelike, NaiveDate};
+use quality_rules::ids::person_document::{self as doc, DocumentKind};
 use quality_rules::ids::{Invalid, resident_id, uscc};
 use serde::{Deserialize, Serialize};
 
@@ -48,6 +56,13 @@ pub enum IdIssue {
     Division,
     /// The check character does not match.
     CheckCharacter,
+    /// A prefix the document's numbering does not use (a residence permit
+    /// not from 81/82/83, an 18-character 永居证 not from 9, …).
+    Range,
+    /// The document type column names no document pdq knows.
+    DocumentType,
+    /// A passport without a valid nationality (3 letters).
+    Nationality,
 }
 
 impl IdIssue {
@@ -60,6 +75,9 @@ impl IdIssue {
             IdIssue::Date => "date",
             IdIssue::Division => "division",
             IdIssue::CheckCharacter => "check_character",
+            IdIssue::Range => "range",
+            IdIssue::DocumentType => "document_type",
+            IdIssue::Nationality => "nationality",
         }
     }
 
@@ -69,6 +87,7 @@ impl IdIssue {
             Invalid::Date => IdIssue::Date,
             Invalid::Division => IdIssue::Division,
             Invalid::CheckCharacter | Invalid::OrgCodeCheck => IdIssue::CheckCharacter,
+            Invalid::Range => IdIssue::Range,
             _ => IdIssue::Characters,
         }
     }
@@ -227,6 +246,155 @@ pub fn normalize_uscc(raw: &str) -> Result<NormalizedId, IdIssue> {
     id.copy_from_slice(&buf[..18]);
     uscc::validate(&id).map_err(IdIssue::from_invalid)?;
     Ok(NormalizedId { id, fixes })
+}
+
+/// A person's valid key: a 公民身份号码, or another lawful identity document
+/// with its type (issue #17, 10).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PersonKey {
+    /// 公民身份号码 (GB 11643), the texts' first identifier: its key is the
+    /// bare number, as before.
+    Resident(NormalizedId),
+    /// Another document: `type:number`, or `passport:NAT:number`; a key
+    /// never equals another type's (nor a bare resident ID: it has `:`).
+    Document {
+        /// Which document.
+        kind: DocumentKind,
+        /// `pr_card:931586197501010011`, `passport:USA:123456789`.
+        key: String,
+        /// What was repaired.
+        fixes: Fixes,
+    },
+}
+
+impl PersonKey {
+    /// The key as text.
+    pub fn as_str(&self) -> &str {
+        match self {
+            PersonKey::Resident(n) => n.as_str(),
+            PersonKey::Document { key, .. } => key,
+        }
+    }
+
+    /// What was repaired.
+    pub fn fixes(&self) -> Fixes {
+        match self {
+            PersonKey::Resident(n) => n.fixes,
+            PersonKey::Document { fixes, .. } => *fixes,
+        }
+    }
+
+    /// The document.
+    pub fn kind(&self) -> DocumentKind {
+        match self {
+            PersonKey::Resident(_) => DocumentKind::ResidentId,
+            PersonKey::Document { kind, .. } => *kind,
+        }
+    }
+}
+
+/// Normalises and validates a person's identity document number.
+///
+/// `document_type` is the row's document type (`外国人永久居留身份证`,
+/// `pr_card`, `护照` …, see [`DocumentKind::parse`]) when the dataset has a
+/// column for it; without one, the number's shape tells the documents that
+/// cannot be anything else (港澳台居民居住证 from 81/82/83, 永居证 from 9 or
+/// 3 letters + 12 digits, 通行证 `H`/`M` + digits) and everything else is a
+/// 公民身份号码 as before (台胞证 and passports need the type). A passport's
+/// `nationality` (3 letters) is part of its key; a Chinese passport (`E`/`G`)
+/// without one is `CHN`.
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use pipeline::onesource::normalize::{IdIssue, normalize_person_key};
+/// let as_of = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+/// let k = normalize_person_key(" 931586197501010011 ", None, None, as_of).unwrap();
+/// assert_eq!(k.as_str(), "pr_card:931586197501010011");
+/// let k = normalize_person_key("11010519491231002x", None, None, as_of).unwrap();
+/// assert_eq!(k.as_str(), "11010519491231002X");
+/// let k = normalize_person_key("e12345678", Some("护照"), None, as_of).unwrap();
+/// assert_eq!(k.as_str(), "passport:CHN:E12345678");
+/// assert_eq!(normalize_person_key("12345678", Some("驾驶证"), None, as_of), Err(IdIssue::DocumentType));
+/// ```
+pub fn normalize_person_key(
+    raw: &str,
+    document_type: Option<&str>,
+    nationality: Option<&str>,
+    as_of: NaiveDate,
+) -> Result<PersonKey, IdIssue> {
+    let kind = match document_type.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) => Some(DocumentKind::parse(t).ok_or(IdIssue::DocumentType)?),
+        None => None,
+    };
+    if kind == Some(DocumentKind::ResidentId) {
+        return normalize_resident_id(raw, as_of).map(PersonKey::Resident);
+    }
+    let mut fixes = Fixes::default();
+    let mut buf = [0u8; 20];
+    let folded = fold_id(raw, &mut buf, &mut fixes);
+    let kind = match kind {
+        Some(k) => k,
+        None => match folded.ok().and_then(|n| doc::kind_by_shape(&buf[..n])) {
+            Some(k) => k,
+            None => return normalize_resident_id(raw, as_of).map(PersonKey::Resident),
+        },
+    };
+    let n = folded?;
+    let s = &buf[..n];
+    let number = std::str::from_utf8(s).unwrap_or_default();
+    let checked = match kind {
+        DocumentKind::HmtResidencePermit => {
+            doc::validate_hmt_residence_permit(s, resident_id::birth_limit(as_of))
+        }
+        DocumentKind::PermanentResidence => doc::validate_permanent_residence(s),
+        DocumentKind::HkMacaoPermit => doc::validate_hk_macao_permit(s),
+        DocumentKind::TaiwanPermit => doc::validate_taiwan_permit(s),
+        DocumentKind::Passport => {
+            let nat: String = match nationality.map(str::trim).filter(|t| !t.is_empty()) {
+                Some(t) => t
+                    .chars()
+                    .map(half_width)
+                    .collect::<String>()
+                    .to_ascii_uppercase(),
+                None if matches!(s.first(), Some(b'E' | b'G')) => "CHN".into(),
+                None => return Err(IdIssue::Nationality),
+            };
+            let nat = if nat == "中国" {
+                "CHN".to_string()
+            } else {
+                nat
+            };
+            doc::validate_passport(nat.as_bytes(), s).map_err(|e| match e {
+                Invalid::Range
+                    if nat.len() != 3 || !nat.bytes().all(|b| b.is_ascii_uppercase()) =>
+                {
+                    IdIssue::Nationality
+                }
+                e => IdIssue::from_invalid(e),
+            })?;
+            return Ok(PersonKey::Document {
+                kind,
+                key: format!("{}:{nat}:{number}", kind.id()),
+                fixes,
+            });
+        }
+        DocumentKind::ResidentId => {
+            return normalize_resident_id(raw, as_of).map(PersonKey::Resident);
+        }
+    };
+    checked.map_err(IdIssue::from_invalid)?;
+    // A 通行证's renewals keep its first 9 characters: the holder's key.
+    let number = match kind {
+        DocumentKind::HkMacaoPermit => {
+            std::str::from_utf8(doc::hk_macao_lifelong(s)).unwrap_or(number)
+        }
+        _ => number,
+    };
+    Ok(PersonKey::Document {
+        kind,
+        key: format!("{}:{number}", kind.id()),
+        fixes,
+    })
 }
 
 /// The identifier folded (trim, half-width, upper case, 15→18 when possible)
@@ -505,5 +673,145 @@ mod tests {
         assert_eq!(normalize_sex("男"), Some(1));
         assert_eq!(normalize_sex("2"), Some(2));
         assert_eq!(normalize_sex("9"), None);
+    }
+
+    fn key(raw: &str, t: Option<&str>, nat: Option<&str>) -> Result<String, IdIssue> {
+        normalize_person_key(raw, t, nat, as_of()).map(|k| k.as_str().to_string())
+    }
+
+    #[test]
+    fn residence_permits_of_hong_kong_macao_and_taiwan_residents() {
+        // 810000 1990-01-01 123, check 0 (GB 11643 MOD 11-2)
+        assert_eq!(
+            key("810000199001011230", None, None).as_deref(),
+            Ok("hmt_residence_permit:810000199001011230")
+        );
+        assert_eq!(
+            key(
+                "８１００００１９９００１０１１２３０",
+                Some("港澳台居民居住证"),
+                None
+            )
+            .as_deref(),
+            Ok("hmt_residence_permit:810000199001011230")
+        );
+        assert_eq!(
+            key("810000199001011231", None, None),
+            Err(IdIssue::CheckCharacter)
+        );
+        assert_eq!(
+            key("81000019900101123", Some("港澳台居民居住证"), None),
+            Err(IdIssue::Length)
+        );
+        // a citizen's number is not a residence permit
+        assert_eq!(
+            key("11010519491231002X", Some("港澳台居民居住证"), None),
+            Err(IdIssue::Range)
+        );
+    }
+
+    #[test]
+    fn permanent_residence_cards_2017_and_2023() {
+        let k = normalize_person_key("931586197501010011", None, None, as_of()).unwrap();
+        assert_eq!(k.kind(), DocumentKind::PermanentResidence);
+        assert_eq!(k.as_str(), "pr_card:931586197501010011");
+        assert_eq!(
+            key("931586197501010012", None, None),
+            Err(IdIssue::CheckCharacter)
+        );
+        assert_eq!(
+            key("93158619750101001", Some("永居证"), None),
+            Err(IdIssue::Length)
+        );
+        assert_eq!(
+            key("usa110075010101", None, None).as_deref(),
+            Ok("pr_card:USA110075010101")
+        );
+        assert_eq!(
+            key("USA11007501010", Some("外国人永久居留身份证"), None),
+            Err(IdIssue::Length)
+        );
+        assert_eq!(
+            key("US1110075010101", Some("外国人永久居留身份证"), None),
+            Err(IdIssue::Characters)
+        );
+    }
+
+    #[test]
+    fn travel_permits() {
+        assert_eq!(
+            key("h1234 5678", None, None).as_deref(),
+            Ok("hk_macao_permit:H12345678")
+        );
+        // A renewal (the last two digits count them) is the same holder.
+        assert_eq!(
+            key("M1234567801", Some("回乡证"), None).as_deref(),
+            Ok("hk_macao_permit:M12345678")
+        );
+        assert_eq!(key("M1234567800", None, None), key("M12345678", None, None));
+        assert_ne!(key("M12345678", None, None), key("H12345678", None, None));
+        assert_eq!(
+            key("H1234567", Some("港澳居民来往内地通行证"), None),
+            Err(IdIssue::Length)
+        );
+        assert_eq!(
+            key("12345678", Some("台湾居民来往大陆通行证"), None).as_deref(),
+            Ok("taiwan_permit:12345678")
+        );
+        assert_eq!(key("1234567", Some("台胞证"), None), Err(IdIssue::Length));
+        assert_eq!(
+            key("1234567A", Some("台胞证"), None),
+            Err(IdIssue::Characters)
+        );
+        // Eight digits without a document type are not taken for a 台胞证.
+        assert_eq!(key("12345678", None, None), Err(IdIssue::Length));
+    }
+
+    #[test]
+    fn passports_keep_their_nationality() {
+        assert_eq!(
+            key("E12345678", Some("护照"), None).as_deref(),
+            Ok("passport:CHN:E12345678")
+        );
+        assert_eq!(
+            key("EA1234567", Some("普通护照"), Some("chn")).as_deref(),
+            Ok("passport:CHN:EA1234567")
+        );
+        assert_eq!(key("E1234567", Some("护照"), None), Err(IdIssue::Length));
+        assert_eq!(
+            key("123456789", Some("外国护照"), Some("USA")).as_deref(),
+            Ok("passport:USA:123456789")
+        );
+        // the same number from two countries is two documents
+        assert_ne!(
+            key("123456789", Some("护照"), Some("USA")),
+            key("123456789", Some("护照"), Some("CAN"))
+        );
+        assert_eq!(
+            key("123456789", Some("护照"), None),
+            Err(IdIssue::Nationality)
+        );
+        assert_eq!(
+            key("123456789", Some("护照"), Some("U5A")),
+            Err(IdIssue::Nationality)
+        );
+        assert_eq!(key("1234", Some("护照"), Some("USA")), Err(IdIssue::Length));
+    }
+
+    #[test]
+    fn document_types_never_collide() {
+        // the same digits as a resident ID and as a residence permit, and a
+        // document type column that names the citizen's card
+        let a = key("11010519491231002X", Some("居民身份证"), None).unwrap();
+        let b = key("810000199001011230", None, None).unwrap();
+        assert_eq!(a, "11010519491231002X");
+        assert!(b.starts_with("hmt_residence_permit:"));
+        let t = key("12345678", Some("台胞证"), None).unwrap();
+        let p = key("12345678", Some("护照"), Some("USA")).unwrap();
+        assert_ne!(t, p);
+        assert_eq!(
+            key("12345678", Some("驾驶证"), None),
+            Err(IdIssue::DocumentType)
+        );
     }
 }

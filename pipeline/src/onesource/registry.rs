@@ -2,9 +2,13 @@
 //! of each basic data item, the key that identifies its subjects and the
 //! attributes it owns.
 //!
-//! The registry is data. Each jurisdiction profile has one seeded from its
-//! regulation (`pipeline/data/authority/<profile>.toml`, embedded in the
-//! binary); the bureau edits it with `authority.toml` in the workspace:
+//! The registry is data, and every item says where it comes from
+//! ([`Origin`]). Only two texts have a list: 新疆 art.13 and 兵团 art.17
+//! (`pipeline/data/authority/<profile>.toml`, embedded in the binary, item
+//! by item as the text words it, each with its article, clause and quoted
+//! words). The other profiles' texts name no departments, so pdq ships no
+//! items for them: the bureau supplies its registry in the workspace's
+//! `authority.toml`, which also edits a text's list:
 //!
 //! ```toml
 //! [rename]                       # registry code → the workspace's department code
@@ -17,6 +21,10 @@
 //! authorities = ["minzheng"]
 //! attributes = ["marital_status"]
 //! ```
+//!
+//! The attributes (canonical ids, the column names that hold them, how
+//! values compare) are pdq's own mapping, shared by every profile
+//! (`pipeline/data/authority/attributes.toml`); the workspace may add some.
 //!
 //! Raw form ([`RegistryFile`], serde, validated only) → resolved
 //! [`AuthorityRegistry`] (lookups by attribute, column name and item name).
@@ -57,27 +65,77 @@ pub enum AttributeKind {
     Address,
 }
 
+/// Where an item of the effective registry comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "from", rename_all = "snake_case")]
+pub enum Origin {
+    /// A profile's regulation text lists it.
+    Text {
+        /// The profile.
+        profile: String,
+        /// Article and clause (`第十三条第三款（三）`).
+        article: String,
+    },
+    /// The bureau's own registry, `authority.toml` in the workspace.
+    Workspace {
+        /// The file.
+        file: String,
+    },
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Text { profile, article } => write!(f, "条文 text {profile} {article}"),
+            Origin::Workspace { file } => write!(f, "工作区 workspace {file}"),
+        }
+    }
+}
+
 /// One `[[item]]`: a basic data item.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DataItem {
-    /// Stable id (`marriage_registration`).
+    /// Stable id (`marriage_registration`; pdq's).
     pub id: String,
-    /// Its name in the regulation (`婚姻登记数据`).
+    /// Its name, as the regulation words it (`居民婚姻登记数据`).
     pub name: String,
-    /// Other names departments use for it in catalogs (`婚姻状况`).
+    /// Other names departments use for it in catalogs (`婚姻状况`; pdq's).
     #[serde(default)]
     pub aliases: Vec<String>,
-    /// Person or organisation.
-    pub subject: SubjectKind,
-    /// The responsible departments; the first is primary in survivorship.
+    /// Person or organisation; none for an item the text gives no
+    /// identifier (natural resources and spatial data).
+    #[serde(default)]
+    pub subject: Option<SubjectKind>,
+    /// The responsible departments, every one the text names, in its order;
+    /// the first is primary in survivorship (pdq's convention).
     pub authorities: Vec<String>,
-    /// Canonical attribute ids it owns.
+    /// The text's list of authorities ends in 等 (“…、气象等主管部门”): others
+    /// of the kind may be sources too.
+    #[serde(default)]
+    pub open_ended: bool,
+    /// Canonical attribute ids it owns (pdq's mapping).
     #[serde(default)]
     pub attributes: Vec<String>,
-    /// Where the regulation says so (`art.13(三)`).
+    /// Article, paragraph and clause (`第十三条第三款（三）`): required of a
+    /// text's item; a workspace item may cite the bureau's own document.
     #[serde(default)]
     pub basis: String,
+    /// The clause's words, verbatim (text items).
+    #[serde(default)]
+    pub says: String,
+    /// Where the item comes from: set when loading, never read from a file.
+    #[serde(skip_deserializing, default)]
+    pub origin: Option<Origin>,
+}
+
+impl DataItem {
+    /// The article label of [`DataItem::basis`] (`第十三条`), if it has one.
+    pub fn article(&self) -> Option<&str> {
+        let b = self.basis.trim();
+        let end = b.find('条')? + '条'.len_utf8();
+        b.starts_with('第').then(|| &b[..end])
+    }
 }
 
 /// One `[[attribute]]`.
@@ -119,17 +177,22 @@ pub struct RegistryFile {
     pub attribute: Vec<AttributeDef>,
 }
 
-/// The embedded registry text of a profile.
+/// The embedded registry text of a profile whose regulation has a list
+/// (新疆 art.13, 兵团 art.17); None for every other profile.
 pub fn embedded(profile: &str) -> Option<&'static str> {
     Some(match profile {
         "xinjiang-2023" => include_str!("../../data/authority/xinjiang-2023.toml"),
         "xpcc-2025" => include_str!("../../data/authority/xpcc-2025.toml"),
-        "tibet-2025" => include_str!("../../data/authority/tibet-2025.toml"),
-        "ganzi-2025" => include_str!("../../data/authority/ganzi-2025.toml"),
-        "wuzhong-2024" => include_str!("../../data/authority/wuzhong-2024.toml"),
         _ => return None,
     })
 }
+
+/// pdq's attribute mapping, shared by every profile.
+pub const ATTRIBUTES: &str = include_str!("../../data/authority/attributes.toml");
+
+/// What to do when no registry item is the source of what a dataset holds.
+pub const ADD_TO_WORKSPACE: &str =
+    "add the items that hold them, with their authorities, to authority.toml in the workspace";
 
 /// The resolved registry.
 #[derive(Debug, Clone, PartialEq)]
@@ -148,20 +211,52 @@ pub struct AuthorityRegistry {
 }
 
 impl AuthorityRegistry {
-    /// The embedded registry of `profile`.
+    /// The registry `profile`'s text supplies: its list, item by item, for
+    /// 新疆 and 兵团; no items for the profiles whose text has none. Every
+    /// item's origin is the text and its article.
     pub fn for_profile(profile: &str) -> Result<AuthorityRegistry, OneSourceError> {
         let file = format!("data/authority/{profile}.toml");
-        let text = embedded(profile).ok_or_else(|| OneSourceError::Registry {
-            file: file.clone(),
-            message: format!(
-                "no authority registry for profile `{profile}` (known: xinjiang-2023, xpcc-2025, tibet-2025, ganzi-2025, wuzhong-2024)"
-            ),
-        })?;
-        AuthorityRegistry::parse(text, &file)?.resolve()
+        if !crate::profile::ids().contains(&profile) {
+            return Err(OneSourceError::Registry {
+                file,
+                message: format!(
+                    "no profile `{profile}` (known: {})",
+                    crate::profile::ids().join(", ")
+                ),
+            });
+        }
+        let mut raw = AuthorityRegistry::parse(ATTRIBUTES, "data/authority/attributes.toml")?;
+        raw.profile = Some(profile.to_string());
+        if let Some(text) = embedded(profile) {
+            let list = AuthorityRegistry::parse(text, &file)?;
+            raw.departments = list.departments;
+            raw.item = list.item;
+            raw.attribute.extend(list.attribute);
+        }
+        for it in &mut raw.item {
+            let Some(article) = it.article() else {
+                return Err(OneSourceError::Registry {
+                    file,
+                    message: format!("item `{}` cites no article (basis)", it.id),
+                });
+            };
+            if it.says.trim().is_empty() {
+                return Err(OneSourceError::Registry {
+                    file,
+                    message: format!("item `{}` quotes nothing of {article} (says)", it.id),
+                });
+            }
+            it.origin = Some(Origin::Text {
+                profile: profile.to_string(),
+                article: it.basis.clone(),
+            });
+        }
+        raw.resolve_in(&file)
     }
 
     /// The profile's registry with the workspace's `authority.toml` applied
-    /// when it exists.
+    /// when it exists (for a profile whose text has no list, the workspace's
+    /// is the whole registry).
     pub fn load(profile: &str, workspace_dir: &Path) -> Result<AuthorityRegistry, OneSourceError> {
         let base = AuthorityRegistry::for_profile(profile)?;
         let path = workspace_dir.join("authority.toml");
@@ -174,6 +269,47 @@ impl AuthorityRegistry {
         })?;
         let over = AuthorityRegistry::parse(&text, &path.display().to_string())?;
         base.with_overrides(over, &path.display().to_string())
+    }
+
+    /// Whether it has no items (a profile without a list, no workspace
+    /// registry).
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Where the registry's items come from, in one line: the profile's text
+    /// or the workspace's file, or that there is none.
+    pub fn provenance(&self) -> String {
+        let text = self
+            .items
+            .iter()
+            .filter(|i| matches!(i.origin, Some(Origin::Text { .. })))
+            .count();
+        let ws: Vec<&str> = self
+            .items
+            .iter()
+            .filter_map(|i| match &i.origin {
+                Some(Origin::Workspace { file }) => Some(file.as_str()),
+                _ => None,
+            })
+            .collect();
+        if self.items.is_empty() {
+            return format!(
+                "no items: the text of profile `{}` lists no 数源部门 and the workspace has no authority.toml items",
+                self.profile
+            );
+        }
+        let mut parts = vec![];
+        if text > 0 {
+            parts.push(format!(
+                "{text} from the text of profile `{}`",
+                self.profile
+            ));
+        }
+        if let Some(f) = ws.first() {
+            parts.push(format!("{} from the workspace ({f})", ws.len()));
+        }
+        parts.join(", ")
     }
 
     /// Parses (no validation beyond the shape).
@@ -214,7 +350,10 @@ impl AuthorityRegistry {
             }
         }
         raw.departments.extend(over.departments);
-        for it in over.item {
+        for mut it in over.item {
+            it.origin = Some(Origin::Workspace {
+                file: file.to_string(),
+            });
             match raw.item.iter_mut().find(|x| x.id == it.id) {
                 Some(x) => *x = it,
                 None => raw.item.push(it),
@@ -267,23 +406,7 @@ impl AuthorityRegistry {
     }
 }
 
-impl AuthorityRegistry {
-    /// Validated resolved form of a raw file.
-    fn resolve_from(raw: RegistryFile, file: &str) -> Result<AuthorityRegistry, OneSourceError> {
-        raw.resolve_in(file)
-    }
-}
-
 impl RegistryFile {
-    /// Validates and resolves (file name `<embedded>`).
-    pub fn resolve(self) -> Result<AuthorityRegistry, OneSourceError> {
-        let file = format!(
-            "data/authority/{}.toml",
-            self.profile.as_deref().unwrap_or("<unknown>")
-        );
-        AuthorityRegistry::resolve_from(self, &file)
-    }
-
     fn resolve_in(self, file: &str) -> Result<AuthorityRegistry, OneSourceError> {
         let err = |message: String| OneSourceError::Registry {
             file: file.to_string(),
@@ -358,22 +481,315 @@ impl RegistryFile {
 mod tests {
     use super::*;
 
+    // Only the two texts with a list (新疆 art.13, 兵团 art.17) give owners;
+    // this test asserted them for all five profiles, which the other three
+    // texts contradict (they name no departments). 新疆's (三) names 民政部门
+    // and 乡镇人民政府 for marriage data.
     #[test]
     fn every_profile_has_a_registry_that_loads() {
         for p in crate::profile::ids() {
             let r = AuthorityRegistry::for_profile(p).unwrap_or_else(|e| panic!("{p}: {e}"));
             assert_eq!(r.profile, p);
+            if embedded(p).is_none() {
+                continue;
+            }
             let hh = r.owner_of("marital_status").unwrap();
-            assert_eq!(hh.authorities, vec!["minzheng".to_string()]);
+            assert_eq!(hh.authorities[0], "minzheng");
             assert_eq!(
                 r.owner_of("birth_date").unwrap().id,
                 "household_registration"
             );
             assert_eq!(
                 r.owner_of("entity_name").unwrap().subject,
-                SubjectKind::Organisation
+                Some(SubjectKind::Organisation)
             );
         }
+        let xj = AuthorityRegistry::for_profile("xinjiang-2023").unwrap();
+        assert_eq!(
+            xj.owner_of("marital_status").unwrap().authorities,
+            ["minzheng", "xiangzhen"]
+        );
+        let xpcc = AuthorityRegistry::for_profile("xpcc-2025").unwrap();
+        assert_eq!(
+            xpcc.owner_of("marital_status").unwrap().authorities,
+            ["minzheng"]
+        );
+    }
+
+    /// The words an authority's name must have in its clause: the whole
+    /// name, or, in a list the text ends with “等主管部门” (自然资源、水利、
+    /// …、气象等主管部门), the name without its “(主管)部门”.
+    fn names_authority(says: &str, department: &str) -> bool {
+        if says.contains(department) {
+            return true;
+        }
+        let stem = department
+            .strip_suffix("主管部门")
+            .or_else(|| department.strip_suffix("部门"))
+            .unwrap_or(department);
+        says.contains("等主管部门") && says.contains(stem)
+    }
+
+    /// Every item of a text's list against the text: its article and clause
+    /// exist and say the item's name and each authority's name, every clause
+    /// of the article that assigns a source is an item, and nothing else is.
+    fn check_list(profile: &str, file: &str, article: &str, bases: &[String]) {
+        let text = crate::profile::text::RegulationText::embedded(file).unwrap();
+        let raw = match file {
+            "xinjiang-2023.txt" => include_str!("../../data/regulations/xinjiang-2023.txt"),
+            _ => include_str!("../../data/regulations/xpcc-2025.txt"),
+        };
+        let r = AuthorityRegistry::for_profile(profile).unwrap();
+        let got: Vec<&str> = r.items.iter().map(|i| i.basis.as_str()).collect();
+        assert_eq!(got, bases, "{profile}: the items, in the text's order");
+        for it in &r.items {
+            let at = it
+                .article()
+                .unwrap_or_else(|| panic!("{}: no article", it.id));
+            assert_eq!(at, article, "{profile} {}", it.id);
+            assert!(
+                text.says(at, &it.says),
+                "{profile} {}: {at} does not say “{}”",
+                it.id,
+                it.says
+            );
+            assert!(it.says.contains(&it.name), "{profile} {}: name", it.id);
+            // 等 closing the list of departments (not the 等 inside a data
+            // name, “基金会等非营利组织”): an open list.
+            let open = ["等登记管理部门", "等部门", "等主管部门"]
+                .iter()
+                .any(|w| it.says.contains(w));
+            assert_eq!(it.open_ended, open, "{profile} {}: 等", it.id);
+            // The paragraph cited is the one the words are in: paragraphs
+            // (款) are the article's lines that do not start a clause “(…)”.
+            let para = paragraph_of(raw, article, &it.says)
+                .unwrap_or_else(|| panic!("{profile} {}: words not found", it.id));
+            let cited = format!("{article}第{}款", crate::profile::text::numeral(para));
+            assert!(
+                it.basis.starts_with(&cited),
+                "{profile} {}: {} but the words are in {cited}",
+                it.id,
+                it.basis
+            );
+            // The clause quoted is the one cited: （三） → “(三)…”.
+            if let Some(clause) = it
+                .basis
+                .split_once('（')
+                .map(|(_, c)| c.trim_end_matches('）'))
+            {
+                assert!(
+                    it.says.starts_with(&format!("({clause})")),
+                    "{profile} {}: {} quotes another clause: {}",
+                    it.id,
+                    it.basis,
+                    it.says
+                );
+            }
+            assert!(!it.authorities.is_empty());
+            for a in &it.authorities {
+                let name = r
+                    .departments
+                    .get(a)
+                    .unwrap_or_else(|| panic!("{profile} {}: department `{a}` unnamed", it.id));
+                assert!(
+                    names_authority(&it.says, name),
+                    "{profile} {}: “{}” does not name {name}",
+                    it.id,
+                    it.says
+                );
+            }
+            // and the clause names no department the item lacks (outside
+            // its authorities' own names; 公安机关 in “受公安机关委托的…机构”
+            // delegates, it is not itself an authority).
+            let mut rest = it.says.clone();
+            for a in &it.authorities {
+                rest = rest.replace(r.department_name(a), "");
+            }
+            for (code, name) in &r.departments {
+                if !it.authorities.contains(code) {
+                    assert!(
+                        !rest.contains(name.as_str()),
+                        "{profile} {}: “{}” also names {name}",
+                        it.id,
+                        it.says
+                    );
+                }
+            }
+            assert_eq!(
+                it.origin,
+                Some(Origin::Text {
+                    profile: profile.into(),
+                    article: it.basis.clone()
+                })
+            );
+        }
+        // Complete: every clause of the article that assigns data to a
+        // source (…负责, …提供) is quoted by an item.
+        let body = text.article(article).unwrap();
+        for clause in body.split(['；', ';', '。', ':', '：']) {
+            if clause.ends_with("负责") || clause.contains("核准与提供") {
+                assert!(
+                    r.items.iter().any(|i| clause.contains(&i.says)),
+                    "{profile}: no item quotes “{clause}”"
+                );
+            }
+        }
+    }
+
+    /// The paragraph (款, from 1) of `article` in the raw text whose line
+    /// holds `says` (white space ignored).
+    fn paragraph_of(raw: &str, article: &str, says: &str) -> Option<u32> {
+        let strip = |l: &str| l.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+        let mut para = 0;
+        let mut inside = false;
+        for line in raw.lines().map(strip).filter(|l| !l.is_empty()) {
+            if line.starts_with('第') && line.find('条').is_some_and(|i| i < 24) {
+                if inside {
+                    return None;
+                }
+                inside = line.starts_with(article);
+            }
+            if !inside {
+                continue;
+            }
+            if !line.starts_with('(') && !line.starts_with('（') {
+                para += 1;
+            }
+            if line.contains(says) {
+                return Some(para);
+            }
+        }
+        None
+    }
+
+    fn bases(article: &str, persons: u32, orgs: u32, rest: u32) -> Vec<String> {
+        let n = crate::profile::text::numeral;
+        let mut out: Vec<String> = (1..=11)
+            .map(|i| format!("{article}第{}款（{}）", n(persons), n(i)))
+            .collect();
+        out.extend((1..=4).map(|i| format!("{article}第{}款（{}）", n(orgs), n(i))));
+        out.push(format!("{article}第{}款", n(rest)));
+        out
+    }
+
+    #[test]
+    fn xinjiang_art_13_item_by_item() {
+        check_list(
+            "xinjiang-2023",
+            "xinjiang-2023.txt",
+            "第十三条",
+            &bases("第十三条", 3, 4, 5),
+        );
+        let r = AuthorityRegistry::for_profile("xinjiang-2023").unwrap();
+        let by = |id: &str| {
+            r.items
+                .iter()
+                .find(|i| i.id == id)
+                .unwrap()
+                .authorities
+                .clone()
+        };
+        // The items the seeded list lacked or had wrong (issue #17, 4).
+        assert_eq!(by("floating_population"), ["liudong", "liudong_weituo"]);
+        assert_eq!(by("health"), ["weijian", "xiangzhen", "jiedao"]);
+        assert_eq!(by("education"), ["jiaoyu", "renshe", "yuanxiao", "keyan"]);
+        assert_eq!(by("qualification_certificates"), ["fazheng"]);
+        assert_eq!(
+            by("credit_code"),
+            ["shichang", "shehuizuzhi", "shiyedanwei"]
+        );
+        assert_eq!(by("natural_resources_spatial").len(), 6);
+        assert_eq!(
+            r.items
+                .iter()
+                .find(|i| i.id == "natural_resources_spatial")
+                .unwrap()
+                .subject,
+            None
+        );
+    }
+
+    #[test]
+    fn xpcc_art_17_item_by_item() {
+        check_list(
+            "xpcc-2025",
+            "xpcc-2025.txt",
+            "第十七条",
+            &bases("第十七条", 2, 3, 4),
+        );
+        let r = AuthorityRegistry::for_profile("xpcc-2025").unwrap();
+        let by = |id: &str| {
+            r.items
+                .iter()
+                .find(|i| i.id == id)
+                .unwrap()
+                .authorities
+                .clone()
+        };
+        assert_eq!(by("floating_population"), ["liudong", "liudong_weituo"]);
+        assert_eq!(by("health"), ["weijian"]);
+        assert_eq!(by("social_security"), ["renshe", "yibao", "minzheng"]);
+    }
+
+    #[test]
+    fn the_three_texts_without_a_list_ship_no_items() {
+        for p in ["tibet-2025", "ganzi-2025", "wuzhong-2024"] {
+            assert!(embedded(p).is_none(), "{p}");
+            let r = AuthorityRegistry::for_profile(p).unwrap();
+            assert!(r.is_empty(), "{p}: {:?}", r.items);
+            assert!(r.departments.is_empty(), "{p}");
+            // pdq's own attribute mapping is there for the bureau's items.
+            assert!(r.attributes.contains_key("marital_status"));
+            assert!(r.owner_of("marital_status").is_none());
+            assert!(r.provenance().contains("no items"), "{}", r.provenance());
+        }
+    }
+
+    #[test]
+    fn a_workspace_item_shows_origin_workspace() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("authority.toml");
+        std::fs::write(
+            &path,
+            "[departments]\nminzheng = \"民政厅\"\n\n[[item]]\nid = \"marriage_registration\"\nname = \"婚姻登记数据\"\nsubject = \"person\"\nauthorities = [\"minzheng\"]\nattributes = [\"marital_status\"]\n",
+        )
+        .unwrap();
+        let file = path.display().to_string();
+        // A profile without a list: the workspace's is the whole registry.
+        let r = AuthorityRegistry::load("tibet-2025", dir.path()).unwrap();
+        assert_eq!(r.items.len(), 1);
+        let it = r.owner_of("marital_status").unwrap();
+        assert_eq!(it.origin, Some(Origin::Workspace { file: file.clone() }));
+        assert!(
+            it.origin
+                .as_ref()
+                .unwrap()
+                .to_string()
+                .contains("authority.toml")
+        );
+        assert!(
+            r.provenance().contains("1 from the workspace"),
+            "{}",
+            r.provenance()
+        );
+        // A profile with one: the replaced item is the workspace's, the
+        // others stay the text's.
+        let r = AuthorityRegistry::load("xinjiang-2023", dir.path()).unwrap();
+        assert_eq!(
+            r.owner_of("marital_status").unwrap().origin,
+            Some(Origin::Workspace { file })
+        );
+        assert!(matches!(
+            r.owner_of("birth_date").unwrap().origin,
+            Some(Origin::Text { ref article, .. }) if article == "第十三条第三款（一）"
+        ));
+        // A file cannot claim the text as its origin.
+        std::fs::write(
+            &path,
+            "[[item]]\nid = \"x\"\nname = \"x\"\nauthorities = [\"a\"]\norigin = { from = \"text\", profile = \"tibet-2025\", article = \"第十四条\" }\n",
+        )
+        .unwrap();
+        assert!(AuthorityRegistry::load("tibet-2025", dir.path()).is_err());
     }
 
     #[test]

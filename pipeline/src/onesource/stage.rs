@@ -15,7 +15,9 @@
 //! ```toml
 //! [onesource]
 //! subject = "person"            # or "organisation"
-//! key = "id_number"             # 公民身份号码 / 统一社会信用代码
+//! key = "id_number"             # 公民身份号码 (or another document) / 统一社会信用代码
+//! document_type = "zjlx"        # persons: 居民身份证, 外国人永久居留身份证, 护照 … (optional)
+//! nationality = "gj"            # persons: 3 letters, part of a passport's key (optional)
 //! name = "name"
 //! birth_date = "birth_date"
 //! sex = "sex_code"
@@ -24,7 +26,7 @@
 //! attributes = { marital_status = "hyzk" }   # beyond the registry's column names
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, RecordBatch};
@@ -39,7 +41,7 @@ use super::duplicate::{
     CatalogDeclaration, DataThresholds, DatasetColumns, DuplicateFinding, from_catalogs, from_data,
 };
 use super::golden::{GoldenValue, Observations, SourceDataset, golden_records};
-use super::normalize::{IdIssue, normalize_resident_id, normalize_uscc};
+use super::normalize::{IdIssue, PersonKey, normalize_person_key, normalize_uscc};
 use super::registry::{AuthorityRegistry, SubjectKind};
 use super::resolve::{MatchConfig, Records, resolve};
 use crate::dataset::DatasetDef;
@@ -93,6 +95,10 @@ pub struct OneSourceReport {
     pub run: String,
     /// The registry's profile.
     pub profile: String,
+    /// Where the registry's items come from (the profile's text, the
+    /// workspace's authority.toml); each duplicate finding names its own.
+    #[serde(default)]
+    pub registry: String,
     /// Per dataset (`department.name`).
     pub datasets: BTreeMap<String, DatasetSummary>,
     /// Records resolved.
@@ -109,6 +115,11 @@ pub struct OneSourceReport {
     pub conflict_samples: Vec<Conflict>,
     /// Duplicate collection.
     pub duplicates: Vec<DuplicateFinding>,
+    /// Per dataset, the attributes it holds (found by column name) that no
+    /// item of the registry owns: compared by recency only, with no source
+    /// to be held to, until authority.toml names one.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub no_source: BTreeMap<String, Vec<String>>,
 }
 
 /// Golden values as stored.
@@ -235,6 +246,9 @@ struct Loaded {
     matching: [Vec<Option<String>>; 4],
     /// (attribute id, column, values)
     attributes: Vec<(String, String, Vec<Option<String>>)>,
+    /// Persons: each row's document type and nationality, when declared.
+    document_types: Vec<Option<String>>,
+    nationalities: Vec<Option<String>>,
     recency: Vec<i64>,
     rows: Vec<u64>,
 }
@@ -285,6 +299,12 @@ async fn load(
     if let Some(c) = &os.updated_at {
         check(c, "updated_at")?;
     }
+    if let Some(c) = &os.document_type {
+        check(c, "document_type")?;
+    }
+    if let Some(c) = &os.nationality {
+        check(c, "nationality")?;
+    }
     // attributes: explicit, then by registry column name
     let mut attrs: Vec<(String, String)> = Vec::new();
     for (a, c) in &os.attributes {
@@ -297,7 +317,11 @@ async fn load(
         attrs.push((a.clone(), c.clone()));
     }
     for c in &declared {
-        if *c == os.key || attrs.iter().any(|(_, x)| x == c) {
+        let document_cols = [&os.document_type, &os.nationality];
+        if *c == os.key
+            || document_cols.iter().any(|d| d.as_deref() == Some(*c))
+            || attrs.iter().any(|(_, x)| x == c)
+        {
             continue;
         }
         if let Some(a) = registry.attribute_for_column(c)
@@ -305,6 +329,37 @@ async fn load(
         {
             attrs.push((a.id.clone(), c.to_string()));
         }
+    }
+    // Never silence: an attribute no item of the registry owns has no
+    // source to be held to (a profile whose text has no list, and no
+    // authority.toml, owns none).
+    let orphans: Vec<&str> = attrs
+        .iter()
+        .filter(|(a, _)| registry.owner_of(a).is_none())
+        .map(|(a, _)| a.as_str())
+        .collect();
+    if registry.is_empty() {
+        let what = if orphans.is_empty() {
+            "its subjects".to_string()
+        } else {
+            orphans.join(", ")
+        };
+        return Err(data_err(format!(
+            "[onesource] no item of the authority registry is the source of {what}: {}; {}",
+            registry.provenance(),
+            super::registry::ADD_TO_WORKSPACE
+        )));
+    }
+    if let Some((a, _)) = os
+        .attributes
+        .iter()
+        .find(|(a, _)| registry.owner_of(a).is_none())
+    {
+        return Err(data_err(format!(
+            "[onesource] attributes: no item of the authority registry owns `{a}` ({}); {}",
+            registry.provenance(),
+            super::registry::ADD_TO_WORKSPACE
+        )));
     }
     let Some(table) = lake.open_table(&def.data_path()).await? else {
         return Ok(None);
@@ -317,6 +372,9 @@ async fn load(
     }
     select.push(os.updated_at.as_deref().map_or("NULL".into(), quote));
     select.push(quote(crate::land::conform::ROW_COLUMN));
+    for c in [&os.document_type, &os.nationality] {
+        select.push(c.as_deref().map_or("NULL".into(), quote));
+    }
     for (_, c) in &attrs {
         select.push(quote(c));
     }
@@ -341,6 +399,8 @@ async fn load(
         attributes: attrs.into_iter().map(|(a, c)| (a, c, Vec::new())).collect(),
         recency: vec![],
         rows: vec![],
+        document_types: vec![],
+        nationalities: vec![],
     };
     let mut tmp = Vec::new();
     for b in &batches {
@@ -363,8 +423,10 @@ async fn load(
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(start + i as u64)
         }));
+        strings(b, 7, &mut l.document_types).map_err(data_err)?;
+        strings(b, 8, &mut l.nationalities).map_err(data_err)?;
         for (k, (_, _, vals)) in l.attributes.iter_mut().enumerate() {
-            strings(b, 7 + k, vals).map_err(data_err)?;
+            strings(b, 9 + k, vals).map_err(data_err)?;
         }
     }
     Ok(Some(l))
@@ -401,8 +463,20 @@ pub async fn run_onesource(
     let mut report = OneSourceReport {
         run: opts.run.clone(),
         profile: registry.profile.clone(),
+        registry: registry.provenance(),
         ..Default::default()
     };
+    for l in &loaded {
+        let orphans: Vec<String> = l
+            .attributes
+            .iter()
+            .filter(|(a, _, _)| registry.owner_of(a).is_none())
+            .map(|(a, _, _)| a.clone())
+            .collect();
+        if !orphans.is_empty() {
+            report.no_source.insert(l.def.id(), orphans);
+        }
+    }
     let orgs: MatchConfig = toml::from_str(ORGS)
         .map_err(|e| OneSourceError::Config(format!("embedded organisation matching: {e}")))?;
     let mut golden_all: Vec<(SubjectKind, GoldenValue)> = Vec::new();
@@ -435,6 +509,9 @@ pub async fn run_onesource(
             ..Default::default()
         };
         let mut key_text: Vec<Option<String>> = Vec::new();
+        // Keys of documents other than the 公民身份号码, numbered as met:
+        // equal `type:number` texts get one key, different ones never do.
+        let mut documents: HashMap<String, u128> = HashMap::new();
         for (d, l) in part.iter().enumerate() {
             let summary = report.datasets.entry(l.def.id()).or_default();
             let attr_idx: Vec<usize> = l
@@ -446,18 +523,36 @@ pub async fn run_onesource(
             for i in 0..l.keys.len() {
                 summary.rows += 1;
                 let raw = l.keys[i].as_deref().unwrap_or("");
+                // (key text, repairs, packed key)
                 let norm = match kind {
-                    SubjectKind::Person => normalize_resident_id(raw, opts.as_of),
-                    SubjectKind::Organisation => normalize_uscc(raw),
+                    SubjectKind::Person => normalize_person_key(
+                        raw,
+                        l.document_types.get(i).and_then(Option::as_deref),
+                        l.nationalities.get(i).and_then(Option::as_deref),
+                        opts.as_of,
+                    )
+                    .map(|k| {
+                        let packed = match &k {
+                            PersonKey::Resident(n) => pack(&n.id),
+                            PersonKey::Document { key, .. } => {
+                                let next = DOCUMENT_KEYS | (documents.len() as u128 + 1);
+                                *documents.entry(key.clone()).or_insert(next)
+                            }
+                        };
+                        (k.as_str().to_string(), k.fixes(), packed)
+                    }),
+                    SubjectKind::Organisation => {
+                        normalize_uscc(raw).map(|n| (n.as_str().to_string(), n.fixes, pack(&n.id)))
+                    }
                 };
                 let key = match norm {
-                    Ok(n) => {
+                    Ok((text, fixes, packed)) => {
                         summary.valid_keys += 1;
-                        if n.fixes.0 != 0 {
+                        if fixes.0 != 0 {
                             summary.repaired_keys += 1;
                         }
-                        key_text.push(Some(n.as_str().to_string()));
-                        pack(&n.id)
+                        key_text.push(Some(text));
+                        packed
                     }
                     Err(reason) => {
                         set_aside(&mut summary.set_aside, l.rows[i], raw, reason);
@@ -604,6 +699,10 @@ pub async fn run_onesource(
     report.duplicates = dups;
     Ok(report)
 }
+
+/// The top bit marks the keys of other identity documents; [`pack`] never
+/// sets it (1 + 18 × 7 bits = 127).
+const DOCUMENT_KEYS: u128 = 1 << 127;
 
 /// A normalised identifier packed into a non-zero key.
 fn pack(id: &[u8; 18]) -> u128 {

@@ -11,6 +11,7 @@
 //! | 公民身份号码 (resident ID) | GB 11643-1999 | ISO 7064 MOD 11-2 over 17 digits |
 //! | 组织机构代码 (organisation code) | GB 11714-1997 | MOD 11 over 8 characters |
 //! | 统一社会信用代码 (USCC) | GB 32100-2015 | MOD 31 over 17 characters |
+//! | 港澳台居民居住证, 2023 外国人永久居留身份证 | GB 11643's check | MOD 11-2 over 17 digits ([`person_document`]) |
 
 /// Marks a byte outside an identifier's alphabet in a `value_table!`
 /// (high bit set, so one OR over a code's values tells if any is outside).
@@ -37,6 +38,7 @@ macro_rules! value_table {
 pub mod date_format;
 pub mod division_code;
 pub mod org_code;
+pub mod person_document;
 pub mod phone;
 pub mod postal_code;
 pub mod resident_id;
