@@ -326,6 +326,10 @@ pub struct HarvestArgs {
     /// Only this catalog source (`catalogs/<name>.toml`).
     #[arg(long, value_name = "NAME")]
     pub source: Option<String>,
+    /// Read this catalog source without changing the catalog and print a
+    /// ready mapping for it, with how many records each key covers.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["source", "as_of"])]
+    pub suggest_mapping: Option<String>,
     /// The as-of time for lateness (RFC 3339, or `YYYY-MM-DD[ HH:MM:SS]` in the bureau's zone); default: now.
     #[arg(long, value_name = "DATETIME")]
     pub as_of: Option<String>,

@@ -272,3 +272,77 @@ fn issue_19_an_unmapped_portal_export_fails_naming_the_keys_to_map() {
     ]);
     assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
 }
+
+/// `pdq harvest --suggest-mapping` (issue #19, 1): the export that fails
+/// unmapped gets a ready mapping, each line with its coverage; appended to
+/// the source file as printed, the harvest succeeds. Suggesting changes
+/// nothing: the first real harvest is still version 1.
+#[test]
+fn issue_19_suggest_mapping_prints_a_mapping_that_harvests() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("demo");
+    pipeline::demo::generate(&root).unwrap();
+    let w = root.to_str().unwrap();
+    let records: Vec<serde_json::Value> = (0..6)
+        .map(|i| serde_json::json!({"title_cn": format!("资源{i}"), "dept": "公安局", "rate": "每日", "openType": "完全开放", "clicks": i}))
+        .collect();
+    std::fs::write(
+        root.join("catalogs/zz-export.json"),
+        serde_json::to_vec(&serde_json::json!({"list": records})).unwrap(),
+    )
+    .unwrap();
+    let toml_path = root.join("catalogs/zz-export.toml");
+    let source =
+        "[source]\nkind = \"json_api\"\nurl = \"catalogs/zz-export.json\"\nrecords = \"list\"\n";
+    std::fs::write(&toml_path, source).unwrap();
+    let out = pdq(&["harvest", "-w", w, "--suggest-mapping", "zz-export"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    for line in [
+        "[source.mapping]",
+        "name = \"title_cn\"",
+        "provider = \"dept\"",
+        "update_frequency = \"rate\"",
+        "open_attribute = \"openType\"",
+        "6/6 records, recognised",
+        "6/6 records, resembles `title`",
+        "\"clicks\" (6)",
+    ] {
+        assert!(text.contains(line), "{line} in:\n{text}");
+    }
+    let json_out = json(&pdq(&[
+        "harvest",
+        "-w",
+        w,
+        "--suggest-mapping",
+        "zz-export",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(json_out["report"]["records"], 6);
+    assert_eq!(json_out["report"]["unmapped"]["title_cn"], 6);
+    // An unknown source is named with those there are.
+    let bad = pdq(&["harvest", "-w", w, "--suggest-mapping", "nosuch"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stderr(&bad).contains("no catalog source `nosuch`") && stderr(&bad).contains("zz-export"),
+        "{}",
+        stderr(&bad)
+    );
+    // Appended as printed, the mapping harvests every record.
+    std::fs::write(&toml_path, format!("{source}{text}")).unwrap();
+    let ok = json(&pdq(&[
+        "harvest",
+        "-w",
+        w,
+        "--source",
+        "zz-export",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(ok["version"], 1, "suggesting wrote no version");
+    let src = &ok["sources"][0];
+    assert_eq!(src["status"], "ok", "{src}");
+    assert_eq!(src["records"], 6);
+    assert_eq!(src["mapping"]["fields"]["name"]["title_cn"], 6, "{src}");
+}

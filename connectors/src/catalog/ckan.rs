@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::fetch::{client, get, parse_json};
 use super::{
-    FIELDS, Harvest, HarvestError, HarvestProblem, HarvestedRecord, canonical, json_field,
+    FIELDS, Harvest, HarvestError, HarvestProblem, HarvestedRecord, canonical_ranked, json_field,
 };
 
 fn hundred() -> u64 {
@@ -112,7 +112,7 @@ pub(crate) fn package(
             let field = extras_map
                 .get(&k)
                 .map(String::as_str)
-                .or_else(|| canonical(FIELDS, &k))
+                .or_else(|| canonical_ranked(FIELDS, &k, true).map(|(f, _)| f))
                 .or(match k.as_str() {
                     "frequency"
                     | "accrualPeriodicity"

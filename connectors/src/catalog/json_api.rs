@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::fetch::{client, get, parse_json};
 use super::{
     FIELDS, Harvest, HarvestError, HarvestProblem, HarvestedItem, HarvestedRecord, ITEM_FIELDS,
-    canonical, json_field,
+    canonical, canonical_ranked, json_field,
 };
 use crate::paging::{Pager, Paging, at_path};
 use crate::source::Secret;
@@ -58,12 +58,16 @@ pub struct JsonApiConfig {
 type Mapped = (BTreeMap<String, String>, BTreeMap<String, String>);
 
 /// Maps one JSON object to fields: explicit mappings first, then keys named
-/// like a field. Unknown keys are left out (portals add many); see
-/// [`unmapped_keys`].
+/// like a field (with `machine`, also the machine keys portals, CKAN and
+/// DCAT use, see [`super::mapping`]); of two keys naming one field the
+/// better-ranked wins, whatever their order. An object value counts by its
+/// label (`{"title": "市公安局"}`, `{"name": …}`). Unknown keys are left
+/// out (portals add many); see [`unmapped_keys`].
 pub(crate) fn map_object(
     obj: &serde_json::Value,
     table: &[(&'static str, &[&str])],
     mapping: &BTreeMap<String, String>,
+    machine: bool,
 ) -> Mapped {
     let mut fields = BTreeMap::new();
     let mut origins = BTreeMap::new();
@@ -74,19 +78,55 @@ pub(crate) fn map_object(
         }
     }
     if let Some(map) = obj.as_object() {
+        let mut best: BTreeMap<&'static str, (usize, &String, String)> = BTreeMap::new();
         for (k, v) in map {
-            if let Some(f) = canonical(table, k)
-                && !fields.contains_key(f)
-                && !mapping.contains_key(f)
-                && let Some(v) = json_field(v)
-            {
-                fields.insert(f.to_string(), v);
-                origins.insert(f.to_string(), k.clone());
+            let Some((f, rank)) = canonical_ranked(table, k, machine) else {
+                continue;
+            };
+            if fields.contains_key(f) || mapping.contains_key(f) {
+                continue;
             }
+            let Some(v) = json_field(v).or_else(|| label(v)) else {
+                continue;
+            };
+            if best.get(f).is_none_or(|(r, _, _)| rank < *r) {
+                best.insert(f, (rank, k, v));
+            }
+        }
+        for (f, (_, k, v)) in best {
+            fields.insert(f.to_string(), v);
+            origins.insert(f.to_string(), k.clone());
         }
     }
     (fields, origins)
 }
+
+/// The label of an object value: its `title`, `name`, `label`, `prefLabel`
+/// or `foaf:name` (an organisation or a theme given as an object).
+fn label(v: &serde_json::Value) -> Option<String> {
+    let o = v.as_object()?;
+    [
+        "title",
+        "name",
+        "label",
+        "prefLabel",
+        "foaf:name",
+        "display_name",
+    ]
+    .iter()
+    .find_map(|k| o.get(*k).and_then(json_field))
+}
+
+/// The keys a record's identity is taken from when no `id` is configured.
+const ID_KEYS: &[&str] = &[
+    "id",
+    "identifier",
+    "@id",
+    "uuid",
+    "guid",
+    "resourceId",
+    "resource_id",
+];
 
 /// The top-level keys of `obj` that neither a field (`origins`, dotted
 /// paths by their first key) nor one of `used` (the id, the items) took.
@@ -183,15 +223,19 @@ pub(crate) async fn harvest(cfg: &JsonApiConfig, base_dir: &Path) -> Result<Harv
                 });
                 continue;
             }
-            let (fields, origins) = map_object(rec, FIELDS, &cfg.mapping);
-            let unmapped = unmapped_keys(rec, &origins, &[cfg.id.as_deref(), cfg.items.as_deref()]);
+            let (fields, origins) = map_object(rec, FIELDS, &cfg.mapping, true);
+            // The record's own id: the configured key, else a key such as
+            // `id` or `identifier`.
+            let id_key = cfg.id.as_deref().or_else(|| {
+                ID_KEYS
+                    .iter()
+                    .copied()
+                    .find(|k| rec.get(*k).and_then(json_field).is_some())
+            });
+            let unmapped = unmapped_keys(rec, &origins, &[id_key, cfg.items.as_deref()]);
             let mut r = HarvestedRecord {
                 unmapped,
-                source_id: cfg
-                    .id
-                    .as_deref()
-                    .and_then(|k| at_path(rec, k))
-                    .and_then(json_field),
+                source_id: id_key.and_then(|k| at_path(rec, k)).and_then(json_field),
                 location: at.clone(),
                 fields,
                 origins,
@@ -201,7 +245,7 @@ pub(crate) async fn harvest(cfg: &JsonApiConfig, base_dir: &Path) -> Result<Harv
                 && let Some(serde_json::Value::Array(items)) = at_path(rec, p)
             {
                 for (j, it) in items.iter().enumerate() {
-                    let (fields, origins) = map_object(it, ITEM_FIELDS, &cfg.item_mapping);
+                    let (fields, origins) = map_object(it, ITEM_FIELDS, &cfg.item_mapping, false);
                     r.items.push(HarvestedItem {
                         location: format!("{at} {p}[{j}]"),
                         fields,

@@ -19,6 +19,7 @@ mod ckan;
 mod dcat;
 mod fetch;
 mod json_api;
+pub mod mapping;
 mod rdf;
 mod xlsx_template;
 
@@ -211,7 +212,18 @@ pub const FIELDS: &[(&str, &[&str])] = &[
     ),
     (
         "classification",
-        &["资源分类", "目录分类", "资源类型", "信息资源分类", "分类"],
+        &[
+            "资源分类",
+            "目录分类",
+            "资源类型",
+            "信息资源分类",
+            "分类",
+            "主题分类",
+            "所属领域",
+            "领域",
+            "主题",
+            "行业分类",
+        ],
     ),
     (
         "name",
@@ -307,6 +319,17 @@ pub const FIELDS: &[(&str, &[&str])] = &[
     ),
     ("security_marking", &["密级", "涉密标识", "是否涉密"]),
     ("dataset", &["挂接资源", "挂接数据集", "数据集", "挂接表"]),
+    (
+        "landing_page",
+        &[
+            "访问地址",
+            "资源地址",
+            "链接地址",
+            "访问链接",
+            "网址",
+            "链接",
+        ],
+    ),
 ];
 
 /// The canonical fields of a data item (信息项).
@@ -374,13 +397,40 @@ pub fn header_key(h: &str) -> String {
 /// The canonical field a header or key names, in `table` ([`FIELDS`] or
 /// [`ITEM_FIELDS`]); canonical names themselves match too.
 pub fn canonical(table: &[(&'static str, &[&str])], header: &str) -> Option<&'static str> {
-    let k = header_key(header);
+    canonical_ranked(table, header, false).map(|(f, _)| f)
+}
+
+/// The field a record's key names, with the key's rank among the field's
+/// names: the table's own aliases first (by position), then, with
+/// `machine`, the machine keys of portals, CKAN and DCAT
+/// ([`mapping::KEYS`]: `title`, `orgName`, `accrualPeriodicity` …; for
+/// [`FIELDS`] only), then the field's own name (CKAN's `name` is a URL
+/// slug; its `title` is the name). Of two keys of one record naming one
+/// field, the lower rank wins.
+pub(crate) fn canonical_ranked(
+    table: &[(&'static str, &[&str])],
+    key: &str,
+    machine: bool,
+) -> Option<(&'static str, usize)> {
+    let k = header_key(key);
     if k.is_empty() {
         return None;
     }
-    table.iter().find_map(|(name, aliases)| {
-        (k.eq_ignore_ascii_case(name) || aliases.contains(&k.as_str())).then_some(*name)
-    })
+    table
+        .iter()
+        .find_map(|(name, aliases)| {
+            if let Some(i) = aliases.iter().position(|a| *a == k) {
+                Some((*name, i))
+            } else {
+                k.eq_ignore_ascii_case(name).then_some((*name, 1000))
+            }
+        })
+        .or_else(|| {
+            machine
+                .then(|| mapping::machine_field(&k))
+                .flatten()
+                .map(|(f, i)| (f, 200 + i))
+        })
 }
 
 /// Trims a cell: ASCII and full-width spaces, no-break spaces, line breaks

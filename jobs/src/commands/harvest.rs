@@ -18,6 +18,21 @@ use crate::cli::HarvestArgs;
 
 pub fn run(args: HarvestArgs) -> Result<Outcome> {
     let ws = Workspace::load(&args.workspace)?;
+    if let Some(name) = &args.suggest_mapping {
+        let rt = super::runtime(None)?;
+        let s = rt.block_on(catalog::suggest::suggest_mapping(
+            &ws.dir,
+            name,
+            ws.xlsx_limits(),
+        ))?;
+        // The mapping is for pasting: TOML unless JSON is asked for.
+        if args.format.as_deref() == Some("json") {
+            outln!("{}", serde_json::to_string_pretty(&s)?);
+        } else {
+            outln!("{}", s.toml.trim_end());
+        }
+        return Ok(Outcome::Clean);
+    }
     let tz = ws.tz();
     let now = crate::util::parse_as_of(args.as_of.as_deref(), tz)?.with_timezone(&Utc);
     let lake = Lake::open(&ws.config.lake, &ws.dir).context("cannot open the lake")?;
@@ -106,6 +121,12 @@ fn print_table(o: &CatalogOutcome, dir: &std::path::Path) {
                 .map(|e| format!(": {e}"))
                 .unwrap_or_default()
         );
+        if s.mapping.records > 0 {
+            outln!(
+                "    映射 mapped: {}",
+                catalog::harvest::mapping_line(&s.mapping)
+            );
+        }
     }
     let mut by_check: std::collections::BTreeMap<&str, usize> = Default::default();
     for f in &o.findings {

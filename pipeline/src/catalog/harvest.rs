@@ -227,6 +227,11 @@ pub struct SourceOutcome {
     pub restored: usize,
     /// Unchanged.
     pub unchanged: usize,
+    /// What was mapped (issue #19, 1): per catalog field, the source key
+    /// each record gave it from and how many records did; the keys no field
+    /// took.
+    #[serde(default)]
+    pub mapping: connectors::catalog::mapping::MappingReport,
 }
 
 /// A harvest's result.
@@ -507,6 +512,21 @@ pub async fn read_sources(
         .await
 }
 
+/// What a source's harvest mapped, in one line: `name←title 60/60, …`.
+pub fn mapping_line(m: &connectors::catalog::mapping::MappingReport) -> String {
+    let mut parts = vec![];
+    for (field, keys) in &m.fields {
+        let keys: Vec<&str> = keys.keys().map(String::as_str).collect();
+        parts.push(format!(
+            "{field}←{} {}/{}",
+            keys.join("|"),
+            m.covered(field),
+            m.records
+        ));
+    }
+    parts.join(", ")
+}
+
 /// Why a source's harvest is not usable for want of a required field: the
 /// resource name, and the provider (or its code) when the source names no
 /// department, each missing (after `defaults`) in more than
@@ -574,9 +594,10 @@ pub fn missing_required(
         )
     };
     Some(format!(
-        "{}, more than max_missing_share {:.0}%; {keys}; map the field in the source's `mapping` (CKAN: `extras`); nothing from this source was applied",
+        "{}, more than max_missing_share {:.0}%; {keys}; map the field in the source's `mapping` (CKAN: `extras`; `pdq harvest --suggest-mapping {}` proposes one); nothing from this source was applied",
         over.join(", "),
-        100.0 * def.max_missing_share
+        100.0 * def.max_missing_share,
+        def.name
     ))
 }
 
@@ -637,6 +658,13 @@ pub fn merge(
             }
         };
         o.records = h.records.len();
+        o.mapping = h.mapping_report();
+        tracing::info!(
+            source = %def.name,
+            records = o.mapping.records,
+            mapped = %mapping_line(&o.mapping),
+            "catalog source mapped"
+        );
         for p in &h.problems {
             problems.push(SourceProblem {
                 source: def.name.clone(),

@@ -19,6 +19,7 @@ pub mod publish;
 pub mod reconcile;
 pub mod step;
 pub mod store;
+pub mod suggest;
 pub mod vocab;
 
 use std::collections::BTreeMap;

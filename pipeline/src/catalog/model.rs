@@ -135,6 +135,9 @@ entry_fields! {
     security_marking,
     /// The mounted dataset (挂接), `department.dataset`.
     dataset,
+    /// 访问地址: where the resource is described or served (a portal page,
+    /// a landing page).
+    landing_page,
 }
 
 /// The three levels of 国家秘密 (绝密、机密、秘密) and the marking 涉密

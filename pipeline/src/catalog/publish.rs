@@ -237,6 +237,7 @@ const COLUMNS: &[(&str, &str)] = &[
     ("usage_requirements", "使用要求"),
     ("online_date", "上线日期"),
     ("data_updated", "数据更新日期"),
+    ("landing_page", "访问地址"),
 ];
 
 fn fmt_score(s: Option<f64>) -> String {

@@ -523,6 +523,7 @@ fn anonymous(name: &str, summary: &str) -> HarvestedRecord {
     r
 }
 
+mod automap;
 mod dcat;
 mod harvest_rules;
 mod identity;
