@@ -185,3 +185,83 @@ async fn the_better_key_wins_whatever_the_order() {
     assert_eq!(h.records[0].source_id.as_deref(), Some("a1"));
     assert!(!h.records[0].unmapped.contains(&"id".to_string()));
 }
+
+fn fixtures() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/ckan")
+}
+
+/// A real CKAN `package_search` response (data.birmingham.gov.uk, one page
+/// of 10 of 38 packages; a local file is one document, whatever total it
+/// states): every package gives its title, its organisation as provider,
+/// its dates and its formats, with no mapping; the maintainers (staff
+/// names and addresses) reach no entry.
+#[tokio::test]
+async fn a_real_ckan_package_search_response_harvests_with_no_mapping() {
+    let h = CatalogSourceConfig::Ckan(connectors::catalog::CkanConfig {
+        url: "birmingham-package_search.json".into(),
+        rows: 10,
+        fq: None,
+        extras: BTreeMap::new(),
+    })
+    .harvest(&fixtures())
+    .await
+    .unwrap();
+    assert_eq!(h.records.len(), 10, "{:?}", h.problems);
+    let report = h.mapping_report();
+    for field in ["name", "provider", "data_updated", "online_date", "summary"] {
+        assert_eq!(report.covered(field), 10, "{field}: {report:?}");
+    }
+    let first = &h.records[0];
+    assert_eq!(first.fields["name"], "Purchase Card Transactions");
+    assert_eq!(first.fields["provider"], "Birmingham City Council");
+    assert_eq!(
+        first.source_id.as_deref(),
+        Some("cf552d08-cee9-43bf-8c0f-3196a9311799")
+    );
+    let mut st = CatalogState::default();
+    let src = def("birmingham", Some("gongan"));
+    run(&mut st, &src, h.records, &Curation::default(), 1);
+    let entries: Vec<&CatalogEntry> = st.current().collect();
+    assert_eq!(entries.len(), 10, "ten packages, ten entries");
+    for e in &entries {
+        assert!(e.data_updated.is_some() && e.online_date.is_some(), "{e:?}");
+        let text = serde_json::to_string(e).unwrap();
+        assert!(
+            !text.contains("Ian Martin") && !text.contains("ian.martin@"),
+            "a maintainer reached an entry: {text}"
+        );
+    }
+    let f = checks_of(&st, "xinjiang-2023");
+    assert!(
+        !f.iter()
+            .any(|x| matches!(x.field.as_deref(), Some("data_updated" | "online_date"))),
+        "CKAN's dates are read: {f:#?}"
+    );
+}
+
+/// A real plain-JSON catalog export (ckanext-dcat's example list), read as
+/// a portal's JSON with no mapping: title, description, identifier, dates
+/// and the publisher object are all recognised.
+#[tokio::test]
+async fn a_real_json_catalog_export_harvests_with_no_mapping() {
+    let src: CatalogSourceDef = toml::from_str(
+        "name = \"list\"\n[source]\nkind = \"json_api\"\nurl = \"ckanext-dcat-catalog_datasets_list.json\"\n",
+    )
+    .unwrap();
+    let h = src.source.harvest(&fixtures()).await.unwrap();
+    assert_eq!(h.records.len(), 2, "{:?}", h.problems);
+    let r = &h.records[0];
+    assert_eq!(r.fields["name"], "Example dataset 1");
+    assert_eq!(
+        r.fields["provider"],
+        "Publishing Organization for dataset 1"
+    );
+    assert!(r.fields["summary"].starts_with("A longer description"));
+    assert_eq!(r.fields["online_date"], "2013-04-26T00:00:00Z");
+    assert_eq!(r.fields["data_updated"], "2013-04-26T00:00:00Z");
+    assert_eq!(
+        r.source_id.as_deref(),
+        Some("https://data.some.org/catalog/datasets/1")
+    );
+    assert_eq!(h.records[1].fields["online_date"], "2012-06-21");
+}
