@@ -41,7 +41,8 @@ pub struct Approval {
     #[serde(default)]
     pub to: String,
     /// The day of the review, `YYYY-MM-DD`.
-    pub date: String,
+    #[serde(deserialize_with = "super::workfile::day")]
+    pub date: NaiveDate,
     /// The record's reference (文号), for people.
     #[serde(default)]
     pub record: Option<String>,
@@ -102,13 +103,11 @@ fn decision(a: &Approval) -> Result<Decision, String> {
             a.to
         ));
     }
-    let date = NaiveDate::parse_from_str(a.date.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("date: `{}` is not a date; expected YYYY-MM-DD", a.date))?;
     Ok(Decision {
         field,
         from: a.from.trim().to_string(),
         to: (!to.is_empty()).then(|| to.to_string()),
-        date,
+        date: a.date,
     })
 }
 

@@ -53,6 +53,7 @@ pub struct ChangeEvent {
     /// The department whose catalog must follow.
     pub department: String,
     /// The day the change took effect, `YYYY-MM-DD`: the clock starts here.
+    #[serde(deserialize_with = "super::workfile::day")]
     pub date: NaiveDate,
     /// Law or function.
     pub kind: EventKind,

@@ -35,3 +35,20 @@ pub fn header_line(text: &str, table: &str, n: usize) -> usize {
         .map(|(i, _)| i + 1)
         .unwrap_or(0)
 }
+
+/// A day written as a TOML date (`2026-09-24`) or a string (`"2026-09-24"`).
+pub fn day<'de, D: serde::Deserializer<'de>>(d: D) -> Result<chrono::NaiveDate, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Day {
+        Text(String),
+        Toml(toml::value::Datetime),
+    }
+    let text = match <Day as serde::Deserialize>::deserialize(d)? {
+        Day::Text(t) => t,
+        Day::Toml(t) => t.to_string(),
+    };
+    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+        serde::de::Error::custom(format!("`{text}` is not a date; expected YYYY-MM-DD"))
+    })
+}

@@ -131,6 +131,15 @@ fn events_naming_an_unknown_entry_are_refused_with_file_and_line() {
     .unwrap();
     let msg = events::load(dir.path(), &st).unwrap_err().to_string();
     assert!(msg.contains("catalog-changes.toml: line 3"), "{msg}");
+    std::fs::write(
+        &path,
+        "[[change]]\ndepartment = \"gongan\"\ndate = 2026-09-24\nkind = \"function\"\nbasis = \"职能划转\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        events::load(dir.path(), &st).unwrap()[0].date,
+        d(2026, 9, 24)
+    );
 }
 
 fn approval(entry: &str, field: &str, from: &str, to: &str, date: &str) -> Approval {
@@ -139,7 +148,7 @@ fn approval(entry: &str, field: &str, from: &str, to: &str, date: &str) -> Appro
         field: field.into(),
         from: from.into(),
         to: to.into(),
-        date: date.into(),
+        date: date.parse().unwrap(),
         record: Some("甘数审〔2026〕3号".into()),
     }
 }
@@ -236,6 +245,18 @@ fn an_approvals_file_with_an_unknown_entry_or_bad_value_is_refused() {
     std::fs::write(&path, ok.replace("有条件共享", "部分共享")).unwrap();
     let msg = approvals::load(dir.path(), &st).unwrap_err().to_string();
     assert!(msg.contains("to: `部分共享` is not one of"), "{msg}");
+    std::fs::write(&path, ok.replace("2026-11-01", "1 Nov")).unwrap();
+    let msg = approvals::load(dir.path(), &st).unwrap_err().to_string();
+    assert!(
+        msg.contains("line 6") && msg.contains("`1 Nov` is not a date"),
+        "{msg}"
+    );
     std::fs::write(&path, ok).unwrap();
     assert_eq!(approvals::load(dir.path(), &st).unwrap().len(), 1);
+    // A TOML date unquoted reads the same.
+    std::fs::write(&path, ok.replace("\"2026-11-01\"", "2026-11-01")).unwrap();
+    assert_eq!(
+        approvals::load(dir.path(), &st).unwrap()[0].date,
+        d(2026, 11, 1)
+    );
 }
