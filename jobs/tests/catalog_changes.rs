@@ -8,6 +8,9 @@ fn pdq(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_pdq"))
         .args(args)
         .env_remove("RUST_LOG")
+        .env_remove("PDQ_WORKSPACE")
+        .env_remove("PDQ_AUDIT_KEY_FILE")
+        .env_remove("PDQ_AUDIT_ANCHOR_FILE")
         .output()
         .expect("pdq runs")
 }
@@ -67,7 +70,18 @@ fn a_recorded_change_of_law_starts_the_catalog_update_clock() {
     );
     assert!(!root.join("catalog-changes.toml").exists());
     let good = record("gongan:A0101-0001");
-    assert_eq!(good.status.code(), Some(0));
+    assert_eq!(
+        good.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    let shown = pdq(&["audit", "show", "-w", w]);
+    assert!(
+        String::from_utf8_lossy(&shown.stdout).contains("catalog.change.record"),
+        "{}",
+        String::from_utf8_lossy(&shown.stdout)
+    );
     let out = String::from_utf8_lossy(&good.stdout);
     // 15 working days over 中秋 and 国庆 2026, citing 新疆 第十一条.
     assert!(

@@ -1,5 +1,6 @@
 //! `pdq catalog change record|list`: changes of law or function that start
-//! the catalog-update clock (`pipeline::catalog::events`).
+//! the catalog-update clock (`pipeline::catalog::events`); each record is
+//! also written to the audit log.
 
 use anyhow::{Context, Result, anyhow};
 use chrono::NaiveDate;
@@ -46,6 +47,16 @@ pub fn run(args: CatalogArgs) -> Result<Outcome> {
             };
             let state = catalog(&ws)?;
             let path = events::record(&ws.dir, &event, &state)?;
+            // The bureau's record starts deadlines: it is audited like an
+            // objection's steps.
+            jobs::audit::AuditLog::new(&ws.dir.join("audit"))
+                .append(
+                    &jobs::audit::actor("cli:catalog"),
+                    "catalog.change.record",
+                    &format!("{}@{}", event.department, event.date),
+                    serde_json::to_value(&event)?,
+                )
+                .map_err(|e| anyhow!(e.to_string()))?;
             let profile = ws.profile()?;
             let due = profile.catalog_update.due(date, &ws.calendar()?)?;
             outln!(
