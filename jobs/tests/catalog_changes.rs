@@ -121,4 +121,42 @@ fn a_recorded_change_of_law_starts_the_catalog_update_clock() {
     assert_eq!(overdue.len(), 1, "{overdue:?}");
     assert_eq!(overdue[0]["key"], "gongan:A0101-0001");
     assert!(overdue[0]["message"].as_str().unwrap().contains("第十一条"));
+    // A bad date, and an approvals file naming no entry: one line each.
+    let one_line = |o: &Output, words: &[&str]| {
+        assert_eq!(o.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&o.stderr).trim().to_string();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        for word in words {
+            assert!(err.contains(word), "{word}: {err}");
+        }
+    };
+    let bad_date = pdq(&[
+        "catalog",
+        "change",
+        "record",
+        "-w",
+        w,
+        "--department",
+        "gongan",
+        "--date",
+        "2026-13-01",
+        "--kind",
+        "function",
+        "--basis",
+        "职能划转",
+    ]);
+    one_line(&bad_date, &["--date", "`2026-13-01`", "YYYY-MM-DD"]);
+    std::fs::write(
+        root.join("catalog-approvals.toml"),
+        "[[approval]]\nentry = \"gongan:NOPE\"\nfield = \"共享属性\"\nfrom = \"无条件共享\"\nto = \"有条件共享\"\ndate = 2026-10-01\n",
+    )
+    .unwrap();
+    let harvest = pdq(&["harvest", "-w", w, "--as-of", "2026-10-23"]);
+    one_line(
+        &harvest,
+        &[
+            "catalog-approvals.toml: line 1 ([[approval]] 1)",
+            "`gongan:NOPE`",
+        ],
+    );
 }
