@@ -135,6 +135,22 @@ pub fn record(
     if let Some(what) = invalid(event, state) {
         return Err(InputError::new(&path, format!("new change: {what}")));
     }
+    // A misspelt department would start no clock at all.
+    let departments: std::collections::BTreeSet<&str> = state
+        .entries
+        .values()
+        .map(|s| s.entry.department.as_str())
+        .collect();
+    if !departments.contains(event.department.as_str()) {
+        return Err(InputError::new(
+            &path,
+            format!(
+                "new change: department: `{}` has no catalog entry; expected one of {}",
+                event.department,
+                departments.into_iter().collect::<Vec<_>>().join(", ")
+            ),
+        ));
+    }
     let block = toml::to_string(&ChangesFile {
         change: vec![event.clone()],
     })

@@ -108,6 +108,15 @@ fn events_naming_an_unknown_entry_are_refused_with_file_and_line() {
         "{msg}"
     );
     assert!(!dir.path().join(events::FILE).exists());
+    let mut typo = event(&[]);
+    typo.department = "gongn".into();
+    let msg = events::record(dir.path(), &typo, &st)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("`gongn` has no catalog entry; expected one of gongan"),
+        "{msg}"
+    );
     // A good one is appended, and reads back.
     events::record(dir.path(), &event(&["tpl:A1"]), &st).unwrap();
     events::record(dir.path(), &event(&[]), &st).unwrap();
