@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+mod catalog;
 mod objection;
+pub use catalog::{CatalogAction, CatalogArgs, ChangeAction};
 pub use objection::{ObjectionAction, ObjectionArgs};
 
 /// pdq (public data quality): data-quality checks, catalog harvesting and
@@ -64,6 +66,8 @@ pub enum Command {
     Profile(ProfileArgs),
     /// Objections to data or catalog entries (异议/校核): file, forward, answer, correct, check, close, with their deadlines. 异议与校核。
     Objection(ObjectionArgs),
+    /// The catalog's recorded changes of law or function (目录更新事由), which start its update deadline. 目录管理。
+    Catalog(CatalogArgs),
 }
 
 /// Arguments of `pdq profile`.

@@ -2,6 +2,7 @@
 
 mod audit;
 mod calendar;
+mod catalog;
 mod check;
 mod demo;
 mod evaluate;
@@ -64,6 +65,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Calendar(args) => calendar::run(args),
         Command::Profile(args) => profile::run(args),
         Command::Objection(args) => objection::run(args),
+        Command::Catalog(args) => catalog::run(args),
         Command::Serve(args) => ops::serve(args),
         Command::Token(args) => ops::token(args),
         Command::Evaluate(args) => evaluate::evaluate(args),

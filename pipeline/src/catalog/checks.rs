@@ -9,7 +9,7 @@
 //! | `conditional_share_conditions` | 有条件共享 without its conditions |
 //! | `no_share_basis` | 不予共享 without a legal basis |
 //! | `conditional_open_conditions` | 有条件开放 without its conditions |
-//! | `attribute_downgrade` | share/open attribute lowered without an approval record (profiles with `downgrade_review`) |
+//! | `attribute_downgrade` | share/open attribute lowered (无条件→有条件/不予, 有条件→不予) or blanked with no approval record naming this entry, this change and a date on or before it (profiles with `downgrade_review`: 甘孜 第十六条, 第二十四条; [`super::approvals`]) |
 //! | `personal_data_open` | a data item carrying personal information in a resource whose open attribute the profile's text forbids for it (`[catalog] personal_data`: 西藏, 吴忠 个人信息 → 不予开放; 兵团 敏感个人信息 → 不予开放; elsewhere pdq's default, not in 无条件开放) |
 //! | `classified_marking` | a classified (涉密) marking in the catalog (profiles with `no_classified`) |
 //! | `duplicate_code` | one resource code on several entries |
@@ -19,8 +19,10 @@
 //!
 //! Reconciliation ([`super::reconcile`]) adds `not_mounted`, `uncatalogued`,
 //! `schema_missing`, `schema_extra`, `schema_type`, `schema_length`,
-//! `late_delivery` and `catalog_update_overdue` (drift not followed by the
-//! catalog within the profile's catalog-update deadline).
+//! `late_delivery` (the `schema_*` checks are schema drift: findings of
+//! their own, citing no article). [`super::events`] adds
+//! `catalog_update_overdue`: an entry a recorded change of law or function
+//! affects, not updated within the profile's catalog-update deadline.
 
 use std::collections::BTreeMap;
 
@@ -112,16 +114,6 @@ fn finding(e: &CatalogEntry, check: &str, field: Option<&str>, message: String) 
     }
 }
 
-/// Rank of an attribute: 0 most open.
-fn rank(field: &str, v: &str) -> Option<usize> {
-    let values: &[&str; 3] = if field == "share_attribute" {
-        &SHARE_VALUES
-    } else {
-        &OPEN_VALUES
-    };
-    values.iter().position(|x| *x == v)
-}
-
 /// Words that mark personal information in a data item's name.
 const PERSONAL_WORDS: &[&str] = &[
     "身份证",
@@ -147,12 +139,26 @@ const PERSONAL_WORDS: &[&str] = &[
 /// what its text lists).
 pub const EVERY_ENTRY: [&str; 2] = ["name", "provider"];
 
-/// Runs every catalog check over the entries in force.
+/// Runs every catalog check over the entries in force, with no approval
+/// records but the entries' own (see [`check_with_approvals`]).
 pub fn check(
     state: &CatalogState,
     profile: &CatalogProfile,
     problems: &[SourceProblem],
     tz: chrono_tz::Tz,
+) -> Vec<CatalogFinding> {
+    check_with_approvals(state, profile, problems, tz, &[])
+}
+
+/// Runs every catalog check over the entries in force; a lowered
+/// attribute is approved by a record of `approvals` (the workspace's
+/// `catalog-approvals.toml`) or by the entry's own approval record.
+pub fn check_with_approvals(
+    state: &CatalogState,
+    profile: &CatalogProfile,
+    problems: &[SourceProblem],
+    tz: chrono_tz::Tz,
+    approvals: &[super::approvals::Approval],
 ) -> Vec<CatalogFinding> {
     let mut out = vec![];
     let entries: Vec<&CatalogEntry> = state.current().collect();
@@ -288,26 +294,26 @@ pub fn check(
             ));
         }
         if profile.downgrade_review
-            && e.approval_record.is_none()
             && let Some(s) = state.entries.get(&e.key)
         {
-            // The latest change of each attribute decides.
-            let mut last: BTreeMap<&str, (&Option<String>, &Option<String>, i64)> = BTreeMap::new();
-            for (f, old, new, v) in &s.attribute_changes {
-                last.insert(f.as_str(), (old, new, *v));
-            }
-            for (f, (old, new, v)) in last {
-                if let (Some(o), Some(n)) = (old, new)
-                    && let (Some(ro), Some(rn)) = (rank(f, o), rank(f, n))
-                    && rn > ro
-                {
-                    out.push(finding(
-                        e,
-                        "attribute_downgrade",
-                        Some(f),
-                        format!("{f} lowered from {o} to {n} in catalog version {v} without an approval record (审核记录)"),
-                    ));
-                }
+            for u in super::approvals::unapproved(s, approvals, tz) {
+                let c = &u.change;
+                let what = match (&c.old, &c.new) {
+                    (Some(o), Some(n)) => format!("lowered from {o} to {n}"),
+                    (o, _) => format!("blanked (was {})", o.as_deref().unwrap_or("")),
+                };
+                out.push(finding(
+                    e,
+                    "attribute_downgrade",
+                    Some(&c.field),
+                    format!(
+                        "{} {what} in catalog version {} (harvested {}): {}",
+                        c.field,
+                        c.version,
+                        c.at.with_timezone(&tz).date_naive(),
+                        u.reason
+                    ),
+                ));
             }
         }
         if let Some(open) = e

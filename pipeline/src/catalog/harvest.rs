@@ -769,6 +769,7 @@ pub fn merge(
                             version,
                             withdrawn: false,
                             attribute_changes: vec![],
+                            updated: vec![now],
                         },
                     );
                 }
@@ -790,18 +791,20 @@ pub fn merge(
                     rows.push(row(&e, kind, &hash, &changes));
                     for c in &changes {
                         if c.field == "share_attribute" || c.field == "open_attribute" {
-                            s.attribute_changes.push((
-                                c.field.clone(),
-                                c.old.clone(),
-                                c.new.clone(),
+                            s.attribute_changes.push(store::AttributeChange {
+                                field: c.field.clone(),
+                                old: c.old.clone(),
+                                new: c.new.clone(),
                                 version,
-                            ));
+                                at: now,
+                            });
                         }
                     }
                     s.entry = e;
                     s.hash = hash;
                     s.version = version;
                     s.withdrawn = false;
+                    s.updated.push(now);
                 }
             }
         }

@@ -9,10 +9,17 @@
 //! - [`checks`]: the catalog checks, as [`CatalogFinding`]s;
 //! - [`reconcile`]: entries against landed datasets and deliveries;
 //! - [`publish`]: the refreshed catalog's files;
+//! - [`events`]: changes of law or function, which start the
+//!   catalog-update clock (`catalog-changes.toml`);
+//! - [`approvals`]: approval records for lowering an attribute
+//!   (`catalog-approvals.toml`, or the entry's 审核记录);
+//! - [`workfile`]: those files' one-line errors;
 //! - [`vocab`]: the words portals use for the open and share attributes
 //!   and the update frequency, and a source's own `[values]`.
 
+pub mod approvals;
 pub mod checks;
+pub mod events;
 pub mod harvest;
 pub mod model;
 pub mod publish;
@@ -21,6 +28,7 @@ pub mod step;
 pub mod store;
 pub mod suggest;
 pub mod vocab;
+pub mod workfile;
 
 use std::collections::BTreeMap;
 
@@ -36,14 +44,6 @@ use crate::workspace::Workspace;
 
 /// Each run's catalog findings, as the sweep stores them.
 pub const FINDINGS: &str = crate::tables::CATALOG_FINDINGS.path;
-
-#[derive(serde::Deserialize)]
-struct SeenFinding {
-    as_of: DateTime<Utc>,
-    key: Option<String>,
-    check: String,
-    field: Option<String>,
-}
 
 /// What a catalog stage produced.
 #[derive(Debug, Clone)]
@@ -82,7 +82,11 @@ pub async fn assess(
     let cal = ws.calendar()?;
     let tz = ws.tz();
     let clock = std::time::Instant::now();
-    let mut findings = checks::check(&state, &profile.catalog, &report.problems, tz);
+    let bad = |e: workfile::InputError| LandError::Config(e.to_string());
+    let approvals = approvals::load(&ws.dir, &state).map_err(bad)?;
+    let events = events::load(&ws.dir, &state).map_err(bad)?;
+    let mut findings =
+        checks::check_with_approvals(&state, &profile.catalog, &report.problems, tz, &approvals);
     tracing::info!(
         findings = findings.len(),
         seconds = clock.elapsed().as_secs_f64(),
@@ -106,23 +110,11 @@ pub async fn assess(
         )
         .map_err(|e| LandError::Config(format!("catalog reconciliation: {e}")))?,
     );
-    // A catalog that has not followed a change of its data within the
-    // profile's deadline (15 working days in most regulations).
-    let history: Vec<SeenFinding> = lake
-        .read_records(FINDINGS, Some("\"check\" LIKE 'schema_%'"), "as_of")
-        .await?;
-    let mut first_seen: BTreeMap<(String, String, String), chrono::NaiveDate> = BTreeMap::new();
-    for h in history {
-        if let Some(k) = h.key {
-            first_seen
-                .entry((k, h.check, h.field.unwrap_or_default()))
-                .or_insert(h.as_of.with_timezone(&tz).date_naive());
-        }
-    }
+    // The catalog-update clock starts at a recorded change of law or
+    // function (第八条 and its peers), never at schema drift.
     let today = now.with_timezone(&tz).date_naive();
-    let overdue =
-        reconcile::overdue_updates(&findings, &first_seen, profile.catalog_update, &cal, today)
-            .map_err(|e| LandError::Config(format!("catalog update deadline: {e}")))?;
+    let overdue = events::overdue(&events, &state, &profile, &cal, tz, today)
+        .map_err(|e| LandError::Config(format!("catalog update deadline: {e}")))?;
     findings.extend(overdue);
     Ok(CatalogOutcome {
         report,

@@ -361,51 +361,6 @@ pub fn lateness(
     Ok((late > 0).then_some((due, late)))
 }
 
-/// Schema drift the catalog has not followed within the profile's
-/// catalog-update deadline: for every drift finding of today, the date it
-/// was first found (`first_seen`, by entry key, check and column; today if
-/// new) plus the deadline. The calendar is consulted only when the
-/// deadline may have passed.
-pub fn overdue_updates(
-    findings: &[CatalogFinding],
-    first_seen: &BTreeMap<(String, String, String), NaiveDate>,
-    deadline: crate::profile::Deadline,
-    cal: &WorkCalendar,
-    today: NaiveDate,
-) -> Result<Vec<CatalogFinding>, CalendarError> {
-    let mut out = vec![];
-    for f in findings.iter().filter(|f| f.check.starts_with("schema_")) {
-        let Some(key) = &f.key else { continue };
-        let id = (
-            key.clone(),
-            f.check.clone(),
-            f.field.clone().unwrap_or_default(),
-        );
-        let first = first_seen.get(&id).copied().unwrap_or(today);
-        if today <= first + chrono::Duration::days(deadline.days as i64) {
-            continue;
-        }
-        let due = deadline.due(first, cal)?;
-        if today > due {
-            out.push(CatalogFinding {
-                check: "catalog_update_overdue".into(),
-                message: format!(
-                    "the catalog has not followed this change of the data since {first} ({}); the catalog was due to be updated by {due} ({} {} days){}",
-                    f.check,
-                    deadline.days,
-                    match deadline.unit {
-                        DayUnit::Working => "working",
-                        DayUnit::Calendar => "calendar",
-                    },
-                    provisional_note(due, cal)
-                ),
-                ..f.clone()
-            });
-        }
-    }
-    Ok(out)
-}
-
 /// What a message adds when a date was counted on a provisional calendar
 /// (a year with no holiday notice yet); empty otherwise.
 pub fn provisional_note(date: NaiveDate, cal: &WorkCalendar) -> String {

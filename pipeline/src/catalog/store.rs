@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -101,8 +102,26 @@ pub struct Stored {
     pub version: i64,
     /// Withdrawn by its source.
     pub withdrawn: bool,
-    /// Share/open attribute changes over its history: (field, old, new, version).
-    pub attribute_changes: Vec<(String, Option<String>, Option<String>, i64)>,
+    /// Share/open attribute changes over its history, oldest first.
+    pub attribute_changes: Vec<AttributeChange>,
+    /// When each version that added, changed or restored it was harvested,
+    /// oldest first: the catalog's updates of this entry.
+    pub updated: Vec<DateTime<Utc>>,
+}
+
+/// One change of a share or open attribute, as a harvest found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttributeChange {
+    /// `share_attribute` or `open_attribute`.
+    pub field: String,
+    /// Before (None: blank).
+    pub old: Option<String>,
+    /// After (None: blank).
+    pub new: Option<String>,
+    /// The catalog version that recorded it.
+    pub version: i64,
+    /// When that harvest ran: the change is dated by it.
+    pub at: DateTime<Utc>,
 }
 
 /// The catalog as of its latest version.
@@ -146,15 +165,32 @@ pub async fn load_at(
             LandError::lake(CATALOG, format!("version {} key {}: {e}", r.version, r.key))
         })?;
         let changes: Vec<FieldChange> = serde_json::from_str(&r.changes).unwrap_or_default();
-        let mut attribute_changes = state
+        let at = DateTime::parse_from_rfc3339(&r.harvested_at)
+            .map_err(|e| {
+                LandError::lake(
+                    CATALOG,
+                    format!("version {} key {}: harvested_at: {e}", r.version, r.key),
+                )
+            })?
+            .with_timezone(&Utc);
+        let (mut attribute_changes, mut updated) = state
             .entries
             .remove(&r.key)
-            .map(|s| s.attribute_changes)
+            .map(|s| (s.attribute_changes, s.updated))
             .unwrap_or_default();
         for c in changes {
             if c.field == "share_attribute" || c.field == "open_attribute" {
-                attribute_changes.push((c.field, c.old, c.new, r.version));
+                attribute_changes.push(AttributeChange {
+                    field: c.field,
+                    old: c.old,
+                    new: c.new,
+                    version: r.version,
+                    at,
+                });
             }
+        }
+        if r.kind != ChangeKind::Withdrawn {
+            updated.push(at);
         }
         state.entries.insert(
             r.key.clone(),
@@ -164,6 +200,7 @@ pub async fn load_at(
                 version: r.version,
                 withdrawn: r.kind == ChangeKind::Withdrawn,
                 attribute_changes,
+                updated,
             },
         );
     }

@@ -311,9 +311,10 @@ fn a_downgrade_needs_an_approval_record_where_the_profile_says_so() {
     down_ok
         .fields
         .insert("share_conditions".into(), "仅用于核验".into());
-    down_ok
-        .fields
-        .insert("approval_record".into(), "数据局审〔2026〕12号".into());
+    down_ok.fields.insert(
+        "approval_record".into(),
+        "2026-11-01 数据局审〔2026〕12号 同意 共享属性 无条件共享→有条件共享".into(),
+    );
     run(&mut st, &src, vec![down, down_ok], &Curation::default(), 2);
     let ganzi = checks_of(&st, "ganzi-2025");
     let d: Vec<&CatalogFinding> = ganzi
@@ -524,6 +525,7 @@ fn anonymous(name: &str, summary: &str) -> HarvestedRecord {
 }
 
 mod automap;
+mod clock;
 mod dcat;
 mod harvest_rules;
 mod identity;

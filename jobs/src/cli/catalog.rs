@@ -1,0 +1,60 @@
+//! `pdq catalog …`: what the bureau records about its catalog besides the
+//! harvest: changes of law or function, which start the catalog-update
+//! clock.
+
+use clap::{Args, Subcommand};
+
+use super::WorkspaceArg;
+
+/// Arguments of `pdq catalog`.
+#[derive(Debug, Args)]
+pub struct CatalogArgs {
+    #[command(subcommand)]
+    pub action: CatalogAction,
+}
+
+/// What `pdq catalog` does.
+#[derive(Debug, Subcommand)]
+pub enum CatalogAction {
+    /// Changes of law or function (法律法规规章修改 / 职能变更) that the catalog must follow within the profile's deadline. 目录更新事由。
+    Change {
+        #[command(subcommand)]
+        action: ChangeAction,
+    },
+}
+
+/// What `pdq catalog change` does.
+#[derive(Debug, Subcommand)]
+pub enum ChangeAction {
+    /// Record a change in catalog-changes.toml: the catalog-update clock of the entries it affects starts on its date. 登记。
+    Record {
+        #[command(flatten)]
+        workspace: WorkspaceArg,
+        /// The department whose catalog must follow.
+        #[arg(long, value_name = "CODE")]
+        department: String,
+        /// The day the change took effect.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        date: String,
+        /// law (法律、法规、规章修改) or function (管理服务职能变更).
+        #[arg(long, value_name = "KIND", value_parser = ["law", "function"])]
+        kind: String,
+        /// What changed: the law amended, the function reassigned.
+        #[arg(long, value_name = "TEXT")]
+        basis: String,
+        /// An affected catalog entry's key (repeat; none: every entry of the department).
+        #[arg(long = "entry", value_name = "KEY")]
+        entries: Vec<String>,
+    },
+    /// Every recorded change with its affected entries, due dates and whether the catalog followed. 列出。
+    List {
+        #[command(flatten)]
+        workspace: WorkspaceArg,
+        /// As of this day (default: today).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: Option<String>,
+        /// Output: table (default) or json.
+        #[arg(long, value_name = "FORMAT", value_parser = ["table", "json"])]
+        format: Option<String>,
+    },
+}

@@ -1,0 +1,126 @@
+//! `pdq catalog change record|list`: changes of law or function that start
+//! the catalog-update clock (`pipeline::catalog::events`); each record is
+//! also written to the audit log.
+
+use anyhow::{Context, Result, anyhow};
+use chrono::NaiveDate;
+use pipeline::catalog::events::{self, ChangeEvent, ClockState, EventKind};
+use pipeline::catalog::store::{self, CatalogState};
+use pipeline::land::Lake;
+use pipeline::workspace::Workspace;
+
+use super::Outcome;
+use crate::cli::{CatalogAction, CatalogArgs, ChangeAction};
+use crate::util::{outln, parse_as_of, wants_json};
+
+fn catalog(ws: &Workspace) -> Result<CatalogState> {
+    let lake = Lake::open(&ws.config.lake, &ws.dir).context("cannot open the lake")?;
+    let rt = super::runtime(Some(1))?;
+    Ok(rt.block_on(store::load(&lake))?.0)
+}
+
+pub fn run(args: CatalogArgs) -> Result<Outcome> {
+    let CatalogAction::Change { action } = args.action;
+    match action {
+        ChangeAction::Record {
+            workspace,
+            department,
+            date,
+            kind,
+            basis,
+            entries,
+        } => {
+            let ws = Workspace::load(&workspace.dir)?;
+            let date = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
+                .map_err(|_| anyhow!("--date: `{date}` is not a date; expected YYYY-MM-DD"))?;
+            let kind = if kind == "law" {
+                EventKind::Law
+            } else {
+                EventKind::Function
+            };
+            let event = ChangeEvent {
+                department,
+                date,
+                kind,
+                basis,
+                entries,
+            };
+            let state = catalog(&ws)?;
+            let path = events::record(&ws.dir, &event, &state)?;
+            // The bureau's record starts deadlines: it is audited like an
+            // objection's steps.
+            jobs::audit::AuditLog::new(&ws.dir.join("audit"))
+                .append(
+                    &jobs::audit::actor("cli:catalog"),
+                    "catalog.change.record",
+                    &format!("{}@{}", event.department, event.date),
+                    serde_json::to_value(&event)?,
+                )
+                .map_err(|e| anyhow!(e.to_string()))?;
+            let profile = ws.profile()?;
+            let due = profile.catalog_update.due(date, &ws.calendar()?)?;
+            outln!(
+                "recorded {} {} of {} in {}: the catalog is due to follow by {due} ({})",
+                event.kind.zh(),
+                event.date,
+                event.department,
+                path.display(),
+                events::citation(&profile)
+            );
+            Ok(Outcome::Clean)
+        }
+        ChangeAction::List {
+            workspace,
+            as_of,
+            format,
+        } => {
+            let ws = Workspace::load(&workspace.dir)?;
+            let tz = ws.tz();
+            let today = parse_as_of(as_of.as_deref(), tz)?
+                .with_timezone(&tz)
+                .date_naive();
+            let state = catalog(&ws)?;
+            let list = events::load(&ws.dir, &state)?;
+            let profile = ws.profile()?;
+            let clocks = events::clocks(&list, &state, &profile, &ws.calendar()?, tz, today)?;
+            if wants_json(format.as_deref()) {
+                let out: Vec<serde_json::Value> = list
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| {
+                        serde_json::json!({
+                            "change": e,
+                            "entries": clocks.iter().filter(|c| c.event == i).collect::<Vec<_>>(),
+                        })
+                    })
+                    .collect();
+                outln!("{}", serde_json::to_string_pretty(&out)?);
+                return Ok(Outcome::Clean);
+            }
+            if list.is_empty() {
+                outln!("no change recorded ({})", events::FILE);
+            }
+            for (i, e) in list.iter().enumerate() {
+                outln!("{} {} {} — {}", e.date, e.department, e.kind.zh(), e.basis);
+                for c in clocks.iter().filter(|c| c.event == i) {
+                    let state = match c.state {
+                        ClockState::Updated => "已更新 updated",
+                        ClockState::UpdatedLate => "逾期更新 updated late",
+                        ClockState::Pending => "待更新 pending",
+                        ClockState::Overdue => "逾期 overdue",
+                    };
+                    outln!(
+                        "  {} {} due {} updated {} — {state}",
+                        c.key,
+                        c.name.as_deref().unwrap_or(""),
+                        c.due,
+                        c.updated
+                            .map(|d| d.to_string())
+                            .unwrap_or_else(|| "—".into())
+                    );
+                }
+            }
+            Ok(Outcome::Clean)
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! `pdq catalog change record|list` on the demo bureau (新疆 profile:
+//! 第十一条, 15 working days): a change of law starts the catalog-update
+//! clock; an unknown entry is refused in one line.
+
+use std::process::{Command, Output};
+
+fn pdq(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pdq"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env_remove("PDQ_WORKSPACE")
+        .env_remove("PDQ_AUDIT_KEY_FILE")
+        .env_remove("PDQ_AUDIT_ANCHOR_FILE")
+        .output()
+        .expect("pdq runs")
+}
+
+fn ok_json(o: &Output) -> serde_json::Value {
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout).expect("JSON on stdout")
+}
+
+#[test]
+fn a_recorded_change_of_law_starts_the_catalog_update_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("demo");
+    pipeline::demo::generate(&root).unwrap();
+    let w = root.to_str().unwrap();
+    let first = ok_json(&pdq(&[
+        "harvest",
+        "-w",
+        w,
+        "--as-of",
+        "2026-09-01",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(first["version"], 1);
+    let record = |entry: &str| {
+        pdq(&[
+            "catalog",
+            "change",
+            "record",
+            "-w",
+            w,
+            "--department",
+            "gongan",
+            "--date",
+            "2026-09-24",
+            "--kind",
+            "law",
+            "--basis",
+            "《户口登记条例》修订",
+            "--entry",
+            entry,
+        ])
+    };
+    let bad = record("gongan:NOPE");
+    assert_eq!(bad.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&bad.stderr).trim().to_string();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("catalog-changes.toml") && err.contains("`gongan:NOPE`"),
+        "{err}"
+    );
+    assert!(!root.join("catalog-changes.toml").exists());
+    let good = record("gongan:A0101-0001");
+    assert_eq!(
+        good.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    let shown = pdq(&["audit", "show", "-w", w]);
+    assert!(
+        String::from_utf8_lossy(&shown.stdout).contains("catalog.change.record"),
+        "{}",
+        String::from_utf8_lossy(&shown.stdout)
+    );
+    let out = String::from_utf8_lossy(&good.stdout);
+    // 15 working days over 中秋 and 国庆 2026, citing 新疆 第十一条.
+    assert!(
+        out.contains("due to follow by 2026-10-22") && out.contains("第十一条"),
+        "{out}"
+    );
+    let list = ok_json(&pdq(&[
+        "catalog",
+        "change",
+        "list",
+        "-w",
+        w,
+        "--as-of",
+        "2026-10-23",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(list[0]["change"]["kind"], "law");
+    assert_eq!(list[0]["entries"][0]["key"], "gongan:A0101-0001");
+    assert_eq!(list[0]["entries"][0]["state"], "overdue");
+    // The harvest of 23 October finds the entry unchanged: overdue.
+    let later = ok_json(&pdq(&[
+        "harvest",
+        "-w",
+        w,
+        "--as-of",
+        "2026-10-23",
+        "--format",
+        "json",
+    ]));
+    let overdue: Vec<&serde_json::Value> = later["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == "catalog_update_overdue")
+        .collect();
+    assert_eq!(overdue.len(), 1, "{overdue:?}");
+    assert_eq!(overdue[0]["key"], "gongan:A0101-0001");
+    assert!(overdue[0]["message"].as_str().unwrap().contains("第十一条"));
+    // A bad date, and an approvals file naming no entry: one line each.
+    let one_line = |o: &Output, words: &[&str]| {
+        assert_eq!(o.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&o.stderr).trim().to_string();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        for word in words {
+            assert!(err.contains(word), "{word}: {err}");
+        }
+    };
+    let bad_date = pdq(&[
+        "catalog",
+        "change",
+        "record",
+        "-w",
+        w,
+        "--department",
+        "gongan",
+        "--date",
+        "2026-13-01",
+        "--kind",
+        "function",
+        "--basis",
+        "职能划转",
+    ]);
+    one_line(&bad_date, &["--date", "`2026-13-01`", "YYYY-MM-DD"]);
+    std::fs::write(
+        root.join("catalog-approvals.toml"),
+        "[[approval]]\nentry = \"gongan:NOPE\"\nfield = \"共享属性\"\nfrom = \"无条件共享\"\nto = \"有条件共享\"\ndate = 2026-10-01\n",
+    )
+    .unwrap();
+    let harvest = pdq(&["harvest", "-w", w, "--as-of", "2026-10-23"]);
+    one_line(
+        &harvest,
+        &[
+            "catalog-approvals.toml: line 1 ([[approval]] 1)",
+            "`gongan:NOPE`",
+        ],
+    );
+}
