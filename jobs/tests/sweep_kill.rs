@@ -212,10 +212,12 @@ fn kill_9_anywhere_in_a_sweep_then_rerun_equals_an_uninterrupted_sweep() {
             "{what}: the re-run ends as an uninterrupted sweep: {}",
             String::from_utf8_lossy(&rerun.stderr)
         );
-        // A sweep that published before the kill (its end recorded or not)
-        // makes the re-run a second sweep; otherwise it is the first to
-        // publish.
-        let want = if published_before || before.iter().any(|s| s == "completed") {
+        // A sweep that completed before the kill makes the re-run a second
+        // sweep. One killed after it published but before its end was
+        // recorded is closed as interrupted, and an interrupted run's counts
+        // are no one's result (README, run ledger): the re-run publishes
+        // what the first uninterrupted sweep would have.
+        let want = if before.iter().any(|s| s == "completed") {
             &twice
         } else {
             &once
