@@ -217,25 +217,34 @@ fn issue_19_capped_pages_are_followed_to_the_stated_total_and_a_shortfall_fails(
 /// Issue #19, 2: a portal export read without the right mapping is never
 /// "ok with 0 entries": the harvest fails (exit 1, the only source), in one
 /// line naming the field, how many records lack it and the keys to map.
+/// A portal export of six records (`record(i)`), `catalogs/zz-export.json`,
+/// read as a JSON source with no mapping; returns its `.toml`.
+fn zz_export(root: &Path, record: impl Fn(usize) -> serde_json::Value) -> std::path::PathBuf {
+    let records: Vec<serde_json::Value> = (0..6).map(record).collect();
+    std::fs::write(
+        root.join("catalogs/zz-export.json"),
+        serde_json::to_vec(&serde_json::json!({"list": records})).unwrap(),
+    )
+    .unwrap();
+    let toml_path = root.join("catalogs/zz-export.toml");
+    std::fs::write(
+        &toml_path,
+        "[source]\nkind = \"json_api\"\nurl = \"catalogs/zz-export.json\"\nrecords = \"list\"\n",
+    )
+    .unwrap();
+    toml_path
+}
+
 #[test]
 fn issue_19_an_unmapped_portal_export_fails_naming_the_keys_to_map() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("demo");
     pipeline::demo::generate(&root).unwrap();
     let w = root.to_str().unwrap();
-    let records: Vec<serde_json::Value> = (0..6)
-        .map(|i| serde_json::json!({"title_cn": format!("资源{i}"), "dept": "公安局", "rate": "每日"}))
-        .collect();
-    std::fs::write(
-        root.join("catalogs/zz-export.json"),
-        serde_json::to_vec(&serde_json::json!({"list": records})).unwrap(),
-    )
-    .unwrap();
-    std::fs::write(
-        root.join("catalogs/zz-export.toml"),
-        "[source]\nkind = \"json_api\"\nurl = \"catalogs/zz-export.json\"\nrecords = \"list\"\n",
-    )
-    .unwrap();
+    zz_export(
+        &root,
+        |i| serde_json::json!({"title_cn": format!("资源{i}"), "dept": "公安局", "rate": "每日"}),
+    );
     let out = pdq(&[
         "harvest",
         "-w",
@@ -283,18 +292,11 @@ fn issue_19_suggest_mapping_prints_a_mapping_that_harvests() {
     let root = dir.path().join("demo");
     pipeline::demo::generate(&root).unwrap();
     let w = root.to_str().unwrap();
-    let records: Vec<serde_json::Value> = (0..6)
-        .map(|i| serde_json::json!({"title_cn": format!("资源{i}"), "dept": "公安局", "rate": "每日", "openType": "完全开放", "clicks": i}))
-        .collect();
-    std::fs::write(
-        root.join("catalogs/zz-export.json"),
-        serde_json::to_vec(&serde_json::json!({"list": records})).unwrap(),
-    )
-    .unwrap();
-    let toml_path = root.join("catalogs/zz-export.toml");
-    let source =
-        "[source]\nkind = \"json_api\"\nurl = \"catalogs/zz-export.json\"\nrecords = \"list\"\n";
-    std::fs::write(&toml_path, source).unwrap();
+    let toml_path = zz_export(
+        &root,
+        |i| serde_json::json!({"title_cn": format!("资源{i}"), "dept": "公安局", "rate": "每日", "openType": "完全开放", "clicks": i}),
+    );
+    let source = std::fs::read_to_string(&toml_path).unwrap();
     let out = pdq(&["harvest", "-w", w, "--suggest-mapping", "zz-export"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = String::from_utf8(out.stdout).unwrap();

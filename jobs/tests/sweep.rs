@@ -40,6 +40,50 @@ fn json(o: &Output) -> serde_json::Value {
     })
 }
 
+/// A published JSON file.
+fn read_json(p: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(p).unwrap())
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// The sorted `field` of each object in `v[key]`.
+fn ids(v: &serde_json::Value, key: &str, field: &str) -> Vec<String> {
+    let mut ids: Vec<String> = v[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("{key} in {v}"))
+        .iter()
+        .map(|x| x[field].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// Waits until `ready` (the sweep `child` still going), stops the sweep
+/// with SIGTERM and returns its output: exit 1, it says it was stopped.
+#[cfg(unix)]
+fn stop_when(child: std::process::Child, ready: impl Fn() -> bool) -> Output {
+    let start = Instant::now();
+    let mut child = child;
+    while !ready() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "finished before the signal"
+        );
+        assert!(start.elapsed() < Duration::from_secs(120));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "a stopped sweep says so: {err}");
+    assert!(err.contains("stopped by a signal"), "{err}");
+    out
+}
+
 const RULES: &str = "dataset: people\nrules:\n  - {id: id_present, dimension: completeness, check: not_null, column: id}\n  - {id: amount_range, dimension: validity, check: range, column: amount, min: 0}\n";
 
 /// A workspace of `n` healthy CSV datasets (`rows` rows each) in two departments.
@@ -526,10 +570,7 @@ fn two_concurrent_sweeps_do_not_both_process_a_dataset() {
     // Whichever finished last, the current publication shows the whole
     // lake: every dataset of both sweeps, both departments (issue #23, 1).
     let published = ws.join("published");
-    let read = |p: &Path| -> serde_json::Value {
-        serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
-    };
-    let current = read(&published.join("latest.json"))["run"]
+    let current = read_json(&published.join("latest.json"))["run"]
         .as_str()
         .unwrap()
         .to_string();
@@ -539,28 +580,18 @@ fn two_concurrent_sweeps_do_not_both_process_a_dataset() {
     );
     assert_eq!(current, newer, "the newer run is the current publication");
     let run_dir = published.join("runs").join(&current);
-    let ids = |v: &serde_json::Value, key: &str, field: &str| {
-        let mut ids: Vec<String> = v[key]
-            .as_array()
-            .unwrap_or_else(|| panic!("{key} in {v}"))
-            .iter()
-            .map(|x| x[field].as_str().unwrap().to_string())
-            .collect();
-        ids.sort();
-        ids
-    };
     let all: Vec<String> = (0..6)
         .map(|i| format!("{}.d{i}", if i % 2 == 0 { "gongan" } else { "minzheng" }))
         .collect();
     let mut all_sorted = all.clone();
     all_sorted.sort();
-    let cards = read(&run_dir.join("scorecards.json"));
+    let cards = read_json(&run_dir.join("scorecards.json"));
     assert_eq!(ids(&cards, "datasets", "id"), all_sorted, "scorecards");
     assert_eq!(
         ids(&cards, "departments", "id"),
         vec!["gongan".to_string(), "minzheng".to_string()]
     );
-    let summary = read(&run_dir.join("summary.json"));
+    let summary = read_json(&run_dir.join("summary.json"));
     assert_eq!(ids(&summary, "datasets", "dataset"), all_sorted, "summary");
     let index = std::fs::read_to_string(published.join("site/index.html")).unwrap();
     for d in ["gongan", "minzheng"] {
@@ -623,24 +654,14 @@ fn an_older_sweep_still_going_is_in_the_newer_runs_publication() {
     );
     assert!(ro < rn, "{ro} started before {rn}");
     let published = ws.join("published");
-    let read = |p: &Path| -> serde_json::Value {
-        serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
-    };
-    assert_eq!(read(&published.join("latest.json"))["run"], rn);
-    let cards = read(&published.join("runs").join(rn).join("scorecards.json"));
-    let mut datasets: Vec<&str> = cards["datasets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_str().unwrap())
-        .collect();
-    datasets.sort();
+    assert_eq!(read_json(&published.join("latest.json"))["run"], rn);
+    let cards = read_json(&published.join("runs").join(rn).join("scorecards.json"));
     assert_eq!(
-        datasets,
+        ids(&cards, "datasets", "id"),
         ["gongan.d0", "gongan.d2", "minzheng.d1", "minzheng.d3"],
         "the newer run's scorecards hold the older run's datasets"
     );
-    let summary = read(&published.join("runs").join(rn).join("summary.json"));
+    let summary = read_json(&published.join("runs").join(rn).join("summary.json"));
     assert_eq!(
         summary["datasets"].as_array().unwrap().len(),
         4,
@@ -685,56 +706,30 @@ fn a_cancelled_sweep_publishes_every_department_and_dataset() {
         let mut f = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
         writeln!(f, "999999,1").unwrap();
     }
-    let mut child = bin()
+    let child = bin()
         .args(["sweep", "--format", "json", "-w"])
         .arg(ws)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let start = Instant::now();
     let log = ws.join("lake/data/gongan/d0/_delta_log");
     let versions = || std::fs::read_dir(&log).unwrap().count();
     let before = versions();
-    while versions() == before {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "finished before the signal"
-        );
-        assert!(start.elapsed() < Duration::from_secs(120));
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "a stopped sweep says so: {err}");
+    stop_when(child, || versions() > before);
     let runs = json(&pdq(&["runs", "--format", "json"], ws));
     let last = runs.as_array().unwrap().last().unwrap();
     assert_eq!(last["finished"]["status"], "cancelled", "{runs}");
     let cancelled = last["started"]["run_id"].as_str().unwrap().to_string();
     let published = ws.join("published");
-    let read = |p: &Path| -> serde_json::Value {
-        serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
-    };
     assert_eq!(
-        read(&published.join("latest.json"))["run"],
+        read_json(&published.join("latest.json"))["run"],
         cancelled.as_str()
     );
     let run_dir = published.join("runs").join(&cancelled);
-    let cards = read(&run_dir.join("scorecards.json"));
-    let mut datasets: Vec<&str> = cards["datasets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_str().unwrap())
-        .collect();
-    datasets.sort();
+    let cards = read_json(&run_dir.join("scorecards.json"));
     assert_eq!(
-        datasets,
+        ids(&cards, "datasets", "id"),
         [
             "gongan.d0",
             "gongan.d2",
@@ -743,8 +738,8 @@ fn a_cancelled_sweep_publishes_every_department_and_dataset() {
             "minzheng.d3"
         ]
     );
-    assert_eq!(cards["departments"].as_array().unwrap().len(), 2, "{cards}");
-    let summary = read(&run_dir.join("summary.json"));
+    assert_eq!(ids(&cards, "departments", "id"), ["gongan", "minzheng"]);
+    let summary = read_json(&run_dir.join("summary.json"));
     let checked_in: Vec<(String, String)> = summary["datasets"]
         .as_array()
         .unwrap()
@@ -784,36 +779,16 @@ fn sigterm_mid_sweep_then_rerun_matches_an_uninterrupted_sweep() {
         std::fs::write(ws.join("pdq.toml"), t).unwrap();
     }
     let ws = interrupted.path();
-    let mut child = bin()
+    let child = bin()
         .args(["sweep", "--format", "json", "-w"])
         .arg(ws)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until the first dataset has landed, then SIGTERM.
-    let start = Instant::now();
-    loop {
-        let first = ws.join("lake/data/gongan/d0/_delta_log/00000000000000000001.json");
-        if first.exists() {
-            break;
-        }
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "finished before the signal"
-        );
-        assert!(start.elapsed() < Duration::from_secs(120));
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "a stopped sweep says so: {err}");
-    assert!(err.contains("stopped by a signal"), "{err}");
+    // Once the first dataset has landed.
+    let first = ws.join("lake/data/gongan/d0/_delta_log/00000000000000000001.json");
+    stop_when(child, || first.exists());
     let partial = common::landed(ws);
     assert!(partial.len() < 5, "stopped before the end: {partial:?}");
     // Re-run; compare with a sweep that was never interrupted.
