@@ -86,9 +86,10 @@ fn scores_come_from_stored_counts_alone() {
     let run = published["run_id"].as_str().unwrap();
     let ws = pipeline::workspace::Workspace::load(root).unwrap();
     let mut again = score_run(&history, run, &ws.config.scoring);
-    // The profile the run was held to, on the run's date (issue #17).
+    // The profile the run was held to, on the run's date, with the text's
+    // dimensions said measured or not by these scores (issue #17).
     let as_of = history.iter().find(|c| c.run_id == run).unwrap().as_of;
-    again.profile = Some(pipeline::score::step::profile_on(&ws, as_of).unwrap());
+    again.profile = Some(pipeline::score::step::profile_of(&ws, as_of, &again).unwrap());
     // Byte for byte: the same numbers, not just close ones.
     assert!(
         serde_json::to_vec_pretty(&again).unwrap() == published_bytes,

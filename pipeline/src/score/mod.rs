@@ -481,6 +481,25 @@ pub struct ProfileInForce {
     pub applies: bool,
     /// `pdq.toml` names it (false: assumed, the workspace names none).
     pub named: bool,
+    /// The quality dimensions the text names (its `dimensions`, with the
+    /// article), each with whether any rule of the run measured it: a
+    /// dimension the text requires and no rule checks is said on the
+    /// scorecards, not silently left out (issue #17, 5).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dimensions: Vec<TextDimension>,
+}
+
+/// A quality dimension a regulation names, and whether the run measured it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TextDimension {
+    /// `completeness`, `compliance`, …
+    pub dimension: String,
+    /// 完整性, 合规性, …
+    pub name_zh: String,
+    /// The article that names it (第十五条).
+    pub article: String,
+    /// Some rule of the run evaluated something in it.
+    pub measured: bool,
 }
 
 impl ProfileInForce {
@@ -494,7 +513,24 @@ impl ProfileInForce {
             status_words: status.words(),
             applies: status.applies(),
             named,
+            dimensions: text_dimensions(profile),
         }
+    }
+
+    /// Marks the text's dimensions that some scorecard of the run measured.
+    pub fn note_measured(&mut self, cards: &[Scorecard]) {
+        for d in &mut self.dimensions {
+            d.measured = cards.iter().any(|c| {
+                c.dimensions
+                    .iter()
+                    .any(|x| x.dimension == d.dimension && x.score.is_some())
+            });
+        }
+    }
+
+    /// The dimensions the text names that no rule of the run measured.
+    pub fn unmeasured(&self) -> Vec<&TextDimension> {
+        self.dimensions.iter().filter(|d| !d.measured).collect()
     }
 
     /// One line for a run's output when the text does not apply or was not
@@ -512,6 +548,28 @@ impl ProfileInForce {
             )),
         }
     }
+}
+
+/// The dimensions `profile`'s text names, with the article that names them.
+fn text_dimensions(profile: &crate::profile::Profile) -> Vec<TextDimension> {
+    let article = match profile.source("dimensions") {
+        Some(crate::profile::Source::Cited(c)) => c
+            .iter()
+            .map(|c| c.article.as_str())
+            .collect::<Vec<_>>()
+            .join("、"),
+        _ => String::new(),
+    };
+    profile
+        .dimensions
+        .iter()
+        .map(|d| TextDimension {
+            dimension: d.clone(),
+            name_zh: dimension_zh(d).into(),
+            article: article.clone(),
+            measured: false,
+        })
+        .collect()
 }
 
 impl RunScores {

@@ -116,7 +116,7 @@ pub async fn score(
 ) -> Result<Scored, LandError> {
     let history = history(ws, lake, (run_id, as_of)).await?;
     let mut scores = score_run(&history, run_id, &ws.config.scoring);
-    scores.profile = Some(profile_on(ws, as_of)?);
+    scores.profile = Some(profile_of(ws, as_of, &scores)?);
     with_objections(ws, lake, as_of, &mut scores).await?;
     let rectifications = rectifications_of(ws, &history, run_id)?;
     record_cards(lake, &scores).await?;
@@ -162,7 +162,7 @@ pub async fn scored_run(
     }
     let history = history(ws, lake, (run_id, as_of)).await?;
     let mut scores = score_run(&history, run_id, &ws.config.scoring);
-    scores.profile = Some(profile_on(ws, as_of)?);
+    scores.profile = Some(profile_of(ws, as_of, &scores)?);
     // Objections as the run stored them, not as they read now.
     let stored = super::store::stored_objections(lake, run_id).await?;
     for c in scores
@@ -202,6 +202,18 @@ async fn with_objections(
         c.objections = by_dept.get(&c.department).cloned();
     }
     Ok(())
+}
+
+/// The profile a run's scores are held to: [`profile_on`] the run's date,
+/// with the text's dimensions marked measured or not by its scorecards.
+pub fn profile_of(
+    ws: &Workspace,
+    as_of: DateTime<Utc>,
+    scores: &super::RunScores,
+) -> Result<super::ProfileInForce, LandError> {
+    let mut p = profile_on(ws, as_of)?;
+    p.note_measured(&scores.departments);
+    Ok(p)
 }
 
 /// The workspace's profile and its status on the run's date.

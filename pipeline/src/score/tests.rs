@@ -246,3 +246,51 @@ fn rectification_due_dates_carry_over_and_close() {
     let r4 = rectifications(&h, "r4", five, &cal, tz).unwrap();
     assert_eq!(r4.iter().filter(|i| i.id == "gongan.a/c1").count(), 2);
 }
+
+/// Issue #17, 5: the quality dimensions a profile's text names reach the
+/// scorecards with their article, each said measured or not: under 甘孜
+/// (第四十二条: 合规性、真实性、完整性、准确性、时效性、可用性) a run whose
+/// rules check completeness and validity leaves 合规性, 真实性 and 可用性
+/// unmeasured, and the scorecards say so; under 新疆 (第十五条) every named
+/// dimension a rule measured is marked so.
+#[test]
+fn the_dimensions_the_text_names_are_said_measured_or_not() {
+    let scores = score_run(&history(), "r1", &ScoringConfig::default());
+    let day = NaiveDate::from_ymd_opt(2026, 2, 1).unwrap();
+    let measured: Vec<&str> = scores
+        .departments
+        .iter()
+        .flat_map(|c| &c.dimensions)
+        .filter(|d| d.score.is_some())
+        .map(|d| d.dimension.as_str())
+        .collect();
+    assert!(measured.contains(&"completeness"), "{measured:?}");
+    let ganzi = crate::profile::profile("ganzi-2025").unwrap();
+    let mut p = ProfileInForce::of(&ganzi, day, true);
+    assert_eq!(p.dimensions.len(), 6);
+    assert!(p.dimensions.iter().all(|d| d.article == "第四十二条"));
+    p.note_measured(&scores.departments);
+    let unmeasured: Vec<&str> = p
+        .unmeasured()
+        .iter()
+        .map(|d| d.dimension.as_str())
+        .collect();
+    for d in ["compliance", "authenticity", "usability"] {
+        assert!(unmeasured.contains(&d), "{d} unmeasured: {unmeasured:?}");
+    }
+    assert!(!unmeasured.contains(&"completeness"), "{unmeasured:?}");
+    let xinjiang = crate::profile::profile("xinjiang-2023").unwrap();
+    let mut x = ProfileInForce::of(&xinjiang, day, true);
+    x.note_measured(&scores.departments);
+    for d in &x.dimensions {
+        assert_eq!(d.article, "第十五条");
+        assert_eq!(
+            d.measured,
+            measured.contains(&d.dimension.as_str()),
+            "{d:?}"
+        );
+    }
+    // 西藏 names no general list: nothing to say.
+    let tibet = crate::profile::profile("tibet-2025").unwrap();
+    assert!(ProfileInForce::of(&tibet, day, true).dimensions.is_empty());
+}

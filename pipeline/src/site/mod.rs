@@ -219,6 +219,24 @@ fn index(input: &SiteInput) -> String {
                 )
             }
         );
+        // The dimensions the text names that no rule measures.
+        let unmeasured = p.unmeasured();
+        if !unmeasured.is_empty() {
+            let names: Vec<String> = unmeasured
+                .iter()
+                .map(|d| format!("{} {}", esc(&d.name_zh), esc(&d.dimension)))
+                .collect();
+            let _ = write!(
+                b,
+                "<p class=\"profile warn\">{}（{}）: {}</p>",
+                t(
+                    "条例所列质量维度中，本次无规则检查",
+                    "Quality dimensions the text names that no rule checked"
+                ),
+                esc(&unmeasured[0].article),
+                names.join("、")
+            );
+        }
     }
     let _ = write!(
         b,
