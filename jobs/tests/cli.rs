@@ -531,6 +531,54 @@ fn serve_settings_out_of_range_are_one_line_errors() {
     }
 }
 
+/// `pdq profile show` gives what must accompany each restrictive attribute
+/// value (issue #17, 2) with its article, and says where the text asks
+/// nothing and pdq checks nothing.
+#[test]
+fn profile_show_gives_what_must_accompany_each_attribute_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = pdq(
+        dir.path(),
+        &["profile", "show", "ganzi-2025", "--format", "json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let field = |name: &str| {
+        v["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["field"] == name)
+            .unwrap_or_else(|| panic!("no field {name}"))
+            .clone()
+    };
+    let cs = field("catalog.accompany.conditional_share");
+    assert_eq!(
+        cs["value"],
+        serde_json::json!(["share_conditions", "share_reason"])
+    );
+    assert_eq!(cs["source"][0]["article"], "第十五条");
+    let co = field("catalog.accompany.conditional_open");
+    assert_eq!(co["value"], serde_json::json!([]));
+    assert!(
+        co["source"]["not_in_text"]
+            .as_str()
+            .unwrap()
+            .contains("pdq checks nothing"),
+        "{co}"
+    );
+    let o = pdq(dir.path(), &["profile", "show", "xinjiang-2023"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("catalog.accompany.no_share")
+            && text.contains(
+                "第十九条：“将公共数据列入有条件共享和不予共享的,须提供法律法规依据或国家有关规定”"
+            )
+            && text.contains("pdq checks nothing for 非开放"),
+        "{text}"
+    );
+}
+
 /// `pdq profile show` lists the 一数一源 registry (issue #17, 4): the text's
 /// items with their articles for 兵团, none for 西藏 (whose text has none),
 /// and with `-w` the workspace's items, each marked as the workspace's.

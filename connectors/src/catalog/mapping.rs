@@ -151,6 +151,7 @@ pub const KEYS: &[(&str, &[&str])] = &[
         "share_conditions",
         &["shareconditions", "sharecondition", "gxtj"],
     ),
+    ("share_reason", &["sharereason", "gxly"]),
     ("share_basis", &["sharebasis", "gxyj"]),
     (
         "open_attribute",

@@ -269,6 +269,10 @@ pub const FIELDS: &[(&str, &[&str])] = &[
     ("share_attribute", &["共享属性", "共享类型"]),
     ("share_conditions", &["共享条件", "共享要求"]),
     (
+        "share_reason",
+        &["共享理由", "有条件共享理由", "不予共享理由"],
+    ),
+    (
         "share_basis",
         &[
             "共享依据",
@@ -478,6 +482,22 @@ mod tests {
         assert_eq!(canonical(FIELDS, "备注栏"), None);
         assert_eq!(canonical(ITEM_FIELDS, "信息项名称"), Some("name"));
         assert_eq!(canonical(ITEM_FIELDS, "是否涉及个人信息"), Some("personal"));
+    }
+
+    /// Issue #17, 2: 兵团, 甘孜 and 吴忠 require a reason (说明理由) with
+    /// 有条件共享; templates write it as a column, portals as a key.
+    #[test]
+    fn a_share_reason_is_read_from_its_header_and_its_portal_key() {
+        assert_eq!(canonical(FIELDS, "共享理由"), Some("share_reason"));
+        assert_eq!(canonical(FIELDS, "*有条件共享理由"), Some("share_reason"));
+        assert_eq!(canonical(FIELDS, "不予共享理由及依据"), Some("share_basis"));
+        for key in ["shareReason", "share_reason", "gxly"] {
+            assert_eq!(
+                canonical_ranked(FIELDS, key, true).map(|(f, _)| f),
+                Some("share_reason"),
+                "{key}"
+            );
+        }
     }
 
     #[test]

@@ -6,9 +6,9 @@
 //! |---|---|
 //! | `required_field` | a field the profile requires is blank |
 //! | `enumeration` | a share/open attribute, update frequency or date that is not one of the allowed values; for a value no vocabulary maps (the field left unset), the value, field and record |
-//! | `conditional_share_conditions` | 有条件共享 without its conditions |
-//! | `no_share_basis` | 不予共享 without a legal basis |
-//! | `conditional_open_conditions` | 有条件开放 without its conditions |
+//! | `conditional_share_conditions`, `conditional_share_reason`, `conditional_share_basis` | 有条件共享 without the conditions, reason or legal basis the profile's text requires with it (`[catalog.accompany]`), citing the article |
+//! | `no_share_basis` | 不予共享 without the legal basis the text requires, citing the article |
+//! | `conditional_open_conditions` | 有条件开放 without the conditions the text requires (新疆 第二十七条, 西藏 第三十条; the others require nothing), citing the article |
 //! | `attribute_downgrade` | share/open attribute lowered (无条件→有条件/不予, 有条件→不予) or blanked with no approval record naming this entry, this change and a date on or before it (profiles with `downgrade_review`: 甘孜 第十六条, 第二十四条; [`super::approvals`]) |
 //! | `personal_data_open` | a data item carrying personal information in a resource whose open attribute the profile's text forbids for it (`[catalog] personal_data`: 西藏, 吴忠 个人信息 → 不予开放; 兵团 敏感个人信息 → 不予开放; elsewhere pdq's default, not in 无条件开放) |
 //! | `classified_marking` | a classified (涉密) marking in the catalog (profiles with `no_classified`) |
@@ -32,7 +32,7 @@ use super::harvest::SourceProblem;
 use super::model::{CatalogEntry, Frequency, OPEN_VALUES, SHARE_VALUES, normalize_date};
 use super::store::CatalogState;
 use super::vocab::Kind;
-use crate::profile::CatalogProfile;
+use crate::profile::{ACCOMPANY, CatalogProfile};
 
 /// One thing wrong with the catalog or its reconciliation with the lake.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -67,6 +67,14 @@ pub fn check_name(check: &str) -> (&'static str, &'static str) {
         "conditional_share_conditions" => (
             "有条件共享未说明条件",
             "conditional sharing without conditions",
+        ),
+        "conditional_share_reason" => (
+            "有条件共享未说明理由",
+            "conditional sharing without a reason",
+        ),
+        "conditional_share_basis" => (
+            "有条件共享无依据",
+            "conditional sharing without legal basis",
         ),
         "no_share_basis" => ("不予共享无依据", "not shared without legal basis"),
         "conditional_open_conditions" => (
@@ -186,8 +194,11 @@ pub fn check_with_approvals(
         if open {
             let conditional = e.open_attribute.as_deref() == Some(OPEN_VALUES[1]);
             for f in &profile.open_required {
-                // Conditions are owed by conditional opening only.
-                if f == "open_conditions" && !conditional {
+                // Conditions are owed by conditional opening only, and
+                // reported below when the text requires them with it.
+                if f == "open_conditions"
+                    && (!conditional || profile.accompany.conditional_open.contains(f))
+                {
                     continue;
                 }
                 if e.get(f).is_none()
@@ -269,30 +280,7 @@ pub fn check_with_approvals(
                 ));
             }
         }
-        if e.share_attribute.as_deref() == Some(SHARE_VALUES[1]) && e.share_conditions.is_none() {
-            out.push(finding(
-                e,
-                "conditional_share_conditions",
-                Some("share_conditions"),
-                "有条件共享 must state its conditions and reasons (共享条件)".into(),
-            ));
-        }
-        if e.share_attribute.as_deref() == Some(SHARE_VALUES[2]) && e.share_basis.is_none() {
-            out.push(finding(
-                e,
-                "no_share_basis",
-                Some("share_basis"),
-                "不予共享 must cite the law, regulation or policy it rests on (共享依据)".into(),
-            ));
-        }
-        if e.open_attribute.as_deref() == Some(OPEN_VALUES[1]) && e.open_conditions.is_none() {
-            out.push(finding(
-                e,
-                "conditional_open_conditions",
-                Some("open_conditions"),
-                "有条件开放 must state its conditions (开放条件)".into(),
-            ));
-        }
+        out.extend(accompany_findings(e, profile));
         if profile.downgrade_review
             && let Some(s) = state.entries.get(&e.key)
         {
@@ -446,6 +434,49 @@ pub fn check_with_approvals(
             location: p.problem.location.clone(),
             message: format!("[{}] {}", p.problem.stage, p.problem.message),
         });
+    }
+    out
+}
+
+/// What the profile's text requires with a restrictive attribute value
+/// (`[catalog.accompany]`: conditions, a reason, a legal basis) and the
+/// entry lacks: one finding per missing field, `<rule>_<conditions|reason|
+/// basis>`, naming the value as the text words it and citing the article.
+/// A value the text requires nothing with is never a finding.
+fn accompany_findings(e: &CatalogEntry, profile: &CatalogProfile) -> Vec<CatalogFinding> {
+    let mut out = vec![];
+    for rule in ACCOMPANY {
+        let (canonical, words): (&[&str], &[String]) = match rule.attribute {
+            "share_attribute" => (&SHARE_VALUES, &profile.share_values),
+            _ => (&OPEN_VALUES, &profile.open_values),
+        };
+        if e.get(rule.attribute) != Some(canonical[rule.rank]) {
+            continue;
+        }
+        let value = words
+            .get(rule.rank)
+            .map_or(canonical[rule.rank], String::as_str);
+        for f in profile.accompany.fields(rule.key) {
+            if e.get(f).is_some() {
+                continue;
+            }
+            let what = f.rsplit('_').next().unwrap_or(f);
+            let owed = match what {
+                "conditions" => "must state its conditions",
+                "reason" => "must state its reason",
+                _ => "must cite its legal basis",
+            };
+            out.push(finding(
+                e,
+                &format!("{}_{what}", rule.key),
+                Some(f),
+                format!(
+                    "{value} {owed} ({}, {f}): {}",
+                    field_zh(f),
+                    profile.accompany.citation(rule.key, f)
+                ),
+            ));
+        }
     }
     out
 }

@@ -104,6 +104,9 @@ entry_fields! {
     share_attribute,
     /// 共享条件.
     share_conditions,
+    /// 共享理由: why the data is shared only on conditions (兵团 第二十三条,
+    /// 甘孜 第十五条, 吴忠 第二十五条: 说明理由).
+    share_reason,
     /// 不予共享 (or 有条件共享) 的依据.
     share_basis,
     /// 共享范围 / 共享方式.

@@ -228,6 +228,7 @@ const COLUMNS: &[(&str, &str)] = &[
     ("update_frequency", "更新频率"),
     ("share_attribute", "共享属性"),
     ("share_conditions", "共享条件"),
+    ("share_reason", "共享理由"),
     ("share_basis", "共享依据"),
     ("share_scope", "共享范围"),
     ("open_attribute", "开放属性"),

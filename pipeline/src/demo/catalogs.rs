@@ -4,11 +4,12 @@
 //! an unknown column), a portal export in JSON with Chinese keys and epoch
 //! milliseconds, a CKAN `package_search` page and a DCAT-AP document from
 //! the open-data portal. Deliberate findings: a duplicate resource code, a
-//! classified marking, 有条件共享 without conditions, 不予共享 without a
-//! basis, personal data in a 无条件开放 resource, an unknown frequency, a
-//! missing required field, an entry with no data mounted, a landed dataset
-//! with no entry, and schema drift (a catalogued column missing, a landed
-//! column not catalogued, a type and a length that differ).
+//! classified marking, 有条件共享 without conditions or legal basis (新疆
+//! 第十九条 requires both), 不予共享 without a basis, personal data in a
+//! 无条件开放 resource, an unknown frequency, a missing required field, an
+//! entry with no data mounted, a landed dataset with no entry, and schema
+//! drift (a catalogued column missing, a landed column not catalogued, a
+//! type and a length that differ).
 
 use std::path::Path;
 
@@ -161,7 +162,7 @@ fn gongan_template(root: &Path, datasets: &[DemoDataset]) -> Result<(), DemoErro
                 "每日",
                 "有条件共享",
                 "用于政务服务身份核验",
-                "",
+                "《中华人民共和国居民身份证法》第十三条",
                 "全市政务部门",
                 "不予开放",
                 "按需申请",

@@ -168,6 +168,26 @@ pub const FIELDS: &[(&str, &str, &str)] = &[
         "personal information kept out of open data",
     ),
     (
+        "catalog.accompany.conditional_share",
+        "有条件共享须附",
+        "what conditional sharing must carry",
+    ),
+    (
+        "catalog.accompany.no_share",
+        "不予共享须附",
+        "what no sharing must carry",
+    ),
+    (
+        "catalog.accompany.conditional_open",
+        "有条件开放须附",
+        "what conditional opening must carry",
+    ),
+    (
+        "catalog.accompany.no_open",
+        "不予开放（非开放）须附",
+        "what no opening must carry",
+    ),
+    (
         "objections.forward",
         "异议转交期限",
         "forwarding an objection",
@@ -197,6 +217,9 @@ impl Profile {
             Some(d) => json!({"days": d.days, "unit": d.unit}),
             None => serde_json::Value::Null,
         };
+        if let Some(rule) = field.strip_prefix("catalog.accompany.") {
+            return json!(self.catalog.accompany.fields(rule));
+        }
         match field {
             "validity" => json!(self.validity),
             "dimensions" => json!(self.dimensions),
@@ -307,6 +330,127 @@ pub struct CatalogProfile {
     pub open_values: Vec<String>,
     /// What personal information the text keeps out of open data.
     pub personal_data: PersonalData,
+    /// What must accompany each restrictive attribute value (conditions,
+    /// a reason, a legal basis), as the text says (issue #17, 2).
+    pub accompany: Accompany,
+}
+
+/// One restrictive attribute value and what may accompany it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccompanyRule {
+    /// The key in `[catalog.accompany]` (and the findings' check names:
+    /// `<key>_<conditions|reason|basis>`).
+    pub key: &'static str,
+    /// The attribute it is a value of.
+    pub attribute: &'static str,
+    /// Its rank among the attribute's values (1 有条件, 2 不予/非开放).
+    pub rank: usize,
+    /// The catalog fields a text may require with it (what the catalog
+    /// model has: a text that asks for more needs the model to grow).
+    pub fields: &'static [&'static str],
+}
+
+/// The four restrictive attribute values, in `[catalog.accompany]` order.
+pub const ACCOMPANY: &[AccompanyRule] = &[
+    AccompanyRule {
+        key: "conditional_share",
+        attribute: "share_attribute",
+        rank: 1,
+        fields: &["share_conditions", "share_reason", "share_basis"],
+    },
+    AccompanyRule {
+        key: "no_share",
+        attribute: "share_attribute",
+        rank: 2,
+        fields: &["share_conditions", "share_reason", "share_basis"],
+    },
+    AccompanyRule {
+        key: "conditional_open",
+        attribute: "open_attribute",
+        rank: 1,
+        fields: &["open_conditions"],
+    },
+    AccompanyRule {
+        key: "no_open",
+        attribute: "open_attribute",
+        rank: 2,
+        fields: &["open_conditions"],
+    },
+];
+
+/// The words a text uses for an accompanying field: 共享条件 / 开放条件,
+/// 理由, 依据 (or 有关规定, 甘孜 第十五条). Conditions are named with their
+/// attribute, since 有条件共享 itself contains 条件.
+pub fn accompany_words(field: &str) -> &'static [&'static str] {
+    match field {
+        "share_conditions" => &["共享条件"],
+        "open_conditions" => &["开放条件"],
+        "share_reason" => &["理由"],
+        "share_basis" => &["依据", "规定"],
+        _ => &[],
+    }
+}
+
+/// `[catalog.accompany]`: per restrictive attribute value, the catalog
+/// fields that must accompany it; empty where the text asks for nothing
+/// (then pdq checks nothing for it).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Accompany {
+    /// With 有条件共享.
+    pub conditional_share: Vec<String>,
+    /// With 不予共享.
+    pub no_share: Vec<String>,
+    /// With 有条件开放.
+    pub conditional_open: Vec<String>,
+    /// With 不予开放 (新疆: 非开放).
+    pub no_open: Vec<String>,
+    /// Each rule's citations, from the profile's `[sources]`
+    /// (`catalog.accompany.<key>`), filled when the profile is loaded, so
+    /// that a finding cites the article.
+    #[serde(skip)]
+    pub cited: BTreeMap<String, Vec<Citation>>,
+    /// The jurisdiction, for the findings' citations.
+    #[serde(skip)]
+    pub jurisdiction: String,
+}
+
+impl Accompany {
+    /// The fields required with the value `key` (`conditional_share` …);
+    /// none for an unknown key.
+    pub fn fields(&self, key: &str) -> &[String] {
+        match key {
+            "conditional_share" => &self.conditional_share,
+            "no_share" => &self.no_share,
+            "conditional_open" => &self.conditional_open,
+            "no_open" => &self.no_open,
+            _ => &[],
+        }
+    }
+
+    /// The citation for `field` required with `key`: the article(s) whose
+    /// quoted words name the field, else all the rule's, as
+    /// `<jurisdiction> 第N条 “…”`.
+    pub fn citation(&self, key: &str, field: &str) -> String {
+        let all = self.cited.get(key).map(Vec::as_slice).unwrap_or(&[]);
+        let words = accompany_words(field);
+        let naming: Vec<&Citation> = all
+            .iter()
+            .filter(|c| words.iter().any(|w| c.says.contains(w)))
+            .collect();
+        let chosen: Vec<&Citation> = if naming.is_empty() {
+            all.iter().collect()
+        } else {
+            naming
+        };
+        let quotes: Vec<String> = chosen
+            .iter()
+            .map(|c| format!("{} “{}”", c.article, c.says))
+            .collect();
+        format!("{} {}", self.jurisdiction, quotes.join("; "))
+            .trim()
+            .to_string()
+    }
 }
 
 /// `[catalog] personal_data`: which data items the text keeps out of open
@@ -413,7 +557,16 @@ pub fn profile(id: &str) -> Result<Profile, String> {
         .iter()
         .find(|(p, _)| *p == id)
         .ok_or_else(|| format!("unknown profile `{id}` (profiles: {})", ids().join(", ")))?;
-    toml::from_str(text).map_err(|e| format!("profile {id}: {}", e.message()))
+    let mut p: Profile =
+        toml::from_str(text).map_err(|e| format!("profile {id}: {}", e.message()))?;
+    // The accompanying-field findings cite the rule's article.
+    for rule in ACCOMPANY {
+        if let Some(Source::Cited(c)) = p.sources.get(&format!("catalog.accompany.{}", rule.key)) {
+            p.catalog.accompany.cited.insert(rule.key.into(), c.clone());
+        }
+    }
+    p.catalog.accompany.jurisdiction = p.name.clone();
+    Ok(p)
 }
 
 /// The profile a workspace uses when its `pdq.toml` names none (a workspace

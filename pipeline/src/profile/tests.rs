@@ -386,3 +386,108 @@ fn the_personal_information_rule_is_the_texts() {
         NotUnconditional
     );
 }
+
+/// Issue #17, 2: what must accompany 有条件共享, 不予共享, 有条件开放 and
+/// 不予开放 is exactly what the quoted words name (共享条件 / 开放条件,
+/// 理由, 依据 or 有关规定), each quotation in its article (checked with
+/// every source above); where the text names nothing the list is empty,
+/// and `pdq profile show` says that pdq checks nothing for it.
+#[test]
+fn what_accompanies_a_restrictive_value_is_what_the_text_names() {
+    for id in ids() {
+        let p = profile(id).unwrap();
+        let text = RegulationText::embedded(&p.text).unwrap();
+        for rule in ACCOMPANY {
+            let field = format!("catalog.accompany.{}", rule.key);
+            let list = p.catalog.accompany.fields(rule.key);
+            let words = quoted(&p, &field);
+            match p.source(&field) {
+                Some(Source::Cited(c)) => {
+                    assert!(!list.is_empty(), "{id}: `{field}` cited, but empty");
+                    for c in c {
+                        assert!(text.says(&c.article, &c.says), "{id}: {}", c.says);
+                    }
+                }
+                Some(Source::NotInText { not_in_text }) => {
+                    assert!(list.is_empty(), "{id}: `{field}` uncited: {list:?}");
+                    assert!(
+                        not_in_text.contains("pdq checks nothing"),
+                        "{id}: `{field}` says pdq checks nothing: {not_in_text}"
+                    );
+                }
+                None => panic!("{id}: no source for `{field}`"),
+            }
+            for f in rule.fields {
+                let named = accompany_words(f).iter().any(|w| words.contains(w));
+                assert_eq!(
+                    list.iter().any(|x| x == f),
+                    named,
+                    "{id}: `{field}`: `{f}` vs “{words}”"
+                );
+            }
+            for f in list {
+                assert!(rule.fields.contains(&f.as_str()), "{id}: `{field}`: `{f}`");
+            }
+            // The share sentences are about the value they accompany.
+            let value = match rule.key {
+                "conditional_share" => Some("有条件共享"),
+                "no_share" => Some("不予共享"),
+                _ => None,
+            };
+            if let (Some(v), false) = (value, list.is_empty()) {
+                assert!(words.contains(v), "{id}: `{field}`: “{words}”");
+            }
+        }
+    }
+    let fields = |id: &str, key: &str| profile(id).unwrap().catalog.accompany.fields(key).to_vec();
+    let cited_articles = |id: &str, key: &str| -> Vec<String> {
+        cited(&profile(id).unwrap(), &format!("catalog.accompany.{key}"))
+            .unwrap_or(&[])
+            .iter()
+            .map(|c| c.article.clone())
+            .collect()
+    };
+    // Field by field, as the texts say.
+    assert_eq!(
+        fields("xinjiang-2023", "conditional_share"),
+        ["share_conditions", "share_basis"]
+    );
+    assert_eq!(cited_articles("xinjiang-2023", "no_share"), ["第十九条"]);
+    assert_eq!(
+        fields("xinjiang-2023", "conditional_open"),
+        ["open_conditions"]
+    );
+    assert_eq!(
+        cited_articles("xinjiang-2023", "conditional_open"),
+        ["第二十七条"]
+    );
+    assert_eq!(
+        fields("tibet-2025", "conditional_open"),
+        ["open_conditions"]
+    );
+    assert_eq!(
+        cited_articles("tibet-2025", "conditional_open"),
+        ["第三十条"]
+    );
+    for (id, article) in [
+        ("xpcc-2025", "第二十三条"),
+        ("ganzi-2025", "第十五条"),
+        ("wuzhong-2024", "第二十五条"),
+    ] {
+        assert_eq!(
+            fields(id, "conditional_share"),
+            ["share_conditions", "share_reason"],
+            "{id}"
+        );
+        assert_eq!(cited_articles(id, "conditional_share"), [article], "{id}");
+        assert!(fields(id, "conditional_open").is_empty(), "{id}");
+    }
+    for id in ids() {
+        assert_eq!(fields(id, "no_share"), ["share_basis"], "{id}");
+        assert!(fields(id, "no_open").is_empty(), "{id}");
+        // A finding's citation is the profile's.
+        let p = profile(id).unwrap();
+        let c = p.catalog.accompany.citation("no_share", "share_basis");
+        assert!(c.starts_with(&p.name), "{id}: {c}");
+    }
+}

@@ -524,6 +524,7 @@ fn anonymous(name: &str, summary: &str) -> HarvestedRecord {
     r
 }
 
+mod accompany;
 mod automap;
 mod clock;
 mod dcat;
