@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 mod catalog;
 mod objection;
-pub use catalog::{CatalogAction, CatalogArgs, ChangeAction};
+pub use catalog::{CatalogAction, CatalogArgs, ChangeAction, ReviewAction};
 pub use objection::{ObjectionAction, ObjectionArgs};
 
 /// pdq (public data quality): data-quality checks, catalog harvesting and

@@ -160,3 +160,129 @@ fn a_recorded_change_of_law_starts_the_catalog_update_clock() {
         ],
     );
 }
+
+/// `pdq catalog review record|list` (issue #17, 5) on the demo bureau held
+/// to the 吴忠 text (第十三条: review within 5 working days; 第十二条: revise
+/// within 10 after comments): an unreviewed submission is the bureau's
+/// finding, a review with comments not followed by a revision the
+/// department's, and the harvest reports them; a bad record changes nothing.
+#[test]
+fn catalog_reviews_and_revisions_are_held_to_the_texts_deadlines() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("demo");
+    pipeline::demo::generate(&root).unwrap();
+    let toml_path = root.join("pdq.toml");
+    let t = std::fs::read_to_string(&toml_path)
+        .unwrap()
+        .replace("profile = \"xinjiang-2023\"", "profile = \"wuzhong-2024\"");
+    std::fs::write(&toml_path, t).unwrap();
+    let w = root.to_str().unwrap();
+    // Submitted on Tuesday 1 September 2026 (the first harvest).
+    ok_json(&pdq(&[
+        "harvest",
+        "-w",
+        w,
+        "--as-of",
+        "2026-09-01",
+        "--format",
+        "json",
+    ]));
+    let list = |day: &str| {
+        ok_json(&pdq(&[
+            "catalog", "review", "list", "-w", w, "--as-of", day, "--format", "json",
+        ]))
+    };
+    let checks = |v: &serde_json::Value| -> Vec<(String, String)> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["check"].as_str().unwrap().to_string(),
+                    f["department"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert!(checks(&list("2026-09-08")).is_empty(), "not due yet");
+    let late = checks(&list("2026-09-09"));
+    assert!(!late.is_empty(), "every department's catalog awaits review");
+    assert!(
+        late.iter().all(|(c, _)| c == "catalog_review_overdue"),
+        "{late:?}"
+    );
+    let bad = pdq(&[
+        "catalog",
+        "review",
+        "record",
+        "-w",
+        w,
+        "--department",
+        "gongan",
+        "--date",
+        "2026-09-04",
+        "--outcome",
+        "comments",
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&bad.stderr).trim().to_string();
+    assert!(
+        err.contains("catalog-reviews.toml") && err.contains("comments: blank"),
+        "{err}"
+    );
+    assert!(
+        !root.join("catalog-reviews.toml").exists(),
+        "nothing written"
+    );
+    let good = pdq(&[
+        "catalog",
+        "review",
+        "record",
+        "-w",
+        w,
+        "--department",
+        "gongan",
+        "--date",
+        "2026-09-04",
+        "--outcome",
+        "comments",
+        "--comments",
+        "补充共享条件",
+    ]);
+    assert_eq!(
+        good.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    let after = checks(&list("2026-09-21"));
+    assert!(
+        after.contains(&("catalog_revision_overdue".to_string(), "gongan".to_string())),
+        "{after:?}"
+    );
+    assert!(
+        !after
+            .iter()
+            .any(|(c, d)| c == "catalog_review_overdue" && d == "gongan"),
+        "gongan's catalog was reviewed: {after:?}"
+    );
+    // The harvest reports them with the catalog's other findings.
+    let h = ok_json(&pdq(&[
+        "harvest",
+        "-w",
+        w,
+        "--as-of",
+        "2026-09-21",
+        "--format",
+        "json",
+    ]));
+    let found: Vec<&str> = h["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["check"].as_str())
+        .collect();
+    assert!(found.contains(&"catalog_revision_overdue"), "{found:?}");
+    assert!(found.contains(&"catalog_review_overdue"), "{found:?}");
+}

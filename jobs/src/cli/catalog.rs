@@ -1,6 +1,6 @@
 //! `pdq catalog …`: what the bureau records about its catalog besides the
 //! harvest: changes of law or function, which start the catalog-update
-//! clock.
+//! clock, and its reviews of department catalogs.
 
 use clap::{Args, Subcommand};
 
@@ -20,6 +20,44 @@ pub enum CatalogAction {
     Change {
         #[command(subcommand)]
         action: ChangeAction,
+    },
+    /// The bureau's reviews (审定) of department catalogs, and the revisions their comments call for, where the profile's text sets deadlines (兵团 第十四条, 吴忠 第十二、十三条). 目录审定。
+    Review {
+        #[command(subcommand)]
+        action: ReviewAction,
+    },
+}
+
+/// What `pdq catalog review` does.
+#[derive(Debug, Subcommand)]
+pub enum ReviewAction {
+    /// Record a review in catalog-reviews.toml: it covers every submission of the department's catalog up to its date. 登记。
+    Record {
+        #[command(flatten)]
+        workspace: WorkspaceArg,
+        /// The department whose catalog was reviewed.
+        #[arg(long, value_name = "CODE")]
+        department: String,
+        /// The day of the review.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        date: String,
+        /// approved (审定通过) or comments (有修改意见: the department must revise).
+        #[arg(long, value_name = "OUTCOME", value_parser = ["approved", "comments"])]
+        outcome: String,
+        /// The comments, with `--outcome comments`.
+        #[arg(long, value_name = "TEXT")]
+        comments: Option<String>,
+    },
+    /// Every recorded review, and the review and revision findings as of a day. 列出。
+    List {
+        #[command(flatten)]
+        workspace: WorkspaceArg,
+        /// As of this day (default: today).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: Option<String>,
+        /// Output: table (default) or json.
+        #[arg(long, value_name = "FORMAT", value_parser = ["table", "json"])]
+        format: Option<String>,
     },
 }
 

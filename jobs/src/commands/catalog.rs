@@ -2,11 +2,10 @@
 //! the catalog-update clock (`pipeline::catalog::events`); each record is
 //! also written to the audit log.
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 use chrono::NaiveDate;
 use pipeline::catalog::events::{self, ChangeEvent, ClockState, EventKind};
-use pipeline::catalog::store::{self, CatalogState};
-use pipeline::land::Lake;
+use pipeline::catalog::store::CatalogState;
 use pipeline::workspace::Workspace;
 
 use super::Outcome;
@@ -14,13 +13,14 @@ use crate::cli::{CatalogAction, CatalogArgs, ChangeAction};
 use crate::util::{outln, parse_as_of, wants_json};
 
 fn catalog(ws: &Workspace) -> Result<CatalogState> {
-    let lake = Lake::open(&ws.config.lake, &ws.dir).context("cannot open the lake")?;
-    let rt = super::runtime(Some(1))?;
-    Ok(rt.block_on(store::load(&lake))?.0)
+    super::catalog_state(ws)
 }
 
 pub fn run(args: CatalogArgs) -> Result<Outcome> {
-    let CatalogAction::Change { action } = args.action;
+    let action = match args.action {
+        CatalogAction::Change { action } => action,
+        CatalogAction::Review { action } => return super::catalog_review::run(action),
+    };
     match action {
         ChangeAction::Record {
             workspace,

@@ -3,6 +3,7 @@
 mod audit;
 mod calendar;
 mod catalog;
+mod catalog_review;
 mod check;
 mod demo;
 mod evaluate;
@@ -81,4 +82,15 @@ pub(crate) fn runtime(threads: Option<usize>) -> Result<tokio::runtime::Runtime>
         b.worker_threads(n.max(1));
     }
     Ok(b.enable_all().build()?)
+}
+
+/// The catalog as its last version left it (`pdq catalog …`).
+fn catalog_state(
+    ws: &pipeline::workspace::Workspace,
+) -> anyhow::Result<pipeline::catalog::store::CatalogState> {
+    use anyhow::Context;
+    let lake =
+        pipeline::land::Lake::open(&ws.config.lake, &ws.dir).context("cannot open the lake")?;
+    let rt = runtime(Some(1))?;
+    Ok(rt.block_on(pipeline::catalog::store::load(&lake))?.0)
 }

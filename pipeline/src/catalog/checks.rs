@@ -22,7 +22,10 @@
 //! `late_delivery` (the `schema_*` checks are schema drift: findings of
 //! their own, citing no article). [`super::events`] adds
 //! `catalog_update_overdue`: an entry a recorded change of law or function
-//! affects, not updated within the profile's catalog-update deadline.
+//! affects, not updated within the profile's catalog-update deadline;
+//! [`super::reviews`] adds `catalog_review_overdue` (the bureau's review,
+//! 审定) and `catalog_revision_overdue` (a department's revision after
+//! review comments), where the text sets those deadlines.
 
 use std::collections::BTreeMap;
 
@@ -96,6 +99,8 @@ pub fn check_name(check: &str) -> (&'static str, &'static str) {
         "schema_length" => ("字段长度超出", "values longer than declared"),
         "late_delivery" => ("未按频率更新", "delivery late for its frequency"),
         "catalog_update_overdue" => ("目录未及时更新", "catalog not updated in time"),
+        "catalog_review_overdue" => ("目录未按期审定", "catalog not reviewed in time"),
+        "catalog_revision_overdue" => ("目录未按期修改", "catalog not revised in time"),
         _ => ("其他", "other"),
     }
 }

@@ -24,6 +24,7 @@ pub mod harvest;
 pub mod model;
 pub mod publish;
 pub mod reconcile;
+pub mod reviews;
 pub mod step;
 pub mod store;
 pub mod suggest;
@@ -85,6 +86,7 @@ pub async fn assess(
     let bad = |e: workfile::InputError| LandError::Config(e.to_string());
     let approvals = approvals::load(&ws.dir, &state).map_err(bad)?;
     let events = events::load(&ws.dir, &state).map_err(bad)?;
+    let reviews = reviews::load(&ws.dir, &state).map_err(bad)?;
     let mut findings =
         checks::check_with_approvals(&state, &profile.catalog, &report.problems, tz, &approvals);
     tracing::info!(
@@ -116,6 +118,12 @@ pub async fn assess(
     let overdue = events::overdue(&events, &state, &profile, &cal, tz, today)
         .map_err(|e| LandError::Config(format!("catalog update deadline: {e}")))?;
     findings.extend(overdue);
+    // The bureau's review (审定) and the departments' revisions, where the
+    // text sets their deadlines.
+    findings.extend(
+        reviews::overdue(&reviews, &state, &profile, &cal, tz, today, ws.bureau())
+            .map_err(|e| LandError::Config(format!("catalog review deadline: {e}")))?,
+    );
     Ok(CatalogOutcome {
         report,
         state,

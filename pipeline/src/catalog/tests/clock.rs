@@ -269,3 +269,110 @@ fn an_approvals_file_with_an_unknown_entry_or_bad_value_is_refused() {
         d(2026, 11, 1)
     );
 }
+
+/// Issue #17, 5: the review (审定) and revision deadlines the texts set
+/// (吴忠 第十三条: 5 working days to review; 第十二条: 10 working days to
+/// revise after comments) give findings citing them; 新疆 sets none and
+/// nothing is checked.
+#[test]
+fn catalog_review_and_revision_deadlines_where_the_text_sets_them() {
+    use crate::catalog::reviews::{self, Outcome, Review};
+    let mut st = two_entries();
+    // Both entries submitted on Tuesday 1 September 2026.
+    st.entries.get_mut("tpl:A1").unwrap().updated = vec![at(2026, 9, 1)];
+    st.entries.get_mut("tpl:A2").unwrap().updated = vec![at(2026, 9, 1)];
+    let wuzhong = profile("wuzhong-2024").unwrap();
+    let xinjiang = profile("xinjiang-2023").unwrap();
+    let cal = WorkCalendar::embedded();
+    let find = |reviews: &[Review], st: &CatalogState, p: &crate::profile::Profile, day| {
+        reviews::overdue(reviews, st, p, &cal, TZ, day, "数据局").unwrap()
+    };
+    // Not reviewed: due on Tuesday 8 September (5 working days), overdue
+    // the day after, the bureau's finding citing 第十三条.
+    assert!(find(&[], &st, &wuzhong, d(2026, 9, 8)).is_empty());
+    let f = find(&[], &st, &wuzhong, d(2026, 9, 9));
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0].check, "catalog_review_overdue");
+    assert_eq!(f[0].department, "数据局", "the bureau's duty, not gongan's");
+    assert!(
+        f[0].message.contains("submitted on 2026-09-01")
+            && f[0].message.contains("2026-09-08")
+            && f[0].message.contains("第十三条"),
+        "{}",
+        f[0].message
+    );
+    assert!(
+        find(&[], &st, &xinjiang, d(2026, 12, 1)).is_empty(),
+        "新疆 sets no deadline"
+    );
+    // Reviewed on Friday 4 September with comments: no review finding; the
+    // revision is due by Friday 18 September (10 working days).
+    let commented = [Review {
+        department: "gongan".into(),
+        date: d(2026, 9, 4),
+        outcome: Outcome::Comments,
+        comments: Some("补充共享条件".into()),
+    }];
+    assert!(find(&commented, &st, &wuzhong, d(2026, 9, 18)).is_empty());
+    let f = find(&commented, &st, &wuzhong, d(2026, 9, 21));
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0].check, "catalog_revision_overdue");
+    assert_eq!(f[0].department, "gongan");
+    assert!(
+        f[0].message.contains("has not been revised") && f[0].message.contains("第十二条"),
+        "{}",
+        f[0].message
+    );
+    // Revised on Thursday 10 September: no revision finding; but that
+    // revision is a new submission, due for review by Thursday 17 September.
+    st.entries.get_mut("tpl:A1").unwrap().updated = vec![at(2026, 9, 1), at(2026, 9, 10)];
+    assert!(find(&commented, &st, &wuzhong, d(2026, 9, 17)).is_empty());
+    let f = find(&commented, &st, &wuzhong, d(2026, 9, 21));
+    assert_eq!(
+        f.iter().map(|x| x.check.as_str()).collect::<Vec<_>>(),
+        ["catalog_review_overdue"],
+        "{f:#?}"
+    );
+    assert!(
+        f[0].message.contains("submitted on 2026-09-10"),
+        "{}",
+        f[0].message
+    );
+    // Approved after it: nothing left.
+    let mut both = commented.to_vec();
+    both.push(Review {
+        department: "gongan".into(),
+        date: d(2026, 9, 15),
+        outcome: Outcome::Approved,
+        comments: None,
+    });
+    assert!(find(&both, &st, &wuzhong, d(2026, 10, 30)).is_empty());
+}
+
+/// A review of a department with no catalog, or comments left blank, is
+/// refused in one line naming the file and line.
+#[test]
+fn a_bad_review_record_is_refused_naming_the_line() {
+    use crate::catalog::reviews;
+    let st = two_entries();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(reviews::FILE),
+        "[[review]]\ndepartment = \"gongan\"\ndate = 2026-09-04\noutcome = \"approved\"\n\n[[review]]\ndepartment = \"nosuch\"\ndate = \"2026-09-05\"\noutcome = \"approved\"\n",
+    )
+    .unwrap();
+    let msg = reviews::load(dir.path(), &st).unwrap_err().to_string();
+    assert!(
+        msg.contains("catalog-reviews.toml")
+            && msg.contains("line 6 ([[review]] 2)")
+            && msg.contains("`nosuch` has no catalog entry"),
+        "{msg}"
+    );
+    std::fs::write(
+        dir.path().join(reviews::FILE),
+        "[[review]]\ndepartment = \"gongan\"\ndate = 2026-09-04\noutcome = \"comments\"\n",
+    )
+    .unwrap();
+    let msg = reviews::load(dir.path(), &st).unwrap_err().to_string();
+    assert!(msg.contains("comments: blank"), "{msg}");
+}
