@@ -25,7 +25,9 @@
 //! affects, not updated within the profile's catalog-update deadline;
 //! [`super::reviews`] adds `catalog_review_overdue` (the bureau's review,
 //! 审定) and `catalog_revision_overdue` (a department's revision after
-//! review comments), where the text sets those deadlines.
+//! review comments), where the text sets those deadlines;
+//! [`super::projects`] adds `project_catalog_late` (an IT project's entries
+//! not catalogued by the day its text sets before acceptance).
 
 use std::collections::BTreeMap;
 
@@ -101,6 +103,10 @@ pub fn check_name(check: &str) -> (&'static str, &'static str) {
         "catalog_update_overdue" => ("目录未及时更新", "catalog not updated in time"),
         "catalog_review_overdue" => ("目录未按期审定", "catalog not reviewed in time"),
         "catalog_revision_overdue" => ("目录未按期修改", "catalog not revised in time"),
+        "project_catalog_late" => (
+            "信息化项目目录未按期编制",
+            "IT project not catalogued in time",
+        ),
         _ => ("其他", "other"),
     }
 }

@@ -22,6 +22,7 @@ pub mod checks;
 pub mod events;
 pub mod harvest;
 pub mod model;
+pub mod projects;
 pub mod publish;
 pub mod reconcile;
 pub mod reviews;
@@ -87,6 +88,7 @@ pub async fn assess(
     let approvals = approvals::load(&ws.dir, &state).map_err(bad)?;
     let events = events::load(&ws.dir, &state).map_err(bad)?;
     let reviews = reviews::load(&ws.dir, &state).map_err(bad)?;
+    let projects = projects::load(&ws.dir, &state).map_err(bad)?;
     let mut findings =
         checks::check_with_approvals(&state, &profile.catalog, &report.problems, tz, &approvals);
     tracing::info!(
@@ -124,6 +126,8 @@ pub async fn assess(
         reviews::overdue(&reviews, &state, &profile, &cal, tz, today, ws.bureau())
             .map_err(|e| LandError::Config(format!("catalog review deadline: {e}")))?,
     );
+    // IT projects' entries, due before their acceptance where the text says.
+    findings.extend(projects::late(&projects, &state, &profile, tz, today));
     Ok(CatalogOutcome {
         report,
         state,

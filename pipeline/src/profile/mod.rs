@@ -168,6 +168,11 @@ pub const FIELDS: &[(&str, &str, &str)] = &[
         "personal information kept out of open data",
     ),
     (
+        "catalog.project_lead_days",
+        "信息化项目目录提前天数",
+        "IT project catalog due, days before acceptance",
+    ),
+    (
         "catalog.accompany.conditional_share",
         "有条件共享须附",
         "what conditional sharing must carry",
@@ -236,6 +241,7 @@ impl Profile {
             "catalog.share_values" => json!(self.catalog.share_values),
             "catalog.open_values" => json!(self.catalog.open_values),
             "catalog.personal_data" => json!(self.catalog.personal_data),
+            "catalog.project_lead_days" => json!(self.catalog.project_lead_days),
             "objections.forward" => deadline(&self.objections.forward),
             "objections.verify" => deadline(&self.objections.verify),
             _ => serde_json::Value::Null,
@@ -333,6 +339,11 @@ pub struct CatalogProfile {
     /// What must accompany each restrictive attribute value (conditions,
     /// a reason, a legal basis), as the text says (issue #17, 2).
     pub accompany: Accompany,
+    /// Days before an IT project's acceptance (竣工验收) by which its
+    /// catalog entries are due (0: by the acceptance); none: the text sets
+    /// no such duty (issue #21, 5).
+    #[serde(default)]
+    pub project_lead_days: Option<u32>,
 }
 
 /// One restrictive attribute value and what may accompany it.

@@ -491,3 +491,30 @@ fn what_accompanies_a_restrictive_value_is_what_the_text_names() {
         assert!(c.starts_with(&p.name), "{id}: {c}");
     }
 }
+
+/// Issue #21, 5: an IT project's catalog lead time is the text's: 兵团
+/// 第十五条 至少提前20日; the texts that say only 竣工验收前 / 竣工前 / 作为验收要求
+/// give 0 (by the acceptance); 西藏 sets none.
+#[test]
+fn project_lead_days_are_the_texts() {
+    for (id, days, article) in [
+        ("xpcc-2025", Some(20), Some("第十五条")),
+        ("wuzhong-2024", Some(0), Some("第十四条")),
+        ("ganzi-2025", Some(0), Some("第四十条")),
+        ("xinjiang-2023", Some(0), Some("第三十九条")),
+        ("tibet-2025", None, None),
+    ] {
+        let p = profile(id).unwrap();
+        assert_eq!(p.catalog.project_lead_days, days, "{id}");
+        match (p.source("catalog.project_lead_days"), article) {
+            (Some(Source::Cited(c)), Some(a)) => {
+                assert_eq!(c[0].article, a, "{id}");
+                if let Some(d) = days.filter(|d| *d > 0) {
+                    assert!(c[0].says.contains(&format!("{d}日")), "{id}: {}", c[0].says);
+                }
+            }
+            (Some(Source::NotInText { .. }), None) => {}
+            other => panic!("{id}: {other:?}"),
+        }
+    }
+}

@@ -376,3 +376,58 @@ fn a_bad_review_record_is_refused_naming_the_line() {
     let msg = reviews::load(dir.path(), &st).unwrap_err().to_string();
     assert!(msg.contains("comments: blank"), "{msg}");
 }
+
+/// Issue #21, 5: an IT project's catalog entries are due before its
+/// acceptance where the text says so: 兵团 第十五条 at least 20 days before,
+/// 吴忠 第十四条 by the acceptance; 西藏 sets no such duty.
+#[test]
+fn an_it_projects_entries_are_due_before_its_acceptance() {
+    use crate::catalog::projects::{self, Project};
+    let mut st = two_entries();
+    st.entries.get_mut("tpl:A1").unwrap().updated = vec![at(2026, 9, 1)];
+    st.entries.get_mut("tpl:A2").unwrap().updated = vec![at(2026, 10, 20)];
+    let project = [Project {
+        name: "户籍系统升级".into(),
+        department: "gongan".into(),
+        acceptance: d(2026, 10, 30),
+        entries: vec!["tpl:A1".into(), "tpl:A2".into()],
+    }];
+    let late = |p: &str, day| projects::late(&project, &st, &profile(p).unwrap(), TZ, day);
+    // 兵团: due 10 October (20 days before 30 October).
+    assert!(late("xpcc-2025", d(2026, 10, 10)).is_empty(), "not due yet");
+    let f = late("xpcc-2025", d(2026, 10, 11));
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0].check, "project_catalog_late");
+    assert_eq!(f[0].key.as_deref(), Some("tpl:A2"));
+    assert!(
+        f[0].message.contains("is not catalogued")
+            && f[0]
+                .message
+                .contains("by 2026-10-10, 20 days before its acceptance on 2026-10-30")
+            && f[0].message.contains("第十五条"),
+        "{}",
+        f[0].message
+    );
+    let f = late("xpcc-2025", d(2026, 11, 2));
+    assert!(
+        f[0].message.contains("was catalogued only on 2026-10-20"),
+        "{}",
+        f[0].message
+    );
+    // 吴忠: by the acceptance, which 20 October is.
+    assert!(late("wuzhong-2024", d(2026, 11, 2)).is_empty());
+    // 西藏: nothing checked.
+    assert!(late("tibet-2025", d(2027, 1, 1)).is_empty());
+    // A project naming an entry the catalog lacks is refused, with its line.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(projects::FILE),
+        "[[project]]\nname = \"户籍系统升级\"\ndepartment = \"gongan\"\nacceptance = 2026-10-30\nentries = [\"tpl:NOPE\"]\n",
+    )
+    .unwrap();
+    let msg = projects::load(dir.path(), &st).unwrap_err().to_string();
+    assert!(
+        msg.contains("it-projects.toml") && msg.contains("line 1") && msg.contains("`tpl:NOPE`"),
+        "{msg}"
+    );
+}
