@@ -84,25 +84,42 @@ pub(super) fn write(root: &Path, as_of: DateTime<FixedOffset>) -> Result<(), Dem
 }
 
 /// Puts the deliveries of `night` (one of [`nights`]) in place in the demo
-/// at `root`, as the departments would have left them that night.
+/// at `root`, as the departments would have left them that night: each
+/// dataset's file, or its drop folder, is replaced; what else the
+/// departments hold (the public security's catalog) stays.
 pub fn deliver(root: &Path, night: &DateTime<FixedOffset>) -> Result<(), DemoError> {
     let from = night_dir(root, night).join("departments");
-    let to = root.join("departments");
-    if to.exists() {
-        std::fs::remove_dir_all(&to).map_err(io(&to))?;
+    for dept in sorted(&from)? {
+        for item in sorted(&dept)? {
+            let rel = item.strip_prefix(&from).unwrap_or(&item);
+            let to = root.join("departments").join(rel);
+            if to.is_dir() {
+                std::fs::remove_dir_all(&to).map_err(io(&to))?;
+            }
+            if item.is_dir() {
+                copy_dir(&item, &to)?;
+            } else {
+                std::fs::copy(&item, &to).map_err(io(&to))?;
+            }
+        }
     }
-    copy_dir(&from, &to)
+    Ok(())
+}
+
+fn sorted(dir: &Path) -> Result<Vec<PathBuf>, DemoError> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io(dir))?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()
+        .map_err(io(dir))?;
+    entries.sort();
+    Ok(entries)
 }
 
 fn copy_dir(from: &Path, to: &Path) -> Result<(), DemoError> {
     std::fs::create_dir_all(to).map_err(io(to))?;
-    let mut entries: Vec<_> = std::fs::read_dir(from)
-        .map_err(io(from))?
-        .collect::<Result<_, _>>()
-        .map_err(io(from))?;
-    entries.sort_by_key(|e| e.file_name());
-    for e in entries {
-        let (src, dst) = (e.path(), to.join(e.file_name()));
+    for src in sorted(from)? {
+        let dst = to.join(src.file_name().unwrap_or_default());
         if src.is_dir() {
             copy_dir(&src, &dst)?;
         } else {

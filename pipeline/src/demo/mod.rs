@@ -345,4 +345,43 @@ mod tests {
             Err(DemoError::NotADemo { .. })
         ));
     }
+
+    #[test]
+    fn history_holds_weeks_of_deliveries_ending_with_the_bureau() {
+        let a = tempfile::tempdir().unwrap();
+        let root = a.path().join("demo");
+        let bureau = generate(&root).unwrap();
+        assert_eq!(bureau.nights.len() as u32, history::WEEKS + 1);
+        assert_eq!(bureau.nights.last(), Some(&bureau.as_of));
+        let first = bureau.nights[0];
+        assert_eq!(bureau.as_of - first, chrono::Duration::weeks(4));
+        // The final night's deliveries are the bureau's files, byte for byte.
+        let catalog = "gongan/公安局数据资源目录.xlsx";
+        let mut departments = files(&root.join("departments"));
+        let catalog_bytes = departments.remove(catalog).expect("the catalog is there");
+        let last = history::night_dir(&root, &bureau.as_of).join("departments");
+        assert!(files(&last) == departments, "the final night is the bureau");
+        // An earlier night differs (its defects), and lacks the append
+        // dataset's second file; delivering it and then the final night puts
+        // the bureau back as it was.
+        let earlier = files(&history::night_dir(&root, &first).join("departments"));
+        let hr = "gongan/household_registration.parquet";
+        assert!(earlier[hr] != departments[hr]);
+        assert!(!earlier.contains_key("zhujian/housing_provident_fund/part-2.csv"));
+        assert!(
+            earlier["zhujian/housing_provident_fund/part-1.csv"]
+                == departments["zhujian/housing_provident_fund/part-1.csv"],
+            "an append dataset's file is the same bytes every night"
+        );
+        // The departments' other files (the catalog) stay as they are.
+        let delivered = |departments: &BTreeMap<String, Vec<u8>>| {
+            let mut now = files(&root.join("departments"));
+            assert!(now.remove(catalog).as_ref() == Some(&catalog_bytes));
+            assert!(now == *departments);
+        };
+        history::deliver(&root, &first).unwrap();
+        delivered(&earlier);
+        history::deliver(&root, &bureau.as_of).unwrap();
+        delivered(&departments);
+    }
 }
