@@ -1,6 +1,6 @@
 //! The demo holds weeks of nightly runs (issue #23, 14), through the real
 //! binary: `pdq demo` sweeps one night a week for four weeks, so scores have
-//! a trend, rectification items are opened, closed and recur, the year's
+//! a trend, the ranking moves, rectification items are opened, closed and recur, the year's
 //! evaluation has more than one monthly checkpoint and the site's trend
 //! chart more than one point. Two demos publish the same files, apart from
 //! what names the real time or the place of the workspace (the run ids, the
@@ -38,20 +38,24 @@ fn read_json(p: &Path) -> serde_json::Value {
 /// The published text files, with the run ids written as RUN<k> (k: the
 /// run's place in time), real-time stamps as TIME, durations as 0 and the
 /// workspace's path as WS.
+/// The published runs' directories, oldest first (a run id starts with its
+/// start time, and the demo sweeps its nights in date order).
+fn runs_dir_names(ws: &Path) -> Vec<String> {
+    let mut r: Vec<String> = std::fs::read_dir(ws.join("published/runs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    r.sort();
+    r
+}
+
 fn published(ws: &Path) -> BTreeMap<String, String> {
     let run = regex::Regex::new(r"\d{8}T\d{9}Z-[0-9a-f]{6}").unwrap();
     let stamp =
         regex::Regex::new(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}\.\d+(Z|[+-]\d{2}:?\d{2})?")
             .unwrap();
     let elapsed = regex::Regex::new(r#""(elapsed|duration)[a-z_]*"\s*:\s*[0-9.]+"#).unwrap();
-    let runs: Vec<String> = {
-        let mut r: Vec<String> = std::fs::read_dir(ws.join("published/runs"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        r.sort();
-        r
-    };
+    let runs = runs_dir_names(ws);
     let name_runs = |t: &str| {
         run.replace_all(t, |c: &regex::Captures| {
             let id = &c[0];
@@ -134,6 +138,24 @@ fn the_demo_holds_weeks_of_nightly_runs_and_publishes_the_same_files_twice() {
         scorecards["departments"][0]["as_of"], "2026-11-20T00:00:00Z",
         "the last publication is the final night's"
     );
+
+    // The ranking moves: public security, held back by its short and stale
+    // deliveries, ranks first only once it has rectified them.
+    let mut ranks = vec![];
+    for r in runs_dir_names(&a) {
+        let cards = read_json(&a.join("published/runs").join(r).join("scorecards.json"));
+        let gongan = cards["departments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["id"] == "gongan")
+            .expect("public security is scored")
+            .clone();
+        ranks.push(gongan["rank"].as_u64().unwrap());
+    }
+    assert_eq!(ranks.len(), 5);
+    assert_eq!(ranks.last(), Some(&1), "{ranks:?}");
+    assert!(ranks[..4].iter().all(|r| *r > 1), "{ranks:?}");
 
     // Rectification: public security's short delivery is fixed and recurs;
     // its stale delivery and the births' zero weights are fixed.
