@@ -1,9 +1,11 @@
 //! `pdq demo`: writes the example bureau as a workspace (extracts in every
-//! format, dataset definitions, rule files) and runs one full sweep over it,
-//! as the nightly job would: land every extract, check what landed, publish.
-//! It also writes per-dataset results (JSON) and a summary (terminal table,
-//! static HTML). Deterministic: the data, the as-of time and so the results
-//! never change.
+//! format, dataset definitions, rule files, four weeks of earlier
+//! deliveries) and sweeps it one night a week in date order, as the nightly
+//! job would: each night's deliveries are put in place and swept as of that
+//! night (land, check, publish), so the lake holds a history. It also
+//! writes the final night's per-dataset results (JSON) and a summary
+//! (terminal table, static HTML). Deterministic: the data, the as-of times
+//! and so the results never change.
 
 use crate::util::outln;
 use std::sync::Arc;
