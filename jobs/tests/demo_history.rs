@@ -52,10 +52,27 @@ fn runs_dir_names(ws: &Path) -> Vec<String> {
 fn published(ws: &Path) -> BTreeMap<String, String> {
     let run = regex::Regex::new(r"\d{8}T\d{9}Z-[0-9a-f]{6}").unwrap();
     let stamp =
-        regex::Regex::new(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}\.\d+(Z|[+-]\d{2}:?\d{2})?")
+        regex::Regex::new(r"(\d{4}-\d{2}-\d{2})[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?")
             .unwrap();
     let elapsed = regex::Regex::new(r#""(elapsed|duration)[a-z_]*"\s*:\s*[0-9.]+"#).unwrap();
     let runs = runs_dir_names(ws);
+    // Real time: a stamp with fractions of a second, or on a day a run
+    // started (the demo's as-of times are whole seconds, weeks earlier).
+    let run_days: BTreeSet<String> = runs
+        .iter()
+        .map(|r| format!("{}-{}-{}", &r[..4], &r[4..6], &r[6..8]))
+        .collect();
+    let real_time = |t: &str| {
+        stamp
+            .replace_all(t, |c: &regex::Captures| {
+                if c.get(2).is_some() || run_days.contains(&c[1]) {
+                    "TIME".to_string()
+                } else {
+                    c[0].to_string()
+                }
+            })
+            .into_owned()
+    };
     let name_runs = |t: &str| {
         run.replace_all(t, |c: &regex::Captures| {
             let id = &c[0];
@@ -83,7 +100,7 @@ fn published(ws: &Path) -> BTreeMap<String, String> {
             }
             let text = std::fs::read_to_string(&p).unwrap();
             let text = text.replace(&ws.display().to_string(), "WS");
-            let text = stamp.replace_all(&text, "TIME");
+            let text = real_time(&text);
             let text = elapsed.replace_all(&text, "\"elapsed\": 0");
             let rel = p.strip_prefix(ws).unwrap().display().to_string();
             out.insert(name_runs(&rel), name_runs(&text));
