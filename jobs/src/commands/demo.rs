@@ -1,9 +1,11 @@
 //! `pdq demo`: writes the example bureau as a workspace (extracts in every
-//! format, dataset definitions, rule files) and runs one full sweep over it,
-//! as the nightly job would: land every extract, check what landed, publish.
-//! It also writes per-dataset results (JSON) and a summary (terminal table,
-//! static HTML). Deterministic: the data, the as-of time and so the results
-//! never change.
+//! format, dataset definitions, rule files, four weeks of earlier
+//! deliveries) and sweeps it one night a week in date order, as the nightly
+//! job would: each night's deliveries are put in place and swept as of that
+//! night (land, check, publish), so the lake holds a history. It also
+//! writes the final night's per-dataset results (JSON) and a summary
+//! (terminal table, static HTML). Deterministic: the data, the as-of times
+//! and so the results never change.
 
 use crate::util::outln;
 use std::sync::Arc;
@@ -11,6 +13,7 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context, Result, bail};
 use jobs::sweep::{SweepOptions, default_actor, run_sweep};
+use pipeline::land::DeliveryStatus;
 
 use super::Outcome;
 use crate::cli::DemoArgs;
@@ -29,35 +32,43 @@ pub fn run(args: DemoArgs) -> Result<Outcome> {
     });
     let rt = super::runtime(None)?;
     let ws = pipeline::workspace::Workspace::load(&bureau.root)?;
-    let opts = SweepOptions {
-        as_of: bureau.as_of,
-        trigger: "manual".into(),
-        scheduled_for: None,
-        only: vec![],
-        cancel: Arc::new(AtomicBool::new(false)),
-        actor: default_actor("manual"),
-        on_step: None,
-    };
-    let sweep = rt
-        .block_on(run_sweep(&ws, &opts))
-        .context("the demo sweep could not run")?;
-    let failed = sweep.failed_datasets();
-    if !failed.is_empty() {
-        let why: Vec<String> = sweep
-            .steps
-            .iter()
-            .filter_map(|s| {
-                s.error
-                    .as_ref()
-                    .map(|e| format!("{} {}: {e}", s.dataset, s.stage))
-            })
-            .collect();
-        bail!("demo datasets failed: {}", why.join("; "));
+    // One sweep a night, in date order, each on that night's deliveries and
+    // as of that night: the lake holds weeks of history, the last sweep is
+    // the final night's (the bureau as `generate` wrote it).
+    let mut last = None;
+    for night in &bureau.nights {
+        pipeline::demo::history::deliver(&bureau.root, night)
+            .with_context(|| format!("cannot deliver the night of {night}"))?;
+        let sweep = sweep_night(&rt, &ws, *night)?;
+        outln!(
+            "夜间作业 Night {}: run {} — {} 条规则不通过 rules at fail",
+            night.format("%Y-%m-%d"),
+            sweep.run_id,
+            sweep_fails(&sweep)
+        );
+        last = Some(sweep);
     }
-    let records = rt.block_on(pipeline::land::read_ledger(
+    let sweep = last.context("the demo has no night to sweep")?;
+    // What each file of each dataset last landed (or, never landed, its
+    // latest delivery): the lake's content after the final night.
+    let mut records = rt.block_on(pipeline::land::read_ledger(
         &pipeline::land::Lake::open(&ws.config.lake, &ws.dir)?,
         None,
     ))?;
+    records.sort_by_key(|r| r.started_at);
+    let mut latest: Vec<pipeline::land::DeliveryRecord> = vec![];
+    for r in records {
+        let landed = |r: &pipeline::land::DeliveryRecord| r.status == DeliveryStatus::Landed;
+        match latest
+            .iter()
+            .position(|l| (&l.dataset, &l.location) == (&r.dataset, &r.location))
+        {
+            Some(i) if landed(&r) || !landed(&latest[i]) => latest[i] = r,
+            Some(_) => {}
+            None => latest.push(r),
+        }
+    }
+    let records = latest;
     outln!("{}", super::ingest::table(&records));
     let results_dir = args.out.join("results");
     let mut reports = vec![];
@@ -82,7 +93,9 @@ pub fn run(args: DemoArgs) -> Result<Outcome> {
         .sum();
     let quarantined: i64 = records.iter().map(|r| r.rows_quarantined).sum();
     outln!(
-        "示例数据局已生成并完成一次全量作业 The example bureau was written and swept (run {}): {} 个数据集 datasets landed and checked, {} 行隔离 rows quarantined, {} 条规则不通过 rules at fail (deliberate defects).",
+        "示例数据局已生成并完成 {} 次夜间作业 The example bureau was written and swept {} nights (last run {}): {} 个数据集 datasets landed and checked, {} 行隔离 rows quarantined, {} 条规则不通过 rules at fail (deliberate defects).",
+        bureau.nights.len(),
+        bureau.nights.len(),
         sweep.run_id,
         reports.len(),
         quarantined,
@@ -151,4 +164,48 @@ pub fn run(args: DemoArgs) -> Result<Outcome> {
     );
     // The demo ran as intended even though its data has planted defects.
     Ok(Outcome::Clean)
+}
+
+/// One night's sweep of every dataset, as of `night`; a dataset that fails
+/// (rather than its planted defects) fails the demo.
+fn sweep_night(
+    rt: &tokio::runtime::Runtime,
+    ws: &pipeline::workspace::Workspace,
+    night: chrono::DateTime<chrono::FixedOffset>,
+) -> Result<jobs::sweep::SweepReport> {
+    let opts = SweepOptions {
+        as_of: night,
+        trigger: "manual".into(),
+        scheduled_for: None,
+        only: vec![],
+        cancel: Arc::new(AtomicBool::new(false)),
+        actor: default_actor("manual"),
+        on_step: None,
+    };
+    let sweep = rt
+        .block_on(run_sweep(ws, &opts))
+        .with_context(|| format!("the demo sweep of {night} could not run"))?;
+    let failed = sweep.failed_datasets();
+    if !failed.is_empty() {
+        let why: Vec<String> = sweep
+            .steps
+            .iter()
+            .filter_map(|s| {
+                s.error
+                    .as_ref()
+                    .map(|e| format!("{} {}: {e}", s.dataset, s.stage))
+            })
+            .collect();
+        bail!("demo datasets failed on {night}: {}", why.join("; "));
+    }
+    Ok(sweep)
+}
+
+/// Rules at fail in a sweep's reports.
+fn sweep_fails(sweep: &jobs::sweep::SweepReport) -> usize {
+    sweep
+        .reports
+        .iter()
+        .map(|(_, r)| r.count(quality_rules::Status::Fail))
+        .sum()
 }

@@ -12,6 +12,7 @@
 
 mod catalogs;
 mod data;
+pub mod history;
 pub mod objections;
 mod write;
 
@@ -85,8 +86,11 @@ pub struct DemoPerson {
 pub struct DemoBureau {
     /// Where it was written.
     pub root: PathBuf,
-    /// The as-of time its rules are judged at.
+    /// The as-of time its rules are judged at (the final night).
     pub as_of: DateTime<FixedOffset>,
+    /// The nights whose deliveries it holds, oldest first, the last at
+    /// `as_of` (one a week; [`history`]).
+    pub nights: Vec<DateTime<FixedOffset>>,
     /// Its departments.
     pub departments: Vec<DemoDepartment>,
     /// Its datasets.
@@ -160,9 +164,12 @@ pub fn generate(root: &Path) -> Result<DemoBureau, DemoError> {
         path: root.to_path_buf(),
         message: e.to_string(),
     })?;
-    let (departments, mut datasets, persons) = data::build(&staging, as_of)?;
+    let (departments, mut datasets, persons) = data::build(&staging, as_of, 0)?;
+    history::write(&staging, as_of)?;
+    let nights = history::nights(as_of);
     let manifest = serde_json::json!({
         "as_of": DEMO_AS_OF,
+        "nights": nights.iter().map(|n| n.to_rfc3339()).collect::<Vec<_>>(),
         "departments": departments,
         "datasets": datasets.iter().map(|d| serde_json::json!({
             "name": d.name, "title_zh": d.title_zh, "department": d.department, "format": d.format,
@@ -188,6 +195,7 @@ pub fn generate(root: &Path) -> Result<DemoBureau, DemoError> {
     Ok(DemoBureau {
         root: root.to_path_buf(),
         as_of,
+        nights,
         departments,
         datasets,
         persons,
@@ -268,11 +276,18 @@ const README: &str = "pdq 示例数据局 / pdq demo bureau
 带空格、连字符或全角字符的身份证号、信用代码和手机号，写在“单位联系人”“企业法定代表人”中的姓名、
 数值越界、重复记录（含跨文件重复）、死亡日期早于出生日期、不在人口库中的号码、数据不及时、记录数不足。
 每个数据集每条规则的预期结果记录在 manifest.json 中。检查基准时间固定为 2026-11-20 08:00 (+08:00)。
+history/ 目录保存此前四周每周一次的报送（每周五 08:00，最后一次即上述基准时间）：`pdq demo` 按日期顺序
+逐夜放入并各运行一次作业，因此湖中有真实的历史——趋势、排名变化、整改事项的开立与关闭（其中一项复发）、
+按月的评估检查点。
 
 English: the example bureau written by `pdq demo`: six departments, one dataset each, in every
 supported format (see above), a population base for `reference` rules, and rule files in rules/.
 Defects of every kind the checks catch are planted on purpose; manifest.json records, for every
 rule, the counts the checks must report. The as-of time is fixed at 2026-11-20 08:00 +08:00.
+history/ holds the deliveries of the four weeks before, one night a week (Fridays 08:00, the last
+being the as-of time above): `pdq demo` puts each in place in date order and sweeps it, so the lake
+holds a real history — trends, rank changes, rectification items opened and closed (one recurs),
+the evaluation's monthly checkpoints.
 ";
 
 #[cfg(test)]
@@ -329,5 +344,44 @@ mod tests {
             generate(&foreign),
             Err(DemoError::NotADemo { .. })
         ));
+    }
+
+    #[test]
+    fn history_holds_weeks_of_deliveries_ending_with_the_bureau() {
+        let a = tempfile::tempdir().unwrap();
+        let root = a.path().join("demo");
+        let bureau = generate(&root).unwrap();
+        assert_eq!(bureau.nights.len() as u32, history::WEEKS + 1);
+        assert_eq!(bureau.nights.last(), Some(&bureau.as_of));
+        let first = bureau.nights[0];
+        assert_eq!(bureau.as_of - first, chrono::Duration::weeks(4));
+        // The final night's deliveries are the bureau's files, byte for byte.
+        let catalog = "gongan/公安局数据资源目录.xlsx";
+        let mut departments = files(&root.join("departments"));
+        let catalog_bytes = departments.remove(catalog).expect("the catalog is there");
+        let last = history::night_dir(&root, &bureau.as_of).join("departments");
+        assert!(files(&last) == departments, "the final night is the bureau");
+        // An earlier night differs (its defects), and lacks the append
+        // dataset's second file; delivering it and then the final night puts
+        // the bureau back as it was.
+        let earlier = files(&history::night_dir(&root, &first).join("departments"));
+        let hr = "gongan/household_registration.parquet";
+        assert!(earlier[hr] != departments[hr]);
+        assert!(!earlier.contains_key("zhujian/housing_provident_fund/part-2.csv"));
+        assert!(
+            earlier["zhujian/housing_provident_fund/part-1.csv"]
+                == departments["zhujian/housing_provident_fund/part-1.csv"],
+            "an append dataset's file is the same bytes every night"
+        );
+        // The departments' other files (the catalog) stay as they are.
+        let delivered = |departments: &BTreeMap<String, Vec<u8>>| {
+            let mut now = files(&root.join("departments"));
+            assert!(now.remove(catalog).as_ref() == Some(&catalog_bytes));
+            assert!(now == *departments);
+        };
+        history::deliver(&root, &first).unwrap();
+        delivered(&earlier);
+        history::deliver(&root, &bureau.as_of).unwrap();
+        delivered(&departments);
     }
 }

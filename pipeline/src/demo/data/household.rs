@@ -16,7 +16,19 @@ pub(super) fn household_registration(
     rng: &mut Rng,
     now: NaiveDateTime,
     registered: &[Person],
+    week: u32,
 ) -> Result<DemoDataset, DemoError> {
+    // The weeks before the final night (see `demo::history`): four and one
+    // week before, a short delivery (the volume rule fails, is rectified and
+    // recurs); three and two weeks before, a stale one (three days old: the
+    // freshness rule fails until it is rectified); up to two weeks before,
+    // more mistyped phone numbers.
+    let registered = if matches!(week, 1 | 4) {
+        &registered[..900]
+    } else {
+        registered
+    };
+    let stale = Duration::days(if matches!(week, 2 | 3) { 3 } else { 0 });
     let mut t = Table::new(&[
         ("id_number", Kind::Text),
         ("name", Kind::Text),
@@ -54,7 +66,7 @@ pub(super) fn household_registration(
         } else {
             (s(p.id[..6].to_string()), Cell::Valid)
         };
-        let (ph, pc) = if i % 61 == 6 {
+        let (ph, pc) = if i % 61 == 6 || (week >= 2 && i % 23 == 1) {
             (s(rng.digits(10)), Cell::Invalid)
         } else if i % 59 == 8 {
             (s(""), Cell::Missing)
@@ -63,6 +75,7 @@ pub(super) fn household_registration(
         };
         let updated = now
             - Duration::hours(2)
+            - stale
             - Duration::minutes(if i == 0 {
                 0
             } else {
@@ -94,8 +107,8 @@ pub(super) fn household_registration(
     book.validity("sex", &sex_c);
     book.validity("region", &region_c);
     book.validity("phone", &phone_c);
-    book.set("fresh", 1, 0);
-    book.set("volume", 1, 0);
+    book.set("volume", 1, u64::from(registered.len() < 1000));
+    book.set("fresh", 1, u64::from(stale > Duration::zero()));
     write::parquet(
         &root.join("departments/gongan/household_registration.parquet"),
         &t,

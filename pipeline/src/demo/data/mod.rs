@@ -148,18 +148,27 @@ fn dataset(
 /// What [`build`] made: departments, datasets and the persons in them.
 pub(super) type Built = (Vec<DemoDepartment>, Vec<DemoDataset>, Vec<DemoPerson>);
 
-/// Builds the whole demo bureau under `root`. One seeded generator feeds every
-/// dataset in a fixed order, so the output is the same on every run.
-pub(super) fn build(root: &Path, as_of: DateTime<FixedOffset>) -> Result<Built, DemoError> {
+/// Builds the whole demo bureau under `root`, as delivered `week` weeks
+/// before the final night (0: the final night, the demo's as-of). One seeded
+/// generator feeds every dataset in a fixed order, so the output is the same
+/// on every run; the earlier weeks differ from the final one only in the
+/// defects their departments had not yet rectified (see [`super::history`]).
+pub(super) fn build(
+    root: &Path,
+    as_of: DateTime<FixedOffset>,
+    week: u32,
+) -> Result<Built, DemoError> {
     let mut rng = Rng(20_261_120);
     let now = as_of.naive_local();
     let pop = people(&mut rng, 2400);
     let registered = &pop[..2000];
     let base = population_base(root, registered)?;
-    let mut datasets = vec![household_registration(root, &mut rng, now, registered)?];
+    let mut datasets = vec![household_registration(
+        root, &mut rng, now, registered, week,
+    )?];
     let (marriage, husband_status) = marriage_registration(root, &mut rng, now, &pop, &base)?;
     datasets.push(marriage);
-    datasets.push(birth_certificates(root, &mut rng, as_of, &pop)?);
+    datasets.push(birth_certificates(root, &mut rng, as_of, &pop, week)?);
     datasets.push(social_insurance(root, &mut rng, &pop, &husband_status)?);
     datasets.push(market_entities(root, &mut rng, &pop)?);
     datasets.push(housing_provident_fund(root, &mut rng, &pop, &base)?);
