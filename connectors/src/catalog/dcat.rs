@@ -154,6 +154,7 @@ impl<'a> Doc<'a> {
             // RESTRICTED, NON_PUBLIC) by its local name, or the text.
             ("open_attribute", &["accessRights"]),
             ("classification", &["theme"]),
+            ("landing_page", &["landingPage"]),
         ];
         for (field, names) in fields {
             if let Some((name, t)) = names.iter().find_map(|n| {

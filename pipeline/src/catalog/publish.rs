@@ -474,6 +474,9 @@ pub fn dcat(
             if let Some(c) = &e.classification {
                 o.insert("dcat:theme".into(), tagged(c));
             }
+            if let Some(u) = &e.landing_page {
+                o.insert("dcat:landingPage".into(), serde_json::json!({"@id": u}));
+            }
             // An attribute the entry does not state is not written as
             // NON_PUBLIC: harvested back, it would become 不予开放.
             let access = match open_rank(e) {

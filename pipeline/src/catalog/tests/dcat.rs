@@ -166,6 +166,10 @@ fn the_dcat_export_round_trips_through_the_harvester() {
         r.fields.insert("online_date".into(), "2024-05-01".into());
         r.fields.insert("data_updated".into(), "2026-11-02".into());
         r.fields.insert("update_frequency".into(), freq.into());
+        r.fields.insert(
+            "landing_page".into(),
+            format!("https://portal.example.gov.cn/page/RT{i}.html"),
+        );
         if open.is_empty() {
             r.fields.remove("open_attribute");
         } else {
@@ -238,6 +242,7 @@ fn the_dcat_export_round_trips_through_the_harvester() {
             "online_date",
             "data_updated",
             "classification",
+            "landing_page",
         ] {
             assert_eq!(a.get(f), b.get(f), "{name}: {f}");
         }
