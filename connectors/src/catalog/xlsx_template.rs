@@ -301,7 +301,7 @@ pub(crate) fn harvest(
     let mut found: Option<(Header, Row)> = None;
     let mut later = vec![];
     while let Some((r, row)) = g.next_row().map_err(&fail)? {
-        let Some(((_, map, _), head)) = &found else {
+        let Some(((_, map, unknown), head)) = &found else {
             if let Some(h) = header(r, &row, FIELDS) {
                 if !h.1.values().any(|f| *f == "name") {
                     return Err(HarvestError::Format {
@@ -332,6 +332,13 @@ pub(crate) fn harvest(
                 );
             }
         }
+        // Headers that name no template field, where this row has a value:
+        // what a silent-zero failure names (issue #19, 2).
+        rec.unmapped = unknown
+            .iter()
+            .filter(|(c, _)| row.contains_key(c))
+            .map(|(_, text)| text.clone())
+            .collect();
         // A row whose only values come from merged cells above (a group
         // label carried down) is not a resource.
         if !rec.fields.contains_key("name") && !rec.fields.contains_key("resource_code") {
@@ -480,4 +487,66 @@ pub(crate) fn harvest(
         out.problems.append(&mut later);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::CatalogSourceConfig;
+    use super::XlsxTemplateConfig;
+
+    /// A header no template field names is kept, per row that has a value
+    /// under it, as the row's unmapped key (what a silent-zero failure and
+    /// the mapping report name), besides the harvest problem it was.
+    #[tokio::test]
+    async fn unknown_headers_are_the_rows_unmapped_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        for (c, h) in [
+            "资源代码",
+            "资源名称",
+            "资源提供方",
+            "更新频率",
+            "数源单位名",
+        ]
+        .iter()
+        .enumerate()
+        {
+            sheet.write_string(0, c as u16, *h).unwrap();
+        }
+        for r in 1..=3u32 {
+            sheet.write_string(r, 0, format!("A{r}")).unwrap();
+            sheet.write_string(r, 1, format!("资源{r}")).unwrap();
+            sheet.write_string(r, 2, "公安局").unwrap();
+            sheet.write_string(r, 3, "每日").unwrap();
+            if r != 2 {
+                sheet.write_string(r, 4, "公安局").unwrap();
+            }
+        }
+        book.save(dir.path().join("目录.xlsx")).unwrap();
+        let src = CatalogSourceConfig::XlsxTemplate(XlsxTemplateConfig {
+            location: "目录.xlsx".into(),
+            resource_sheet: None,
+            item_sheet: None,
+        });
+        let h = src.harvest(dir.path()).await.unwrap();
+        assert_eq!(h.records.len(), 3, "{:?}", h.problems);
+        let unmapped: Vec<&[String]> = h.records.iter().map(|r| r.unmapped.as_slice()).collect();
+        assert_eq!(
+            unmapped,
+            [
+                &["数源单位名".to_string()][..],
+                &[][..],
+                &["数源单位名".to_string()][..]
+            ]
+        );
+        assert_eq!(h.mapping_report().unmapped.get("数源单位名"), Some(&2));
+        assert!(
+            h.problems.iter().any(|p| p
+                .message
+                .contains("header `数源单位名` is not a template field")),
+            "{:?}",
+            h.problems
+        );
+    }
 }
