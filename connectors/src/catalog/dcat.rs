@@ -166,6 +166,20 @@ impl<'a> Doc<'a> {
                 r.origins.insert((*field).into(), (*name).into());
             }
         }
+        // The node's properties no field took (what a silent-zero failure
+        // names, issue #19, 2); distributions are read for their formats.
+        if let Some(obj) = node.as_object() {
+            let used: BTreeSet<&str> = fields
+                .iter()
+                .flat_map(|(_, names)| names.iter().copied())
+                .chain(["distribution"])
+                .collect();
+            r.unmapped = obj
+                .keys()
+                .filter(|k| !k.starts_with('@') && !used.contains(local(k)))
+                .cloned()
+                .collect();
+        }
         if let Some(v) = r.fields.get_mut("open_attribute")
             && v.contains("/access-right/")
         {
@@ -316,4 +330,42 @@ pub(crate) async fn harvest(cfg: &DcatConfig, base_dir: &Path) -> Result<Harvest
         location: cfg.url.clone(),
         message: format!("still paging after max_pages = {}", cfg.max_pages),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::CatalogSourceConfig;
+    use super::DcatConfig;
+
+    /// A dataset's properties that no field takes are its unmapped keys
+    /// (what a silent-zero failure and the mapping report name), as for
+    /// JSON, CKAN and the XLSX template.
+    #[tokio::test]
+    async fn properties_no_field_takes_are_the_records_unmapped_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let doc = serde_json::json!({
+            "@context": {"dcat": "http://www.w3.org/ns/dcat#", "dct": "http://purl.org/dc/terms/"},
+            "@graph": [{
+                "@id": "http://example.org/dataset/1",
+                "@type": "dcat:Dataset",
+                "dct:title": "空气质量",
+                "dct:publisher": "生态环境局",
+                "dcat:keyword": ["空气"],
+                "ex:naam": "x",
+                "dcat:distribution": [{"dct:format": "CSV"}]
+            }]
+        });
+        std::fs::write(dir.path().join("d.jsonld"), doc.to_string()).unwrap();
+        let h = CatalogSourceConfig::Dcat(DcatConfig {
+            url: "d.jsonld".into(),
+            max_pages: 1,
+            format: None,
+        })
+        .harvest(dir.path())
+        .await
+        .unwrap();
+        assert_eq!(h.records.len(), 1, "{:?}", h.problems);
+        assert_eq!(h.records[0].unmapped, ["dcat:keyword", "ex:naam"]);
+        assert_eq!(h.records[0].fields["name"], "空气质量");
+    }
 }
