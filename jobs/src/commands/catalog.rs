@@ -49,14 +49,12 @@ pub fn run(args: CatalogArgs) -> Result<Outcome> {
             let path = events::record(&ws.dir, &event, &state)?;
             // The bureau's record starts deadlines: it is audited like an
             // objection's steps.
-            jobs::audit::AuditLog::new(&ws.dir.join("audit"))
-                .append(
-                    &jobs::audit::actor("cli:catalog"),
-                    "catalog.change.record",
-                    &format!("{}@{}", event.department, event.date),
-                    serde_json::to_value(&event)?,
-                )
-                .map_err(|e| anyhow!(e.to_string()))?;
+            super::audit_catalog_record(
+                &ws,
+                "catalog.change.record",
+                &format!("{}@{}", event.department, event.date),
+                &event,
+            )?;
             let profile = ws.profile()?;
             let due = profile.catalog_update.due(date, &ws.calendar()?)?;
             outln!(

@@ -35,14 +35,12 @@ pub fn run(action: ReviewAction) -> Result<Outcome> {
             };
             let state = super::catalog_state(&ws)?;
             let path = reviews::record(&ws.dir, &review, &state)?;
-            jobs::audit::AuditLog::new(&ws.dir.join("audit"))
-                .append(
-                    &jobs::audit::actor("cli:catalog"),
-                    "catalog.review.record",
-                    &format!("{}@{}", review.department, review.date),
-                    serde_json::to_value(&review)?,
-                )
-                .map_err(|e| anyhow!(e.to_string()))?;
+            super::audit_catalog_record(
+                &ws,
+                "catalog.review.record",
+                &format!("{}@{}", review.department, review.date),
+                &review,
+            )?;
             outln!(
                 "recorded the review of {}'s catalog on {} ({}) in {}",
                 review.department,

@@ -94,3 +94,22 @@ fn catalog_state(
     let rt = runtime(Some(1))?;
     Ok(rt.block_on(pipeline::catalog::store::load(&lake))?.0)
 }
+
+/// Writes a record the bureau made about its catalog (a change, a review:
+/// each starts a deadline it answers for) to the workspace's audit log.
+fn audit_catalog_record<T: serde::Serialize>(
+    ws: &pipeline::workspace::Workspace,
+    action: &str,
+    target: &str,
+    record: &T,
+) -> anyhow::Result<()> {
+    jobs::audit::AuditLog::new(&ws.dir.join("audit"))
+        .append(
+            &jobs::audit::actor("cli:catalog"),
+            action,
+            target,
+            serde_json::to_value(record)?,
+        )
+        .map_err(|e| anyhow::anyhow!(e.to_string()))?;
+    Ok(())
+}

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::model::{CatalogEntry, OPEN_VALUES, SHARE_VALUES};
 use super::store::{AttributeChange, CatalogState, Stored};
-use super::workfile::{InputError, header_line};
+use super::workfile::{InputError, load_records};
 
 /// The workspace file of approval records.
 pub const FILE: &str = "catalog-approvals.toml";
@@ -46,13 +46,6 @@ pub struct Approval {
     /// The record's reference (文号), for people.
     #[serde(default)]
     pub record: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ApprovalsFile {
-    #[serde(default)]
-    approval: Vec<Approval>,
 }
 
 /// A checked approval.
@@ -114,34 +107,17 @@ fn decision(a: &Approval) -> Result<Decision, String> {
 /// Reads [`FILE`] from the workspace directory (none: no approvals); each
 /// approval must name an entry of the catalog.
 pub fn load(dir: &Path, state: &CatalogState) -> Result<Vec<Approval>, InputError> {
-    let path = dir.join(FILE);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
-        Err(e) => return Err(InputError::new(&path, e.to_string())),
-    };
-    let file: ApprovalsFile = toml::from_str(&text)
-        .map_err(|e| InputError::new(&path, crate::dataset::one_line_toml(&e, &text)))?;
-    for (i, a) in file.approval.iter().enumerate() {
-        let at = |what: String| {
-            InputError::new(
-                &path,
-                format!(
-                    "line {} ([[approval]] {}): {what}",
-                    header_line(&text, "approval", i),
-                    i + 1
-                ),
-            )
-        };
-        decision(a).map_err(at)?;
-        if !state.entries.contains_key(&a.entry) {
-            return Err(at(format!(
+    load_records(&dir.join(FILE), "approval", |a: &Approval| {
+        if let Err(what) = decision(a) {
+            return Some(what);
+        }
+        (!state.entries.contains_key(&a.entry)).then(|| {
+            format!(
                 "entry: `{}` is not a catalog entry's key; expected a key as `pdq harvest --format json` lists it",
                 a.entry
-            )));
-        }
-    }
-    Ok(file.approval)
+            )
+        })
+    })
 }
 
 /// The approvals an entry's `approval_record` text holds, or None when it

@@ -19,9 +19,9 @@ use serde::{Deserialize, Serialize};
 use super::checks::CatalogFinding;
 use super::reconcile::provisional_note;
 use super::store::CatalogState;
-use super::workfile::{InputError, header_line};
+use super::workfile::{InputError, append_record, load_records};
 use crate::calendar::{CalendarError, WorkCalendar};
-use crate::profile::{DayUnit, Profile, Source};
+use crate::profile::Profile;
 
 /// The workspace file of recorded changes.
 pub const FILE: &str = "catalog-changes.toml";
@@ -64,13 +64,6 @@ pub struct ChangeEvent {
     pub entries: Vec<String>,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ChangesFile {
-    #[serde(default)]
-    change: Vec<ChangeEvent>,
-}
-
 fn invalid(e: &ChangeEvent, state: &CatalogState) -> Option<String> {
     if e.department.trim().is_empty() {
         return Some("department: blank; expected a department code".into());
@@ -100,27 +93,7 @@ fn invalid(e: &ChangeEvent, state: &CatalogState) -> Option<String> {
 /// Reads [`FILE`] from the workspace directory (none: no events); every
 /// entry named must be one of the catalog's, of the event's department.
 pub fn load(dir: &Path, state: &CatalogState) -> Result<Vec<ChangeEvent>, InputError> {
-    let path = dir.join(FILE);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
-        Err(e) => return Err(InputError::new(&path, e.to_string())),
-    };
-    let file: ChangesFile = toml::from_str(&text)
-        .map_err(|e| InputError::new(&path, crate::dataset::one_line_toml(&e, &text)))?;
-    for (i, e) in file.change.iter().enumerate() {
-        if let Some(what) = invalid(e, state) {
-            return Err(InputError::new(
-                &path,
-                format!(
-                    "line {} ([[change]] {}): {what}",
-                    header_line(&text, "change", i),
-                    i + 1
-                ),
-            ));
-        }
-    }
-    Ok(file.change)
+    load_records(&dir.join(FILE), "change", |e| invalid(e, state))
 }
 
 /// Appends an event to [`FILE`] (created if absent) after checking it and
@@ -151,19 +124,12 @@ pub fn record(
             ),
         ));
     }
-    let block = toml::to_string(&ChangesFile {
-        change: vec![event.clone()],
-    })
-    .map_err(|e| InputError::new(&path, e.to_string()))?;
-    let mut text = std::fs::read_to_string(&path).unwrap_or_else(|_| {
-        "# Changes of law or function that start the catalog-update clock (pdq catalog change record).\n".into()
-    });
-    if !text.ends_with('\n') {
-        text.push('\n');
-    }
-    text.push('\n');
-    text.push_str(&block);
-    std::fs::write(&path, text).map_err(|e| InputError::new(&path, e.to_string()))?;
+    append_record(
+        &path,
+        "change",
+        event,
+        "Changes of law or function that start the catalog-update clock (pdq catalog change record).",
+    )?;
     Ok(path)
 }
 
@@ -247,15 +213,7 @@ pub fn clocks(
 
 /// The profile's catalog-update article, quoted.
 pub fn citation(profile: &Profile) -> String {
-    match profile.source("catalog_update") {
-        Some(Source::Cited(c)) => c
-            .iter()
-            .map(|c| format!("{} “{}”", c.article, c.says))
-            .collect::<Vec<_>>()
-            .join("; "),
-        Some(Source::NotInText { not_in_text }) => format!("not in the text: {not_in_text}"),
-        None => "no source".into(),
-    }
+    profile.quote("catalog_update")
 }
 
 /// `catalog_update_overdue` findings: entries an event affects that the
@@ -269,10 +227,7 @@ pub fn overdue(
     today: NaiveDate,
 ) -> Result<Vec<CatalogFinding>, CalendarError> {
     let d = profile.catalog_update;
-    let unit = match d.unit {
-        DayUnit::Working => "working days",
-        DayUnit::Calendar => "days",
-    };
+    let unit = d.unit.words();
     let mut out = vec![];
     for c in clocks(events, state, profile, cal, tz, today)? {
         let done = match (c.state, c.updated) {

@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 
 use super::checks::CatalogFinding;
 use super::store::CatalogState;
-use super::workfile::{InputError, header_line};
-use crate::profile::{Profile, Source};
+use super::workfile::{InputError, load_records};
+use crate::profile::Profile;
 
 /// The workspace file of IT projects.
 pub const FILE: &str = "it-projects.toml";
@@ -36,13 +36,6 @@ pub struct Project {
     pub acceptance: NaiveDate,
     /// The catalog entries it brings, by key.
     pub entries: Vec<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ProjectsFile {
-    #[serde(default)]
-    project: Vec<Project>,
 }
 
 fn invalid(p: &Project, state: &CatalogState) -> Option<String> {
@@ -75,27 +68,7 @@ fn invalid(p: &Project, state: &CatalogState) -> Option<String> {
 
 /// Reads [`FILE`] from the workspace directory (none: no projects).
 pub fn load(dir: &Path, state: &CatalogState) -> Result<Vec<Project>, InputError> {
-    let path = dir.join(FILE);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
-        Err(e) => return Err(InputError::new(&path, e.to_string())),
-    };
-    let file: ProjectsFile = toml::from_str(&text)
-        .map_err(|e| InputError::new(&path, crate::dataset::one_line_toml(&e, &text)))?;
-    for (i, p) in file.project.iter().enumerate() {
-        if let Some(what) = invalid(p, state) {
-            return Err(InputError::new(
-                &path,
-                format!(
-                    "line {} ([[project]] {}): {what}",
-                    header_line(&text, "project", i),
-                    i + 1
-                ),
-            ));
-        }
-    }
-    Ok(file.project)
+    load_records(&dir.join(FILE), "project", |p| invalid(p, state))
 }
 
 /// `project_catalog_late` findings as of `today` (none when the profile's
@@ -110,14 +83,7 @@ pub fn late(
     let Some(lead) = profile.catalog.project_lead_days else {
         return vec![];
     };
-    let cites = match profile.source("catalog.project_lead_days") {
-        Some(Source::Cited(c)) => c
-            .iter()
-            .map(|c| format!("{} “{}”", c.article, c.says))
-            .collect::<Vec<_>>()
-            .join("; "),
-        _ => String::new(),
-    };
+    let cites = profile.quote("catalog.project_lead_days");
     let mut out = vec![];
     for (i, p) in projects.iter().enumerate() {
         let due = p.acceptance - chrono::Duration::days(i64::from(lead));

@@ -583,10 +583,7 @@ pub fn reconcile(
                     format!(
                         "declared {}; last delivery {last_day}, next was due {due}: {late} {} late{}",
                         e.update_frequency.as_deref().unwrap_or(""),
-                        match unit {
-                            DayUnit::Working => "working days",
-                            DayUnit::Calendar => "days",
-                        },
+                        unit.words(),
                         // Counting to today crosses the provisional year too.
                         provisional_note(due.max(today), cal)
                     ),

@@ -25,9 +25,9 @@ use serde::{Deserialize, Serialize};
 use super::checks::CatalogFinding;
 use super::reconcile::provisional_note;
 use super::store::CatalogState;
-use super::workfile::{InputError, header_line};
+use super::workfile::{InputError, append_record, load_records};
 use crate::calendar::{CalendarError, WorkCalendar};
-use crate::profile::{DayUnit, Deadline, Profile, Source};
+use crate::profile::Profile;
 
 /// The workspace file of the bureau's reviews.
 pub const FILE: &str = "catalog-reviews.toml";
@@ -58,13 +58,6 @@ pub struct Review {
     pub comments: Option<String>,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ReviewsFile {
-    #[serde(default)]
-    review: Vec<Review>,
-}
-
 fn departments(state: &CatalogState) -> BTreeSet<&str> {
     state
         .entries
@@ -90,27 +83,7 @@ fn invalid(r: &Review, state: &CatalogState) -> Option<String> {
 
 /// Reads [`FILE`] from the workspace directory (none: no reviews).
 pub fn load(dir: &Path, state: &CatalogState) -> Result<Vec<Review>, InputError> {
-    let path = dir.join(FILE);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
-        Err(e) => return Err(InputError::new(&path, e.to_string())),
-    };
-    let file: ReviewsFile = toml::from_str(&text)
-        .map_err(|e| InputError::new(&path, crate::dataset::one_line_toml(&e, &text)))?;
-    for (i, r) in file.review.iter().enumerate() {
-        if let Some(what) = invalid(r, state) {
-            return Err(InputError::new(
-                &path,
-                format!(
-                    "line {} ([[review]] {}): {what}",
-                    header_line(&text, "review", i),
-                    i + 1
-                ),
-            ));
-        }
-    }
-    Ok(file.review)
+    load_records(&dir.join(FILE), "review", |r| invalid(r, state))
 }
 
 /// Appends a review to [`FILE`] (created if absent) after checking it and
@@ -121,39 +94,13 @@ pub fn record(dir: &Path, review: &Review, state: &CatalogState) -> Result<PathB
     if let Some(what) = invalid(review, state) {
         return Err(InputError::new(&path, format!("new review: {what}")));
     }
-    let block = toml::to_string(&ReviewsFile {
-        review: vec![review.clone()],
-    })
-    .map_err(|e| InputError::new(&path, e.to_string()))?;
-    let mut text = std::fs::read_to_string(&path).unwrap_or_else(|_| {
-        "# The bureau's reviews of department catalogs (pdq catalog review record).\n".into()
-    });
-    if !text.ends_with('\n') {
-        text.push('\n');
-    }
-    text.push('\n');
-    text.push_str(&block);
-    std::fs::write(&path, text).map_err(|e| InputError::new(&path, e.to_string()))?;
+    append_record(
+        &path,
+        "review",
+        review,
+        "The bureau's reviews of department catalogs (pdq catalog review record).",
+    )?;
     Ok(path)
-}
-
-/// A deadline's article, quoted.
-fn citation(profile: &Profile, field: &str) -> String {
-    match profile.source(field) {
-        Some(Source::Cited(c)) => c
-            .iter()
-            .map(|c| format!("{} “{}”", c.article, c.says))
-            .collect::<Vec<_>>()
-            .join("; "),
-        _ => String::new(),
-    }
-}
-
-fn unit(d: Deadline) -> &'static str {
-    match d.unit {
-        DayUnit::Working => "working days",
-        DayUnit::Calendar => "days",
-    }
 }
 
 /// The days each department's catalog was submitted (a harvest added,
@@ -215,8 +162,8 @@ pub fn overdue(
                     message: format!(
                         "{dept}'s catalog submitted on {first} has not been reviewed (审定); it was due by {due} ({} {}, {}){}",
                         d.days,
-                        unit(d),
-                        citation(profile, "catalog_review"),
+                        d.unit.words(),
+                        profile.quote("catalog_review"),
                         provisional_note(due, cal)
                     ),
                 });
@@ -251,8 +198,8 @@ pub fn overdue(
                     r.date,
                     r.comments.as_deref().unwrap_or(""),
                     d.days,
-                    unit(d),
-                    citation(profile, "catalog_revision"),
+                    d.unit.words(),
+                    profile.quote("catalog_revision"),
                     provisional_note(due, cal)
                 ),
             });

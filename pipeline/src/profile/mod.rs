@@ -26,6 +26,16 @@ pub enum DayUnit {
     Calendar,
 }
 
+impl DayUnit {
+    /// In a message: `working days` or `days`.
+    pub fn words(self) -> &'static str {
+        match self {
+            DayUnit::Working => "working days",
+            DayUnit::Calendar => "days",
+        }
+    }
+}
+
 /// A deadline: so many working or calendar days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deadline {
@@ -213,6 +223,20 @@ impl Profile {
     /// Where `field` comes from.
     pub fn source(&self, field: &str) -> Option<&Source> {
         self.sources.get(field)
+    }
+
+    /// `field`'s source as a finding quotes it: `第N条 “the words”; …`, or
+    /// what the text lacks.
+    pub fn quote(&self, field: &str) -> String {
+        match self.source(field) {
+            Some(Source::Cited(c)) => c
+                .iter()
+                .map(|c| format!("{} “{}”", c.article, c.says))
+                .collect::<Vec<_>>()
+                .join("; "),
+            Some(Source::NotInText { not_in_text }) => format!("not in the text: {not_in_text}"),
+            None => "no source".into(),
+        }
     }
 
     /// A field's value as JSON (`null`: the text sets none).
