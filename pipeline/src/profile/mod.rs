@@ -95,6 +95,10 @@ pub struct Profile {
     /// them.
     #[serde(default)]
     pub objections: ObjectionProfile,
+    /// What the usage (sharing) log must hold, where the text says
+    /// (`pipeline::usage`).
+    #[serde(default)]
+    pub usage_log: UsageLogProfile,
     /// Where each value comes from, by field ([`FIELDS`]).
     pub sources: BTreeMap<String, Source>,
 }
@@ -212,6 +216,26 @@ pub const FIELDS: &[(&str, &str, &str)] = &[
         "异议校核期限",
         "verifying an objection",
     ),
+    (
+        "objections.notify_consumers",
+        "更正须通知使用单位",
+        "a correction reaches every consumer",
+    ),
+    (
+        "usage_log.required",
+        "使用日志须记录",
+        "what a usage log must hold",
+    ),
+    (
+        "catalog.withdrawal",
+        "资源下线须先有可共享的新资源并通知使用单位",
+        "withdrawing a shared resource: replacement first, consumers notified",
+    ),
+    (
+        "catalog.open_adjustment",
+        "开放目录年度调整",
+        "yearly adjustment of the open catalog",
+    ),
 ];
 
 impl Profile {
@@ -268,6 +292,14 @@ impl Profile {
             "catalog.project_lead_days" => json!(self.catalog.project_lead_days),
             "objections.forward" => deadline(&self.objections.forward),
             "objections.verify" => deadline(&self.objections.verify),
+            "objections.notify_consumers" => json!(self.objections.notify_consumers),
+            "usage_log.required" => json!(self.usage_log.required),
+            "catalog.withdrawal" => json!(self.catalog.withdrawal_notice),
+            "catalog.open_adjustment" => json!(if self.catalog.open_adjustment_yearly {
+                Some("yearly")
+            } else {
+                None
+            }),
             _ => serde_json::Value::Null,
         }
     }
@@ -368,6 +400,15 @@ pub struct CatalogProfile {
     /// no such duty (issue #21, 5).
     #[serde(default)]
     pub project_lead_days: Option<u32>,
+    /// A shared resource may go offline only once its replacement is
+    /// shareable, and its users are notified (新疆 第二十四条, 西藏 第十七条);
+    /// false: the text says nothing of it and nothing is checked.
+    #[serde(default)]
+    pub withdrawal_notice: bool,
+    /// The open catalog is adjusted every year (吴忠 第三十条 年度动态调整);
+    /// false: the text sets no period (动态调整 only) and nothing is checked.
+    #[serde(default)]
+    pub open_adjustment_yearly: bool,
 }
 
 /// One restrictive attribute value and what may accompany it.
@@ -556,6 +597,24 @@ pub struct ObjectionProfile {
     /// from forwarding, or from filing when not forwarded).
     #[serde(default)]
     pub verify: Option<Deadline>,
+    /// A correction must reach every unit that received the wrong data
+    /// (西藏 第十八条 对数据使用单位及时更新, 第二十七条 推送至所有共享使用该数据的相关单位):
+    /// an upheld objection is closed only once every consumer the usage log
+    /// shows is recorded as notified. False: the text does not require it
+    /// and notifying is optional.
+    #[serde(default)]
+    pub notify_consumers: bool,
+}
+
+/// `[usage_log]`: what each row of a usage (sharing) log must hold, as the
+/// text names it (`pipeline::usage::Element` keys); empty where the text
+/// names nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsageLogProfile {
+    /// The elements (`when`, `operator`, `purpose`, `scenario`, …).
+    #[serde(default)]
+    pub required: Vec<String>,
 }
 
 const PROFILES: &[(&str, &str)] = &[

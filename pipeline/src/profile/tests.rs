@@ -518,3 +518,89 @@ fn project_lead_days_are_the_texts() {
         }
     }
 }
+
+/// Issue #21, 3 and 5: the usage log's elements, the consumers' notice of
+/// a correction, withdrawals and the open catalog's yearly adjustment are
+/// set only where the text sets them, each in the words of its article.
+#[test]
+fn lifecycle_duties_are_the_texts() {
+    let words = |e: &str| -> &'static [&'static str] {
+        match e {
+            "when" => &["使用时间"],
+            "operator" => &["人员"],
+            "purpose" => &["目的"],
+            "scenario" => &["应用场景"],
+            "outcome" => &["应用成效"],
+            "process" => &["使用过程"],
+            "quantity" => &["使用数量"],
+            "interface" => &["共享接口"],
+            "storage" => &["存储情况"],
+            "disposal" => &["销毁情况", "删除情况"],
+            _ => &[],
+        }
+    };
+    for id in ids() {
+        let p = profile(id).unwrap();
+        let q = quoted(&p, "usage_log.required");
+        for e in &p.usage_log.required {
+            assert!(
+                words(e).iter().any(|w| q.contains(w)),
+                "{id}: `{e}` is not in the quoted words {q}"
+            );
+        }
+        assert_eq!(
+            p.usage_log.required.is_empty(),
+            cited(&p, "usage_log.required").is_none(),
+            "{id}"
+        );
+        assert_eq!(
+            p.objections.notify_consumers,
+            cited(&p, "objections.notify_consumers").is_some(),
+            "{id}"
+        );
+        assert_eq!(
+            p.catalog.withdrawal_notice,
+            cited(&p, "catalog.withdrawal").is_some(),
+            "{id}"
+        );
+        assert_eq!(
+            p.catalog.open_adjustment_yearly,
+            cited(&p, "catalog.open_adjustment").is_some(),
+            "{id}"
+        );
+    }
+    let p = |id: &str| profile(id).unwrap();
+    assert_eq!(
+        p("xinjiang-2023").usage_log.required,
+        ["scenario", "outcome", "process", "storage", "disposal"]
+    );
+    assert_eq!(
+        p("tibet-2025").usage_log.required,
+        [
+            "scenario",
+            "outcome",
+            "quantity",
+            "interface",
+            "storage",
+            "disposal"
+        ]
+    );
+    assert_eq!(
+        p("ganzi-2025").usage_log.required,
+        ["when", "operator", "purpose"]
+    );
+    let only = |f: fn(&Profile) -> bool| -> Vec<&'static str> {
+        ids().into_iter().filter(|id| f(&p(id))).collect()
+    };
+    assert_eq!(only(|p| p.objections.notify_consumers), ["tibet-2025"]);
+    assert_eq!(
+        only(|p| p.catalog.withdrawal_notice),
+        ["xinjiang-2023", "tibet-2025"]
+    );
+    assert_eq!(only(|p| p.catalog.open_adjustment_yearly), ["wuzhong-2024"]);
+    assert!(quoted(&p("wuzhong-2024"), "catalog.open_adjustment").contains("年度动态调整"));
+    assert!(
+        quoted(&p("tibet-2025"), "objections.notify_consumers")
+            .contains("所有共享使用该数据的相关单位")
+    );
+}
