@@ -8,8 +8,10 @@ use clap::{Args, Parser, Subcommand};
 
 mod catalog;
 mod objection;
+mod usage;
 pub use catalog::{CatalogAction, CatalogArgs, ChangeAction, ReviewAction};
 pub use objection::{ObjectionAction, ObjectionArgs};
+pub use usage::{UsageAction, UsageArgs};
 
 /// pdq (public data quality): data-quality checks, catalog harvesting and
 /// scorecards for a public-data bureau. 公共数据质量检查。
@@ -68,6 +70,8 @@ pub enum Command {
     Objection(ObjectionArgs),
     /// The catalog's recorded changes of law or function (目录更新事由), which start its update deadline. 目录管理。
     Catalog(CatalogArgs),
+    /// The sharing platform's usage log (共享/使用日志): import its exports, list them, check them against the profile. 使用日志。
+    Usage(UsageArgs),
 }
 
 /// Arguments of `pdq profile`.

@@ -31,6 +31,7 @@ pub mod run;
 pub mod score;
 pub mod site;
 pub mod tables;
+pub mod usage;
 pub mod workspace;
 
 pub use check::{CheckError, CheckOptions, check_paths};

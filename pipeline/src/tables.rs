@@ -129,6 +129,18 @@ pub const OBJECTIONS: LakeTable = LakeTable {
     owner: "objection",
     row: "one event of an objection: filed, forwarded, answered, corrected, confirmed, re-opened, closed",
 };
+/// The sharing platform's usage log (共享/使用日志), as imported.
+pub const USAGE_LOG: LakeTable = LakeTable {
+    path: "_pdq/usage_log",
+    owner: "usage",
+    row: "one use of a dataset or catalog entry: when, consumer, data, purpose, operator (masked in outputs) …",
+};
+/// Usage-log rows that could not be landed.
+pub const USAGE_QUARANTINE: LakeTable = LakeTable {
+    path: "_pdq/usage_quarantine",
+    owner: "usage",
+    row: "a usage-log row not landed: its file, line, column and reason",
+};
 /// Run events (started, finished).
 pub const RUNS: LakeTable = LakeTable {
     path: "_pdq/runs",
@@ -160,6 +172,8 @@ pub const ALL: &[LakeTable] = &[
     DATASET_FACTS,
     CORRECTIONS,
     OBJECTIONS,
+    USAGE_LOG,
+    USAGE_QUARANTINE,
     RUNS,
     RUN_STEPS,
 ];

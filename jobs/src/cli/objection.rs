@@ -148,6 +148,32 @@ pub enum ObjectionAction {
         #[command(flatten)]
         at: ObjectionAt,
     },
+    /// The departments that received the wrong data of an upheld objection (from the usage log: its consumers between the delivery in force at filing and the correction), and who was notified. 受影响的使用单位。
+    Consumers {
+        #[command(flatten)]
+        workspace: WorkspaceArg,
+        /// The objection id.
+        id: String,
+        /// As of this time (default: now).
+        #[arg(long, value_name = "TIME")]
+        as_of: Option<String>,
+        /// Output: table (default on a terminal) or json.
+        #[arg(long, value_name = "FORMAT", value_parser = ["table", "json"])]
+        format: Option<String>,
+    },
+    /// Record that consumers of the wrong data were told of the correction (西藏 第十八条、第二十七条 require it before closing). 通知使用单位。
+    Notify {
+        /// The objection id.
+        id: String,
+        /// A consumer notified (repeat for several).
+        #[arg(long = "consumer", value_name = "CODE", required = true)]
+        consumers: Vec<String>,
+        /// How, or what was sent.
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+        #[command(flatten)]
+        at: ObjectionAt,
+    },
     /// Close an answered objection (rejected, or corrected and confirmed). 办结。
     Close {
         /// The objection id.

@@ -17,6 +17,7 @@ mod profile;
 mod publish;
 mod rules;
 mod runs;
+mod usage;
 
 use std::process::ExitCode;
 
@@ -67,6 +68,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Profile(args) => profile::run(args),
         Command::Objection(args) => objection::run(args),
         Command::Catalog(args) => catalog::run(args),
+        Command::Usage(args) => usage::run(args),
         Command::Serve(args) => ops::serve(args),
         Command::Token(args) => ops::token(args),
         Command::Evaluate(args) => evaluate::evaluate(args),

@@ -65,6 +65,12 @@ fn print_one(o: &Objection, format: Option<&str>, tz: chrono_tz::Tz) -> Result<(
             .unwrap_or_default()
     );
     outln!("  责任部门 responsible: {}", o.responsible);
+    if !o.notified.is_empty() {
+        outln!(
+            "  已通知使用单位 consumers notified: {}",
+            o.notified.join(", ")
+        );
+    }
     for s in &o.steps {
         outln!(
             "  {} {}: from {} due {} done {} — {} [{}]",
@@ -121,14 +127,15 @@ fn audit(
 
 pub fn run(args: ObjectionArgs) -> Result<Outcome> {
     let workspace = match &args.action {
-        ObjectionAction::List { workspace, .. } | ObjectionAction::Show { workspace, .. } => {
-            workspace
-        }
+        ObjectionAction::List { workspace, .. }
+        | ObjectionAction::Show { workspace, .. }
+        | ObjectionAction::Consumers { workspace, .. } => workspace,
         ObjectionAction::File { at, .. }
         | ObjectionAction::Forward { at, .. }
         | ObjectionAction::Answer { at, .. }
         | ObjectionAction::Correct { at, .. }
         | ObjectionAction::Check { at }
+        | ObjectionAction::Notify { at, .. }
         | ObjectionAction::Close { at, .. } => &at.workspace,
     };
     let (ws, tz) = load(workspace)?;
@@ -321,6 +328,71 @@ pub fn run(args: ObjectionArgs) -> Result<Outcome> {
                     outln!("{id} {}", a.as_str());
                 }
             }
+        }
+        ObjectionAction::Consumers {
+            id, as_of, format, ..
+        } => {
+            let c = rt
+                .block_on(desk.consumers(&id, time(as_of.as_deref(), tz)?))
+                .map_err(fail)?;
+            if wants_json(format.as_deref()) {
+                outln!("{}", serde_json::to_string_pretty(&c)?);
+            } else {
+                let day =
+                    |t: DateTime<Utc>| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
+                outln!(
+                    "异议 objection {} — 收到错误数据的使用单位 consumers of the wrong data, {} ({}) to {} ({}):",
+                    c.objection,
+                    day(c.window.from),
+                    c.window.from_what,
+                    day(c.window.to),
+                    c.window.to_what
+                );
+                for x in &c.consumers {
+                    outln!(
+                        "  {:<14} {} use(s), {} … {} — {}",
+                        x.department,
+                        x.uses,
+                        day(x.first),
+                        day(x.last),
+                        if c.notified.contains(&x.department) {
+                            "已通知 notified"
+                        } else {
+                            "未通知 not notified"
+                        }
+                    );
+                }
+                if c.consumers.is_empty() {
+                    outln!("  (无 none in the usage log)");
+                }
+                outln!(
+                    "  {}: {}",
+                    if c.required {
+                        "须通知 notification required"
+                    } else {
+                        "通知可选 notification optional"
+                    },
+                    c.basis
+                );
+            }
+        }
+        ObjectionAction::Notify {
+            id,
+            consumers,
+            note,
+            at,
+        } => {
+            let o = rt
+                .block_on(desk.notify(
+                    &id,
+                    &consumers,
+                    note.as_deref(),
+                    &actor,
+                    time(at.at.as_deref(), tz)?,
+                ))
+                .map_err(fail)?;
+            audit(&ws, &actor, "notify", &o)?;
+            print_one(&o, at.format.as_deref(), tz)?;
         }
         ObjectionAction::Close { id, note, at } => {
             let o = rt

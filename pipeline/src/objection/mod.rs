@@ -104,6 +104,10 @@ pub enum Action {
     Reopened,
     /// Closed (办结).
     Closed,
+    /// A department that received the wrong data was told of the
+    /// correction (通知使用单位; 西藏 第十八条、第二十七条): the event's
+    /// `department` is the consumer. It changes no state.
+    Notified,
 }
 
 impl Action {
@@ -118,6 +122,7 @@ impl Action {
             Action::Confirmed => "confirmed",
             Action::Reopened => "reopened",
             Action::Closed => "closed",
+            Action::Notified => "notified",
         }
     }
 }
@@ -362,6 +367,9 @@ pub struct Objection {
     pub steps: Vec<StepDue>,
     /// A step is past its deadline.
     pub overdue: bool,
+    /// The consumers told of the correction (`notified` events), in order.
+    #[serde(default)]
+    pub notified: Vec<String>,
     /// Every event, oldest first.
     pub history: Vec<ObjectionEvent>,
 }
@@ -432,6 +440,7 @@ impl Objection {
             reopened: 0,
             steps: vec![],
             overdue: false,
+            notified: vec![],
             history: events.iter().map(|e| (*e).clone()).collect(),
         };
         let (mut forwarded, mut verified, mut corrected) = (None, None, None);
@@ -462,6 +471,13 @@ impl Objection {
                     corrected = None;
                 }
                 Action::Closed => o.state = State::Closed,
+                Action::Notified => {
+                    if let Some(d) = &e.department
+                        && !o.notified.contains(d)
+                    {
+                        o.notified.push(d.clone());
+                    }
+                }
             }
         }
         let filed_day = day(o.filed);
@@ -688,6 +704,8 @@ pub fn allowed(
         Action::Upheld | Action::Rejected => matches!(state, State::Filed | State::Forwarded),
         Action::Corrected => state == State::Upheld,
         Action::Confirmed | Action::Reopened => state == State::Corrected,
+        // Consumers are told of a correction once there is one.
+        Action::Notified => matches!(state, State::Corrected | State::Confirmed),
         // Closing needs an answer: rejected, or corrected and (where the
         // objection names a value the data can be checked for) confirmed.
         Action::Closed => match state {
@@ -709,6 +727,9 @@ pub fn allowed(
         (Action::Closed, _) => "it has not been answered (rejected) or corrected",
         (Action::Corrected, _) => "only an upheld objection is corrected",
         (Action::Forwarded, _) => "only a newly filed objection is forwarded",
+        (Action::Notified, _) => {
+            "consumers are notified of a correction: it must be upheld and corrected first"
+        }
         (Action::Upheld | Action::Rejected, _) => "it has already been answered",
         _ => "that step does not follow",
     };
@@ -721,6 +742,7 @@ pub fn allowed(
             Action::Closed => "close",
             Action::Corrected => "correct",
             Action::Forwarded => "forward",
+            Action::Notified => "notify consumers of",
             a => a.as_str(),
         }
     ))

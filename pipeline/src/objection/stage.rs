@@ -15,6 +15,7 @@ use super::{
 use crate::calendar::WorkCalendar;
 use crate::dataset::DatasetDef;
 use crate::land::Lake;
+use crate::usage::stage::Consumer;
 use crate::workspace::Workspace;
 
 /// What an objection is about and who reports it.
@@ -107,6 +108,41 @@ pub async fn check_step(
     Some(step.finish())
 }
 
+/// The period in which consumers received the wrong data: from the
+/// delivery (or catalog version) in force when the objection was filed to
+/// its correction.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Window {
+    /// From.
+    pub from: DateTime<Utc>,
+    /// What `from` is.
+    pub from_what: String,
+    /// To.
+    pub to: DateTime<Utc>,
+    /// What `to` is.
+    pub to_what: String,
+}
+
+/// The departments that received an objection's wrong data, and whether
+/// the text requires them to be told of the correction.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Consumers {
+    /// The objection.
+    pub objection: String,
+    /// The period.
+    pub window: Window,
+    /// Each consumer of the data in the period (from the usage log).
+    pub consumers: Vec<Consumer>,
+    /// Those already notified.
+    pub notified: Vec<String>,
+    /// Those not yet notified.
+    pub pending: Vec<String>,
+    /// The text requires it (`objections.notify_consumers`).
+    pub required: bool,
+    /// The article, or what the text lacks.
+    pub basis: String,
+}
+
 /// The objections of a workspace.
 pub struct Desk<'a> {
     ws: &'a Workspace,
@@ -114,6 +150,13 @@ pub struct Desk<'a> {
     deadlines: Deadlines,
     cal: WorkCalendar,
     tz: Tz,
+}
+
+fn usage_err(e: crate::usage::UsageError) -> ObjectionError {
+    match e {
+        crate::usage::UsageError::Lake(l) => ObjectionError::Lake(l),
+        crate::usage::UsageError::Invalid(m) => ObjectionError::Invalid(m),
+    }
 }
 
 fn err(e: impl std::fmt::Display) -> ObjectionError {
@@ -586,8 +629,162 @@ impl<'a> Desk<'a> {
         Ok(Some(action))
     }
 
+    /// When the wrong data began to reach consumers: the landing of the
+    /// last delivery of the dataset (the catalog version of the entry) at
+    /// or before the filing, else the filing itself; and when it stopped:
+    /// the last correction, else `as_of`.
+    async fn window(&self, o: &Objection, as_of: DateTime<Utc>) -> Result<Window, ObjectionError> {
+        let (mut from, mut from_what) = (
+            o.filed,
+            "the filing (no earlier delivery known)".to_string(),
+        );
+        if let Some(d) = &o.dataset {
+            let landed = crate::land::read_ledger(&self.lake, Some(d))
+                .await?
+                .into_iter()
+                .filter(|r| {
+                    r.status == crate::land::DeliveryStatus::Landed && r.started_at <= o.filed
+                })
+                .max_by_key(|r| r.started_at);
+            if let Some(r) = landed {
+                from = r.started_at;
+                from_what = format!("delivery {} landed", r.delivery);
+            }
+        } else if let Some(k) = &o.entry {
+            let (state, _) = crate::catalog::store::load(&self.lake).await?;
+            if let Some(t) = state
+                .entries
+                .get(k)
+                .and_then(|s| s.updated.iter().filter(|t| **t <= o.filed).max().copied())
+            {
+                from = t;
+                from_what = "the catalog version in force".into();
+            }
+        }
+        let corrected = o
+            .history
+            .iter()
+            .rev()
+            .find(|e| e.action == Action::Corrected);
+        let (to, to_what) = match corrected {
+            Some(e) => (
+                e.at,
+                format!("the correction ({})", e.fixed_in.as_deref().unwrap_or("")),
+            ),
+            None => (as_of, "now (not yet corrected)".into()),
+        };
+        Ok(Window {
+            from,
+            from_what,
+            to,
+            to_what,
+        })
+    }
+
+    /// The departments that received the wrong data of an upheld
+    /// objection (the usage log's consumers of the dataset or entry in its
+    /// [`Window`]), who of them was notified, and whether the text requires
+    /// it.
+    pub async fn consumers(
+        &self,
+        id: &str,
+        as_of: DateTime<Utc>,
+    ) -> Result<Consumers, ObjectionError> {
+        let o = self.get(id, as_of).await?;
+        if o.upheld != Some(true) {
+            return Err(err(format!(
+                "objection {id} is {} ({}): only an upheld objection has wrong data that reached consumers",
+                o.state.as_str(),
+                o.state.zh()
+            )));
+        }
+        let window = self.window(&o, as_of).await?;
+        let (state, _) = crate::catalog::store::load(&self.lake).await?;
+        let subject = o.dataset.clone().or(o.entry.clone()).unwrap_or_default();
+        let names = crate::usage::stage::aliases(&state, &subject);
+        let rows = crate::usage::store::rows(&self.lake)
+            .await
+            .map_err(usage_err)?;
+        let consumers = crate::usage::stage::consumers_in(&rows, &names, window.from, window.to);
+        let profile = self.ws.profile()?;
+        let pending = consumers
+            .iter()
+            .map(|c| c.department.clone())
+            .filter(|d| !o.notified.contains(d))
+            .collect();
+        Ok(Consumers {
+            objection: o.id.clone(),
+            window,
+            consumers,
+            notified: o.notified.clone(),
+            pending,
+            required: profile.objections.notify_consumers,
+            basis: format!(
+                "{} {}",
+                profile.name,
+                profile.quote("objections.notify_consumers")
+            ),
+        })
+    }
+
+    /// Records that `consumers` were told of the correction (one
+    /// `notified` event each). Each must be a consumer of the wrong data
+    /// and not already notified; nothing is recorded when one is refused.
+    pub async fn notify(
+        &self,
+        id: &str,
+        consumers: &[String],
+        note: Option<&str>,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Objection, ObjectionError> {
+        let o = self.current(id, at).await?;
+        allowed(&o, Action::Notified, None)?;
+        if consumers.is_empty() {
+            return Err(err(format!(
+                "objection {id}: name the consumers notified (--consumer CODE, repeated)"
+            )));
+        }
+        let c = self.consumers(id, Utc::now().max(at)).await?;
+        let known: Vec<&str> = c.consumers.iter().map(|c| c.department.as_str()).collect();
+        let mut seen: Vec<&str> = vec![];
+        for x in consumers {
+            if o.notified.contains(x) || seen.contains(&x.as_str()) {
+                return Err(err(format!(
+                    "objection {id}: `{x}` was already notified of the correction"
+                )));
+            }
+            if !known.contains(&x.as_str()) {
+                return Err(err(format!(
+                    "objection {id}: `{x}` did not receive the wrong data between {} and {} (consumers in the usage log: {})",
+                    c.window
+                        .from
+                        .with_timezone(&self.tz)
+                        .format("%Y-%m-%d %H:%M"),
+                    c.window.to.with_timezone(&self.tz).format("%Y-%m-%d %H:%M"),
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                )));
+            }
+            seen.push(x);
+        }
+        let mut o = o;
+        for x in consumers {
+            let mut e = ObjectionEvent::new(id, 0, at, Action::Notified, actor);
+            e.department = Some(x.clone());
+            e.text = note.map(String::from).filter(|n| !n.trim().is_empty());
+            o = self.record(&o, e).await?;
+        }
+        Ok(o)
+    }
+
     /// Closes an objection (a rejected one, or a corrected one once the
-    /// data confirms it; `check` runs first).
+    /// data confirms it; `check` runs first). Where the text requires a
+    /// correction to reach every consumer, an upheld objection with
+    /// consumers not yet notified is not closed.
     pub async fn close(
         &self,
         id: &str,
@@ -603,6 +800,16 @@ impl<'a> Desk<'a> {
         }
         let o = self.get(id, Utc::now().max(at)).await?;
         allowed(&o, Action::Closed, None)?;
+        if o.upheld == Some(true) {
+            let c = self.consumers(id, Utc::now().max(at)).await?;
+            if c.required && !c.pending.is_empty() {
+                return Err(err(format!(
+                    "objection {id} is not closed: consumers of the wrong data not yet notified of the correction: {} ({}); record it with `pdq objection notify {id} --consumer CODE`",
+                    c.pending.join(", "),
+                    c.basis
+                )));
+            }
+        }
         let mut e = ObjectionEvent::new(id, 0, at, Action::Closed, actor);
         e.text = note.map(String::from);
         self.record(&o, e).await
