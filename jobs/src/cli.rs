@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 mod catalog;
 mod objection;
 mod usage;
-pub use catalog::{CatalogAction, CatalogArgs, ChangeAction, ReviewAction};
+pub use catalog::{CatalogAction, CatalogArgs, ChangeAction, ReviewAction, WithdrawalAction};
 pub use objection::{ObjectionAction, ObjectionArgs};
 pub use usage::{UsageAction, UsageArgs};
 

@@ -26,6 +26,32 @@ pub enum CatalogAction {
         #[command(subcommand)]
         action: ReviewAction,
     },
+    /// Withdrawn shared resources (资源下线, 新疆 第二十四条, 西藏 第十七条): the replacement and the consumers notified. 资源下线。
+    Withdrawal {
+        #[command(subcommand)]
+        action: WithdrawalAction,
+    },
+}
+
+/// What `pdq catalog withdrawal` does.
+#[derive(Debug, Subcommand)]
+pub enum WithdrawalAction {
+    /// Record in catalog-withdrawals.toml the replacement of a withdrawn entry and/or the consumers told of it. 登记。
+    Record {
+        #[command(flatten)]
+        workspace: WorkspaceArg,
+        /// The withdrawn entry's key or resource code.
+        entry: String,
+        /// The entry that replaces it (key or resource code).
+        #[arg(long, value_name = "CODE")]
+        replacement: Option<String>,
+        /// A consumer department told of the withdrawal (repeat for several).
+        #[arg(long = "notified", value_name = "CODE")]
+        notified: Vec<String>,
+        /// The day of the record (default: today).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        date: Option<String>,
+    },
 }
 
 /// What `pdq catalog review` does.

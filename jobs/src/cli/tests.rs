@@ -89,3 +89,75 @@ fn onesource_takes_workspace_date_and_declarations() {
     assert_eq!(args.as_of.as_deref(), Some("2026-11-22"));
     assert_eq!(args.declarations, Some(PathBuf::from("catalog.csv")));
 }
+
+#[test]
+fn usage_objection_notify_and_catalog_withdrawal_parse() {
+    let cli = Cli::try_parse_from([
+        "pdq",
+        "usage",
+        "list",
+        "--dataset",
+        "minzheng.people",
+        "--since",
+        "2026-01-01",
+    ])
+    .unwrap();
+    let Command::Usage(UsageArgs {
+        action: UsageAction::List { dataset, since, .. },
+    }) = cli.command
+    else {
+        panic!("not usage list")
+    };
+    assert_eq!(dataset.as_deref(), Some("minzheng.people"));
+    assert_eq!(since.as_deref(), Some("2026-01-01"));
+    let cli = Cli::try_parse_from([
+        "pdq",
+        "objection",
+        "notify",
+        "2026-0001",
+        "--consumer",
+        "gongan",
+        "--consumer",
+        "renshe",
+    ])
+    .unwrap();
+    let Command::Objection(ObjectionArgs {
+        action: ObjectionAction::Notify { consumers, .. },
+    }) = cli.command
+    else {
+        panic!("not objection notify")
+    };
+    assert_eq!(consumers, ["gongan", "renshe"]);
+    // Notifying nobody is not a command.
+    assert!(Cli::try_parse_from(["pdq", "objection", "notify", "2026-0001"]).is_err());
+    let cli = Cli::try_parse_from([
+        "pdq",
+        "catalog",
+        "withdrawal",
+        "record",
+        "tpl:A1",
+        "--replacement",
+        "A2",
+        "--notified",
+        "gongan",
+    ])
+    .unwrap();
+    let Command::Catalog(CatalogArgs {
+        action:
+            CatalogAction::Withdrawal {
+                action:
+                    WithdrawalAction::Record {
+                        entry,
+                        replacement,
+                        notified,
+                        ..
+                    },
+            },
+    }) = cli.command
+    else {
+        panic!("not catalog withdrawal record")
+    };
+    assert_eq!(entry, "tpl:A1");
+    assert_eq!(replacement.as_deref(), Some("A2"));
+    assert_eq!(notified, ["gongan"]);
+}

@@ -9,7 +9,7 @@ use pipeline::catalog::store::CatalogState;
 use pipeline::workspace::Workspace;
 
 use super::Outcome;
-use crate::cli::{CatalogAction, CatalogArgs, ChangeAction};
+use crate::cli::{CatalogAction, CatalogArgs, ChangeAction, WithdrawalAction};
 use crate::util::{outln, parse_as_of, wants_json};
 
 fn catalog(ws: &Workspace) -> Result<CatalogState> {
@@ -20,6 +20,7 @@ pub fn run(args: CatalogArgs) -> Result<Outcome> {
     let action = match args.action {
         CatalogAction::Change { action } => action,
         CatalogAction::Review { action } => return super::catalog_review::run(action),
+        CatalogAction::Withdrawal { action } => return withdrawal(action),
     };
     match action {
         ChangeAction::Record {
@@ -121,4 +122,46 @@ pub fn run(args: CatalogArgs) -> Result<Outcome> {
             Ok(Outcome::Clean)
         }
     }
+}
+
+/// `pdq catalog withdrawal record`: the bureau's record of a withdrawn
+/// shared entry's replacement and the consumers told of it
+/// (`pipeline::catalog::withdrawals`), audited like the other records.
+fn withdrawal(action: WithdrawalAction) -> Result<Outcome> {
+    let WithdrawalAction::Record {
+        workspace,
+        entry,
+        replacement,
+        notified,
+        date,
+    } = action;
+    let ws = Workspace::load(&workspace.dir)?;
+    let tz = ws.tz();
+    let date = match date {
+        Some(d) => NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d")
+            .map_err(|_| anyhow!("--date: `{d}` is not a date; expected YYYY-MM-DD"))?,
+        None => chrono::Utc::now().with_timezone(&tz).date_naive(),
+    };
+    let record = pipeline::catalog::withdrawals::Withdrawal {
+        entry,
+        date,
+        replacement,
+        notified,
+    };
+    let state = catalog(&ws)?;
+    let path = pipeline::catalog::withdrawals::record(&ws.dir, &record, &state)?;
+    super::audit_catalog_record(
+        &ws,
+        "catalog.withdrawal.record",
+        &format!("{}@{}", record.entry, record.date),
+        &record,
+    )?;
+    let profile = ws.profile()?;
+    outln!(
+        "recorded the withdrawal of {} in {} ({})",
+        record.entry,
+        path.display(),
+        profile.quote("catalog.withdrawal")
+    );
+    Ok(Outcome::Clean)
 }

@@ -107,6 +107,13 @@ pub fn check_name(check: &str) -> (&'static str, &'static str) {
             "信息化项目目录未按期编制",
             "IT project not catalogued in time",
         ),
+        "withdrawn_with_consumers" => (
+            "共享资源下线未先替代或未通知使用单位",
+            "shared resource withdrawn without replacement or notice",
+        ),
+        "open_catalog_not_adjusted" => {
+            ("开放目录未年度调整", "open catalog not adjusted this year")
+        }
         _ => ("其他", "other"),
     }
 }

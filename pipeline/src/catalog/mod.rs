@@ -13,6 +13,10 @@
 //!   catalog-update clock (`catalog-changes.toml`);
 //! - [`approvals`]: approval records for lowering an attribute
 //!   (`catalog-approvals.toml`, or the entry's 审核记录);
+//! - [`withdrawals`]: withdrawn shared entries with consumers, their
+//!   replacement and notification (`catalog-withdrawals.toml`);
+//! - [`open_adjustment`]: the open catalog's yearly adjustment, where the
+//!   text sets one;
 //! - [`workfile`]: those files' one-line errors;
 //! - [`vocab`]: the words portals use for the open and share attributes
 //!   and the update frequency, and a source's own `[values]`.
@@ -22,6 +26,7 @@ pub mod checks;
 pub mod events;
 pub mod harvest;
 pub mod model;
+pub mod open_adjustment;
 pub mod projects;
 pub mod publish;
 pub mod reconcile;
@@ -30,6 +35,7 @@ pub mod step;
 pub mod store;
 pub mod suggest;
 pub mod vocab;
+pub mod withdrawals;
 pub mod workfile;
 
 use std::collections::BTreeMap;
@@ -128,6 +134,37 @@ pub async fn assess(
     );
     // IT projects' entries, due before their acceptance where the text says.
     findings.extend(projects::late(&projects, &state, &profile, tz, today));
+    // Shared entries withdrawn while departments used them (新疆 第二十四条,
+    // 西藏 第十七条): replacement first, consumers notified.
+    if profile.catalog.withdrawal_notice {
+        let withdrawals = withdrawals::load(&ws.dir, &state).map_err(bad)?;
+        let any_withdrawn = state.entries.values().any(|s| s.withdrawn);
+        let usage = if any_withdrawn {
+            crate::usage::store::rows(lake).await.map_err(|e| match e {
+                crate::usage::UsageError::Lake(l) => l,
+                other => LandError::Config(other.to_string()),
+            })?
+        } else {
+            vec![]
+        };
+        findings.extend(withdrawals::unresolved(
+            &withdrawals,
+            &state,
+            &usage,
+            &profile,
+        ));
+    }
+    // The open catalog's yearly adjustment (吴忠 第三十条).
+    if profile.catalog.open_adjustment_yearly {
+        let (_, rows) = store::load(lake).await?;
+        findings.extend(open_adjustment::missed_years(
+            &rows,
+            &profile,
+            ws.bureau(),
+            tz,
+            today,
+        ));
+    }
     Ok(CatalogOutcome {
         report,
         state,

@@ -530,5 +530,6 @@ mod clock;
 mod dcat;
 mod harvest_rules;
 mod identity;
+mod lifecycle;
 mod reconcile;
 mod vocab;
