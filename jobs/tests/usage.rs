@@ -517,3 +517,57 @@ fn issue_21_a_correction_reaches_every_consumer_where_the_text_requires_it() {
         "{shown}"
     );
 }
+
+/// The demo's usage export: after its catalog is harvested, three rows
+/// land and the one without a consumer is quarantined; the operators are
+/// demo persons, and no output names one (维吾尔 names with `·` too).
+#[test]
+fn issue_21_the_demos_usage_log_lands_and_its_operators_stay_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("demo");
+    let bureau = pipeline::demo::generate(&root).unwrap();
+    ok(
+        &["harvest", "--as-of", "2026-11-20", "--format", "json"],
+        &root,
+    );
+    let file = root.join(pipeline::demo::usage::FILE);
+    let r = pdq(
+        &[
+            "usage",
+            "import",
+            file.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        &root,
+    );
+    let list = pdq(&["usage", "list", "--format", "table"], &root);
+    let scanner = LeakScanner::with_names(bureau.persons.iter().map(|p| p.name.as_str()));
+    for o in [&r, &list] {
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        for bytes in [&o.stdout, &o.stderr] {
+            let leaks = scanner.scan_text("out", &String::from_utf8_lossy(bytes));
+            assert!(leaks.is_empty(), "{leaks:?}");
+        }
+    }
+    let r = json(&r);
+    assert_eq!(
+        (
+            r["landed"].as_i64(),
+            r["quarantined"].as_array().map(Vec::len)
+        ),
+        (Some(3), Some(1)),
+        "{r}"
+    );
+    assert!(
+        r["quarantined"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("column 使用部门: blank")
+    );
+}

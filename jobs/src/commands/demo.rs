@@ -137,7 +137,29 @@ pub fn run(args: DemoArgs) -> Result<Outcome> {
         ))
         .map_err(|e| anyhow::anyhow!(e))
         .context("the demo's objections could not be filed")?;
+    // The sharing platform's usage log: who received which data.
+    let usage = rt
+        .block_on(pipeline::usage::stage::import(
+            &ws,
+            &ws.dir.join(pipeline::demo::usage::FILE),
+            bureau.as_of.with_timezone(&chrono::Utc),
+        ))
+        .map_err(|e| anyhow::anyhow!(e))
+        .context("the demo's usage log could not be imported")?;
     let log = jobs::audit::AuditLog::new(&ws.dir.join("audit"));
+    log.append(
+        &default_actor("manual"),
+        "usage.import",
+        &usage.import,
+        serde_json::json!({"file": pipeline::demo::usage::FILE, "read": usage.read, "landed": usage.landed, "quarantined": usage.quarantined.len(), "via": "demo"}),
+    )
+    .map_err(|e| anyhow::anyhow!(e.to_string()))?;
+    outln!(
+        "使用日志 Usage log: {} 条 rows landed, {} quarantined (pdq usage list -w {})",
+        usage.landed,
+        usage.quarantined.len(),
+        args.out.display()
+    );
     for o in &objections {
         log.append(
             &default_actor("manual"),

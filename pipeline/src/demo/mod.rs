@@ -14,6 +14,7 @@ mod catalogs;
 mod data;
 pub mod history;
 pub mod objections;
+pub mod usage;
 mod write;
 
 use std::collections::BTreeMap;
@@ -184,6 +185,7 @@ pub fn generate(root: &Path) -> Result<DemoBureau, DemoError> {
     )?;
     write::text(&staging.join("README.txt"), README)?;
     write_workspace(&staging, &datasets, &departments)?;
+    usage::write(&staging, &persons)?;
     if root.exists() {
         std::fs::remove_dir_all(root).map_err(io(root))?;
     }

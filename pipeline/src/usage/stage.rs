@@ -122,7 +122,13 @@ pub async fn import(
 ) -> Result<ImportReport, UsageError> {
     let bytes =
         std::fs::read(path).map_err(|e| UsageError::Invalid(format!("{}: {e}", path.display())))?;
-    let file = path.display().to_string();
+    // Named as the workspace sees it: the stored rows and messages do not
+    // depend on where the workspace lies.
+    let file = path
+        .strip_prefix(&ws.dir)
+        .unwrap_or(path)
+        .display()
+        .to_string();
     let export = parse::read(&bytes, &file)?;
     let import = {
         use sha2::Digest;
