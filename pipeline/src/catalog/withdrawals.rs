@@ -6,7 +6,9 @@
 //! (`catalog.withdrawal` in `pdq profile show`).
 //!
 //! A harvest that no longer finds a shared entry (无条件/有条件共享) records
-//! it as withdrawn ([`super::store::ChangeKind::Withdrawn`]). When the usage
+//! it as withdrawn ([`super::store::ChangeKind::Withdrawn`]); a source that
+//! still lists it but writes its 共享属性 or 开放属性 as 下线/停用 (no value
+//! of the attribute, so kept as the source wrote it) marks it offline. When the usage
 //! log shows consumers of it (under its key, resource code or mounted
 //! dataset), it is a `withdrawn_with_consumers` finding of its department
 //! unless the bureau's record in [`FILE`] (`pdq catalog withdrawal record`)
@@ -21,7 +23,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::checks::CatalogFinding;
-use super::store::CatalogState;
+use super::store::{CatalogState, Stored};
 use super::vocab::{Kind, rank};
 use super::workfile::{InputError, append_record, load_records};
 use crate::profile::Profile;
@@ -126,6 +128,32 @@ pub fn record(dir: &Path, w: &Withdrawal, state: &CatalogState) -> Result<PathBu
     Ok(path)
 }
 
+/// Still listed, but its share or open attribute written as 下线/停用.
+fn marked_offline(s: &Stored) -> Option<String> {
+    if s.withdrawn {
+        return None;
+    }
+    ["share_attribute", "open_attribute"].iter().find_map(|f| {
+        s.entry
+            .unmapped
+            .get(*f)
+            .filter(|v| v.contains("下线") || v.contains("停用"))
+            .map(|v| format!("marked offline by its source ({f} `{v}`)"))
+    })
+}
+
+/// The share attribute it had in service: the current one, else the one
+/// the change to 下线/停用 replaced.
+fn share_in_service(s: &Stored) -> Option<&str> {
+    s.entry.share_attribute.as_deref().or_else(|| {
+        s.attribute_changes
+            .iter()
+            .rev()
+            .filter(|c| c.field == "share_attribute")
+            .find_map(|c| c.old.as_deref())
+    })
+}
+
 /// `withdrawn_with_consumers` findings (none when the profile's text says
 /// nothing of withdrawals).
 pub fn unresolved(
@@ -140,9 +168,14 @@ pub fn unresolved(
     let cites = format!("{} {}", profile.name, profile.quote("catalog.withdrawal"));
     let shared = |v: Option<&str>| v.and_then(|v| rank(Kind::Share, v)).is_some_and(|r| r < 2);
     let mut out = vec![];
-    for s in state.entries.values().filter(|s| s.withdrawn) {
+    for s in state.entries.values() {
+        let how = match marked_offline(s) {
+            Some(how) => how,
+            None if s.withdrawn => "withdrawn (no longer published by its source)".to_string(),
+            None => continue,
+        };
         let e = &s.entry;
-        if !shared(e.share_attribute.as_deref()) {
+        if !shared(share_in_service(s)) {
             continue;
         }
         let names = crate::usage::stage::aliases(state, &e.key);
@@ -204,7 +237,7 @@ pub fn unresolved(
             field: None,
             location: FILE.into(),
             message: format!(
-                "共享资源下线 — the shared entry was withdrawn while the usage log shows {} consumer(s) ({}): {}; a shared resource goes offline only once its replacement can be shared, and its users are notified; 条文未规定期限 the text sets no period ({cites})",
+                "共享资源下线 — the shared entry was {how} while the usage log shows {} consumer(s) ({}): {}; a shared resource goes offline only once its replacement can be shared, and its users are notified; 条文未规定期限 the text sets no period ({cites})",
                 consumers.len(),
                 consumers.iter().copied().collect::<Vec<_>>().join(", "),
                 problems.join("; ")

@@ -235,3 +235,39 @@ fn a_year_without_a_version_of_the_open_catalog_is_a_finding_under_wuzhong_only(
         );
     }
 }
+
+#[test]
+fn an_entry_its_source_marks_offline_counts_as_withdrawn() {
+    let mut st = CatalogState::default();
+    let src = def("tpl", Some("gongan"));
+    run(
+        &mut st,
+        &src,
+        vec![good("A1", "户籍人口"), good("A2", "新版")],
+        &Curation::default(),
+        1,
+    );
+    let mut off = good("A1", "户籍人口");
+    off.fields.insert("share_attribute".into(), "已下线".into());
+    run(
+        &mut st,
+        &src,
+        vec![off, good("A2", "新版")],
+        &Curation::default(),
+        2,
+    );
+    assert!(!st.entries["tpl:A1"].withdrawn, "still listed");
+    let usage = [used("minzheng", "A1")];
+    let xj = profile("xinjiang-2023").unwrap();
+    let f = withdrawals::unresolved(&[], &st, &usage, &xj);
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert!(
+        f[0].message
+            .contains("marked offline by its source (share_attribute `已下线`)"),
+        "{}",
+        f[0].message
+    );
+    assert!(
+        withdrawals::unresolved(&[record(Some("A2"), &["minzheng"])], &st, &usage, &xj).is_empty()
+    );
+}
