@@ -257,3 +257,105 @@ fn issue_22_scheduler_and_two_executors_on_loopback_give_the_embedded_results() 
     }
     drop(cluster);
 }
+
+/// The published run's JSON and CSV files, with the run id, times and
+/// check durations (`elapsed_ms`) written as RUN and TIME.
+fn published(ws: &Path) -> std::collections::BTreeMap<String, String> {
+    let latest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(ws.join("published/latest.json")).expect("latest"))
+            .expect("json");
+    let run = latest["run"].as_str().expect("run id").to_string();
+    let root = ws.join("published/runs").join(&run);
+    let time = regex::Regex::new(
+        r#"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d|Z)?|"elapsed_ms": \d+"#,
+    )
+    .expect("regex");
+    let mut out = std::collections::BTreeMap::new();
+    let mut dirs = vec![root.clone()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).expect("dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "json" || x == "csv") {
+                let text = std::fs::read_to_string(&p)
+                    .expect("text")
+                    .replace(&run, "RUN");
+                let name = p.strip_prefix(&root).expect("inside").display().to_string();
+                out.insert(name, time.replace_all(&text, "TIME").into_owned());
+            }
+        }
+    }
+    out
+}
+
+/// Issue #22: the demo bureau's sweep on an in-process Ballista cluster
+/// publishes what the embedded engine publishes. Its sweep once hung: the
+/// scheduler swapped a hash join's inputs after the join's dynamic filter
+/// was built, failed the task, and the job waited (the sweep is stopped
+/// after five minutes here, which fails the test).
+#[test]
+fn issue_22_the_demo_sweep_on_ballista_publishes_what_embedded_publishes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut published_by = vec![];
+    for engine in ["embedded", "ballista"] {
+        let ws = dir.path().join(engine);
+        pipeline::demo::generate(&ws).expect("demo bureau");
+        let mut sweep = Command::new(env!("CARGO_BIN_EXE_pdq"));
+        sweep
+            .args([
+                "sweep",
+                "--as-of",
+                "2026-11-20 08:00:00",
+                "--format",
+                "json",
+            ])
+            .args(["--engine", engine])
+            .arg("-w")
+            .arg(&ws)
+            .env_remove("RUST_LOG")
+            .env_remove("PDQ_WORKSPACE")
+            .env_remove("PDQ_AUDIT_KEY_FILE")
+            .env("HOME", dir.path())
+            .env(
+                "PDQ_AUDIT_ANCHOR_FILE",
+                dir.path().join(format!("{engine}.anchors")),
+            )
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(
+                std::fs::File::create(dir.path().join(format!("{engine}.err"))).expect("log"),
+            ));
+        if engine == "ballista" {
+            sweep.args(["--scheduler", "standalone"]);
+        }
+        let mut child = sweep.spawn().expect("pdq sweep");
+        let started = Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().expect("wait") {
+                break s;
+            }
+            if started.elapsed() > Duration::from_secs(300) {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("the {engine} sweep did not end in five minutes");
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        };
+        let err =
+            std::fs::read_to_string(dir.path().join(format!("{engine}.err"))).unwrap_or_default();
+        assert!(
+            matches!(status.code(), Some(0 | 3)),
+            "{engine} sweep: {status}\n{err}"
+        );
+        published_by.push(published(&ws));
+    }
+    assert!(!published_by[0].is_empty());
+    for (name, text) in &published_by[0] {
+        assert_eq!(
+            published_by[1].get(name),
+            Some(text),
+            "published {name} differs on Ballista"
+        );
+    }
+    assert_eq!(published_by[1].len(), published_by[0].len());
+}

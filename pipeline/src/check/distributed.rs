@@ -57,7 +57,7 @@ pub(crate) async fn session(
 ) -> Result<SessionContext> {
     let state = SessionStateBuilder::new()
         .with_default_features()
-        .with_config(config)
+        .with_config(without_dynamic_filters(config))
         .with_runtime_env(runtime)
         .build();
     let state = with_pdq_functions(state)?;
@@ -72,6 +72,16 @@ pub(crate) async fn session(
     // DataFusion's defaults: pdq's are registered again for planning.
     quality_rules::udfs::register_all(&ctx);
     Ok(ctx)
+}
+
+/// Ballista 55's scheduler may swap a hash join's inputs when it plans a
+/// stage again (join selection) after DataFusion built the join's dynamic
+/// filter, and then fails the task with an internal error while the job
+/// waits (seen on the demo bureau's sweep): dynamic filters
+/// are off for plans that run on the cluster. They only prune; results do
+/// not change.
+fn without_dynamic_filters(config: SessionConfig) -> SessionConfig {
+    config.set_bool("datafusion.optimizer.enable_dynamic_filter_pushdown", false)
 }
 
 /// Fails in one line when nothing answers at the scheduler's address
@@ -187,7 +197,9 @@ pub async fn run_scheduler(p: SchedulerProcess) -> Result<(), EngineError> {
         ..SchedulerConfig::default()
     }
     .with_override_session_builder(Arc::new(|config: SessionConfig| {
-        with_pdq_functions(ballista_core::utils::default_session_builder(config)?)
+        with_pdq_functions(ballista_core::utils::default_session_builder(
+            without_dynamic_filters(config),
+        )?)
     }));
     let cluster = BallistaCluster::new_from_config(&config)
         .await
