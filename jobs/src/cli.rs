@@ -60,6 +60,12 @@ pub enum Command {
     Evaluate(EvaluateArgs),
     /// Correct one stored count by hand (recorded and audited). 更正检查计数。
     Correct(CorrectArgs),
+    /// Run a Ballista scheduler with pdq's functions (`--engine ballista`). 分布式调度器。
+    #[cfg(feature = "ballista")]
+    Scheduler(SchedulerArgs),
+    /// Run a Ballista executor with pdq's functions, attached to a scheduler. 分布式执行器。
+    #[cfg(feature = "ballista")]
+    Executor(ExecutorArgs),
     /// One data, one source: resolve subjects across departments, golden records, conflicts, duplicate collection. 一数一源。
     Onesource(OneSourceArgs),
     /// The working-day calendar: show the years it covers, import a year's holiday notice. 节假日日历。
@@ -247,6 +253,61 @@ pub struct SweepArgs {
     /// Output: table (default on a terminal) or json.
     #[arg(long, value_name = "FORMAT", value_parser = ["table", "json"])]
     pub format: Option<String>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+/// Which engine runs the checks (issue #22).
+#[derive(Debug, Args, Clone, Default)]
+pub struct EngineArgs {
+    /// The engine that runs the checks: `embedded` (in this process) or
+    /// `ballista` (a Ballista cluster; needs a pdq built with the `ballista`
+    /// feature). Default: `[engine] kind` in pdq.toml, else embedded.
+    #[arg(long, value_name = "ENGINE", value_parser = ["embedded", "ballista"])]
+    pub engine: Option<String>,
+    /// The Ballista scheduler, `df://host:50050` (`standalone`: one in this
+    /// process). Default: `[engine] scheduler` in pdq.toml.
+    #[arg(long, value_name = "URL", env = "PDQ_BALLISTA_SCHEDULER")]
+    pub scheduler: Option<String>,
+}
+
+/// Arguments of `pdq scheduler`.
+#[cfg(feature = "ballista")]
+#[derive(Debug, Args)]
+pub struct SchedulerArgs {
+    /// The address to listen on.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:50050")]
+    pub bind: std::net::SocketAddr,
+    /// The host name executors and clients reach this scheduler by.
+    #[arg(long, value_name = "HOST", default_value = "localhost")]
+    pub external_host: String,
+}
+
+/// Arguments of `pdq executor`.
+#[cfg(feature = "ballista")]
+#[derive(Debug, Args)]
+pub struct ExecutorArgs {
+    /// The scheduler, `df://host:50050`.
+    #[arg(long, value_name = "URL", env = "PDQ_BALLISTA_SCHEDULER")]
+    pub scheduler: String,
+    /// The host to listen on.
+    #[arg(long, value_name = "HOST", default_value = "127.0.0.1")]
+    pub bind_host: String,
+    /// The host name the scheduler and the other executors reach this one by (default: --bind-host).
+    #[arg(long, value_name = "HOST")]
+    pub external_host: Option<String>,
+    /// The Arrow Flight port (shuffle data).
+    #[arg(long, value_name = "PORT", default_value_t = 50051)]
+    pub port: u16,
+    /// The gRPC port (tasks).
+    #[arg(long, value_name = "PORT", default_value_t = 50052)]
+    pub grpc_port: u16,
+    /// Tasks run at once; default: the number of cores.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub concurrent_tasks: usize,
+    /// Where shuffle files go; default: a temporary directory.
+    #[arg(long, value_name = "DIR")]
+    pub work_dir: Option<PathBuf>,
 }
 
 /// Arguments of `pdq daemon`.
@@ -394,6 +455,8 @@ pub struct CheckArgs {
     /// CSV field delimiter (one character); default: `,` (tab for .tsv).
     #[arg(long, value_name = "CHAR")]
     pub delimiter: Option<char>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 /// Options every run shares.

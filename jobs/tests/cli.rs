@@ -638,3 +638,64 @@ fn profile_show_gives_each_registry_item_its_origin() {
         "{text}"
     );
 }
+
+/// Issue #22: a pdq built without the `ballista` feature refuses the
+/// distributed engine in one line that says how to rebuild, from the
+/// command line (`pdq check`, `pdq sweep`) and from `[engine]` in pdq.toml,
+/// before any work starts.
+#[cfg(not(feature = "ballista"))]
+#[test]
+fn issue_22_ballista_without_the_feature_says_how_to_rebuild() {
+    let dir = workspace();
+    rules(
+        dir.path(),
+        "  - {id: ok, dimension: validity, check: cn_resident_id, column: id_number}\n",
+    );
+    let rebuild = ["`ballista` feature", "--features jobs/ballista"];
+    let o = pdq(
+        dir.path(),
+        &[
+            "check",
+            "--data",
+            "people.csv",
+            "--rules",
+            "rules.yaml",
+            "--engine",
+            "ballista",
+            "--scheduler",
+            "df://localhost:50050",
+        ],
+    );
+    assert_one_line_error(&o, &rebuild);
+    assert!(o.stdout.is_empty(), "no results printed");
+
+    let ws = dir.path().join("ws");
+    std::fs::create_dir_all(&ws).expect("ws");
+    std::fs::write(
+        ws.join("pdq.toml"),
+        "[engine]\nkind = \"ballista\"\nscheduler = \"df://localhost:50050\"\n",
+    )
+    .expect("pdq.toml");
+    let o = pdq(dir.path(), &["sweep", "-w", "ws"]);
+    assert_one_line_error(&o, &["pdq.toml", "engine", rebuild[0], rebuild[1]]);
+    std::fs::write(ws.join("pdq.toml"), "").expect("pdq.toml");
+    let o = pdq(dir.path(), &["sweep", "-w", "ws", "--engine", "ballista"]);
+    assert_one_line_error(&o, &["--engine", rebuild[0], rebuild[1]]);
+    assert!(!ws.join("lake").exists(), "nothing ran");
+    // The embedded engine, named, runs as before.
+    let o = pdq(
+        dir.path(),
+        &[
+            "check",
+            "--data",
+            "people.csv",
+            "--rules",
+            "rules.yaml",
+            "--engine",
+            "embedded",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}

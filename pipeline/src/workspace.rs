@@ -60,6 +60,10 @@ pub struct WorkspaceConfig {
     /// `pdq serve`: sessions, connection limits, the proxy in front.
     #[serde(default)]
     pub serve: ServeConfig,
+    /// Which engine runs the checks: `embedded` (default) or `ballista`
+    /// with its scheduler (issue #22).
+    #[serde(default)]
+    pub engine: crate::check::engine::EngineConfig,
 }
 
 const fn session_idle_seconds() -> u64 {
@@ -397,6 +401,10 @@ impl Workspace {
         config.sweep.memory_limit_bytes().map_err(|e| {
             LandError::Config(format!("{}: sweep.memory_limit: {e}", path.display()))
         })?;
+        config
+            .engine
+            .resolve()
+            .map_err(|e| LandError::Config(format!("{}: engine: {e}", path.display())))?;
         if config.files.xlsx_max_bytes == 0 {
             return Err(LandError::Config(format!(
                 "{}: files.xlsx_max_bytes: must be above 0",

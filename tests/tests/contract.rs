@@ -288,10 +288,20 @@ fn as_of() -> DateTime<chrono::FixedOffset> {
 }
 
 fn run(dir: &Path, data: Vec<PathBuf>, failed_rows: Option<PathBuf>) -> CheckReport {
+    run_on(dir, data, failed_rows, pipeline::check::Engine::Embedded)
+}
+
+fn run_on(
+    dir: &Path,
+    data: Vec<PathBuf>,
+    failed_rows: Option<PathBuf>,
+    engine: pipeline::check::Engine,
+) -> CheckReport {
     let rules_path = write(dir, "rules.yaml", RULES);
     let rules = RuleFile::load(&rules_path).expect("rules parse");
     let mut opts = CheckOptions::new(as_of());
     opts.failed_rows_dir = failed_rows;
+    opts.engine = engine;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -725,4 +735,178 @@ fn too_many_candidates_for_the_limit_sort_every_row() {
     let runs = check_unique_keys(600_000, |i| (i * 7919) % 300_000, &[2 << 30, 8 << 20]);
     assert_eq!((runs[0].0, runs[0].1), (600_000, 600_000));
     assert_eq!(runs[1], runs[0]);
+}
+
+/// Every row of a failed-rows file, as text, sorted (row-level rules write
+/// in partition order, which is not fixed).
+#[cfg(feature = "ballista")]
+fn failed_rows_of(path: &Path) -> Vec<Vec<String>> {
+    use arrow::util::display::array_value_to_string;
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    )
+    .expect("parquet")
+    .build()
+    .expect("reader");
+    let mut rows = vec![];
+    for batch in reader {
+        let batch = batch.expect("batch");
+        for i in 0..batch.num_rows() {
+            rows.push(
+                batch
+                    .columns()
+                    .iter()
+                    .map(|c| array_value_to_string(c, i).expect("text"))
+                    .collect(),
+            );
+        }
+    }
+    rows.sort();
+    rows
+}
+
+#[cfg(feature = "ballista")]
+fn standalone() -> pipeline::check::Engine {
+    pipeline::check::Engine::Ballista {
+        scheduler: pipeline::check::Scheduler::Standalone,
+        staging: None,
+    }
+}
+
+/// Issue #22: the contract suite on an in-process Ballista cluster
+/// (scheduler and executor in this process) gives the embedded engine's
+/// results rule by rule — the whole RuleResult JSON: counts, pass rate,
+/// status, samples and details — and the same failed rows, from CSV and
+/// from Parquet.
+#[cfg(feature = "ballista")]
+#[test]
+fn issue_22_ballista_standalone_gives_the_embedded_results() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let csv = setup_csv(dir.path());
+    let (a, b, _) = tables();
+    let pq = dir.path().join("pq");
+    std::fs::create_dir_all(&pq).expect("mkdir");
+    a.write_parquet(&pq.join("a.parquet"));
+    b.write_parquet(&pq.join("b.parquet"));
+    for (name, data) in [("csv", vec![csv]), ("parquet", vec![pq])] {
+        let failed_e = dir.path().join(format!("failed-embedded-{name}"));
+        let failed_b = dir.path().join(format!("failed-ballista-{name}"));
+        let embedded = run(dir.path(), data.clone(), Some(failed_e.clone()));
+        let ballista = run_on(
+            dir.path(),
+            data.clone(),
+            Some(failed_b.clone()),
+            standalone(),
+        );
+        assert_eq!(counts(&embedded), expected(), "{name}: embedded");
+        assert_eq!(ballista.rows, embedded.rows, "{name}: rows");
+        assert_eq!(ballista.files, embedded.files, "{name}: files");
+        assert_eq!(ballista.results.len(), embedded.results.len());
+        for (e, b) in embedded.results.iter().zip(&ballista.results) {
+            assert_eq!(
+                serde_json::to_value(b).expect("json"),
+                serde_json::to_value(e).expect("json"),
+                "{name}: rule `{}` on Ballista differs from embedded",
+                e.id
+            );
+        }
+        let file = "contract_cases.failed_rows.parquet";
+        let rows = failed_rows_of(&failed_e.join(file));
+        assert!(!rows.is_empty());
+        assert_eq!(
+            failed_rows_of(&failed_b.join(file)),
+            rows,
+            "{name}: failed rows"
+        );
+        // Without failed rows, the samples come from the first rows only.
+        let quick = run_on(dir.path(), data, None, standalone());
+        assert_eq!(
+            serde_json::to_value(&quick.results).expect("json"),
+            serde_json::to_value(&embedded.results).expect("json"),
+            "{name}: without failed rows"
+        );
+    }
+}
+
+/// Issue #22: `unique` on Ballista (grouped by the real key, exact) over
+/// two files whose duplicates cross from one into the other, with exact
+/// and hashed key shapes: the embedded engine's counts and samples.
+#[cfg(feature = "ballista")]
+#[test]
+fn issue_22_ballista_unique_across_files_equals_embedded() {
+    let key = |i: u64| {
+        if i < 30_000 {
+            i
+        } else {
+            (i - 30_000) * 2 + 20_001
+        }
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (rules, rt) = unique_rule_and_runtime(dir.path());
+    for (shape, format) in [
+        ("exact", (|k: u64| format!("{k:018}")) as fn(u64) -> String),
+        ("hashed", |k: u64| format!("K{k:017}")),
+    ] {
+        let sub = dir.path().join(shape);
+        std::fs::create_dir_all(&sub).expect("dir");
+        let mut files = vec![];
+        for (f, range) in [(0u64, 0..30_000u64), (1, 30_000..60_000)] {
+            let mut csv = String::from("id_number\n");
+            for i in range {
+                csv.push_str(&format!("{}\n", format(key(i))));
+            }
+            files.push(write(&sub, &format!("part{f}.csv"), &csv));
+        }
+        let mut opts = CheckOptions::new(as_of());
+        let embedded = rt
+            .block_on(check_paths(&files, &rules, &opts))
+            .unwrap_or_else(|e| panic!("{shape}: {e}"));
+        opts.engine = standalone();
+        let ballista = rt
+            .block_on(check_paths(&files, &rules, &opts))
+            .unwrap_or_else(|e| panic!("{shape} on ballista: {e}"));
+        let (e, b) = (&embedded.results[0], &ballista.results[0]);
+        assert_eq!((e.evaluated, e.failed), (60_000, 10_000), "{shape}");
+        assert_eq!(
+            serde_json::to_value(b).expect("json"),
+            serde_json::to_value(e).expect("json"),
+            "{shape}"
+        );
+    }
+}
+
+/// Issue #22: a scheduler that does not answer is a one-line error naming
+/// the dataset, never a silent run on the embedded engine.
+#[cfg(feature = "ballista")]
+#[test]
+fn issue_22_an_unreachable_scheduler_is_an_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = setup_csv(dir.path());
+    let rules = RuleFile::load(&write(dir.path(), "rules.yaml", RULES)).expect("rules");
+    let mut opts = CheckOptions::new(as_of());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    opts.engine = pipeline::check::Engine::Ballista {
+        scheduler: pipeline::check::Scheduler::Remote(format!("df://127.0.0.1:{port}")),
+        staging: None,
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let e = rt
+        .block_on(check_paths(&[data], &rules, &opts))
+        .expect_err("no scheduler there");
+    let text = e.to_string();
+    assert!(text.contains("contract_cases"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "scheduler df://127.0.0.1:{port} cannot be reached"
+        )),
+        "{text}"
+    );
+    assert!(!text.contains('\n'), "{text}");
 }

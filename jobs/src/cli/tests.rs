@@ -161,3 +161,32 @@ fn usage_objection_notify_and_catalog_withdrawal_parse() {
     assert_eq!(replacement.as_deref(), Some("A2"));
     assert_eq!(notified, ["gongan"]);
 }
+
+/// Issue #22: `--engine` and `--scheduler` on `pdq check` and `pdq sweep`.
+#[test]
+fn check_and_sweep_take_an_engine() {
+    let cli = Cli::try_parse_from([
+        "pdq",
+        "check",
+        "--data",
+        "a.csv",
+        "--rules",
+        "r.yaml",
+        "--engine",
+        "ballista",
+        "--scheduler",
+        "df://h:50050",
+    ])
+    .unwrap();
+    let Command::Check(args) = cli.command else {
+        panic!("not check")
+    };
+    assert_eq!(args.engine.engine.as_deref(), Some("ballista"));
+    assert_eq!(args.engine.scheduler.as_deref(), Some("df://h:50050"));
+    let cli = Cli::try_parse_from(["pdq", "sweep", "--engine", "embedded"]).unwrap();
+    let Command::Sweep(args) = cli.command else {
+        panic!("not sweep")
+    };
+    assert_eq!(args.engine.engine.as_deref(), Some("embedded"));
+    assert!(Cli::try_parse_from(["pdq", "sweep", "--engine", "spark"]).is_err());
+}

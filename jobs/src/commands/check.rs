@@ -6,11 +6,12 @@ use std::io::IsTerminal;
 use anyhow::{Context, Result, anyhow};
 use connectors::files::ReadOptions;
 use connectors::files::sheet::XlsxLimits;
+use pipeline::check::{EngineConfig, EngineKind};
 use pipeline::{CheckOptions, check_paths};
 use quality_rules::RuleFile;
 
 use super::Outcome;
-use crate::cli::{CheckArgs, RunArgs};
+use crate::cli::{CheckArgs, EngineArgs, RunArgs};
 use crate::util::{parse_as_of, parse_size, parse_time_zone};
 
 /// Check options from the shared run flags.
@@ -23,8 +24,24 @@ pub(crate) fn options(run: &RunArgs) -> Result<CheckOptions> {
     Ok(opts)
 }
 
+/// `[engine]` with `--engine` and `--scheduler` over it, checked.
+pub(crate) fn engine_config(args: &EngineArgs, file: EngineConfig) -> Result<EngineConfig> {
+    let kind = args
+        .engine
+        .as_deref()
+        .map(EngineKind::parse)
+        .transpose()
+        .context("--engine")?;
+    let config = file.with_overrides(kind, args.scheduler.clone());
+    config.resolve().context("--engine")?;
+    Ok(config)
+}
+
 pub fn run(args: CheckArgs) -> Result<Outcome> {
     let mut opts = options(&args.run)?;
+    opts.engine = engine_config(&args.engine, EngineConfig::default())?
+        .resolve()
+        .context("--engine")?;
     opts.failed_rows_dir = args.failed_rows.clone();
     opts.read = ReadOptions {
         encoding: match &args.encoding {

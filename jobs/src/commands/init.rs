@@ -27,6 +27,11 @@ parallelism = 2                 # datasets worked on at once
 # memory_limit = "2GiB"         # memory one dataset's check may use before spilling to disk (default 2GiB)
 wait_for_earlier_minutes = 120  # before scoring, wait this long for sweeps started earlier and still going
 
+[engine]                        # which engine runs the checks
+kind = "embedded"               # in this process; "ballista": a Ballista cluster (pdq built with --features jobs/ballista)
+# scheduler = "df://127.0.0.1:50050"  # kind = "ballista": the scheduler (`standalone`: one in this process)
+# staging = "/srv/pdq/staging"  # kind = "ballista": where a check stages its dataset for the executors (a mount they all see)
+
 [files]
 xlsx_max_bytes = "512MiB"       # the most an XLSX workbook may unpack to, and the most cell
                                 # text a row (or a sheet kept whole) may hold; past it the delivery fails
@@ -240,6 +245,7 @@ mod tests {
         assert_eq!(live.retention, defaults.retention);
         assert_eq!(live.calendar, defaults.calendar);
         assert_eq!(live.serve, defaults.serve);
+        assert_eq!(live.engine, defaults.engine);
         assert_eq!(
             live.files, defaults.files,
             "\"512MiB\" is the default in bytes"

@@ -5,6 +5,8 @@ mod calendar;
 mod catalog;
 mod catalog_review;
 mod check;
+#[cfg(feature = "ballista")]
+mod cluster;
 mod demo;
 mod evaluate;
 mod harvest;
@@ -74,6 +76,10 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Evaluate(args) => evaluate::evaluate(args),
         Command::Correct(args) => evaluate::correct(args),
         Command::Onesource(args) => onesource::run(args),
+        #[cfg(feature = "ballista")]
+        Command::Scheduler(args) => cluster::scheduler(args),
+        #[cfg(feature = "ballista")]
+        Command::Executor(args) => cluster::executor(args),
     }
 }
 

@@ -117,7 +117,8 @@ async fn alert(ws: &Workspace, r: Option<&SweepReport>, error: Option<&str>) {
 }
 
 pub fn sweep(args: SweepArgs) -> Result<Outcome> {
-    let (ws, tz) = load(&args.workspace)?;
+    let (mut ws, tz) = load(&args.workspace)?;
+    ws.config.engine = super::check::engine_config(&args.engine, ws.config.engine.clone())?;
     let as_of = crate::util::parse_as_of(args.as_of.as_deref(), tz)?;
     // An as-of date the holiday notices do not cover yet (issue #23, 4;
     // #17, 11): say before any work that deadlines from it are provisional.

@@ -22,6 +22,9 @@
 //! Every row-level rule is one expression in the same projection, so adding
 //! a rule adds an expression, not a query (ARCHITECTURE.md, "One scan").
 
+#[cfg(feature = "ballista")]
+pub mod distributed;
+pub mod engine;
 mod failed_rows;
 mod key_hashes;
 mod sink;
@@ -46,6 +49,7 @@ use quality_rules::{RuleError, RuleFile};
 
 use crate::model::{CheckReport, RuleResult, Sample};
 use datafusion::execution::memory_pool::{MemoryConsumer, MemoryLimit};
+pub use engine::{Engine, EngineConfig, EngineError, EngineKind, Scheduler};
 use failed_rows::FailedRowsWriter;
 use key_hashes::{KeyHashes, Repeated};
 use sink::{Accumulator, Layout, SlotKind};
@@ -67,6 +71,8 @@ pub struct CheckOptions {
     pub memory_limit: usize,
     /// Parallelism; defaults to the number of cores.
     pub target_partitions: Option<usize>,
+    /// The engine that runs the check (default: in-process DataFusion).
+    pub engine: Engine,
 }
 
 impl CheckOptions {
@@ -80,6 +86,7 @@ impl CheckOptions {
             sample_limit: 10,
             memory_limit: 2 << 30,
             target_partitions: None,
+            engine: Engine::Embedded,
         }
     }
 }
@@ -145,6 +152,23 @@ const TOP_MEMORY_CONSUMERS: std::num::NonZeroUsize = std::num::NonZeroUsize::new
 /// identifiers (column names are used as written, Chinese included), a memory
 /// limit with spilling, and joins that broadcast the small side.
 pub fn session(opts: &CheckOptions) -> Result<SessionContext, DataFusionError> {
+    let (config, runtime) = session_parts(opts)?;
+    let ctx = SessionContext::new_with_config_rt(config, runtime);
+    quality_rules::udfs::register_all(&ctx);
+    Ok(ctx)
+}
+
+/// The settings and runtime (memory pool) of pdq's sessions, embedded or
+/// distributed.
+fn session_parts(
+    opts: &CheckOptions,
+) -> Result<
+    (
+        SessionConfig,
+        Arc<datafusion::execution::runtime_env::RuntimeEnv>,
+    ),
+    DataFusionError,
+> {
     let partitions = opts.target_partitions.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
@@ -181,9 +205,63 @@ pub fn session(opts: &CheckOptions) -> Result<SessionContext, DataFusionError> {
     let runtime = RuntimeEnvBuilder::new()
         .with_memory_pool(Arc::new(pool))
         .build_arc()?;
-    let ctx = SessionContext::new_with_config_rt(config, runtime);
-    quality_rules::udfs::register_all(&ctx);
-    Ok(ctx)
+    Ok((config, runtime))
+}
+
+/// The session a check runs in, and how its plans read a dataset: the
+/// dataset's own table in process, or, on Ballista, a staged Parquet copy
+/// the executors read (`distributed`).
+struct Runner {
+    ctx: SessionContext,
+    #[cfg(feature = "ballista")]
+    staging: Option<distributed::Staging>,
+}
+
+impl Runner {
+    async fn new(opts: &CheckOptions) -> Result<Runner, DataFusionError> {
+        match &opts.engine {
+            Engine::Embedded => Ok(Runner {
+                ctx: session(opts)?,
+                #[cfg(feature = "ballista")]
+                staging: None,
+            }),
+            #[cfg(feature = "ballista")]
+            Engine::Ballista { scheduler, staging } => {
+                let (config, runtime) = session_parts(opts)?;
+                let ctx = distributed::session(config, runtime, scheduler).await?;
+                let staging = distributed::Staging::new(staging.as_deref(), session(opts)?)?;
+                Ok(Runner {
+                    ctx,
+                    staging: Some(staging),
+                })
+            }
+            #[cfg(not(feature = "ballista"))]
+            Engine::Ballista { .. } => {
+                Err(DataFusionError::External(Box::new(EngineError::NotBuilt)))
+            }
+        }
+    }
+
+    /// Whether the plans run on a Ballista cluster.
+    fn distributed(&self) -> bool {
+        #[cfg(feature = "ballista")]
+        {
+            self.staging.is_some()
+        }
+        #[cfg(not(feature = "ballista"))]
+        {
+            false
+        }
+    }
+
+    /// The dataset as a table of this session (data, file and row columns).
+    async fn read(&self, dataset: &FileDataset) -> Result<DataFrame, DataFusionError> {
+        #[cfg(feature = "ballista")]
+        if let Some(staging) = &self.staging {
+            return staging.read(&self.ctx, dataset).await;
+        }
+        self.ctx.read_table(dataset.table_provider())
+    }
 }
 
 /// Opens the files of a dataset and checks them against a rule file.
@@ -219,7 +297,8 @@ pub async fn check_dataset(
         dataset: name.clone(),
         message: engine_message(&e),
     };
-    let ctx = session(opts).map_err(engine)?;
+    let runner = Runner::new(opts).await.map_err(engine)?;
+    let ctx = &runner.ctx;
     let schema = DFSchema::try_from(dataset.schema().as_ref().clone()).map_err(engine)?;
     let state = ctx.state();
     let base_dir = rules.base_dir();
@@ -250,7 +329,7 @@ pub async fn check_dataset(
     };
 
     // ---- the one scan -----------------------------------------------------
-    let mut df = ctx.read_table(dataset.table_provider()).map_err(engine)?;
+    let mut df = runner.read(dataset).await.map_err(engine)?;
     let mut projection: Vec<Expr> = vec![col(FILE_COLUMN), col(ROW_COLUMN)];
     let mut layout = Layout::new(opts.sample_limit, files.clone(), opts.time_zone);
     let mut hashes: Vec<Expr> = vec![];
@@ -266,7 +345,11 @@ pub async fn check_dataset(
             Plan::Unique { evaluated, columns } => {
                 let hash_name = layout.add_unique(i, rule);
                 projection.push(evaluated.clone().alias(format!("__pdq_o{i}")));
-                hashes.push(key_hash(&ctx, columns).map_err(engine)?.alias(hash_name));
+                // On Ballista, duplicates are grouped by their real key on
+                // the cluster (`duplicates_grouped`), not collected here.
+                if !runner.distributed() {
+                    hashes.push(key_hash(ctx, columns).map_err(engine)?.alias(hash_name));
+                }
             }
             Plan::Reference {
                 column,
@@ -277,7 +360,8 @@ pub async fn check_dataset(
             } => {
                 let key = format!("__pdq_ref{i}");
                 let reference =
-                    reference_values(&ctx, rules, rule, data, reference_column, &key, opts).await?;
+                    reference_values(&runner, rules, rule, data, reference_column, &key, opts)
+                        .await?;
                 // Build side (left) = the reference's distinct values.
                 df = reference
                     .join_on(
@@ -312,12 +396,14 @@ pub async fn check_dataset(
     let layout = Arc::new(layout);
     let runtime = ctx.runtime_env();
     let mut tasks = tokio::task::JoinSet::new();
+    let collect_keys = !runner.distributed();
     for mut stream in streams {
         let layout = Arc::clone(&layout);
         let writer = writer.clone();
         let keys = layout
             .unique()
             .iter()
+            .filter(|_| collect_keys)
             .map(|u| {
                 KeyHashes::new(
                     compiled[u.rule].id(),
@@ -350,6 +436,22 @@ pub async fn check_dataset(
         let Plan::Unique { columns, evaluated } = &rule.plan else {
             continue;
         };
+        #[cfg(feature = "ballista")]
+        if runner.distributed() {
+            let (failed, samples) = duplicates_grouped(
+                &runner,
+                dataset,
+                rule,
+                columns,
+                evaluated,
+                &layout,
+                writer.as_deref(),
+            )
+            .await
+            .map_err(engine)?;
+            total.set_failures(u.rule, failed, samples);
+            continue;
+        }
         let runs = std::mem::take(&mut total.key_runs[j]);
         // The candidate hashes stay in memory while the rows are read again:
         // reserved, and at most a quarter of the limit (the sort that
@@ -380,7 +482,7 @@ pub async fn check_dataset(
             candidates = Repeated::TooMany;
         }
         let (failed, samples) = duplicates(
-            &ctx,
+            &runner,
             dataset,
             rule,
             columns,
@@ -427,7 +529,7 @@ pub async fn check_dataset(
 
 /// The distinct non-NULL values of a reference column, as text, in a column named `key`.
 async fn reference_values(
-    ctx: &SessionContext,
+    runner: &Runner,
     rules: &RuleFile,
     rule: &CompiledRule,
     data: &Path,
@@ -470,7 +572,9 @@ async fn reference_values(
     let c = Expr::Column(datafusion::common::Column::new_unqualified(
         reference_column,
     ));
-    ctx.read_table(reference.table_provider())
+    runner
+        .read(&reference)
+        .await
         .and_then(|df| df.select(vec![cast(c, DataType::Utf8).alias(key)]))
         .and_then(|df| df.filter(col(key).is_not_null()))
         .and_then(|df| df.distinct())
@@ -506,7 +610,7 @@ fn key_hash(ctx: &SessionContext, columns: &[String]) -> Result<Expr, DataFusion
 ///   row is sorted instead.
 #[allow(clippy::too_many_arguments)]
 async fn duplicates(
-    ctx: &SessionContext,
+    runner: &Runner,
     dataset: &FileDataset,
     rule: &CompiledRule,
     columns: &[String],
@@ -516,6 +620,7 @@ async fn duplicates(
     writer: Option<&Mutex<FailedRowsWriter>>,
 ) -> Result<(u64, Vec<Sample>), DataFusionError> {
     use datafusion::arrow::row::{RowConverter, SortField};
+    let ctx = &runner.ctx;
     let keys: Vec<Expr> = columns
         .iter()
         .map(|c| Expr::Column(datafusion::common::Column::new_unqualified(c)))
@@ -544,7 +649,7 @@ async fn duplicates(
             (is_evaluated, None)
         }
     };
-    let rows = ctx.read_table(dataset.table_provider())?.filter(keep)?;
+    let rows = runner.read(dataset).await?.filter(keep)?;
 
     if let Some(failed) = exact_rows {
         // Every partition yields its rows in (file, row) order, so the
@@ -623,6 +728,106 @@ async fn duplicates(
                 }
                 _ => previous = Some((key.owned(), batch.clone(), i, false)),
             }
+        }
+    }
+    Ok((failed, samples.into_samples()))
+}
+
+/// `unique` on a Ballista cluster: the evaluated rows are grouped by their
+/// real key (a hash-partitioned aggregate on the executors, exact: no key
+/// codes); the keys seen two or more times are joined back to their rows.
+/// Returns the same as [`duplicates`]: every copy counted, the first
+/// samples in file order, every such row written to the failed-rows file
+/// in key order.
+#[cfg(feature = "ballista")]
+async fn duplicates_grouped(
+    runner: &Runner,
+    dataset: &FileDataset,
+    rule: &CompiledRule,
+    columns: &[String],
+    evaluated: &Expr,
+    layout: &Layout,
+    writer: Option<&Mutex<FailedRowsWriter>>,
+) -> Result<(u64, Vec<Sample>), DataFusionError> {
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::datatypes::Int64Type;
+    use datafusion::functions_aggregate::expr_fn::{count, sum};
+    const COPIES: &str = "__pdq_copies";
+    let keys: Vec<Expr> = columns
+        .iter()
+        .map(|c| Expr::Column(datafusion::common::Column::new_unqualified(c)))
+        .collect();
+    let key_names: Vec<String> = (0..columns.len()).map(|k| format!("__pdq_k{k}")).collect();
+    let rows = runner
+        .read(dataset)
+        .await?
+        .filter(evaluated.clone().is_not_null())?;
+    let mut renamed: Vec<Expr> = keys
+        .iter()
+        .zip(&key_names)
+        .map(|(k, n)| k.clone().alias(n))
+        .collect();
+    renamed.push(col(COPIES));
+    let repeated = rows
+        .clone()
+        .aggregate(keys.clone(), vec![count(lit(1i64)).alias(COPIES)])?
+        .filter(col(COPIES).gt_eq(lit(2i64)))?
+        .select(renamed)?;
+    let mut failed = 0u64;
+    for batch in repeated
+        .clone()
+        .aggregate(vec![], vec![sum(col(COPIES)).alias(COPIES)])?
+        .collect()
+        .await?
+    {
+        let copies = batch.column(0).as_primitive::<Int64Type>();
+        for i in 0..copies.len() {
+            if copies.is_valid(i) {
+                failed += u64::try_from(copies.value(i)).unwrap_or(0);
+            }
+        }
+    }
+    if failed == 0 {
+        return Ok((0, vec![]));
+    }
+    let mut select = vec![col(FILE_COLUMN), col(ROW_COLUMN)];
+    select.extend(keys.clone());
+    let left: Vec<&str> = columns.iter().map(String::as_str).collect();
+    let right: Vec<&str> = key_names.iter().map(String::as_str).collect();
+    let copies = rows.select(select)?.join(
+        repeated.select(
+            key_names
+                .iter()
+                .map(|n| col(n.as_str()))
+                .collect::<Vec<_>>(),
+        )?,
+        JoinType::LeftSemi,
+        &left,
+        &right,
+        None,
+    )?;
+    let by_location = vec![
+        col(FILE_COLUMN).sort(true, true),
+        col(ROW_COLUMN).sort(true, true),
+    ];
+    let ordered = match writer {
+        // Only the first samples: the first rows in file order.
+        None => copies
+            .sort(by_location)?
+            .limit(0, Some(layout.sample_limit))?,
+        // Every copy, grouped by key as the embedded engine writes them.
+        Some(_) => {
+            let mut order: Vec<_> = keys.iter().map(|k| k.clone().sort(true, true)).collect();
+            order.extend(by_location);
+            copies.sort(order)?
+        }
+    };
+    let mut stream = ordered.execute_stream().await?;
+    let mut samples = sink::UniqueSamples::default();
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        for i in 0..batch.num_rows() {
+            sink::unique_row(&batch, i, rule, columns, layout, &mut samples, writer)?;
         }
     }
     Ok((failed, samples.into_samples()))

@@ -193,6 +193,13 @@ async fn check_landed(
     {
         check.memory_limit = limit;
     }
+    // `[engine]` (checked when the workspace was loaded; `pdq sweep
+    // --engine` overrides it there).
+    check.engine = ws
+        .config
+        .engine
+        .resolve()
+        .map_err(|e| format!("engine: {e}"))?;
     let mut report = crate::check_paths(&files, &rules, &check)
         .await
         .map_err(|e| e.to_string())?;

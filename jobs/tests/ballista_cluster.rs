@@ -1,0 +1,361 @@
+//! Issue #22: a Ballista cluster of the real binary on loopback — `pdq
+//! scheduler` and two `pdq executor`s — runs `pdq check --engine ballista`
+//! with every rule kind, and prints what `--engine embedded` prints.
+//!
+//! Only with the feature: `cargo test --workspace --locked --features
+//! jobs/ballista --test ballista_cluster`.
+#![cfg(feature = "ballista")]
+
+use std::fmt::Write as _;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Children started by this test, killed when it ends (pass or fail).
+struct Cluster(Vec<Child>);
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+fn spawn(dir: &Path, name: &str, args: &[&str]) -> Child {
+    let log = std::fs::File::create(dir.join(format!("{name}.log"))).expect("log");
+    Command::new(env!("CARGO_BIN_EXE_pdq"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::from(log.try_clone().expect("log")))
+        .stderr(Stdio::from(log))
+        .spawn()
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// A list from the scheduler's REST API (`/api/executors`, `/api/jobs`).
+fn api_list(port: u16, path: &str) -> Option<Vec<serde_json::Value>> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    let body = text.split_once("\r\n\r\n")?.1;
+    let start = body.find('[')?;
+    let end = body.rfind(']')?;
+    match serde_json::from_str(&body[start..=end]).ok()? {
+        serde_json::Value::Array(list) => Some(list),
+        _ => None,
+    }
+}
+
+fn check(dir: &Path, engine: &[&str]) -> Output {
+    let mut args = vec![
+        "check",
+        "--data",
+        "data",
+        "--rules",
+        "rules.yaml",
+        "--format",
+        "json",
+        "--as-of",
+        "2026-11-22T00:00:00+08:00",
+    ];
+    args.extend_from_slice(engine);
+    Command::new(env!("CARGO_BIN_EXE_pdq"))
+        .args(&args)
+        .current_dir(dir)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("pdq runs")
+}
+
+/// The report without its run time.
+fn report(o: &Output, what: &str) -> serde_json::Value {
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{what}: exit code; stderr:\n{stderr}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{what}: {e}; stderr:\n{stderr}"));
+    let mut first = match v {
+        serde_json::Value::Array(mut a) if !a.is_empty() => a.swap_remove(0),
+        other => other,
+    };
+    first
+        .as_object_mut()
+        .expect("a report")
+        .remove("elapsed_ms");
+    first
+}
+
+const RULES: &str = r#"dataset: people
+missing_values: ["无"]
+key: [id_number]
+rules:
+  - {id: id_present, dimension: completeness, check: not_null, column: id_number}
+  - {id: id_valid, dimension: validity, check: cn_resident_id, column: id_number}
+  - {id: org_valid, dimension: validity, check: cn_uscc, column: credit_code}
+  - {id: region, dimension: validity, check: cn_division_code, column: region_code}
+  - {id: phone, dimension: validity, check: regex, column: phone, pattern: '^1[3-9]\d{9}$'}
+  - {id: sex, dimension: validity, check: in_set, column: sex_code, values: ['0','1','2','9']}
+  - {id: amount, dimension: validity, check: range, column: amount, min: 0, max: 10000000}
+  - {id: id_unique, dimension: uniqueness, check: unique, columns: [id_number]}
+  - {id: pair_unique, dimension: uniqueness, check: unique, columns: [region_code, phone]}
+  - {id: amount_positive, dimension: consistency, check: expression, expr: "amount IS NULL OR amount >= 0"}
+  - {id: in_base, dimension: consistency, check: reference, column: region_code, reference: {data: base.csv, column: code}}
+  - {id: fresh, dimension: timeliness, check: freshness, column: updated_at, max_age: 1d}
+  - {id: volume, dimension: completeness, check: row_count, min: 1000}
+"#;
+
+/// Two files of 20,000 rows with defects of every kind, duplicates
+/// crossing from one file into the other.
+fn bureau(dir: &Path) {
+    std::fs::write(dir.join("rules.yaml"), RULES).expect("rules");
+    std::fs::write(dir.join("base.csv"), "code\n110105\n650102\n440305\n").expect("base");
+    let regions = ["110105", "650102", "440305", "999999", "", "无"];
+    for f in 0..2u64 {
+        let mut csv =
+            String::from("id_number,credit_code,region_code,phone,sex_code,amount,updated_at\n");
+        for r in 0..20_000u64 {
+            let i = f * 20_000 + r;
+            let id = match i % 97 {
+                0 => String::new(),
+                1 => "11010519491231002X".to_string(),
+                2 => "11010519491231002x".to_string(),
+                _ => format!("{:018}", (i * 7919) % 35_000),
+            };
+            let credit = if i % 5 == 0 {
+                "91350100M000100Y43"
+            } else {
+                "123"
+            };
+            let phone = if i % 11 == 0 {
+                "12345".to_string()
+            } else {
+                format!("138{:08}", i % 5_000)
+            };
+            let _ = writeln!(
+                csv,
+                "{id},{credit},{},{phone},{},{},2026-11-21 08:{:02}:00",
+                regions[(i % 6) as usize],
+                i % 4 + (i % 13 == 0) as u64 * 5,
+                i as i64 - 100,
+                i % 60
+            );
+        }
+        std::fs::create_dir_all(dir.join("data")).expect("data");
+        std::fs::write(dir.join(format!("data/part{f}.csv")), csv).expect("csv");
+    }
+}
+
+#[test]
+fn issue_22_scheduler_and_two_executors_on_loopback_give_the_embedded_results() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    bureau(dir.path());
+    let port = free_port();
+    let bind = format!("127.0.0.1:{port}");
+    let url = format!("df://127.0.0.1:{port}");
+    let mut cluster = Cluster(vec![spawn(
+        dir.path(),
+        "scheduler",
+        &["scheduler", "--bind", &bind, "--external-host", "127.0.0.1"],
+    )]);
+    for n in 0..2 {
+        let (flight, grpc) = (free_port().to_string(), free_port().to_string());
+        let work = dir.path().join(format!("work{n}"));
+        std::fs::create_dir_all(&work).expect("work dir");
+        cluster.0.push(spawn(
+            dir.path(),
+            &format!("executor{n}"),
+            &[
+                "executor",
+                "--scheduler",
+                &url,
+                "--port",
+                &flight,
+                "--grpc-port",
+                &grpc,
+                "--concurrent-tasks",
+                "2",
+                "--work-dir",
+                work.to_str().expect("utf-8"),
+            ],
+        ));
+    }
+    let started = Instant::now();
+    while api_list(port, "/api/executors").map(|l| l.len()) != Some(2) {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "two executors did not register; logs in {}",
+            dir.path().display()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    let embedded = report(&check(dir.path(), &["--engine", "embedded"]), "embedded");
+    assert_eq!(
+        api_list(port, "/api/jobs").map(|l| l.len()),
+        Some(0),
+        "the embedded engine sends the cluster nothing"
+    );
+    let ballista = report(
+        &check(dir.path(), &["--engine", "ballista", "--scheduler", &url]),
+        "ballista",
+    );
+    assert_eq!(embedded["rows"], 40_000);
+    let (e, b) = (
+        embedded["results"].as_array().expect("results"),
+        ballista["results"].as_array().expect("results"),
+    );
+    assert_eq!(e.len(), 13);
+    for (e, b) in e.iter().zip(b) {
+        assert_eq!(
+            b, e,
+            "rule {} on the cluster differs from embedded",
+            e["id"]
+        );
+    }
+    assert!(
+        e.iter()
+            .any(|r| r["check"] == "unique" && r["failed"].as_u64() > Some(0)),
+        "the data has duplicates"
+    );
+    assert_eq!(ballista, embedded);
+    // The check ran as cluster jobs, all completed, and `unique` took a
+    // shuffle (a job of two stages or more: the hash-partitioned grouping).
+    let jobs = api_list(port, "/api/jobs").expect("jobs");
+    assert!(!jobs.is_empty(), "no job reached the scheduler");
+    for j in &jobs {
+        assert_eq!(j["status"], "Completed", "{j}");
+    }
+    assert!(
+        jobs.iter().any(|j| j["num_stages"].as_u64() >= Some(2)),
+        "{jobs:?}"
+    );
+    // Neither executor failed on the way.
+    for n in 0..2 {
+        let log = std::fs::read_to_string(dir.path().join(format!("executor{n}.log")))
+            .unwrap_or_default();
+        assert!(!log.contains("panicked"), "executor {n} log:\n{log}");
+    }
+    drop(cluster);
+}
+
+/// The published run's JSON and CSV files, with the run id, times and
+/// check durations (`elapsed_ms`) written as RUN and TIME.
+fn published(ws: &Path) -> std::collections::BTreeMap<String, String> {
+    let latest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(ws.join("published/latest.json")).expect("latest"))
+            .expect("json");
+    let run = latest["run"].as_str().expect("run id").to_string();
+    let root = ws.join("published/runs").join(&run);
+    let time = regex::Regex::new(
+        r#"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d|Z)?|"elapsed_ms": \d+"#,
+    )
+    .expect("regex");
+    let mut out = std::collections::BTreeMap::new();
+    let mut dirs = vec![root.clone()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).expect("dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "json" || x == "csv") {
+                let text = std::fs::read_to_string(&p)
+                    .expect("text")
+                    .replace(&run, "RUN");
+                let name = p.strip_prefix(&root).expect("inside").display().to_string();
+                out.insert(name, time.replace_all(&text, "TIME").into_owned());
+            }
+        }
+    }
+    out
+}
+
+/// Issue #22: the demo bureau's sweep on an in-process Ballista cluster
+/// publishes what the embedded engine publishes. Its sweep once hung: the
+/// scheduler swapped a hash join's inputs after the join's dynamic filter
+/// was built, failed the task, and the job waited (the sweep is stopped
+/// after five minutes here, which fails the test).
+#[test]
+fn issue_22_the_demo_sweep_on_ballista_publishes_what_embedded_publishes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut published_by = vec![];
+    for engine in ["embedded", "ballista"] {
+        let ws = dir.path().join(engine);
+        pipeline::demo::generate(&ws).expect("demo bureau");
+        let mut sweep = Command::new(env!("CARGO_BIN_EXE_pdq"));
+        sweep
+            .args([
+                "sweep",
+                "--as-of",
+                "2026-11-20 08:00:00",
+                "--format",
+                "json",
+            ])
+            .args(["--engine", engine])
+            .arg("-w")
+            .arg(&ws)
+            .env_remove("RUST_LOG")
+            .env_remove("PDQ_WORKSPACE")
+            .env_remove("PDQ_AUDIT_KEY_FILE")
+            .env("HOME", dir.path())
+            .env(
+                "PDQ_AUDIT_ANCHOR_FILE",
+                dir.path().join(format!("{engine}.anchors")),
+            )
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(
+                std::fs::File::create(dir.path().join(format!("{engine}.err"))).expect("log"),
+            ));
+        if engine == "ballista" {
+            sweep.args(["--scheduler", "standalone"]);
+        }
+        let mut child = sweep.spawn().expect("pdq sweep");
+        let started = Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().expect("wait") {
+                break s;
+            }
+            if started.elapsed() > Duration::from_secs(300) {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("the {engine} sweep did not end in five minutes");
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        };
+        let err =
+            std::fs::read_to_string(dir.path().join(format!("{engine}.err"))).unwrap_or_default();
+        assert!(
+            matches!(status.code(), Some(0 | 3)),
+            "{engine} sweep: {status}\n{err}"
+        );
+        published_by.push(published(&ws));
+    }
+    assert!(!published_by[0].is_empty());
+    for (name, text) in &published_by[0] {
+        assert_eq!(
+            published_by[1].get(name),
+            Some(text),
+            "published {name} differs on Ballista"
+        );
+    }
+    assert_eq!(published_by[1].len(), published_by[0].len());
+}
