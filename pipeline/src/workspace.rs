@@ -440,8 +440,31 @@ impl Workspace {
                 }
             }
             files.sort();
-            for f in files {
-                match load_dataset(&f) {
+            // A bureau's 100,000 dataset definitions are parsed on every
+            // core (issue #19: parsing them one by one took 11 s).
+            let threads = std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+                .min(files.len().div_ceil(256).max(1));
+            let chunk = files.len().div_ceil(threads).max(1);
+            let loaded: Vec<(PathBuf, Result<DatasetDef, LandError>)> = std::thread::scope(|s| {
+                let handles: Vec<_> = files
+                    .chunks(chunk)
+                    .map(|part| {
+                        s.spawn(move || {
+                            part.iter()
+                                .map(|f| (f.clone(), load_dataset(f)))
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                    .collect()
+            });
+            for (f, loaded) in loaded {
+                match loaded {
                     Ok(d) => datasets.push(d),
                     Err(e) => {
                         let part = |p: Option<&std::ffi::OsStr>| {

@@ -44,13 +44,11 @@ pub fn run(args: HarvestArgs) -> Result<Outcome> {
     let rt = super::runtime(None)?;
     let outcome = rt.block_on(catalog::run(&ws, &lake, args.source.as_deref(), now))?;
     let clock = std::time::Instant::now();
-    let files = catalog::published_files(&ws, &outcome, &Default::default(), now)?;
     let dir = ws.dir.join("published/catalog");
-    for (name, bytes) in &files {
-        crate::util::write_atomic(&dir.join(name), bytes)?;
-    }
+    let mut sink = catalog::publish::DirSink::new(&dir);
+    catalog::publish_into(&ws, &outcome, &Default::default(), now, &mut sink)?;
     tracing::info!(
-        files = files.len(),
+        files = sink.written.len(),
         seconds = clock.elapsed().as_secs_f64(),
         "catalog published"
     );

@@ -100,7 +100,7 @@ fn catalog_state(
     let lake =
         pipeline::land::Lake::open(&ws.config.lake, &ws.dir).context("cannot open the lake")?;
     let rt = runtime(Some(1))?;
-    Ok(rt.block_on(pipeline::catalog::store::load(&lake))?.0)
+    Ok(rt.block_on(pipeline::catalog::store::load_state(&lake))?)
 }
 
 /// Writes a record the bureau made about its catalog (a change, a review:

@@ -618,10 +618,12 @@ fn not_applied(def: &CatalogSourceDef, why: &str) -> SourceProblem {
 
 /// Merges what the sources delivered into the catalog state and returns the
 /// rows of a new version (empty: nothing changed). `state` is updated in
-/// place (locations of unchanged entries included).
+/// place (locations of unchanged entries included). The sources' records
+/// are consumed as they become entries, so that a large harvest is not
+/// held twice.
 pub fn merge(
     state: &mut CatalogState,
-    results: &[SourceResult],
+    results: Vec<SourceResult>,
     curation: &Curation,
     tz: chrono_tz::Tz,
     departments: &BTreeMap<String, String>,
@@ -638,7 +640,7 @@ pub fn merge(
             status: "ok".into(),
             ..Default::default()
         };
-        let h = match result {
+        let mut h = match result {
             Ok(h) => h,
             Err(e) => {
                 o.status = "failed".into();
@@ -680,7 +682,7 @@ pub fn merge(
             .collect();
         // Never a silent zero (issue #19, 2): a source whose records lack
         // a required field, or that delivered none, is not merged.
-        let unusable = match missing_required(def, h) {
+        let unusable = match missing_required(&def, &h) {
             Some(why) => Some(("failed", why)),
             None if h.records.is_empty() && h.skipped.is_empty() && !def.allow_empty => {
                 Some(if before.is_empty() {
@@ -703,14 +705,14 @@ pub fn merge(
         };
         if let Some((status, why)) = unusable {
             o.status = status.into();
-            problems.push(not_applied(def, &why));
+            problems.push(not_applied(&def, &why));
             o.error = Some(why);
             outcomes.push(o);
             continue;
         }
         let mut fresh: BTreeMap<String, CatalogEntry> = BTreeMap::new();
-        for rec in &h.records {
-            let mut e = entry_of(def, rec, tz, departments);
+        for rec in std::mem::take(&mut h.records) {
+            let mut e = entry_of(&def, &rec, tz, departments);
             curate(&mut e, curation, tz);
             // Two records with one identity: both kept (the duplicate-code
             // check reports them), the second under a suffixed key.
@@ -734,7 +736,7 @@ pub fn merge(
                 100.0 * gone.len() as f64 / before.len() as f64,
                 100.0 * def.max_withdraw_share
             ));
-            problems.push(not_applied(def, o.error.as_deref().unwrap_or_default()));
+            problems.push(not_applied(&def, o.error.as_deref().unwrap_or_default()));
             outcomes.push(o);
             continue;
         }
@@ -846,8 +848,7 @@ pub async fn harvest(
     let curation = load_curation(&ws.dir)?;
     let tz = ws.tz();
     let clock = std::time::Instant::now();
-    let (mut state, mut history) = store::load(lake).await?;
-    history.retain(|r| r.version == state.version);
+    let (mut state, history) = store::load_latest(lake).await?;
     tracing::info!(
         entries = state.entries.len(),
         version = state.version,
@@ -865,7 +866,7 @@ pub async fn harvest(
     let harvest = format!("h{}", now.format("%Y%m%dT%H%M%S%.3fZ"));
     let (rows, sources, problems) = merge(
         &mut state,
-        &results,
+        results,
         &curation,
         tz,
         &ws.config.departments,

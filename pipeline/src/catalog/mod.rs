@@ -180,6 +180,20 @@ pub fn published_files(
     scores: &BTreeMap<String, Option<f64>>,
     now: DateTime<Utc>,
 ) -> Result<Vec<(String, Vec<u8>)>, LandError> {
+    let mut files = vec![];
+    publish_into(ws, outcome, scores, now, &mut files)?;
+    Ok(files)
+}
+
+/// Writes the published catalog's files into `sink` one at a time (see
+/// [`publish::write_files`]); [`publish::DirSink`] writes each atomically.
+pub fn publish_into(
+    ws: &Workspace,
+    outcome: &CatalogOutcome,
+    scores: &BTreeMap<String, Option<f64>>,
+    now: DateTime<Utc>,
+    sink: &mut dyn publish::FileSink,
+) -> Result<(), LandError> {
     let profile = ws.profile()?;
     let entries = publish::enrich(
         &outcome.state,
@@ -188,7 +202,8 @@ pub fn published_files(
         scores,
         &profile.catalog,
     );
-    publish::files(
+    publish::write_files(
+        sink,
         ws.bureau(),
         outcome.state.version,
         now,

@@ -17,6 +17,8 @@
 //!   of those entries.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -28,7 +30,7 @@ use super::store::{CatalogRow, CatalogState};
 use super::vocab::{Kind, profile_word, rank};
 use crate::mask::mask_identifiers;
 use crate::profile::CatalogProfile;
-use crate::score::export::{Table, csv, xlsx};
+use crate::score::export::{Sheet, Table, write_csv, write_xlsx};
 
 /// Facts the lake measured for a mounted entry.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -208,7 +210,9 @@ pub fn published_findings(
 }
 
 /// Whether a change-log row is about a classified entry (now, or in the
-/// state it records).
+/// state it records). A row of a version read back from the lake carries
+/// no entry ([`super::store::load_latest`]): the state's entry is the
+/// row's, and its key decides.
 fn withheld_row(row: &CatalogRow, withheld: &BTreeSet<String>) -> bool {
     withheld.contains(&row.key)
         || serde_json::from_str::<CatalogEntry>(&row.entry).is_ok_and(|e| e.is_classified())
@@ -245,53 +249,78 @@ fn fmt_score(s: Option<f64>) -> String {
     s.map(|x| format!("{x:.1}")).unwrap_or_default()
 }
 
-fn entries_table(entries: &[PublishedEntry]) -> Table {
+const ENTRY_EXTRA: [&str; 6] = [
+    "目录更新时间",
+    "挂接数据集",
+    "数据行数",
+    "最近交付",
+    "质量得分",
+    "问题数",
+];
+
+fn entry_headers() -> Vec<&'static str> {
     let mut headers: Vec<&'static str> = vec!["部门 department"];
     headers.extend(COLUMNS.iter().map(|(_, zh)| *zh));
-    headers.extend([
-        "目录更新时间",
-        "挂接数据集",
-        "数据行数",
-        "最近交付",
-        "质量得分",
-        "问题数",
-    ]);
-    let rows = entries
-        .iter()
-        .map(|p| {
-            let mut r = vec![p.entry.department.clone()];
-            r.extend(
-                COLUMNS
-                    .iter()
-                    .map(|(f, _)| p.entry.get(f).unwrap_or("").to_string()),
-            );
-            r.push(
-                p.entry
-                    .entry_updated
-                    .map(|t| t.to_rfc3339())
-                    .unwrap_or_default(),
-            );
-            r.push(p.measured.dataset.clone().unwrap_or_default());
-            r.push(p.measured.rows.map(|n| n.to_string()).unwrap_or_default());
-            r.push(p.measured.last_delivery.clone().unwrap_or_default());
-            r.push(fmt_score(p.measured.quality_score));
-            r.push(p.measured.findings.to_string());
-            r
-        })
-        .collect();
-    ("资源目录", headers, rows)
+    headers.extend(ENTRY_EXTRA);
+    headers
 }
 
-fn items_table(entries: &[PublishedEntry]) -> Table {
-    let rows = entries
-        .iter()
-        .flat_map(|p| {
+fn entry_row(p: &PublishedEntry) -> Vec<String> {
+    let mut r = vec![p.entry.department.clone()];
+    r.extend(
+        COLUMNS
+            .iter()
+            .map(|(f, _)| p.entry.get(f).unwrap_or("").to_string()),
+    );
+    r.push(
+        p.entry
+            .entry_updated
+            .map(|t| t.to_rfc3339())
+            .unwrap_or_default(),
+    );
+    r.push(p.measured.dataset.clone().unwrap_or_default());
+    r.push(p.measured.rows.map(|n| n.to_string()).unwrap_or_default());
+    r.push(p.measured.last_delivery.clone().unwrap_or_default());
+    r.push(fmt_score(p.measured.quality_score));
+    r.push(p.measured.findings.to_string());
+    r
+}
+
+/// The entries sheet (资源目录), its rows made as they are written.
+fn entries_sheet<'a>(entries: &'a [&'a PublishedEntry]) -> Sheet<'a> {
+    Sheet {
+        name: "资源目录",
+        headers: entry_headers(),
+        len: entries.len(),
+        rows: Box::new(entries.iter().map(|p| entry_row(p))),
+    }
+}
+
+const ITEM_HEADERS: [&str; 9] = [
+    "资源代码",
+    "资源名称",
+    "信息项名称",
+    "字段名",
+    "数据类型",
+    "数据长度",
+    "是否涉及个人信息",
+    "是否敏感",
+    "描述",
+];
+
+/// The data items sheet (信息项), one row per item of every entry.
+fn items_sheet<'a>(entries: &'a [&'a PublishedEntry]) -> Sheet<'a> {
+    let yn = |b: Option<bool>| match b {
+        Some(true) => "是".to_string(),
+        Some(false) => "否".to_string(),
+        None => String::new(),
+    };
+    Sheet {
+        name: "信息项",
+        headers: ITEM_HEADERS.to_vec(),
+        len: entries.iter().map(|p| p.entry.items.len()).sum(),
+        rows: Box::new(entries.iter().flat_map(move |p| {
             p.entry.items.iter().map(move |i| {
-                let yn = |b: Option<bool>| match b {
-                    Some(true) => "是".to_string(),
-                    Some(false) => "否".to_string(),
-                    None => String::new(),
-                };
                 vec![
                     p.entry.resource_code.clone().unwrap_or_default(),
                     p.entry.name.clone().unwrap_or_default(),
@@ -304,23 +333,8 @@ fn items_table(entries: &[PublishedEntry]) -> Table {
                     i.description.clone().unwrap_or_default(),
                 ]
             })
-        })
-        .collect();
-    (
-        "信息项",
-        vec![
-            "资源代码",
-            "资源名称",
-            "信息项名称",
-            "字段名",
-            "数据类型",
-            "数据长度",
-            "是否涉及个人信息",
-            "是否敏感",
-            "描述",
-        ],
-        rows,
-    )
+        })),
+    }
 }
 
 /// The findings as a table.
@@ -397,7 +411,7 @@ pub struct OpenEntry {
     pub data_updated: Option<String>,
 }
 
-fn open_entries(entries: &[PublishedEntry]) -> Vec<OpenEntry> {
+fn open_entries(entries: &[&PublishedEntry]) -> Vec<OpenEntry> {
     entries
         .iter()
         .filter(|p| is_open(&p.entry))
@@ -420,6 +434,46 @@ fn open_entries(entries: &[PublishedEntry]) -> Vec<OpenEntry> {
         .collect()
 }
 
+/// The open catalog (开放目录) as a table.
+fn open_table(open: &[OpenEntry]) -> Table {
+    let rows = open
+        .iter()
+        .map(|o| {
+            [
+                &o.name,
+                &o.publisher,
+                &o.open_attribute,
+                &o.open_conditions,
+                &o.open_scope,
+                &o.open_content,
+                &o.format,
+                &o.data_form,
+                &o.update_frequency,
+                &o.resource_code,
+            ]
+            .iter()
+            .map(|v| (*v).clone().unwrap_or_default())
+            .collect()
+        })
+        .collect();
+    (
+        "开放目录",
+        vec![
+            "数据名称",
+            "开放主体",
+            "开放属性",
+            "开放条件",
+            "开放范围",
+            "开放内容",
+            "数据格式",
+            "数据类型",
+            "更新频率",
+            "资源代码",
+        ],
+        rows,
+    )
+}
+
 /// DCAT-AP JSON-LD of the catalog.
 pub fn dcat(
     bureau: &str,
@@ -427,85 +481,62 @@ pub fn dcat(
     entries: &[PublishedEntry],
     generated_at: &str,
 ) -> serde_json::Value {
-    // An entry's IRI is made from its resource code where no other entry
-    // has that code, else from its key, which is unique: two datasets never
-    // share an `@id` (issue #19, 5).
+    let entries: Vec<&PublishedEntry> = entries.iter().collect();
+    let codes = code_counts(&entries);
+    let mut doc = dcat_catalog(bureau, base_iri, generated_at);
+    doc["dcat:dataset"] = serde_json::Value::Array(
+        entries
+            .iter()
+            .map(|p| dcat_dataset(p, base_iri, &codes))
+            .collect(),
+    );
+    doc
+}
+
+/// [`dcat`] written to `w` a dataset at a time; the same document.
+fn write_dcat(
+    w: &mut Writer,
+    bureau: &str,
+    base_iri: &str,
+    entries: &[&PublishedEntry],
+    generated_at: &str,
+) -> io::Result<()> {
+    let codes = code_counts(entries);
+    let mut doc = dcat_catalog(bureau, base_iri, generated_at);
+    doc["dcat:dataset"] = serde_json::json!([]);
+    let head = serde_json::to_string(&doc).map_err(io::Error::other)?;
+    // The datasets go between the brackets of `"dcat:dataset":[]`.
+    let (before, after) = head
+        .split_once("\"dcat:dataset\":[]")
+        .ok_or_else(|| io::Error::other("dcat.jsonld: unexpected head"))?;
+    w.write_all(before.as_bytes())?;
+    w.write_all(b"\"dcat:dataset\":[")?;
+    for (i, p) in entries.iter().enumerate() {
+        if i > 0 {
+            w.write_all(b",")?;
+        }
+        serde_json::to_writer(&mut *w, &dcat_dataset(p, base_iri, &codes))
+            .map_err(io::Error::other)?;
+    }
+    w.write_all(b"]")?;
+    w.write_all(after.as_bytes())
+}
+
+/// How many entries have each resource code. An entry's IRI is made from
+/// its resource code where no other entry has that code, else from its
+/// key, which is unique: two datasets never share an `@id` (issue #19, 5).
+fn code_counts<'a>(entries: &[&'a PublishedEntry]) -> BTreeMap<&'a str, usize> {
     let mut codes: BTreeMap<&str, usize> = BTreeMap::new();
     for p in entries {
         if let Some(c) = p.entry.resource_code.as_deref() {
             *codes.entry(c).or_default() += 1;
         }
     }
-    let datasets: Vec<serde_json::Value> = entries
-        .iter()
-        .map(|p| {
-            let e = &p.entry;
-            let local = e
-                .resource_code
-                .as_deref()
-                .filter(|c| codes.get(c) == Some(&1))
-                .unwrap_or(&e.key);
-            let id = format!("{base_iri}dataset/{}", urlish(local));
-            let mut o = serde_json::Map::new();
-            o.insert("@id".into(), serde_json::json!(id));
-            o.insert("@type".into(), serde_json::json!("dcat:Dataset"));
-            // The resource code is the identifier; an entry without one is
-            // identified by its IRI alone (its key is no code).
-            if let Some(c) = &e.resource_code {
-                o.insert("dct:identifier".into(), serde_json::json!(c));
-            }
-            o.insert("dct:title".into(), tagged(e.name.as_deref().unwrap_or_default()));
-            o.insert(
-                "dct:publisher".into(),
-                serde_json::json!({"@type": "foaf:Agent", "foaf:name": tagged(e.provider.as_deref().unwrap_or(&e.department))}),
-            );
-            if let Some(s) = &e.summary {
-                o.insert("dct:description".into(), tagged(s));
-            }
-            if let Some(f) = e.update_frequency.as_deref().and_then(Frequency::parse) {
-                o.insert("dct:accrualPeriodicity".into(), serde_json::json!({"@id": f.eu_iri()}));
-            }
-            if let Some(m) = p.measured.last_delivery.clone().or(e.data_updated.clone()) {
-                o.insert("dct:modified".into(), serde_json::json!(m));
-            }
-            if let Some(i) = &e.online_date {
-                o.insert("dct:issued".into(), serde_json::json!(i));
-            }
-            if let Some(c) = &e.classification {
-                o.insert("dcat:theme".into(), tagged(c));
-            }
-            if let Some(u) = &e.landing_page {
-                o.insert("dcat:landingPage".into(), serde_json::json!({"@id": u}));
-            }
-            // An attribute the entry does not state is not written as
-            // NON_PUBLIC: harvested back, it would become 不予开放.
-            let access = match open_rank(e) {
-                Some(0) => Some("PUBLIC"),
-                Some(1) => Some("RESTRICTED"),
-                Some(_) => Some("NON_PUBLIC"),
-                None => None,
-            };
-            if let Some(access) = access {
-                o.insert(
-                    "dct:accessRights".into(),
-                    serde_json::json!({"@id": format!("http://publications.europa.eu/resource/authority/access-right/{access}")}),
-                );
-            }
-            let formats: Vec<serde_json::Value> = e
-                .format
-                .as_deref()
-                .unwrap_or("")
-                .split(['、', ',', '，', '/', ';'])
-                .map(str::trim)
-                .filter(|f| !f.is_empty())
-                .map(|f| serde_json::json!({"@type": "dcat:Distribution", "dct:format": f.to_uppercase()}))
-                .collect();
-            if !formats.is_empty() {
-                o.insert("dcat:distribution".into(), serde_json::json!(formats));
-            }
-            serde_json::Value::Object(o)
-        })
-        .collect();
+    codes
+}
+
+/// The catalog's own node, without its datasets.
+fn dcat_catalog(bureau: &str, base_iri: &str, generated_at: &str) -> serde_json::Value {
     serde_json::json!({
         "@context": {
             "dcat": "http://www.w3.org/ns/dcat#",
@@ -516,8 +547,86 @@ pub fn dcat(
         "@type": "dcat:Catalog",
         "dct:title": tagged(&format!("{bureau}公共数据目录")),
         "dct:modified": generated_at,
-        "dcat:dataset": datasets,
     })
+}
+
+/// One entry as a `dcat:Dataset`.
+fn dcat_dataset(
+    p: &PublishedEntry,
+    base_iri: &str,
+    codes: &BTreeMap<&str, usize>,
+) -> serde_json::Value {
+    let e = &p.entry;
+    let local = e
+        .resource_code
+        .as_deref()
+        .filter(|c| codes.get(c) == Some(&1))
+        .unwrap_or(&e.key);
+    let id = format!("{base_iri}dataset/{}", urlish(local));
+    let mut o = serde_json::Map::new();
+    o.insert("@id".into(), serde_json::json!(id));
+    o.insert("@type".into(), serde_json::json!("dcat:Dataset"));
+    // The resource code is the identifier; an entry without one is
+    // identified by its IRI alone (its key is no code).
+    if let Some(c) = &e.resource_code {
+        o.insert("dct:identifier".into(), serde_json::json!(c));
+    }
+    o.insert(
+        "dct:title".into(),
+        tagged(e.name.as_deref().unwrap_or_default()),
+    );
+    o.insert(
+        "dct:publisher".into(),
+        serde_json::json!({"@type": "foaf:Agent", "foaf:name": tagged(e.provider.as_deref().unwrap_or(&e.department))}),
+    );
+    if let Some(s) = &e.summary {
+        o.insert("dct:description".into(), tagged(s));
+    }
+    if let Some(f) = e.update_frequency.as_deref().and_then(Frequency::parse) {
+        o.insert(
+            "dct:accrualPeriodicity".into(),
+            serde_json::json!({"@id": f.eu_iri()}),
+        );
+    }
+    if let Some(m) = p.measured.last_delivery.clone().or(e.data_updated.clone()) {
+        o.insert("dct:modified".into(), serde_json::json!(m));
+    }
+    if let Some(i) = &e.online_date {
+        o.insert("dct:issued".into(), serde_json::json!(i));
+    }
+    if let Some(c) = &e.classification {
+        o.insert("dcat:theme".into(), tagged(c));
+    }
+    if let Some(u) = &e.landing_page {
+        o.insert("dcat:landingPage".into(), serde_json::json!({"@id": u}));
+    }
+    // An attribute the entry does not state is not written as
+    // NON_PUBLIC: harvested back, it would become 不予开放.
+    let access = match open_rank(e) {
+        Some(0) => Some("PUBLIC"),
+        Some(1) => Some("RESTRICTED"),
+        Some(_) => Some("NON_PUBLIC"),
+        None => None,
+    };
+    if let Some(access) = access {
+        o.insert(
+            "dct:accessRights".into(),
+            serde_json::json!({"@id": format!("http://publications.europa.eu/resource/authority/access-right/{access}")}),
+        );
+    }
+    let formats: Vec<serde_json::Value> = e
+        .format
+        .as_deref()
+        .unwrap_or("")
+        .split(['、', ',', '，', '/', ';'])
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .map(|f| serde_json::json!({"@type": "dcat:Distribution", "dct:format": f.to_uppercase()}))
+        .collect();
+    if !formats.is_empty() {
+        o.insert("dcat:distribution".into(), serde_json::json!(formats));
+    }
+    serde_json::Value::Object(o)
 }
 
 /// A text as a JSON-LD value: tagged `zh-CN` when it is written in Chinese
@@ -547,10 +656,126 @@ fn urlish(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, SEGMENT).to_string()
 }
 
+/// Where the published catalog's files go, one file at a time.
+pub trait FileSink {
+    /// Writes the file `name` (a path relative to the catalog's directory)
+    /// with what `fill` writes.
+    fn put(
+        &mut self,
+        name: &str,
+        fill: &mut dyn FnMut(&mut Writer) -> io::Result<()>,
+    ) -> io::Result<()>;
+}
+
+/// What a [`FileSink`] hands its files' writers: buffered, and `Send`
+/// (the XLSX writer asks for it).
+pub type Writer<'a> = dyn Write + Send + 'a;
+
+/// Files in memory: (relative path, bytes).
+impl FileSink for Vec<(String, Vec<u8>)> {
+    fn put(
+        &mut self,
+        name: &str,
+        fill: &mut dyn FnMut(&mut Writer) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let mut bytes = vec![];
+        fill(&mut bytes)?;
+        self.push((name.to_string(), bytes));
+        Ok(())
+    }
+}
+
+/// Files in a directory, each written to a temporary file beside it,
+/// synced and renamed into place: a reader (or a crash) sees the old file
+/// or the new one, never a part.
+#[derive(Debug, Clone)]
+pub struct DirSink {
+    /// The directory.
+    pub dir: PathBuf,
+    /// The files written, in order.
+    pub written: Vec<PathBuf>,
+}
+
+impl DirSink {
+    /// A sink into `dir` (created when missing).
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        DirSink {
+            dir: dir.into(),
+            written: vec![],
+        }
+    }
+}
+
+impl FileSink for DirSink {
+    fn put(
+        &mut self,
+        name: &str,
+        fill: &mut dyn FnMut(&mut Writer) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let path = self.dir.join(name);
+        let dir = path.parent().unwrap_or(&self.dir).to_path_buf();
+        let at = |what: &str, p: &Path, e: io::Error| {
+            io::Error::new(e.kind(), format!("cannot {what} {}: {e}", p.display()))
+        };
+        std::fs::create_dir_all(&dir).map_err(|e| at("create", &dir, e))?;
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
+        let result = (|| {
+            let f = std::fs::File::create(&tmp).map_err(|e| at("write", &tmp, e))?;
+            let mut w = io::BufWriter::with_capacity(1 << 20, f);
+            fill(&mut w).map_err(|e| at("write", &tmp, e))?;
+            let f = w
+                .into_inner()
+                .map_err(|e| at("write", &tmp, e.into_error()))?;
+            f.sync_all().map_err(|e| at("sync", &tmp, e))?;
+            std::fs::rename(&tmp, &path).map_err(|e| at("move into place", &path, e))
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result?;
+        self.written.push(path);
+        Ok(())
+    }
+}
+
 /// The files of the published catalog: (relative path, bytes). `state` is
 /// the catalog the entries came from: what it holds as classified is
-/// withheld from every file.
+/// withheld from every file. See [`write_files`], which writes them one
+/// at a time.
 pub fn files(
+    bureau: &str,
+    version: i64,
+    generated_at: DateTime<Utc>,
+    entries: Vec<PublishedEntry>,
+    findings: &[CatalogFinding],
+    changes: &[CatalogRow],
+    state: &CatalogState,
+) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let mut out = vec![];
+    write_files(
+        &mut out,
+        bureau,
+        version,
+        generated_at,
+        entries,
+        findings,
+        changes,
+        state,
+    )?;
+    Ok(out)
+}
+
+/// Writes the published catalog's files into `sink`, one at a time and each
+/// as its rows are made: memory holds the published entries, not their
+/// files (a catalog of 100,000 entries has a million data-item rows;
+/// issue #19). The files and their order are [`files`]'.
+#[allow(clippy::too_many_arguments)]
+pub fn write_files(
+    sink: &mut dyn FileSink,
     bureau: &str,
     version: i64,
     generated_at: DateTime<Utc>,
@@ -558,121 +783,122 @@ pub fn files(
     findings: &[CatalogFinding],
     changes: &[CatalogRow],
     state: &CatalogState,
-) -> Result<Vec<(String, Vec<u8>)>, String> {
+) -> Result<(), String> {
     let created = generated_at;
     let generated_at = &generated_at.to_rfc3339();
-    let mut out = vec![];
     let withheld = withheld_keys(state);
     entries.retain(|p| !p.entry.is_classified() && !withheld.contains(&p.entry.key));
     let findings = &published_findings(findings, state);
-    let et = entries_table(&entries);
-    let it = items_table(&entries);
+    let all: Vec<&PublishedEntry> = entries.iter().collect();
+    let open: Vec<&PublishedEntry> = entries.iter().filter(|p| is_open(&p.entry)).collect();
+    let open_catalog = open_entries(&open);
     let ft = findings_table(findings);
-    let open = open_entries(&entries);
-    let open_rows: Vec<Vec<String>> = open
-        .iter()
-        .map(|o| {
-            [
-                &o.name,
-                &o.publisher,
-                &o.open_attribute,
-                &o.open_conditions,
-                &o.open_scope,
-                &o.open_content,
-                &o.format,
-                &o.data_form,
-                &o.update_frequency,
-                &o.resource_code,
-            ]
-            .iter()
-            .map(|v| (*v).clone().unwrap_or_default())
-            .collect()
-        })
-        .collect();
-    let ot: Table = (
-        "开放目录",
-        vec![
-            "数据名称",
-            "开放主体",
-            "开放属性",
-            "开放条件",
-            "开放范围",
-            "开放内容",
-            "数据格式",
-            "数据类型",
-            "更新频率",
-            "资源代码",
-        ],
-        open_rows,
-    );
-    out.push(("catalog.csv".into(), csv(&et)));
-    out.push(("catalog-items.csv".into(), csv(&it)));
-    out.push(("open-catalog.csv".into(), csv(&ot)));
-    out.push(("findings.csv".into(), csv(&ft)));
-    out.push((
-        "catalog.xlsx".into(),
-        xlsx(&[et, it, ot, ft], created).map_err(|e| format!("catalog.xlsx: {e}"))?,
-    ));
-    out.push((
-        "open-catalog.json".into(),
-        serde_json::to_vec_pretty(&open).map_err(|e| e.to_string())?,
-    ));
-    out.push((
-        "dcat.jsonld".into(),
-        serde_json::to_vec(&dcat(bureau, "urn:pdq:", &entries, generated_at))
-            .map_err(|e| e.to_string())?,
-    ));
-    out.push((
-        "findings.json".into(),
-        serde_json::to_vec_pretty(findings).map_err(|e| e.to_string())?,
-    ));
+    let ot = open_table(&open_catalog);
+    let mut put = |name: &str, fill: &mut dyn FnMut(&mut Writer) -> io::Result<()>| {
+        sink.put(name, fill).map_err(|e| format!("{name}: {e}"))
+    };
+    put("catalog.csv", &mut |w| {
+        let s = entries_sheet(&all);
+        write_csv(w, &s.headers, s.rows)
+    })?;
+    put("catalog-items.csv", &mut |w| {
+        let s = items_sheet(&all);
+        write_csv(w, &s.headers, s.rows)
+    })?;
+    put("open-catalog.csv", &mut |w| {
+        write_csv(w, &ot.1, ot.2.iter().cloned())
+    })?;
+    put("findings.csv", &mut |w| {
+        write_csv(w, &ft.1, ft.2.iter().cloned())
+    })?;
+    put("catalog.xlsx", &mut |w| {
+        let sheets = vec![
+            entries_sheet(&all),
+            items_sheet(&all),
+            Sheet::from(&ot),
+            Sheet::from(&ft),
+        ];
+        write_xlsx(w, sheets, created).map_err(io::Error::other)
+    })?;
+    put("open-catalog.json", &mut |w| {
+        serde_json::to_writer_pretty(w, &open_catalog).map_err(io::Error::other)
+    })?;
+    put("dcat.jsonld", &mut |w| {
+        write_dcat(w, bureau, "urn:pdq:", &all, generated_at)
+    })?;
+    put("findings.json", &mut |w| {
+        serde_json::to_writer_pretty(w, findings).map_err(io::Error::other)
+    })?;
     // The change log: what changed, field by field (the full entries are
     // in catalog.json and in the lake's history).
-    let log: Vec<serde_json::Value> = changes
-        .iter()
-        .filter(|r| !withheld_row(r, &withheld))
-        .map(|r| {
-            serde_json::json!({
+    put("changes.json", &mut |w| {
+        w.write_all(b"[")?;
+        let mut first = true;
+        for r in changes.iter().filter(|r| !withheld_row(r, &withheld)) {
+            if !first {
+                w.write_all(b",")?;
+            }
+            first = false;
+            let row = serde_json::json!({
                 "version": r.version, "harvested_at": r.harvested_at, "source": r.source, "key": r.key,
                 "department": r.department, "code": r.code, "name": r.name, "kind": r.kind,
                 "changes": serde_json::from_str::<serde_json::Value>(&r.changes).unwrap_or_default(),
-            })
-        })
-        .collect();
-    out.push((
-        "changes.json".into(),
-        serde_json::to_vec(&log).map_err(|e| e.to_string())?,
-    ));
+            });
+            serde_json::to_writer(&mut *w, &row).map_err(io::Error::other)?;
+        }
+        w.write_all(b"]")
+    })?;
     // What anonymous readers get: the same files, open entries only.
-    let open: Vec<PublishedEntry> = entries
-        .iter()
-        .filter(|p| is_open(&p.entry))
-        .cloned()
-        .collect();
     let public = |name: &str| format!("{PUBLIC_DIR}/{name}");
-    out.push((public("catalog.csv"), csv(&entries_table(&open))));
-    out.push((public("catalog-items.csv"), csv(&items_table(&open))));
-    out.push((
-        public("dcat.jsonld"),
-        serde_json::to_vec(&dcat(bureau, "urn:pdq:", &open, generated_at))
-            .map_err(|e| e.to_string())?,
-    ));
+    put(&public("catalog.csv"), &mut |w| {
+        let s = entries_sheet(&open);
+        write_csv(w, &s.headers, s.rows)
+    })?;
+    put(&public("catalog-items.csv"), &mut |w| {
+        let s = items_sheet(&open);
+        write_csv(w, &s.headers, s.rows)
+    })?;
+    put(&public("dcat.jsonld"), &mut |w| {
+        write_dcat(w, bureau, "urn:pdq:", &open, generated_at)
+    })?;
     for (name, entries) in [
-        (public("catalog.json"), open),
-        ("catalog.json".into(), entries),
+        (public("catalog.json"), &open),
+        ("catalog.json".into(), &all),
     ] {
-        let catalog = PublishedCatalog {
-            bureau: bureau.to_string(),
-            version,
-            generated_at: generated_at.to_string(),
-            entries,
-        };
-        out.push((
-            name,
-            serde_json::to_vec(&catalog).map_err(|e| e.to_string())?,
-        ));
+        put(&name, &mut |w| {
+            write_catalog(w, bureau, version, generated_at, entries)
+        })?;
     }
-    Ok(out)
+    Ok(())
+}
+
+/// `catalog.json` ([`PublishedCatalog`]), an entry at a time.
+fn write_catalog(
+    w: &mut Writer,
+    bureau: &str,
+    version: i64,
+    generated_at: &str,
+    entries: &[&PublishedEntry],
+) -> io::Result<()> {
+    let head = serde_json::to_string(&PublishedCatalog {
+        bureau: bureau.to_string(),
+        version,
+        generated_at: generated_at.to_string(),
+        entries: vec![],
+    })
+    .map_err(io::Error::other)?;
+    // `{"bureau":…,"entries":[]}`: the entries go between the brackets.
+    let open = head
+        .strip_suffix("]}")
+        .ok_or_else(|| io::Error::other("catalog.json: unexpected head"))?;
+    w.write_all(open.as_bytes())?;
+    for (i, p) in entries.iter().enumerate() {
+        if i > 0 {
+            w.write_all(b",")?;
+        }
+        serde_json::to_writer(&mut *w, p).map_err(io::Error::other)?;
+    }
+    w.write_all(b"]}")
 }
 
 #[cfg(test)]

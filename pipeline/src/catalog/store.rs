@@ -143,28 +143,58 @@ impl CatalogState {
     }
 }
 
-/// Reads the catalog's history into its current state.
+/// Reads the catalog's history into its current state, with every row.
 pub async fn load(lake: &Lake) -> Result<(CatalogState, Vec<CatalogRow>), LandError> {
     load_at(lake, None).await
 }
 
 /// Reads the catalog's history up to catalog version `version` (all of it:
-/// `None`) into the state it had then.
+/// `None`) into the state it had then, with every row up to it.
 pub async fn load_at(
     lake: &Lake,
     version: Option<i64>,
 ) -> Result<(CatalogState, Vec<CatalogRow>), LandError> {
+    load_with(lake, version, Rows::All).await
+}
+
+/// The catalog's current state, without its history's rows.
+pub async fn load_state(lake: &Lake) -> Result<CatalogState, LandError> {
+    Ok(load_with(lake, None, Rows::None).await?.0)
+}
+
+/// The catalog's current state and the rows of its latest version (the
+/// change log of the harvest that wrote it), those rows without their
+/// `entry` (the entry is the state's).
+pub async fn load_latest(lake: &Lake) -> Result<(CatalogState, Vec<CatalogRow>), LandError> {
+    load_with(lake, None, Rows::Latest).await
+}
+
+/// Which of the history's rows a load keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rows {
+    /// Every row, in order of version and key.
+    All,
+    /// The latest version's, without their `entry`.
+    Latest,
+    /// None.
+    None,
+}
+
+/// Folds the history into a state one batch at a time, in whatever order
+/// the lake gives the rows: an entry is parsed only when its row is newer
+/// than the one already seen, so memory holds the state (and the rows
+/// asked for), not the history as text (issue #19: 100,000 entries).
+async fn load_with(
+    lake: &Lake,
+    version: Option<i64>,
+    keep: Rows,
+) -> Result<(CatalogState, Vec<CatalogRow>), LandError> {
     let upto = version.map(|v| format!("version <= {v}"));
-    let rows: Vec<CatalogRow> = lake
-        .read_records(CATALOG, upto.as_deref(), "version, key")
-        .await?;
     let mut state = CatalogState::default();
-    for r in &rows {
+    let mut updated: BTreeMap<String, Vec<(i64, DateTime<Utc>)>> = BTreeMap::new();
+    let mut rows: Vec<CatalogRow> = vec![];
+    lake.for_each_record(CATALOG, None, upto.as_deref(), |mut r: CatalogRow| {
         state.version = state.version.max(r.version);
-        let entry: CatalogEntry = serde_json::from_str(&r.entry).map_err(|e| {
-            LandError::lake(CATALOG, format!("version {} key {}: {e}", r.version, r.key))
-        })?;
-        let changes: Vec<FieldChange> = serde_json::from_str(&r.changes).unwrap_or_default();
         let at = DateTime::parse_from_rfc3339(&r.harvested_at)
             .map_err(|e| {
                 LandError::lake(
@@ -173,37 +203,81 @@ pub async fn load_at(
                 )
             })?
             .with_timezone(&Utc);
-        let (mut attribute_changes, mut updated) = state
+        let changes: Vec<FieldChange> = serde_json::from_str(&r.changes).unwrap_or_default();
+        let attribute_changes: Vec<AttributeChange> = changes
+            .into_iter()
+            .filter(|c| c.field == "share_attribute" || c.field == "open_attribute")
+            .map(|c| AttributeChange {
+                field: c.field,
+                old: c.old,
+                new: c.new,
+                version: r.version,
+                at,
+            })
+            .collect();
+        if r.kind != ChangeKind::Withdrawn {
+            updated
+                .entry(r.key.clone())
+                .or_default()
+                .push((r.version, at));
+        }
+        let newer = state
             .entries
-            .remove(&r.key)
-            .map(|s| (s.attribute_changes, s.updated))
-            .unwrap_or_default();
-        for c in changes {
-            if c.field == "share_attribute" || c.field == "open_attribute" {
-                attribute_changes.push(AttributeChange {
-                    field: c.field,
-                    old: c.old,
-                    new: c.new,
-                    version: r.version,
-                    at,
-                });
+            .get(&r.key)
+            .is_none_or(|s| r.version > s.version);
+        let parse = |r: &CatalogRow| {
+            serde_json::from_str::<CatalogEntry>(&r.entry).map_err(|e| {
+                LandError::lake(CATALOG, format!("version {} key {}: {e}", r.version, r.key))
+            })
+        };
+        match state.entries.get_mut(&r.key) {
+            Some(s) => {
+                s.attribute_changes.extend(attribute_changes);
+                if newer {
+                    s.entry = parse(&r)?;
+                    s.hash = r.hash.clone();
+                    s.version = r.version;
+                    s.withdrawn = r.kind == ChangeKind::Withdrawn;
+                }
+            }
+            None => {
+                let entry = parse(&r)?;
+                state.entries.insert(
+                    r.key.clone(),
+                    Stored {
+                        entry,
+                        hash: r.hash.clone(),
+                        version: r.version,
+                        withdrawn: r.kind == ChangeKind::Withdrawn,
+                        attribute_changes,
+                        updated: vec![],
+                    },
+                );
             }
         }
-        if r.kind != ChangeKind::Withdrawn {
-            updated.push(at);
+        match keep {
+            Rows::All => rows.push(r),
+            Rows::Latest => {
+                r.entry.clear();
+                rows.push(r);
+            }
+            Rows::None => {}
         }
-        state.entries.insert(
-            r.key.clone(),
-            Stored {
-                entry,
-                hash: r.hash.clone(),
-                version: r.version,
-                withdrawn: r.kind == ChangeKind::Withdrawn,
-                attribute_changes,
-                updated,
-            },
-        );
+        Ok(())
+    })
+    .await?;
+    // Oldest first, as the history wrote them.
+    for (key, s) in &mut state.entries {
+        s.attribute_changes.sort_by_key(|c| c.version);
+        if let Some(mut u) = updated.remove(key) {
+            u.sort_by_key(|(v, _)| *v);
+            s.updated = u.into_iter().map(|(_, at)| at).collect();
+        }
     }
+    if keep == Rows::Latest {
+        rows.retain(|r| r.version == state.version);
+    }
+    rows.sort_by(|a, b| (a.version, &a.key).cmp(&(b.version, &b.key)));
     Ok((state, rows))
 }
 

@@ -406,47 +406,57 @@ impl Lake {
             .map_err(|e| LandError::lake(path, e))?;
         let mut out = vec![];
         for b in batches {
-            // Delta reads text back as views; JSON wants plain strings.
-            let fields: Vec<arrow::datatypes::Field> = b
-                .schema()
-                .fields()
-                .iter()
-                .map(|f| match f.data_type() {
-                    arrow::datatypes::DataType::Utf8View
-                    | arrow::datatypes::DataType::LargeUtf8 => arrow::datatypes::Field::new(
-                        f.name(),
-                        arrow::datatypes::DataType::Utf8,
-                        true,
-                    ),
-                    _ => f.as_ref().clone(),
-                })
-                .collect();
-            let cols = b
-                .columns()
-                .iter()
-                .zip(&fields)
-                .map(|(c, f)| arrow::compute::cast(c, f.data_type()))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| LandError::lake(path, e))?;
-            let b = arrow::array::RecordBatch::try_new(
-                std::sync::Arc::new(arrow::datatypes::Schema::new(fields)),
-                cols,
-            )
-            .map_err(|e| LandError::lake(path, e))?;
-            let mut buf = Vec::new();
-            {
-                let mut w = arrow::json::ArrayWriter::new(&mut buf);
-                w.write(&b).map_err(|e| LandError::lake(path, e))?;
-                w.finish().map_err(|e| LandError::lake(path, e))?;
-            }
-            if buf.is_empty() {
-                continue;
-            }
-            let rows: Vec<T> =
-                serde_json::from_slice(&buf).map_err(|e| LandError::lake(path, e))?;
-            out.extend(rows);
+            out.extend(records_of::<T>(path, &b)?);
         }
         Ok(out)
+    }
+
+    /// Hands a table's records (at `version`, or the latest; all, or those
+    /// matching a SQL `WHERE` condition) to `each`, one batch at a time and
+    /// in no particular order: memory holds one batch of records, not the
+    /// table (a catalog's history of 100,000 entries, say). An absent
+    /// table has none.
+    pub async fn for_each_record<T, F>(
+        &self,
+        path: &str,
+        version: Option<i64>,
+        condition: Option<&str>,
+        mut each: F,
+    ) -> Result<(), LandError>
+    where
+        T: serde::de::DeserializeOwned,
+        F: FnMut(T) -> Result<(), LandError>,
+    {
+        use futures::StreamExt;
+        let Some(mut table) = self.open_table(path).await? else {
+            return Ok(());
+        };
+        if let Some(v) = version {
+            table
+                .load_version(v.max(0) as u64)
+                .await
+                .map_err(|e| LandError::lake(path, e))?;
+        }
+        let sql = format!(
+            "SELECT * FROM t{}",
+            condition.map(|c| format!(" WHERE {c}")).unwrap_or_default()
+        );
+        let ctx = datafusion::prelude::SessionContext::new();
+        self.register(&ctx, "t", &table).await?;
+        let mut stream = ctx
+            .sql(&sql)
+            .await
+            .map_err(|e| LandError::lake(path, e))?
+            .execute_stream()
+            .await
+            .map_err(|e| LandError::lake(path, e))?;
+        while let Some(b) = stream.next().await {
+            let b = b.map_err(|e| LandError::lake(path, e))?;
+            for r in records_of::<T>(path, &b)? {
+                each(r)?;
+            }
+        }
+        Ok(())
     }
 
     /// The data files of a table's current version, as local paths (for
@@ -512,4 +522,45 @@ pub(crate) async fn has_txn(table: &DeltaTable, id: &str) -> Result<bool, LandEr
         .await
         .map_err(|e| LandError::lake("txn", e))?
         .is_some())
+}
+
+/// One batch's rows as records (through JSON: Delta reads text back as
+/// views, which JSON wants as plain strings).
+fn records_of<T: serde::de::DeserializeOwned>(
+    path: &str,
+    b: &arrow::array::RecordBatch,
+) -> Result<Vec<T>, LandError> {
+    let fields: Vec<arrow::datatypes::Field> = b
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            arrow::datatypes::DataType::Utf8View | arrow::datatypes::DataType::LargeUtf8 => {
+                arrow::datatypes::Field::new(f.name(), arrow::datatypes::DataType::Utf8, true)
+            }
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    let cols = b
+        .columns()
+        .iter()
+        .zip(&fields)
+        .map(|(c, f)| arrow::compute::cast(c, f.data_type()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| LandError::lake(path, e))?;
+    let b = arrow::array::RecordBatch::try_new(
+        std::sync::Arc::new(arrow::datatypes::Schema::new(fields)),
+        cols,
+    )
+    .map_err(|e| LandError::lake(path, e))?;
+    let mut buf = Vec::new();
+    {
+        let mut w = arrow::json::ArrayWriter::new(&mut buf);
+        w.write(&b).map_err(|e| LandError::lake(path, e))?;
+        w.finish().map_err(|e| LandError::lake(path, e))?;
+    }
+    if buf.is_empty() {
+        return Ok(vec![]);
+    }
+    serde_json::from_slice(&buf).map_err(|e| LandError::lake(path, e))
 }

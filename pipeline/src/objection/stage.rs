@@ -421,7 +421,7 @@ impl<'a> Desk<'a> {
                 if f.row.is_some() {
                     return Err(err("--row applies to a dataset, not a catalog entry"));
                 }
-                let (state, _) = crate::catalog::store::load(&self.lake).await?;
+                let state = crate::catalog::store::load_state(&self.lake).await?;
                 let entry = state.current().find(|c| &c.key == key).ok_or_else(|| {
                     err(format!(
                         "no catalog entry `{key}` in force (see `pdq harvest`)"
@@ -571,7 +571,7 @@ impl<'a> Desk<'a> {
                     .flatten())
             }
             (_, Some(key), _) => {
-                let (state, _) = crate::catalog::store::load(&self.lake).await?;
+                let state = crate::catalog::store::load_state(&self.lake).await?;
                 Ok(state
                     .current()
                     .find(|c| &c.key == key)
@@ -651,7 +651,7 @@ impl<'a> Desk<'a> {
                 from_what = format!("delivery {} landed", r.delivery);
             }
         } else if let Some(k) = &o.entry {
-            let (state, _) = crate::catalog::store::load(&self.lake).await?;
+            let state = crate::catalog::store::load_state(&self.lake).await?;
             if let Some(t) = state
                 .entries
                 .get(k)
@@ -699,7 +699,7 @@ impl<'a> Desk<'a> {
             )));
         }
         let window = self.window(&o, as_of).await?;
-        let (state, _) = crate::catalog::store::load(&self.lake).await?;
+        let state = crate::catalog::store::load_state(&self.lake).await?;
         let subject = o.dataset.clone().or(o.entry.clone()).unwrap_or_default();
         let names = crate::usage::stage::aliases(&state, &subject);
         let rows = crate::usage::store::rows(&self.lake)

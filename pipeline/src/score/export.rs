@@ -203,22 +203,62 @@ pub fn neutralise(v: &str) -> std::borrow::Cow<'_, str> {
 /// A table as CSV with a UTF-8 BOM; text that a spreadsheet would take for
 /// a formula is [`neutralise`]d.
 pub fn csv(t: &Table) -> Vec<u8> {
-    let quote = |s: &str| {
-        let s = neutralise(s);
-        if s.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.into_owned()
+    let mut out = vec![];
+    write_csv(&mut out, &t.1, t.2.iter().cloned()).unwrap_or_default();
+    out
+}
+
+/// [`csv`] written to `w` as the rows are made: a table of a million
+/// rows is never held as text.
+pub fn write_csv<W: std::io::Write + ?Sized>(
+    w: &mut W,
+    headers: &[&str],
+    rows: impl Iterator<Item = Vec<String>>,
+) -> std::io::Result<()> {
+    fn line<W: std::io::Write + ?Sized>(w: &mut W, cells: &[&str]) -> std::io::Result<()> {
+        for (i, c) in cells.iter().enumerate() {
+            if i > 0 {
+                w.write_all(b",")?;
+            }
+            let c = neutralise(c);
+            if c.contains([',', '"', '\n', '\r']) {
+                write!(w, "\"{}\"", c.replace('"', "\"\""))?;
+            } else {
+                w.write_all(c.as_bytes())?;
+            }
         }
-    };
-    let mut out = String::from("\u{feff}");
-    out += &t.1.iter().map(|h| quote(h)).collect::<Vec<_>>().join(",");
-    out.push('\n');
-    for r in &t.2 {
-        out += &r.iter().map(|c| quote(c)).collect::<Vec<_>>().join(",");
-        out.push('\n');
+        w.write_all(b"\n")
     }
-    out.into_bytes()
+    w.write_all("\u{feff}".as_bytes())?;
+    line(w, headers)?;
+    for r in rows {
+        let cells: Vec<&str> = r.iter().map(String::as_str).collect();
+        line(w, &cells)?;
+    }
+    Ok(())
+}
+
+/// A sheet whose rows are made as they are written ([`write_xlsx`]).
+pub struct Sheet<'a> {
+    /// The sheet's name.
+    pub name: &'static str,
+    /// Its header row.
+    pub headers: Vec<&'static str>,
+    /// How many rows it has.
+    pub len: usize,
+    /// The rows.
+    pub rows: Box<dyn Iterator<Item = Vec<String>> + 'a>,
+}
+
+impl<'a> From<&'a Table> for Sheet<'a> {
+    fn from(t: &'a Table) -> Self {
+        Sheet {
+            name: t.0,
+            headers: t.1.clone(),
+            len: t.2.len(),
+            rows: Box::new(t.2.iter().cloned()),
+        }
+    }
 }
 
 /// A cell that is a plain decimal number (`-12`, `98.5`) as a number;
@@ -244,26 +284,43 @@ pub fn xlsx(
     tables: &[Table],
     created: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut out = vec![];
+    write_xlsx(&mut out, tables.iter().map(Sheet::from).collect(), created)?;
+    Ok(out)
+}
+
+/// [`xlsx`] written to `w`, each sheet's rows made as they are written.
+pub fn write_xlsx<W: std::io::Write + Send>(
+    w: W,
+    sheets: Vec<Sheet<'_>>,
+    created: chrono::DateTime<chrono::Utc>,
+) -> Result<(), rust_xlsxwriter::XlsxError> {
     let mut book = rust_xlsxwriter::Workbook::new();
     let stamp = rust_xlsxwriter::ExcelDateTime::from_timestamp(created.timestamp())?;
     book.set_properties(&rust_xlsxwriter::DocProperties::new().set_creation_datetime(&stamp));
     let bold = rust_xlsxwriter::Format::new().set_bold();
-    for (name, headers, rows) in tables {
+    for Sheet {
+        name,
+        headers,
+        len,
+        rows,
+    } in sheets
+    {
         // A large table (a catalog's 200,000 data items) is streamed to a
         // temporary file row by row ("constant memory") with fixed column
         // widths; autofit, which measures every cell, is for small ones.
-        let large = rows.len() > 5_000;
+        let large = len > 5_000;
         let sheet = if large {
-            let s = book.add_worksheet_with_constant_memory()?.set_name(*name)?;
+            let s = book.add_worksheet_with_constant_memory()?.set_name(name)?;
             s.set_column_range_width(0, headers.len().saturating_sub(1) as u16, 16)?;
             s
         } else {
-            book.add_worksheet().set_name(*name)?
+            book.add_worksheet().set_name(name)?
         };
         for (c, h) in headers.iter().enumerate() {
             sheet.write_with_format(0, c as u16, *h, &bold)?;
         }
-        for (r, row) in rows.iter().enumerate() {
+        for (r, row) in rows.enumerate() {
             for (c, v) in row.iter().enumerate() {
                 match as_number(v) {
                     Some(n) => sheet.write(r as u32 + 1, c as u16, n)?,
@@ -275,7 +332,7 @@ pub fn xlsx(
             sheet.autofit();
         }
     }
-    book.save_to_buffer()
+    book.save_to_writer(w)
 }
 
 #[cfg(test)]

@@ -159,7 +159,7 @@ pub async fn import(
         report.duplicates = report.read;
         return Ok(report);
     }
-    let (state, _) = crate::catalog::store::load(&lake).await?;
+    let state = crate::catalog::store::load_state(&lake).await?;
     let tz = ws.tz();
     let is_known = |name: &str| known(ws, &state, name);
     let mut rows = vec![];
@@ -204,7 +204,7 @@ pub struct Filter {
 /// show [`UsageRow::masked`]). An unknown dataset is an error.
 pub async fn list(ws: &Workspace, filter: &Filter) -> Result<Vec<UsageRow>, UsageError> {
     let lake = Lake::open(&ws.config.lake, &ws.dir)?;
-    let (state, _) = crate::catalog::store::load(&lake).await?;
+    let state = crate::catalog::store::load_state(&lake).await?;
     let names = match &filter.dataset {
         Some(d) if !known(ws, &state, d) => {
             return err(format!(

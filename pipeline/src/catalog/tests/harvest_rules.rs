@@ -102,7 +102,7 @@ fn merge_one(
     let now = Utc.with_ymd_and_hms(2026, 11, 3, 2, 30, 0).unwrap();
     let (_, mut outcomes, _) = merge(
         state,
-        &[(source.clone(), Ok(h))],
+        vec![(source.clone(), Ok(h))],
         &Curation::default(),
         TZ,
         &depts(),

@@ -97,7 +97,7 @@ fn run(
     let now = Utc.with_ymd_and_hms(2026, 11, n, 2, 30, 0).unwrap();
     let (rows, outcomes, _) = merge(
         state,
-        &[(source.clone(), harvest(records))],
+        vec![(source.clone(), harvest(records))],
         curation,
         TZ,
         &depts(),
@@ -432,7 +432,7 @@ fn withdrawal_by_set_difference_is_refused_beyond_the_configured_share() {
     let now = Utc.with_ymd_and_hms(2026, 11, 2, 0, 0, 0).unwrap();
     let (rows, outcomes, problems) = merge(
         &mut st,
-        &[(src.clone(), harvest(ten[..3].to_vec()))],
+        vec![(src.clone(), harvest(ten[..3].to_vec()))],
         &Curation::default(),
         TZ,
         &depts(),
@@ -461,7 +461,7 @@ fn withdrawal_by_set_difference_is_refused_beyond_the_configured_share() {
     // A source that fails to be read withdraws nothing.
     let (rows, outcomes, _) = merge(
         &mut st,
-        &[(src.clone(), Err("HTTP 503".into()))],
+        vec![(src.clone(), Err("HTTP 503".into()))],
         &Curation::default(),
         TZ,
         &depts(),
@@ -532,4 +532,5 @@ mod harvest_rules;
 mod identity;
 mod lifecycle;
 mod reconcile;
+mod streaming;
 mod vocab;
