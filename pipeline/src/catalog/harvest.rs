@@ -249,7 +249,8 @@ pub struct HarvestReport {
     pub sources: Vec<SourceOutcome>,
     /// Records or cells that could not be harvested, with stage and location.
     pub problems: Vec<SourceProblem>,
-    /// The rows written (the change log of this version).
+    /// The rows written (the change log of this version), without their
+    /// `entry` once committed: the state holds it.
     pub changes: Vec<CatalogRow>,
     /// When this harvest wrote nothing: the change log of the version it
     /// left standing (see [`HarvestReport::version_log`]).
@@ -864,7 +865,7 @@ pub async fn harvest(
     );
     let clock = std::time::Instant::now();
     let harvest = format!("h{}", now.format("%Y%m%dT%H%M%S%.3fZ"));
-    let (rows, sources, problems) = merge(
+    let (mut rows, sources, problems) = merge(
         &mut state,
         results,
         &curation,
@@ -886,6 +887,11 @@ pub async fn harvest(
             seconds = clock.elapsed().as_secs_f64(),
             "catalog version committed"
         );
+        // Committed: each row's entry is the state's now, and a first
+        // harvest of 100,000 entries need not hold them twice.
+        for r in &mut rows {
+            r.entry = String::new();
+        }
     }
     Ok((
         HarvestReport {
