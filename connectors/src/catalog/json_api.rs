@@ -13,7 +13,7 @@ use super::{
     FIELDS, Harvest, HarvestError, HarvestProblem, HarvestedItem, HarvestedRecord, ITEM_FIELDS,
     canonical, canonical_ranked, json_field,
 };
-use crate::paging::{Pager, Paging, at_path};
+use crate::paging::{Pager, Paging, at_path, at_path_mut};
 use crate::source::Secret;
 
 fn max_pages() -> u64 {
@@ -189,15 +189,19 @@ pub(crate) async fn harvest(cfg: &JsonApiConfig, base_dir: &Path) -> Result<Harv
             get(&http, &req.url, &req.query, token.as_deref()).await?
         };
         let location = format!("{} page {}", super::fetch::shown(&cfg.url), page_no + 1);
-        let doc = parse_json(&bytes, &location)?;
+        let mut doc = parse_json(&bytes, &location)?;
+        drop(bytes);
+        // The records are taken out of the document and each is dropped
+        // once mapped: a portal export of 100,000 entries is not held as
+        // text, as a JSON tree and as records at once (issue #19).
         let list = if cfg.records.is_empty() {
-            Some(&doc)
+            Some(&mut doc)
         } else {
-            at_path(&doc, &cfg.records)
+            at_path_mut(&mut doc, &cfg.records)
         };
-        let list = match list {
-            Some(serde_json::Value::Array(a)) => a.as_slice(),
-            Some(serde_json::Value::Null) | None if page_no > 0 => &[],
+        let list: Vec<serde_json::Value> = match list {
+            Some(serde_json::Value::Array(a)) => std::mem::take(a),
+            Some(serde_json::Value::Null) | None if page_no > 0 => vec![],
             _ => {
                 return Err(HarvestError::Format {
                     location,
@@ -212,7 +216,9 @@ pub(crate) async fn harvest(cfg: &JsonApiConfig, base_dir: &Path) -> Result<Harv
                 });
             }
         };
-        for (i, rec) in list.iter().enumerate() {
+        let received = list.len();
+        for (i, rec) in list.into_iter().enumerate() {
+            let rec = &rec;
             let at = format!("{location} item {}", i + 1);
             if !rec.is_object() {
                 out.problems.push(HarvestProblem {
@@ -269,7 +275,7 @@ pub(crate) async fn harvest(cfg: &JsonApiConfig, base_dir: &Path) -> Result<Harv
             out.records.push(r);
         }
         // A local file is one page; an empty page is the last (`advance`).
-        let more = !local && pager.advance(&doc, list.len(), json_field);
+        let more = !local && pager.advance(&doc, received, json_field);
         if !more {
             break;
         }
