@@ -10,6 +10,11 @@ mod commands;
 mod reports;
 mod util;
 
+/// mimalloc, as datafusion-cli uses: many small allocations (a catalog's
+/// million data items) are faster, and memory freed is given back.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match cli::parse() {
         Ok(cli) => cli,
