@@ -61,7 +61,16 @@ echo "rows: $ROWS   file: $DATA ($(du -h "$DATA" | cut -f1))   outputs: $OUT" >&
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+# The executors' work directories hold the jobs' shuffle files (Ballista
+# removes them minutes after a job, and the executors are stopped before
+# that): their size is reported, then they are removed with the cluster, so
+# that repeated runs at 100M rows do not fill the disk. Logs and reports
+# stay in $OUT.
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$OUT/work1" "$OUT/work2"
+}
 trap cleanup EXIT
 
 SPORT="$(free_port)"
@@ -98,6 +107,7 @@ measure embedded --engine embedded
 measure cluster --engine ballista --scheduler "df://127.0.0.1:$SPORT"
 for i in 0 1; do
   grep VmHWM "/proc/${EXECUTORS[$i]}/status" | awk '{print $2}' > "$OUT/executor$((i + 1)).hwm"
+  du -sk "$OUT/work$((i + 1))" | cut -f1 > "$OUT/executor$((i + 1)).work"
 done
 
 python3 - "$OUT" "$ROWS" "$CORES" "$TASKS" <<'EOF'
@@ -125,10 +135,12 @@ if e != c:
     sys.exit("run.sh: the cluster's results differ from the embedded engine's")
 (we, re_), (wc, rc) = timing("embedded"), timing("cluster")
 hwm = [int((out / f"executor{i}.hwm").read_text().strip()) / 1024 for i in (1, 2)]
+work = [int((out / f"executor{i}.work").read_text().strip()) / 1024 for i in (1, 2)]
 print(f"\n{rows:,} rows; {cores} cores; cluster: scheduler + 2 executors on loopback, {tasks} task(s) each; results equal rule by rule\n")
 print("| engine | wall s | ns per row | peak RSS MB |")
 print("|---|---:|---:|---:|")
 print(f"| embedded | {we:.2f} | {we / rows * 1e9:.0f} | {re_:.0f} (pdq) |")
 print(f"| Ballista | {wc:.2f} | {wc / rows * 1e9:.0f} | {rc:.0f} (client); executors {hwm[0]:.0f}, {hwm[1]:.0f} |")
 print(f"\nratio Ballista / embedded: {wc / we:.2f}")
+print(f"executors' work directories (shuffle files) after the check: {work[0]:.0f} MB, {work[1]:.0f} MB")
 EOF
