@@ -99,17 +99,9 @@ pub fn import(
     };
     let dir = workspace_dir.join(IMPORTED_DIR);
     let path = dir.join(name);
-    // A hidden temporary file (not `*.csv`, so never read as a calendar),
-    // synced, then renamed over the target.
-    let tmp = dir.join(format!(".import.tmp-{}", std::process::id()));
-    let write = || -> std::io::Result<()> {
-        std::fs::create_dir_all(&dir)?;
-        let mut f = std::fs::File::create(&tmp)?;
-        std::io::Write::write_all(&mut f, text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &path)
-    };
-    write().map_err(|e| CalendarError::Bad {
+    // A hidden temporary file (`.NAME.tmp-PID`, not `*.csv`, so never read
+    // as a calendar), synced, then renamed over the target.
+    crate::atomic::write(&path, text.as_bytes()).map_err(|e| CalendarError::Bad {
         file: path.display().to_string(),
         line: 0,
         message: e.to_string(),

@@ -11,6 +11,7 @@
 //! - [`mask`]: masking of identifiers and names for everything published;
 //! - [`leak`]: the scanner that proves nothing published leaks them.
 
+pub mod atomic;
 pub mod calendar;
 pub mod catalog;
 pub mod check;

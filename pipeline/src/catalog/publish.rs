@@ -18,7 +18,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -713,30 +713,7 @@ impl FileSink for DirSink {
         fill: &mut dyn FnMut(&mut Writer) -> io::Result<()>,
     ) -> io::Result<()> {
         let path = self.dir.join(name);
-        let dir = path.parent().unwrap_or(&self.dir).to_path_buf();
-        let at = |what: &str, p: &Path, e: io::Error| {
-            io::Error::new(e.kind(), format!("cannot {what} {}: {e}", p.display()))
-        };
-        std::fs::create_dir_all(&dir).map_err(|e| at("create", &dir, e))?;
-        let file_name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
-        let result = (|| {
-            let f = std::fs::File::create(&tmp).map_err(|e| at("write", &tmp, e))?;
-            let mut w = io::BufWriter::with_capacity(1 << 20, f);
-            fill(&mut w).map_err(|e| at("write", &tmp, e))?;
-            let f = w
-                .into_inner()
-                .map_err(|e| at("write", &tmp, e.into_error()))?;
-            f.sync_all().map_err(|e| at("sync", &tmp, e))?;
-            std::fs::rename(&tmp, &path).map_err(|e| at("move into place", &path, e))
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        result?;
+        crate::atomic::write_with(&path, |w| fill(w))?;
         self.written.push(path);
         Ok(())
     }
