@@ -571,3 +571,100 @@ fn issue_21_the_demos_usage_log_lands_and_its_operators_stay_masked() {
             .contains("column 使用部门: blank")
     );
 }
+
+#[test]
+fn issue_21_usage_prune_drops_rows_past_the_retention_once_and_refuses_a_silent_text() {
+    let dir = workspace("xinjiang-2023");
+    let ws = dir.path();
+    std::fs::write(
+        ws.join("export.csv"),
+        format!(
+            "when,consumer,dataset,operator\n\
+             2022-03-01 09:00,gongan,minzheng.people,{}\n\
+             2023-11-20 00:00,renshe,minzheng.people,{}\n\
+             2026-11-03 09:00,jiaoyu,minzheng.people,{}\n",
+            OPERATORS[0], OPERATORS[1], OPERATORS[2]
+        ),
+    )
+    .unwrap();
+    ok(
+        &["usage", "import", ws.join("export.csv").to_str().unwrap()],
+        ws,
+    );
+    let prune = |extra: &[&str]| {
+        let mut args = vec![
+            "usage",
+            "prune",
+            "--as-of",
+            "2026-11-20",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        json(&ok(&args, ws))
+    };
+    // 新疆 第十五条: three years, back to 2023-11-20 (kept: used that day).
+    let dry = prune(&["--dry-run"]);
+    assert_eq!(
+        (
+            &dry["pruned"],
+            &dry["kept"],
+            &dry["horizon"],
+            &dry["dry_run"]
+        ),
+        (
+            &serde_json::json!(1),
+            &serde_json::json!(2),
+            &serde_json::json!("2023-11-20"),
+            &serde_json::json!(true)
+        ),
+        "{dry}"
+    );
+    assert!(
+        dry["article"].as_str().unwrap().contains("第十五条"),
+        "{dry}"
+    );
+    assert_eq!(log_rows(ws), 3, "a dry run changes nothing");
+    let done = prune(&[]);
+    assert_eq!((&done["pruned"], &done["kept"]), (&1.into(), &2.into()));
+    assert_eq!(log_rows(ws), 2);
+    let again = prune(&[]);
+    assert_eq!((&again["pruned"], &again["kept"]), (&0.into(), &2.into()));
+    let table = String::from_utf8_lossy(
+        &ok(
+            &["usage", "prune", "--as-of", "2026-11-20", "--dry-run"],
+            ws,
+        )
+        .stdout,
+    )
+    .to_string();
+    assert!(
+        table.contains("2023-11-20") && table.contains("第十五条"),
+        "{table}"
+    );
+    // The prune is in the audit log, once.
+    let audit = String::from_utf8_lossy(&ok(&["audit", "show"], ws).stdout).to_string();
+    assert_eq!(audit.matches("usage.prune").count(), 1, "{audit}");
+
+    // 兵团 sets no retention: refused, in one line, nothing pruned.
+    let silent = workspace("xpcc-2025");
+    let ws = silent.path();
+    std::fs::write(
+        ws.join("export.csv"),
+        format!(
+            "when,consumer,dataset,operator\n2010-03-01 09:00,gongan,minzheng.people,{}\n",
+            OPERATORS[0]
+        ),
+    )
+    .unwrap();
+    ok(
+        &["usage", "import", ws.join("export.csv").to_str().unwrap()],
+        ws,
+    );
+    refused(
+        &["usage", "prune", "--as-of", "2026-11-20"],
+        ws,
+        &["条文未规定", "nothing pruned"],
+    );
+    assert_eq!(log_rows(ws), 1);
+}
