@@ -668,3 +668,103 @@ fn issue_21_usage_prune_drops_rows_past_the_retention_once_and_refuses_a_silent_
     );
     assert_eq!(log_rows(ws), 1);
 }
+
+fn latest_file(ws: &Path, name: &str) -> std::path::PathBuf {
+    let latest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(ws.join("published/latest.json")).unwrap()).unwrap();
+    let run = latest["run"].as_str().expect("latest.json names the run");
+    ws.join("published/runs").join(run).join(name)
+}
+
+fn department_card(ws: &Path, department: &str) -> serde_json::Value {
+    let cards: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(latest_file(ws, "scorecards.json")).unwrap())
+            .unwrap();
+    cards["departments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["department"] == department)
+        .unwrap_or_else(|| panic!("no scorecard of {department}: {cards}"))
+        .clone()
+}
+
+#[test]
+fn issue_21_usage_log_findings_are_on_the_departments_scorecards_of_a_sweep() {
+    let dir = workspace("tibet-2025");
+    let ws = dir.path();
+    // Data for 民政 and 公安 (a department has a scorecard once it delivers).
+    std::fs::create_dir_all(ws.join("in")).unwrap();
+    std::fs::write(ws.join("in/people.csv"), "name\n张三\n李四\n").unwrap();
+    std::fs::create_dir_all(ws.join("datasets/gongan")).unwrap();
+    std::fs::write(
+        ws.join("datasets/gongan/residents.toml"),
+        "rules = \"rules/people.yaml\"\nmode = \"full\"\n[source]\nkind = \"file\"\npath = \"in/people.csv\"\n[[columns]]\nname = \"name\"\ntype = \"string\"\n",
+    )
+    .unwrap();
+    // 公安's use lacks what 西藏 第十九条 requires (应用场景 …); the operator
+    // is a person.
+    std::fs::write(
+        ws.join("export.csv"),
+        format!(
+            "when,consumer,dataset,operator\n2026-11-03 09:00,gongan,minzheng.people,{}\n",
+            OPERATORS[0]
+        ),
+    )
+    .unwrap();
+    ok(
+        &["usage", "import", ws.join("export.csv").to_str().unwrap()],
+        ws,
+    );
+    ok(&["sweep", "--as-of", "2026-11-20 02:30:00"], ws);
+    let gongan = department_card(ws, "gongan");
+    let findings = gongan["usage_findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("公安's scorecard has no usage-log finding: {gongan}"));
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["check"], "usage_log_incomplete");
+    assert_eq!(findings[0]["rows"], 1);
+    assert!(
+        findings[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("第十九条"),
+        "{findings:?}"
+    );
+    // 民政's own card has none: the finding is the consumer's.
+    assert!(department_card(ws, "minzheng")["usage_findings"].is_null());
+    let site = std::fs::read_to_string(latest_file(ws, "site/dept/gongan.html")).unwrap();
+    assert!(
+        site.contains("使用日志问题") && site.contains("usage_log_incomplete"),
+        "the department page shows the finding"
+    );
+    // Nothing published names the operator.
+    let leaks = LeakScanner::with_names(OPERATORS)
+        .scan_dir(&ws.join("published"))
+        .unwrap();
+    let names: Vec<_> = leaks
+        .leaks
+        .iter()
+        .filter(|l| l.kind == LeakKind::Name)
+        .collect();
+    assert!(names.is_empty(), "published names an operator: {names:?}");
+    assert!(!leaks.scanned.is_empty());
+
+    // A later import does not rewrite the published run: `pdq publish`
+    // reproduces what the sweep stored.
+    let published = std::fs::read(latest_file(ws, "scorecards.json")).unwrap();
+    std::fs::write(
+        ws.join("export2.csv"),
+        format!(
+            "when,consumer,dataset,operator\n2026-11-04 09:00,gongan,minzheng.people,{}\n",
+            OPERATORS[1]
+        ),
+    )
+    .unwrap();
+    ok(
+        &["usage", "import", ws.join("export2.csv").to_str().unwrap()],
+        ws,
+    );
+    ok(&["publish"], ws);
+    assert!(std::fs::read(latest_file(ws, "scorecards.json")).unwrap() == published);
+}
