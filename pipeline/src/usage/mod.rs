@@ -4,7 +4,8 @@
 //! ```text
 //! platform export (CSV or JSON lines) ─parse─▶ records (line, element → text)
 //!        ─classify─▶ UsageRow (landed)  or  Quarantined (line, column, reason)
-//!        ─store─▶ _pdq/usage_log, _pdq/usage_quarantine   (append-only, keyed by content hash)
+//!        ─store─▶ _pdq/usage_log, _pdq/usage_quarantine   (append-only, keyed by content hash;
+//!                 rows past the retention removed only by `pdq usage prune`)
 //! ```
 //!
 //! - [`parse`]: the export's rows, each with its line, headers in Chinese
