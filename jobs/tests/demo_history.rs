@@ -156,6 +156,43 @@ fn the_demo_holds_weeks_of_nightly_runs_and_publishes_the_same_files_twice() {
         "the last publication is the final night's"
     );
 
+    // Issue #21, 5: the portal stops publishing 民政局's shared 养老机构备案
+    // on the final night while the usage log (imported before that night)
+    // shows 人社 and 卫健 using it: a withdrawal with consumers, in the
+    // night's published catalog findings and on 民政局's page; the log's
+    // incomplete rows are on the consumers' scorecards, operators masked.
+    let findings = read_json(&run_dir.join("catalog/findings.json"));
+    let withdrawn: Vec<&serde_json::Value> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == "withdrawn_with_consumers")
+        .collect();
+    assert_eq!(withdrawn.len(), 1, "{withdrawn:?}");
+    assert_eq!(withdrawn[0]["department"], "minzheng");
+    assert_eq!(withdrawn[0]["code"], "A0102-0003");
+    let message = withdrawn[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("renshe, weijian") && message.contains("第二十四条"),
+        "{message}"
+    );
+    let minzheng_page = std::fs::read_to_string(run_dir.join("site/dept/minzheng.html")).unwrap();
+    assert!(
+        minzheng_page.contains("共享资源下线"),
+        "民政局's page shows the withdrawal"
+    );
+    let renshe = scorecards["departments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == "renshe")
+        .unwrap();
+    let usage: Vec<&str> = renshe["usage_findings"]
+        .as_array()
+        .map(|f| f.iter().filter_map(|x| x["check"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(usage, ["usage_log_incomplete"], "{renshe}");
+
     // The ranking moves: public security, held back by its short and stale
     // deliveries, ranks first only once it has rectified them.
     let mut ranks = vec![];

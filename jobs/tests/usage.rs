@@ -526,10 +526,22 @@ fn issue_21_the_demos_usage_log_lands_and_its_operators_stay_masked() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("demo");
     let bureau = pipeline::demo::generate(&root).unwrap();
-    ok(
-        &["harvest", "--as-of", "2026-11-20", "--format", "json"],
-        &root,
-    );
+    // The catalog as the demo's nights harvest it: the portal's 养老机构备案
+    // is listed the first night and withdrawn on the final one; the log's
+    // uses of it still land (a withdrawn entry is known).
+    for night in [bureau.nights[0], bureau.as_of] {
+        pipeline::demo::history::deliver(&root, &night).unwrap();
+        ok(
+            &[
+                "harvest",
+                "--as-of",
+                &night.format("%Y-%m-%d").to_string(),
+                "--format",
+                "json",
+            ],
+            &root,
+        );
+    }
     let file = root.join(pipeline::demo::usage::FILE);
     let r = pdq(
         &[
@@ -561,7 +573,7 @@ fn issue_21_the_demos_usage_log_lands_and_its_operators_stay_masked() {
             r["landed"].as_i64(),
             r["quarantined"].as_array().map(Vec::len)
         ),
-        (Some(3), Some(1)),
+        (Some(5), Some(1)),
         "{r}"
     );
     assert!(
@@ -570,4 +582,201 @@ fn issue_21_the_demos_usage_log_lands_and_its_operators_stay_masked() {
             .unwrap()
             .contains("column 使用部门: blank")
     );
+}
+
+#[test]
+fn issue_21_usage_prune_drops_rows_past_the_retention_once_and_refuses_a_silent_text() {
+    let dir = workspace("xinjiang-2023");
+    let ws = dir.path();
+    std::fs::write(
+        ws.join("export.csv"),
+        format!(
+            "when,consumer,dataset,operator\n\
+             2022-03-01 09:00,gongan,minzheng.people,{}\n\
+             2023-11-20 00:00,renshe,minzheng.people,{}\n\
+             2026-11-03 09:00,jiaoyu,minzheng.people,{}\n",
+            OPERATORS[0], OPERATORS[1], OPERATORS[2]
+        ),
+    )
+    .unwrap();
+    ok(
+        &["usage", "import", ws.join("export.csv").to_str().unwrap()],
+        ws,
+    );
+    let prune = |extra: &[&str]| {
+        let mut args = vec![
+            "usage",
+            "prune",
+            "--as-of",
+            "2026-11-20",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        json(&ok(&args, ws))
+    };
+    // 新疆 第十五条: three years, back to 2023-11-20 (kept: used that day).
+    let dry = prune(&["--dry-run"]);
+    assert_eq!(
+        (
+            &dry["pruned"],
+            &dry["kept"],
+            &dry["horizon"],
+            &dry["dry_run"]
+        ),
+        (
+            &serde_json::json!(1),
+            &serde_json::json!(2),
+            &serde_json::json!("2023-11-20"),
+            &serde_json::json!(true)
+        ),
+        "{dry}"
+    );
+    assert!(
+        dry["article"].as_str().unwrap().contains("第十五条"),
+        "{dry}"
+    );
+    assert_eq!(log_rows(ws), 3, "a dry run changes nothing");
+    let done = prune(&[]);
+    assert_eq!((&done["pruned"], &done["kept"]), (&1.into(), &2.into()));
+    assert_eq!(log_rows(ws), 2);
+    let again = prune(&[]);
+    assert_eq!((&again["pruned"], &again["kept"]), (&0.into(), &2.into()));
+    let table = String::from_utf8_lossy(
+        &ok(
+            &["usage", "prune", "--as-of", "2026-11-20", "--dry-run"],
+            ws,
+        )
+        .stdout,
+    )
+    .to_string();
+    assert!(
+        table.contains("2023-11-20") && table.contains("第十五条"),
+        "{table}"
+    );
+    // The prune is in the audit log, once.
+    let audit = String::from_utf8_lossy(&ok(&["audit", "show"], ws).stdout).to_string();
+    assert_eq!(audit.matches("usage.prune").count(), 1, "{audit}");
+
+    // 兵团 sets no retention: refused, in one line, nothing pruned.
+    let silent = workspace("xpcc-2025");
+    let ws = silent.path();
+    std::fs::write(
+        ws.join("export.csv"),
+        format!(
+            "when,consumer,dataset,operator\n2010-03-01 09:00,gongan,minzheng.people,{}\n",
+            OPERATORS[0]
+        ),
+    )
+    .unwrap();
+    ok(
+        &["usage", "import", ws.join("export.csv").to_str().unwrap()],
+        ws,
+    );
+    refused(
+        &["usage", "prune", "--as-of", "2026-11-20"],
+        ws,
+        &["条文未规定", "nothing pruned"],
+    );
+    assert_eq!(log_rows(ws), 1);
+}
+
+fn latest_file(ws: &Path, name: &str) -> std::path::PathBuf {
+    let latest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(ws.join("published/latest.json")).unwrap()).unwrap();
+    let run = latest["run"].as_str().expect("latest.json names the run");
+    ws.join("published/runs").join(run).join(name)
+}
+
+fn department_card(ws: &Path, department: &str) -> serde_json::Value {
+    let cards: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(latest_file(ws, "scorecards.json")).unwrap())
+            .unwrap();
+    cards["departments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["department"] == department)
+        .unwrap_or_else(|| panic!("no scorecard of {department}: {cards}"))
+        .clone()
+}
+
+#[test]
+fn issue_21_usage_log_findings_are_on_the_departments_scorecards_of_a_sweep() {
+    let dir = workspace("tibet-2025");
+    let ws = dir.path();
+    // Data for 民政 and 公安 (a department has a scorecard once it delivers).
+    std::fs::create_dir_all(ws.join("in")).unwrap();
+    std::fs::write(ws.join("in/people.csv"), "name\n张三\n李四\n").unwrap();
+    std::fs::create_dir_all(ws.join("datasets/gongan")).unwrap();
+    std::fs::write(
+        ws.join("datasets/gongan/residents.toml"),
+        "rules = \"rules/people.yaml\"\nmode = \"full\"\n[source]\nkind = \"file\"\npath = \"in/people.csv\"\n[[columns]]\nname = \"name\"\ntype = \"string\"\n",
+    )
+    .unwrap();
+    // 公安's use lacks what 西藏 第十九条 requires (应用场景 …); the operator
+    // is a person.
+    std::fs::write(
+        ws.join("export.csv"),
+        format!(
+            "when,consumer,dataset,operator\n2026-11-03 09:00,gongan,minzheng.people,{}\n",
+            OPERATORS[0]
+        ),
+    )
+    .unwrap();
+    ok(
+        &["usage", "import", ws.join("export.csv").to_str().unwrap()],
+        ws,
+    );
+    ok(&["sweep", "--as-of", "2026-11-20 02:30:00"], ws);
+    let gongan = department_card(ws, "gongan");
+    let findings = gongan["usage_findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("公安's scorecard has no usage-log finding: {gongan}"));
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["check"], "usage_log_incomplete");
+    assert_eq!(findings[0]["rows"], 1);
+    assert!(
+        findings[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("第十九条"),
+        "{findings:?}"
+    );
+    // 民政's own card has none: the finding is the consumer's.
+    assert!(department_card(ws, "minzheng")["usage_findings"].is_null());
+    let site = std::fs::read_to_string(latest_file(ws, "site/dept/gongan.html")).unwrap();
+    assert!(
+        site.contains("使用日志问题") && site.contains("usage_log_incomplete"),
+        "the department page shows the finding"
+    );
+    // Nothing published names the operator.
+    let leaks = LeakScanner::with_names(OPERATORS)
+        .scan_dir(&ws.join("published"))
+        .unwrap();
+    let names: Vec<_> = leaks
+        .leaks
+        .iter()
+        .filter(|l| l.kind == LeakKind::Name)
+        .collect();
+    assert!(names.is_empty(), "published names an operator: {names:?}");
+    assert!(!leaks.scanned.is_empty());
+
+    // A later import does not rewrite the published run: `pdq publish`
+    // reproduces what the sweep stored.
+    let published = std::fs::read(latest_file(ws, "scorecards.json")).unwrap();
+    std::fs::write(
+        ws.join("export2.csv"),
+        format!(
+            "when,consumer,dataset,operator\n2026-11-04 09:00,gongan,minzheng.people,{}\n",
+            OPERATORS[1]
+        ),
+    )
+    .unwrap();
+    ok(
+        &["usage", "import", ws.join("export2.csv").to_str().unwrap()],
+        ws,
+    );
+    ok(&["publish"], ws);
+    assert!(std::fs::read(latest_file(ws, "scorecards.json")).unwrap() == published);
 }

@@ -141,6 +141,12 @@ pub const USAGE_QUARANTINE: LakeTable = LakeTable {
     owner: "usage",
     row: "a usage-log row not landed: its file, line, column and reason",
 };
+/// Prunes of the usage log past the profile's retention (`pdq usage prune`).
+pub const USAGE_PRUNES: LakeTable = LakeTable {
+    path: "_pdq/usage_prunes",
+    owner: "usage",
+    row: "a prune of the usage log: its horizon, the article, the rows it removes and keeps",
+};
 /// Run events (started, finished).
 pub const RUNS: LakeTable = LakeTable {
     path: "_pdq/runs",
@@ -174,6 +180,7 @@ pub const ALL: &[LakeTable] = &[
     OBJECTIONS,
     USAGE_LOG,
     USAGE_QUARANTINE,
+    USAGE_PRUNES,
     RUNS,
     RUN_STEPS,
 ];

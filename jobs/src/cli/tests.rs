@@ -190,3 +190,45 @@ fn check_and_sweep_take_an_engine() {
     assert_eq!(args.engine.engine.as_deref(), Some("embedded"));
     assert!(Cli::try_parse_from(["pdq", "sweep", "--engine", "spark"]).is_err());
 }
+
+#[test]
+fn usage_prune_takes_an_as_of_day_and_a_dry_run() {
+    let cli = Cli::try_parse_from([
+        "pdq",
+        "usage",
+        "prune",
+        "-w",
+        "/ws",
+        "--as-of",
+        "2026-11-20",
+        "--dry-run",
+        "--format",
+        "json",
+    ])
+    .unwrap();
+    let Command::Usage(args) = cli.command else {
+        panic!("not usage")
+    };
+    let UsageAction::Prune {
+        workspace,
+        as_of,
+        dry_run,
+        format,
+    } = args.action
+    else {
+        panic!("not prune")
+    };
+    assert_eq!(workspace.dir, PathBuf::from("/ws"));
+    assert_eq!(as_of.as_deref(), Some("2026-11-20"));
+    assert!(dry_run);
+    assert_eq!(format.as_deref(), Some("json"));
+    // Without --dry-run it prunes.
+    let cli = Cli::try_parse_from(["pdq", "usage", "prune"]).unwrap();
+    let Command::Usage(UsageArgs {
+        action: UsageAction::Prune { dry_run, .. },
+    }) = cli.command
+    else {
+        panic!("not prune")
+    };
+    assert!(!dry_run);
+}

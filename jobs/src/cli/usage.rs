@@ -43,6 +43,20 @@ pub enum UsageAction {
         #[arg(long, value_name = "FORMAT", value_parser = ["table", "json"])]
         format: Option<String>,
     },
+    /// Remove the log's rows older than the retention the active profile sets (as of --as-of), never a row inside it; refused where the text sets no retention. One commit of the lake; recorded in the audit log. 清理超过保存期限的日志。
+    Prune {
+        #[command(flatten)]
+        workspace: WorkspaceArg,
+        /// As of this day (default: today); the horizon is the profile's retention before it.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: Option<String>,
+        /// Only show what would be removed; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Output: table (default on a terminal) or json.
+        #[arg(long, value_name = "FORMAT", value_parser = ["table", "json"])]
+        format: Option<String>,
+    },
     /// Check the log against the profile: rows lacking what its article requires, a log kept shorter than its retention. 核查。
     Check {
         #[command(flatten)]

@@ -36,9 +36,17 @@ pub fn run(args: DemoArgs) -> Result<Outcome> {
     // as of that night: the lake holds weeks of history, the last sweep is
     // the final night's (the bureau as `generate` wrote it).
     let mut last = None;
+    let mut usage = None;
     for night in &bureau.nights {
         pipeline::demo::history::deliver(&bureau.root, night)
             .with_context(|| format!("cannot deliver the night of {night}"))?;
+        // The sharing platform's usage log (who received which data, up to
+        // the week before) arrives before the final night: that sweep's
+        // catalog sees the consumers of the entry it withdraws, and its
+        // scorecards the log's incomplete rows.
+        if Some(night) == bureau.nights.last() {
+            usage = Some(import_usage(&rt, &ws, &bureau)?);
+        }
         let sweep = sweep_night(&rt, &ws, *night)?;
         outln!(
             "夜间作业 Night {}: run {} — {} 条规则不通过 rules at fail",
@@ -137,23 +145,8 @@ pub fn run(args: DemoArgs) -> Result<Outcome> {
         ))
         .map_err(|e| anyhow::anyhow!(e))
         .context("the demo's objections could not be filed")?;
-    // The sharing platform's usage log: who received which data.
-    let usage = rt
-        .block_on(pipeline::usage::stage::import(
-            &ws,
-            &ws.dir.join(pipeline::demo::usage::FILE),
-            bureau.as_of.with_timezone(&chrono::Utc),
-        ))
-        .map_err(|e| anyhow::anyhow!(e))
-        .context("the demo's usage log could not be imported")?;
+    let usage = usage.context("the demo has no final night")?;
     let log = jobs::audit::AuditLog::new(&ws.dir.join("audit"));
-    log.append(
-        &default_actor("manual"),
-        "usage.import",
-        &usage.import,
-        serde_json::json!({"file": pipeline::demo::usage::FILE, "read": usage.read, "landed": usage.landed, "quarantined": usage.quarantined.len(), "via": "demo"}),
-    )
-    .map_err(|e| anyhow::anyhow!(e.to_string()))?;
     outln!(
         "使用日志 Usage log: {} 条 rows landed, {} quarantined (pdq usage list -w {})",
         usage.landed,
@@ -186,6 +179,32 @@ pub fn run(args: DemoArgs) -> Result<Outcome> {
     );
     // The demo ran as intended even though its data has planted defects.
     Ok(Outcome::Clean)
+}
+
+/// Imports the demo's usage log (as of the final night) and writes the
+/// import to the audit log.
+fn import_usage(
+    rt: &tokio::runtime::Runtime,
+    ws: &pipeline::workspace::Workspace,
+    bureau: &pipeline::demo::DemoBureau,
+) -> Result<pipeline::usage::stage::ImportReport> {
+    let usage = rt
+        .block_on(pipeline::usage::stage::import(
+            ws,
+            &ws.dir.join(pipeline::demo::usage::FILE),
+            bureau.as_of.with_timezone(&chrono::Utc),
+        ))
+        .map_err(|e| anyhow::anyhow!(e))
+        .context("the demo's usage log could not be imported")?;
+    jobs::audit::AuditLog::new(&ws.dir.join("audit"))
+        .append(
+            &default_actor("manual"),
+            "usage.import",
+            &usage.import,
+            serde_json::json!({"file": pipeline::demo::usage::FILE, "read": usage.read, "landed": usage.landed, "quarantined": usage.quarantined.len(), "via": "demo"}),
+        )
+        .map_err(|e| anyhow::anyhow!(e.to_string()))?;
+    Ok(usage)
 }
 
 /// One night's sweep of every dataset, as of `night`; a dataset that fails

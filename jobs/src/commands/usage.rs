@@ -1,6 +1,6 @@
-//! `pdq usage import|list|check`: the sharing platform's usage log
-//! (`pipeline::usage`). Every import is written to the audit log; every
-//! output masks the operator's name.
+//! `pdq usage import|list|prune|check`: the sharing platform's usage log
+//! (`pipeline::usage`). Every import and every prune that removed rows is
+//! written to the audit log; every output masks the operator's name.
 
 use anyhow::{Result, anyhow};
 use chrono::NaiveDate;
@@ -112,6 +112,69 @@ pub fn run(args: UsageArgs) -> Result<Outcome> {
                         r.purpose.as_deref().unwrap_or("—"),
                         r.operator.as_deref().unwrap_or("—")
                     );
+                }
+            }
+            Ok(Outcome::Clean)
+        }
+        UsageAction::Prune {
+            workspace,
+            as_of,
+            dry_run,
+            format,
+        } => {
+            let (ws, tz) = load(&workspace.dir)?;
+            let now = chrono::Utc::now();
+            let today = parse_as_of(as_of.as_deref(), tz)?
+                .with_timezone(&tz)
+                .date_naive();
+            let report = rt
+                .block_on(pipeline::usage::prune::prune(&ws, today, dry_run, now))
+                .map_err(|e| anyhow!(e))?;
+            if !report.dry_run && report.pruned > 0 {
+                jobs::audit::AuditLog::new(&ws.dir.join("audit"))
+                    .append(
+                        &jobs::audit::actor("cli:usage"),
+                        "usage.prune",
+                        &report.horizon.to_string(),
+                        serde_json::json!({
+                            "as_of": report.as_of,
+                            "horizon": report.horizon,
+                            "years": report.years,
+                            "article": report.article,
+                            "pruned": report.pruned,
+                            "kept": report.kept,
+                        }),
+                    )
+                    .map_err(|e| anyhow!(e.to_string()))?;
+            }
+            if wants_json(format.as_deref()) {
+                outln!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                outln!(
+                    "使用日志清理 usage-log prune{} as of {}: {} years, horizon {} ({})",
+                    if report.dry_run {
+                        " (试运行 dry run: nothing changed)"
+                    } else {
+                        ""
+                    },
+                    report.as_of,
+                    report.years,
+                    report.horizon,
+                    report.cites
+                );
+                outln!(
+                    "  {} {} row(s) used before {}; 保留 kept {}",
+                    if report.dry_run {
+                        "将清理 would prune"
+                    } else {
+                        "已清理 pruned"
+                    },
+                    report.pruned,
+                    report.horizon,
+                    report.kept
+                );
+                for (consumer, n) in &report.pruned_by_consumer {
+                    outln!("  {consumer:<14} {n}");
                 }
             }
             Ok(Outcome::Clean)

@@ -326,9 +326,53 @@ fn items_json(d: Option<&DemoDataset>) -> serde_json::Value {
     )
 }
 
+/// The portal's export, where the demo keeps it.
+pub const PORTAL_EXPORT: &str = "catalogs/portal-export.json";
+
+/// The entry the portal stops publishing on the final night: listed (and
+/// shared) in the weeks before, gone then, while the usage log shows
+/// consumers of it — the withdrawal-with-consumers finding (新疆 第二十四条).
+pub const WITHDRAWN_CODE: &str = "A0102-0003";
+
+/// Writes the portal's export under `root` as it reads on a night: with
+/// `earlier`, as in the weeks before the final night (one entry more,
+/// [`WITHDRAWN_CODE`]).
+pub(super) fn portal_export(
+    root: &Path,
+    datasets: &[DemoDataset],
+    earlier: bool,
+) -> Result<(), DemoError> {
+    let mut doc = portal_doc(datasets);
+    if earlier && let Some(list) = doc["data"]["list"].as_array_mut() {
+        // One of five: within the share of its entries a harvest may
+        // withdraw by default (20%), so the final night's harvest applies it.
+        list.push(serde_json::json!({
+            "id": "mz-0003", "资源代码": WITHDRAWN_CODE, "资源分类": "部门", "资源名称": "养老机构备案",
+            "资源提供方": "民政局", "摘要": "养老机构备案信息", "数据形式": "数据库表", "资源格式": "csv",
+            "更新频率": "每月", "共享属性": "无条件共享", "共享范围": "全市政务部门", "开放属性": "有条件开放",
+            "开放条件": "签署数据使用协议", "使用要求": "按协议使用",
+            "上线日期": 1_704_038_400_000_i64,
+        }));
+        doc["data"]["total"] = list.len().into();
+    }
+    write::text(
+        &root.join(PORTAL_EXPORT),
+        &serde_json::to_string_pretty(&doc).unwrap_or_default(),
+    )
+}
+
 fn portal(root: &Path, datasets: &[DemoDataset]) -> Result<(), DemoError> {
+    portal_export(root, datasets, false)?;
+    write::text(
+        &root.join("catalogs/portal.toml"),
+        "# 共享交换平台的目录接口（此处为导出文件）/ the sharing platform's catalog API (an export here)\n\
+         [source]\nkind = \"json_api\"\nurl = \"catalogs/portal-export.json\"\nrecords = \"data.list\"\nid = \"id\"\nitems = \"信息项\"\n",
+    )
+}
+
+fn portal_doc(datasets: &[DemoDataset]) -> serde_json::Value {
     // 2026-11-01 00:00 +08:00 and 2026-10-15 as epoch milliseconds.
-    let doc = serde_json::json!({
+    serde_json::json!({
         "code": 200,
         "data": {
             "total": 4,
@@ -366,16 +410,7 @@ fn portal(root: &Path, datasets: &[DemoDataset]) -> Result<(), DemoError> {
                 },
             ]
         }
-    });
-    write::text(
-        &root.join("catalogs/portal-export.json"),
-        &serde_json::to_string_pretty(&doc).unwrap_or_default(),
-    )?;
-    write::text(
-        &root.join("catalogs/portal.toml"),
-        "# 共享交换平台的目录接口（此处为导出文件）/ the sharing platform's catalog API (an export here)\n\
-         [source]\nkind = \"json_api\"\nurl = \"catalogs/portal-export.json\"\nrecords = \"data.list\"\nid = \"id\"\nitems = \"信息项\"\n",
-    )
+    })
 }
 
 fn ckan(root: &Path) -> Result<(), DemoError> {

@@ -20,6 +20,12 @@
 //! - 卫健委 出生医学证明: many weights written as 0 three and four weeks
 //!   before (the rule fails; rectified, it only warns from then on).
 //! - 住建局 住房公积金: its second file arrives two weeks before.
+//! - The sharing platform's catalog (`catalogs/portal-export.json`, kept
+//!   under `history/<date>/catalogs/`): it lists 民政局's 养老机构备案
+//!   ([`super::catalogs::WITHDRAWN_CODE`], 无条件共享) every week before the
+//!   final night and not on it, while the usage log, imported before that
+//!   night's sweep, shows departments using it: a shared resource withdrawn
+//!   with consumers, not notified and with no replacement named.
 
 use std::path::{Path, PathBuf};
 
@@ -62,7 +68,8 @@ pub(super) fn write(root: &Path, as_of: DateTime<FixedOffset>) -> Result<(), Dem
     for (k, night) in nights(as_of).iter().enumerate() {
         let week = WEEKS - k as u32;
         let dir = night_dir(root, night);
-        super::data::build(&dir, *night, week)?;
+        let (_, datasets, _) = super::data::build(&dir, *night, week)?;
+        super::catalogs::portal_export(&dir, &datasets, week > 0)?;
         // Rules and the population base do not change: only deliveries are kept.
         for extra in ["rules", "base"] {
             let p = dir.join(extra);
@@ -86,8 +93,14 @@ pub(super) fn write(root: &Path, as_of: DateTime<FixedOffset>) -> Result<(), Dem
 /// Puts the deliveries of `night` (one of [`nights`]) in place in the demo
 /// at `root`, as the departments would have left them that night: each
 /// dataset's file, or its drop folder, is replaced; what else the
-/// departments hold (the public security's catalog) stays.
+/// departments hold (the public security's catalog) stays. The portal's
+/// catalog export is that night's.
 pub fn deliver(root: &Path, night: &DateTime<FixedOffset>) -> Result<(), DemoError> {
+    let export = night_dir(root, night).join(super::catalogs::PORTAL_EXPORT);
+    if export.is_file() {
+        let to = root.join(super::catalogs::PORTAL_EXPORT);
+        std::fs::copy(&export, &to).map_err(io(&to))?;
+    }
     let from = night_dir(root, night).join("departments");
     for dept in sorted(&from)? {
         for item in sorted(&dept)? {

@@ -362,6 +362,29 @@ impl Lake {
         Ok(v as i64)
     }
 
+    /// Deletes the rows of a table matching `predicate`, as one commit of
+    /// the table (the files holding such rows are rewritten without them
+    /// and swapped in by that commit): a crash before it leaves the table
+    /// as it was, readable, and running again deletes them then. Returns
+    /// the table's version after it (`None`: no such table). Callers count
+    /// the rows themselves: Delta does not always report them (a file
+    /// removed whole).
+    pub async fn delete_where(
+        &self,
+        path: &str,
+        predicate: datafusion::prelude::Expr,
+    ) -> Result<Option<i64>, LandError> {
+        let Some(table) = self.open_table(path).await? else {
+            return Ok(None);
+        };
+        let (table, _) = table
+            .delete()
+            .with_predicate(predicate)
+            .await
+            .map_err(|e| LandError::lake(path, e))?;
+        Ok(table.version().map(|v| v as i64))
+    }
+
     /// Reads a table's records (all, or those matching a SQL `WHERE`
     /// condition), in the order of `order_by`; an absent table reads empty.
     pub async fn read_records<T: serde::de::DeserializeOwned>(

@@ -321,6 +321,14 @@ pub struct Scorecard {
     /// steps on time (none filed: absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub objections: Option<crate::objection::ObjectionTally>,
+    /// Findings on the sharing platform's usage log as of the run
+    /// (department scorecards; `pdq usage check`): the department's rows
+    /// lacking what the text requires, and a log that does not reach back
+    /// as far as the retention says (the log as a whole: every department
+    /// keeps the log of data it provides and obtains, 新疆 第十五条). No
+    /// operator's name: the findings name departments, files and lines.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub usage_findings: Vec<crate::usage::UsageFinding>,
 }
 
 fn round2(x: f64) -> f64 {
@@ -409,6 +417,7 @@ fn card_for(
         config_version: config.version(),
         rules_versions: versions.into_iter().collect(),
         objections: None,
+        usage_findings: vec![],
     }
 }
 

@@ -118,6 +118,7 @@ pub async fn score(
     let mut scores = score_run(&history, run_id, &ws.config.scoring);
     scores.profile = Some(profile_of(ws, as_of, &scores)?);
     with_objections(ws, lake, as_of, &mut scores).await?;
+    with_usage(ws, as_of, &mut scores).await?;
     let rectifications = rectifications_of(ws, &history, run_id)?;
     record_cards(lake, &scores).await?;
     Ok(Scored {
@@ -163,17 +164,18 @@ pub async fn scored_run(
     let history = history(ws, lake, (run_id, as_of)).await?;
     let mut scores = score_run(&history, run_id, &ws.config.scoring);
     scores.profile = Some(profile_of(ws, as_of, &scores)?);
-    // Objections as the run stored them, not as they read now.
+    // Objections and usage-log findings as the run stored them, not as
+    // they read now.
     let stored = super::store::stored_objections(lake, run_id).await?;
+    let usage = super::store::stored_usage_findings(lake, run_id).await?;
     for c in scores
         .datasets
         .iter_mut()
         .chain(scores.departments.iter_mut())
     {
-        c.objections = stored
-            .get(&(c.scope.clone(), c.id.clone()))
-            .cloned()
-            .flatten();
+        let key = (c.scope.clone(), c.id.clone());
+        c.objections = stored.get(&key).cloned().flatten();
+        c.usage_findings = usage.get(&key).cloned().unwrap_or_default();
     }
     Ok(Some(Scored {
         scores,
@@ -200,6 +202,32 @@ async fn with_objections(
     }
     for c in &mut scores.departments {
         c.objections = by_dept.get(&c.department).cloned();
+    }
+    Ok(())
+}
+
+/// Puts the usage log's findings as of the run's day (`pdq usage check`)
+/// on the department scorecards: a department's incomplete rows on its
+/// own, a log that does not reach back far enough (no department: the log
+/// as a whole) on every department's.
+async fn with_usage(
+    ws: &Workspace,
+    as_of: DateTime<Utc>,
+    scores: &mut super::RunScores,
+) -> Result<(), LandError> {
+    let today = as_of.with_timezone(&ws.tz()).date_naive();
+    let findings = crate::usage::stage::check(ws, today)
+        .await
+        .map_err(|e| match e {
+            crate::usage::UsageError::Lake(e) => e,
+            other => LandError::Config(other.to_string()),
+        })?;
+    for c in &mut scores.departments {
+        c.usage_findings = findings
+            .iter()
+            .filter(|f| f.department.as_ref().is_none_or(|d| *d == c.department))
+            .cloned()
+            .collect();
     }
     Ok(())
 }

@@ -189,6 +189,26 @@ pub async fn stored_objections(
         .collect()
 }
 
+/// The usage-log findings run `run_id` stored on each scorecard, by
+/// (scope, id): as the sweep saw the log (an import after it does not
+/// rewrite a published run).
+pub async fn stored_usage_findings(
+    lake: &Lake,
+    run_id: &str,
+) -> Result<std::collections::BTreeMap<(String, String), Vec<crate::usage::UsageFinding>>, LandError>
+{
+    let rows: Vec<StoredCard> = lake
+        .read_records(
+            SCORECARDS,
+            Some(&format!("run_id = {}", quoted(run_id))),
+            "scope, id",
+        )
+        .await?;
+    rows.iter()
+        .map(|r| Ok(((r.scope.clone(), r.id.clone()), r.card()?.usage_findings)))
+        .collect()
+}
+
 /// Every department's stored scorecards, in run order (the trend).
 pub async fn department_history(lake: &Lake) -> Result<Vec<StoredCard>, LandError> {
     lake.read_records(

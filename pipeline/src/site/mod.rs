@@ -406,6 +406,36 @@ fn objections_table(c: &Scorecard) -> String {
     )
 }
 
+/// The usage log's findings on a department's scorecard (`pdq usage
+/// check`): which elements its rows lack, how many, where the first is,
+/// and the article; the log names no operator here.
+fn usage_table(c: &Scorecard) -> String {
+    if c.usage_findings.is_empty() {
+        return String::new();
+    }
+    let mut b = format!(
+        "<h2>{} ({})</h2><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        t("使用日志问题", "Usage-log findings"),
+        c.usage_findings.len(),
+        t("检查", "Check"),
+        t("行数", "Rows"),
+        t("位置", "Location"),
+        t("说明", "Finding"),
+    );
+    for f in &c.usage_findings {
+        let _ = write!(
+            b,
+            "<tr><td>{}</td><td class=num>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&f.check),
+            f.rows,
+            esc(&f.location),
+            esc(&f.message)
+        );
+    }
+    b += "</table>";
+    b
+}
+
 /// The form a signed-in officer files an objection with (`pdq serve`
 /// takes it at `POST /api/objections`; a static copy of the site cannot).
 fn objection_form(dataset: &str) -> String {
@@ -487,6 +517,7 @@ fn department(input: &SiteInput, c: &Scorecard) -> String {
         rect_table(&items, 1)
     );
     b += &objections_table(c);
+    b += &usage_table(c);
     let mine: Vec<&crate::catalog::CatalogFinding> = input
         .catalog_findings
         .iter()

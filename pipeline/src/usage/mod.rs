@@ -4,7 +4,8 @@
 //! ```text
 //! platform export (CSV or JSON lines) ─parse─▶ records (line, element → text)
 //!        ─classify─▶ UsageRow (landed)  or  Quarantined (line, column, reason)
-//!        ─store─▶ _pdq/usage_log, _pdq/usage_quarantine   (append-only, keyed by content hash)
+//!        ─store─▶ _pdq/usage_log, _pdq/usage_quarantine   (append-only, keyed by content hash;
+//!                 rows past the retention removed only by `pdq usage prune`)
 //! ```
 //!
 //! - [`parse`]: the export's rows, each with its line, headers in Chinese
@@ -15,7 +16,9 @@
 //!   an import by the hash of the file: importing the same file (or a later
 //!   export that repeats rows) adds nothing twice;
 //! - [`stage`]: `pdq usage import|list|check`, the consumers of a dataset
-//!   or catalog entry in a period (objections, withdrawals).
+//!   or catalog entry in a period (objections, withdrawals);
+//! - [`prune`]: `pdq usage prune`, rows past the profile's retention go
+//!   (one commit), recorded in `_pdq/usage_prunes`.
 //!
 //! A row is *quarantined* (kept, with its line, column and reason) when it
 //! lacks what makes it a log row at all: when (a readable time), which
@@ -29,6 +32,7 @@
 //! article rather than losing the row.
 
 pub mod parse;
+pub mod prune;
 pub mod stage;
 pub mod store;
 
@@ -443,12 +447,14 @@ pub fn incomplete(rows: &[UsageRow], required: &[Element], cites: &str) -> Vec<U
 }
 
 /// The retention check: the texts keep logs at least so many years
-/// (新疆 第十五条, 西藏 第十九条: 不得少于三年); pdq never deletes a log row,
-/// so a log shorter than that means rows were never imported or were lost
-/// outside pdq. When the workspace has operated (its first run) for longer
-/// than the retention but the earliest stored row is younger than the
-/// retention's horizon, the log does not reach back as far as it must: a
-/// finding. A younger workspace cannot be expected to hold older rows, and
+/// (新疆 第十五条, 西藏 第十九条: 不得少于三年); pdq deletes a log row only
+/// once it is past that ([`prune`], which records how far the log reached
+/// back: `earliest` is then the earlier of the first stored row and the
+/// prune's cutoff), so a log shorter than that means rows were never
+/// imported or were lost outside pdq. When the workspace has operated (its
+/// first run) for longer than the retention but the log reaches back less
+/// far than the retention's horizon, the log does not reach back as far as
+/// it must: a finding. A younger workspace cannot be expected to hold older rows, and
 /// nothing is said; a text without a period sets nothing to check.
 pub fn retention(
     earliest: Option<DateTime<Utc>>,
@@ -460,7 +466,7 @@ pub fn retention(
 ) -> Option<UsageFinding> {
     let years = years?;
     let since = operating_since?.with_timezone(&tz).date_naive();
-    let horizon = today.checked_sub_months(chrono::Months::new(12 * years))?;
+    let horizon = prune::horizon(today, years)?;
     if since > horizon {
         return None;
     }

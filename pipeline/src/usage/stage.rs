@@ -20,7 +20,8 @@ fn err<T>(message: impl Into<String>) -> Result<T, UsageError> {
     Err(UsageError::Invalid(message.into()))
 }
 
-/// What an import did. `read` = `landed` + `duplicates` + `quarantined`.
+/// What an import did. `read` = `landed` + `duplicates` + `quarantined` +
+/// `expired`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ImportReport {
     /// The file.
@@ -38,6 +39,10 @@ pub struct ImportReport {
     /// Rows already in the log (the same use in an earlier export, or
     /// twice in this one): not added again.
     pub duplicates: usize,
+    /// Rows used before the horizon of the last `pdq usage prune`: past
+    /// the retention, not landed (a prune is not undone by importing the
+    /// old export again).
+    pub expired: usize,
     /// Rows quarantined, each with its line, column and reason (the row
     /// as written stays in the lake: it may hold an operator's name).
     pub quarantined: Vec<QuarantineNote>,
@@ -144,6 +149,7 @@ pub async fn import(
         read: export.records.len(),
         landed: 0,
         duplicates: 0,
+        expired: 0,
         quarantined: vec![],
         incomplete: 0,
         required: required.iter().map(|e| e.key().to_string()).collect(),
@@ -170,6 +176,11 @@ pub async fn import(
             Err(q) => quarantined.push(*q),
         }
     }
+    if let Some(cutoff) = super::prune::pruned_before(&lake).await? {
+        let before = rows.len();
+        rows.retain(|r| r.at >= cutoff);
+        report.expired = before - rows.len();
+    }
     report.quarantined = quarantined.iter().map(QuarantineNote::from).collect();
     report.incomplete = rows
         .iter()
@@ -183,6 +194,7 @@ pub async fn import(
         read = report.read,
         landed = report.landed,
         duplicates = report.duplicates,
+        expired = report.expired,
         quarantined = report.quarantined.len(),
         "usage log imported"
     );
@@ -285,8 +297,11 @@ pub async fn check(ws: &Workspace, today: NaiveDate) -> Result<Vec<UsageFinding>
         .iter()
         .map(|r| r.started.at)
         .min();
+    // A prune removed rows before its cutoff: the log reached back that
+    // far (the retention is kept, not broken, by pruning past it).
+    let pruned = super::prune::pruned_before(&lake).await?;
     out.extend(super::retention(
-        rows.iter().map(|r| r.at).min(),
+        rows.iter().map(|r| r.at).chain(pruned).min(),
         since,
         profile.log_retention_years,
         &format!("{} {}", profile.name, profile.quote("log_retention_years")),

@@ -4,11 +4,17 @@
 //! `usage-quarantine:<file hash>`), and a row whose content is already
 //! stored is not stored again, so re-importing a file, or an export that
 //! repeats rows of an earlier one, adds nothing twice.
+//!
+//! The one exception to append-only is `pdq usage prune` ([`super::prune`]):
+//! rows past the profile's retention are deleted in one commit of the
+//! table, after the prune is recorded in `_pdq/usage_prunes`.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
 
 use super::{Quarantined, UsageError, UsageRow};
 use crate::land::Lake;
@@ -17,6 +23,8 @@ use crate::land::Lake;
 pub const USAGE_LOG: &str = crate::tables::USAGE_LOG.path;
 /// The quarantine's table.
 pub const USAGE_QUARANTINE: &str = crate::tables::USAGE_QUARANTINE.path;
+/// The prunes' table.
+pub const USAGE_PRUNES: &str = crate::tables::USAGE_PRUNES.path;
 
 fn ts(n: &str) -> Field {
     Field::new(
@@ -59,6 +67,42 @@ fn quarantine_schema() -> SchemaRef {
         t("reason"),
         t("raw"),
         ts("imported_at"),
+    ]))
+}
+
+/// One prune as stored (`_pdq/usage_prunes`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PruneRecord {
+    /// The horizon: rows used before this day (local time) went.
+    pub horizon: NaiveDate,
+    /// Its local midnight, in UTC: rows before it went.
+    pub cutoff: DateTime<Utc>,
+    /// The as-of day the horizon was counted back from.
+    pub as_of: NaiveDate,
+    /// The retention in years, as the profile sets it.
+    pub years: i64,
+    /// The profile and article cited.
+    pub cites: String,
+    /// Rows removed.
+    pub pruned: i64,
+    /// Rows kept.
+    pub kept: i64,
+    /// When it was recorded.
+    pub recorded_at: DateTime<Utc>,
+}
+
+fn prune_schema() -> SchemaRef {
+    let t = |n: &str| Field::new(n, DataType::Utf8, true);
+    let i = |n: &str| Field::new(n, DataType::Int64, true);
+    Arc::new(Schema::new(vec![
+        t("horizon"),
+        ts("cutoff"),
+        t("as_of"),
+        i("years"),
+        t("cites"),
+        i("pruned"),
+        i("kept"),
+        ts("recorded_at"),
     ]))
 }
 
@@ -133,4 +177,36 @@ pub async fn append(
     )
     .await?;
     Ok(new)
+}
+
+/// Every prune recorded, oldest first.
+pub async fn prunes(lake: &Lake) -> Result<Vec<PruneRecord>, UsageError> {
+    Ok(lake
+        .read_records(USAGE_PRUNES, None, "recorded_at, horizon")
+        .await?)
+}
+
+/// Records a prune, once per horizon (a prune run again after a crash
+/// between its record and its delete records nothing twice).
+pub async fn record_prune(lake: &Lake, record: &PruneRecord) -> Result<(), UsageError> {
+    lake.append_records(
+        USAGE_PRUNES,
+        &prune_schema(),
+        std::slice::from_ref(record),
+        Some(&format!("usage-prune:{}", record.horizon)),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Deletes the rows used before `cutoff`, in one commit of the table.
+pub async fn delete_before(
+    lake: &Lake,
+    cutoff: chrono::DateTime<chrono::Utc>,
+) -> Result<(), UsageError> {
+    use datafusion::prelude::{col, lit};
+    use datafusion::scalar::ScalarValue;
+    let at = ScalarValue::TimestampMicrosecond(Some(cutoff.timestamp_micros()), Some("UTC".into()));
+    lake.delete_where(USAGE_LOG, col("at").lt(lit(at))).await?;
+    Ok(())
 }

@@ -1,10 +1,11 @@
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::TimeZone;
 
 use super::parse::{Format, classify, read};
 use super::stage::consumers_in;
 use super::*;
+use super::{prune, stage, store};
 use crate::profile::profile;
 
 fn tz() -> chrono_tz::Tz {
@@ -246,4 +247,202 @@ fn the_operator_is_masked_in_what_leaves_the_lake() {
         "{text}"
     );
     assert!(!text.contains("王伟"));
+}
+
+/// A workspace under `profile` with one dataset (`minzheng.people`) and a
+/// usage log of `lines` imported (`when,consumer,dataset,operator`).
+async fn imported(
+    profile: &str,
+    lines: &[&str],
+) -> (tempfile::TempDir, crate::workspace::Workspace) {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path();
+    std::fs::write(
+        ws.join("pdq.toml"),
+        format!("profile = \"{profile}\"\ntime_zone = \"Asia/Shanghai\"\n[lake]\nlocation = \"lake\"\n[departments]\nminzheng = \"民政局\"\n"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(ws.join("rules")).unwrap();
+    std::fs::write(
+        ws.join("rules/people.yaml"),
+        "dataset: people\nrules:\n  - {id: name_present, dimension: completeness, check: not_null, column: name}\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(ws.join("datasets/minzheng")).unwrap();
+    std::fs::write(
+        ws.join("datasets/minzheng/people.toml"),
+        "rules = \"rules/people.yaml\"\nmode = \"full\"\n[source]\nkind = \"file\"\npath = \"in/people.csv\"\n[[columns]]\nname = \"name\"\ntype = \"string\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        ws.join("log.csv"),
+        format!("when,consumer,dataset,operator\n{}\n", lines.join("\n")),
+    )
+    .unwrap();
+    let w = crate::workspace::Workspace::load(ws).unwrap();
+    let r = stage::import(&w, &ws.join("log.csv"), now()).await.unwrap();
+    assert_eq!(r.landed, lines.len(), "{r:?}");
+    (dir, w)
+}
+
+async fn stored(w: &crate::workspace::Workspace) -> Vec<String> {
+    let lake = crate::land::Lake::open(&w.config.lake, &w.dir).unwrap();
+    store::rows(&lake)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r.at.with_timezone(&tz())
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .collect()
+}
+
+fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+#[tokio::test]
+async fn issue_21_prune_removes_rows_before_the_retention_horizon_and_never_inside_it() {
+    // 新疆 第十五条: three years. As of 2026-11-20 the horizon is
+    // 2023-11-20 (Beijing time): a use a minute before its midnight goes,
+    // one at its midnight stays.
+    let (_dir, w) = imported(
+        "xinjiang-2023",
+        &[
+            "2020-05-01 10:00,gongan,minzheng.people,王伟",
+            "2023-11-19 23:59,renshe,minzheng.people,李娜",
+            "2023-11-20 00:00,gongan,minzheng.people,王伟",
+            "2026-01-01 09:00,renshe,minzheng.people,李娜",
+        ],
+    )
+    .await;
+    let all = stored(&w).await;
+    assert_eq!(all.len(), 4);
+    let as_of = ymd(2026, 11, 20);
+
+    // Dry: what would go, and nothing changes.
+    let dry = prune::prune(&w, as_of, true, now()).await.unwrap();
+    assert_eq!((dry.pruned, dry.kept, dry.dry_run), (2, 2, true));
+    assert_eq!(dry.horizon, ymd(2023, 11, 20));
+    assert_eq!(dry.years, 3);
+    assert!(dry.article.contains("第十五条"), "{}", dry.article);
+    assert!(dry.cites.contains("第十五条"), "{}", dry.cites);
+    assert_eq!(stored(&w).await, all);
+
+    let done = prune::prune(&w, as_of, false, now()).await.unwrap();
+    assert_eq!((done.pruned, done.kept), (2, 2));
+    assert_eq!(
+        done.pruned_by_consumer,
+        BTreeMap::from([("gongan".to_string(), 1), ("renshe".to_string(), 1)])
+    );
+    assert_eq!(stored(&w).await, ["2023-11-20 00:00", "2026-01-01 09:00"]);
+
+    // Again: nothing more is past the horizon, nothing more goes, and the
+    // prune is recorded once.
+    let again = prune::prune(&w, as_of, false, now()).await.unwrap();
+    assert_eq!((again.pruned, again.kept), (0, 2));
+    assert_eq!(stored(&w).await, ["2023-11-20 00:00", "2026-01-01 09:00"]);
+    let lake = crate::land::Lake::open(&w.config.lake, &w.dir).unwrap();
+    let records = store::prunes(&lake).await.unwrap();
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!((records[0].pruned, records[0].kept), (2, 2));
+
+    // Importing the old export again adds nothing; an export repeating
+    // the pruned rows does not bring them back.
+    let r = stage::import(&w, &w.dir.join("log.csv"), now())
+        .await
+        .unwrap();
+    assert!(r.unchanged && r.landed == 0, "{r:?}");
+    std::fs::write(
+        w.dir.join("log2.csv"),
+        "when,consumer,dataset\n2020-05-01 10:00,gongan,minzheng.people\n2023-11-19 23:59,renshe,minzheng.people\n2026-02-01 09:00,renshe,minzheng.people\n",
+    )
+    .unwrap();
+    let r = stage::import(&w, &w.dir.join("log2.csv"), now())
+        .await
+        .unwrap();
+    assert_eq!((r.landed, r.expired, r.duplicates), (1, 2, 0), "{r:?}");
+    assert_eq!(stored(&w).await.len(), 3);
+
+    // The log reached back to the horizon: pruning is no retention
+    // shortfall (the log of a workspace running since 2020).
+    let earliest = store::rows(&lake).await.unwrap()[0].at;
+    let pruned = prune::pruned_before(&lake).await.unwrap();
+    assert!(pruned.is_some_and(|p| p <= earliest));
+    let since = Some(day(2020, 1, 1));
+    assert!(
+        retention(
+            Some(earliest).into_iter().chain(pruned).min(),
+            since,
+            Some(3),
+            "x",
+            as_of,
+            tz()
+        )
+        .is_none()
+    );
+}
+
+#[tokio::test]
+async fn issue_21_a_prune_interrupted_after_its_record_finishes_when_run_again() {
+    let (_dir, w) = imported(
+        "tibet-2025",
+        &[
+            "2021-03-01 10:00,gongan,minzheng.people,王伟",
+            "2026-03-01 10:00,gongan,minzheng.people,王伟",
+        ],
+    )
+    .await;
+    let lake = crate::land::Lake::open(&w.config.lake, &w.dir).unwrap();
+    let as_of = ymd(2026, 11, 20);
+    let horizon = prune::horizon(as_of, 3).unwrap();
+    // The record was written, the process died before the delete.
+    store::record_prune(
+        &lake,
+        &prune::PruneRecord {
+            horizon,
+            cutoff: tz()
+                .from_local_datetime(&horizon.and_hms_opt(0, 0, 0).unwrap())
+                .unwrap()
+                .with_timezone(&Utc),
+            as_of,
+            years: 3,
+            cites: "西藏 第十九条".into(),
+            pruned: 1,
+            kept: 1,
+            recorded_at: now(),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(stored(&w).await.len(), 2, "the old table is still whole");
+    let r = prune::prune(&w, as_of, false, now()).await.unwrap();
+    assert_eq!((r.pruned, r.kept), (1, 1));
+    assert_eq!(stored(&w).await, ["2026-03-01 10:00"]);
+    assert_eq!(store::prunes(&lake).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn issue_21_prune_is_refused_where_the_text_sets_no_retention() {
+    // 兵团 sets no retention for usage logs: nothing is past it.
+    let (_dir, w) = imported(
+        "xpcc-2025",
+        &["2010-01-01 10:00,gongan,minzheng.people,王伟"],
+    )
+    .await;
+    for dry in [true, false] {
+        let e = prune::prune(&w, ymd(2026, 11, 20), dry, now())
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("条文未规定") && e.contains("nothing pruned") && !e.contains('\n'),
+            "{e}"
+        );
+    }
+    assert_eq!(stored(&w).await, ["2010-01-01 10:00"]);
+    let lake = crate::land::Lake::open(&w.config.lake, &w.dir).unwrap();
+    assert!(store::prunes(&lake).await.unwrap().is_empty());
 }
