@@ -10,11 +10,15 @@
 #
 #   benches/ingest/run.sh                  # 5,000,000 rows, 3 runs each
 #   ROWS=1000000 benches/ingest/run.sh     # smaller: compare peak RSS across sizes
+#   ENCODING=utf-8 benches/ingest/run.sh   # the same records as UTF-8: no tool transcodes
 #
 # Environment:
 #   ROWS     rows to generate (default 5000000) -> benches/data/ingest/residents-ROWS.csv
 #   RUNS     runs per tool (default 3)
 #   THREADS  threads for the peers (default: `nproc`); pdq uses all cores
+#   ENCODING gb18030 (default) or utf-8: the UTF-8 file is the GB18030 one
+#            transcoded once (-> residents-ROWS.utf8.csv, same sidecar), and
+#            every tool reads it directly (peers.py --utf8)
 #   PDQ      the pdq binary (default: ${CARGO_TARGET_DIR:-/work/target}/release/pdq);
 #            when it is missing, only the peers run
 # Results are also appended to benches/data/ingest/results.jsonl, one line per tool.
@@ -24,6 +28,7 @@ cd "$BENCHES"
 
 ROWS="${ROWS:-5000000}"
 RUNS="${RUNS:-3}"
+ENCODING="${ENCODING:-gb18030}"
 THREADS="${THREADS:-$(nproc)}"
 PDQ="${PDQ:-${CARGO_TARGET_DIR:-/work/target}/release/pdq}"
 PY="$BENCHES/.venv/bin/python"
@@ -47,6 +52,19 @@ if [ ! -f "$CSV.json" ]; then
   echo "generating $CSV" >&2
   "$PY" ingest/gen_csv.py --rows "$ROWS" --out "$CSV" >/dev/null
 fi
+PEER_FLAGS=()
+case "$ENCODING" in
+  gb18030) ;;
+  utf-8)
+    UTF8="$DATA/residents-$ROWS.utf8.csv"
+    if [ ! -f "$UTF8.json" ]; then
+      echo "transcoding $CSV to UTF-8 once" >&2
+      iconv -f GB18030 -t UTF-8 "$CSV" > "$UTF8.part" && mv "$UTF8.part" "$UTF8"
+      cp "$CSV.json" "$UTF8.json"
+    fi
+    CSV="$UTF8"; WS="$DATA/ws-$ROWS-utf8"; PEER_FLAGS=(--utf8) ;;
+  *) echo "run.sh: ENCODING must be gb18030 or utf-8, not $ENCODING" >&2; exit 2 ;;
+esac
 
 # pdq's workspace: one dataset, the CSV as a full delivery.
 mkdir -p "$WS/datasets/bench"
@@ -60,7 +78,7 @@ mode = "full"
 [source]
 kind = "file"
 path = "$CSV"
-encoding = "gb18030"
+encoding = "$ENCODING"
 EOF
   for col in id:int64 xm:string gmsfhm:string xb:string csrq:date mz:string zz:string \
              lxdh:string djrq:timestamp je:'decimal(18,2)' bz:string; do
@@ -79,7 +97,7 @@ measure() {
   local tool=$1 run=$2 cmd
   case "$tool" in
     pdq) rm -rf "$WS/lake"; cmd=("$PDQ" ingest -w "$WS" --dataset bench.residents) ;;
-    *) cmd=("$PY" ingest/peers.py --peer "$tool" --csv "$CSV" --out "$DATA/out-$ROWS" --threads "$THREADS") ;;
+    *) cmd=("$PY" ingest/peers.py --peer "$tool" --csv "$CSV" --out "$DATA/out-$ROWS" --threads "$THREADS" "${PEER_FLAGS[@]}") ;;
   esac
   if ! /usr/bin/time -v -o "$OUT/$tool.$run.time" "${cmd[@]}" > "$OUT/$tool.$run.json" 2> "$OUT/$tool.$run.err"; then
     echo "run.sh: $tool failed:" >&2
@@ -97,12 +115,12 @@ for run in $(seq 1 "$RUNS"); do
   done
 done
 
-"$PY" - "$OUT" "$CSV" "$RUNS" "$THREADS" "$DATA/results.jsonl" $TOOLS <<'EOF'
+"$PY" - "$OUT" "$CSV" "$RUNS" "$THREADS" "$DATA/results.jsonl" "$ENCODING" $TOOLS <<'EOF'
 import datetime, json, os, re, statistics, sys
 from pathlib import Path
 
 out, csv, runs, threads, results = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
-tools = sys.argv[6:]
+encoding, tools = sys.argv[6], sys.argv[7:]
 side = json.load(open(csv + ".json", encoding="utf-8"))
 mb = os.path.getsize(csv) / 1e6
 
@@ -136,10 +154,10 @@ for tool in tools:
     rows.append({"tool": tool, "rows": side["rows"], "input_mb": round(mb, 1), "runs": runs, "threads": threads,
                  "median_wall_s": round(wall, 3), "mb_per_s": round(mb / wall, 1), "median_peak_rss_mib": round(rss, 1),
                  "rows_written": per_run[-1]["rows_written"], "bad": per_run[-1]["bad"],
-                 "method": per_run[-1]["method"], "per_run": per_run,
+                 "method": per_run[-1]["method"], "encoding": encoding, "per_run": per_run,
                  "date": datetime.datetime.now().isoformat(timespec="seconds")})
 
-print(f"\n{side['rows']:,} rows, {mb:,.0f} MB GB18030 CSV; {os.cpu_count()} cores; peers: {threads} threads; "
+print(f"\n{side['rows']:,} rows, {mb:,.0f} MB {encoding.upper()} CSV; {os.cpu_count()} cores; peers: {threads} threads; "
       f"median of {runs} run(s), whole processes\n")
 print("| tool | median wall s | MB/s | peak RSS MiB | rows written | bad values |")
 print("|---|---:|---:|---:|---:|---|")
