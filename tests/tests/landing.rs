@@ -170,6 +170,43 @@ fn csv_encodings_and_line_endings_land_identically() {
         "SELECT \"row\", reason FROM q",
     );
     assert_eq!(q, vec!["1|bytes that are not valid UTF-8 text"]);
+    // A character cut in two by a delimiter: the record's bytes taken
+    // together are valid UTF-8 (中 = E4 B8 AD), its fields are not. Short
+    // records and ones long enough for the SIMD validator (64 bytes and
+    // more) are both quarantined, the rows around them land.
+    let long = "长".repeat(30);
+    let mut cut = format!("id,a,b\n1,x,{long}\n").into_bytes();
+    cut.extend_from_slice(b"2,\xE4\xB8,\xAD\n");
+    cut.extend_from_slice(format!("3,{long}").as_bytes());
+    cut.extend_from_slice(b"\xE4\xB8,\xAD");
+    cut.extend_from_slice(format!("{long}\n4,中,{long}\n").as_bytes());
+    std::fs::write(ws.join("in/cut.csv"), cut).unwrap();
+    let def = write_def(
+        ws,
+        "gongan",
+        "cut",
+        "[source]\nkind = \"file\"\npath = \"in/cut.csv\"\nencoding = \"utf-8\"\n[[columns]]\nname = \"id\"\ntype = \"int64\"\n[[columns]]\nname = \"a\"\ntype = \"string\"\n[[columns]]\nname = \"b\"\ntype = \"string\"\n",
+    );
+    let r = &rt().block_on(land_dataset(&lake, &def, &opts(ws))).unwrap()[0];
+    assert_eq!((r.rows_read, r.rows_landed, r.rows_quarantined), (4, 2, 2));
+    let q = query(
+        &lake,
+        &[("q", &def.quarantine_path())],
+        "SELECT \"row\", reason FROM q ORDER BY \"row\"",
+    );
+    assert_eq!(
+        q,
+        vec![
+            "1|bytes that are not valid UTF-8 text",
+            "2|bytes that are not valid UTF-8 text"
+        ]
+    );
+    let got = query(
+        &lake,
+        &[("t", &def.data_path())],
+        "SELECT id, a, length(b) FROM t ORDER BY id",
+    );
+    assert_eq!(got, vec!["1|x|30".to_string(), "4|中|30".to_string()]);
 }
 
 #[test]
