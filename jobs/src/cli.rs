@@ -281,6 +281,16 @@ pub struct SchedulerArgs {
     /// The host name executors and clients reach this scheduler by.
     #[arg(long, value_name = "HOST", default_value = "localhost")]
     pub external_host: String,
+    /// Seconds without a heartbeat after which an executor is dead: its
+    /// tasks and shuffle output are run again on the others, or the job
+    /// fails. Must exceed the executors' --heartbeat-secs (Ballista's own
+    /// default is 180).
+    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(2..))]
+    pub executor_timeout_secs: u64,
+    /// How often to look for dead executors, in seconds (less than
+    /// --executor-timeout-secs).
+    #[arg(long, value_name = "SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    pub dead_executor_check_secs: u64,
 }
 
 /// Arguments of `pdq executor`.
@@ -308,6 +318,22 @@ pub struct ExecutorArgs {
     /// Where shuffle files go; default: a temporary directory.
     #[arg(long, value_name = "DIR")]
     pub work_dir: Option<PathBuf>,
+    /// Seconds between heartbeats to the scheduler; keep it well under the
+    /// scheduler's --executor-timeout-secs (Ballista's own default is 60).
+    #[arg(long, value_name = "SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    pub heartbeat_secs: u64,
+    /// Memory this executor's tasks may use together before spilling
+    /// (e.g. 4GiB, 512MiB), split evenly across --concurrent-tasks; default:
+    /// 70% of the host's memory (Ballista's), which several executors on
+    /// one host over-commit.
+    #[arg(long, value_name = "SIZE", value_parser = parse_pool_size, env = "PDQ_EXECUTOR_MEMORY_POOL")]
+    pub memory_pool_size: Option<u64>,
+}
+
+/// `--memory-pool-size`: a size as `--memory-limit` takes it, in bytes.
+#[cfg(feature = "ballista")]
+fn parse_pool_size(text: &str) -> Result<u64, String> {
+    pipeline::workspace::parse_size(text).map(|n| n as u64)
 }
 
 /// Arguments of `pdq daemon`.

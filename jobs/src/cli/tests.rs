@@ -191,6 +191,65 @@ fn check_and_sweep_take_an_engine() {
     assert!(Cli::try_parse_from(["pdq", "sweep", "--engine", "spark"]).is_err());
 }
 
+/// Issue #22, 5: the executor's memory pool takes a size as
+/// `--memory-limit` does; heartbeats and the scheduler's dead-executor
+/// timeout default to seconds, not Ballista's minutes.
+#[cfg(feature = "ballista")]
+#[test]
+fn executor_takes_a_memory_pool_and_the_scheduler_a_dead_executor_timeout() {
+    let executor = |extra: &[&str]| {
+        let mut argv = vec!["pdq", "executor", "--scheduler", "df://h:50050"];
+        argv.extend_from_slice(extra);
+        Cli::try_parse_from(argv).map(|cli| match cli.command {
+            Command::Executor(args) => args,
+            _ => panic!("not executor"),
+        })
+    };
+    let args = executor(&["--memory-pool-size", "4GiB"]).unwrap();
+    assert_eq!(args.memory_pool_size, Some(4 << 30));
+    assert_eq!(args.heartbeat_secs, 5);
+    let args = executor(&["--memory-pool-size", "512MiB", "--heartbeat-secs", "2"]).unwrap();
+    assert_eq!(args.memory_pool_size, Some(512 << 20));
+    assert_eq!(args.heartbeat_secs, 2);
+    if std::env::var_os("PDQ_EXECUTOR_MEMORY_POOL").is_none() {
+        assert_eq!(executor(&[]).unwrap().memory_pool_size, None);
+    }
+    for bad in ["lots", "4 parsecs", "0", ""] {
+        assert!(
+            executor(&["--memory-pool-size", bad]).is_err(),
+            "--memory-pool-size {bad:?} accepted"
+        );
+    }
+    assert!(executor(&["--heartbeat-secs", "0"]).is_err());
+
+    let scheduler = |extra: &[&str]| {
+        let mut argv = vec!["pdq", "scheduler"];
+        argv.extend_from_slice(extra);
+        Cli::try_parse_from(argv).map(|cli| match cli.command {
+            Command::Scheduler(args) => args,
+            _ => panic!("not scheduler"),
+        })
+    };
+    let args = scheduler(&[]).unwrap();
+    assert_eq!(
+        (args.executor_timeout_secs, args.dead_executor_check_secs),
+        (30, 5)
+    );
+    let args = scheduler(&[
+        "--executor-timeout-secs",
+        "8",
+        "--dead-executor-check-secs",
+        "1",
+    ])
+    .unwrap();
+    assert_eq!(
+        (args.executor_timeout_secs, args.dead_executor_check_secs),
+        (8, 1)
+    );
+    assert!(scheduler(&["--executor-timeout-secs", "1"]).is_err());
+    assert!(scheduler(&["--dead-executor-check-secs", "0"]).is_err());
+}
+
 #[test]
 fn usage_prune_takes_an_as_of_day_and_a_dry_run() {
     let cli = Cli::try_parse_from([

@@ -12,10 +12,19 @@ use super::Outcome;
 use crate::cli::{ExecutorArgs, SchedulerArgs};
 
 pub fn scheduler(args: SchedulerArgs) -> Result<Outcome> {
+    if args.dead_executor_check_secs >= args.executor_timeout_secs {
+        anyhow::bail!(
+            "--dead-executor-check-secs ({}) must be less than --executor-timeout-secs ({})",
+            args.dead_executor_check_secs,
+            args.executor_timeout_secs
+        );
+    }
     let rt = super::runtime(None)?;
     rt.block_on(run_scheduler(SchedulerProcess {
         bind: args.bind,
         external_host: args.external_host,
+        executor_timeout_secs: args.executor_timeout_secs,
+        dead_executor_check_secs: args.dead_executor_check_secs,
     }))?;
     Ok(Outcome::Clean)
 }
@@ -41,6 +50,8 @@ pub fn executor(args: ExecutorArgs) -> Result<Outcome> {
         grpc_port: args.grpc_port,
         concurrent_tasks: args.concurrent_tasks,
         work_dir,
+        heartbeat_secs: args.heartbeat_secs,
+        memory_pool_bytes: args.memory_pool_size,
     }))?;
     Ok(Outcome::Clean)
 }

@@ -183,6 +183,13 @@ pub struct SchedulerProcess {
     pub bind: SocketAddr,
     /// The host name executors and clients reach it by.
     pub external_host: String,
+    /// An executor whose last heartbeat is older than this many seconds is
+    /// dead: it is removed, and the tasks and shuffle output it held are
+    /// run again elsewhere (or the job fails). Must exceed the executors'
+    /// heartbeat interval.
+    pub executor_timeout_secs: u64,
+    /// How often the scheduler looks for dead executors, in seconds.
+    pub dead_executor_check_secs: u64,
 }
 
 /// Runs a Ballista scheduler whose sessions have pdq's functions, until
@@ -194,6 +201,11 @@ pub async fn run_scheduler(p: SchedulerProcess) -> Result<(), EngineError> {
         bind_host: p.bind.ip().to_string(),
         bind_port: p.bind.port(),
         external_host: p.external_host.clone(),
+        executor_timeout_seconds: p.executor_timeout_secs,
+        expire_dead_executor_interval_seconds: p.dead_executor_check_secs,
+        // Ballista's own default: after the last executor is lost, running
+        // jobs wait as long as a dead executor takes to be noticed.
+        no_executors_grace_period_seconds: p.executor_timeout_secs,
         ..SchedulerConfig::default()
     }
     .with_override_session_builder(Arc::new(|config: SessionConfig| {
@@ -201,6 +213,9 @@ pub async fn run_scheduler(p: SchedulerProcess) -> Result<(), EngineError> {
             without_dynamic_filters(config),
         )?)
     }));
+    config
+        .validate()
+        .map_err(|e| EngineError::Cluster(format!("scheduler on {}: {e}", p.bind)))?;
     let cluster = BallistaCluster::new_from_config(&config)
         .await
         .map_err(|e| EngineError::Cluster(format!("scheduler on {}: {e}", p.bind)))?;
@@ -229,6 +244,13 @@ pub struct ExecutorProcess {
     pub concurrent_tasks: usize,
     /// Where shuffle files go (default: a temporary directory).
     pub work_dir: Option<String>,
+    /// Seconds between heartbeats to the scheduler (shorter than the
+    /// scheduler's executor timeout).
+    pub heartbeat_secs: u64,
+    /// The executor's memory pool in bytes, split evenly across its
+    /// concurrent tasks; a task that needs more spills or fails. `None`:
+    /// Ballista's default, 70 % of the host's (or cgroup's) memory.
+    pub memory_pool_bytes: Option<u64>,
 }
 
 /// Runs a Ballista executor whose function registry has pdq's functions,
@@ -250,6 +272,8 @@ pub async fn run_executor(p: ExecutorProcess) -> Result<(), EngineError> {
         scheduler_port: p.scheduler_port,
         work_dir: p.work_dir.clone(),
         override_function_registry: Some(Arc::new(registry)),
+        executor_heartbeat_interval_seconds: p.heartbeat_secs,
+        memory_pool_size: p.memory_pool_bytes,
         ..ExecutorProcessConfig::default()
     };
     if p.concurrent_tasks > 0 {
