@@ -166,16 +166,15 @@ pub async fn scored_run(
     scores.profile = Some(profile_of(ws, as_of, &scores)?);
     // Objections and usage-log findings as the run stored them, not as
     // they read now.
-    let stored = super::store::stored_objections(lake, run_id).await?;
-    let usage = super::store::stored_usage_findings(lake, run_id).await?;
+    let mut stored = super::store::stored_cards(lake, run_id).await?;
     for c in scores
         .datasets
         .iter_mut()
         .chain(scores.departments.iter_mut())
     {
-        let key = (c.scope.clone(), c.id.clone());
-        c.objections = stored.get(&key).cloned().flatten();
-        c.usage_findings = usage.get(&key).cloned().unwrap_or_default();
+        let card = stored.remove(&(c.scope.clone(), c.id.clone()));
+        c.objections = card.as_ref().and_then(|s| s.objections.clone());
+        c.usage_findings = card.map(|s| s.usage_findings).unwrap_or_default();
     }
     Ok(Some(Scored {
         scores,

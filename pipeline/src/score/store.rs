@@ -166,17 +166,14 @@ pub async fn record_cards(lake: &Lake, scores: &RunScores) -> Result<(), LandErr
     .map(|_| ())
 }
 
-/// The objection counts run `run_id` stored on each scorecard, by
-/// (scope, id): the counts as the sweep saw them, which publishing the run
-/// again shows unchanged (an objection recorded later with an earlier
-/// `--at` does not rewrite a published run).
-pub async fn stored_objections(
+/// The scorecards run `run_id` stored, by (scope, id): what the sweep saw
+/// of the things that change after it (objections, with an earlier `--at`
+/// recorded later; usage-log imports), which publishing the run again
+/// shows unchanged.
+pub async fn stored_cards(
     lake: &Lake,
     run_id: &str,
-) -> Result<
-    std::collections::BTreeMap<(String, String), Option<crate::objection::ObjectionTally>>,
-    LandError,
-> {
+) -> Result<std::collections::BTreeMap<(String, String), Scorecard>, LandError> {
     let rows: Vec<StoredCard> = lake
         .read_records(
             SCORECARDS,
@@ -185,27 +182,7 @@ pub async fn stored_objections(
         )
         .await?;
     rows.iter()
-        .map(|r| Ok(((r.scope.clone(), r.id.clone()), r.card()?.objections)))
-        .collect()
-}
-
-/// The usage-log findings run `run_id` stored on each scorecard, by
-/// (scope, id): as the sweep saw the log (an import after it does not
-/// rewrite a published run).
-pub async fn stored_usage_findings(
-    lake: &Lake,
-    run_id: &str,
-) -> Result<std::collections::BTreeMap<(String, String), Vec<crate::usage::UsageFinding>>, LandError>
-{
-    let rows: Vec<StoredCard> = lake
-        .read_records(
-            SCORECARDS,
-            Some(&format!("run_id = {}", quoted(run_id))),
-            "scope, id",
-        )
-        .await?;
-    rows.iter()
-        .map(|r| Ok(((r.scope.clone(), r.id.clone()), r.card()?.usage_findings)))
+        .map(|r| Ok(((r.scope.clone(), r.id.clone()), r.card()?)))
         .collect()
 }
 

@@ -200,10 +200,7 @@ pub async fn record_prune(lake: &Lake, record: &PruneRecord) -> Result<(), Usage
 }
 
 /// Deletes the rows used before `cutoff`, in one commit of the table.
-pub async fn delete_before(
-    lake: &Lake,
-    cutoff: chrono::DateTime<chrono::Utc>,
-) -> Result<(), UsageError> {
+pub async fn delete_before(lake: &Lake, cutoff: DateTime<Utc>) -> Result<(), UsageError> {
     use datafusion::prelude::{col, lit};
     use datafusion::scalar::ScalarValue;
     let at = ScalarValue::TimestampMicrosecond(Some(cutoff.timestamp_micros()), Some("UTC".into()));
