@@ -910,3 +910,43 @@ fn issue_22_an_unreachable_scheduler_is_an_error() {
     );
     assert!(!text.contains('\n'), "{text}");
 }
+
+/// Issue #24, 1: a large CSV is typed from its first records and read once;
+/// one impossible date after that sample would have kept the column as
+/// text had every value been seen, so the check runs again with types from
+/// every value and gives exactly that: the date counted and failed, not an
+/// error and not a NULL.
+#[test]
+fn a_late_value_that_contradicts_the_sample_gives_the_results_of_a_full_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rows = 70_000u64; // more than the 65,536 records of the sample
+    let bad = 69_000u64;
+    let mut csv = String::from("n,d\n");
+    for i in 0..rows {
+        let d = if i == bad {
+            "2023-02-30".to_string()
+        } else {
+            format!("2020-01-{:02}", 1 + i % 28)
+        };
+        csv.push_str(&format!("{i},{d}\n"));
+    }
+    let data = write(dir.path(), "late.csv", &csv);
+    let rules_path = write(
+        dir.path(),
+        "late.yaml",
+        "dataset: late\nrules:\n  - {id: r, dimension: validity, check: range, column: d, min: '2000-01-01', max: '2026-12-31'}\n",
+    );
+    let rules = RuleFile::load(&rules_path).expect("rules parse");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let report = rt
+        .block_on(check_paths(&[data], &rules, &CheckOptions::new(as_of())))
+        .expect("the check runs again with exact types");
+    let r = &report.results[0];
+    assert_eq!((r.evaluated, r.failed), (rows, 1));
+    assert_eq!(r.samples.len(), 1);
+    assert_eq!(r.samples[0].row, bad);
+}

@@ -137,6 +137,113 @@ pub(crate) fn read_csv_range(
     )
 }
 
+/// Where a span of records read by [`read_csv_span`] stopped. Positions
+/// and lines are relative to where the span was read from (`line` 1-based).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SpanStop {
+    /// At the first record whose position is at or after `stop_from`: it
+    /// was not taken; the csv reader reported it at `byte`, on `line`.
+    At { byte: u64, line: u64 },
+    /// The input ended after `byte` bytes.
+    End { byte: u64 },
+}
+
+/// Streams the records of a CSV file ([`splittable`]) of `width` columns
+/// from `input`, which must start at a record boundary, up to the first
+/// record that the reader reports at or after byte `stop_from` of `input`
+/// (a record is reported where the one before it ended, blank lines
+/// included). `on_record` gets each record's 0-based index in the span and
+/// its 1-based line in `input`. This is how a file is read in byte ranges
+/// found at scan time ([`super::split`]). Returns where it stopped and the
+/// number of records taken. Errors name lines of `input`.
+pub(crate) fn read_csv_span(
+    path: &Path,
+    input: impl Read,
+    spec: CsvSpec,
+    width: usize,
+    stop_from: u64,
+    mut on_record: impl FnMut(u64, u64, Cells<'_>) -> Result<More, FileError>,
+) -> Result<(SpanStop, u64), FileError> {
+    let mut reader = csv_reader(spec, Decoded::new(input, spec));
+    let mut record = csv::StringRecord::new();
+    let mut raw = csv::ByteRecord::new();
+    let mut taken = 0u64;
+    let utf8 = spec.encoding == encoding_rs::UTF_8;
+    loop {
+        let more = if utf8 {
+            reader
+                .read_byte_record(&mut raw)
+                .map_err(|e| csv_error(path, spec, e))?
+        } else {
+            next_record(path, spec, &mut reader, &mut raw, &mut record)?
+        };
+        if !more {
+            return Ok((
+                SpanStop::End {
+                    byte: reader.position().byte(),
+                },
+                taken,
+            ));
+        }
+        let position = if utf8 {
+            raw.position()
+        } else {
+            record.position()
+        };
+        let (byte, line) = position.map_or((0, 1), |p| (p.byte(), p.line()));
+        if byte >= stop_from {
+            return Ok((SpanStop::At { byte, line }, taken));
+        }
+        let fields = if utf8 { raw.len() } else { record.len() };
+        let blank = if utf8 {
+            fields == 1 && raw.get(0).is_some_and(<[u8]>::is_empty)
+        } else {
+            fields == 1 && record.get(0).is_some_and(str::is_empty)
+        };
+        if blank {
+            continue; // a blank line
+        }
+        if fields != width {
+            return Err(FileError::Csv {
+                path: path.to_path_buf(),
+                line,
+                message: format!("expected {width} fields, found {fields}"),
+            });
+        }
+        let more = if utf8 {
+            // The record's bytes are validated once, as one buffer, with
+            // encoding_rs's SIMD validator (AVX2 or SSE 4.2 chosen at run
+            // time) instead of `str::from_utf8` per record and a check of
+            // every field; a field is then text when its ends are
+            // character boundaries (a character cut by a delimiter makes
+            // the whole valid but not its fields).
+            let text = encoding_rs::UTF_8
+                .decode_without_bom_handling_and_without_replacement(raw.as_slice());
+            let text = text.as_deref().filter(|all| {
+                (0..fields).all(|i| {
+                    raw.range(i).is_some_and(|r| {
+                        all.is_char_boundary(r.start) && all.is_char_boundary(r.end)
+                    })
+                })
+            });
+            let Some(text) = text else {
+                return Err(FileError::Encoding {
+                    path: path.to_path_buf(),
+                    line: line as usize,
+                    encoding: spec.encoding.name().to_string(),
+                });
+            };
+            on_record(taken, line, Cells::Utf8 { record: &raw, text })?
+        } else {
+            on_record(taken, line, Cells::Csv(&record))?
+        };
+        taken += 1;
+        if !more {
+            return Ok((SpanStop::At { byte, line }, taken));
+        }
+    }
+}
+
 fn csv_reader<R: Read>(spec: CsvSpec, input: R) -> csv::Reader<R> {
     csv::ReaderBuilder::new()
         .delimiter(spec.delimiter)

@@ -95,6 +95,21 @@ pub enum FileError {
         /// What is wrong.
         message: String,
     },
+    /// A value that does not fit the type its column was given from a
+    /// sample of the file ([`super::Inference::Sampled`]).
+    #[error("{}:{line}: column `{column}` has a value that is not {expected}, as the first {sample} records had it", path.display())]
+    Contradiction {
+        /// The path.
+        path: PathBuf,
+        /// 1-based physical line.
+        line: u64,
+        /// The column.
+        column: String,
+        /// What the sample made the column: "an integer", "a date", "blank" …
+        expected: String,
+        /// Records in the sample.
+        sample: u64,
+    },
     /// A file changed between opening the dataset and reading it.
     #[error("{}: the file changed while it was being checked; run again", path.display())]
     Changed {

@@ -32,6 +32,7 @@ use datafusion::physical_plan::{
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
 
+use super::split::{RangeReader, SplitRun};
 use super::text::Cells;
 use super::{FILE_COLUMN, FileError, FilePart, Inner, ROW_COLUMN, Segment, Stamp, TextSpec, infer};
 use super::{csv, json};
@@ -105,12 +106,26 @@ impl TableProvider for FileTable {
             EmissionType::Incremental,
             Boundedness::Bounded,
         ));
+        let runs = self
+            .inner
+            .parts
+            .iter()
+            .map(|p| match p {
+                FilePart::Stream {
+                    split: Some(split), ..
+                } => Some(Arc::new(SplitRun::new(Arc::clone(split)))),
+                _ => None,
+            })
+            .collect();
+        let executed = std::sync::Mutex::new(vec![false; units.len().max(1)]);
         Ok(Arc::new(ScanExec {
             inner: Arc::clone(&self.inner),
             projection,
             schema,
             units,
             properties,
+            runs,
+            executed,
         }))
     }
 }
@@ -129,6 +144,9 @@ enum Unit {
         row_groups: Vec<usize>,
         first_row: u64,
     },
+    /// A CSV file typed from a sample: every partition reads its ranges
+    /// ([`split`]).
+    Shared { file: usize },
 }
 
 fn unit_rows(inner: &Inner, u: &Unit) -> u64 {
@@ -141,6 +159,7 @@ fn unit_rows(inner: &Inner, u: &Unit) -> u64 {
             _ => 0,
         },
         Unit::Text { file, .. } => inner.files[*file].rows.unwrap_or(0),
+        Unit::Shared { .. } => 0,
         Unit::Parquet {
             file, row_groups, ..
         } => match &inner.parts[*file] {
@@ -156,8 +175,10 @@ fn unit_rows(inner: &Inner, u: &Unit) -> u64 {
 /// largest first to the least loaded.
 fn plan_units(inner: &Inner, target: usize) -> Vec<Vec<Unit>> {
     let mut units = Vec::new();
+    let mut shared = Vec::new();
     for (file, part) in inner.parts.iter().enumerate() {
         match part {
+            FilePart::Stream { split: Some(_), .. } => shared.push(file),
             FilePart::Stream { segments, .. } if !segments.is_empty() => {
                 units.extend((0..segments.len()).map(|k| Unit::Text {
                     file,
@@ -205,7 +226,11 @@ fn plan_units(inner: &Inner, target: usize) -> Vec<Vec<Unit>> {
             }
         }
     }
-    let n = target.min(units.len()).max(1);
+    let n = if shared.is_empty() {
+        target.min(units.len()).max(1)
+    } else {
+        target
+    };
     let mut parts: Vec<(u64, Vec<Unit>)> = vec![(0, Vec::new()); n];
     let mut order: Vec<(u64, Unit)> = units
         .into_iter()
@@ -219,6 +244,10 @@ fn plan_units(inner: &Inner, target: usize) -> Vec<Vec<Unit>> {
             p.1.push(u);
         }
     }
+    // Every partition reads the shared files' ranges.
+    for (_, p) in &mut parts {
+        p.extend(shared.iter().map(|&file| Unit::Shared { file }));
+    }
     // Within a partition, file order: its rows then come ordered by (file, row).
     for (_, p) in &mut parts {
         p.sort_by_key(unit_position);
@@ -230,6 +259,7 @@ fn plan_units(inner: &Inner, target: usize) -> Vec<Vec<Unit>> {
 fn unit_position(u: &Unit) -> (usize, u64) {
     match u {
         Unit::Text { file, segment } => (*file, segment.map_or(0, |k| k as u64)),
+        Unit::Shared { file } => (*file, 0),
         Unit::Parquet {
             file, first_row, ..
         } => (*file, *first_row),
@@ -243,6 +273,10 @@ pub(crate) struct ScanExec {
     schema: SchemaRef,
     units: Vec<Vec<Unit>>,
     properties: Arc<PlanProperties>,
+    /// This scan's shared reading of each split file (by file index).
+    runs: Vec<Option<Arc<SplitRun>>>,
+    /// Partitions executed: a split file's ranges are read once per scan.
+    executed: std::sync::Mutex<Vec<bool>>,
 }
 
 impl DisplayAs for ScanExec {
@@ -289,6 +323,18 @@ impl ExecutionPlan for ScanExec {
         context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
         let units = self.units.get(partition).cloned().unwrap_or_default();
+        if units.iter().any(|u| matches!(u, Unit::Shared { .. })) {
+            let mut executed = self.executed.lock().unwrap_or_else(|p| p.into_inner());
+            match executed.get_mut(partition) {
+                Some(done) if !*done => *done = true,
+                _ => {
+                    return Err(DataFusionError::Internal(format!(
+                        "partition {partition} of a CSV scan read in ranges was executed twice"
+                    )));
+                }
+            }
+        }
+        let runs = self.runs.clone();
         let batch_size = context.session_config().batch_size().max(1);
         let inner = Arc::clone(&self.inner);
         let projection = self.projection.clone();
@@ -297,10 +343,26 @@ impl ExecutionPlan for ScanExec {
         let out_schema = Arc::clone(&schema);
         tokio::task::spawn_blocking(move || {
             for unit in units {
-                if let Err(e) = read_unit(&inner, &unit, &projection, &out_schema, batch_size, &tx)
-                {
-                    let _ = tx.blocking_send(Err(e));
-                    return;
+                let read = match unit {
+                    Unit::Shared { file } => read_shared(
+                        &inner,
+                        file,
+                        &runs,
+                        &projection,
+                        &out_schema,
+                        batch_size,
+                        &tx,
+                    ),
+                    _ => read_unit(&inner, &unit, &projection, &out_schema, batch_size, &tx)
+                        .map(|()| true),
+                };
+                match read {
+                    Ok(true) => {}
+                    Ok(false) => return, // the consumer stopped
+                    Err(e) => {
+                        let _ = tx.blocking_send(Err(e));
+                        return;
+                    }
                 }
             }
         });
@@ -368,6 +430,7 @@ fn read_unit(
                     time_zone,
                     width,
                     segments,
+                    ..
                 } => {
                     let stream = Stream {
                         file: *file,
@@ -407,6 +470,9 @@ fn read_unit(
             }
             Ok(())
         }
+        Unit::Shared { .. } => Err(DataFusionError::Internal(
+            "a CSV read in ranges is read by read_shared".into(),
+        )),
         Unit::Parquet {
             file,
             row_groups,
@@ -489,6 +555,61 @@ fn read_unit(
             Ok(())
         }
     }
+}
+
+/// Reads this partition's share of a CSV file typed from a sample: the
+/// ranges it claims, in file order. False when the consumer stopped.
+fn read_shared(
+    inner: &Inner,
+    file: usize,
+    runs: &[Option<Arc<SplitRun>>],
+    projection: &[usize],
+    schema: &SchemaRef,
+    batch_size: usize,
+    tx: &tokio::sync::mpsc::Sender<Result<RecordBatch>>,
+) -> Result<bool> {
+    let (
+        Some(Some(run)),
+        FilePart::Stream {
+            split: Some(split), ..
+        },
+    ) = (runs.get(file), &inner.parts[file])
+    else {
+        return Err(DataFusionError::Internal(
+            "a shared unit over a file not read in ranges".into(),
+        ));
+    };
+    let data_cols = inner.schema.fields().len();
+    let wanted: Vec<(usize, usize)> = projection
+        .iter()
+        .filter(|p| **p < data_cols)
+        .filter_map(|&p| split.columns[p].map(|fc| (p, fc)))
+        .collect();
+    let reader = RangeReader {
+        inner,
+        file,
+        split,
+        run,
+        wanted: wanted.clone(),
+        batch_size,
+    };
+    reader.read(|arrays, len, rows| {
+        let out = assemble(
+            inner,
+            projection,
+            schema,
+            file,
+            len,
+            |c| {
+                wanted
+                    .iter()
+                    .position(|(p, _)| *p == c)
+                    .map(|k| Arc::clone(&arrays[k]))
+            },
+            || Arc::clone(&rows),
+        )?;
+        Ok(tx.blocking_send(Ok(out)).is_ok())
+    })
 }
 
 /// A CSV or JSON file read at scan time, converted a batch at a time.

@@ -13,7 +13,7 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, Date32Builder, Float64Builder, Int64Builder, StringViewBuilder,
+    Array, ArrayRef, Date32Builder, Float64Builder, Int64Builder, StringViewBuilder,
     TimestampMicrosecondBuilder,
 };
 use arrow::datatypes::{DataType, TimeUnit};
@@ -67,6 +67,11 @@ impl ColumnInference {
         if self.candidates & TIMESTAMP != 0 && parse_timestamp_parts(s).is_none() {
             self.candidates &= !TIMESTAMP;
         }
+    }
+
+    /// Whether any non-blank value was observed.
+    pub fn voted(&self) -> bool {
+        self.voters > 0
     }
 
     /// Combines the verdicts of two partial scans.
@@ -257,6 +262,38 @@ pub fn convert<'a>(
             cells.for_each(|c| b.append_option(c));
             Arc::new(b.finish())
         }
+    }
+}
+
+/// Whether a non-blank value would be typed by inference on its own
+/// (a number, date or timestamp), so that a column of no other values
+/// would not be text.
+pub fn has_a_type(s: &str) -> bool {
+    parse_int(s).is_some()
+        || parse_float(s).is_some()
+        || parse_date(s).is_some()
+        || parse_timestamp_parts(s).is_some()
+}
+
+/// Like [`convert`] for cells whose type was inferred from a sample: the
+/// index of the first non-blank cell that does not parse as `data_type`
+/// is returned instead of an array.
+pub fn try_convert<'a>(
+    cells: impl ExactSizeIterator<Item = Option<&'a str>> + Clone,
+    data_type: &DataType,
+    tz: Tz,
+) -> Result<ArrayRef, usize> {
+    let array = convert(cells.clone(), data_type, tz);
+    if matches!(data_type, DataType::Utf8View | DataType::Utf8) || array.null_count() == 0 {
+        return Ok(array);
+    }
+    // A NULL is a blank or absent cell, or a value that did not parse.
+    match cells
+        .enumerate()
+        .position(|(i, c)| array.is_null(i) && c.is_some_and(|s| !is_blank(s)))
+    {
+        Some(i) => Err(i),
+        None => Ok(array),
     }
 }
 

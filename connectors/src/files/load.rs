@@ -12,10 +12,10 @@ use chrono_tz::Tz;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::{
-    FILE_COLUMN, FileError, FileFormat, FilePart, ROW_COLUMN, ReadOptions, SEGMENT_ROWS, Segment,
-    SourceFile, Stamp, TextSpec,
+    FILE_COLUMN, FileError, FileFormat, FilePart, Inference, ROW_COLUMN, ReadOptions, SEGMENT_ROWS,
+    Segment, SourceFile, Stamp, TextSpec,
 };
-use super::{csv, exec, infer, json, text, xlsx};
+use super::{csv, exec, infer, json, split, text, xlsx};
 
 /// Each column name's first position, for lookups by name in one step.
 fn positions(columns: &[String]) -> HashMap<&str, usize> {
@@ -114,8 +114,20 @@ pub(super) enum Loaded {
         columns: Vec<String>,
         inference: Vec<infer::ColumnInference>,
         segments: Vec<Segment>,
+        /// Typed from a sample, read in ranges at scan time.
+        sampled: Option<Sampled>,
     },
     Parquet(SchemaRef, Vec<u64>),
+}
+
+/// What a CSV typed from a sample needs at scan time.
+pub(super) struct Sampled {
+    /// Where the csv reader reports the first record after the header
+    /// (after a BOM), and its line.
+    data_start: u64,
+    first_line: u64,
+    records: u64,
+    encoding_from_sample: bool,
 }
 
 /// Reads what opening needs of one file, and notes its number of rows.
@@ -187,9 +199,16 @@ fn text_spec(f: &SourceFile, opts: &ReadOptions) -> TextSpec {
 }
 
 /// A CSV or JSON file read through once: its encoding, columns, inference,
-/// record count and segments.
+/// record count and segments. A large CSV with [`Inference::Sampled`] is
+/// only sampled.
 fn load_stream(f: &mut SourceFile, opts: &ReadOptions) -> Result<Loaded, FileError> {
     let stamp = Stamp::of(&f.path)?;
+    if let (Inference::Sampled { records }, TextSpec::Csv(spec)) =
+        (opts.inference, text_spec(f, opts))
+        && let Some(loaded) = load_sampled(f, opts, spec, records, &stamp)?
+    {
+        return Ok(loaded);
+    }
     let (spec, first) = first_read_detecting_encoding(&f.path, text_spec(f, opts), opts)?;
     f.rows = Some(first.records);
     let segments = segments_of(&f.path, spec, &first)?;
@@ -199,7 +218,100 @@ fn load_stream(f: &mut SourceFile, opts: &ReadOptions) -> Result<Loaded, FileErr
         columns: first.columns,
         inference: first.inference,
         segments,
+        sampled: None,
     })
+}
+
+/// Reads the first `records` records of a CSV: its encoding (detected on
+/// them), columns and the inference over them. The whole file when it has
+/// no more (then exactly as [`first_read`]); `None` when its encoding
+/// cannot be read in ranges.
+fn load_sampled(
+    f: &mut SourceFile,
+    opts: &ReadOptions,
+    spec: csv::CsvSpec,
+    records: u64,
+    stamp: &Stamp,
+) -> Result<Option<Loaded>, FileError> {
+    let bom = csv::bom_len(&f.path)?;
+    let detect = opts.encoding.is_none() && bom == 0;
+    let (spec, sample) = match sample_read(&f.path, spec, records) {
+        Err(FileError::Encoding { .. }) if detect => {
+            let gb = csv::CsvSpec {
+                encoding: encoding_rs::GB18030,
+                ..spec
+            };
+            (gb, sample_read(&f.path, gb, records)?)
+        }
+        other => (spec, other?),
+    };
+    if !csv::splittable(spec) {
+        return Ok(None);
+    }
+    let (first, at) = sample;
+    let sampled = if first.records < records {
+        f.rows = Some(first.records);
+        None
+    } else {
+        let (data_start, first_line) = at.unwrap_or((0, 1));
+        Some(Sampled {
+            data_start: bom + data_start,
+            first_line,
+            records,
+            encoding_from_sample: detect && spec.encoding == encoding_rs::UTF_8,
+        })
+    };
+    Ok(Some(Loaded::Stream {
+        spec: TextSpec::Csv(spec),
+        stamp: stamp.clone(),
+        columns: first.columns,
+        inference: first.inference,
+        segments: Vec::new(),
+        sampled,
+    }))
+}
+
+/// The first `records` records of a CSV, and where its first record is
+/// reported (byte after a BOM, line).
+fn sample_read(
+    path: &Path,
+    spec: csv::CsvSpec,
+    records: u64,
+) -> Result<(FirstRead, Option<(u64, u64)>), FileError> {
+    let mut columns: Vec<String> = Vec::new();
+    let mut inference: Vec<infer::ColumnInference> = Vec::new();
+    let mut at = None;
+    let read = csv::read_csv(
+        path,
+        open_file(path)?,
+        spec,
+        |header| {
+            columns = header.to_vec();
+            Ok(())
+        },
+        |row, cells| {
+            if row == 0 {
+                at = cells.position();
+            }
+            if inference.len() < cells.len() {
+                inference.resize(cells.len(), Default::default());
+            }
+            for (c, inf) in inference.iter_mut().enumerate().take(cells.len()) {
+                inf.observe(cells.get(c));
+            }
+            Ok(row + 1 < records)
+        },
+    )?;
+    inference.resize(columns.len(), Default::default());
+    Ok((
+        FirstRead {
+            columns,
+            inference,
+            starts: Vec::new(),
+            records: read,
+        },
+        at,
+    ))
 }
 
 /// The first read, with the CSV encoding detected: not forced and no BOM,
@@ -364,26 +476,65 @@ impl Columns<'_> {
                 stamp,
                 columns,
                 segments,
+                sampled,
                 ..
             } => {
                 let at = positions(&columns);
+                let positions = self.positions_in(&at);
+                let types: Vec<DataType> = self
+                    .schema
+                    .fields()
+                    .iter()
+                    .map(|fl| self.inferred(fl.name()))
+                    .collect();
+                let split = match (sampled, spec) {
+                    (Some(s), TextSpec::Csv(csv_spec)) => Some(Arc::new(split::Split {
+                        spec: csv_spec,
+                        stamp: stamp.clone(),
+                        data_start: s.data_start,
+                        first_line: s.first_line,
+                        len: stamp.len,
+                        width: columns.len(),
+                        guards: self.guards(&positions),
+                        columns: positions.clone(),
+                        types: types.clone(),
+                        time_zone: self.tz,
+                        encoding_from_sample: s.encoding_from_sample,
+                        sample: s.records,
+                    })),
+                    _ => None,
+                };
                 FilePart::Stream {
                     spec,
                     stamp,
                     width: columns.len(),
                     segments,
-                    columns: self.positions_in(&at),
-                    types: self
-                        .schema
-                        .fields()
-                        .iter()
-                        .map(|fl| self.inferred(fl.name()))
-                        .collect(),
+                    columns: positions,
+                    types,
                     time_zone: self.tz,
+                    split,
                 }
             }
             Loaded::Text(t) => self.sheet_part(t, f)?,
         })
+    }
+
+    /// What a scan of a sampled file checks of each dataset column.
+    fn guards(&self, positions: &[Option<usize>]) -> Vec<split::Guard> {
+        self.schema
+            .fields()
+            .iter()
+            .zip(positions)
+            .map(|(fl, at)| {
+                let voted = self.inference.get(fl.name()).is_some_and(|i| i.voted());
+                match (at, self.inferred(fl.name())) {
+                    (None, _) => split::Guard::None,
+                    (Some(_), DataType::Utf8View) if !voted => split::Guard::Unvoted,
+                    (Some(_), DataType::Utf8View) => split::Guard::None,
+                    (Some(_), _) => split::Guard::Typed,
+                }
+            })
+            .collect()
     }
 
     /// For each dataset column, its index in a file (None = absent).

@@ -5,22 +5,32 @@
 //! [`ROW_COLUMN`] (0-based record index in that file, in file order).
 //!
 //! ```text
-//!  paths ─expand─▶ files ─┬─ CSV / JSON: stream once (encoding, header, inference over ALL text files) ─┐
-//!                         ├─ XLSX: the sheet read into cells ─────────────────────────────────────────┴─▶ types
+//!  paths ─expand─▶ files ─┬─ CSV, Inference::Sampled: the first records (encoding, header, types) ──┐
+//!                         ├─ CSV / JSON, Inference::Exact: stream once (inference over ALL values) ──┤
+//!                         ├─ XLSX: the sheet read into cells ────────────────────────────────────────┴─▶ types
 //!                         └─ Parquet: metadata only
-//!  scan(projection) ─▶ ScanExec: partitions of row-group ranges / text files ─▶ batches + __pdq_file + __pdq_row
-//!                        (Parquet row groups and CSV/JSON records are read again, streamed, at scan time)
+//!  scan(projection) ─▶ ScanExec: partitions of row-group ranges / text files / shared byte ranges
+//!                        ─▶ batches + __pdq_file + __pdq_row
 //! ```
 //!
 //! Memory does not grow with the size of a Parquet, CSV or JSON file: they
-//! are read a batch at a time when the dataset is scanned. A CSV or JSON
-//! file is read through once more when the dataset is opened, to find its
-//! encoding and columns and to infer types over every value; if it changes
-//! between the two reads, the scan fails rather than read other data. That
-//! first read also notes a record boundary every `SEGMENT_ROWS` (128K) records of
-//! a UTF-8, GB18030 or GBK CSV, so that the scan can read one large file
-//! with every partition, each segment from its boundary. An XLSX sheet is held in
-//! memory (the format caps a sheet at 1,048,576 rows).
+//! are read a batch at a time when the dataset is scanned. How a CSV is
+//! typed is the caller's choice ([`Inference`]):
+//!
+//! - `Exact` (the default): the file is read through once when the dataset
+//!   is opened, to find its encoding and columns and to infer types over
+//!   every value; if it changes between the two reads, the scan fails
+//!   rather than read other data. That first read also notes a record
+//!   boundary every `SEGMENT_ROWS` (128K) records of a UTF-8, GB18030 or
+//!   GBK CSV, so that the scan can read one large file with every
+//!   partition, each segment from its boundary.
+//! - `Sampled` (`pdq check`): only the first records are read at open; the
+//!   scan reads the file once, every partition taking byte ranges whose
+//!   first records it guesses and checks (module `split`), and stops with
+//!   [`FileDataset::contradiction`] set if a later value does not fit the
+//!   sampled types (the caller then opens the files again, `Exact`).
+//!
+//! An XLSX sheet is held in memory (the format caps a sheet at 1,048,576 rows).
 
 pub(crate) mod csv;
 mod discover;
@@ -30,6 +40,7 @@ pub mod infer;
 pub(crate) mod json;
 mod load;
 pub mod sheet;
+mod split;
 pub(crate) mod text;
 pub(crate) mod xlsx;
 
@@ -93,6 +104,30 @@ pub struct ReadOptions {
     pub time_zone: Tz,
     /// How much of an XLSX workbook is read (`--xlsx-max-bytes`).
     pub xlsx: sheet::XlsxLimits,
+    /// How the types of a CSV file's columns are found.
+    pub inference: Inference,
+}
+
+/// How the types of a CSV file's columns are found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inference {
+    /// From every value: the file is read once at open and again at scan.
+    Exact,
+    /// From the first `records` records, and the file is read once, by every
+    /// partition at a time (module `split`). A later value that
+    /// contradicts the sample stops the scan and is reported by
+    /// [`FileDataset::contradiction`]: the caller then opens the files again
+    /// with [`Inference::Exact`], so results never depend on the sample.
+    /// A file of at most `records` records is read whole at open (exact).
+    Sampled {
+        /// Records in the sample.
+        records: u64,
+    },
+}
+
+impl Inference {
+    /// The sample `pdq check` uses: 65,536 records.
+    pub const SAMPLED: Inference = Inference::Sampled { records: 64 * 1024 };
 }
 
 impl Default for ReadOptions {
@@ -104,6 +139,7 @@ impl Default for ReadOptions {
             sheet: None,
             time_zone: chrono_tz::Asia::Shanghai,
             xlsx: sheet::XlsxLimits::default(),
+            inference: Inference::Exact,
         }
     }
 }
@@ -189,6 +225,9 @@ pub(crate) enum FilePart {
         /// Segments to read in parallel (UTF-8 CSV of more than one
         /// segment); empty: the file is read whole, in order.
         segments: Vec<Segment>,
+        /// A CSV typed from a sample: read once, in byte ranges shared by
+        /// every partition (`segments` is then empty).
+        split: Option<Arc<split::Split>>,
     },
     /// A Parquet file read lazily.
     Parquet {
@@ -207,6 +246,8 @@ pub(crate) struct Inner {
     pub full_schema: SchemaRef,
     pub files: Vec<SourceFile>,
     pub parts: Vec<FilePart>,
+    /// Why a scan found the sampled types wrong (see [`Inference::Sampled`]).
+    pub contradiction: std::sync::Mutex<Option<String>>,
 }
 
 /// One dataset made of files. Cheap to clone.
@@ -243,8 +284,19 @@ impl FileDataset {
                 full_schema,
                 files,
                 parts,
+                contradiction: std::sync::Mutex::new(None),
             }),
         })
+    }
+
+    /// Why a scan of this dataset stopped because a value contradicted the
+    /// types inferred from a sample (or the encoding found in it), if one
+    /// did: open the files again with [`Inference::Exact`] and run again.
+    pub fn contradiction(&self) -> Option<String> {
+        self.inner
+            .contradiction
+            .lock()
+            .map_or_else(|p| p.into_inner().clone(), |g| g.clone())
     }
 
     /// The data columns (without the location columns).

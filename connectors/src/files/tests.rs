@@ -289,3 +289,255 @@ fn a_late_gb18030_record_makes_the_file_gb18030() {
         .to_string();
     assert!(table.contains("张三"), "{table}");
 }
+
+/// The records of `tricky_csv`: quoted fields with line ends (blank lines
+/// and quotes inside them too), blank lines between records, a record of
+/// several ranges' size, numbers, dates and Chinese text.
+fn tricky_csv(rows: u64, crlf: bool) -> String {
+    let nl = if crlf { "\r\n" } else { "\n" };
+    let mut text = format!("\u{feff}n,d,note{nl}");
+    for i in 0..rows {
+        let day = 1 + i % 28;
+        let note = match i % 11 {
+            0 => format!("\"line one{nl}line {i}, \"\"two\"\"\""),
+            3 => format!("\"{nl}{nl}starts with blank lines {i}{nl}\""),
+            5 => format!("\"ends in a quote and a line end \"\"{nl}\""),
+            _ => format!("备注{i}"),
+        };
+        text.push_str(&format!("{i},2024-02-{day:02},{note}{nl}"));
+        if i % 97 == 0 {
+            text.push_str(nl); // a blank line
+        }
+        if i == rows / 2 {
+            // One record longer than several ranges and than the slack
+            // a guessed parse may read past its range.
+            let big: String = (0..3000).map(|k| format!("长 {k}{nl}")).collect();
+            text.push_str(&format!("{},2024-03-01,\"{big}\"{nl}", rows));
+        }
+    }
+    text
+}
+
+/// Every value of a dataset in record order, with its record index.
+fn every_value(ds: &FileDataset, batch_size: usize, partitions: usize) -> String {
+    let config = datafusion::prelude::SessionConfig::new()
+        .with_batch_size(batch_size)
+        .with_target_partitions(partitions);
+    let ctx = datafusion::prelude::SessionContext::new_with_config(config);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let batches = rt
+        .block_on(async {
+            ctx.register_table("t", ds.table_provider())?;
+            ctx.sql("SELECT * FROM t ORDER BY __pdq_row")
+                .await?
+                .collect()
+                .await
+        })
+        .unwrap();
+    arrow::util::pretty::pretty_format_batches(&batches)
+        .unwrap()
+        .to_string()
+}
+
+fn sampled(records: u64) -> ReadOptions {
+    ReadOptions {
+        inference: Inference::Sampled { records },
+        ..ReadOptions::default()
+    }
+}
+
+/// Issue #24, 1: a CSV typed from a sample is read once, in byte ranges
+/// whose first records are guessed, by several partitions at once. With
+/// guesses inside quoted fields, blank lines, CRLF, a BOM, GB18030 and a
+/// record longer than the slack, every record comes exactly once, in
+/// order, with the record index and values of a read from the start.
+#[test]
+fn a_sampled_csv_read_in_ranges_equals_a_read_from_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    for crlf in [false, true] {
+        let text = tricky_csv(3_000, crlf);
+        let utf8 = dir.path().join(format!("t-{crlf}.csv"));
+        let gb = dir.path().join(format!("t-gb-{crlf}.csv"));
+        std::fs::write(&utf8, &text).unwrap();
+        std::fs::write(&gb, encoding_rs::GB18030.encode(&text[3..]).0).unwrap();
+        for path in [&utf8, &gb] {
+            let exact =
+                FileDataset::open(std::slice::from_ref(path), &ReadOptions::default()).unwrap();
+            let ds = FileDataset::open(std::slice::from_ref(path), &sampled(100)).unwrap();
+            let FilePart::Stream {
+                split: Some(split), ..
+            } = &ds.inner.parts[0]
+            else {
+                panic!("a large CSV with a sample is read in ranges");
+            };
+            assert!(split.len > 100 * 1024, "many ranges: {}", split.len);
+            assert_eq!(ds.schema(), exact.schema());
+            let want = every_value(&exact, 64, 2);
+            assert!(want.contains("| 1500 | 2024-02-17 | 备注1500"), "{path:?}");
+            for (batch, partitions) in [(7, 2), (64, 3), (8192, 1)] {
+                let got = every_value(&ds, batch, partitions);
+                assert!(
+                    got == want,
+                    "{path:?}, batch {batch}, {partitions} partitions"
+                );
+                assert_eq!(ds.contradiction(), None);
+            }
+        }
+    }
+}
+
+/// A file no longer than its sample is typed from all of it, at open.
+#[test]
+fn a_csv_within_its_sample_is_read_whole_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("small.csv");
+    std::fs::write(&path, "n,d\n1,2024-01-01\n2,2024-01-02\n").unwrap();
+    let ds = FileDataset::open(std::slice::from_ref(&path), &sampled(100)).unwrap();
+    assert!(matches!(
+        ds.inner.parts[0],
+        FilePart::Stream { split: None, .. }
+    ));
+    assert_eq!(ds.files()[0].rows, Some(2));
+}
+
+/// A value after the sample that the sampled types cannot hold stops the
+/// scan with an error naming its line and column, and the dataset says
+/// so (the check then reads again with exact types); a record of the wrong
+/// width is named at the same line as a read from the start names it.
+#[test]
+fn a_value_after_the_sample_that_contradicts_it_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = tricky_csv(3_000, false);
+    let line_of = |text: &str, n: u64| {
+        let at = text
+            .find(&format!("\n{n},"))
+            .expect("the record is in the file");
+        text[..at].matches('\n').count() + 2
+    };
+    // An impossible date: `d` would be text had every value been seen.
+    let day = 1 + 2222 % 28;
+    let bad_date = text.replacen(
+        &format!("\n2222,2024-02-{day:02},"),
+        "\n2222,2024-02-30,",
+        1,
+    );
+    assert!(bad_date != text, "the date is replaced");
+    let path = dir.path().join("bad-date.csv");
+    std::fs::write(&path, &bad_date).unwrap();
+    let ds = FileDataset::open(std::slice::from_ref(&path), &sampled(100)).unwrap();
+    // A scan that does not read `d` has nothing to contradict.
+    assert!(scan(&ds, 64, "SELECT count(*), max(n) FROM t").is_ok());
+    let err = scan(&ds, 64, "SELECT count(*), max(d) FROM t")
+        .unwrap_err()
+        .to_string();
+    let want = format!(
+        "{}:{}: column `d` has a value that is not a date, as the first 100 records had it",
+        path.display(),
+        line_of(&bad_date, 2222)
+    );
+    assert!(err.contains(&want), "{err}\nwant: {want}");
+    assert_eq!(ds.contradiction().as_deref(), Some(want.as_str()));
+    let exact = FileDataset::open(std::slice::from_ref(&path), &ReadOptions::default()).unwrap();
+    assert_eq!(exact.schema().field(1).data_type(), &DataType::Utf8View);
+
+    // A column blank in the sample that later holds a number.
+    let mut blank = "n,e\n".to_string();
+    for i in 0..5000 {
+        let e = if i == 4321 {
+            "7".to_string()
+        } else {
+            String::new()
+        };
+        blank.push_str(&format!("{i},{e}\n"));
+    }
+    let path = dir.path().join("blank.csv");
+    std::fs::write(&path, &blank).unwrap();
+    let ds = FileDataset::open(std::slice::from_ref(&path), &sampled(100)).unwrap();
+    assert!(scan(&ds, 64, "SELECT count(e) FROM t").is_err());
+    let why = ds.contradiction().expect("the sample is contradicted");
+    assert!(
+        why.ends_with(
+            ":4323: column `e` has a value that is not blank, as the first 100 records had it"
+        ),
+        "{why}"
+    );
+
+    // A record of the wrong width: the same error as an exact read's.
+    let ragged = text.replacen("\n2500,", "\n2500,extra,", 1);
+    assert!(ragged != text, "the record is widened");
+    let path = dir.path().join("ragged.csv");
+    std::fs::write(&path, &ragged).unwrap();
+    let exact_err = FileDataset::open(std::slice::from_ref(&path), &ReadOptions::default())
+        .unwrap_err()
+        .to_string();
+    let ds = FileDataset::open(std::slice::from_ref(&path), &sampled(100)).unwrap();
+    let err = scan(&ds, 64, "SELECT count(*) FROM t")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains(&exact_err), "{err}\nwant: {exact_err}");
+    assert!(
+        exact_err.contains(&format!(
+            ":{}: expected 3 fields, found 4",
+            line_of(&ragged, 2500)
+        )),
+        "{exact_err}"
+    );
+    assert_eq!(
+        ds.contradiction(),
+        None,
+        "a ragged record is an error, not a contradiction"
+    );
+}
+
+/// Bytes that are not UTF-8 after a UTF-8 sample contradict the encoding
+/// found in it (the exact read makes the file GB18030).
+#[test]
+fn gb18030_after_a_utf8_sample_contradicts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("late.csv");
+    let mut bytes = b"name,n\n".to_vec();
+    for _ in 0..20_000 {
+        bytes.extend_from_slice(b"ascii only,1\n");
+    }
+    bytes.extend_from_slice(&encoding_rs::GB18030.encode("张三,2\n").0);
+    std::fs::write(&path, &bytes).unwrap();
+    let ds = FileDataset::open(std::slice::from_ref(&path), &sampled(100)).unwrap();
+    assert!(scan(&ds, 512, "SELECT count(name) FROM t").is_err());
+    let why = ds
+        .contradiction()
+        .expect("the sampled encoding is contradicted");
+    assert!(why.contains(":20002: not valid UTF-8 text"), "{why}");
+}
+
+/// A character cut in two by a delimiter is not UTF-8 text, though the
+/// record's fields put together are (they are validated as one buffer).
+#[test]
+fn a_character_cut_by_a_delimiter_is_not_utf8_in_a_sampled_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cut.csv");
+    let mut bytes = b"a,b\n".to_vec();
+    for i in 0..5000 {
+        bytes.extend_from_slice(format!("{i},名{i}\n").as_bytes());
+    }
+    // "名" is E5 90 8D: here E5 ends field a and 90 8D starts field b.
+    bytes.extend_from_slice(b"\xE5,\x90\x8D\n");
+    std::fs::write(&path, &bytes).unwrap();
+    let opts = ReadOptions {
+        encoding: Some(encoding_rs::UTF_8),
+        ..sampled(100)
+    };
+    let ds = FileDataset::open(std::slice::from_ref(&path), &opts).unwrap();
+    let err = scan(&ds, 512, "SELECT count(a), count(b) FROM t")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains(":5002: not valid UTF-8 text"), "{err}");
+    assert_eq!(
+        ds.contradiction(),
+        None,
+        "the encoding was given, not sampled"
+    );
+}

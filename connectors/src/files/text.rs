@@ -78,6 +78,13 @@ pub(super) fn check_headers(
 pub(crate) enum Cells<'a> {
     Csv(&'a csv::StringRecord),
     Json(&'a [Option<String>]),
+    /// A CSV record read as bytes and validated as UTF-8 once, whole:
+    /// `text` is its fields' bytes as text, each field's ends character
+    /// boundaries of it.
+    Utf8 {
+        record: &'a csv::ByteRecord,
+        text: &'a str,
+    },
 }
 
 impl Cells<'_> {
@@ -86,6 +93,7 @@ impl Cells<'_> {
         match self {
             Cells::Csv(r) => r.get(i),
             Cells::Json(c) => c.get(i).and_then(|c| c.as_deref()),
+            Cells::Utf8 { record, text } => record.range(i).and_then(|r| text.get(r)),
         }
     }
 
@@ -94,6 +102,16 @@ impl Cells<'_> {
     pub(crate) fn byte_offset(&self) -> Option<u64> {
         match self {
             Cells::Csv(r) => r.position().map(|p| p.byte()),
+            Cells::Utf8 { record, .. } => record.position().map(|p| p.byte()),
+            Cells::Json(_) => None,
+        }
+    }
+
+    /// Where a CSV record is reported in the decoded text: (byte, 1-based line).
+    pub(crate) fn position(&self) -> Option<(u64, u64)> {
+        match self {
+            Cells::Csv(r) => r.position().map(|p| (p.byte(), p.line())),
+            Cells::Utf8 { record, .. } => record.position().map(|p| (p.byte(), p.line())),
             Cells::Json(_) => None,
         }
     }
@@ -102,6 +120,7 @@ impl Cells<'_> {
     pub(crate) fn len(&self) -> usize {
         match self {
             Cells::Csv(r) => r.len(),
+            Cells::Utf8 { record, .. } => record.len(),
             Cells::Json(c) => c.len(),
         }
     }

@@ -36,7 +36,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, FixedOffset};
 use chrono_tz::Tz;
-use connectors::files::{FILE_COLUMN, FileDataset, ROW_COLUMN, ReadOptions};
+use connectors::files::{FILE_COLUMN, FileDataset, Inference, ROW_COLUMN, ReadOptions};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{DFSchema, JoinType, ScalarValue};
 use datafusion::error::DataFusionError;
@@ -265,6 +265,11 @@ impl Runner {
 }
 
 /// Opens the files of a dataset and checks them against a rule file.
+///
+/// A large CSV is read once, typed from its first records
+/// ([`Inference::SAMPLED`]); if a later value contradicts those types (or
+/// the encoding found in them), the check is run again with types inferred
+/// from every value, so the results never depend on the sample.
 pub async fn check_paths(
     paths: &[PathBuf],
     rules: &RuleFile,
@@ -273,16 +278,46 @@ pub async fn check_paths(
     let started = Instant::now();
     let read = ReadOptions {
         time_zone: opts.time_zone,
+        inference: Inference::SAMPLED,
         ..opts.read.clone()
     };
+    let dataset = open_dataset(paths, rules, read.clone()).await?;
+    match check_dataset(&dataset, rules, opts, started).await {
+        Err(e) => match dataset.contradiction() {
+            Some(why) => {
+                tracing::info!(
+                    dataset = %rules.spec.dataset,
+                    "{why}: reading the files again with types inferred from every value"
+                );
+                drop(dataset);
+                let exact = ReadOptions {
+                    inference: Inference::Exact,
+                    ..read
+                };
+                let dataset = open_dataset(paths, rules, exact).await?;
+                check_dataset(&dataset, rules, opts, started).await
+            }
+            None => Err(e),
+        },
+        ok => ok,
+    }
+}
+
+/// Opens a dataset's files on the blocking pool.
+async fn open_dataset(
+    paths: &[PathBuf],
+    rules: &RuleFile,
+    read: ReadOptions,
+) -> Result<FileDataset, CheckError> {
     let owned = paths.to_vec();
-    let dataset = tokio::task::spawn_blocking(move || FileDataset::open(&owned, &read))
-        .await
-        .map_err(|e| CheckError::Engine {
-            dataset: rules.spec.dataset.clone(),
-            message: format!("reading the files failed: {e}"),
-        })??;
-    check_dataset(&dataset, rules, opts, started).await
+    Ok(
+        tokio::task::spawn_blocking(move || FileDataset::open(&owned, &read))
+            .await
+            .map_err(|e| CheckError::Engine {
+                dataset: rules.spec.dataset.clone(),
+                message: format!("reading the files failed: {e}"),
+            })??,
+    )
 }
 
 /// Checks an opened dataset against a rule file.
