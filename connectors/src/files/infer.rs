@@ -13,7 +13,7 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, Date32Builder, Float64Builder, Int64Builder, StringViewBuilder,
+    ArrayRef, Date32Builder, Float64Builder, Int64Builder, StringViewBuilder,
     TimestampMicrosecondBuilder,
 };
 use arrow::datatypes::{DataType, TimeUnit};
@@ -239,6 +239,82 @@ fn days(d: NaiveDate) -> i32 {
     (d - epoch).num_days() as i32
 }
 
+/// Builds an array of one inferred type a cell at a time: blank cells
+/// are NULL in typed columns, text is kept as written.
+pub struct CellBuilder {
+    column: TypedBuilder,
+    tz: Tz,
+}
+
+enum TypedBuilder {
+    Int(Int64Builder),
+    Float(Float64Builder),
+    Date(Date32Builder),
+    Timestamp(TimestampMicrosecondBuilder),
+    Text(StringViewBuilder),
+}
+
+impl CellBuilder {
+    /// A builder of `data_type` (text for any type inference does not make).
+    pub fn new(data_type: &DataType, tz: Tz, capacity: usize) -> CellBuilder {
+        let column = match data_type {
+            DataType::Int64 => TypedBuilder::Int(Int64Builder::with_capacity(capacity)),
+            DataType::Float64 => TypedBuilder::Float(Float64Builder::with_capacity(capacity)),
+            DataType::Date32 => TypedBuilder::Date(Date32Builder::with_capacity(capacity)),
+            DataType::Timestamp(_, zone) => TypedBuilder::Timestamp(
+                TimestampMicrosecondBuilder::with_capacity(capacity)
+                    .with_timezone_opt(zone.clone()),
+            ),
+            _ => TypedBuilder::Text(StringViewBuilder::with_capacity(capacity)),
+        };
+        CellBuilder { column, tz }
+    }
+
+    /// Appends a cell (`None`: NULL). False when a non-blank cell does not
+    /// parse as the builder's type (it is then NULL).
+    pub fn append(&mut self, cell: Option<&str>) -> bool {
+        let present = cell.filter(|s| !is_blank(s));
+        let parsed = match &mut self.column {
+            TypedBuilder::Text(b) => {
+                b.append_option(cell);
+                return true;
+            }
+            TypedBuilder::Int(b) => {
+                let v = present.and_then(parse_int);
+                b.append_option(v);
+                v.is_some()
+            }
+            TypedBuilder::Float(b) => {
+                let v = present.and_then(parse_float);
+                b.append_option(v);
+                v.is_some()
+            }
+            TypedBuilder::Date(b) => {
+                let v = present.and_then(parse_date).map(days);
+                b.append_option(v);
+                v.is_some()
+            }
+            TypedBuilder::Timestamp(b) => {
+                let v = present.and_then(|s| parse_timestamp(s, self.tz));
+                b.append_option(v);
+                v.is_some()
+            }
+        };
+        parsed || present.is_none()
+    }
+
+    /// The array of the cells appended so far; the builder starts again empty.
+    pub fn finish(&mut self) -> ArrayRef {
+        match &mut self.column {
+            TypedBuilder::Int(b) => Arc::new(b.finish()),
+            TypedBuilder::Float(b) => Arc::new(b.finish()),
+            TypedBuilder::Date(b) => Arc::new(b.finish()),
+            TypedBuilder::Timestamp(b) => Arc::new(b.finish()),
+            TypedBuilder::Text(b) => Arc::new(b.finish()),
+        }
+    }
+}
+
 /// Builds an array of `data_type` from cells; the type must come from
 /// [`ColumnInference::data_type`] over (at least) these cells, so every
 /// non-blank cell parses. A cell that does not (a bug upstream) becomes NULL
@@ -248,36 +324,11 @@ pub fn convert<'a>(
     data_type: &DataType,
     tz: Tz,
 ) -> ArrayRef {
-    let n = cells.len();
-    let present = |c: Option<&'a str>| c.filter(|s| !is_blank(s));
-    match data_type {
-        DataType::Int64 => {
-            let mut b = Int64Builder::with_capacity(n);
-            cells.for_each(|c| b.append_option(present(c).and_then(parse_int)));
-            Arc::new(b.finish())
-        }
-        DataType::Float64 => {
-            let mut b = Float64Builder::with_capacity(n);
-            cells.for_each(|c| b.append_option(present(c).and_then(parse_float)));
-            Arc::new(b.finish())
-        }
-        DataType::Date32 => {
-            let mut b = Date32Builder::with_capacity(n);
-            cells.for_each(|c| b.append_option(present(c).and_then(parse_date).map(days)));
-            Arc::new(b.finish())
-        }
-        DataType::Timestamp(_, zone) => {
-            let mut b =
-                TimestampMicrosecondBuilder::with_capacity(n).with_timezone_opt(zone.clone());
-            cells.for_each(|c| b.append_option(present(c).and_then(|s| parse_timestamp(s, tz))));
-            Arc::new(b.finish())
-        }
-        _ => {
-            let mut b = StringViewBuilder::with_capacity(n);
-            cells.for_each(|c| b.append_option(c));
-            Arc::new(b.finish())
-        }
-    }
+    let mut b = CellBuilder::new(data_type, tz, cells.len());
+    cells.for_each(|c| {
+        b.append(c);
+    });
+    b.finish()
 }
 
 /// Whether a non-blank value would be typed by inference on its own
@@ -288,28 +339,6 @@ pub fn has_a_type(s: &str) -> bool {
         || parse_float(s).is_some()
         || parse_date(s).is_some()
         || parse_timestamp_parts(s).is_some()
-}
-
-/// Like [`convert`] for cells whose type was inferred from a sample: the
-/// index of the first non-blank cell that does not parse as `data_type`
-/// is returned instead of an array.
-pub fn try_convert<'a>(
-    cells: impl ExactSizeIterator<Item = Option<&'a str>> + Clone,
-    data_type: &DataType,
-    tz: Tz,
-) -> Result<ArrayRef, usize> {
-    let array = convert(cells.clone(), data_type, tz);
-    if matches!(data_type, DataType::Utf8View | DataType::Utf8) || array.null_count() == 0 {
-        return Ok(array);
-    }
-    // A NULL is a blank or absent cell, or a value that did not parse.
-    match cells
-        .enumerate()
-        .position(|(i, c)| array.is_null(i) && c.is_some_and(|s| !is_blank(s)))
-    {
-        Some(i) => Err(i),
-        None => Ok(array),
-    }
 }
 
 #[cfg(test)]
@@ -342,7 +371,10 @@ mod tests {
         assert_eq!(infer(&[Some("1234567890.123456")]), DataType::Utf8View); // 16 significant digits
         assert_eq!(infer(&[Some("123456789.0123456")]), DataType::Utf8View); // 16, a zero inside
         assert_eq!(infer(&[Some("12345678901234.5000")]), DataType::Float64); // 15 and trailing zeros
-        assert_eq!(infer(&[Some("0.000001234567890123456")]), DataType::Utf8View); // 16 after leading zeros
+        assert_eq!(
+            infer(&[Some("0.000001234567890123456")]),
+            DataType::Utf8View
+        ); // 16 after leading zeros
         assert_eq!(infer(&[Some("0.00000123456789012345")]), DataType::Float64); // 15 after leading zeros
         assert_eq!(infer(&[Some("0.0"), Some("100.00")]), DataType::Float64);
         assert_eq!(

@@ -39,8 +39,9 @@ use datafusion::common::Result;
 use datafusion::error::DataFusionError;
 
 use super::csv::{self, CsvSpec, SpanStop};
+use super::infer::{self, CellBuilder};
 use super::text::Cells;
-use super::{FileError, Inner, Stamp, infer};
+use super::{FileError, Inner, Stamp};
 
 /// Bytes of the file per range (small in unit tests, to have many ranges).
 const RANGE_BYTES: u64 = if cfg!(test) { 2 * 1024 } else { 8 << 20 };
@@ -305,13 +306,6 @@ struct Parsed {
 /// A parse error, its line counted from the parse's start.
 struct Failed(FileError);
 
-/// The projected columns' text of up to one batch (spans of one buffer).
-struct Chunk {
-    text: String,
-    cells: Vec<Vec<Option<(usize, usize)>>>,
-    lines: Vec<u64>,
-}
-
 /// What reads the ranges of one split file for one partition.
 pub(crate) struct RangeReader<'a> {
     pub inner: &'a Inner,
@@ -510,38 +504,53 @@ impl RangeReader<'_> {
             Some(l) => Box::new(Read::by_ref(file).take(l.saturating_sub(start))),
             None => Box::new(Read::by_ref(file)),
         };
-        let mut chunk = Chunk {
-            text: String::new(),
-            cells: vec![Vec::with_capacity(self.batch_size); self.wanted.len()],
-            lines: Vec::with_capacity(self.batch_size),
-        };
+        let mut builders = self.builders();
+        let mut rows = 0usize;
         let mut batches = Vec::new();
         let mut settled = vec![false; self.wanted.len()];
         let mut failed: Option<FileError> = None;
-        let spec = split.spec;
         let read = csv::read_csv_span(
             path,
             input,
-            spec,
+            split.spec,
             split.width,
             next.run_start.saturating_sub(start),
             |_, line, cells: Cells<'_>| {
-                for ((_, fc), out) in self.wanted.iter().zip(chunk.cells.iter_mut()) {
-                    out.push(cells.get(*fc).map(|v| {
-                        let from = chunk.text.len();
-                        chunk.text.push_str(v);
-                        (from, chunk.text.len())
-                    }));
-                }
-                chunk.lines.push(line);
-                if chunk.lines.len() >= self.batch_size {
-                    match self.convert(&mut chunk, &mut settled) {
-                        Ok(b) => batches.push(b),
-                        Err(e) => {
-                            failed = Some(e);
-                            return Ok(false);
-                        }
+                for (w, ((p, fc), b)) in self.wanted.iter().zip(builders.iter_mut()).enumerate() {
+                    let cell = cells.get(*fc);
+                    let fits = match split.guards[*p] {
+                        Guard::Unvoted if !settled[w] => match cell.filter(|v| !infer::is_blank(v))
+                        {
+                            // A value of no type: the column is text whatever follows.
+                            Some(v) if !infer::has_a_type(v) => {
+                                settled[w] = true;
+                                true
+                            }
+                            Some(_) => false,
+                            None => true,
+                        },
+                        _ => true,
+                    };
+                    if !(b.append(cell) && fits) {
+                        let expected = if fits {
+                            type_name(&split.types[*p])
+                        } else {
+                            "blank"
+                        };
+                        failed = Some(FileError::Contradiction {
+                            path: path.to_path_buf(),
+                            line,
+                            column: self.inner.schema.field(*p).name().clone(),
+                            expected: expected.to_string(),
+                            sample: split.sample,
+                        });
+                        return Ok(false);
                     }
+                }
+                rows += 1;
+                if rows >= self.batch_size {
+                    batches.push((builders.iter_mut().map(CellBuilder::finish).collect(), rows));
+                    rows = 0;
                 }
                 Ok(true)
             },
@@ -550,8 +559,8 @@ impl RangeReader<'_> {
             return Err(Failed(e));
         }
         let (stop, records) = read.map_err(Failed)?;
-        if !chunk.lines.is_empty() {
-            batches.push(self.convert(&mut chunk, &mut settled).map_err(Failed)?);
+        if rows > 0 {
+            batches.push((builders.iter_mut().map(CellBuilder::finish).collect(), rows));
         }
         let stop = match stop {
             SpanStop::At { byte, line } => {
@@ -582,51 +591,14 @@ impl RangeReader<'_> {
         })
     }
 
-    /// Converts a chunk's cells to the dataset's types, checking them
-    /// against the sample; empties the chunk.
-    fn convert(
-        &self,
-        chunk: &mut Chunk,
-        settled: &mut [bool],
-    ) -> Result<(Vec<ArrayRef>, usize), FileError> {
-        let split = self.split;
-        let len = chunk.lines.len();
-        let mut arrays = Vec::with_capacity(self.wanted.len());
-        for (w, ((p, _), cells)) in self.wanted.iter().zip(&chunk.cells).enumerate() {
-            let text = &chunk.text;
-            let values = cells.iter().map(|c| c.map(|(a, b)| &text[a..b]));
-            let contradiction = |i: usize, expected: &str| FileError::Contradiction {
-                path: self.path().to_path_buf(),
-                line: chunk.lines[i],
-                column: self.inner.schema.field(*p).name().clone(),
-                expected: expected.to_string(),
-                sample: split.sample,
-            };
-            let array = match split.guards[*p] {
-                Guard::Typed => infer::try_convert(values, &split.types[*p], split.time_zone)
-                    .map_err(|i| contradiction(i, type_name(&split.types[*p])))?,
-                Guard::Unvoted if !settled[w] => {
-                    for (i, v) in values.clone().enumerate() {
-                        let Some(v) = v.filter(|v| !infer::is_blank(v)) else {
-                            continue;
-                        };
-                        if infer::has_a_type(v) {
-                            return Err(contradiction(i, "blank"));
-                        }
-                        // A value of no type: the column is text whatever follows.
-                        settled[w] = true;
-                        break;
-                    }
-                    infer::convert(values, &split.types[*p], split.time_zone)
-                }
-                _ => infer::convert(values, &split.types[*p], split.time_zone),
-            };
-            arrays.push(array);
-        }
-        chunk.text.clear();
-        chunk.cells.iter_mut().for_each(Vec::clear);
-        chunk.lines.clear();
-        Ok((arrays, len))
+    /// A builder per projected column, of the column's (sampled) type.
+    fn builders(&self) -> Vec<CellBuilder> {
+        self.wanted
+            .iter()
+            .map(|(p, _)| {
+                CellBuilder::new(&self.split.types[*p], self.split.time_zone, self.batch_size)
+            })
+            .collect()
     }
 }
 
