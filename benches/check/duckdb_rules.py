@@ -458,6 +458,8 @@ def main(argv=None):
     ap.add_argument("--memory-limit", help="DuckDB memory_limit, e.g. 2GB (default: DuckDB's)")
     ap.add_argument("--floor", action="store_true", help="only decode the columns")
     ap.add_argument("--columns", help="with --floor: the columns to decode (default: those the rules use)")
+    ap.add_argument("--infer", action="store_true",
+                    help="with --floor on CSV: let DuckDB infer the column types (its read_csv default) instead of reading text")
     a = ap.parse_args(argv)
     started = time.time()
     try:
@@ -465,8 +467,12 @@ def main(argv=None):
         if a.data.endswith(".csv"):
             if not a.floor:
                 raise RuleError("a CSV file is only supported with --floor (rules need typed columns)")
-            # Text as written: the floor decodes, it does not infer types.
-            src = f"read_csv({q(a.data)}, header = true, all_varchar = true)"
+            # Text as written (the floor decodes, it does not infer types),
+            # or with DuckDB's own type inference (--infer).
+            if a.infer:
+                src = f"read_csv({q(a.data)}, header = true)"
+            else:
+                src = f"read_csv({q(a.data)}, header = true, all_varchar = true)"
         else:
             src = f"read_parquet({q(a.data)})"
         if a.floor:
