@@ -27,7 +27,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
-use ballista::prelude::SessionContextExt;
+use ballista::prelude::{SessionConfigExt, SessionContextExt};
 use connectors::files::FileDataset;
 use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::error::{DataFusionError, Result};
@@ -57,7 +57,7 @@ pub(crate) async fn session(
 ) -> Result<SessionContext> {
     let state = SessionStateBuilder::new()
         .with_default_features()
-        .with_config(without_dynamic_filters(config))
+        .with_config(static_planner(without_dynamic_filters(config)))
         .with_runtime_env(runtime)
         .build();
     let state = with_pdq_functions(state)?;
@@ -82,6 +82,25 @@ pub(crate) async fn session(
 /// not change.
 fn without_dynamic_filters(config: SessionConfig) -> SessionConfig {
     config.set_bool("datafusion.optimizer.enable_dynamic_filter_pushdown", false)
+}
+
+/// Ballista 55's adaptive planner (`ballista_scheduler::state::aqe`) can
+/// leave a job `Running` at 0 % with no task left when an executor that
+/// held a finished stage's shuffle output is lost: it rolls the stages
+/// back, then rejects the surviving executor's task status (`Can't find
+/// active stage to update stage outputs`) and never plans again (issue
+/// #22, 5; two kill runs in five hung so). The client's jobs ask for the
+/// static planner, whose stage graph re-runs the lost map tasks (five
+/// kill runs of five completed with it, three of them after losing a
+/// finished stage's output: ops/BALLISTA.md). The
+/// setting travels with each job (the scheduler reads it from the job's
+/// session); Ballista's DataFusion defaults are applied first, as
+/// `upgrade_for_ballista` would, since it skips them on a config that
+/// already carries Ballista's settings.
+fn static_planner(config: SessionConfig) -> SessionConfig {
+    config
+        .upgrade_for_ballista()
+        .with_ballista_adaptive_query_planner(false)
 }
 
 /// Fails in one line when nothing answers at the scheduler's address
