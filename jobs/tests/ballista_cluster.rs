@@ -151,12 +151,12 @@ fn bureau_of(dir: &Path, rows: u64) {
                 2 => "11010519491231002x".to_string(),
                 _ => format!("{:018}", (i * 7919) % ids),
             };
-            let credit = if i % 5 == 0 {
+            let credit = if i.is_multiple_of(5) {
                 "91350100M000100Y43"
             } else {
                 "123"
             };
-            let phone = if i % 11 == 0 {
+            let phone = if i.is_multiple_of(11) {
                 "12345".to_string()
             } else {
                 format!("138{:08}", i % 5_000)
@@ -165,7 +165,7 @@ fn bureau_of(dir: &Path, rows: u64) {
                 csv,
                 "{id},{credit},{},{phone},{},{},2026-11-21 08:{:02}:00",
                 regions[(i % 6) as usize],
-                i % 4 + (i % 13 == 0) as u64 * 5,
+                i % 4 + i.is_multiple_of(13) as u64 * 5,
                 i as i64 - 100,
                 i % 60
             );
