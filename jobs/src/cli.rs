@@ -269,6 +269,12 @@ pub struct EngineArgs {
     /// process). Default: `[engine] scheduler` in pdq.toml.
     #[arg(long, value_name = "URL", env = "PDQ_BALLISTA_SCHEDULER")]
     pub scheduler: Option<String>,
+    /// With `--engine ballista`: seconds a cluster job may make no progress
+    /// (no task started or finished, no stage changed, no result arrived)
+    /// before it is cancelled and the run fails. Default: `[engine]
+    /// stall_timeout_secs` in pdq.toml, else 300.
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub stall_timeout_secs: Option<u64>,
 }
 
 /// Arguments of `pdq scheduler`.

@@ -151,12 +151,12 @@ fn bureau_of(dir: &Path, rows: u64) {
                 2 => "11010519491231002x".to_string(),
                 _ => format!("{:018}", (i * 7919) % ids),
             };
-            let credit = if i % 5 == 0 {
+            let credit = if i.is_multiple_of(5) {
                 "91350100M000100Y43"
             } else {
                 "123"
             };
-            let phone = if i % 11 == 0 {
+            let phone = if i.is_multiple_of(11) {
                 "12345".to_string()
             } else {
                 format!("138{:08}", i % 5_000)
@@ -165,7 +165,7 @@ fn bureau_of(dir: &Path, rows: u64) {
                 csv,
                 "{id},{credit},{},{phone},{},{},2026-11-21 08:{:02}:00",
                 regions[(i % 6) as usize],
-                i % 4 + (i % 13 == 0) as u64 * 5,
+                i % 4 + i.is_multiple_of(13) as u64 * 5,
                 i as i64 - 100,
                 i % 60
             );
@@ -178,17 +178,16 @@ fn bureau_of(dir: &Path, rows: u64) {
 /// `pdq scheduler` and two `pdq executor`s (children 1 and 2 of the
 /// cluster) on loopback, logging into `dir`, once both executors have
 /// registered: the cluster, the scheduler's port and its URL.
-fn start_cluster(dir: &Path) -> (Cluster, u16, String) {
+/// `pdq scheduler` on a free loopback port, answering.
+fn start_scheduler(dir: &Path) -> (Cluster, u16, String) {
     let port = free_port();
     let bind = format!("127.0.0.1:{port}");
     let url = format!("df://127.0.0.1:{port}");
-    let mut cluster = Cluster(vec![spawn(
+    let cluster = Cluster(vec![spawn(
         dir,
         "scheduler",
         &["scheduler", "--bind", &bind, "--external-host", "127.0.0.1"],
     )]);
-    // An executor that cannot reach its scheduler exits at once, so the
-    // scheduler must be listening first.
     let started = Instant::now();
     while api_list(port, "/api/executors").is_none() {
         assert!(
@@ -198,6 +197,13 @@ fn start_cluster(dir: &Path) -> (Cluster, u16, String) {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+    (cluster, port, url)
+}
+
+fn start_cluster(dir: &Path) -> (Cluster, u16, String) {
+    // An executor that cannot reach its scheduler exits at once, so the
+    // scheduler must be listening first.
+    let (mut cluster, port, url) = start_scheduler(dir);
     for n in 0..2 {
         let (flight, grpc) = (free_port().to_string(), free_port().to_string());
         let work = dir.join(format!("work{n}"));
@@ -430,6 +436,87 @@ fn issue_22_an_executor_killed_mid_check_gives_the_embedded_results_or_a_clear_e
             "exit {other:?} after executor 0 was killed (0 would be a clean report of a bureau \
              with defects: wrong counts); stderr:\n{stderr}"
         ),
+    }
+    drop(cluster);
+}
+
+/// Issue #22, 5: a cluster job that makes no progress — here, on a
+/// scheduler that has no executor, where Ballista 55 leaves a job waiting
+/// for ever — is cancelled after `--stall-timeout-secs`, and the check
+/// fails (exit 1) with one line naming the scheduler, the job and the time
+/// waited. Without the limit the check waits until the test stops it.
+#[test]
+fn issue_22_a_job_without_progress_is_cancelled_after_the_stall_timeout() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    bureau(dir.path());
+    let (cluster, port, url) = start_scheduler(dir.path());
+    assert_eq!(
+        api_list(port, "/api/executors").map(|l| l.len()),
+        Some(0),
+        "no executor"
+    );
+    let mut child = check_command(
+        dir.path(),
+        &[
+            "--engine",
+            "ballista",
+            "--scheduler",
+            &url,
+            "--stall-timeout-secs",
+            "5",
+        ],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("pdq check");
+    let started = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed() > Duration::from_secs(120) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "the check still waited 120 s after it started, with a stall limit of 5 s; jobs: {:?}",
+                api_list(port, "/api/jobs")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let took = started.elapsed();
+    let out = child.wait_with_output().expect("output");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!("ended after {took:?}: {}; stderr:\n{stderr}", out.status);
+    assert_eq!(out.status.code(), Some(1), "stderr:\n{stderr}");
+    assert!(out.stdout.is_empty(), "a failed check printed a report");
+    let jobs = api_list(port, "/api/jobs").expect("jobs");
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    let job = jobs[0]["job_id"].as_str().expect("a job id").to_string();
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("pdq: error:"))
+        .unwrap_or_else(|| panic!("no error line: {stderr}"));
+    for part in [
+        url.as_str(),
+        job.as_str(),
+        "made no progress for",
+        "stall_timeout_secs",
+        "= 5",
+        "job cancelled",
+    ] {
+        assert!(line.contains(part), "`{part}` not in: {line}");
+    }
+    // The scheduler was told: the job is not left waiting there either.
+    let started = Instant::now();
+    loop {
+        let status = api_list(port, "/api/jobs").expect("jobs")[0]["status"].clone();
+        if status != "Running" && status != "Queued" {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the job is still {status} on the scheduler 30 s after the check ended"
+        );
+        std::thread::sleep(Duration::from_millis(200));
     }
     drop(cluster);
 }

@@ -770,6 +770,7 @@ fn standalone() -> pipeline::check::Engine {
     pipeline::check::Engine::Ballista {
         scheduler: pipeline::check::Scheduler::Standalone,
         staging: None,
+        stall_timeout_secs: pipeline::check::DEFAULT_STALL_TIMEOUT_SECS,
     }
 }
 
@@ -891,6 +892,7 @@ fn issue_22_an_unreachable_scheduler_is_an_error() {
     opts.engine = pipeline::check::Engine::Ballista {
         scheduler: pipeline::check::Scheduler::Remote(format!("df://127.0.0.1:{port}")),
         staging: None,
+        stall_timeout_secs: pipeline::check::DEFAULT_STALL_TIMEOUT_SECS,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

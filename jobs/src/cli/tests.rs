@@ -188,7 +188,43 @@ fn check_and_sweep_take_an_engine() {
         panic!("not sweep")
     };
     assert_eq!(args.engine.engine.as_deref(), Some("embedded"));
+    assert_eq!(args.engine.stall_timeout_secs, None);
     assert!(Cli::try_parse_from(["pdq", "sweep", "--engine", "spark"]).is_err());
+}
+
+/// Issue #22, 5: `--stall-timeout-secs` on `pdq check` and `pdq sweep`,
+/// one second or more.
+#[test]
+fn check_and_sweep_take_a_stall_timeout() {
+    let cli = Cli::try_parse_from([
+        "pdq",
+        "sweep",
+        "--engine",
+        "ballista",
+        "--stall-timeout-secs",
+        "90",
+    ])
+    .unwrap();
+    let Command::Sweep(args) = cli.command else {
+        panic!("not sweep")
+    };
+    assert_eq!(args.engine.stall_timeout_secs, Some(90));
+    let cli = Cli::try_parse_from([
+        "pdq",
+        "check",
+        "--data",
+        "a.csv",
+        "--rules",
+        "r.yaml",
+        "--stall-timeout-secs",
+        "30",
+    ])
+    .unwrap();
+    let Command::Check(args) = cli.command else {
+        panic!("not check")
+    };
+    assert_eq!(args.engine.stall_timeout_secs, Some(30));
+    assert!(Cli::try_parse_from(["pdq", "sweep", "--stall-timeout-secs", "0"]).is_err());
 }
 
 /// Issue #22, 5: the executor's memory pool takes a size as

@@ -24,7 +24,8 @@ pub(crate) fn options(run: &RunArgs) -> Result<CheckOptions> {
     Ok(opts)
 }
 
-/// `[engine]` with `--engine` and `--scheduler` over it, checked.
+/// `[engine]` with `--engine`, `--scheduler` and `--stall-timeout-secs`
+/// over it, checked.
 pub(crate) fn engine_config(args: &EngineArgs, file: EngineConfig) -> Result<EngineConfig> {
     let kind = args
         .engine
@@ -32,7 +33,9 @@ pub(crate) fn engine_config(args: &EngineArgs, file: EngineConfig) -> Result<Eng
         .map(EngineKind::parse)
         .transpose()
         .context("--engine")?;
-    let config = file.with_overrides(kind, args.scheduler.clone());
+    let config = file
+        .with_overrides(kind, args.scheduler.clone())
+        .with_stall_timeout(args.stall_timeout_secs);
     config.resolve().context("--engine")?;
     Ok(config)
 }

@@ -31,6 +31,7 @@ wait_for_earlier_minutes = 120  # before scoring, wait this long for sweeps star
 kind = "embedded"               # in this process; "ballista": a Ballista cluster (pdq built with --features jobs/ballista)
 # scheduler = "df://127.0.0.1:50050"  # kind = "ballista": the scheduler (`standalone`: one in this process)
 # staging = "/srv/pdq/staging"  # kind = "ballista": where a check stages its dataset for the executors (a mount they all see)
+# stall_timeout_secs = 300      # kind = "ballista": a cluster job with no progress this long (no task started or finished) is cancelled and the check fails
 
 [files]
 xlsx_max_bytes = "512MiB"       # the most an XLSX workbook may unpack to, and the most cell

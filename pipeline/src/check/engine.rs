@@ -41,7 +41,20 @@ pub struct EngineConfig {
     /// executors on this machine see. Only with `kind = "ballista"`.
     #[serde(default)]
     pub staging: Option<PathBuf>,
+    /// Seconds a cluster job may go without progress (no task of it
+    /// started, finished or failed, no stage changed state, no result
+    /// batch arrived) before the check cancels it and fails; default
+    /// [`DEFAULT_STALL_TIMEOUT_SECS`]. Only with `kind = "ballista"`.
+    #[serde(default)]
+    pub stall_timeout_secs: Option<u64>,
 }
+
+/// `[engine] stall_timeout_secs` when it is not set: five minutes. A
+/// task that runs longer than this without any other task of its job
+/// starting or finishing is taken for a hang: raise it for clusters whose
+/// single tasks take longer (one task reads one partition of the staged
+/// dataset).
+pub const DEFAULT_STALL_TIMEOUT_SECS: u64 = 300;
 
 /// `[engine] kind`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,6 +102,9 @@ pub enum Engine {
         /// Where datasets are staged as Parquet for the executors (None:
         /// the system's temporary directory).
         staging: Option<PathBuf>,
+        /// Seconds a job may make no progress before it is cancelled and
+        /// the check fails (`[engine] stall_timeout_secs`).
+        stall_timeout_secs: u64,
     },
 }
 
@@ -122,6 +138,7 @@ impl EngineConfig {
             if kind == EngineKind::Embedded {
                 self.scheduler = None;
                 self.staging = None;
+                self.stall_timeout_secs = None;
             }
         }
         if self.kind == EngineKind::Ballista && scheduler.is_some() {
@@ -130,13 +147,26 @@ impl EngineConfig {
         self
     }
 
+    /// This configuration with `--stall-timeout-secs` over it (only with
+    /// `kind = "ballista"`; the embedded engine has no jobs to watch).
+    pub fn with_stall_timeout(mut self, secs: Option<u64>) -> Self {
+        if self.kind == EngineKind::Ballista && secs.is_some() {
+            self.stall_timeout_secs = secs;
+        }
+        self
+    }
+
     /// Checks the values (no I/O) and gives the engine to run on.
     pub fn resolve(&self) -> Result<Engine, EngineError> {
         match self.kind {
             EngineKind::Embedded => {
-                if self.scheduler.is_some() || self.staging.is_some() {
+                if self.scheduler.is_some()
+                    || self.staging.is_some()
+                    || self.stall_timeout_secs.is_some()
+                {
                     return Err(EngineError::Invalid(
-                        "`scheduler` and `staging` need kind = \"ballista\"".into(),
+                        "`scheduler`, `staging` and `stall_timeout_secs` need kind = \"ballista\""
+                            .into(),
                     ));
                 }
                 Ok(Engine::Embedded)
@@ -155,9 +185,20 @@ impl EngineConfig {
                     Some("standalone") => Scheduler::Standalone,
                     Some(url) => Scheduler::Remote(scheduler_url(url)?),
                 };
+                let stall_timeout_secs = match self.stall_timeout_secs {
+                    None => DEFAULT_STALL_TIMEOUT_SECS,
+                    Some(0) => {
+                        return Err(EngineError::Invalid(
+                            "`stall_timeout_secs` must be 1 or more (seconds a cluster job may make no progress)"
+                                .into(),
+                        ));
+                    }
+                    Some(secs) => secs,
+                };
                 Ok(Engine::Ballista {
                     scheduler,
                     staging: self.staging.clone(),
+                    stall_timeout_secs,
                 })
             }
         }
@@ -230,6 +271,17 @@ mod tests {
         assert_eq!(embedded.resolve(), Ok(Engine::Embedded));
         let other = file.with_overrides(None, Some("df://b:2".into()));
         assert_eq!(other.scheduler.as_deref(), Some("df://b:2"));
+        let limited = other.clone().with_stall_timeout(Some(45));
+        assert_eq!(limited.stall_timeout_secs, Some(45));
+        // `--engine embedded` drops the limit with the other Ballista keys.
+        let embedded = limited.with_overrides(Some(EngineKind::Embedded), None);
+        assert_eq!(embedded.stall_timeout_secs, None);
+        assert_eq!(embedded.resolve(), Ok(Engine::Embedded));
+        // Not a key of the embedded engine.
+        assert_eq!(
+            config("").with_stall_timeout(Some(45)).stall_timeout_secs,
+            None
+        );
         assert_eq!(
             scheduler_host_port("df://h"),
             Ok(("h".to_string(), DEFAULT_SCHEDULER_PORT))
@@ -247,6 +299,8 @@ mod tests {
             .resolve()
             .unwrap_err();
         assert!(e.to_string().contains("kind = \"ballista\""), "{e}");
+        let e = config("stall_timeout_secs = 60").resolve().unwrap_err();
+        assert!(e.to_string().contains("stall_timeout_secs"), "{e}");
     }
 
     /// Issue #22: the default build names the feature and the command.
@@ -270,15 +324,31 @@ mod tests {
             config("kind = \"ballista\"\nscheduler = \"df://h:50050\"").resolve(),
             Ok(Engine::Ballista {
                 scheduler: Scheduler::Remote("df://h:50050".into()),
-                staging: None
+                staging: None,
+                stall_timeout_secs: DEFAULT_STALL_TIMEOUT_SECS,
             })
         );
         assert_eq!(
             config("kind = \"ballista\"\nscheduler = \"standalone\"").resolve(),
             Ok(Engine::Ballista {
                 scheduler: Scheduler::Standalone,
-                staging: None
+                staging: None,
+                stall_timeout_secs: DEFAULT_STALL_TIMEOUT_SECS,
             })
+        );
+        assert_eq!(
+            config("kind = \"ballista\"\nscheduler = \"standalone\"\nstall_timeout_secs = 60")
+                .resolve(),
+            Ok(Engine::Ballista {
+                scheduler: Scheduler::Standalone,
+                staging: None,
+                stall_timeout_secs: 60,
+            })
+        );
+        assert!(
+            config("kind = \"ballista\"\nscheduler = \"standalone\"\nstall_timeout_secs = 0")
+                .resolve()
+                .is_err()
         );
         for bad in ["", "http://h:50050", "df://", "df://h:50050/x"] {
             let text = format!("kind = \"ballista\"\nscheduler = \"{bad}\"");

@@ -28,6 +28,9 @@ pub mod engine;
 mod failed_rows;
 mod key_hashes;
 mod sink;
+// Used by the distributed engine only; compiled (and tested) in every build.
+#[cfg_attr(not(feature = "ballista"), allow(dead_code))]
+mod stall;
 pub mod step;
 
 use std::path::{Path, PathBuf};
@@ -40,6 +43,7 @@ use connectors::files::{FILE_COLUMN, FileDataset, Inference, ROW_COLUMN, ReadOpt
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{DFSchema, JoinType, ScalarValue};
 use datafusion::error::DataFusionError;
+use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::logical_expr::{Expr, cast, col, lit, when};
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
@@ -49,10 +53,13 @@ use quality_rules::{RuleError, RuleFile};
 
 use crate::model::{CheckReport, RuleResult, Sample};
 use datafusion::execution::memory_pool::{MemoryConsumer, MemoryLimit};
-pub use engine::{Engine, EngineConfig, EngineError, EngineKind, Scheduler};
+pub use engine::{
+    DEFAULT_STALL_TIMEOUT_SECS, Engine, EngineConfig, EngineError, EngineKind, Scheduler,
+};
 use failed_rows::FailedRowsWriter;
 use key_hashes::{KeyHashes, Repeated};
 use sink::{Accumulator, Layout, SlotKind};
+pub use stall::Stalled;
 
 /// How to run a check.
 #[derive(Debug, Clone)]
@@ -215,6 +222,9 @@ struct Runner {
     ctx: SessionContext,
     #[cfg(feature = "ballista")]
     staging: Option<distributed::Staging>,
+    /// The stall limit on the cluster's jobs.
+    #[cfg(feature = "ballista")]
+    watch: Option<distributed::Watch>,
 }
 
 impl Runner {
@@ -224,15 +234,25 @@ impl Runner {
                 ctx: session(opts)?,
                 #[cfg(feature = "ballista")]
                 staging: None,
+                #[cfg(feature = "ballista")]
+                watch: None,
             }),
             #[cfg(feature = "ballista")]
-            Engine::Ballista { scheduler, staging } => {
+            Engine::Ballista {
+                scheduler,
+                staging,
+                stall_timeout_secs,
+            } => {
                 let (config, runtime) = session_parts(opts)?;
                 let ctx = distributed::session(config, runtime, scheduler).await?;
                 let staging = distributed::Staging::new(staging.as_deref(), session(opts)?)?;
                 Ok(Runner {
                     ctx,
                     staging: Some(staging),
+                    watch: Some(distributed::Watch {
+                        scheduler: scheduler.clone(),
+                        stall_timeout_secs: *stall_timeout_secs,
+                    }),
                 })
             }
             #[cfg(not(feature = "ballista"))]
@@ -261,6 +281,33 @@ impl Runner {
             return staging.read(&self.ctx, dataset).await;
         }
         self.ctx.read_table(dataset.table_provider())
+    }
+
+    /// `df`'s result, one stream per partition; on the cluster, with the
+    /// stall limit on its job.
+    async fn streams(
+        &self,
+        df: DataFrame,
+    ) -> Result<Vec<SendableRecordBatchStream>, DataFusionError> {
+        #[cfg(feature = "ballista")]
+        if let Some(watch) = &self.watch {
+            return distributed::execute_watched(df, watch, false).await;
+        }
+        df.execute_stream_partitioned().await
+    }
+
+    /// `df`'s result in one stream; on the cluster, with the stall limit
+    /// on its job.
+    #[cfg(feature = "ballista")]
+    async fn stream(&self, df: DataFrame) -> Result<SendableRecordBatchStream, DataFusionError> {
+        #[cfg(feature = "ballista")]
+        if let Some(watch) = &self.watch {
+            return distributed::execute_watched(df, watch, true)
+                .await?
+                .pop()
+                .ok_or_else(|| DataFusionError::Internal("a plan without a stream".into()));
+        }
+        df.execute_stream().await
     }
 }
 
@@ -427,7 +474,7 @@ pub async fn check_dataset(
     projection.extend(hashes);
     layout.bind(&extra, &rules.spec.key);
     let df = df.select(projection).map_err(engine)?;
-    let streams = df.execute_stream_partitioned().await.map_err(engine)?;
+    let streams = runner.streams(df).await.map_err(engine)?;
     let layout = Arc::new(layout);
     let runtime = ctx.runtime_env();
     let mut tasks = tokio::task::JoinSet::new();
@@ -809,12 +856,15 @@ async fn duplicates_grouped(
         .filter(col(COPIES).gt_eq(lit(2i64)))?
         .select(renamed)?;
     let mut failed = 0u64;
-    for batch in repeated
-        .clone()
-        .aggregate(vec![], vec![sum(col(COPIES)).alias(COPIES)])?
-        .collect()
-        .await?
-    {
+    let mut sums = runner
+        .stream(
+            repeated
+                .clone()
+                .aggregate(vec![], vec![sum(col(COPIES)).alias(COPIES)])?,
+        )
+        .await?;
+    while let Some(batch) = sums.next().await {
+        let batch = batch?;
         let copies = batch.column(0).as_primitive::<Int64Type>();
         for i in 0..copies.len() {
             if copies.is_valid(i) {
@@ -857,7 +907,7 @@ async fn duplicates_grouped(
             copies.sort(order)?
         }
     };
-    let mut stream = ordered.execute_stream().await?;
+    let mut stream = runner.stream(ordered).await?;
     let mut samples = sink::UniqueSamples::default();
     while let Some(batch) = stream.next().await {
         let batch = batch?;
