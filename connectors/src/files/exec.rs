@@ -557,6 +557,17 @@ fn read_unit(
     }
 }
 
+/// (dataset column, file column) of each projected data column a file has
+/// (`columns`: each dataset column's index in the file).
+fn wanted(inner: &Inner, projection: &[usize], columns: &[Option<usize>]) -> Vec<(usize, usize)> {
+    let data_cols = inner.schema.fields().len();
+    projection
+        .iter()
+        .filter(|p| **p < data_cols)
+        .filter_map(|&p| columns[p].map(|fc| (p, fc)))
+        .collect()
+}
+
 /// Reads this partition's share of a CSV file typed from a sample: the
 /// ranges it claims, in file order. False when the consumer stopped.
 fn read_shared(
@@ -579,12 +590,7 @@ fn read_shared(
             "a shared unit over a file not read in ranges".into(),
         ));
     };
-    let data_cols = inner.schema.fields().len();
-    let wanted: Vec<(usize, usize)> = projection
-        .iter()
-        .filter(|p| **p < data_cols)
-        .filter_map(|&p| split.columns[p].map(|fc| (p, fc)))
-        .collect();
+    let wanted = wanted(inner, projection, &split.columns);
     let reader = RangeReader {
         inner,
         file,
@@ -647,13 +653,7 @@ impl Stream<'_> {
         if Stamp::of(path).map_err(external)? != *self.stamp {
             return Err(external(FileError::Changed { path: path.clone() }));
         }
-        // (dataset column, file column) of each projected column the file has.
-        let data_cols = inner.schema.fields().len();
-        let wanted: Vec<(usize, usize)> = projection
-            .iter()
-            .filter(|p| **p < data_cols)
-            .filter_map(|&p| self.columns[p].map(|fc| (p, fc)))
-            .collect();
+        let wanted = wanted(inner, projection, self.columns);
         let mut chunk = Chunk {
             text: String::new(),
             cells: vec![Vec::with_capacity(batch_size); wanted.len()],

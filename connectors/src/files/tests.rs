@@ -83,9 +83,20 @@ fn scan(
     batch_size: usize,
     sql: &str,
 ) -> datafusion::common::Result<Vec<RecordBatch>> {
+    scan_on(ds, batch_size, 2, sql)
+}
+
+/// Runs `sql` over the dataset as table `t` with this batch size and
+/// number of partitions, on two threads.
+fn scan_on(
+    ds: &FileDataset,
+    batch_size: usize,
+    partitions: usize,
+    sql: &str,
+) -> datafusion::common::Result<Vec<RecordBatch>> {
     let config = datafusion::prelude::SessionConfig::new()
         .with_batch_size(batch_size)
-        .with_target_partitions(2);
+        .with_target_partitions(partitions);
     let ctx = datafusion::prelude::SessionContext::new_with_config(config);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -320,24 +331,13 @@ fn tricky_csv(rows: u64, crlf: bool) -> String {
 
 /// Every value of a dataset in record order, with its record index.
 fn every_value(ds: &FileDataset, batch_size: usize, partitions: usize) -> String {
-    let config = datafusion::prelude::SessionConfig::new()
-        .with_batch_size(batch_size)
-        .with_target_partitions(partitions);
-    let ctx = datafusion::prelude::SessionContext::new_with_config(config);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let batches = rt
-        .block_on(async {
-            ctx.register_table("t", ds.table_provider())?;
-            ctx.sql("SELECT * FROM t ORDER BY __pdq_row")
-                .await?
-                .collect()
-                .await
-        })
-        .unwrap();
+    let batches = scan_on(
+        ds,
+        batch_size,
+        partitions,
+        "SELECT * FROM t ORDER BY __pdq_row",
+    )
+    .unwrap();
     arrow::util::pretty::pretty_format_batches(&batches)
         .unwrap()
         .to_string()
