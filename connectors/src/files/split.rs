@@ -550,6 +550,11 @@ impl RangeReader<'_> {
                 rows += 1;
                 if rows >= self.batch_size {
                     batches.push((builders.iter_mut().map(CellBuilder::finish).collect(), rows));
+                    // Fresh builders: a finished string-view builder keeps
+                    // its grown block size, so later batches would each
+                    // hold megabytes for kilobytes of text and exhaust a
+                    // small memory limit downstream.
+                    builders = self.builders();
                     rows = 0;
                 }
                 Ok(true)
