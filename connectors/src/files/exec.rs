@@ -568,6 +568,15 @@ fn wanted(inner: &Inner, projection: &[usize], columns: &[Option<usize>]) -> Vec
         .collect()
 }
 
+/// The array read for dataset column `c`, if it was read (`arrays` in
+/// the order of `wanted`).
+fn projected(wanted: &[(usize, usize)], arrays: &[ArrayRef], c: usize) -> Option<ArrayRef> {
+    wanted
+        .iter()
+        .position(|(p, _)| *p == c)
+        .map(|k| Arc::clone(&arrays[k]))
+}
+
 /// Reads this partition's share of a CSV file typed from a sample: the
 /// ranges it claims, in file order. False when the consumer stopped.
 fn read_shared(
@@ -606,12 +615,7 @@ fn read_shared(
             schema,
             file,
             len,
-            |c| {
-                wanted
-                    .iter()
-                    .position(|(p, _)| *p == c)
-                    .map(|k| Arc::clone(&arrays[k]))
-            },
+            |c| projected(&wanted, arrays, c),
             || Arc::clone(&rows),
         )?;
         Ok(tx.blocking_send(Ok(out)).is_ok())
@@ -683,12 +687,7 @@ impl Stream<'_> {
                 schema,
                 self.file,
                 len,
-                |c| {
-                    wanted
-                        .iter()
-                        .position(|(p, _)| *p == c)
-                        .map(|k| Arc::clone(&arrays[k]))
-                },
+                |c| projected(&wanted, &arrays, c),
                 || Arc::new(UInt64Array::from(rows.clone())) as ArrayRef,
             )?;
             chunk.text.clear();
