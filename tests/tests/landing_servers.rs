@@ -507,6 +507,7 @@ fn s3_sources_and_a_lake_on_s3() {
             &LakeConfig {
                 location: format!("s3://{bucket}/lake"),
                 s3: connectors::source::file::S3Options { endpoint: Some(endpoint.clone()), ..Default::default() },
+                cache: None,
             },
             ws,
         )
@@ -542,6 +543,93 @@ fn s3_sources_and_a_lake_on_s3() {
         let r = land_dataset(&lake, &newest, &opts).await.unwrap();
         assert_eq!(r.len(), 1);
         assert!(r[0].location.ends_with("2026-11-02.csv"));
+    });
+}
+
+/// Issue #22, 3: checks read a lake on S3 through local copies of its data
+/// files (`[lake] cache`). The copies are those of the table's current
+/// version: a full delivery that replaces the data drops the old copy; a
+/// copy damaged on disk (its size not the log's) is fetched again; and the
+/// copies hold exactly the rows the table holds.
+#[test]
+fn a_lake_on_s3_is_read_through_local_copies_of_its_current_files() {
+    let Some(endpoint) = service("PDQ_TEST_S3_ENDPOINT") else {
+        return;
+    };
+    rt().block_on(async {
+        let bucket = new_bucket(&endpoint).await;
+        let dir = tempfile::tempdir().unwrap();
+        let ws = dir.path();
+        std::fs::create_dir_all(ws.join("in")).unwrap();
+        std::fs::write(ws.join("in/people.csv"), pdq_tests::noisy_csv(1, 300)).unwrap();
+        let def = workspace_with(
+            ws,
+            "copies",
+            &format!("mode = \"full\"\n[source]\nkind = \"file\"\npath = \"in/people.csv\"\n{NOISY_COLUMNS}"),
+        );
+        let lake = Lake::open(
+            &LakeConfig {
+                location: format!("s3://{bucket}/lake"),
+                s3: connectors::source::file::S3Options {
+                    endpoint: Some(endpoint.clone()),
+                    ..Default::default()
+                },
+                cache: Some("copies".into()),
+            },
+            ws,
+        )
+        .unwrap();
+        let opts = LandOptions {
+            base_dir: ws.to_path_buf(),
+            ..LandOptions::default()
+        };
+        // The rows of the local copies, as the check engine reads them.
+        async fn rows_in(files: &[std::path::PathBuf]) -> Vec<String> {
+            let ctx = datafusion::prelude::SessionContext::new();
+            let mut out = vec![];
+            for f in files {
+                let df = ctx
+                    .read_parquet(f.to_str().unwrap(), Default::default())
+                    .await
+                    .unwrap()
+                    .select_columns(&["id", "name"])
+                    .unwrap();
+                out.extend(rows(&df.collect().await.unwrap()));
+            }
+            out.sort();
+            out
+        }
+        let in_table = |lake: &Lake| {
+            let lake = lake.clone();
+            let table = def.data_path();
+            async move {
+                let mut r = query(&lake, &table, "SELECT id, name FROM t").await;
+                r.sort();
+                r
+            }
+        };
+
+        assert_eq!(land_dataset(&lake, &def, &opts).await.unwrap().len(), 1);
+        let first = lake.local_files(&def.data_path()).await.unwrap();
+        assert!(!first.is_empty());
+        assert!(first.iter().all(|f| f.starts_with(ws.join("copies")) && f.is_file()), "{first:?}");
+        assert_eq!(rows_in(&first).await, in_table(&lake).await);
+        assert!(!rows_in(&first).await.is_empty());
+
+        // A new full delivery replaces the table's files: the old copies go.
+        std::fs::write(ws.join("in/people.csv"), pdq_tests::noisy_csv(1000, 120)).unwrap();
+        assert_eq!(land_dataset(&lake, &def, &opts).await.unwrap().len(), 1);
+        let second = lake.local_files(&def.data_path()).await.unwrap();
+        assert!(first.iter().all(|f| !second.contains(f) && !f.exists()), "{first:?} kept beside {second:?}");
+        assert_eq!(rows_in(&second).await, in_table(&lake).await);
+
+        // A copy cut short on disk is fetched again, not read as it is.
+        let whole = std::fs::read(&second[0]).unwrap();
+        std::fs::write(&second[0], &whole[..whole.len() / 2]).unwrap();
+        let again = lake.local_files(&def.data_path()).await.unwrap();
+        assert_eq!(again, second);
+        assert_eq!(std::fs::read(&again[0]).unwrap(), whole);
+        assert_eq!(rows_in(&again).await, in_table(&lake).await);
     });
 }
 
@@ -1446,6 +1534,7 @@ async fn lake_on_s3_through(
                 endpoint: Some(format!("http://127.0.0.1:{port}")),
                 ..Default::default()
             },
+            cache: None,
         },
         ws,
     )

@@ -37,7 +37,15 @@ pub struct LakeConfig {
     /// S3 settings (endpoint, region, keys) when `location` is on S3.
     #[serde(default)]
     pub s3: connectors::source::file::S3Options,
+    /// For a lake on S3: the local directory (relative to the workspace)
+    /// where checks keep copies of the data files they read, one version
+    /// per table (default `.cache/lake`). Unused for a local lake.
+    #[serde(default)]
+    pub cache: Option<String>,
 }
+
+/// Where a lake on S3 keeps its local copies unless `[lake] cache` says.
+pub const DEFAULT_CACHE: &str = ".cache/lake";
 
 fn default_location() -> String {
     "lake".into()
@@ -48,6 +56,7 @@ impl Default for LakeConfig {
         LakeConfig {
             location: default_location(),
             s3: Default::default(),
+            cache: None,
         }
     }
 }
@@ -57,6 +66,8 @@ impl Default for LakeConfig {
 pub struct Lake {
     root: Url,
     options: HashMap<String, String>,
+    /// For a remote lake: where local copies of its data files go.
+    cache: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Default)]
@@ -163,7 +174,12 @@ impl Lake {
             let root = Url::parse(&format!("{}/", config.location.trim_end_matches('/'))).map_err(
                 |e| LandError::Config(format!("lake location {}: {e}", config.location)),
             )?;
-            return Ok(Lake { root, options });
+            let cache = base_dir.join(config.cache.as_deref().unwrap_or(DEFAULT_CACHE));
+            return Ok(Lake {
+                root,
+                options,
+                cache: Some(cache),
+            });
         }
         let dir = base_dir.join(&config.location);
         std::fs::create_dir_all(&dir).map_err(|e| {
@@ -181,6 +197,7 @@ impl Lake {
         Ok(Lake {
             root,
             options: HashMap::new(),
+            cache: None,
         })
     }
 
@@ -483,12 +500,17 @@ impl Lake {
     }
 
     /// The data files of a table's current version, as local paths (for
-    /// engines that read files); an error for a lake on S3.
+    /// engines that read files): the files themselves in a local lake; for
+    /// a lake on S3, local copies kept in the lake's cache directory
+    /// (fetched once per file: Delta data files never change).
     pub async fn local_files(&self, path: &str) -> Result<Vec<std::path::PathBuf>, LandError> {
         let table = self
             .open_table(path)
             .await?
             .ok_or_else(|| LandError::lake(path, "no such table in the lake"))?;
+        if let Some(cache) = &self.cache {
+            return super::file_cache::local_copies(&table, path, cache).await;
+        }
         let mut files = vec![];
         let base = table.table_url().clone();
         for uri in table
@@ -500,12 +522,9 @@ impl Lake {
                 // Paths relative to the table's root.
                 Err(_) => base.join(&uri).map_err(|e| LandError::lake(path, e))?,
             };
-            let p = url.to_file_path().map_err(|_| {
-                LandError::lake(
-                    path,
-                    format!("{uri} is not a local file (checks read local lakes)"),
-                )
-            })?;
+            let p = url
+                .to_file_path()
+                .map_err(|_| LandError::lake(path, format!("{uri} is not a local file")))?;
             files.push(p);
         }
         files.sort();

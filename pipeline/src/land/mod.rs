@@ -21,6 +21,7 @@
 pub mod conform;
 pub mod error;
 mod evolve;
+mod file_cache;
 pub mod lake;
 mod ledger;
 pub mod step;
