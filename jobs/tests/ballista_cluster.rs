@@ -6,6 +6,8 @@
 //! jobs/ballista --test ballista_cluster`.
 #![cfg(feature = "ballista")]
 
+mod common;
+
 use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -521,37 +523,6 @@ fn issue_22_a_job_without_progress_is_cancelled_after_the_stall_timeout() {
     drop(cluster);
 }
 
-/// The published run's JSON and CSV files, with the run id, times and
-/// check durations (`elapsed_ms`) written as RUN and TIME.
-fn published(ws: &Path) -> std::collections::BTreeMap<String, String> {
-    let latest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(ws.join("published/latest.json")).expect("latest"))
-            .expect("json");
-    let run = latest["run"].as_str().expect("run id").to_string();
-    let root = ws.join("published/runs").join(&run);
-    let time = regex::Regex::new(
-        r#"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d|Z)?|"elapsed_ms": \d+"#,
-    )
-    .expect("regex");
-    let mut out = std::collections::BTreeMap::new();
-    let mut dirs = vec![root.clone()];
-    while let Some(d) = dirs.pop() {
-        for e in std::fs::read_dir(&d).expect("dir") {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                dirs.push(p);
-            } else if p.extension().is_some_and(|x| x == "json" || x == "csv") {
-                let text = std::fs::read_to_string(&p)
-                    .expect("text")
-                    .replace(&run, "RUN");
-                let name = p.strip_prefix(&root).expect("inside").display().to_string();
-                out.insert(name, time.replace_all(&text, "TIME").into_owned());
-            }
-        }
-    }
-    out
-}
-
 /// Issue #22: the demo bureau's sweep on an in-process Ballista cluster
 /// publishes what the embedded engine publishes. Its sweep once hung: the
 /// scheduler swapped a hash join's inputs after the join's dynamic filter
@@ -610,7 +581,7 @@ fn issue_22_the_demo_sweep_on_ballista_publishes_what_embedded_publishes() {
             matches!(status.code(), Some(0 | 3)),
             "{engine} sweep: {status}\n{err}"
         );
-        published_by.push(published(&ws));
+        published_by.push(common::published(&ws));
     }
     assert!(!published_by[0].is_empty());
     for (name, text) in &published_by[0] {

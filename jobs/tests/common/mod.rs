@@ -236,3 +236,34 @@ pub fn landed(ws: &Path) -> std::collections::BTreeMap<String, (i64, usize)> {
     }
     out
 }
+
+/// The published run's JSON and CSV files, with the run id, times and
+/// check durations (`elapsed_ms`) written as RUN and TIME.
+pub fn published(ws: &Path) -> std::collections::BTreeMap<String, String> {
+    let latest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(ws.join("published/latest.json")).expect("latest"))
+            .expect("json");
+    let run = latest["run"].as_str().expect("run id").to_string();
+    let root = ws.join("published/runs").join(&run);
+    let time = regex::Regex::new(
+        r#"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d|Z)?|"elapsed_ms": \d+"#,
+    )
+    .expect("regex");
+    let mut out = std::collections::BTreeMap::new();
+    let mut dirs = vec![root.clone()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).expect("dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "json" || x == "csv") {
+                let text = std::fs::read_to_string(&p)
+                    .expect("text")
+                    .replace(&run, "RUN");
+                let name = p.strip_prefix(&root).expect("inside").display().to_string();
+                out.insert(name, time.replace_all(&text, "TIME").into_owned());
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,206 @@
+//! Issue #22, 3: the lake on S3-compatible storage end to end. The demo
+//! bureau swept with its lake in a bucket (landing, checking, one source,
+//! scores, the catalog, publishing) publishes exactly what the same bureau
+//! publishes with its lake on disk, and a second sweep reads the checks'
+//! local copies without fetching or keeping anything twice.
+//!
+//! Needs the S3 server `ops/test.sh` starts (`PDQ_TEST_S3_ENDPOINT`, keys in
+//! `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`); run alone, the test fails
+//! without it unless `PDQ_TEST_SERVICES=off` says to skip server tests.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+fn s3_endpoint() -> Option<String> {
+    match std::env::var("PDQ_TEST_S3_ENDPOINT") {
+        Ok(v) if !v.is_empty() => Some(v),
+        _ if std::env::var("PDQ_TEST_SERVICES").as_deref() == Ok("off") => {
+            eprintln!("skipped: PDQ_TEST_S3_ENDPOINT is not set and PDQ_TEST_SERVICES=off");
+            None
+        }
+        _ => panic!(
+            "PDQ_TEST_S3_ENDPOINT is not set: run the suite with ops/test.sh (it starts the S3 server), or set PDQ_TEST_SERVICES=off to skip server tests"
+        ),
+    }
+}
+
+/// A new bucket on the S3 server at `endpoint` (`http://host:port`), made
+/// with a plain HTTP PUT as the test servers accept it.
+fn new_bucket(endpoint: &str) -> String {
+    let host = endpoint
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_nanos();
+    let bucket = format!("pdq-sweep-{}-{}", std::process::id(), nanos % 1_000_000_000);
+    let mut s = std::net::TcpStream::connect(&host).expect("connect to the S3 server");
+    write!(
+        s,
+        "PUT /{bucket} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).expect("answer");
+    assert!(
+        answer.starts_with("HTTP/1.1 200"),
+        "create bucket {bucket}: {}",
+        answer.lines().next().unwrap_or_default()
+    );
+    bucket
+}
+
+/// `pdq sweep` of `ws` as of the demo's day; its exit code and stderr.
+fn sweep(home: &Path, ws: &Path, name: &str) -> (Option<i32>, String) {
+    let err = home.join(format!("{name}.err"));
+    let status = Command::new(env!("CARGO_BIN_EXE_pdq"))
+        .args([
+            "sweep",
+            "--as-of",
+            "2026-11-20 08:00:00",
+            "--format",
+            "json",
+        ])
+        .arg("-w")
+        .arg(ws)
+        .env_remove("RUST_LOG")
+        .env_remove("PDQ_WORKSPACE")
+        .env_remove("PDQ_AUDIT_KEY_FILE")
+        .env("HOME", home)
+        .env(
+            "PDQ_AUDIT_ANCHOR_FILE",
+            home.join(format!("{name}.anchors")),
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(std::fs::File::create(&err).expect("log")))
+        .status()
+        .expect("pdq sweep");
+    (
+        status.code(),
+        std::fs::read_to_string(&err).unwrap_or_default(),
+    )
+}
+
+/// The files under `dir` (recursively), as paths relative to it.
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut out = vec![];
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                out.push(p.strip_prefix(dir).expect("inside").display().to_string());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn issue_22_the_demo_sweep_with_its_lake_on_s3_publishes_what_a_local_lake_publishes() {
+    let Some(endpoint) = s3_endpoint() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let local = dir.path().join("local");
+    let remote = dir.path().join("s3");
+    pipeline::demo::generate(&local).expect("demo bureau");
+    pipeline::demo::generate(&remote).expect("demo bureau");
+    // The generator sweeps its bureau: start both from sources only.
+    for ws in [&local, &remote] {
+        for landed in ["lake", "results", "published", "history"] {
+            let _ = std::fs::remove_dir_all(ws.join(landed));
+        }
+    }
+    let bucket = new_bucket(&endpoint);
+    let config = std::fs::read_to_string(remote.join("pdq.toml")).expect("pdq.toml");
+    assert!(config.contains("[lake]\nlocation = \"lake\"\n"), "{config}");
+    std::fs::write(
+        remote.join("pdq.toml"),
+        config.replace(
+            "[lake]\nlocation = \"lake\"\n",
+            &format!(
+                "[lake]\nlocation = \"s3://{bucket}/lake\"\ns3 = {{ endpoint = \"{endpoint}\" }}\n"
+            ),
+        ),
+    )
+    .expect("write pdq.toml");
+
+    let (code, err) = sweep(dir.path(), &local, "local");
+    assert!(matches!(code, Some(0 | 3)), "local sweep: {code:?}\n{err}");
+    let (code, err) = sweep(dir.path(), &remote, "s3");
+    assert!(matches!(code, Some(0 | 3)), "sweep on S3: {code:?}\n{err}");
+    assert!(
+        !remote.join("lake").exists(),
+        "the lake went to disk, not to the bucket"
+    );
+
+    let on_disk = common::published(&local);
+    let on_s3 = common::published(&remote);
+    assert!(
+        on_disk.keys().any(|k| k.contains("scorecard")) && on_disk.len() > 5,
+        "{:?}",
+        on_disk.keys()
+    );
+    for (name, text) in &on_disk {
+        assert_eq!(
+            on_s3.get(name),
+            Some(text),
+            "published {name} differs with the lake on S3"
+        );
+    }
+    assert_eq!(on_s3.len(), on_disk.len());
+
+    // The checks read local copies of the bucket's data files: one per
+    // data file of each table's current version, nothing half-fetched.
+    let cache = remote.join(".cache/lake");
+    let copies = files_under(&cache);
+    assert!(
+        !copies.is_empty(),
+        "no local copies under {}",
+        cache.display()
+    );
+    assert!(copies.iter().all(|c| c.ends_with(".parquet")), "{copies:?}");
+    let datasets = std::fs::read_dir(remote.join("datasets"))
+        .expect("datasets")
+        .flat_map(|d| std::fs::read_dir(d.expect("dept").path()).expect("dept"))
+        .count();
+    assert!(
+        copies.len() >= datasets,
+        "{} copies for {datasets} datasets",
+        copies.len()
+    );
+
+    // A second sweep (nothing new delivered) checks the same copies again.
+    let (code, err) = sweep(dir.path(), &remote, "s3-again");
+    assert!(
+        matches!(code, Some(0 | 3)),
+        "second sweep on S3: {code:?}\n{err}"
+    );
+    assert_eq!(files_under(&cache), copies);
+    // Each dataset's check report is the same as the first sweep's.
+    let again = common::published(&remote);
+    let reports: Vec<&String> = on_s3
+        .keys()
+        .filter(|k| !k.contains('/') && k.ends_with(".json") && k.matches('.').count() == 2)
+        .collect();
+    assert_eq!(reports.len(), datasets, "{reports:?}");
+    for name in reports {
+        assert_eq!(
+            again.get(name),
+            on_s3.get(name),
+            "{name} after a second sweep"
+        );
+    }
+}
