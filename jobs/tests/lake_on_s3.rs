@@ -10,50 +10,8 @@
 
 mod common;
 
-use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
-
-fn s3_endpoint() -> Option<String> {
-    match std::env::var("PDQ_TEST_S3_ENDPOINT") {
-        Ok(v) if !v.is_empty() => Some(v),
-        _ if std::env::var("PDQ_TEST_SERVICES").as_deref() == Ok("off") => {
-            eprintln!("skipped: PDQ_TEST_S3_ENDPOINT is not set and PDQ_TEST_SERVICES=off");
-            None
-        }
-        _ => panic!(
-            "PDQ_TEST_S3_ENDPOINT is not set: run the suite with ops/test.sh (it starts the S3 server), or set PDQ_TEST_SERVICES=off to skip server tests"
-        ),
-    }
-}
-
-/// A new bucket on the S3 server at `endpoint` (`http://host:port`), made
-/// with a plain HTTP PUT as the test servers accept it.
-fn new_bucket(endpoint: &str) -> String {
-    let host = endpoint
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_string();
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_nanos();
-    let bucket = format!("pdq-sweep-{}-{}", std::process::id(), nanos % 1_000_000_000);
-    let mut s = std::net::TcpStream::connect(&host).expect("connect to the S3 server");
-    write!(
-        s,
-        "PUT /{bucket} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .expect("send");
-    let mut answer = String::new();
-    s.read_to_string(&mut answer).expect("answer");
-    assert!(
-        answer.starts_with("HTTP/1.1 200"),
-        "create bucket {bucket}: {}",
-        answer.lines().next().unwrap_or_default()
-    );
-    bucket
-}
 
 /// `pdq sweep` of `ws` as of the demo's day; its exit code and stderr.
 fn sweep(home: &Path, ws: &Path, name: &str) -> (Option<i32>, String) {
@@ -109,7 +67,7 @@ fn files_under(dir: &Path) -> Vec<String> {
 
 #[test]
 fn issue_22_the_demo_sweep_with_its_lake_on_s3_publishes_what_a_local_lake_publishes() {
-    let Some(endpoint) = s3_endpoint() else {
+    let Some(endpoint) = common::s3_endpoint() else {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
@@ -123,19 +81,7 @@ fn issue_22_the_demo_sweep_with_its_lake_on_s3_publishes_what_a_local_lake_publi
             let _ = std::fs::remove_dir_all(ws.join(landed));
         }
     }
-    let bucket = new_bucket(&endpoint);
-    let config = std::fs::read_to_string(remote.join("pdq.toml")).expect("pdq.toml");
-    assert!(config.contains("[lake]\nlocation = \"lake\"\n"), "{config}");
-    std::fs::write(
-        remote.join("pdq.toml"),
-        config.replace(
-            "[lake]\nlocation = \"lake\"\n",
-            &format!(
-                "[lake]\nlocation = \"s3://{bucket}/lake\"\ns3 = {{ endpoint = \"{endpoint}\" }}\n"
-            ),
-        ),
-    )
-    .expect("write pdq.toml");
+    common::lake_on_s3(&remote, &endpoint);
 
     let (code, err) = sweep(dir.path(), &local, "local");
     assert!(matches!(code, Some(0 | 3)), "local sweep: {code:?}\n{err}");

@@ -4,6 +4,7 @@
 //! into the test's temporary directory, and the checks on its output.
 #![allow(dead_code)] // each test file uses a part
 
+use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -266,4 +267,66 @@ pub fn published(ws: &Path) -> std::collections::BTreeMap<String, String> {
         }
     }
     out
+}
+
+/// The S3 server `ops/test.sh` starts (`PDQ_TEST_S3_ENDPOINT`); run alone,
+/// a test fails without it unless `PDQ_TEST_SERVICES=off` says to skip.
+pub fn s3_endpoint() -> Option<String> {
+    match std::env::var("PDQ_TEST_S3_ENDPOINT") {
+        Ok(v) if !v.is_empty() => Some(v),
+        _ if std::env::var("PDQ_TEST_SERVICES").as_deref() == Ok("off") => {
+            eprintln!("skipped: PDQ_TEST_S3_ENDPOINT is not set and PDQ_TEST_SERVICES=off");
+            None
+        }
+        _ => panic!(
+            "PDQ_TEST_S3_ENDPOINT is not set: run the suite with ops/test.sh (it starts the S3 server), or set PDQ_TEST_SERVICES=off to skip server tests"
+        ),
+    }
+}
+
+/// A new bucket on the S3 server at `endpoint` (`http://host:port`), made
+/// with a plain HTTP PUT as the test servers accept it.
+pub fn new_bucket(endpoint: &str) -> String {
+    let host = endpoint
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_nanos();
+    let bucket = format!("pdq-sweep-{}-{}", std::process::id(), nanos % 1_000_000_000);
+    let mut s = std::net::TcpStream::connect(&host).expect("connect to the S3 server");
+    write!(
+        s,
+        "PUT /{bucket} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).expect("answer");
+    assert!(
+        answer.starts_with("HTTP/1.1 200"),
+        "create bucket {bucket}: {}",
+        answer.lines().next().unwrap_or_default()
+    );
+    bucket
+}
+
+/// Puts the lake of the workspace `ws` (a demo bureau, its lake in
+/// `lake/`) into a new bucket on the S3 server at `endpoint`.
+pub fn lake_on_s3(ws: &Path, endpoint: &str) -> String {
+    let bucket = new_bucket(endpoint);
+    let config = std::fs::read_to_string(ws.join("pdq.toml")).expect("pdq.toml");
+    assert!(config.contains("[lake]\nlocation = \"lake\"\n"), "{config}");
+    std::fs::write(
+        ws.join("pdq.toml"),
+        config.replace(
+            "[lake]\nlocation = \"lake\"\n",
+            &format!(
+                "[lake]\nlocation = \"s3://{bucket}/lake\"\ns3 = {{ endpoint = \"{endpoint}\" }}\n"
+            ),
+        ),
+    )
+    .expect("write pdq.toml");
+    bucket
 }
