@@ -105,8 +105,9 @@ pub struct ResolveStats {
     pub key_conflicts: usize,
     /// Clusters out.
     pub clusters: usize,
-    /// The prior: share of matches among candidate pairs (EM), or the
-    /// chance two random keyed records match (labelled by keys).
+    /// The prior: the chance that two random comparable records match,
+    /// estimated by EM (share of matches among all comparable pairs, not
+    /// among the blocked ones) or from the records sharing a valid key.
     pub lambda: f64,
     /// Where m came from: `keys` (pairs sharing a valid key) or `em`.
     pub m_source: String,
