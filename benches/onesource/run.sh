@@ -69,6 +69,7 @@ chinese() {
   echo "pdq (keys + fuzzy): $(cat "$OUT/t")"
   "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print('blocking:', d['blocking']); print('stats:', d['stats'])" "$OUT/cn-pdq.json"
   "$PY" cn_eval.py "$OUT/cn-pdq.csv" "$OUT/cn" | tee "$OUT/cn-eval.json"
+  "$PY" cn_missed.py "$OUT/cn-pdq.csv" "$OUT/cn"
 }
 
 throughput() {
@@ -93,6 +94,7 @@ throughput() {
   echo "pdq: $(cat "$OUT/t"); $("$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['records'], 'records, load', round(d['load_s'],1), 's, resolve', round(d['resolve_s'],1), 's,', d['stats'])" "$OUT/10m-pdq.json")"
   "$PY" cn_eval.py "$OUT/10m-pdq.csv" "$OUT/10m" > "$OUT/10m-eval.json"
   "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); print('10M accuracy:', d['all'], 'valid keys:', d['valid_keys']); print({k: round(v['recall'],5) for k,v in d['by_corruption'].items()})" "$OUT/10m-eval.json"
+  "$PY" cn_missed.py "$OUT/10m-pdq.csv" "$OUT/10m"
 }
 
 case "${1:-}" in

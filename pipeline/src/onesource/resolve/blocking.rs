@@ -24,7 +24,7 @@ pub(super) fn threads(config: &MatchConfig) -> usize {
 
 /// FNV-1a, 64 bits: block keys only need to spread, not resist attack.
 #[inline]
-fn fnv(h: u64, bytes: &[u8]) -> u64 {
+pub(super) fn fnv(h: u64, bytes: &[u8]) -> u64 {
     let mut h = h;
     for &b in bytes {
         h ^= u64::from(b);

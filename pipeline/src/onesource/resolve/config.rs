@@ -110,6 +110,34 @@ pub struct FieldSpec {
     /// Fixed m probabilities per level (not re-estimated); EM when absent.
     #[serde(default)]
     pub m: Option<Vec<f64>>,
+    /// Weigh an exact agreement by how common the agreed value is (absent:
+    /// every exact agreement weighs the same).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub term_frequency: Option<TermFrequency>,
+}
+
+/// Term-frequency adjustment of a field's exact level, as in the
+/// Fellegi–Sunter literature (Winkler) and Splink's "term frequency
+/// adjustments": when two records agree exactly on value `v`, the chance
+/// that two *different* subjects agree is not the field's average u but the
+/// share of records holding `v`, so the level's weight becomes
+/// `log2(m / max(tf(v), min_u))` instead of `log2(m / u)`.
+///
+/// Why: among millions of residents, 王伟 born on a given day is shared by
+/// strangers far more often than 帕提古丽·吐尔洪 is; an average u makes
+/// the common name too strong and the rare one too weak. Frequencies are
+/// counted from the records being resolved (every source, one pass over
+/// the prepared values), never from a fixed table, so they follow the
+/// population actually held.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TermFrequency {
+    /// Lowest frequency used (Splink's `tf_minimum_u_value`): a value seen
+    /// in only a handful of records is not trusted to be rarer than this.
+    /// 0 (the default): the observed frequency, which is at least 2 / n for
+    /// any value two records agree on.
+    #[serde(default)]
+    pub min_u: f64,
 }
 
 /// One part of a blocking key.
@@ -205,6 +233,14 @@ impl MatchConfig {
             if f.comparison.levels() > 14 {
                 return Err(err(format!("field `{}` has more than 14 levels", f.name)));
             }
+            if let Some(tf) = &f.term_frequency
+                && !(0.0..1.0).contains(&tf.min_u)
+            {
+                return Err(err(format!(
+                    "field `{}`: term_frequency.min_u {} is not a frequency below 1",
+                    f.name, tf.min_u
+                )));
+            }
             if let Some(m) = &f.m
                 && m.len() != f.comparison.levels()
             {
@@ -243,11 +279,14 @@ pub(super) type Pass = Vec<(usize, Option<usize>)>;
 
 const PERSONS: &str = r#"
 threshold = 0.99
+# Names and addresses weigh by how common the agreed value is among the
+# records resolved (term frequencies): a shared 王伟 is weak evidence among
+# millions, a shared rare name strong.
 fields = [
-  { name = "name", prepare = "name", comparison = { type = "jaro_winkler", thresholds = [0.92, 0.8] } },
+  { name = "name", prepare = "name", comparison = { type = "jaro_winkler", thresholds = [0.92, 0.8] }, term_frequency = {} },
   { name = "birth_date", prepare = "date", comparison = { type = "date" } },
   { name = "sex", prepare = "sex", comparison = { type = "exact" } },
-  { name = "address", prepare = "text", comparison = { type = "jaro_winkler", thresholds = [0.9, 0.75] } },
+  { name = "address", prepare = "text", comparison = { type = "jaro_winkler", thresholds = [0.9, 0.75] }, term_frequency = {} },
   # Matching only involves records whose key is invalid or missing, so an
   # exact identifier is rare among matches and a one-character typo common.
   { name = "id", prepare = "resident_id", comparison = { type = "distance", max = 2 }, m = [0.05, 0.8, 0.1, 0.05] },

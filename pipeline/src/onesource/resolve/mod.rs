@@ -7,8 +7,10 @@
 //!             pairs only inside a block, at least one side without a valid key
 //!             (two different valid keys are two subjects, never compared)
 //!         ──▶ comparison vectors: one level per field (exact / similar / …)
-//!         ──▶ Fellegi–Sunter: u from random pairs, m and λ by EM over the
-//!             distinct comparison patterns (or fixed in the configuration)
+//!         ──▶ Fellegi–Sunter: u from random pairs, m from pairs sharing a
+//!             valid key or by EM with u fixed (or fixed in the
+//!             configuration); names and addresses weighed by how common
+//!             the agreed value is among these records (term frequencies)
 //!         ──▶ pairs whose match probability ≥ threshold, strongest first,
 //!             unioned unless that would join two different valid keys
 //!         ──▶ clusters + evidence for every accepted pair
@@ -21,21 +23,24 @@
 mod blocking;
 mod config;
 mod estimate;
+mod frequency;
 mod records;
 mod union_find;
+mod weigh;
 
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
 use super::OneSourceError;
-use blocking::{block_hash, candidate_pairs_inner, threads};
-use config::Pass;
-use estimate::{estimate_m, estimate_u, labelled_pairs, m_from_labelled};
+use blocking::{candidate_pairs_inner, threads};
+use estimate::{comparable_pairs, estimate_m, estimate_u, labelled_pairs, m_from_labelled};
+use frequency::TermFrequencies;
 use union_find::UnionFind;
+use weigh::Weigh;
 
 pub use blocking::candidate_pairs;
-pub use config::{BlockKey, Comparison, FieldSpec, MatchConfig, Prepare};
+pub use config::{BlockKey, Comparison, FieldSpec, MatchConfig, Prepare, TermFrequency};
 pub use records::{Records, StrColumn};
 
 /// Why two records were joined.
@@ -100,8 +105,9 @@ pub struct ResolveStats {
     pub key_conflicts: usize,
     /// Clusters out.
     pub clusters: usize,
-    /// The prior: share of matches among candidate pairs (EM), or the
-    /// chance two random keyed records match (labelled by keys).
+    /// The prior: the chance that two random comparable records match,
+    /// estimated by EM (share of matches among all comparable pairs, not
+    /// among the blocked ones) or from the records sharing a valid key.
     pub lambda: f64,
     /// Where m came from: `keys` (pairs sharing a valid key) or `em`.
     pub m_source: String,
@@ -171,6 +177,9 @@ pub fn resolve(records: &Records, config: &MatchConfig) -> Result<Resolution, On
     let keyed_total = keyed.len() as f64 * (keyed.len() as f64 - 1.0) / 2.0;
     drop(keyed);
 
+    // Term frequencies of the names and addresses, from these very records.
+    let tf = TermFrequencies::count(records, config);
+
     // Blocking.
     let (pairs, oversize) = candidate_pairs_inner(records, config, &passes);
     stats.candidate_pairs = pairs.len();
@@ -178,15 +187,8 @@ pub fn resolve(records: &Records, config: &MatchConfig) -> Result<Resolution, On
 
     // Comparison vectors, in parallel.
     let threads = threads(config);
-    let both = compare_pairs(records, config, &passes, &pairs, threads);
+    let patterns = compare_pairs(records, config, &pairs, threads);
     let use_keys = key_pairs.len() >= config.min_key_pairs && keyed_total > 0.0;
-    // Labelled m and the random-pair prior score the full pattern. EM runs
-    // within blocks, where the blocking fields agree by construction, so it
-    // estimates and scores without them (as Splink trains per blocking rule).
-    let patterns: Vec<Pattern> = both
-        .iter()
-        .map(|&(full, masked)| if use_keys { full } else { masked })
-        .collect();
 
     // u from random pairs.
     let u = estimate_u(records, config, threads);
@@ -196,8 +198,9 @@ pub fn resolve(records: &Records, config: &MatchConfig) -> Result<Resolution, On
     }
     // With enough labelled pairs, m comes from them and λ is the chance that
     // two random keyed records match; otherwise m and λ come from EM over
-    // the candidate pairs. (EM over blocked pairs alone would read the
-    // agreement the blocking itself forces as evidence of a match.)
+    // the candidate pairs' full patterns with u held at its random-pair
+    // value and λ the share of matches among *all* comparable pairs (see
+    // `estimate_m` for why not among the blocked ones).
     let (m, lambda) = if use_keys {
         stats.m_source = "keys".into();
         let lp: Vec<Pattern> = key_pairs
@@ -210,37 +213,42 @@ pub fn resolve(records: &Records, config: &MatchConfig) -> Result<Resolution, On
         )
     } else {
         stats.m_source = "em".into();
-        estimate_m(config, &counts, &u)
+        estimate_m(
+            config,
+            &counts,
+            &u,
+            comparable_pairs(records, config.link_only),
+        )
     };
     stats.lambda = lambda;
 
-    // Probability per distinct pattern.
-    let score = |p: Pattern| -> (f64, f64) {
-        let mut w = 0.0;
-        for (f, _) in config.fields.iter().enumerate() {
-            let l = level_of(p, f);
-            if l != MISSING {
-                w += (m[f][l as usize] / u[f][l as usize]).log2();
-            }
-        }
-        let prior = (lambda / (1.0 - lambda)).log2();
-        let odds = (w + prior).exp2();
-        (w, odds / (1.0 + odds))
-    };
-    let table: HashMap<Pattern, (f64, f64)> = counts.keys().map(|&p| (p, score(p))).collect();
-    let mut accepted: Vec<(f64, u64, Pattern, Pattern)> = pairs
-        .iter()
-        .zip(&patterns)
-        .zip(&both)
-        .filter_map(|((&pair, &p), &(full, _))| {
-            let (_, prob) = table[&p];
-            (prob >= config.threshold).then_some((prob, pair, p, full))
+    // Weight per distinct pattern at the fields' average u; each pair then
+    // adds its term-frequency adjustments.
+    let table: HashMap<Pattern, f64> = counts
+        .keys()
+        .map(|&p| {
+            let w = (0..config.fields.len())
+                .filter_map(|f| {
+                    let l = level_of(p, f);
+                    (l != MISSING).then(|| (m[f][l as usize] / u[f][l as usize]).log2())
+                })
+                .sum();
+            (p, w)
         })
         .collect();
+    drop(counts);
+    let weigh = Weigh {
+        table: &table,
+        tf: &tf,
+        m: &m,
+        u: &u,
+        prior: (lambda / (1.0 - lambda)).log2(),
+    };
+    let mut accepted = weigh.accepted(&pairs, &patterns, config.threshold, threads);
     stats.matched_pairs = accepted.len();
-    accepted.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    accepted.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.2.cmp(&b.2)));
     let mut evidence = Vec::new();
-    for (prob, pair, p, full) in accepted {
+    for (prob, w, pair, p) in accepted {
         let (a, b) = ((pair >> 32) as u32, pair as u32);
         if uf.find(a) == uf.find(b) {
             // already joined (by key or a stronger match): no new evidence
@@ -250,7 +258,6 @@ pub fn resolve(records: &Records, config: &MatchConfig) -> Result<Resolution, On
             stats.key_conflicts += 1;
             continue;
         }
-        let (w, _) = table[&p];
         evidence.push(MatchEvidence {
             a,
             b,
@@ -260,30 +267,7 @@ pub fn resolve(records: &Records, config: &MatchConfig) -> Result<Resolution, On
                 .fields
                 .iter()
                 .enumerate()
-                .map(|(f, spec)| {
-                    let l = level_of(p, f);
-                    let lf = level_of(full, f);
-                    if l == MISSING && lf != MISSING {
-                        // agreed by the blocking pass: the prior accounts for it
-                        FieldEvidence {
-                            field: spec.name.clone(),
-                            level: format!("{} (blocking)", spec.comparison.level_name(lf)),
-                            weight: 0.0,
-                        }
-                    } else if l == MISSING {
-                        FieldEvidence {
-                            field: spec.name.clone(),
-                            level: "missing".into(),
-                            weight: 0.0,
-                        }
-                    } else {
-                        FieldEvidence {
-                            field: spec.name.clone(),
-                            level: spec.comparison.level_name(l),
-                            weight: (m[f][l as usize] / u[f][l as usize]).log2(),
-                        }
-                    }
-                })
+                .map(|(f, spec)| weigh.field(f, spec, a as usize, p))
                 .collect(),
         });
     }
@@ -320,43 +304,21 @@ fn pattern_of(records: &Records, config: &MatchConfig, a: usize, b: usize) -> Pa
     p
 }
 
-/// Per pair: its full comparison pattern, and the same pattern with the
-/// fields its generating blocking pass forced to agree (whole-value keys of
-/// the first pass that puts both records in one block) set to missing.
+/// Per pair, its comparison pattern (every field, in parallel).
 fn compare_pairs(
     records: &Records,
     config: &MatchConfig,
-    passes: &[Pass],
     pairs: &[u64],
     threads: usize,
-) -> Vec<(Pattern, Pattern)> {
-    let masks: Vec<Pattern> = passes
-        .iter()
-        .map(|pass| {
-            pass.iter()
-                .filter(|(_, prefix)| prefix.is_none())
-                .fold(0, |m, &(f, _)| m | (0xf << (4 * f)))
-        })
-        .collect();
+) -> Vec<Pattern> {
     let chunk = pairs.len().div_ceil(threads.max(1)).max(1);
-    let mut out = vec![(0, 0); pairs.len()];
+    let mut out = vec![0; pairs.len()];
     std::thread::scope(|s| {
         for (ps, os) in pairs.chunks(chunk).zip(out.chunks_mut(chunk)) {
-            let masks = &masks;
             s.spawn(move || {
                 for (&pair, o) in ps.iter().zip(os.iter_mut()) {
                     let (a, b) = ((pair >> 32) as usize, pair as u32 as usize);
-                    let full = pattern_of(records, config, a, b);
-                    let mask = passes
-                        .iter()
-                        .zip(masks)
-                        .find(|(pass, _)| {
-                            let ha = block_hash(records, a, pass);
-                            ha.is_some() && ha == block_hash(records, b, pass)
-                        })
-                        .map_or(0, |(_, &m)| m);
-                    // MISSING is all ones: OR-ing the mask sets those fields to it
-                    *o = (full, full | mask);
+                    *o = pattern_of(records, config, a, b);
                 }
             });
         }

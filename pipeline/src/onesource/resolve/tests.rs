@@ -222,3 +222,220 @@ fn bad_config_is_an_error_not_a_panic() {
     c.fields[0].m = Some(vec![0.5]);
     assert!(resolve(&Records::new(&c), &c).is_err());
 }
+
+/// The population of `population(600)` plus labelled pairs (a second keyed
+/// copy of 300 persons, so m comes from keys), `common` keyed residents all
+/// named 王伟 (born 1950–1999, apart from everyone below), and two pairs of
+/// unkeyed records without address or identifier, each pair the same name,
+/// birth date and sex: one pair named 王伟, one with a rare name. Returns the
+/// records and the indices of the two pairs.
+fn namesakes(common: usize) -> (Records, MatchConfig, [usize; 2], [usize; 2]) {
+    let mut c = cfg();
+    c.min_key_pairs = 100;
+    let (mut r, _) = population(600);
+    let (base, _) = population(300);
+    for i in (0..base.len()).filter(|&i| base.key[i] != 0) {
+        let v: Vec<Option<&str>> = (0..5)
+            .map(|f| Some(base.fields[f].get(i)).filter(|s| !s.is_empty()))
+            .collect();
+        r.push(3, base.key[i], &v).unwrap();
+    }
+    for k in 0..common {
+        let birth = format!("19{:02}-{:02}-{:02}", 50 + k % 50, 1 + k % 12, 1 + k % 28);
+        let sex = if k % 2 == 0 { "男" } else { "女" };
+        let addr = format!("库尔勒市人民路{k}号");
+        r.push(
+            4,
+            9_000_000 + k as u128,
+            &[Some("王伟"), Some(&birth), Some(sex), Some(&addr), None],
+        )
+        .unwrap();
+    }
+    let mut pair = |name: &str| -> [usize; 2] {
+        let at = r.len();
+        for s in [5, 6] {
+            r.push(
+                s,
+                0,
+                &[Some(name), Some("2005-06-15"), Some("男"), None, None],
+            )
+            .unwrap();
+        }
+        [at, at + 1]
+    };
+    let common_pair = pair("王伟");
+    let rare_pair = pair("欧阳娜娜");
+    (r, c, common_pair, rare_pair)
+}
+
+#[test]
+fn a_rare_name_is_stronger_evidence_than_a_common_one() {
+    let (r, c, common, rare) = namesakes(200);
+    let res = resolve(&r, &c).unwrap();
+    assert_eq!(res.stats.m_source, "keys");
+    assert_eq!(
+        res.cluster[rare[0]], res.cluster[rare[1]],
+        "two records of a rare name, born the same day, were not joined: {:?}",
+        res.stats
+    );
+    assert_ne!(
+        res.cluster[common[0]], res.cluster[common[1]],
+        "two residents named 王伟 born the same day were joined: {:?}",
+        res.stats
+    );
+    let ev = res
+        .evidence
+        .iter()
+        .find(|e| [e.a as usize, e.b as usize] == rare)
+        .unwrap();
+    assert!(
+        ev.fields[0].level.starts_with("exact (value frequency"),
+        "{}",
+        ev.explain()
+    );
+
+    // With one average u for every name the two pairs weigh the same, so
+    // they cannot be told apart: term frequencies make the difference.
+    let mut flat = c.clone();
+    for f in &mut flat.fields {
+        f.term_frequency = None;
+    }
+    let res = resolve(&r, &flat).unwrap();
+    assert_eq!(
+        res.cluster[rare[0]] == res.cluster[rare[1]],
+        res.cluster[common[0]] == res.cluster[common[1]]
+    );
+}
+
+#[test]
+fn term_frequencies_are_counted_from_the_records() {
+    let name_weight = |common: usize| {
+        let (r, c, _, rare) = namesakes(common);
+        let tf = frequency::TermFrequencies::count(&r, &c);
+        // 王伟 is one of `common + 2` among all records with a name
+        let present = (0..r.len())
+            .filter(|&i| !r.fields[0].get(i).is_empty())
+            .count();
+        let wang = (0..r.len())
+            .find(|&i| r.fields[0].get(i) == "王伟")
+            .unwrap();
+        let f = tf.frequency(0, wang).unwrap();
+        assert!(
+            (f - (common + 2) as f64 / present as f64).abs() < 1e-12,
+            "{f}"
+        );
+        assert!(tf.frequency(0, rare[0]).unwrap() < f);
+        // birth date is not adjusted; a missing value has no frequency
+        assert!(tf.frequency(1, wang).is_none());
+        assert!(tf.frequency(3, rare[0]).is_none());
+        f
+    };
+    // the same value is more common, so agreeing on it weighs less
+    assert!(name_weight(50) < name_weight(200));
+}
+
+#[test]
+fn term_frequency_config_round_trips_and_old_configs_parse() {
+    let c = MatchConfig::persons();
+    let tf: Vec<&str> = c
+        .fields
+        .iter()
+        .filter(|f| f.term_frequency.is_some())
+        .map(|f| f.name.as_str())
+        .collect();
+    assert_eq!(tf, ["name", "address"]);
+    let text = toml::to_string(&c).unwrap();
+    let back: MatchConfig = toml::from_str(&text).unwrap();
+    assert_eq!(back, c);
+
+    // a configuration written before term frequencies: none adjusted
+    let old = r#"
+fields = [{ name = "name", prepare = "name", comparison = { type = "exact" } }]
+blocking = [[{ field = "name" }]]
+"#;
+    let old: MatchConfig = toml::from_str(old).unwrap();
+    assert_eq!(old.fields[0].term_frequency, None);
+
+    let floored = r#"
+fields = [{ name = "name", comparison = { type = "exact" }, term_frequency = { min_u = 1e-6 } }]
+blocking = [[{ field = "name" }]]
+"#;
+    let floored: MatchConfig = toml::from_str(floored).unwrap();
+    assert_eq!(
+        floored.fields[0].term_frequency,
+        Some(TermFrequency { min_u: 1e-6 })
+    );
+    let typo = floored_text_with("term_frequency = { min = 1e-6 }");
+    assert!(toml::from_str::<MatchConfig>(&typo).is_err());
+    let mut bad = floored.clone();
+    bad.fields[0].term_frequency = Some(TermFrequency { min_u: 1.5 });
+    assert!(bad.validate().is_err());
+}
+
+fn floored_text_with(tf: &str) -> String {
+    format!(
+        "fields = [{{ name = \"name\", comparison = {{ type = \"exact\" }}, {tf} }}]\nblocking = [[{{ field = \"name\" }}]]\n"
+    )
+}
+
+#[test]
+fn a_floor_caps_how_rare_a_value_may_count() {
+    let (r, mut c, _, rare) = namesakes(50);
+    c.fields[0].term_frequency = Some(TermFrequency { min_u: 0.01 });
+    let tf = frequency::TermFrequencies::count(&r, &c);
+    assert_eq!(tf.frequency(0, rare[0]), Some(0.01));
+}
+
+#[test]
+fn without_keys_em_estimates_the_prior_of_a_random_pair() {
+    // population(600) with every key removed: fuzzy matching only
+    let (keyed, truth) = population(600);
+    let c = cfg();
+    let mut r = Records::new(&c);
+    for i in 0..keyed.len() {
+        let v: Vec<Option<&str>> = (0..5)
+            .map(|f| Some(keyed.fields[f].get(i)).filter(|s| !s.is_empty()))
+            .collect();
+        r.push(keyed.source[i], 0, &v).unwrap();
+    }
+    let res = resolve(&r, &c).unwrap();
+    assert_eq!(res.stats.m_source, "em");
+    // true matching pairs among all pairs of records
+    let n = r.len();
+    let mut same = 0usize;
+    for i in 0..n {
+        for j in i + 1..n {
+            if truth[i] == truth[j] {
+                same += 1;
+            }
+        }
+    }
+    let true_lambda = same as f64 / (n * (n - 1) / 2) as f64;
+    // EM inside the blocks found most blocked pairs to match (λ ≈ 0.5) and
+    // read the agreement blocking forces as evidence; λ is the prior of a
+    // random pair, the one every candidate is scored against.
+    assert!(
+        res.stats.lambda > true_lambda / 2.0 && res.stats.lambda < true_lambda * 2.0,
+        "λ {} for a true {true_lambda}",
+        res.stats.lambda
+    );
+    let (mut fp, mut fnn) = (0, 0);
+    for i in 0..n {
+        for j in i + 1..n {
+            match (truth[i] == truth[j], res.cluster[i] == res.cluster[j]) {
+                (false, true) => fp += 1,
+                (true, false) => fnn += 1,
+                _ => {}
+            }
+        }
+    }
+    assert_eq!(fp, 0, "{:?}", res.stats);
+    assert!(fnn * 50 < same, "missed {fnn} of {same}: {:?}", res.stats);
+    // blocking fields keep their weight: a birth date agreed on is evidence
+    let ev = &res.evidence[0];
+    assert!(
+        ev.fields[1].level == "exact" && ev.fields[1].weight > 0.0,
+        "{}",
+        ev.explain()
+    );
+}
