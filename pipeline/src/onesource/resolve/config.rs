@@ -279,14 +279,18 @@ pub(super) type Pass = Vec<(usize, Option<usize>)>;
 
 const PERSONS: &str = r#"
 threshold = 0.99
-# Names and addresses weigh by how common the agreed value is among the
-# records resolved (term frequencies): a shared 王伟 is weak evidence among
-# millions, a shared rare name strong.
+# Term frequencies (`term_frequency = {}` on name and address: a shared 王伟
+# weak evidence, a shared rare name strong) are off by default. Measured on
+# the seeded benchmark (benches/RESULTS.md, 2026-12-07) they raise the
+# recall of copies without a key at 4 million persons (0.90 -> 0.955) but
+# lower it at 200,000 (0.99999 -> 0.989): a copy whose address moved and
+# whose name is common then falls below the threshold. Turn them on for
+# resolution at province scale.
 fields = [
-  { name = "name", prepare = "name", comparison = { type = "jaro_winkler", thresholds = [0.92, 0.8] }, term_frequency = {} },
+  { name = "name", prepare = "name", comparison = { type = "jaro_winkler", thresholds = [0.92, 0.8] } },
   { name = "birth_date", prepare = "date", comparison = { type = "date" } },
   { name = "sex", prepare = "sex", comparison = { type = "exact" } },
-  { name = "address", prepare = "text", comparison = { type = "jaro_winkler", thresholds = [0.9, 0.75] }, term_frequency = {} },
+  { name = "address", prepare = "text", comparison = { type = "jaro_winkler", thresholds = [0.9, 0.75] } },
   # Matching only involves records whose key is invalid or missing, so an
   # exact identifier is rare among matches and a one-character typo common.
   { name = "id", prepare = "resident_id", comparison = { type = "distance", max = 2 }, m = [0.05, 0.8, 0.1, 0.05] },
