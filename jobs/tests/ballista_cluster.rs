@@ -555,30 +555,8 @@ fn issue_22_the_demo_sweep_on_ballista_publishes_what_embedded_publishes() {
         if let (Some(endpoint), "ballista-s3") = (&s3, name) {
             common::lake_on_s3(&ws, endpoint);
         }
-        let mut sweep = Command::new(env!("CARGO_BIN_EXE_pdq"));
-        sweep
-            .args([
-                "sweep",
-                "--as-of",
-                "2026-11-20 08:00:00",
-                "--format",
-                "json",
-            ])
-            .args(["--engine", engine])
-            .arg("-w")
-            .arg(&ws)
-            .env_remove("RUST_LOG")
-            .env_remove("PDQ_WORKSPACE")
-            .env_remove("PDQ_AUDIT_KEY_FILE")
-            .env("HOME", dir.path())
-            .env(
-                "PDQ_AUDIT_ANCHOR_FILE",
-                dir.path().join(format!("{name}.anchors")),
-            )
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(
-                std::fs::File::create(dir.path().join(format!("{name}.err"))).expect("log"),
-            ));
+        let mut sweep = common::demo_sweep(dir.path(), &ws, name);
+        sweep.args(["--engine", engine]);
         if engine == "ballista" {
             sweep.args(["--scheduler", "standalone"]);
         }

@@ -11,36 +11,15 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 /// `pdq sweep` of `ws` as of the demo's day; its exit code and stderr.
 fn sweep(home: &Path, ws: &Path, name: &str) -> (Option<i32>, String) {
-    let err = home.join(format!("{name}.err"));
-    let status = Command::new(env!("CARGO_BIN_EXE_pdq"))
-        .args([
-            "sweep",
-            "--as-of",
-            "2026-11-20 08:00:00",
-            "--format",
-            "json",
-        ])
-        .arg("-w")
-        .arg(ws)
-        .env_remove("RUST_LOG")
-        .env_remove("PDQ_WORKSPACE")
-        .env_remove("PDQ_AUDIT_KEY_FILE")
-        .env("HOME", home)
-        .env(
-            "PDQ_AUDIT_ANCHOR_FILE",
-            home.join(format!("{name}.anchors")),
-        )
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(std::fs::File::create(&err).expect("log")))
+    let status = common::demo_sweep(home, ws, name)
         .status()
         .expect("pdq sweep");
     (
         status.code(),
-        std::fs::read_to_string(&err).unwrap_or_default(),
+        std::fs::read_to_string(home.join(format!("{name}.err"))).unwrap_or_default(),
     )
 }
 

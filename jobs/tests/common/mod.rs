@@ -330,3 +330,33 @@ pub fn lake_on_s3(ws: &Path, endpoint: &str) -> String {
     .expect("write pdq.toml");
     bucket
 }
+
+/// `pdq sweep` of the demo bureau in `ws` as of the demo's day, JSON out,
+/// the user's directories in `home`, its anchors in `home/NAME.anchors`,
+/// stdout dropped and stderr to `home/NAME.err`.
+pub fn demo_sweep(home: &Path, ws: &Path, name: &str) -> Command {
+    let mut sweep = Command::new(env!("CARGO_BIN_EXE_pdq"));
+    sweep
+        .args([
+            "sweep",
+            "--as-of",
+            "2026-11-20 08:00:00",
+            "--format",
+            "json",
+        ])
+        .arg("-w")
+        .arg(ws)
+        .env_remove("RUST_LOG")
+        .env_remove("PDQ_WORKSPACE")
+        .env_remove("PDQ_AUDIT_KEY_FILE")
+        .env("HOME", home)
+        .env(
+            "PDQ_AUDIT_ANCHOR_FILE",
+            home.join(format!("{name}.anchors")),
+        )
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::from(
+            std::fs::File::create(home.join(format!("{name}.err"))).expect("log"),
+        ));
+    sweep
+}

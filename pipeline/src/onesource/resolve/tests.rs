@@ -132,12 +132,10 @@ fn unkeyed_copies_join_their_person_with_evidence() {
     );
 }
 
-#[test]
-fn m_from_records_sharing_a_key_and_strangers_stay_apart() {
-    let mut c = cfg();
-    c.min_key_pairs = 100;
+/// A population of 600 persons plus a second keyed copy (source 3) of each
+/// of the first 300: pairs sharing a valid key, from which m is learnt.
+fn with_labelled_pairs() -> Records {
     let (mut r, _) = population(600);
-    // a second keyed copy of each of the first 300 persons: labelled pairs
     let (base, _) = population(300);
     for i in (0..base.len()).filter(|&i| base.key[i] != 0) {
         let v: Vec<Option<&str>> = (0..5)
@@ -145,6 +143,15 @@ fn m_from_records_sharing_a_key_and_strangers_stay_apart() {
             .collect();
         r.push(3, base.key[i], &v).unwrap();
     }
+    r
+}
+
+#[test]
+fn m_from_records_sharing_a_key_and_strangers_stay_apart() {
+    let mut c = cfg();
+    c.min_key_pairs = 100;
+    // a second keyed copy of each of the first 300 persons: labelled pairs
+    let mut r = with_labelled_pairs();
     // a stranger: same birth date and surname as person 0, nothing else
     let birth0 = r.fields[1].get(0).to_string();
     let stranger = r.len();
@@ -238,14 +245,7 @@ fn namesakes(common: usize) -> (Records, MatchConfig, [usize; 2], [usize; 2]) {
             f.term_frequency = Some(TermFrequency::default());
         }
     }
-    let (mut r, _) = population(600);
-    let (base, _) = population(300);
-    for i in (0..base.len()).filter(|&i| base.key[i] != 0) {
-        let v: Vec<Option<&str>> = (0..5)
-            .map(|f| Some(base.fields[f].get(i)).filter(|s| !s.is_empty()))
-            .collect();
-        r.push(3, base.key[i], &v).unwrap();
-    }
+    let mut r = with_labelled_pairs();
     for k in 0..common {
         let birth = format!("19{:02}-{:02}-{:02}", 50 + k % 50, 1 + k % 12, 1 + k % 28);
         let sex = if k % 2 == 0 { "男" } else { "女" };
