@@ -22,6 +22,13 @@ pub(super) fn threads(config: &MatchConfig) -> usize {
     }
 }
 
+/// A worker's result. A worker that panicked panics here too, as
+/// `std::thread::scope` does for handles nobody joined: dropping its part
+/// (`join().ok()`) would lose pairs, counts or frequencies without a word.
+pub(super) fn joined<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
+}
+
 /// FNV-1a, 64 bits: block keys only need to spread, not resist attack.
 #[inline]
 pub(super) fn fnv(h: u64, bytes: &[u8]) -> u64 {

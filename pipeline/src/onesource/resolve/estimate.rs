@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use super::blocking::joined;
 use super::config::MatchConfig;
 use super::records::Records;
 use super::{MISSING, Pattern, level_of, pattern_of};
@@ -59,7 +60,7 @@ pub(super) fn estimate_u(records: &Records, config: &MatchConfig, threads: usize
                     })
                 })
                 .collect();
-            hs.into_iter().filter_map(|h| h.join().ok()).collect()
+            hs.into_iter().map(joined).collect()
         });
         for c in partial {
             for (f, cf) in c.into_iter().enumerate() {

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use super::blocking::fnv;
+use super::blocking::{fnv, joined};
 use super::config::MatchConfig;
 use super::records::{Records, StrColumn};
 
@@ -69,10 +69,7 @@ impl TermFrequencies {
                     })
                 })
                 .collect();
-            handles
-                .into_iter()
-                .map(|h| h.and_then(|h| h.join().ok()))
-                .collect()
+            handles.into_iter().map(|h| h.map(joined)).collect()
         });
         TermFrequencies { fields }
     }

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use super::blocking::joined;
 use super::config::FieldSpec;
 use super::frequency::TermFrequencies;
 use super::{FieldEvidence, MISSING, Pattern, level_of};
@@ -82,11 +83,7 @@ impl Weigh<'_> {
                     })
                 })
                 .collect();
-            handles
-                .into_iter()
-                .filter_map(|h| h.join().ok())
-                .flatten()
-                .collect()
+            handles.into_iter().flat_map(joined).collect()
         })
     }
 
