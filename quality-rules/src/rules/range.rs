@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
-use datafusion::logical_expr::{Expr, TryCast, cast, lit, when};
+use datafusion::logical_expr::{Expr, TryCast, cast, lit};
 
 use super::{
     CompileContext, Plan, RuleType, Scope, call_udf, cleaned, column, column_expr, is_text,
@@ -96,26 +96,28 @@ impl RuleType for Range {
                 "`min` ({a}) is after `max` ({b})"
             )));
         }
-        let to_lit = |b: &Bound| match b {
-            Bound::Number(n) => lit(*n),
-            Bound::Date(d) => date_lit(*d),
+        let to_lit = |b: Option<&Bound>| match b {
+            Some(Bound::Number(n)) => lit(*n),
+            Some(Bound::Date(d)) => date_lit(*d),
+            None if dates => lit(ScalarValue::Date32(None)),
+            None => lit(ScalarValue::Float64(None)),
         };
         let dt = field.data_type();
-        // `value`: the column as a comparable value, NULL when missing or unparseable.
-        // `present`: TRUE when the value is not missing.
-        let (value, present) = if is_text(dt) {
+        // `value`: the column as it is, NULL when missing; `parsed`: the
+        // column as a comparable number or date, NULL when it is not one.
+        let (value, parsed) = if is_text(dt) {
             let clean = cleaned(cx, name)?;
             let parsed = if dates {
                 Expr::TryCast(TryCast::new(Box::new(clean.clone()), DataType::Date32))
             } else {
                 call_udf(cx, "pdq_to_number", vec![clean.clone()])?
             };
-            (parsed, clean.is_not_null())
+            (clean, parsed)
         } else if dates {
             let c = column_expr(name);
             match dt {
                 DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, _) => {
-                    (cast(c.clone(), DataType::Date32), c.is_not_null())
+                    (c.clone(), cast(c, DataType::Date32))
                 }
                 other => {
                     return Err(CompileError::new(format!(
@@ -125,33 +127,19 @@ impl RuleType for Range {
             }
         } else if dt.is_numeric() {
             let c = column_expr(name);
-            (c.clone(), c.is_not_null())
+            (c.clone(), cast(c, DataType::Float64))
         } else {
             return Err(CompileError::new(format!(
                 "numeric bounds need a number or text column; `{name}` is {dt}"
             )));
         };
-        let mut within: Option<Expr> = None;
-        if let Some(b) = &min {
-            within = Some(value.clone().gt_eq(to_lit(b)));
-        }
-        if let Some(b) = &max {
-            let le = value.clone().lt_eq(to_lit(b));
-            within = Some(match within {
-                Some(w) => w.and(le),
-                None => le,
-            });
-        }
-        let within =
-            within.ok_or_else(|| CompileError::new("check `range` needs `min:` or `max:`"))?;
-        // Present but unparseable (NULL comparison) counts as a failure.
-        let failed = Expr::Not(Box::new(datafusion::functions::expr_fn::coalesce(vec![
-            within,
-            lit(false),
-        ])));
-        let outcome = when(present, failed)
-            .otherwise(lit(ScalarValue::Boolean(None)))
-            .map_err(CompileError::from)?;
+        // One function gives the verdict, so the text is parsed once per row
+        // (udfs/range_failed.rs says why plain SQL parsed it four times).
+        let outcome = call_udf(
+            cx,
+            "pdq_range_failed",
+            vec![value, parsed, to_lit(min.as_ref()), to_lit(max.as_ref())],
+        )?;
         Ok(Plan::Row {
             outcome,
             sample_columns: vec![name.to_string()],
@@ -205,6 +193,34 @@ mod tests {
             data,
         );
         assert_eq!((evaluated, failed), (3, 2));
+    }
+
+    #[test]
+    fn text_is_parsed_once_per_row() {
+        let plan = outcome_plan(
+            "{id: r, dimension: validity, check: range, column: a, min: 0, max: 10}",
+            &["无"],
+            text_column("a", &[Some("5")]),
+        );
+        assert_eq!(plan.matches("pdq_to_number(").count(), 1, "{plan}");
+        assert_eq!(plan.matches("pdq_clean(").count(), 1, "{plan}");
+        let plan = outcome_plan(
+            "{id: r, dimension: validity, check: range, column: d, min: '2000-01-01', max: '2026-12-31'}",
+            &[],
+            text_column("d", &[Some("2001-01-01")]),
+        );
+        assert_eq!(plan.matches("TRY_CAST(").count(), 1, "{plan}");
+    }
+
+    #[test]
+    fn integer_columns_and_one_sided_bounds() {
+        let data = int_column("n", &[Some(-1), Some(0), Some(i64::MAX), None]);
+        let (evaluated, failed) = outcome_counts(
+            "{id: r, dimension: validity, check: range, column: n, min: 0}",
+            &[],
+            data,
+        );
+        assert_eq!((evaluated, failed), (3, 1));
     }
 
     #[test]

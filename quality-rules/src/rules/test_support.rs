@@ -148,3 +148,28 @@ pub fn compile_error(rule: &str, data: RecordBatch) -> String {
         Err(e) => e,
     }
 }
+
+/// The physical plan that evaluates a row-level rule's outcome over `data`,
+/// as `EXPLAIN` indents it: to see how often an expression is computed.
+pub fn outcome_plan(rule: &str, missing: &[&str], data: RecordBatch) -> String {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let ctx = context();
+        let expr = match compile_against(rule, missing, &data, &ctx).expect("rule compiles") {
+            Plan::Row { outcome, .. } => outcome,
+            other => panic!("not a row-level plan: {other:?}"),
+        };
+        let table = MemTable::try_new(data.schema(), vec![vec![data]]).expect("mem table");
+        let df = ctx
+            .read_table(Arc::new(table))
+            .expect("read")
+            .select(vec![expr.alias("outcome")])
+            .expect("select");
+        let plan = df.create_physical_plan().await.expect("plans");
+        datafusion::physical_plan::displayable(plan.as_ref())
+            .indent(true)
+            .to_string()
+    })
+}

@@ -7,6 +7,7 @@
 //! |---|---|
 //! | `pdq_clean(value, marker…)` | trimmed text (Utf8View), NULL when missing |
 //! | `pdq_to_number(value)` | Float64, NULL when not a number |
+//! | `pdq_range_failed(value, parsed, min, max)` | Boolean verdict of a `range` check: NULL when `value` is missing |
 //! | `cn_resident_id_valid(value, as_of DATE [, allow_lowercase_x])` | Boolean |
 //! | `cn_uscc_valid(value)` | Boolean |
 //! | `cn_division_code_valid(value [, year])` | Boolean |
@@ -24,6 +25,7 @@ mod division_code;
 mod id_parts;
 mod in_set;
 mod key_hash;
+mod range_failed;
 mod regex_match;
 mod resident_id;
 mod to_number;
@@ -44,6 +46,9 @@ pub fn all() -> Vec<Arc<ScalarUDF>> {
     vec![
         Arc::new(ScalarUDF::new_from_impl(clean::CleanFunc::new())),
         Arc::new(ScalarUDF::new_from_impl(to_number::ToNumberFunc::new())),
+        Arc::new(ScalarUDF::new_from_impl(
+            range_failed::RangeFailedFunc::new(),
+        )),
         Arc::new(ScalarUDF::new_from_impl(
             resident_id::ResidentIdValidFunc::new(),
         )),
