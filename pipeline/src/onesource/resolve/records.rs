@@ -8,7 +8,7 @@ use crate::onesource::normalize::{
 
 /// Prepared values of one field for every record (an Arrow-like string
 /// column; the empty string means missing).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StrColumn {
     data: String,
     offsets: Vec<u32>,
@@ -29,11 +29,23 @@ impl StrColumn {
     }
 
     fn end(&mut self) -> Result<(), OneSourceError> {
-        let end = u32::try_from(self.data.len())
-            .map_err(|_| OneSourceError::Config("more than 4 GiB of one matching field".into()))?;
+        let end = u32::try_from(self.data.len()).map_err(|_| too_large())?;
         self.offsets.push(end);
         Ok(())
     }
+
+    /// Appends `other`'s values after these. The caller has checked that
+    /// both together stay under 4 GiB ([`Records::append`]).
+    fn append(&mut self, other: &StrColumn) {
+        let base = self.data.len() as u32;
+        self.data.push_str(&other.data);
+        self.offsets
+            .extend(other.offsets.iter().skip(1).map(|&o| base + o));
+    }
+}
+
+fn too_large() -> OneSourceError {
+    OneSourceError::Config("more than 4 GiB of one matching field".into())
 }
 
 /// The records to resolve, columnar.
@@ -95,6 +107,42 @@ impl Records {
         self.source.push(source);
         self.key.push(key);
         Ok(())
+    }
+
+    /// Appends `other`'s records after these, in order, as if each had been
+    /// [pushed](Records::push) here: a loader can prepare chunks of records
+    /// on several threads and join them in their input order. `other` must
+    /// have been made for the same configuration (same fields, prepared
+    /// alike).
+    pub fn append(&mut self, other: &Records) -> Result<(), OneSourceError> {
+        if other.prepare != self.prepare {
+            return Err(OneSourceError::Config(format!(
+                "appending records prepared as {:?} to records prepared as {:?}",
+                other.prepare, self.prepare
+            )));
+        }
+        // Check every column before changing any, so that an error leaves
+        // these records as they were.
+        for (col, o) in self.fields.iter().zip(&other.fields) {
+            u32::try_from(col.data.len() + o.data.len()).map_err(|_| too_large())?;
+        }
+        for (col, o) in self.fields.iter_mut().zip(&other.fields) {
+            col.append(o);
+        }
+        self.source.extend_from_slice(&other.source);
+        self.key.extend_from_slice(&other.key);
+        Ok(())
+    }
+}
+
+/// Equal when they hold the same records, prepared alike (the reusable
+/// scratch buffer is not compared).
+impl PartialEq for Records {
+    fn eq(&self, other: &Records) -> bool {
+        self.source == other.source
+            && self.key == other.key
+            && self.fields == other.fields
+            && self.prepare == other.prepare
     }
 }
 

@@ -447,3 +447,87 @@ fn without_keys_em_estimates_the_prior_of_a_random_pair() {
         ev.explain()
     );
 }
+
+/// Raw rows (source, key, values) of [`population`]'s kind, with the
+/// preparations' edge cases: traditional characters, full-width digits,
+/// missing and unparseable values.
+fn raw_rows(people: usize) -> Vec<(u32, u128, [Option<String>; 5])> {
+    let names = ["张伟", "劉芳", "艾力•買買提", " 王 静 ", "ＬＩ Ｎａ"];
+    (0..people)
+        .map(|p| {
+            let v = [
+                (p % 7 != 3).then(|| names[p % names.len()].to_string()),
+                Some(match p % 4 {
+                    0 => format!("19{:02}-{:02}-{:02}", 50 + p % 50, 1 + p % 12, 1 + p % 28),
+                    1 => format!("１９９０年{}月{}日", 1 + p % 12, 1 + p % 28),
+                    2 => "not a date".to_string(),
+                    _ => String::new(),
+                }),
+                Some(["男", "女", "?", "F"][p % 4].to_string()),
+                (p % 5 != 0).then(|| format!("乌鲁木齐市 天山區，{}号", p % 13)),
+                (p % 3 == 0).then(|| format!(" 65010219{:02}0101{:03}x ", p % 90, p % 1000)),
+            ];
+            (
+                (p % 3) as u32,
+                if p % 2 == 0 { 1_000 + p as u128 } else { 0 },
+                v,
+            )
+        })
+        .collect()
+}
+
+fn push_rows(r: &mut Records, rows: &[(u32, u128, [Option<String>; 5])]) {
+    for (s, k, v) in rows {
+        let refs: Vec<Option<&str>> = v.iter().map(Option::as_deref).collect();
+        r.push(*s, *k, &refs).unwrap();
+    }
+}
+
+#[test]
+fn records_appended_in_chunks_equal_records_pushed_in_order() {
+    let c = cfg();
+    let rows = raw_rows(500);
+    let mut whole = Records::new(&c);
+    push_rows(&mut whole, &rows);
+    for chunk in [1, 7, 64, 499, 500, 1000] {
+        let mut joined = Records::new(&c);
+        for part in rows.chunks(chunk) {
+            let mut r = Records::new(&c);
+            push_rows(&mut r, part);
+            joined.append(&r).unwrap();
+        }
+        // Appending nothing changes nothing.
+        joined.append(&Records::new(&c)).unwrap();
+        assert_eq!(joined.len(), whole.len());
+        assert!(joined == whole, "chunks of {chunk} differ from one push");
+        for f in 0..c.fields.len() {
+            for i in 0..whole.len() {
+                assert_eq!(joined.fields[f].get(i), whole.fields[f].get(i));
+            }
+        }
+        let (a, b) = (resolve(&whole, &c).unwrap(), resolve(&joined, &c).unwrap());
+        assert_eq!(a.cluster, b.cluster);
+        assert_eq!(a.evidence, b.evidence);
+    }
+    // Not equal when one value differs.
+    let mut other = Records::new(&c);
+    let mut changed = rows.clone();
+    changed[250].2[0] = Some("赵六".into());
+    push_rows(&mut other, &changed);
+    assert!(other != whole);
+}
+
+#[test]
+fn records_of_another_configuration_are_not_appended() {
+    let c = cfg();
+    let mut r = Records::new(&c);
+    push_rows(&mut r, &raw_rows(10));
+    let mut names_as_text = cfg();
+    names_as_text.fields[0].prepare = Prepare::Text;
+    let mut other = Records::new(&names_as_text);
+    push_rows(&mut other, &raw_rows(10));
+    let before = r.clone();
+    let e = r.append(&other).unwrap_err();
+    assert!(e.to_string().contains("prepared as"), "{e}");
+    assert!(r == before, "a refused append changed the records");
+}
