@@ -23,7 +23,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
 use clap::Parser;
-use pipeline::onesource::normalize::normalize_resident_id;
+use pdq_benches::onesource_csv::{Columns, Loaded, Parallelism, load};
 use pipeline::onesource::resolve::{MatchConfig, Records, candidate_pairs, resolve};
 
 /// Entity resolution over CSV files.
@@ -74,55 +74,29 @@ fn run(args: Args) -> Result<()> {
             .with_context(|| format!("reading {}", args.config.display()))?;
         toml::from_str(&text).with_context(|| format!("parsing {}", args.config.display()))?
     };
-    let renames: HashMap<&str, &str> = args
+    let renames: HashMap<String, String> = args
         .column
         .iter()
         .map(|kv| {
             kv.split_once('=')
+                .map(|(f, c)| (f.to_string(), c.to_string()))
                 .with_context(|| format!("--column {kv}: expected FIELD=COLUMN"))
         })
         .collect::<Result<_>>()?;
+    let columns = Columns {
+        renames,
+        id: args.id_column.clone(),
+        key: args.key_column.clone(),
+        truth: args.truth_column.clone(),
+        as_of: args.as_of,
+    };
     let t0 = Instant::now();
-    let mut records = Records::new(&config);
-    let mut ids: Vec<String> = Vec::new();
-    let mut truth: Vec<String> = Vec::new();
-    for (source, path) in args.csv.iter().enumerate() {
-        let mut rdr = csv::ReaderBuilder::new()
-            .trim(csv::Trim::All)
-            .from_path(path)
-            .with_context(|| format!("opening {}", path.display()))?;
-        let header = rdr.headers()?.clone();
-        let col = |name: &str| -> Result<usize> {
-            header
-                .iter()
-                .position(|h| h == name)
-                .with_context(|| format!("{}: no column `{name}`", path.display()))
-        };
-        let field_cols: Vec<usize> = config
-            .fields
-            .iter()
-            .map(|f| col(renames.get(f.name.as_str()).copied().unwrap_or(&f.name)))
-            .collect::<Result<_>>()?;
-        let id_col = col(&args.id_column)?;
-        let key_col = args.key_column.as_deref().map(col).transpose()?;
-        let truth_col = args.truth_column.as_deref().map(col).transpose()?;
-        for (row, rec) in rdr.records().enumerate() {
-            let rec = rec.with_context(|| format!("{} row {}", path.display(), row + 1))?;
-            let key = key_col
-                .and_then(|c| rec.get(c))
-                .and_then(|v| normalize_resident_id(v, args.as_of).ok())
-                .map_or(0, |n| u128::from(n.resident_key()));
-            let refs: Vec<Option<&str>> = field_cols
-                .iter()
-                .map(|&c| rec.get(c).filter(|v| !v.is_empty()))
-                .collect();
-            records.push(source as u32, key, &refs)?;
-            ids.push(rec.get(id_col).unwrap_or_default().to_string());
-            if let Some(c) = truth_col {
-                truth.push(rec.get(c).unwrap_or_default().to_string());
-            }
-        }
-    }
+    // Read on one thread, prepared on every core, in file and row order.
+    let Loaded {
+        records,
+        ids,
+        truth,
+    } = load(&args.csv, &config, &columns, Parallelism::default())?;
     let load_s = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
     let res = resolve(&records, &config)?;
