@@ -304,6 +304,10 @@ fn pattern_of(records: &Records, config: &MatchConfig, a: usize, b: usize) -> Pa
     p
 }
 
+/// Pairs whose values are brought into the cache together before they are
+/// compared (see [`compare_pairs`]).
+const AHEAD: usize = 16;
+
 /// Per pair, its comparison pattern (every field, in parallel).
 fn compare_pairs(
     records: &Records,
@@ -316,9 +320,24 @@ fn compare_pairs(
     std::thread::scope(|s| {
         for (ps, os) in pairs.chunks(chunk).zip(out.chunks_mut(chunk)) {
             s.spawn(move || {
-                for (&pair, o) in ps.iter().zip(os.iter_mut()) {
-                    let (a, b) = ((pair >> 32) as usize, pair as u32 as usize);
-                    *o = pattern_of(records, config, a, b);
+                for (group, outs) in ps.chunks(AHEAD).zip(os.chunks_mut(AHEAD)) {
+                    // The second records of sorted pairs are scattered over
+                    // all records: comparing them one by one waits for
+                    // memory about twenty times per pair. Reading the first
+                    // byte of every value of the group first lets those
+                    // loads overlap; the comparisons then find them cached.
+                    let mut touched = 0u8;
+                    for &pair in group {
+                        let (a, b) = ((pair >> 32) as usize, pair as u32 as usize);
+                        for column in &records.fields {
+                            touched ^= column.first_byte(a) ^ column.first_byte(b);
+                        }
+                    }
+                    std::hint::black_box(touched);
+                    for (&pair, o) in group.iter().zip(outs.iter_mut()) {
+                        let (a, b) = ((pair >> 32) as usize, pair as u32 as usize);
+                        *o = pattern_of(records, config, a, b);
+                    }
                 }
             });
         }

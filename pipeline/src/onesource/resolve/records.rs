@@ -28,6 +28,17 @@ impl StrColumn {
         &self.data[self.offsets[i] as usize..self.offsets[i + 1] as usize]
     }
 
+    /// The first byte of value `i` (0 when missing or out of range): reading
+    /// it brings the value into the cache ahead of its comparison.
+    #[inline]
+    pub(super) fn first_byte(&self, i: usize) -> u8 {
+        self.offsets
+            .get(i)
+            .and_then(|&o| self.data.as_bytes().get(o as usize))
+            .copied()
+            .unwrap_or(0)
+    }
+
     fn end(&mut self) -> Result<(), OneSourceError> {
         let end = u32::try_from(self.data.len()).map_err(|_| too_large())?;
         self.offsets.push(end);
