@@ -66,6 +66,40 @@ pub(super) fn candidate_pairs_inner(
     config: &MatchConfig,
     passes: &[Pass],
 ) -> (Vec<u64>, usize) {
+    // Passes are independent: each worker takes every `workers`-th pass and
+    // returns its pairs sorted and deduplicated; the union is sorted again
+    // (a stable sort merges the sorted runs in linear time) and
+    // deduplicated, so the result does not depend on the number of workers.
+    let workers = threads(config).min(passes.len()).max(1);
+    if workers == 1 {
+        return pass_pairs(records, config, passes.iter());
+    }
+    let parts: Vec<(Vec<u64>, usize)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                s.spawn(move || pass_pairs(records, config, passes.iter().skip(w).step_by(workers)))
+            })
+            .collect();
+        handles.into_iter().map(joined).collect()
+    });
+    let mut oversize = 0;
+    let mut pairs = Vec::with_capacity(parts.iter().map(|(p, _)| p.len()).sum());
+    for (p, o) in parts {
+        pairs.extend_from_slice(&p);
+        oversize += o;
+    }
+    pairs.sort();
+    pairs.dedup();
+    (pairs, oversize)
+}
+
+/// The candidate pairs of some passes, sorted and deduplicated, and the
+/// number of blocks skipped as too large.
+fn pass_pairs<'a>(
+    records: &Records,
+    config: &MatchConfig,
+    passes: impl Iterator<Item = &'a Pass>,
+) -> (Vec<u64>, usize) {
     let n = records.len();
     let any_keys = records.key.iter().any(|&k| k != 0);
     let mut pairs: Vec<u64> = Vec::new();

@@ -274,15 +274,21 @@ pub fn resolve(records: &Records, config: &MatchConfig) -> Result<Resolution, On
     stats.m = m;
     stats.u = u;
 
-    // Dense cluster ids in record order.
-    let mut dense: HashMap<u32, u32> = HashMap::new();
-    let mut cluster = Vec::with_capacity(n);
+    // Dense cluster ids in record order. A cluster's root is its lowest
+    // record (`UnionFind::union`), met before any other of its records:
+    // the root takes the next id, every other record its root's.
+    let mut cluster: Vec<u32> = Vec::with_capacity(n);
+    let mut clusters = 0u32;
     for i in 0..n as u32 {
         let r = uf.find(i);
-        let next = dense.len() as u32;
-        cluster.push(*dense.entry(r).or_insert(next));
+        if r == i {
+            cluster.push(clusters);
+            clusters += 1;
+        } else {
+            cluster.push(cluster[r as usize]);
+        }
     }
-    stats.clusters = dense.len();
+    stats.clusters = clusters as usize;
     Ok(Resolution {
         cluster,
         evidence,

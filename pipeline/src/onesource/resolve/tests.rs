@@ -531,3 +531,49 @@ fn records_of_another_configuration_are_not_appended() {
     assert!(e.to_string().contains("prepared as"), "{e}");
     assert!(r == before, "a refused append changed the records");
 }
+
+/// Blocking passes run on several workers: the candidate pairs, the
+/// skipped blocks and the resolution are those of one worker, and cluster
+/// ids are dense, numbered in record order (each cluster by its first
+/// record).
+#[test]
+fn blocking_on_several_workers_equals_one_worker_and_ids_are_dense_in_record_order() {
+    let (r, _) = population(400);
+    let mut one = cfg();
+    one.threads = 1;
+    one.max_block = 2; // the blocks of three copies are skipped as too large
+    let passes = one.validate().unwrap();
+    let (pairs_one, oversize_one) = candidate_pairs_inner(&r, &one, &passes);
+    assert!(
+        oversize_one > 0 && !pairs_one.is_empty(),
+        "{oversize_one} skipped, {} pairs",
+        pairs_one.len()
+    );
+    assert!(
+        pairs_one.windows(2).all(|w| w[0] < w[1]),
+        "sorted, no repeats"
+    );
+    let res_one = resolve(&r, &one).unwrap();
+    for workers in [2, 3, 8] {
+        let mut many = one.clone();
+        many.threads = workers;
+        let (pairs, oversize) = candidate_pairs_inner(&r, &many, &passes);
+        assert_eq!(
+            (&pairs, oversize),
+            (&pairs_one, oversize_one),
+            "{workers} workers"
+        );
+        let res = resolve(&r, &many).unwrap();
+        assert_eq!(res.cluster, res_one.cluster, "{workers} workers");
+    }
+    let mut next = 0;
+    let mut first_of = std::collections::HashMap::new();
+    for (i, &c) in res_one.cluster.iter().enumerate() {
+        let first = *first_of.entry(c).or_insert(i);
+        if first == i {
+            assert_eq!(c, next, "record {i} opens the next cluster id");
+            next += 1;
+        }
+    }
+    assert_eq!(next as usize, res_one.stats.clusters);
+}

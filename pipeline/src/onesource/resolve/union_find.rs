@@ -25,6 +25,8 @@ impl UnionFind {
     }
 
     /// Joins the clusters of `a` and `b`; false when they hold different keys.
+    /// The lower root becomes the root of both, so a cluster's root is
+    /// always its lowest record (cluster ids rely on it).
     pub(super) fn union(&mut self, a: u32, b: u32) -> bool {
         let (ra, rb) = (self.find(a), self.find(b));
         if ra == rb {
