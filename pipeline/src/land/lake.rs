@@ -130,6 +130,9 @@ fn register_s3() {
     });
 }
 
+/// Rows serialised into one Arrow batch by [`Lake::append_records`].
+const RECORDS_PER_BATCH: usize = 65_536;
+
 impl Lake {
     /// Opens (creating the directory of) a lake; relative locations are
     /// resolved against `base_dir`.
@@ -352,16 +355,6 @@ impl Lake {
         if rows.is_empty() {
             return Ok(table.version().map(|v| v as i64).unwrap_or(0));
         }
-        let mut decoder = arrow::json::ReaderBuilder::new(schema.clone())
-            .build_decoder()
-            .map_err(|e| LandError::lake(path, e))?;
-        decoder
-            .serialize(rows)
-            .map_err(|e| LandError::lake(path, e))?;
-        let batch = decoder
-            .flush()
-            .map_err(|e| LandError::lake(path, e))?
-            .ok_or_else(|| LandError::lake(path, "no rows decoded"))?;
         let mut props = deltalake::kernel::transaction::CommitProperties::default();
         if let Some(id) = once {
             props = props
@@ -371,7 +364,21 @@ impl Lake {
             .map_err(|e| LandError::lake(path, e))?
             .with_commit_properties(props);
         use deltalake::writer::DeltaWriter;
-        w.write(batch).await.map_err(|e| LandError::lake(path, e))?;
+        // A chunk of rows at a time: the decoder's tape holds every row it
+        // is given, which for millions of rows is several times their size.
+        let mut decoder = arrow::json::ReaderBuilder::new(schema.clone())
+            .build_decoder()
+            .map_err(|e| LandError::lake(path, e))?;
+        for chunk in rows.chunks(RECORDS_PER_BATCH) {
+            decoder
+                .serialize(chunk)
+                .map_err(|e| LandError::lake(path, e))?;
+            let batch = decoder
+                .flush()
+                .map_err(|e| LandError::lake(path, e))?
+                .ok_or_else(|| LandError::lake(path, "no rows decoded"))?;
+            w.write(batch).await.map_err(|e| LandError::lake(path, e))?;
+        }
         let v = w
             .flush_and_commit(&mut table)
             .await
