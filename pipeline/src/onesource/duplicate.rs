@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::golden::same_value;
 use super::normalize::normalize_date;
 use super::registry::{AttributeKind, AuthorityRegistry, Origin};
+use super::text::TextColumn;
 
 /// One catalog line: a department says it collects `item_name`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,7 +113,7 @@ pub struct DatasetColumns {
     /// The normalised subject key of each row (0 = none).
     pub keys: Vec<u128>,
     /// Columns: name and values (same length as `keys`).
-    pub columns: Vec<(String, Vec<Option<Box<str>>>)>,
+    pub columns: Vec<(String, TextColumn)>,
 }
 
 /// Thresholds for data evidence.
@@ -154,8 +155,8 @@ pub fn from_data(
                 continue;
             }
             let map = authority.entry(attr.id.as_str()).or_default();
-            for (&k, v) in ds.keys.iter().zip(values) {
-                if let (true, Some(v)) = (k != 0, v.as_deref()) {
+            for (&k, v) in ds.keys.iter().zip(values.values()) {
+                if let (true, Some(v)) = (k != 0, v) {
                     map.entry(k).or_insert(v);
                 }
             }
@@ -186,8 +187,8 @@ pub fn from_data(
                     continue;
                 };
                 let (mut shared, mut agree) = (0u64, 0u64);
-                for (k, v) in ds.keys.iter().zip(values) {
-                    let (Some(a), Some(v)) = (map.get(k), v.as_deref()) else {
+                for (k, v) in ds.keys.iter().zip(values.values()) {
+                    let (Some(a), Some(v)) = (map.get(k), v) else {
                         continue;
                     };
                     shared += 1;
@@ -232,15 +233,11 @@ pub fn from_data(
 }
 
 /// Whether a column's values can be the attribute: dates must mostly parse.
-fn type_fits(kind: AttributeKind, values: &[Option<Box<str>>]) -> bool {
+fn type_fits(kind: AttributeKind, values: &TextColumn) -> bool {
     if kind != AttributeKind::Date {
         return true;
     }
-    let present: Vec<&str> = values
-        .iter()
-        .filter_map(|v| v.as_deref())
-        .take(1000)
-        .collect();
+    let present: Vec<&str> = values.values().flatten().take(1000).collect();
     let dates = present
         .iter()
         .filter(|v| normalize_date(v).is_some())
@@ -284,13 +281,10 @@ mod tests {
         );
     }
 
-    fn col(name: &str, values: &[&str]) -> (String, Vec<Option<Box<str>>>) {
+    fn col(name: &str, values: &[&str]) -> (String, TextColumn) {
         (
             name.into(),
-            values
-                .iter()
-                .map(|v| (!v.is_empty()).then(|| Box::from(*v)))
-                .collect(),
+            TextColumn::from_values(values.iter().map(|v| Some(*v))),
         )
     }
 

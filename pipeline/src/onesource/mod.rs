@@ -13,7 +13,8 @@
 //! - [`normalize`]: identifiers, names, dates before matching;
 //! - [`registry`]: the authority registry;
 //! - [`compare`]: string and date comparators;
-//! - [`resolve`]: entity resolution.
+//! - [`resolve`]: entity resolution;
+//! - [`text`]: landed columns as text, read once and shared.
 
 pub mod compare;
 pub mod conflict;
@@ -25,6 +26,7 @@ pub mod registry;
 pub mod resolve;
 pub mod stage;
 pub mod step;
+pub mod text;
 
 /// Why a one-source step failed. One line, naming the file, dataset or column.
 #[derive(Debug, thiserror::Error)]

@@ -29,7 +29,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -44,6 +44,7 @@ use super::golden::{GoldenValue, Observations, SourceDataset, golden_records};
 use super::normalize::{IdIssue, PersonKey, normalize_person_key, normalize_uscc};
 use super::registry::{AuthorityRegistry, SubjectKind};
 use super::resolve::{MatchConfig, Records, resolve};
+use super::text::TextColumn;
 use crate::dataset::DatasetDef;
 use crate::land::Lake;
 use crate::mask::mask;
@@ -238,31 +239,21 @@ pub const CONFLICTS_TABLE: &str = crate::tables::ONESOURCE_CONFLICTS.path;
 pub const DUPLICATES_TABLE: &str = crate::tables::ONESOURCE_DUPLICATES.path;
 
 /// One dataset read from the lake: per row its raw key, matching values,
-/// attribute values, recency and lineage row.
+/// attribute values, recency and lineage row. Text columns stay Arrow
+/// arrays (no string per cell); a column named twice (a matching field that
+/// is also an attribute) is held once.
 struct Loaded {
     def: DatasetDef,
     os: OneSourceDef,
-    keys: Vec<Option<String>>,
-    matching: [Vec<Option<String>>; 4],
+    keys: TextColumn,
+    matching: [TextColumn; 4],
     /// (attribute id, column, values)
-    attributes: Vec<(String, String, Vec<Option<String>>)>,
+    attributes: Vec<(String, String, TextColumn)>,
     /// Persons: each row's document type and nationality, when declared.
-    document_types: Vec<Option<String>>,
-    nationalities: Vec<Option<String>>,
+    document_types: TextColumn,
+    nationalities: TextColumn,
     recency: Vec<i64>,
     rows: Vec<u64>,
-}
-
-fn strings(batch: &RecordBatch, i: usize, out: &mut Vec<Option<String>>) -> Result<(), String> {
-    let col = arrow::compute::cast(batch.column(i), &DataType::Utf8).map_err(|e| e.to_string())?;
-    let s = col.as_string::<i32>();
-    out.extend((0..s.len()).map(|r| {
-        (!s.is_null(r))
-            .then(|| s.value(r).trim())
-            .filter(|v| !v.is_empty())
-            .map(str::to_string)
-    }));
-    Ok(())
 }
 
 async fn load(
@@ -366,70 +357,72 @@ async fn load(
     };
     drop(table);
     let quote = |c: &str| format!("\"{}\"", c.replace('"', "\"\""));
-    let mut select: Vec<String> = vec![quote(&os.key)];
-    for c in matching_cols {
-        select.push(c.as_deref().map_or("NULL".into(), quote));
-    }
-    select.push(os.updated_at.as_deref().map_or("NULL".into(), quote));
-    select.push(quote(crate::land::conform::ROW_COLUMN));
-    for c in [&os.document_type, &os.nationality] {
-        select.push(c.as_deref().map_or("NULL".into(), quote));
-    }
-    for (_, c) in &attrs {
-        select.push(quote(c));
-    }
-    let select: Vec<String> = select
-        .into_iter()
+    // Every column read once, whatever roles it has.
+    let mut columns: Vec<String> = Vec::new();
+    let mut slot = |c: &str| -> usize {
+        if let Some(i) = columns.iter().position(|x| x == c) {
+            return i;
+        }
+        columns.push(c.to_string());
+        columns.len() - 1
+    };
+    let key_at = slot(&os.key);
+    let matching_at: Vec<Option<usize>> = matching_cols
+        .iter()
+        .map(|c| c.as_deref().map(&mut slot))
+        .collect();
+    let updated_at = os.updated_at.as_deref().map(&mut slot);
+    let row_at = slot(crate::land::conform::ROW_COLUMN);
+    let document_at = os.document_type.as_deref().map(&mut slot);
+    let nationality_at = os.nationality.as_deref().map(&mut slot);
+    let attribute_at: Vec<usize> = attrs.iter().map(|(_, c)| slot(c)).collect();
+    let select: Vec<String> = columns
+        .iter()
         .enumerate()
-        .map(|(i, e)| {
-            if e == "NULL" {
-                format!("CAST(NULL AS VARCHAR) AS c{i}")
-            } else {
-                format!("{e} AS c{i}")
-            }
-        })
+        .map(|(i, c)| format!("{} AS c{i}", quote(c)))
         .collect();
     let sql = format!("SELECT {} FROM t", select.join(", "));
     let batches = lake.sql(&[("t", &def.data_path())], &sql).await?;
-    let mut l = Loaded {
-        def: def.clone(),
-        os: os.clone(),
-        keys: vec![],
-        matching: Default::default(),
-        attributes: attrs.into_iter().map(|(a, c)| (a, c, Vec::new())).collect(),
-        recency: vec![],
-        rows: vec![],
-        document_types: vec![],
-        nationalities: vec![],
-    };
-    let mut tmp = Vec::new();
-    for b in &batches {
-        strings(b, 0, &mut l.keys).map_err(data_err)?;
-        for (k, m) in l.matching.iter_mut().enumerate() {
-            strings(b, 1 + k, m).map_err(data_err)?;
-        }
-        tmp.clear();
-        strings(b, 5, &mut tmp).map_err(data_err)?;
-        l.recency.extend(tmp.iter().map(|v| {
-            v.as_deref()
+    let n: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    let text = (0..columns.len())
+        .map(|i| TextColumn::read(&batches, i, n))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(data_err)?;
+    drop(batches);
+    let column = |at: Option<usize>| at.map_or_else(|| TextColumn::missing(n), |i| text[i].clone());
+    let recency = column(updated_at);
+    let recency = (0..n)
+        .map(|i| {
+            recency
+                .get(i)
                 .and_then(super::normalize::normalize_date)
                 .map_or(0, i64::from)
-        }));
-        tmp.clear();
-        strings(b, 6, &mut tmp).map_err(data_err)?;
-        let start = l.rows.len() as u64;
-        l.rows.extend(tmp.iter().enumerate().map(|(i, v)| {
-            v.as_deref()
+        })
+        .collect();
+    let lineage = &text[row_at];
+    let rows = (0..n)
+        .map(|i| {
+            lineage
+                .get(i)
                 .and_then(|v| v.parse().ok())
-                .unwrap_or(start + i as u64)
-        }));
-        strings(b, 7, &mut l.document_types).map_err(data_err)?;
-        strings(b, 8, &mut l.nationalities).map_err(data_err)?;
-        for (k, (_, _, vals)) in l.attributes.iter_mut().enumerate() {
-            strings(b, 9 + k, vals).map_err(data_err)?;
-        }
-    }
-    Ok(Some(l))
+                .unwrap_or(i as u64)
+        })
+        .collect();
+    Ok(Some(Loaded {
+        def: def.clone(),
+        os: os.clone(),
+        keys: text[key_at].clone(),
+        matching: std::array::from_fn(|k| column(matching_at[k])),
+        attributes: attrs
+            .into_iter()
+            .zip(&attribute_at)
+            .map(|((a, c), &at)| (a, c, text[at].clone()))
+            .collect(),
+        document_types: column(document_at),
+        nationalities: column(nationality_at),
+        recency,
+        rows,
+    }))
 }
 
 const ORGS: &str = r#"
@@ -519,63 +512,47 @@ pub async fn run_onesource(
                 .iter()
                 .map(|(a, _, _)| obs.attribute_index(a))
                 .collect();
+            // Keys and matching values are prepared on every core, a chunk
+            // of rows each; what depends on record order (numbering other
+            // documents, counts, lineage) follows here, in row order.
+            let chunks = prepare_dataset(l, d as u32, kind, opts.as_of, config)?;
             let mut ds_keys = Vec::with_capacity(l.keys.len());
-            for i in 0..l.keys.len() {
-                summary.rows += 1;
-                let raw = l.keys[i].as_deref().unwrap_or("");
-                // (key text, repairs, packed key)
-                let norm = match kind {
-                    SubjectKind::Person => normalize_person_key(
-                        raw,
-                        l.document_types.get(i).and_then(Option::as_deref),
-                        l.nationalities.get(i).and_then(Option::as_deref),
-                        opts.as_of,
-                    )
-                    .map(|k| {
-                        let packed = match &k {
-                            PersonKey::Resident(n) => pack(&n.id),
-                            PersonKey::Document { key, .. } => {
-                                let next = DOCUMENT_KEYS | (documents.len() as u128 + 1);
-                                *documents.entry(key.clone()).or_insert(next)
+            let mut i = 0;
+            for chunk in chunks {
+                let base = records.len();
+                records.append(&chunk.records)?;
+                for (j, norm) in chunk.keys.into_iter().enumerate() {
+                    summary.rows += 1;
+                    let key = match norm {
+                        Ok(k) => {
+                            summary.valid_keys += 1;
+                            if k.repaired {
+                                summary.repaired_keys += 1;
                             }
-                        };
-                        (k.as_str().to_string(), k.fixes(), packed)
-                    }),
-                    SubjectKind::Organisation => {
-                        normalize_uscc(raw).map(|n| (n.as_str().to_string(), n.fixes, pack(&n.id)))
-                    }
-                };
-                let key = match norm {
-                    Ok((text, fixes, packed)) => {
-                        summary.valid_keys += 1;
-                        if fixes.0 != 0 {
-                            summary.repaired_keys += 1;
+                            let packed = match k.number {
+                                KeyNumber::Packed(p) => p,
+                                KeyNumber::Document => {
+                                    let next = DOCUMENT_KEYS | (documents.len() as u128 + 1);
+                                    *documents.entry(k.text.clone()).or_insert(next)
+                                }
+                            };
+                            key_text.push(Some(k.text));
+                            packed
                         }
-                        key_text.push(Some(text));
-                        packed
+                        Err(reason) => {
+                            let raw = l.keys.get(i).unwrap_or("");
+                            set_aside(&mut summary.set_aside, l.rows[i], raw, reason);
+                            key_text.push(None);
+                            0
+                        }
+                    };
+                    records.key[base + j] = key;
+                    ds_keys.push(key);
+                    let r = obs.push_record(d as u32, l.rows[i], l.recency[i]);
+                    for ((_, _, vals), &a) in l.attributes.iter().zip(&attr_idx) {
+                        obs.values[a][r] = vals.get(i).map(Box::from);
                     }
-                    Err(reason) => {
-                        set_aside(&mut summary.set_aside, l.rows[i], raw, reason);
-                        key_text.push(None);
-                        0
-                    }
-                };
-                ds_keys.push(key);
-                let m = &l.matching;
-                records.push(
-                    d as u32,
-                    key,
-                    &[
-                        m[0][i].as_deref(),
-                        m[1][i].as_deref(),
-                        m[2][i].as_deref(),
-                        m[3][i].as_deref(),
-                        Some(raw),
-                    ],
-                )?;
-                let r = obs.push_record(d as u32, l.rows[i], l.recency[i]);
-                for ((_, _, vals), &a) in l.attributes.iter().zip(&attr_idx) {
-                    obs.values[a][r] = vals[i].as_deref().map(Box::from);
+                    i += 1;
                 }
             }
             columns_for_dup.push(DatasetColumns {
@@ -585,12 +562,7 @@ pub async fn run_onesource(
                 columns: l
                     .attributes
                     .iter()
-                    .map(|(_, c, v)| {
-                        (
-                            c.clone(),
-                            v.iter().map(|x| x.as_deref().map(Box::from)).collect(),
-                        )
-                    })
+                    .map(|(_, c, v)| (c.clone(), v.clone()))
                     .collect(),
             });
         }
@@ -700,6 +672,107 @@ pub async fn run_onesource(
     Ok(report)
 }
 
+/// A valid key as a worker normalised it.
+struct PreparedKey {
+    /// The normalised key's text.
+    text: String,
+    /// Whether anything was repaired to get it.
+    repaired: bool,
+    number: KeyNumber,
+}
+
+/// How a key becomes the number records are resolved by.
+enum KeyNumber {
+    /// A resident ID or credit code, packed (never 0).
+    Packed(u128),
+    /// Another identity document: numbered by its text in record order, so
+    /// equal texts share a number (done after the workers, in row order).
+    Document,
+}
+
+/// A chunk of one dataset's rows, prepared: matching values as [`Records`]
+/// (keys still 0, numbered afterwards) and each row's normalised key or why it has none.
+struct PreparedChunk {
+    records: Records,
+    keys: Vec<Result<PreparedKey, IdIssue>>,
+}
+
+/// Normalises the keys and prepares the matching values of `l`'s rows on
+/// every core (`threads` of the [`MatchConfig`]), a contiguous chunk each; the
+/// chunks come back in row order.
+fn prepare_dataset(
+    l: &Loaded,
+    source: u32,
+    kind: SubjectKind,
+    as_of: NaiveDate,
+    config: &MatchConfig,
+) -> Result<Vec<PreparedChunk>, OneSourceError> {
+    let n = l.keys.len();
+    // Below this many rows a second thread costs more than it saves.
+    const MIN_CHUNK: usize = 16_384;
+    let threads = crate::onesource::resolve::threads(config)
+        .min(n.div_ceil(MIN_CHUNK))
+        .max(1);
+    let chunk = n.div_ceil(threads).max(1);
+    let prepare = |range: std::ops::Range<usize>| -> Result<PreparedChunk, OneSourceError> {
+        let mut records = Records::new(config);
+        let mut keys = Vec::with_capacity(range.len());
+        for i in range {
+            let raw = l.keys.get(i).unwrap_or("");
+            keys.push(match kind {
+                SubjectKind::Person => normalize_person_key(
+                    raw,
+                    l.document_types.get(i),
+                    l.nationalities.get(i),
+                    as_of,
+                )
+                .map(|k| PreparedKey {
+                    text: k.as_str().to_string(),
+                    repaired: k.fixes().0 != 0,
+                    number: match &k {
+                        PersonKey::Resident(n) => KeyNumber::Packed(pack(&n.id)),
+                        PersonKey::Document { .. } => KeyNumber::Document,
+                    },
+                }),
+                SubjectKind::Organisation => normalize_uscc(raw).map(|n| PreparedKey {
+                    text: n.as_str().to_string(),
+                    repaired: n.fixes.0 != 0,
+                    number: KeyNumber::Packed(pack(&n.id)),
+                }),
+            });
+            let m = &l.matching;
+            records.push(
+                source,
+                0,
+                &[
+                    m[0].get(i),
+                    m[1].get(i),
+                    m[2].get(i),
+                    m[3].get(i),
+                    Some(raw),
+                ],
+            )?;
+        }
+        Ok(PreparedChunk { records, keys })
+    };
+    if threads == 1 {
+        return Ok(vec![prepare(0..n)?]);
+    }
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..n)
+            .step_by(chunk)
+            .map(|start| {
+                let prepare = &prepare;
+                s.spawn(move || prepare(start..(start + chunk).min(n)))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(crate::onesource::resolve::joined)
+            .collect()
+    })
+}
+
 /// The top bit marks the keys of other identity documents; [`pack`] never
 /// sets it (1 + 18 × 7 bits = 127).
 const DOCUMENT_KEYS: u128 = 1 << 127;
@@ -730,4 +803,125 @@ pub fn write_published(
         .map_err(|e| OneSourceError::Config(format!("{}: {e}", path.display())))?;
     std::fs::write(&path, text).map_err(io)?;
     Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loaded(rows: usize) -> Loaded {
+        let def: DatasetDef = toml::from_str(
+            r#"
+name = "people"
+department = "gongan"
+[source]
+kind = "file"
+path = "in/people.csv"
+[[columns]]
+name = "id_number"
+type = "string"
+"#,
+        )
+        .unwrap();
+        let os: OneSourceDef = toml::from_str("key = \"id_number\"").unwrap();
+        let mut keys = Vec::new();
+        let mut document_types = Vec::new();
+        let mut matching: [Vec<Option<String>>; 4] = Default::default();
+        for i in 0..rows {
+            let body = format!(
+                "1101051980{:02}{:02}{:03}",
+                1 + i % 12,
+                1 + i % 28,
+                i % 1000
+            );
+            let check = quality_rules::ids::resident_id::check_digit(body.as_bytes()).unwrap();
+            // Every seventh row a passport (numbered later, in row order),
+            // every eleventh a damaged number, every thirteenth none.
+            let (key, doc) = match i % 143 {
+                x if x % 13 == 0 => (None, None),
+                x if x % 11 == 0 => (Some(format!("{body}?")), None),
+                x if x % 7 == 0 => (Some(format!("E{:08}", i % 5000)), Some("护照")),
+                _ => (Some(format!(" {body}{} ", check as char)), None),
+            };
+            keys.push(key);
+            document_types.push(doc.map(str::to_string));
+            matching[0].push(Some(format!("王{}", i % 97)));
+            matching[1].push(Some(format!("1980-{:02}-{:02}", 1 + i % 12, 1 + i % 28)));
+            matching[2].push((i % 5 != 0).then(|| (1 + i % 2).to_string()));
+            matching[3].push(Some(format!("解放路{}号", i % 301)));
+        }
+        let text = |v: &[Option<String>]| TextColumn::from_values(v.iter().map(Option::as_deref));
+        Loaded {
+            def,
+            os,
+            keys: text(&keys),
+            matching: std::array::from_fn(|k| text(&matching[k])),
+            attributes: vec![],
+            document_types: text(&document_types),
+            nationalities: TextColumn::missing(rows),
+            recency: vec![0; rows],
+            rows: (0..rows as u64).collect(),
+        }
+    }
+
+    fn flat(chunks: Vec<PreparedChunk>, config: &MatchConfig) -> (Records, Vec<String>) {
+        let mut records = Records::new(config);
+        let mut keys = Vec::new();
+        for c in chunks {
+            records.append(&c.records).unwrap();
+            keys.extend(c.keys.into_iter().map(|k| match k {
+                Ok(k) => match k.number {
+                    KeyNumber::Packed(p) => format!("{} {} {p}", k.text, k.repaired),
+                    KeyNumber::Document => format!("{} {} document", k.text, k.repaired),
+                },
+                Err(reason) => reason.as_str().to_string(),
+            }));
+        }
+        (records, keys)
+    }
+
+    #[test]
+    fn rows_prepared_on_several_workers_equal_rows_prepared_on_one() {
+        let rows = 3 * 16_384 + 77;
+        let l = loaded(rows);
+        let as_of = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        let mut one = MatchConfig::persons();
+        one.threads = 1;
+        let mut four = MatchConfig::persons();
+        four.threads = 4;
+        let chunks = prepare_dataset(&l, 3, SubjectKind::Person, as_of, &four).unwrap();
+        assert_eq!(chunks.len(), 4, "the rows are split among the workers");
+        let (records, keys) = flat(chunks, &four);
+        let single = prepare_dataset(&l, 3, SubjectKind::Person, as_of, &one).unwrap();
+        assert_eq!(single.len(), 1);
+        let (records_one, keys_one) = flat(single, &one);
+        assert_eq!(records.len(), rows);
+        assert!(records == records_one, "same records, same order");
+        assert_eq!(keys, keys_one);
+        assert!(records.source.iter().all(|&s| s == 3));
+        assert!(
+            records.key.iter().all(|&k| k == 0),
+            "keys are numbered afterwards"
+        );
+        // Each kind of key where the rows put it, across chunk boundaries.
+        for i in [0, 7, 11, 14, 16_383, 16_384, 16_385, rows - 1] {
+            let expected = match i % 143 {
+                x if x % 13 == 0 => "missing".to_string(),
+                x if x % 11 == 0 => keys[i].clone(),
+                x if x % 7 == 0 => format!("passport:CHN:E{:08} false document", i % 5000),
+                _ => l.keys.get(i).unwrap().to_string(),
+            };
+            assert!(
+                keys[i].starts_with(&expected),
+                "row {i}: {} is not {expected}",
+                keys[i]
+            );
+            assert_eq!(records.fields[0].get(i), format!("王{}", i % 97));
+        }
+        assert!(
+            keys[11].len() < 20 && !keys[11].contains(' '),
+            "a damaged key has a reason: {}",
+            keys[11]
+        );
+    }
 }

@@ -14,7 +14,7 @@ pub fn candidate_pairs(
     Ok(candidate_pairs_inner(records, config, &passes).0)
 }
 
-pub(super) fn threads(config: &MatchConfig) -> usize {
+pub(crate) fn threads(config: &MatchConfig) -> usize {
     if config.threads > 0 {
         config.threads
     } else {
@@ -25,7 +25,7 @@ pub(super) fn threads(config: &MatchConfig) -> usize {
 /// A worker's result. A worker that panicked panics here too, as
 /// `std::thread::scope` does for handles nobody joined: dropping its part
 /// (`join().ok()`) would lose pairs, counts or frequencies without a word.
-pub(super) fn joined<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
+pub(crate) fn joined<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
     h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
 }
 

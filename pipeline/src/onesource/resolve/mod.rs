@@ -33,7 +33,8 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::OneSourceError;
-use blocking::{candidate_pairs_inner, threads};
+use blocking::candidate_pairs_inner;
+pub(crate) use blocking::{joined, threads};
 use estimate::{comparable_pairs, estimate_m, estimate_u, labelled_pairs, m_from_labelled};
 use frequency::TermFrequencies;
 use union_find::UnionFind;
