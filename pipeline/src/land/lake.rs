@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Once};
 
+use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use deltalake::kernel::engine::arrow_conversion::TryIntoKernel;
 use deltalake::kernel::{StructField, StructType};
@@ -132,6 +133,25 @@ fn register_s3() {
 
 /// Rows serialised into one Arrow batch by [`Lake::append_records`].
 const RECORDS_PER_BATCH: usize = 65_536;
+
+/// Serde records as one batch of `schema` (`path` names the table in an
+/// error).
+pub fn records_batch<T: serde::Serialize>(
+    path: &str,
+    schema: &SchemaRef,
+    rows: &[T],
+) -> Result<RecordBatch, LandError> {
+    let mut decoder = arrow::json::ReaderBuilder::new(schema.clone())
+        .build_decoder()
+        .map_err(|e| LandError::lake(path, e))?;
+    decoder
+        .serialize(rows)
+        .map_err(|e| LandError::lake(path, e))?;
+    decoder
+        .flush()
+        .map_err(|e| LandError::lake(path, e))?
+        .ok_or_else(|| LandError::lake(path, "no rows decoded"))
+}
 
 impl Lake {
     /// Opens (creating the directory of) a lake; relative locations are
@@ -346,13 +366,34 @@ impl Lake {
         rows: &[T],
         once: Option<&str>,
     ) -> Result<i64, LandError> {
+        // A chunk of rows at a time: the decoder's tape holds every row it
+        // is given, which for millions of rows is several times their size.
+        let batches = rows
+            .chunks(RECORDS_PER_BATCH)
+            .map(|chunk| records_batch(path, schema, chunk));
+        self.append_batches(path, schema, batches, once).await
+    }
+
+    /// Appends batches to a table (created with `schema` if new), as one
+    /// commit, taking each batch from `batches` only when the previous one
+    /// is written (so a caller can make them as they are needed); with
+    /// `once`, a commit carrying that id is made only once. No batches: no
+    /// commit. Returns the table version.
+    pub async fn append_batches(
+        &self,
+        path: &str,
+        schema: &SchemaRef,
+        batches: impl IntoIterator<Item = Result<RecordBatch, LandError>>,
+        once: Option<&str>,
+    ) -> Result<i64, LandError> {
         let mut table = self.table(path, schema).await?;
         if let Some(id) = once
             && has_txn(&table, id).await?
         {
             return Ok(table.version().map(|v| v as i64).unwrap_or(0));
         }
-        if rows.is_empty() {
+        let mut batches = batches.into_iter().peekable();
+        if batches.peek().is_none() {
             return Ok(table.version().map(|v| v as i64).unwrap_or(0));
         }
         let mut props = deltalake::kernel::transaction::CommitProperties::default();
@@ -364,20 +405,10 @@ impl Lake {
             .map_err(|e| LandError::lake(path, e))?
             .with_commit_properties(props);
         use deltalake::writer::DeltaWriter;
-        // A chunk of rows at a time: the decoder's tape holds every row it
-        // is given, which for millions of rows is several times their size.
-        let mut decoder = arrow::json::ReaderBuilder::new(schema.clone())
-            .build_decoder()
-            .map_err(|e| LandError::lake(path, e))?;
-        for chunk in rows.chunks(RECORDS_PER_BATCH) {
-            decoder
-                .serialize(chunk)
+        for batch in batches {
+            w.write(batch?)
+                .await
                 .map_err(|e| LandError::lake(path, e))?;
-            let batch = decoder
-                .flush()
-                .map_err(|e| LandError::lake(path, e))?
-                .ok_or_else(|| LandError::lake(path, "no rows decoded"))?;
-            w.write(batch).await.map_err(|e| LandError::lake(path, e))?;
         }
         let v = w
             .flush_and_commit(&mut table)
@@ -612,4 +643,83 @@ fn records_of<T: serde::de::DeserializeOwned>(
         return Ok(vec![]);
     }
     serde_json::from_slice(&buf).map_err(|e| LandError::lake(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::datatypes::{DataType, Field, Schema};
+
+    use super::*;
+
+    #[derive(serde::Serialize)]
+    struct Row {
+        n: i64,
+    }
+
+    #[test]
+    fn records_beyond_one_batch_land_in_one_commit_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Lake::open(&LakeConfig::default(), dir.path()).unwrap();
+        let schema: SchemaRef =
+            Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, false)]));
+        let rows: Vec<Row> = (0..2 * RECORDS_PER_BATCH as i64 + 7)
+            .map(|n| Row { n })
+            .collect();
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let first = rt
+            .block_on(lake.append_records("t", &schema, &rows, Some("run-1")))
+            .unwrap();
+        let again = rt
+            .block_on(lake.append_records("t", &schema, &rows, Some("run-1")))
+            .unwrap();
+        assert_eq!(again, first, "a commit with the same id is made once");
+        let none = rt
+            .block_on(lake.append_batches("t", &schema, std::iter::empty(), None))
+            .unwrap();
+        assert_eq!(none, first, "no batches, no commit");
+        let counted = rt
+            .block_on(lake.sql(
+                &[("t", "t")],
+                "SELECT count(*), count(DISTINCT n), sum(n) FROM t",
+            ))
+            .unwrap();
+        let n = rows.len() as i64;
+        assert_eq!(
+            arrow::util::pretty::pretty_format_batches(&counted)
+                .unwrap()
+                .to_string()
+                .lines()
+                .nth(3)
+                .unwrap()
+                .split('|')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .collect::<Vec<_>>(),
+            vec![n.to_string(), n.to_string(), (n * (n - 1) / 2).to_string()]
+        );
+    }
+
+    #[test]
+    fn a_bad_batch_fails_the_append_and_commits_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Lake::open(&LakeConfig::default(), dir.path()).unwrap();
+        let schema: SchemaRef =
+            Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, false)]));
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let v0 = rt
+            .block_on(lake.append_records("t", &schema, &[Row { n: 1 }], None))
+            .unwrap();
+        let batches = [
+            records_batch("t", &schema, &[Row { n: 2 }]),
+            Err(LandError::lake("t", "made up")),
+        ];
+        let e = rt
+            .block_on(lake.append_batches("t", &schema, batches, None))
+            .unwrap_err();
+        assert!(e.to_string().contains("made up"), "{e}");
+        let t = rt.block_on(lake.open_table("t")).unwrap().unwrap();
+        assert_eq!(t.version().map(|v| v as i64), Some(v0));
+    }
 }

@@ -44,7 +44,7 @@ pub use crate::dataset::{
     DEFAULT_MIN_SNAPSHOT_SHARE, DatasetDef, LoadMode, UpdateFrequency, load_dataset,
 };
 pub use error::LandError;
-pub use lake::{Lake, LakeConfig};
+pub use lake::{Lake, LakeConfig, records_batch};
 use lake::{app_id, has_txn};
 pub use ledger::{DeliveryRecord, DeliveryStatus, LEDGER, read_ledger, schema as ledger_schema};
 

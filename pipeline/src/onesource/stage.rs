@@ -136,15 +136,62 @@ struct GoldenRow<'a> {
 #[derive(Debug, Serialize)]
 struct LinkRow<'a> {
     run: &'a str,
-    dataset: String,
+    dataset: &'a str,
     row: u64,
     subject_kind: &'static str,
     subject: u32,
-    subject_key: Option<String>,
+    subject_key: Option<&'a str>,
     /// `key` (valid key), `match` (probabilistic; evidence given), `single`.
     method: &'static str,
     probability: Option<f64>,
-    evidence: Option<String>,
+    evidence: Option<&'a str>,
+}
+
+/// Lineage rows written per batch.
+const LINKS_PER_BATCH: usize = 65_536;
+
+/// What the lineage rows of one subject kind are made from, kept compact
+/// until they are written.
+struct Lineage {
+    kind: &'static str,
+    /// Dataset ids, by source index.
+    datasets: Vec<String>,
+    /// Per record: source index, row in its dataset, whether its key is
+    /// valid, subject.
+    dataset: Vec<u32>,
+    row: Vec<u64>,
+    keyed: Vec<bool>,
+    cluster: Vec<u32>,
+    /// Per subject: its key, when any of its records had a valid one.
+    subject_keys: Vec<Option<String>>,
+    /// Per record joined by probability: the strongest pair's probability
+    /// and explanation.
+    evidence_of: BTreeMap<u32, (f64, String)>,
+}
+
+impl Lineage {
+    /// Record `r`'s lineage row.
+    fn row<'a>(&'a self, run: &'a str, r: usize) -> LinkRow<'a> {
+        let c = self.cluster[r];
+        let (method, probability, evidence) = if self.keyed[r] {
+            ("key", None, None)
+        } else if let Some((p, e)) = self.evidence_of.get(&(r as u32)) {
+            ("match", Some(*p), Some(e.as_str()))
+        } else {
+            ("single", None, None)
+        };
+        LinkRow {
+            run,
+            dataset: &self.datasets[self.dataset[r] as usize],
+            row: self.row[r],
+            subject_kind: self.kind,
+            subject: c,
+            subject_key: self.subject_keys[c as usize].as_deref(),
+            method,
+            probability,
+            evidence,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -479,7 +526,7 @@ pub async fn run_onesource(
         SubjectKind::Person => "person",
         SubjectKind::Organisation => "organisation",
     };
-    let mut links: Vec<LinkRow> = Vec::new();
+    let mut lineage: Vec<Lineage> = Vec::new();
     let mut columns_for_dup: Vec<DatasetColumns> = Vec::new();
     for kind in [SubjectKind::Person, SubjectKind::Organisation] {
         let config = match kind {
@@ -587,27 +634,6 @@ pub async fn run_onesource(
                 .entry(unkeyed)
                 .or_insert((e.probability, e.explain()));
         }
-        for r in 0..records.len() {
-            let c = res.cluster[r];
-            let (method, p, ev) = if records.key[r] != 0 {
-                ("key", None, None)
-            } else if let Some((p, e)) = evidence_of.get(&(r as u32)) {
-                ("match", Some(*p), Some(e.clone()))
-            } else {
-                ("single", None, None)
-            };
-            links.push(LinkRow {
-                run,
-                dataset: obs.datasets[obs.dataset[r] as usize].id.clone(),
-                row: obs.row[r],
-                subject_kind: kind_name(kind),
-                subject: c,
-                subject_key: subject_keys[c as usize].clone(),
-                method,
-                probability: p,
-                evidence: ev,
-            });
-        }
         let golden = golden_records(&res.cluster, &subject_keys, &obs, registry);
         let found = conflicts(&res.cluster, &golden, &obs, registry);
         for (ds, (compared, conflicted)) in
@@ -618,6 +644,16 @@ pub async fn run_onesource(
             s.conflicts += conflicted;
         }
         golden_all.extend(golden.into_iter().map(|g| (kind, g)));
+        lineage.push(Lineage {
+            kind: kind_name(kind),
+            datasets: obs.datasets.iter().map(|d| d.id.clone()).collect(),
+            dataset: std::mem::take(&mut obs.dataset),
+            row: std::mem::take(&mut obs.row),
+            keyed: records.key.iter().map(|&k| k != 0).collect(),
+            cluster: res.cluster,
+            subject_keys,
+            evidence_of,
+        });
         conflicts_all.extend(found);
     }
     let mut dups = from_catalogs(&opts.declarations, registry);
@@ -639,7 +675,21 @@ pub async fn run_onesource(
         .collect();
     lake.append_records(GOLDEN_TABLE, &golden_schema(), &rows, Some(&once))
         .await?;
-    lake.append_records(LINKS_TABLE, &link_schema(), &links, Some(&once))
+    // Lineage rows are made a batch at a time as they are written: one row
+    // per record would otherwise be held whole (millions of them).
+    let links_schema = link_schema();
+    let batches = lineage.iter().flat_map(|l| {
+        let schema = &links_schema;
+        (0..l.cluster.len())
+            .step_by(LINKS_PER_BATCH)
+            .map(move |start| {
+                let rows: Vec<LinkRow> = (start..(start + LINKS_PER_BATCH).min(l.cluster.len()))
+                    .map(|r| l.row(run, r))
+                    .collect();
+                crate::land::records_batch(LINKS_TABLE, schema, &rows)
+            })
+    });
+    lake.append_batches(LINKS_TABLE, &links_schema, batches, Some(&once))
         .await?;
     let rows: Vec<ConflictRow> = conflicts_all
         .iter()
