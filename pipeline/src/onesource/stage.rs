@@ -420,6 +420,7 @@ async fn load(
         .collect();
     let updated_at = os.updated_at.as_deref().map(&mut slot);
     let row_at = slot(crate::land::conform::ROW_COLUMN);
+    let delivery_at = slot(crate::land::conform::DELIVERY_COLUMN);
     let document_at = os.document_type.as_deref().map(&mut slot);
     let nationality_at = os.nationality.as_deref().map(&mut slot);
     let attribute_at: Vec<usize> = attrs.iter().map(|(_, c)| slot(c)).collect();
@@ -431,11 +432,34 @@ async fn load(
     let sql = format!("SELECT {} FROM t", select.join(", "));
     let batches = lake.sql(&[("t", &def.data_path())], &sql).await?;
     let n: usize = batches.iter().map(RecordBatch::num_rows).sum();
-    let text = (0..columns.len())
+    let mut text = (0..columns.len())
         .map(|i| TextColumn::read(&batches, i, n))
         .collect::<Result<Vec<_>, _>>()
         .map_err(data_err)?;
     drop(batches);
+    // A scan on several cores returns a table's batches in whichever order
+    // they finish: records are put in table order (delivery, then row), so
+    // that a run over the same data resolves the same records in the same
+    // order and numbers its subjects alike.
+    let lineage = &text[row_at];
+    let rows: Vec<u64> = (0..n)
+        .map(|i| {
+            lineage
+                .get(i)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(i as u64)
+        })
+        .collect();
+    let (rows, text) = match table_order(&text[delivery_at], &rows) {
+        None => (rows, text),
+        Some(order) => {
+            let rows = order.values().iter().map(|&i| rows[i as usize]).collect();
+            for c in &mut text {
+                *c = c.take(&order).map_err(data_err)?;
+            }
+            (rows, text)
+        }
+    };
     let column = |at: Option<usize>| at.map_or_else(|| TextColumn::missing(n), |i| text[i].clone());
     let recency = column(updated_at);
     let recency = (0..n)
@@ -444,15 +468,6 @@ async fn load(
                 .get(i)
                 .and_then(super::normalize::normalize_date)
                 .map_or(0, i64::from)
-        })
-        .collect();
-    let lineage = &text[row_at];
-    let rows = (0..n)
-        .map(|i| {
-            lineage
-                .get(i)
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(i as u64)
         })
         .collect();
     Ok(Some(Loaded {
@@ -722,6 +737,18 @@ pub async fn run_onesource(
     Ok(report)
 }
 
+/// The order that puts rows in table order, by delivery and then row in
+/// the delivery; `None` when they are in it already.
+fn table_order(delivery: &TextColumn, rows: &[u64]) -> Option<arrow::array::UInt64Array> {
+    let key = |i: usize| (delivery.get(i), rows[i]);
+    if (1..rows.len()).all(|i| key(i - 1) <= key(i)) {
+        return None;
+    }
+    let mut order: Vec<u64> = (0..rows.len() as u64).collect();
+    order.sort_by(|&a, &b| key(a as usize).cmp(&key(b as usize)));
+    Some(order.into())
+}
+
 /// A valid key as a worker normalised it.
 struct PreparedKey {
     /// The normalised key's text.
@@ -928,6 +955,26 @@ type = "string"
             }));
         }
         (records, keys)
+    }
+
+    #[test]
+    fn rows_read_in_any_order_are_put_in_table_order() {
+        // Two deliveries' rows as a scan on several cores may return them.
+        let read = [("d2", 1), ("d1", 3), ("d1", 1), ("d2", 0), ("d1", 2)];
+        let delivery = TextColumn::from_values(read.iter().map(|(d, _)| Some(*d)));
+        let rows: Vec<u64> = read.iter().map(|(_, r)| *r).collect();
+        let order = table_order(&delivery, &rows).expect("out of order");
+        let sorted: Vec<(&str, u64)> = order.values().iter().map(|&i| read[i as usize]).collect();
+        assert_eq!(
+            sorted,
+            vec![("d1", 1), ("d1", 2), ("d1", 3), ("d2", 0), ("d2", 1)]
+        );
+        let taken = delivery.take(&order).unwrap();
+        assert_eq!(taken.get(0), Some("d1"));
+        assert!(
+            table_order(&taken, &[1, 2, 3, 0, 1]).is_none(),
+            "in order already"
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! column once and every part (matching, golden records, duplicate
 //! collection) reads the same buffers, without a string per cell.
 
-use arrow::array::{Array, AsArray, LargeStringArray, RecordBatch};
+use arrow::array::{Array, AsArray, LargeStringArray, RecordBatch, UInt64Array};
 use arrow::datatypes::DataType;
 
 /// Every row's value of one column, as the lake holds it cast to text; read
@@ -66,6 +66,12 @@ impl TextColumn {
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// The rows at `indices`, in that order.
+    pub fn take(&self, indices: &UInt64Array) -> Result<TextColumn, String> {
+        let taken = arrow::compute::take(&self.0, indices, None).map_err(|e| e.to_string())?;
+        Ok(TextColumn(taken.as_string::<i64>().clone()))
     }
 
     /// Every row's value, in order.
