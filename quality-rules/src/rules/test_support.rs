@@ -12,7 +12,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::DFSchema;
 use datafusion::datasource::MemTable;
-use datafusion::prelude::SessionContext;
+use datafusion::prelude::{DataFrame, SessionContext};
 
 use super::{CompileContext, Plan, compile};
 use crate::spec::RuleFile;
@@ -107,37 +107,44 @@ fn compile_against(
         .map_err(|e| e.to_string())
 }
 
+/// Runs `f` on a one-thread runtime.
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime")
+        .block_on(f)
+}
+
+/// A query of a row-level rule's outcome (column `outcome`) over `data`.
+fn outcome_frame(rule: &str, missing: &[&str], data: RecordBatch) -> DataFrame {
+    let ctx = context();
+    let expr = match compile_against(rule, missing, &data, &ctx).expect("rule compiles") {
+        Plan::Row { outcome, .. } => outcome,
+        Plan::Unique { evaluated, .. } => evaluated,
+        other => panic!("not a row-level plan: {other:?}"),
+    };
+    let table = MemTable::try_new(data.schema(), vec![vec![data]]).expect("mem table");
+    ctx.read_table(Arc::new(table))
+        .expect("read")
+        .select(vec![expr.alias("outcome")])
+        .expect("select")
+}
+
 /// (evaluated, failed) of a row-level rule over `data`.
 pub fn outcome_counts(rule: &str, missing: &[&str], data: RecordBatch) -> (u64, u64) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        let ctx = context();
-        let expr = match compile_against(rule, missing, &data, &ctx).expect("rule compiles") {
-            Plan::Row { outcome, .. } => outcome,
-            Plan::Unique { evaluated, .. } => evaluated,
-            other => panic!("not a row-level plan: {other:?}"),
-        };
-        let table = MemTable::try_new(data.schema(), vec![vec![data]]).expect("mem table");
-        let df = ctx
-            .read_table(Arc::new(table))
-            .expect("read")
-            .select(vec![expr])
-            .expect("select");
-        let mut evaluated = 0;
-        let mut failed = 0;
-        for b in df.collect().await.expect("runs") {
-            let outcome = b
-                .column(0)
-                .as_any()
-                .downcast_ref::<BooleanArray>()
-                .expect("boolean outcome");
-            evaluated += (outcome.len() - outcome.null_count()) as u64;
-            failed += outcome.true_count() as u64;
-        }
-        (evaluated, failed)
-    })
+    let batches = block_on(outcome_frame(rule, missing, data).collect()).expect("runs");
+    let mut evaluated = 0;
+    let mut failed = 0;
+    for b in batches {
+        let outcome = b
+            .column(0)
+            .as_any()
+            .downcast_ref::<BooleanArray>()
+            .expect("boolean outcome");
+        evaluated += (outcome.len() - outcome.null_count()) as u64;
+        failed += outcome.true_count() as u64;
+    }
+    (evaluated, failed)
 }
 
 /// The one-line compile error of a rule that must not compile.
@@ -152,24 +159,8 @@ pub fn compile_error(rule: &str, data: RecordBatch) -> String {
 /// The physical plan that evaluates a row-level rule's outcome over `data`,
 /// as `EXPLAIN` indents it: to see how often an expression is computed.
 pub fn outcome_plan(rule: &str, missing: &[&str], data: RecordBatch) -> String {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        let ctx = context();
-        let expr = match compile_against(rule, missing, &data, &ctx).expect("rule compiles") {
-            Plan::Row { outcome, .. } => outcome,
-            other => panic!("not a row-level plan: {other:?}"),
-        };
-        let table = MemTable::try_new(data.schema(), vec![vec![data]]).expect("mem table");
-        let df = ctx
-            .read_table(Arc::new(table))
-            .expect("read")
-            .select(vec![expr.alias("outcome")])
-            .expect("select");
-        let plan = df.create_physical_plan().await.expect("plans");
-        datafusion::physical_plan::displayable(plan.as_ref())
-            .indent(true)
-            .to_string()
-    })
+    let plan = block_on(outcome_frame(rule, missing, data).create_physical_plan()).expect("plans");
+    datafusion::physical_plan::displayable(plan.as_ref())
+        .indent(true)
+        .to_string()
 }
