@@ -44,7 +44,12 @@ impl Default for ColumnInference {
 
 /// True for cells that carry no value (empty or white space only, U+3000 included).
 pub fn is_blank(s: &str) -> bool {
-    s.chars().all(char::is_whitespace)
+    // Most cells start with a printable ASCII byte: decided without
+    // decoding (U+000B is the one ASCII white space `u8` does not count).
+    match s.as_bytes().first() {
+        Some(&b) if b.is_ascii() && !b.is_ascii_whitespace() && b != 0x0B => false,
+        _ => s.chars().all(char::is_whitespace),
+    }
 }
 
 impl ColumnInference {
@@ -105,14 +110,23 @@ impl ColumnInference {
 /// quantities, and an identifier must stay text: it is compared, masked and
 /// checked character by character, never added up.
 pub fn parse_int(s: &str) -> Option<i64> {
-    let digits = s.strip_prefix('-').unwrap_or(s);
-    if digits.is_empty() || digits.len() > 14 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    let (negative, digits) = match s.as_bytes() {
+        [b'-', rest @ ..] => (true, rest),
+        all => (false, all),
+    };
+    if digits.is_empty() || digits.len() > 14 || (digits.len() > 1 && digits[0] == b'0') {
         return None;
     }
-    if digits.len() > 1 && digits.starts_with('0') {
-        return None;
+    // One pass: checked and accumulated together (14 digits cannot overflow).
+    let mut v = 0i64;
+    for &b in digits {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v * 10 + i64::from(d);
     }
-    s.parse().ok()
+    Some(if negative { -v } else { v })
 }
 
 /// A plain decimal number with at most 15 significant digits and no leading
@@ -175,18 +189,50 @@ pub fn parse_float(s: &str) -> Option<f64> {
 
 /// `YYYY-MM-DD` or `YYYY/MM/DD`, a real calendar date.
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let (y, m, d) = date_parts(s)?;
+    NaiveDate::from_ymd_opt(y, m as u32, d as u32)
+}
+
+/// The year, month and day written in a `YYYY-MM-DD` or `YYYY/MM/DD`
+/// (digits only, not yet checked against the calendar).
+fn date_parts(s: &str) -> Option<(i32, i32, i32)> {
     let b = s.as_bytes();
     if b.len() != 10 || !(b[4] == b'-' && b[7] == b'-' || b[4] == b'/' && b[7] == b'/') {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        let part = &s[r];
-        part.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| part.parse().ok())
-            .flatten()
+    let num = |r: std::ops::Range<usize>| -> Option<i32> {
+        b[r].iter().try_fold(0i32, |acc, &c| {
+            let d = c.wrapping_sub(b'0');
+            (d <= 9).then_some(acc * 10 + i32::from(d))
+        })
     };
-    NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
+    Some((num(0..4)?, num(5..7)?, num(8..10)?))
+}
+
+/// [`parse_date`] as days since 1970-01-01 (a Date32), without building a
+/// `NaiveDate`: the calendar check and the day count are done on the
+/// numbers (the proleptic Gregorian calendar, as chrono's).
+pub fn parse_date_days(s: &str) -> Option<i32> {
+    let (y, m, d) = date_parts(s)?;
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let month_days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if d < 1 || d > month_days {
+        return None;
+    }
+    // Days from the civil date (H. Hinnant's algorithm): years start in
+    // March, so the leap day is the last day of a year.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let day_of_year = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    Some(era * 146_097 + day_of_era - 719_468)
 }
 
 /// A timestamp `YYYY-MM-DD[ T]HH:MM:SS[.f]` with an optional `Z` / `±HH:MM`:
@@ -234,11 +280,6 @@ pub fn parse_timestamp(s: &str, tz: Tz) -> Option<i64> {
     Some(DateTime::<chrono::Utc>::from_naive_utc_and_offset(utc, chrono::Utc).timestamp_micros())
 }
 
-fn days(d: NaiveDate) -> i32 {
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(d);
-    (d - epoch).num_days() as i32
-}
-
 /// Builds an array of one inferred type a cell at a time: blank cells
 /// are NULL in typed columns, text is kept as written.
 pub struct CellBuilder {
@@ -273,12 +314,14 @@ impl CellBuilder {
     /// Appends a cell (`None`: NULL). False when a non-blank cell does not
     /// parse as the builder's type (it is then NULL).
     pub fn append(&mut self, cell: Option<&str>) -> bool {
+        if let TypedBuilder::Text(b) = &mut self.column {
+            b.append_option(cell);
+            return true;
+        }
+        // Blankness matters to typed columns only.
         let present = cell.filter(|s| !is_blank(s));
         let parsed = match &mut self.column {
-            TypedBuilder::Text(b) => {
-                b.append_option(cell);
-                return true;
-            }
+            TypedBuilder::Text(_) => true,
             TypedBuilder::Int(b) => {
                 let v = present.and_then(parse_int);
                 b.append_option(v);
@@ -290,7 +333,7 @@ impl CellBuilder {
                 v.is_some()
             }
             TypedBuilder::Date(b) => {
-                let v = present.and_then(parse_date).map(days);
+                let v = present.and_then(parse_date_days);
                 b.append_option(v);
                 v.is_some()
             }
@@ -344,6 +387,177 @@ pub fn has_a_type(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // The definitions these functions had before their fast paths: the
+    // fast ones must agree with them on every input.
+    fn old_is_blank(s: &str) -> bool {
+        s.chars().all(char::is_whitespace)
+    }
+
+    fn old_parse_int(s: &str) -> Option<i64> {
+        let digits = s.strip_prefix('-').unwrap_or(s);
+        if digits.is_empty() || digits.len() > 14 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        if digits.len() > 1 && digits.starts_with('0') {
+            return None;
+        }
+        s.parse().ok()
+    }
+
+    fn old_parse_date(s: &str) -> Option<NaiveDate> {
+        let b = s.as_bytes();
+        if b.len() != 10 || !(b[4] == b'-' && b[7] == b'-' || b[4] == b'/' && b[7] == b'/') {
+            return None;
+        }
+        let num = |r: std::ops::Range<usize>| -> Option<u32> {
+            let part = &s[r];
+            part.bytes()
+                .all(|c| c.is_ascii_digit())
+                .then(|| part.parse().ok())
+                .flatten()
+        };
+        NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
+    }
+
+    fn old_days(d: NaiveDate) -> i32 {
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(d);
+        (d - epoch).num_days() as i32
+    }
+
+    /// A small deterministic generator (xorshift), for generated inputs.
+    struct Gen(u64);
+    impl Gen {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+            from[(self.next() % from.len() as u64) as usize]
+        }
+    }
+
+    #[test]
+    fn blank_fast_path_agrees_with_every_character() {
+        for c in (0..=0x3001u32)
+            .chain([0x85, 0xA0, 0x2028, 0xFEFF])
+            .filter_map(char::from_u32)
+        {
+            for s in [
+                c.to_string(),
+                format!("{c}x"),
+                format!("{c} "),
+                format!(" {c}"),
+                format!("{c}\u{3000}"),
+            ] {
+                assert_eq!(is_blank(&s), old_is_blank(&s), "{s:?}");
+            }
+        }
+        assert!(is_blank(""));
+        assert!(is_blank("\u{0B}\u{3000}\t"));
+        assert!(!is_blank("\u{0B}x"));
+    }
+
+    #[test]
+    fn int_parse_agrees_with_the_checked_std_parse() {
+        for s in [
+            "",
+            "-",
+            "--1",
+            "+1",
+            "0",
+            "-0",
+            "00",
+            "-00",
+            "01",
+            "-01",
+            "7",
+            "-7",
+            "10",
+            "99999999999999",
+            "-99999999999999",
+            "100000000000000",
+            "-100000000000000",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-9223372036854775808",
+            "99999999999999999999",
+            "1 ",
+            " 1",
+            "1.0",
+            "1e3",
+            "١٢",
+            "12a",
+            "a12",
+            "0x1",
+        ] {
+            assert_eq!(parse_int(s), old_parse_int(s), "{s:?}");
+        }
+        let parts = [
+            "-", "0", "1", "9", "5", "00", "123", "4567890", "+", ".", "e", " ", "a", "٣",
+        ];
+        let mut g = Gen(0x9E37_79B9_7F4A_7C15);
+        for _ in 0..300_000 {
+            let n = 1 + g.next() % 6;
+            let s: String = (0..n).map(|_| g.pick(&parts)).collect();
+            assert_eq!(parse_int(&s), old_parse_int(&s), "{s:?}");
+            // Long digit runs around the 14-digit limit and i64's range.
+            let digits = format!("{}{}", 1 + g.next() % 9, g.next());
+            for len in 1..=digits.len() {
+                for t in [&digits[..len], &format!("-{}", &digits[..len])] {
+                    assert_eq!(parse_int(t), old_parse_int(t), "{t:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn date_days_agree_with_chrono_on_every_written_date() {
+        for y in 0..=9999 {
+            for m in 0..=13 {
+                for d in 0..=32 {
+                    let s = format!("{y:04}-{m:02}-{d:02}");
+                    let want = old_parse_date(&s).map(old_days);
+                    assert_eq!(parse_date_days(&s), want, "{s}");
+                    assert_eq!(parse_date(&s), old_parse_date(&s), "{s}");
+                    if y % 97 == 0 {
+                        let t = s.replace('-', "/");
+                        assert_eq!(parse_date_days(&t), want, "{t}");
+                    }
+                }
+            }
+        }
+        for s in [
+            "2024-02-29",
+            "2023-02-29",
+            "1900-02-29",
+            "2000-02-29",
+            "0000-02-29",
+            "0000-01-01",
+            "1970-01-01",
+            "1969-12-31",
+            "9999-12-31",
+            "2024/02-29",
+            "2024-02/29",
+            "2024-2-29",
+            "2024-02-291",
+            "+024-02-29",
+            "2024-0a-29",
+            "2024-02-2 ",
+            " 024-02-29",
+            "2024-é-29",
+            "2024-02-é",
+            "२०२४-02-29",
+            "",
+        ] {
+            assert_eq!(parse_date_days(s), old_parse_date(s).map(old_days), "{s:?}");
+            assert_eq!(parse_date(s), old_parse_date(s), "{s:?}");
+        }
+        assert_eq!(parse_date_days("1970-01-01"), Some(0));
+        assert_eq!(parse_date_days("1969-12-31"), Some(-1));
+    }
 
     fn infer(values: &[Option<&str>]) -> DataType {
         let mut c = ColumnInference::default();
