@@ -134,6 +134,25 @@ fn register_s3() {
 /// Rows serialised into one Arrow batch by [`Lake::append_records`].
 const RECORDS_PER_BATCH: usize = 65_536;
 
+/// Serde records as batches of [`RECORDS_PER_BATCH`] rows, each made when
+/// it is asked for. (A named iterator, not a closure: a closure held across
+/// an `await` makes the future's lifetimes too specific for callers that
+/// need it `Send`.)
+struct RecordBatches<'a, T> {
+    path: &'a str,
+    schema: &'a SchemaRef,
+    chunks: std::slice::Chunks<'a, T>,
+}
+
+impl<T: serde::Serialize> Iterator for RecordBatches<'_, T> {
+    type Item = Result<RecordBatch, LandError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let chunk = self.chunks.next()?;
+        Some(records_batch(self.path, self.schema, chunk))
+    }
+}
+
 /// Serde records as one batch of `schema` (`path` names the table in an
 /// error).
 pub fn records_batch<T: serde::Serialize>(
@@ -368,9 +387,11 @@ impl Lake {
     ) -> Result<i64, LandError> {
         // A chunk of rows at a time: the decoder's tape holds every row it
         // is given, which for millions of rows is several times their size.
-        let batches = rows
-            .chunks(RECORDS_PER_BATCH)
-            .map(|chunk| records_batch(path, schema, chunk));
+        let batches = RecordBatches {
+            path,
+            schema,
+            chunks: rows.chunks(RECORDS_PER_BATCH),
+        };
         self.append_batches(path, schema, batches, once).await
     }
 

@@ -169,6 +169,35 @@ struct Lineage {
     evidence_of: BTreeMap<u32, (f64, String)>,
 }
 
+/// The lineage rows of every subject kind, a batch at a time.
+struct LinkBatches<'a> {
+    run: &'a str,
+    schema: &'a SchemaRef,
+    lineage: &'a [Lineage],
+    /// Next kind and record.
+    kind: usize,
+    start: usize,
+}
+
+impl Iterator for LinkBatches<'_> {
+    type Item = Result<RecordBatch, crate::land::LandError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let l = self.lineage.get(self.kind)?;
+            if self.start >= l.cluster.len() {
+                self.kind += 1;
+                self.start = 0;
+                continue;
+            }
+            let end = (self.start + LINKS_PER_BATCH).min(l.cluster.len());
+            let rows: Vec<LinkRow> = (self.start..end).map(|r| l.row(self.run, r)).collect();
+            self.start = end;
+            return Some(crate::land::records_batch(LINKS_TABLE, self.schema, &rows));
+        }
+    }
+}
+
 impl Lineage {
     /// Record `r`'s lineage row.
     fn row<'a>(&'a self, run: &'a str, r: usize) -> LinkRow<'a> {
@@ -693,17 +722,13 @@ pub async fn run_onesource(
     // Lineage rows are made a batch at a time as they are written: one row
     // per record would otherwise be held whole (millions of them).
     let links_schema = link_schema();
-    let batches = lineage.iter().flat_map(|l| {
-        let schema = &links_schema;
-        (0..l.cluster.len())
-            .step_by(LINKS_PER_BATCH)
-            .map(move |start| {
-                let rows: Vec<LinkRow> = (start..(start + LINKS_PER_BATCH).min(l.cluster.len()))
-                    .map(|r| l.row(run, r))
-                    .collect();
-                crate::land::records_batch(LINKS_TABLE, schema, &rows)
-            })
-    });
+    let batches = LinkBatches {
+        run,
+        schema: &links_schema,
+        lineage: &lineage,
+        kind: 0,
+        start: 0,
+    };
     lake.append_batches(LINKS_TABLE, &links_schema, batches, Some(&once))
         .await?;
     let rows: Vec<ConflictRow> = conflicts_all
