@@ -679,16 +679,21 @@ mod tests {
         n: i64,
     }
 
-    #[test]
-    fn records_beyond_one_batch_land_in_one_commit_once() {
+    /// An empty lake in a temporary directory, the schema of [`Row`], a runtime.
+    fn lake_of_numbers() -> (tempfile::TempDir, Lake, SchemaRef, tokio::runtime::Runtime) {
         let dir = tempfile::tempdir().unwrap();
         let lake = Lake::open(&LakeConfig::default(), dir.path()).unwrap();
         let schema: SchemaRef =
             Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, false)]));
+        (dir, lake, schema, tokio::runtime::Runtime::new().unwrap())
+    }
+
+    #[test]
+    fn records_beyond_one_batch_land_in_one_commit_once() {
+        let (_dir, lake, schema, rt) = lake_of_numbers();
         let rows: Vec<Row> = (0..2 * RECORDS_PER_BATCH as i64 + 7)
             .map(|n| Row { n })
             .collect();
-        let rt = tokio::runtime::Runtime::new().unwrap();
         let first = rt
             .block_on(lake.append_records("t", &schema, &rows, Some("run-1")))
             .unwrap();
@@ -724,11 +729,7 @@ mod tests {
 
     #[test]
     fn a_bad_batch_fails_the_append_and_commits_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let lake = Lake::open(&LakeConfig::default(), dir.path()).unwrap();
-        let schema: SchemaRef =
-            Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, false)]));
-        let rt = tokio::runtime::Runtime::new().unwrap();
+        let (_dir, lake, schema, rt) = lake_of_numbers();
         let v0 = rt
             .block_on(lake.append_records("t", &schema, &[Row { n: 1 }], None))
             .unwrap();
