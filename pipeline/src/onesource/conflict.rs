@@ -61,51 +61,52 @@ fn mask_column<'a>(registry: &AuthorityRegistry, attribute: &'a str) -> &'a str 
 }
 
 /// Every conflict between the golden (authoritative) values and the other
-/// departments' copies.
+/// departments' copies. `subject_key(s)` is subject `s`'s key, if known.
 pub fn conflicts(
     cluster: &[u32],
     golden: &[GoldenValue],
     obs: &Observations,
     registry: &AuthorityRegistry,
+    subject_key: impl Fn(u32) -> Option<String>,
 ) -> Vec<Conflict> {
     let (order, starts) = members(cluster);
     let mut out = Vec::new();
     for g in golden.iter().filter(|g| g.rule == Survivorship::Authority) {
-        let Some(a) = obs.attributes.iter().position(|x| *x == g.attribute) else {
-            continue;
-        };
-        let Some(owner) = registry.owner_of(&g.attribute) else {
+        let a = g.attribute as usize;
+        let attribute = g.attribute(obs);
+        let Some(owner) = registry.owner_of(attribute) else {
             continue;
         };
         let kind = registry
             .attributes
-            .get(&g.attribute)
+            .get(attribute)
             .map(|d| d.kind)
             .unwrap_or_default();
+        let value = g.value(obs);
+        let authority = obs.source(g.record as usize);
         let c = g.subject as usize;
         for &r in &order[starts[c]..starts[c + 1]] {
             let r = r as usize;
-            let dept = obs.department(r);
-            if registry.is_authority(owner, dept) {
+            if registry.is_authority(owner, obs.department(r)) {
                 continue;
             }
-            let Some(v) = obs.values[a][r].as_deref() else {
+            let Some(v) = obs.value(a, r) else {
                 continue;
             };
-            if v.trim().is_empty() || same_value(kind, v, &g.value) {
+            if same_value(kind, v, value) {
                 continue;
             }
-            let ds = &obs.datasets[obs.dataset[r] as usize];
+            let ds = obs.source(r);
             out.push(Conflict {
-                subject_key: g.subject_key.clone(),
-                attribute: g.attribute.clone(),
-                authority_department: g.department.clone(),
-                authority_dataset: g.dataset.clone(),
-                authority_value: g.value.clone(),
+                subject_key: subject_key(g.subject),
+                attribute: attribute.to_string(),
+                authority_department: authority.department.clone(),
+                authority_dataset: authority.id.clone(),
+                authority_value: value.to_string(),
                 department: ds.department.clone(),
                 dataset: ds.id.clone(),
                 row: obs.row[r],
-                value: v.trim().to_string(),
+                value: v.to_string(),
             });
         }
     }
@@ -123,27 +124,25 @@ pub fn counts_by_dataset(
     found: &[Conflict],
 ) -> BTreeMap<String, (u64, u64)> {
     let (order, starts) = members(cluster);
-    let mut out: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    let mut compared = vec![0u64; obs.datasets.len()];
     for g in golden.iter().filter(|g| g.rule == Survivorship::Authority) {
-        let (Some(a), Some(owner)) = (
-            obs.attributes.iter().position(|x| *x == g.attribute),
-            registry.owner_of(&g.attribute),
-        ) else {
+        let a = g.attribute as usize;
+        let Some(owner) = registry.owner_of(g.attribute(obs)) else {
             continue;
         };
         let c = g.subject as usize;
         for &r in &order[starts[c]..starts[c + 1]] {
             let r = r as usize;
-            if registry.is_authority(owner, obs.department(r))
-                || obs.values[a][r]
-                    .as_deref()
-                    .is_none_or(|v| v.trim().is_empty())
-            {
+            if registry.is_authority(owner, obs.department(r)) || obs.value(a, r).is_none() {
                 continue;
             }
-            out.entry(obs.datasets[obs.dataset[r] as usize].id.clone())
-                .or_default()
-                .0 += 1;
+            compared[obs.dataset[r] as usize] += 1;
+        }
+    }
+    let mut out: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for (ds, n) in obs.datasets.iter().zip(compared) {
+        if n > 0 {
+            out.entry(ds.id.clone()).or_default().0 += n;
         }
     }
     for f in found {
@@ -162,9 +161,9 @@ mod tests {
     fn a_disagreeing_copy_is_a_conflict_naming_both_sides() {
         let reg = AuthorityRegistry::for_profile("xinjiang-2023").unwrap();
         let (cluster, obs) = fixture();
-        let keys = vec![Some("11010519900102001X".to_string()), None];
-        let g = golden_records(&cluster, &keys, &obs, &reg);
-        let c = conflicts(&cluster, &g, &obs, &reg);
+        let key = |s: u32| (s == 0).then(|| "11010519900102001X".to_string());
+        let g = golden_records(&cluster, &obs, &reg);
+        let c = conflicts(&cluster, &g, &obs, &reg, key);
         // renshe's marital status (10) disagrees with minzheng's (20); its
         // birth date agrees in another notation; subject 1 has no authority.
         assert_eq!(c.len(), 1, "{c:?}");
@@ -179,6 +178,7 @@ mod tests {
             ("renshe", "renshe.insured", 9)
         );
         assert_eq!(f.value, "10");
+        assert_eq!(f.subject_key.as_deref(), Some("11010519900102001X"));
         let counts = counts_by_dataset(&cluster, &g, &obs, &reg, &c);
         assert_eq!(counts["renshe.insured"], (2, 1));
         assert!(!counts.contains_key("minzheng.marriage"));

@@ -29,8 +29,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use arrow::array::RecordBatch;
+use std::ops::Range;
+
+use arrow::array::{
+    ArrayRef, Float64Builder, Int64Builder, RecordBatch, StringArray, StringBuilder,
+};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::error::ArrowError;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -123,102 +128,214 @@ pub struct OneSourceReport {
     pub no_source: BTreeMap<String, Vec<String>>,
 }
 
-/// Golden values as stored.
-#[derive(Debug, Serialize)]
-struct GoldenRow<'a> {
-    run: &'a str,
-    subject_kind: &'a str,
-    #[serde(flatten)]
-    value: &'a GoldenValue,
+/// Rows written per batch (golden values, lineage).
+const ROWS_PER_BATCH: usize = 65_536;
+
+/// Each subject's key, kept packed until it is written.
+#[derive(Debug, Default)]
+struct SubjectKeys {
+    /// Per subject: the key of its first record with a valid one (0: none).
+    packed: Vec<u128>,
+    /// The texts of other documents' keys, by their number - 1.
+    documents: Vec<String>,
 }
 
-/// Lineage of every record: which subject it resolved to, and how.
-#[derive(Debug, Serialize)]
-struct LinkRow<'a> {
-    run: &'a str,
-    dataset: &'a str,
-    row: u64,
-    subject_kind: &'static str,
-    subject: u32,
-    subject_key: Option<&'a str>,
-    /// `key` (valid key), `match` (probabilistic; evidence given), `single`.
-    method: &'static str,
-    probability: Option<f64>,
-    evidence: Option<&'a str>,
+/// A subject's key as text, without allocating.
+enum KeyText<'a> {
+    Id([u8; 18]),
+    Document(&'a str),
 }
 
-/// Lineage rows written per batch.
-const LINKS_PER_BATCH: usize = 65_536;
-
-/// What the lineage rows of one subject kind are made from, kept compact
-/// until they are written.
-struct Lineage {
-    kind: &'static str,
-    /// Dataset ids, by source index.
-    datasets: Vec<String>,
-    /// Per record: source index, row in its dataset, whether its key is
-    /// valid, subject.
-    dataset: Vec<u32>,
-    row: Vec<u64>,
-    keyed: Vec<bool>,
-    cluster: Vec<u32>,
-    /// Per subject: its key, when any of its records had a valid one.
-    subject_keys: Vec<Option<String>>,
-    /// Per record joined by probability: the strongest pair's probability
-    /// and explanation.
-    evidence_of: BTreeMap<u32, (f64, String)>,
-}
-
-/// The lineage rows of every subject kind, a batch at a time.
-struct LinkBatches<'a> {
-    run: &'a str,
-    schema: &'a SchemaRef,
-    lineage: &'a [Lineage],
-    /// Next kind and record.
-    kind: usize,
-    start: usize,
-}
-
-impl Iterator for LinkBatches<'_> {
-    type Item = Result<RecordBatch, crate::land::LandError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            let l = self.lineage.get(self.kind)?;
-            if self.start >= l.cluster.len() {
-                self.kind += 1;
-                self.start = 0;
-                continue;
-            }
-            let end = (self.start + LINKS_PER_BATCH).min(l.cluster.len());
-            let rows: Vec<LinkRow> = (self.start..end).map(|r| l.row(self.run, r)).collect();
-            self.start = end;
-            return Some(crate::land::records_batch(LINKS_TABLE, self.schema, &rows));
+impl KeyText<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            // Only ASCII bytes are ever packed.
+            KeyText::Id(id) => std::str::from_utf8(id).unwrap_or_default(),
+            KeyText::Document(k) => k,
         }
     }
 }
 
-impl Lineage {
-    /// Record `r`'s lineage row.
-    fn row<'a>(&'a self, run: &'a str, r: usize) -> LinkRow<'a> {
-        let c = self.cluster[r];
-        let (method, probability, evidence) = if self.keyed[r] {
-            ("key", None, None)
-        } else if let Some((p, e)) = self.evidence_of.get(&(r as u32)) {
-            ("match", Some(*p), Some(e.as_str()))
+impl SubjectKeys {
+    /// Subject `s`'s key, if any record of it had a valid one.
+    fn get(&self, s: u32) -> Option<KeyText<'_>> {
+        match self.packed.get(s as usize).copied()? {
+            0 => None,
+            k if k & DOCUMENT_KEYS != 0 => {
+                let number = (k & !DOCUMENT_KEYS) as usize;
+                self.documents
+                    .get(number.wrapping_sub(1))
+                    .map(|t| KeyText::Document(t))
+            }
+            k => Some(KeyText::Id(unpack(k))),
+        }
+    }
+
+    fn text(&self, s: u32) -> Option<String> {
+        self.get(s).map(|k| k.as_str().to_string())
+    }
+}
+
+/// One subject kind's outcome, kept compact until it is written: the
+/// records' observations (their landed columns, shared), the subjects and
+/// the golden values as numbers.
+struct Resolved {
+    kind: &'static str,
+    obs: Observations,
+    /// Per record: whether its key is valid, and its subject.
+    keyed: Vec<bool>,
+    cluster: Vec<u32>,
+    subject_keys: SubjectKeys,
+    /// Per record joined by probability: the strongest pair's probability
+    /// and explanation.
+    evidence_of: BTreeMap<u32, (f64, String)>,
+    golden: Vec<GoldenValue>,
+}
+
+/// A column of one value.
+fn constant(value: &str, rows: usize) -> ArrayRef {
+    Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
+        value, rows,
+    )))
+}
+
+/// Golden values `range` of `p`, as stored.
+fn golden_batch(
+    p: &Resolved,
+    run: &str,
+    schema: &SchemaRef,
+    range: Range<usize>,
+) -> Result<RecordBatch, ArrowError> {
+    let golden = &p.golden[range];
+    let n = golden.len();
+    let text = || StringBuilder::with_capacity(n, n * 8);
+    let (mut key, mut attribute, mut value) = (text(), text(), text());
+    let (mut department, mut dataset, mut rule) = (text(), text(), text());
+    let (mut subject, mut row) = (
+        Int64Builder::with_capacity(n),
+        Int64Builder::with_capacity(n),
+    );
+    let (mut copies, mut agreeing) = (
+        Int64Builder::with_capacity(n),
+        Int64Builder::with_capacity(n),
+    );
+    for g in golden {
+        let r = g.record as usize;
+        let ds = p.obs.source(r);
+        subject.append_value(i64::from(g.subject));
+        key.append_option(p.subject_keys.get(g.subject).as_ref().map(KeyText::as_str));
+        attribute.append_value(g.attribute(&p.obs));
+        value.append_value(g.value(&p.obs));
+        department.append_value(&ds.department);
+        dataset.append_value(&ds.id);
+        row.append_value(p.obs.row[r] as i64);
+        rule.append_value(g.rule.as_str());
+        copies.append_value(i64::from(g.copies));
+        agreeing.append_value(i64::from(g.agreeing));
+    }
+    RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            constant(run, n),
+            constant(p.kind, n),
+            Arc::new(subject.finish()),
+            Arc::new(key.finish()),
+            Arc::new(attribute.finish()),
+            Arc::new(value.finish()),
+            Arc::new(department.finish()),
+            Arc::new(dataset.finish()),
+            Arc::new(row.finish()),
+            Arc::new(rule.finish()),
+            Arc::new(copies.finish()),
+            Arc::new(agreeing.finish()),
+        ],
+    )
+}
+
+/// Lineage rows of records `range` of `p`: which subject each record
+/// resolved to, and how (`key`: a valid key; `match`: by probability, with
+/// its evidence; `single`).
+fn link_batch(
+    p: &Resolved,
+    run: &str,
+    schema: &SchemaRef,
+    range: Range<usize>,
+) -> Result<RecordBatch, ArrowError> {
+    let n = range.len();
+    let text = || StringBuilder::with_capacity(n, n * 8);
+    let (mut dataset, mut key, mut method, mut evidence) = (text(), text(), text(), text());
+    let (mut row, mut subject) = (
+        Int64Builder::with_capacity(n),
+        Int64Builder::with_capacity(n),
+    );
+    let mut probability = Float64Builder::with_capacity(n);
+    for r in range {
+        let c = p.cluster[r];
+        dataset.append_value(&p.obs.source(r).id);
+        row.append_value(p.obs.row[r] as i64);
+        subject.append_value(i64::from(c));
+        key.append_option(p.subject_keys.get(c).as_ref().map(KeyText::as_str));
+        if p.keyed[r] {
+            method.append_value("key");
+            probability.append_null();
+            evidence.append_null();
+        } else if let Some((pr, e)) = p.evidence_of.get(&(r as u32)) {
+            method.append_value("match");
+            probability.append_value(*pr);
+            evidence.append_value(e);
         } else {
-            ("single", None, None)
-        };
-        LinkRow {
-            run,
-            dataset: &self.datasets[self.dataset[r] as usize],
-            row: self.row[r],
-            subject_kind: self.kind,
-            subject: c,
-            subject_key: self.subject_keys[c as usize].as_deref(),
-            method,
-            probability,
-            evidence,
+            method.append_value("single");
+            probability.append_null();
+            evidence.append_null();
+        }
+    }
+    RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            constant(run, n),
+            Arc::new(dataset.finish()),
+            Arc::new(row.finish()),
+            constant(p.kind, n),
+            Arc::new(subject.finish()),
+            Arc::new(key.finish()),
+            Arc::new(method.finish()),
+            Arc::new(probability.finish()),
+            Arc::new(evidence.finish()),
+        ],
+    )
+}
+
+/// Rows of every subject kind's outcome, [`ROWS_PER_BATCH`] at a time, made
+/// as they are written (a row per record would otherwise be held whole).
+struct KindBatches<'a> {
+    table: &'static str,
+    run: &'a str,
+    schema: SchemaRef,
+    resolved: &'a [Resolved],
+    rows: fn(&Resolved) -> usize,
+    batch: fn(&Resolved, &str, &SchemaRef, Range<usize>) -> Result<RecordBatch, ArrowError>,
+    /// Next kind and row.
+    kind: usize,
+    start: usize,
+}
+
+impl Iterator for KindBatches<'_> {
+    type Item = Result<RecordBatch, crate::land::LandError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let p = self.resolved.get(self.kind)?;
+            let rows = (self.rows)(p);
+            if self.start >= rows {
+                self.kind += 1;
+                self.start = 0;
+                continue;
+            }
+            let end = (self.start + ROWS_PER_BATCH).min(rows);
+            let batch = (self.batch)(p, self.run, &self.schema, self.start..end)
+                .map_err(|e| crate::land::LandError::lake(self.table, e));
+            self.start = end;
+            return Some(batch);
         }
     }
 }
@@ -563,14 +680,13 @@ pub async fn run_onesource(
     }
     let orgs: MatchConfig = toml::from_str(ORGS)
         .map_err(|e| OneSourceError::Config(format!("embedded organisation matching: {e}")))?;
-    let mut golden_all: Vec<(SubjectKind, GoldenValue)> = Vec::new();
     let mut conflicts_all: Vec<Conflict> = Vec::new();
     let run = opts.run.as_str();
     let kind_name = |k: SubjectKind| match k {
         SubjectKind::Person => "person",
         SubjectKind::Organisation => "organisation",
     };
-    let mut lineage: Vec<Lineage> = Vec::new();
+    let mut resolved: Vec<Resolved> = Vec::new();
     let mut columns_for_dup: Vec<DatasetColumns> = Vec::new();
     for kind in [SubjectKind::Person, SubjectKind::Organisation] {
         let config = match kind {
@@ -582,20 +698,11 @@ pub async fn run_onesource(
             continue;
         }
         let mut records = Records::new(config);
-        let mut obs = Observations {
-            datasets: part
-                .iter()
-                .map(|l| SourceDataset {
-                    id: l.def.id(),
-                    department: l.def.department.clone(),
-                })
-                .collect(),
-            ..Default::default()
-        };
-        let mut key_text: Vec<Option<String>> = Vec::new();
+        let mut obs = Observations::default();
         // Keys of documents other than the 公民身份号码, numbered as met:
         // equal `type:number` texts get one key, different ones never do.
         let mut documents: HashMap<String, u128> = HashMap::new();
+        let mut document_texts: Vec<String> = Vec::new();
         for (d, l) in part.iter().enumerate() {
             let summary = report.datasets.entry(l.def.id()).or_default();
             let attr_idx: Vec<usize> = l
@@ -620,32 +727,40 @@ pub async fn run_onesource(
                             if k.repaired {
                                 summary.repaired_keys += 1;
                             }
-                            let packed = match k.number {
+                            match k.number {
                                 KeyNumber::Packed(p) => p,
                                 KeyNumber::Document => {
                                     let next = DOCUMENT_KEYS | (documents.len() as u128 + 1);
-                                    *documents.entry(k.text.clone()).or_insert(next)
+                                    *documents.entry(k.text).or_insert_with_key(|text| {
+                                        document_texts.push(text.clone());
+                                        next
+                                    })
                                 }
-                            };
-                            key_text.push(Some(k.text));
-                            packed
+                            }
                         }
                         Err(reason) => {
                             let raw = l.keys.get(i).unwrap_or("");
                             set_aside(&mut summary.set_aside, l.rows[i], raw, reason);
-                            key_text.push(None);
                             0
                         }
                     };
                     records.key[base + j] = key;
                     ds_keys.push(key);
-                    let r = obs.push_record(d as u32, l.rows[i], l.recency[i]);
-                    for ((_, _, vals), &a) in l.attributes.iter().zip(&attr_idx) {
-                        obs.values[a][r] = vals.get(i).map(Box::from);
-                    }
                     i += 1;
                 }
             }
+            obs.push_dataset(
+                SourceDataset {
+                    id: l.def.id(),
+                    department: l.def.department.clone(),
+                },
+                &l.rows,
+                &l.recency,
+                attr_idx
+                    .iter()
+                    .zip(&l.attributes)
+                    .map(|(&a, (_, _, values))| (a, values.clone())),
+            );
             columns_for_dup.push(DatasetColumns {
                 dataset: l.def.id(),
                 department: l.def.department.clone(),
@@ -661,10 +776,15 @@ pub async fn run_onesource(
         report.records += records.len() as u64;
         report.subjects += res.stats.clusters as u64;
         report.probabilistic_links += res.evidence.len() as u64;
-        let mut subject_keys: Vec<Option<String>> = vec![None; res.stats.clusters];
-        for (r, k) in key_text.iter().enumerate() {
-            if let Some(k) = k {
-                subject_keys[res.cluster[r] as usize].get_or_insert_with(|| k.clone());
+        let mut subject_keys = SubjectKeys {
+            packed: vec![0; res.stats.clusters],
+            documents: document_texts,
+        };
+        for (&k, &c) in records.key.iter().zip(&res.cluster) {
+            if let Some(first) = subject_keys.packed.get_mut(c as usize)
+                && *first == 0
+            {
+                *first = k;
             }
         }
         let mut evidence_of: BTreeMap<u32, (f64, String)> = BTreeMap::new();
@@ -678,8 +798,10 @@ pub async fn run_onesource(
                 .entry(unkeyed)
                 .or_insert((e.probability, e.explain()));
         }
-        let golden = golden_records(&res.cluster, &subject_keys, &obs, registry);
-        let found = conflicts(&res.cluster, &golden, &obs, registry);
+        let golden = golden_records(&res.cluster, &obs, registry);
+        let found = conflicts(&res.cluster, &golden, &obs, registry, |s| {
+            subject_keys.text(s)
+        });
         for (ds, (compared, conflicted)) in
             counts_by_dataset(&res.cluster, &golden, &obs, registry, &found)
         {
@@ -687,16 +809,14 @@ pub async fn run_onesource(
             s.compared += compared;
             s.conflicts += conflicted;
         }
-        golden_all.extend(golden.into_iter().map(|g| (kind, g)));
-        lineage.push(Lineage {
+        resolved.push(Resolved {
             kind: kind_name(kind),
-            datasets: obs.datasets.iter().map(|d| d.id.clone()).collect(),
-            dataset: std::mem::take(&mut obs.dataset),
-            row: std::mem::take(&mut obs.row),
+            obs,
             keyed: records.key.iter().map(|&k| k != 0).collect(),
             cluster: res.cluster,
             subject_keys,
             evidence_of,
+            golden,
         });
         conflicts_all.extend(found);
     }
@@ -709,27 +829,31 @@ pub async fn run_onesource(
 
     // Lake writes: one commit per table, once per run.
     let once = format!("onesource-{run}");
-    let rows: Vec<GoldenRow> = golden_all
-        .iter()
-        .map(|(k, g)| GoldenRow {
-            run,
-            subject_kind: kind_name(*k),
-            value: g,
-        })
-        .collect();
-    lake.append_records(GOLDEN_TABLE, &golden_schema(), &rows, Some(&once))
-        .await?;
-    // Lineage rows are made a batch at a time as they are written: one row
-    // per record would otherwise be held whole (millions of them).
-    let links_schema = link_schema();
-    let batches = LinkBatches {
+    // Golden values and lineage rows are made a batch at a time as they are
+    // written.
+    let golden = KindBatches {
+        table: GOLDEN_TABLE,
         run,
-        schema: &links_schema,
-        lineage: &lineage,
+        schema: golden_schema(),
+        resolved: &resolved,
+        rows: |p| p.golden.len(),
+        batch: golden_batch,
         kind: 0,
         start: 0,
     };
-    lake.append_batches(LINKS_TABLE, &links_schema, batches, Some(&once))
+    lake.append_batches(GOLDEN_TABLE, &golden_schema(), golden, Some(&once))
+        .await?;
+    let links = KindBatches {
+        table: LINKS_TABLE,
+        run,
+        schema: link_schema(),
+        resolved: &resolved,
+        rows: |p| p.cluster.len(),
+        batch: link_batch,
+        kind: 0,
+        start: 0,
+    };
+    lake.append_batches(LINKS_TABLE, &link_schema(), links, Some(&once))
         .await?;
     let rows: Vec<ConflictRow> = conflicts_all
         .iter()
@@ -751,7 +875,7 @@ pub async fn run_onesource(
     lake.append_records(DUPLICATES_TABLE, &duplicate_schema(), &rows, Some(&once))
         .await?;
 
-    report.golden_values = golden_all.len() as u64;
+    report.golden_values = resolved.iter().map(|p| p.golden.len() as u64).sum();
     report.conflicts = conflicts_all.len() as u64;
     report.conflict_samples = conflicts_all
         .iter()
@@ -885,6 +1009,16 @@ fn pack(id: &[u8; 18]) -> u128 {
         .fold(1u128, |acc, &b| acc << 7 | u128::from(b & 0x7f))
 }
 
+/// The identifier [`pack`] packed.
+fn unpack(mut key: u128) -> [u8; 18] {
+    let mut id = [0u8; 18];
+    for b in id.iter_mut().rev() {
+        *b = (key & 0x7f) as u8;
+        key >>= 7;
+    }
+    id
+}
+
 fn set_aside(s: &mut SetAside, row: u64, raw: &str, reason: IdIssue) {
     *s.reasons.entry(reason.as_str().to_string()).or_default() += 1;
     if s.samples.len() < 10 {
@@ -980,6 +1114,31 @@ type = "string"
             }));
         }
         (records, keys)
+    }
+
+    #[test]
+    fn subject_keys_are_held_packed_and_read_back_as_text() {
+        let id = |t: &str| -> [u8; 18] { t.as_bytes().try_into().unwrap() };
+        let resident = pack(&id("11010519900102001X"));
+        let uscc = pack(&id("91350100M000100Y43"));
+        assert_eq!(&unpack(resident), b"11010519900102001X");
+        assert_eq!(&unpack(uscc), b"91350100M000100Y43");
+        let keys = SubjectKeys {
+            packed: vec![resident, 0, DOCUMENT_KEYS | 2, uscc, DOCUMENT_KEYS | 9],
+            documents: vec!["passport:CHN:E1".into(), "hk_macao:H2".into()],
+        };
+        let text: Vec<Option<String>> = (0..6).map(|s| keys.text(s)).collect();
+        assert_eq!(
+            text,
+            vec![
+                Some("11010519900102001X".into()),
+                None,
+                Some("hk_macao:H2".into()),
+                Some("91350100M000100Y43".into()),
+                None, // a document number never given
+                None, // past the subjects
+            ]
+        );
     }
 
     #[test]
