@@ -64,23 +64,30 @@ impl Observations {
     }
 
     /// Adds a dataset and its records, one per row of `rows` (with its
-    /// recency), after every record added so far; `values` are its columns
-    /// by attribute index (see [`Observations::attribute_index`]), as long as
-    /// `rows`. Returns the dataset's index.
+    /// recency: `recency[i]`, 0 when short), after every record added so
+    /// far; `values` are its columns by attribute index (see
+    /// [`Observations::attribute_index`]), as long as `rows`. Returns the
+    /// dataset's index.
     pub fn push_dataset(
         &mut self,
         dataset: SourceDataset,
-        rows: &[u64],
-        recency: &[i64],
+        rows: Vec<u64>,
+        mut recency: Vec<i64>,
         values: impl IntoIterator<Item = (usize, TextColumn)>,
     ) -> u32 {
         let d = self.datasets.len() as u32;
+        let n = rows.len();
         self.datasets.push(dataset);
         self.first.push(self.dataset.len());
-        self.dataset.extend(std::iter::repeat_n(d, rows.len()));
-        self.row.extend_from_slice(rows);
-        self.recency
-            .extend((0..rows.len()).map(|i| recency.get(i).copied().unwrap_or(0)));
+        self.dataset.extend(std::iter::repeat_n(d, n));
+        recency.resize(n, 0);
+        if self.row.is_empty() {
+            self.row = rows;
+            self.recency = recency;
+        } else {
+            self.row.extend(rows);
+            self.recency.extend(recency);
+        }
         for c in &mut self.columns {
             c.push(None);
         }
@@ -323,23 +330,23 @@ pub(crate) mod tests {
         // subject 0: record 0
         obs.push_dataset(
             dataset("gongan.household", "gongan"),
-            &[0],
-            &[20260101],
+            vec![0],
+            vec![20260101],
             [(bd, text(&[Some("1990-01-02")]))],
         );
         // subject 0: record 1
         obs.push_dataset(
             dataset("minzheng.marriage", "minzheng"),
-            &[5],
-            &[20250101],
+            vec![5],
+            vec![20250101],
             [(ms, text(&[Some("20")]))],
         );
         // subject 0: record 2; subject 1: records 3 and 4, where only the
         // copy has the marital status and two copies differ in recency
         obs.push_dataset(
             dataset("renshe.insured", "renshe"),
-            &[9, 10, 11],
-            &[20261101, 20240101, 20250101],
+            vec![9, 10, 11],
+            vec![20261101, 20240101, 20250101],
             [
                 (ms, text(&[Some("10"), Some(" 10 "), Some("20")])),
                 (bd, text(&[Some("19900102"), None, Some("  ")])),

@@ -693,7 +693,8 @@ pub async fn run_onesource(
             SubjectKind::Person => &opts.matching,
             SubjectKind::Organisation => &orgs,
         };
-        let part: Vec<&Loaded> = loaded.iter().filter(|l| l.os.subject == kind).collect();
+        let mut part: Vec<&mut Loaded> =
+            loaded.iter_mut().filter(|l| l.os.subject == kind).collect();
         if part.is_empty() {
             continue;
         }
@@ -703,7 +704,9 @@ pub async fn run_onesource(
         // equal `type:number` texts get one key, different ones never do.
         let mut documents: HashMap<String, u128> = HashMap::new();
         let mut document_texts: Vec<String> = Vec::new();
-        for (d, l) in part.iter().enumerate() {
+        // Each dataset's records, to give duplicate collection their keys.
+        let mut dup_records: Vec<(usize, Range<usize>)> = Vec::new();
+        for (d, l) in part.iter_mut().enumerate() {
             let summary = report.datasets.entry(l.def.id()).or_default();
             let attr_idx: Vec<usize> = l
                 .attributes
@@ -714,7 +717,7 @@ pub async fn run_onesource(
             // of rows each; what depends on record order (numbering other
             // documents, counts, lineage) follows here, in row order.
             let chunks = prepare_dataset(l, d as u32, kind, opts.as_of, config)?;
-            let mut ds_keys = Vec::with_capacity(l.keys.len());
+            let first = records.len();
             let mut i = 0;
             for chunk in chunks {
                 let base = records.len();
@@ -745,26 +748,33 @@ pub async fn run_onesource(
                         }
                     };
                     records.key[base + j] = key;
-                    ds_keys.push(key);
                     i += 1;
                 }
             }
+            // Prepared: what only matching needed is let go (the raw keys,
+            // a matching column that is no attribute); rows and recency
+            // move to the observations.
+            l.keys = TextColumn::missing(0);
+            l.matching = std::array::from_fn(|_| TextColumn::missing(0));
+            l.document_types = TextColumn::missing(0);
+            l.nationalities = TextColumn::missing(0);
             obs.push_dataset(
                 SourceDataset {
                     id: l.def.id(),
                     department: l.def.department.clone(),
                 },
-                &l.rows,
-                &l.recency,
+                std::mem::take(&mut l.rows),
+                std::mem::take(&mut l.recency),
                 attr_idx
                     .iter()
                     .zip(&l.attributes)
                     .map(|(&a, (_, _, values))| (a, values.clone())),
             );
+            dup_records.push((columns_for_dup.len(), first..records.len()));
             columns_for_dup.push(DatasetColumns {
                 dataset: l.def.id(),
                 department: l.def.department.clone(),
-                keys: ds_keys,
+                keys: Vec::new(),
                 columns: l
                     .attributes
                     .iter()
@@ -773,6 +783,9 @@ pub async fn run_onesource(
             });
         }
         let res = resolve(&records, config)?;
+        for (at, range) in dup_records {
+            columns_for_dup[at].keys = records.key[range].to_vec();
+        }
         report.records += records.len() as u64;
         report.subjects += res.stats.clusters as u64;
         report.probabilistic_links += res.evidence.len() as u64;
