@@ -265,8 +265,26 @@ pub fn golden_records(
 ) -> Vec<GoldenValue> {
     let (order, starts) = members(cluster);
     let rules = attribute_rules(obs, registry);
-    let mut out = Vec::new();
-    for c in 0..starts.len().saturating_sub(1) {
+    // Counted first: millions of values are not grown into (a growing
+    // vector is briefly held twice).
+    let clusters = starts.len().saturating_sub(1);
+    let mut count = 0;
+    let mut seen = vec![false; clusters];
+    for a in 0..rules.len() {
+        seen.fill(false);
+        for (r, &c) in cluster.iter().enumerate() {
+            if let Some(s) = seen.get_mut(c as usize)
+                && !*s
+                && obs.value(a, r).is_some()
+            {
+                *s = true;
+                count += 1;
+            }
+        }
+    }
+    drop(seen);
+    let mut out = Vec::with_capacity(count);
+    for c in 0..clusters {
         let recs = &order[starts[c]..starts[c + 1]];
         for (a, rule) in rules.iter().enumerate() {
             let mut best: Option<(usize, i64, usize)> = None;
@@ -408,6 +426,7 @@ pub(crate) mod tests {
             "a blank birth date is no value"
         );
         assert_eq!(g.len(), 3);
+        assert_eq!(g.capacity(), 3, "counted before they are made");
     }
 
     #[test]

@@ -699,6 +699,8 @@ pub async fn run_onesource(
             continue;
         }
         let mut records = Records::new(config);
+        let sizes: Vec<usize> = part.iter().map(|l| l.keys.len()).collect();
+        records.reserve(sizes.iter().sum());
         let mut obs = Observations::default();
         // Keys of documents other than the 公民身份号码, numbered as met:
         // equal `type:number` texts get one key, different ones never do.
@@ -717,6 +719,8 @@ pub async fn run_onesource(
             // of rows each; what depends on record order (numbering other
             // documents, counts, lineage) follows here, in row order.
             let chunks = prepare_dataset(l, d as u32, kind, opts.as_of, config)?;
+            let incoming: Vec<&Records> = chunks.iter().map(|c| &c.records).collect();
+            records.reserve_for(&incoming, sizes[d + 1..].iter().sum());
             let first = records.len();
             let mut i = 0;
             for chunk in chunks {

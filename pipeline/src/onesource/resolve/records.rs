@@ -28,6 +28,16 @@ impl StrColumn {
         &self.data[self.offsets[i] as usize..self.offsets[i + 1] as usize]
     }
 
+    /// Bytes of all values.
+    pub fn data_len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Bytes the values may take before the column grows.
+    pub fn data_capacity(&self) -> usize {
+        self.data.capacity()
+    }
+
     /// The first byte of value `i` (0 when missing or out of range): reading
     /// it brings the value into the cache ahead of its comparison.
     #[inline]
@@ -118,6 +128,38 @@ impl Records {
         self.source.push(source);
         self.key.push(key);
         Ok(())
+    }
+
+    /// Makes room for `additional` more records' sources, keys and value
+    /// offsets at once, so that appending them never holds a column twice
+    /// while it grows.
+    pub fn reserve(&mut self, additional: usize) {
+        self.source.reserve_exact(additional);
+        self.key.reserve_exact(additional);
+        for f in &mut self.fields {
+            f.offsets.reserve_exact(additional);
+        }
+    }
+
+    /// Before appending `incoming`: makes room for their values and, at the
+    /// bytes per record seen so far, for `more` records after them, so
+    /// that a value column is not grown by doubling (which leaves up to
+    /// half of it unused and holds it twice while it is copied).
+    pub fn reserve_for(&mut self, incoming: &[&Records], more: usize) {
+        let rows = self.len() + incoming.iter().map(|r| r.len()).sum::<usize>();
+        for (k, f) in self.fields.iter_mut().enumerate() {
+            let bytes: usize = incoming
+                .iter()
+                .filter_map(|r| r.fields.get(k))
+                .map(|c| c.data.len())
+                .sum();
+            let needed = f.data.len() + bytes;
+            if f.data.capacity() >= needed || rows == 0 {
+                continue;
+            }
+            let expected = needed + (needed as f64 / rows as f64 * more as f64) as usize;
+            f.data.reserve_exact(expected - f.data.len());
+        }
     }
 
     /// Appends `other`'s records after these, in order, as if each had been

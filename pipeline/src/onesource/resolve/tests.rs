@@ -518,6 +518,46 @@ fn records_appended_in_chunks_equal_records_pushed_in_order() {
 }
 
 #[test]
+fn room_made_before_appending_is_not_grown_into() {
+    let c = cfg();
+    let rows = raw_rows(300);
+    let chunk = |part: &[_]| {
+        let mut r = Records::new(&c);
+        push_rows(&mut r, part);
+        r
+    };
+    let (a, b, rest) = (
+        chunk(&rows[..100]),
+        chunk(&rows[100..200]),
+        chunk(&rows[200..]),
+    );
+    let mut joined = Records::new(&c);
+    joined.reserve(300);
+    // Room for the first two chunks and, at their bytes per record, 100 more.
+    joined.reserve_for(&[&a, &b], 100);
+    let capacity: Vec<usize> = joined.fields.iter().map(|f| f.data_capacity()).collect();
+    for (k, &cap) in capacity.iter().enumerate() {
+        let bytes = a.fields[k].data_len() + b.fields[k].data_len();
+        assert!(cap >= bytes + bytes / 2, "field {k}: {cap} < 1.5 × {bytes}");
+    }
+    joined.append(&a).unwrap();
+    joined.append(&b).unwrap();
+    joined.reserve_for(&[&rest], 0);
+    joined.append(&rest).unwrap();
+    let after: Vec<usize> = joined.fields.iter().map(|f| f.data_capacity()).collect();
+    for (k, f) in joined.fields.iter().enumerate() {
+        // Grown at most once, to exactly what it holds, when the estimate was short.
+        assert!(
+            after[k] == capacity[k] || after[k] == f.data_len(),
+            "field {k} grew by doubling"
+        );
+    }
+    let mut whole = Records::new(&c);
+    push_rows(&mut whole, &rows);
+    assert!(joined == whole);
+}
+
+#[test]
 fn records_of_another_configuration_are_not_appended() {
     let c = cfg();
     let mut r = Records::new(&c);
