@@ -577,35 +577,26 @@ async fn load(
         .collect();
     let sql = format!("SELECT {} FROM t", select.join(", "));
     let batches = lake.sql(&[("t", &def.data_path())], &sql).await?;
-    let n: usize = batches.iter().map(RecordBatch::num_rows).sum();
-    let mut text = (0..columns.len())
-        .map(|i| TextColumn::read(&batches, i, n))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(data_err)?;
-    drop(batches);
     // A scan on several cores returns a table's batches in whichever order
     // they finish: records are put in table order (delivery, then row), so
     // that a run over the same data resolves the same records in the same
     // order and numbers its subjects alike.
-    let lineage = &text[row_at];
-    let rows: Vec<u64> = (0..n)
-        .map(|i| {
-            lineage
-                .get(i)
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(i as u64)
-        })
-        .collect();
-    let (rows, text) = match table_order(&text[delivery_at], &rows) {
-        None => (rows, text),
-        Some(order) => {
-            let rows = order.values().iter().map(|&i| rows[i as usize]).collect();
-            for c in &mut text {
-                *c = c.take(&order).map_err(data_err)?;
-            }
-            (rows, text)
+    let (batches, order) = table_order(batches, delivery_at, row_at).map_err(data_err)?;
+    let n: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    let rows = row_numbers(&batches, row_at, order.as_ref()).map_err(data_err)?;
+    let mut text = Vec::with_capacity(columns.len());
+    for i in 0..columns.len() {
+        if i == row_at || i == delivery_at {
+            text.push(TextColumn::missing(0));
+            continue;
         }
-    };
+        let column = TextColumn::read(&batches, i, n).map_err(data_err)?;
+        text.push(match &order {
+            Some(order) => column.take(order).map_err(data_err)?,
+            None => column,
+        });
+    }
+    drop(batches);
     let column = |at: Option<usize>| at.map_or_else(|| TextColumn::missing(n), |i| text[i].clone());
     let recency = column(updated_at);
     let recency = (0..n)
@@ -903,16 +894,111 @@ pub async fn run_onesource(
     Ok(report)
 }
 
-/// The order that puts rows in table order, by delivery and then row in
-/// the delivery; `None` when they are in it already.
-fn table_order(delivery: &TextColumn, rows: &[u64]) -> Option<arrow::array::UInt64Array> {
-    let key = |i: usize| (delivery.get(i), rows[i]);
-    if (1..rows.len()).all(|i| key(i - 1) <= key(i)) {
-        return None;
+/// A batch's delivery and row columns, the key of table order.
+struct OrderKeys {
+    delivery: arrow::array::LargeStringArray,
+    row: arrow::array::Int64Array,
+}
+
+impl OrderKeys {
+    fn of(batch: &RecordBatch, delivery: usize, row: usize) -> Result<OrderKeys, String> {
+        use arrow::array::AsArray;
+        let cast = |i: usize, to: &DataType| {
+            arrow::compute::cast(batch.column(i), to).map_err(|e| e.to_string())
+        };
+        Ok(OrderKeys {
+            delivery: cast(delivery, &DataType::LargeUtf8)?
+                .as_string::<i64>()
+                .clone(),
+            row: cast(row, &DataType::Int64)?
+                .as_primitive::<arrow::datatypes::Int64Type>()
+                .clone(),
+        })
     }
-    let mut order: Vec<u64> = (0..rows.len() as u64).collect();
-    order.sort_by(|&a, &b| key(a as usize).cmp(&key(b as usize)));
-    Some(order.into())
+
+    fn len(&self) -> usize {
+        self.row.len()
+    }
+
+    /// Row `i`'s key (a missing delivery or row sorts first).
+    fn key(&self, i: usize) -> (Option<&str>, Option<i64>) {
+        use arrow::array::Array;
+        (
+            self.delivery.is_valid(i).then(|| self.delivery.value(i)),
+            self.row.is_valid(i).then(|| self.row.value(i)),
+        )
+    }
+
+    fn in_order(&self) -> bool {
+        (1..self.len()).all(|i| self.key(i - 1) <= self.key(i))
+    }
+}
+
+/// Puts a scan's batches in table order, by delivery and then row in the
+/// delivery. A scan returns each file's rows in order, so as a rule putting
+/// the batches in order is enough (nothing is copied); when it is not (a
+/// batch out of order within itself, or two that overlap) the batches are
+/// left as they came and the order of every row of their concatenation is
+/// returned too.
+fn table_order(
+    batches: Vec<RecordBatch>,
+    delivery: usize,
+    row: usize,
+) -> Result<(Vec<RecordBatch>, Option<arrow::array::UInt64Array>), String> {
+    let batches: Vec<RecordBatch> = batches.into_iter().filter(|b| b.num_rows() > 0).collect();
+    let keys = batches
+        .iter()
+        .map(|b| OrderKeys::of(b, delivery, row))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut by_first: Vec<usize> = (0..batches.len()).collect();
+    by_first.sort_by(|&a, &b| keys[a].key(0).cmp(&keys[b].key(0)));
+    let batches_suffice = keys.iter().all(OrderKeys::in_order)
+        && by_first.windows(2).all(|w| {
+            let before = &keys[w[0]];
+            before.key(before.len() - 1) <= keys[w[1]].key(0)
+        });
+    if batches_suffice {
+        let mut slots: Vec<Option<RecordBatch>> = batches.into_iter().map(Some).collect();
+        let ordered = by_first.iter().filter_map(|&b| slots[b].take()).collect();
+        return Ok((ordered, None));
+    }
+    let all: Vec<(Option<&str>, Option<i64>)> = keys
+        .iter()
+        .flat_map(|k| (0..k.len()).map(|i| k.key(i)))
+        .collect();
+    let mut order: Vec<u64> = (0..all.len() as u64).collect();
+    order.sort_by(|&a, &b| all[a as usize].cmp(&all[b as usize]));
+    drop(all);
+    drop(keys);
+    Ok((batches, Some(order.into())))
+}
+
+/// Each row's number in its delivery (its position as read when it has
+/// none), in the order `order` gives, if any.
+fn row_numbers(
+    batches: &[RecordBatch],
+    row: usize,
+    order: Option<&arrow::array::UInt64Array>,
+) -> Result<Vec<u64>, String> {
+    use arrow::array::{Array, AsArray};
+    let mut rows: Vec<u64> = Vec::with_capacity(batches.iter().map(RecordBatch::num_rows).sum());
+    for b in batches {
+        let column =
+            arrow::compute::cast(b.column(row), &DataType::Int64).map_err(|e| e.to_string())?;
+        let column = column.as_primitive::<arrow::datatypes::Int64Type>();
+        for i in 0..column.len() {
+            let at = rows.len() as u64;
+            rows.push(if column.is_valid(i) {
+                u64::try_from(column.value(i)).unwrap_or(at)
+            } else {
+                at
+            });
+        }
+    }
+    Ok(match order {
+        Some(order) => order.values().iter().map(|&i| rows[i as usize]).collect(),
+        None => rows,
+    })
 }
 
 /// A valid key as a worker normalised it.
@@ -1158,24 +1244,72 @@ type = "string"
         );
     }
 
+    /// Batches of (delivery, row, value) as a scan returns them.
+    fn scanned(batches: &[&[(&str, i64)]]) -> Vec<RecordBatch> {
+        use arrow::array::{Int64Array, StringArray};
+        let schema = schema(vec![
+            utf8("_pdq_delivery"),
+            Field::new("_pdq_row", DataType::Int64, true),
+            utf8("value"),
+        ]);
+        batches
+            .iter()
+            .map(|rows| {
+                RecordBatch::try_new(
+                    schema.clone(),
+                    vec![
+                        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.0))),
+                        Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.1))),
+                        Arc::new(StringArray::from_iter_values(
+                            rows.iter().map(|r| format!("{}:{}", r.0, r.1)),
+                        )),
+                    ],
+                )
+                .unwrap()
+            })
+            .collect()
+    }
+
+    /// The values in table order, as `load` reads them.
+    fn in_table_order(batches: Vec<RecordBatch>) -> (bool, Vec<u64>, Vec<String>) {
+        let (batches, order) = table_order(batches, 0, 1).unwrap();
+        let n = batches.iter().map(RecordBatch::num_rows).sum();
+        let rows = row_numbers(&batches, 1, order.as_ref()).unwrap();
+        let mut values = TextColumn::read(&batches, 2, n).unwrap();
+        if let Some(order) = &order {
+            values = values.take(order).unwrap();
+        }
+        let values = values.values().map(|v| v.unwrap().to_string()).collect();
+        (order.is_some(), rows, values)
+    }
+
     #[test]
     fn rows_read_in_any_order_are_put_in_table_order() {
-        // Two deliveries' rows as a scan on several cores may return them.
-        let read = [("d2", 1), ("d1", 3), ("d1", 1), ("d2", 0), ("d1", 2)];
-        let delivery = TextColumn::from_values(read.iter().map(|(d, _)| Some(*d)));
-        let rows: Vec<u64> = read.iter().map(|(_, r)| *r).collect();
-        let order = table_order(&delivery, &rows).expect("out of order");
-        let sorted: Vec<(&str, u64)> = order.values().iter().map(|&i| read[i as usize]).collect();
-        assert_eq!(
-            sorted,
-            vec![("d1", 1), ("d1", 2), ("d1", 3), ("d2", 0), ("d2", 1)]
-        );
-        let taken = delivery.take(&order).unwrap();
-        assert_eq!(taken.get(0), Some("d1"));
-        assert!(
-            table_order(&taken, &[1, 2, 3, 0, 1]).is_none(),
-            "in order already"
-        );
+        let expected: Vec<String> = ["d1:1", "d1:2", "d1:3", "d2:0", "d2:1"]
+            .map(String::from)
+            .to_vec();
+        // Each batch in order, the batches not: reordered whole, no row sorted.
+        let (sorted_rows, rows, values) = in_table_order(scanned(&[
+            &[("d2", 0), ("d2", 1)],
+            &[],
+            &[("d1", 3)],
+            &[("d1", 1), ("d1", 2)],
+        ]));
+        assert!(!sorted_rows, "putting the batches in order was enough");
+        assert_eq!((rows, values), (vec![1, 2, 3, 0, 1], expected.clone()));
+        // Rows of two batches interleaved, and one batch out of order within.
+        for batches in [
+            scanned(&[&[("d1", 1), ("d1", 3)], &[("d1", 2), ("d2", 0), ("d2", 1)]]),
+            scanned(&[&[("d2", 1), ("d1", 3), ("d1", 1)], &[("d1", 2), ("d2", 0)]]),
+        ] {
+            let (sorted_rows, rows, values) = in_table_order(batches);
+            assert!(sorted_rows, "every row had to be sorted");
+            assert_eq!((rows, values), (vec![1, 2, 3, 0, 1], expected.clone()));
+        }
+        // In order already: nothing to do.
+        let (sorted_rows, rows, _) = in_table_order(scanned(&[&[("d1", 1), ("d1", 2)]]));
+        assert!(!sorted_rows);
+        assert_eq!(rows, vec![1, 2]);
     }
 
     #[test]
