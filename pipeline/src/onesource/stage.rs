@@ -727,9 +727,9 @@ pub async fn run_onesource(
                             }
                             match k.number {
                                 KeyNumber::Packed(p) => p,
-                                KeyNumber::Document => {
+                                KeyNumber::Document(text) => {
                                     let next = DOCUMENT_KEYS | (documents.len() as u128 + 1);
-                                    *documents.entry(k.text).or_insert_with_key(|text| {
+                                    *documents.entry(text).or_insert_with_key(|text| {
                                         document_texts.push(text.clone());
                                         next
                                     })
@@ -1003,8 +1003,6 @@ fn row_numbers(
 
 /// A valid key as a worker normalised it.
 struct PreparedKey {
-    /// The normalised key's text.
-    text: String,
     /// Whether anything was repaired to get it.
     repaired: bool,
     number: KeyNumber,
@@ -1012,11 +1010,13 @@ struct PreparedKey {
 
 /// How a key becomes the number records are resolved by.
 enum KeyNumber {
-    /// A resident ID or credit code, packed (never 0).
+    /// A resident ID or credit code, packed (never 0; its text is
+    /// [`unpack`]ed when written, not held).
     Packed(u128),
-    /// Another identity document: numbered by its text in record order, so
-    /// equal texts share a number (done after the workers, in row order).
-    Document,
+    /// Another identity document's `type:number` text: numbered in record
+    /// order, so equal texts share a number (done after the workers, in row
+    /// order).
+    Document(String),
 }
 
 /// A chunk of one dataset's rows, prepared: matching values as [`Records`]
@@ -1056,15 +1056,13 @@ fn prepare_dataset(
                     as_of,
                 )
                 .map(|k| PreparedKey {
-                    text: k.as_str().to_string(),
                     repaired: k.fixes().0 != 0,
-                    number: match &k {
+                    number: match k {
                         PersonKey::Resident(n) => KeyNumber::Packed(pack(&n.id)),
-                        PersonKey::Document { .. } => KeyNumber::Document,
+                        PersonKey::Document { key, .. } => KeyNumber::Document(key),
                     },
                 }),
                 SubjectKind::Organisation => normalize_uscc(raw).map(|n| PreparedKey {
-                    text: n.as_str().to_string(),
                     repaired: n.fixes.0 != 0,
                     number: KeyNumber::Packed(pack(&n.id)),
                 }),
@@ -1210,8 +1208,11 @@ type = "string"
             records.append(&c.records).unwrap();
             keys.extend(c.keys.into_iter().map(|k| match k {
                 Ok(k) => match k.number {
-                    KeyNumber::Packed(p) => format!("{} {} {p}", k.text, k.repaired),
-                    KeyNumber::Document => format!("{} {} document", k.text, k.repaired),
+                    KeyNumber::Packed(p) => {
+                        let text = String::from_utf8(unpack(p).to_vec()).unwrap();
+                        format!("{text} {} {p}", k.repaired)
+                    }
+                    KeyNumber::Document(text) => format!("{text} {} document", k.repaired),
                 },
                 Err(reason) => reason.as_str().to_string(),
             }));
