@@ -305,6 +305,11 @@ fn link_batch(
     )
 }
 
+/// How many rows one kind's outcome has in a table.
+type RowsOf = fn(&Resolved) -> usize;
+/// Those rows `range` as a batch of the table.
+type BatchOf = fn(&Resolved, &str, &SchemaRef, Range<usize>) -> Result<RecordBatch, ArrowError>;
+
 /// Rows of every subject kind's outcome, [`ROWS_PER_BATCH`] at a time, made
 /// as they are written (a row per record would otherwise be held whole).
 struct KindBatches<'a> {
@@ -312,8 +317,8 @@ struct KindBatches<'a> {
     run: &'a str,
     schema: SchemaRef,
     resolved: &'a [Resolved],
-    rows: fn(&Resolved) -> usize,
-    batch: fn(&Resolved, &str, &SchemaRef, Range<usize>) -> Result<RecordBatch, ArrowError>,
+    rows: RowsOf,
+    batch: BatchOf,
     /// Next kind and row.
     kind: usize,
     start: usize,
@@ -839,30 +844,29 @@ pub async fn run_onesource(
     let once = format!("onesource-{run}");
     // Golden values and lineage rows are made a batch at a time as they are
     // written.
-    let golden = KindBatches {
-        table: GOLDEN_TABLE,
-        run,
-        schema: golden_schema(),
-        resolved: &resolved,
-        rows: |p| p.golden.len(),
-        batch: golden_batch,
-        kind: 0,
-        start: 0,
-    };
-    lake.append_batches(GOLDEN_TABLE, &golden_schema(), golden, Some(&once))
-        .await?;
-    let links = KindBatches {
-        table: LINKS_TABLE,
-        run,
-        schema: link_schema(),
-        resolved: &resolved,
-        rows: |p| p.cluster.len(),
-        batch: link_batch,
-        kind: 0,
-        start: 0,
-    };
-    lake.append_batches(LINKS_TABLE, &link_schema(), links, Some(&once))
-        .await?;
+    let per_kind: [(&'static str, SchemaRef, RowsOf, BatchOf); 2] = [
+        (
+            GOLDEN_TABLE,
+            golden_schema(),
+            |p| p.golden.len(),
+            golden_batch,
+        ),
+        (LINKS_TABLE, link_schema(), |p| p.cluster.len(), link_batch),
+    ];
+    for (table, schema, rows, batch) in per_kind {
+        let batches = KindBatches {
+            table,
+            run,
+            schema: schema.clone(),
+            resolved: &resolved,
+            rows,
+            batch,
+            kind: 0,
+            start: 0,
+        };
+        lake.append_batches(table, &schema, batches, Some(&once))
+            .await?;
+    }
     let rows: Vec<ConflictRow> = conflicts_all
         .iter()
         .map(|c| ConflictRow { run, c })
