@@ -537,12 +537,13 @@ fn a_department_signs_in_with_a_real_browser() {
             }
         };
         let source = || webdriver(&c, "GET", &source_endpoint, None);
-        // The page as soon as it shows `needle`, or as it is after 20 s: a
-        // click's navigation runs on after the click returns, and under CPU
-        // load a navigation or a source read can fail or come back early
-        // (the test once read the previous page and failed), so poll
-        // rather than sleep and read once.
-        let settled = |needle: &'static str| {
+        // The page as soon as it shows every one of `needles`, or as it is
+        // after 20 s: a click's navigation runs on after the click returns,
+        // and under CPU load a navigation or a source read can fail or come
+        // back early (the test once read the previous page, and once a page
+        // whose title had arrived but not its body), so poll rather than
+        // sleep and read once.
+        let settled = |needles: &'static [&'static str]| {
             let source = &source;
             async move {
                 let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
@@ -550,7 +551,7 @@ fn a_department_signs_in_with_a_real_browser() {
                 while std::time::Instant::now() < deadline {
                     if let Ok(v) = source().await {
                         last = v.as_str().unwrap_or("").to_string();
-                        if last.contains(needle) {
+                        if needles.iter().all(|n| last.contains(n)) {
                             break;
                         }
                     }
@@ -560,8 +561,8 @@ fn a_department_signs_in_with_a_real_browser() {
             }
         };
         // Navigates to `url`, retried while the driver reports an error
-        // (a renderer that is slow to answer), then waits for `needle`.
-        let open = |url: String, needle: &'static str| {
+        // (a renderer that is slow to answer), then waits for `needles`.
+        let open = |url: String, needles: &'static [&'static str]| {
             let go = &go;
             let settled = &settled;
             async move {
@@ -569,7 +570,7 @@ fn a_department_signs_in_with_a_real_browser() {
                 while go(url.clone()).await.is_err() && std::time::Instant::now() < deadline {
                     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
                 }
-                settled(needle).await
+                settled(needles).await
             }
         };
         let shot = |name: &'static str| {
@@ -592,18 +593,18 @@ fn a_department_signs_in_with_a_real_browser() {
             }
         };
         // Sign in as 公安局 through the form.
-        open(format!("{}/login", srv.base), "signin").await;
+        open(format!("{}/login", srv.base), &["signin"]).await;
         let token = element("#token").await?;
         webdriver(&c, "POST", &format!("{base}/element/{token}/value"), Some(serde_json::json!({"text": "gongan-secret"}))).await?;
         let button = element("#signin").await?;
         webdriver(&c, "POST", &format!("{base}/element/{button}/click"), Some(serde_json::json!({}))).await?;
-        let own = settled("公安局 记分卡").await;
+        let own = settled(&["公安局 记分卡", "GB/T 36344"]).await;
         shot("department-page.png").await?;
         // Its dataset page, with rules and masked samples.
-        let dataset = open(format!("{}/dataset/gongan.household_registration.html", srv.base), "id_valid").await;
+        let dataset = open(format!("{}/dataset/gongan.household_registration.html", srv.base), &["id_valid", "*"]).await;
         shot("dataset-page.png").await?;
         // Another department's page is refused.
-        let other = open(format!("{}/dept/minzheng.html", srv.base), "只能查看本部门").await;
+        let other = open(format!("{}/dept/minzheng.html", srv.base), &["只能查看本部门"]).await;
         shot("refused.png").await?;
         webdriver(&c, "DELETE", &base, None).await?;
         Ok((own, dataset, other))
