@@ -15,6 +15,8 @@
 //! - [`compare`]: string and date comparators;
 //! - [`resolve`]: entity resolution;
 //! - [`text`]: landed columns as text, read once and shared.
+//! - `read` (private): a dataset read from the lake, in table order;
+//! - `output` (private): the stage's lake tables, written a batch at a time.
 
 pub mod compare;
 pub mod conflict;
@@ -22,6 +24,8 @@ pub mod def;
 pub mod duplicate;
 pub mod golden;
 pub mod normalize;
+mod output;
+mod read;
 pub mod registry;
 pub mod resolve;
 pub mod stage;
