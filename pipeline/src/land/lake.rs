@@ -45,6 +45,24 @@ pub struct LakeConfig {
     pub cache: Option<String>,
 }
 
+/// What a vacuum of one table deleted ([`Lake::vacuum`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Vacuumed {
+    /// Files deleted.
+    pub files: u64,
+    /// Their bytes.
+    pub bytes: u64,
+}
+
+/// The one value a data file's Delta statistics give `column` (its minimum
+/// equal to its maximum), if they do.
+fn single_value(stats: &str, column: &str) -> Option<String> {
+    let stats: serde_json::Value = serde_json::from_str(stats).ok()?;
+    let min = stats.get("minValues")?.get(column)?.as_str()?;
+    let max = stats.get("maxValues")?.get(column)?.as_str()?;
+    (min == max).then(|| min.to_string())
+}
+
 /// Where a lake on S3 keeps its local copies unless `[lake] cache` says.
 pub const DEFAULT_CACHE: &str = ".cache/lake";
 
@@ -461,6 +479,118 @@ impl Lake {
         Ok(table.version().map(|v| v as i64))
     }
 
+    /// Deletes the files of table `path` that no version committed within
+    /// `keep` needs: files a later version replaced or removed more than
+    /// `keep` ago (a full delivery's predecessor, rows a prune removed),
+    /// and files older than `keep` that no version ever committed (a write
+    /// that died before its commit). The current version and every version
+    /// committed within `keep` stay readable (time travel); a table only
+    /// ever appended to loses nothing readable. No commit is made when
+    /// there is nothing to delete. With `dry_run`, nothing is: the figures
+    /// say what would be. `None`: no such table.
+    pub async fn vacuum(
+        &self,
+        path: &str,
+        keep: chrono::Duration,
+        dry_run: bool,
+    ) -> Result<Option<Vacuumed>, LandError> {
+        use deltalake::operations::vacuum::VacuumMode;
+        let Some(table) = self.open_table(path).await? else {
+            return Ok(None);
+        };
+        let store = table.object_store();
+        let plan = |dry_run: bool| {
+            table
+                .clone()
+                .vacuum()
+                .with_mode(VacuumMode::Full)
+                .with_retention_period(keep)
+                // The workspace's `[retention] lake_days` is the rule here,
+                // not the table's own default of seven days.
+                .with_enforce_retention_duration(false)
+                .with_dry_run(dry_run)
+        };
+        let (_, planned) = plan(true).await.map_err(|e| LandError::lake(path, e))?;
+        // The log remembers a removed file after it is deleted: only the
+        // files still there count, and none left means no commit.
+        let mut there = Vacuumed::default();
+        for f in &planned.files_deleted {
+            let at = StorePath::from(f.as_str());
+            if let Ok(meta) = object_store::ObjectStoreExt::head(store.as_ref(), &at).await {
+                there.files += 1;
+                there.bytes += meta.size;
+            }
+        }
+        if dry_run || there.files == 0 {
+            return Ok(Some(there));
+        }
+        plan(false).await.map_err(|e| LandError::lake(path, e))?;
+        Ok(Some(there))
+    }
+
+    /// Keeps the rows of the `keep` runs written last to table `path` and
+    /// removes those of older runs, in one commit. A run is the value of
+    /// the string column `column`; runs are ordered by when their files
+    /// were written, not by name. The rows go by whole files, read from
+    /// the table's log (nothing is read or rewritten): each file a run
+    /// appends holds that run only, so its statistics give one value. A
+    /// file whose statistics show several values, or none, is kept. The
+    /// files stay on disk, readable by time travel, until
+    /// [`Lake::vacuum`]. Returns the runs removed, oldest first.
+    pub async fn keep_latest_runs(
+        &self,
+        path: &str,
+        column: &str,
+        keep: usize,
+    ) -> Result<Vec<String>, LandError> {
+        use deltalake::kernel::Action;
+        use deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
+        use deltalake::protocol::DeltaOperation;
+        let Some(mut table) = self.open_table(path).await? else {
+            return Ok(vec![]);
+        };
+        let err = |e: &dyn std::fmt::Display| LandError::lake(path, e);
+        let snapshot = table.snapshot().map_err(|e| err(&e))?;
+        // run -> (its files' latest write time, its files)
+        let mut runs: HashMap<String, (i64, Vec<Action>)> = HashMap::new();
+        for f in snapshot.log_data().iter() {
+            let Some(run) = f.stats().and_then(|s| single_value(&s, column)) else {
+                continue;
+            };
+            let entry = runs.entry(run).or_insert((i64::MIN, Vec::new()));
+            entry.0 = entry.0.max(f.modification_time());
+            entry.1.push(Action::Remove(f.remove_action(true)));
+        }
+        if runs.len() <= keep {
+            return Ok(vec![]);
+        }
+        let mut order: Vec<(i64, String)> =
+            runs.iter().map(|(r, (t, _))| (*t, r.clone())).collect();
+        order.sort();
+        let gone: Vec<String> = order[..order.len() - keep]
+            .iter()
+            .map(|(_, r)| r.clone())
+            .collect();
+        let removes: Vec<Action> = gone
+            .iter()
+            .flat_map(|r| runs.remove(r).map(|(_, a)| a).unwrap_or_default())
+            .collect();
+        let quoted: Vec<String> = gone
+            .iter()
+            .map(|r| format!("'{}'", r.replace('\'', "''")))
+            .collect();
+        let operation = DeltaOperation::Delete {
+            predicate: Some(format!("{column} IN ({})", quoted.join(", "))),
+        };
+        CommitBuilder::from(CommitProperties::default())
+            .with_actions(removes)
+            .build(Some(snapshot), table.log_store(), operation)
+            .await
+            .map_err(|e| err(&e))?;
+        table.update_state().await.map_err(|e| err(&e))?;
+        Ok(gone)
+    }
+
     /// Reads a table's records (all, or those matching a SQL `WHERE`
     /// condition), in the order of `order_by`; an absent table reads empty.
     pub async fn read_records<T: serde::de::DeserializeOwned>(
@@ -743,5 +873,170 @@ mod tests {
         assert!(e.to_string().contains("made up"), "{e}");
         let t = rt.block_on(lake.open_table("t")).unwrap().unwrap();
         assert_eq!(t.version().map(|v| v as i64), Some(v0));
+    }
+
+    /// The data files under a local table's directory (its log aside).
+    fn data_files(dir: &Path, table: &str) -> Vec<std::path::PathBuf> {
+        let mut files: Vec<_> = std::fs::read_dir(dir.join("lake").join(table))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+            .collect();
+        files.sort();
+        files
+    }
+
+    fn numbers(lake: &Lake, rt: &tokio::runtime::Runtime, version: Option<i64>) -> Vec<i64> {
+        #[derive(serde::Deserialize)]
+        struct N {
+            n: i64,
+        }
+        rt.block_on(lake.read_records_at::<N>("t", version, None, "n"))
+            .unwrap()
+            .into_iter()
+            .map(|r| r.n)
+            .collect()
+    }
+
+    #[test]
+    fn vacuum_deletes_removed_and_uncommitted_files_past_the_window_only() {
+        let (dir, lake, schema, rt) = lake_of_numbers();
+        let rows = |ns: &[i64]| ns.iter().map(|&n| Row { n }).collect::<Vec<_>>();
+        let v1 = rt
+            .block_on(lake.append_records("t", &schema, &rows(&[1, 2]), None))
+            .unwrap();
+        rt.block_on(lake.append_records("t", &schema, &rows(&[3]), None))
+            .unwrap();
+        // A prune removes the first file's rows: its file stays for time travel.
+        rt.block_on(lake.delete_where(
+            "t",
+            datafusion::prelude::col("n").lt(datafusion::prelude::lit(3i64)),
+        ))
+        .unwrap();
+        // A write that died before its commit left a file behind.
+        let dead = dir.path().join("lake/t/part-00000-dead.snappy.parquet");
+        std::fs::write(&dead, b"PAR1 never committed").unwrap();
+        let before = data_files(dir.path(), "t");
+        assert_eq!(before.len(), 3, "{before:?}");
+        let live = numbers(&lake, &rt, None);
+        assert_eq!(live, vec![3]);
+
+        // Within the window: nothing goes, the earlier version reads.
+        let day = chrono::Duration::days(1);
+        let kept = rt.block_on(lake.vacuum("t", day, false)).unwrap().unwrap();
+        assert_eq!(kept, Vacuumed::default());
+        assert_eq!(data_files(dir.path(), "t"), before);
+        assert_eq!(numbers(&lake, &rt, Some(v1)), vec![1, 2]);
+
+        // A dry run past the window says what would go and deletes nothing.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let zero = chrono::Duration::zero();
+        let would = rt.block_on(lake.vacuum("t", zero, true)).unwrap().unwrap();
+        let removed_size = std::fs::metadata(&before[0]).unwrap().len()
+            + std::fs::metadata(&before[1]).unwrap().len()
+            + std::fs::metadata(&before[2]).unwrap().len()
+            - live_file_size(&lake, &rt);
+        assert_eq!(would.files, 2, "{would:?}");
+        assert_eq!(would.bytes, removed_size);
+        assert_eq!(data_files(dir.path(), "t"), before);
+
+        // Past the window: the removed file and the dead one go, the
+        // current version is untouched.
+        let done = rt.block_on(lake.vacuum("t", zero, false)).unwrap().unwrap();
+        assert_eq!(done, would);
+        let after = data_files(dir.path(), "t");
+        assert_eq!(after.len(), 1, "{after:?}");
+        assert!(!dead.exists());
+        assert_eq!(numbers(&lake, &rt, None), vec![3]);
+        // Nothing more to do: no commit is made.
+        let version = rt
+            .block_on(lake.open_table("t"))
+            .unwrap()
+            .unwrap()
+            .version();
+        let again = rt.block_on(lake.vacuum("t", zero, false)).unwrap().unwrap();
+        assert_eq!(again, Vacuumed::default());
+        let same = rt
+            .block_on(lake.open_table("t"))
+            .unwrap()
+            .unwrap()
+            .version();
+        assert_eq!(same, version);
+        assert_eq!(
+            rt.block_on(lake.vacuum("absent", zero, false)).unwrap(),
+            None
+        );
+    }
+
+    /// The size of the one file the table's current version holds.
+    fn live_file_size(lake: &Lake, rt: &tokio::runtime::Runtime) -> u64 {
+        let t = rt.block_on(lake.open_table("t")).unwrap().unwrap();
+        let sizes: Vec<i64> = t
+            .snapshot()
+            .unwrap()
+            .log_data()
+            .iter()
+            .map(|f| f.size())
+            .collect();
+        assert_eq!(sizes.len(), 1);
+        sizes[0] as u64
+    }
+
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct RunRow {
+        run: String,
+        n: i64,
+    }
+
+    #[test]
+    fn the_latest_runs_are_kept_by_when_they_were_written_not_by_name() {
+        let (_dir, lake, _, rt) = lake_of_numbers();
+        let schema: SchemaRef = Arc::new(Schema::new(vec![
+            Field::new("run", DataType::Utf8, false),
+            Field::new("n", DataType::Int64, false),
+        ]));
+        let append = |rows: Vec<RunRow>| {
+            rt.block_on(lake.append_records("r", &schema, &rows, None))
+                .unwrap();
+            // Write times are in milliseconds.
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        };
+        let run = |r: &str, ns: std::ops::Range<i64>| -> Vec<RunRow> {
+            ns.map(|n| RunRow { run: r.into(), n }).collect()
+        };
+        // Written in this order; their names sort the other way.
+        append(run("z-first", 0..3));
+        append(run("m-second", 3..5));
+        append(run("a-third", 5..9));
+        let left = |lake: &Lake| -> Vec<String> {
+            let rows: Vec<RunRow> = rt.block_on(lake.read_records("r", None, "n")).unwrap();
+            let mut runs: Vec<String> = rows.into_iter().map(|r| r.run).collect();
+            runs.dedup();
+            runs
+        };
+        assert_eq!(
+            rt.block_on(lake.keep_latest_runs("r", "run", 3)).unwrap(),
+            Vec::<String>::new()
+        );
+        let gone = rt.block_on(lake.keep_latest_runs("r", "run", 2)).unwrap();
+        assert_eq!(gone, vec!["z-first".to_string()]);
+        assert_eq!(left(&lake), vec!["m-second", "a-third"]);
+        let rows: Vec<RunRow> = rt.block_on(lake.read_records("r", None, "n")).unwrap();
+        assert_eq!(
+            rows.iter().map(|r| r.n).collect::<Vec<_>>(),
+            (3..9).collect::<Vec<_>>()
+        );
+        // A file holding two runs is not split: it is kept.
+        let mut mixed = run("b-fourth", 9..10);
+        mixed.extend(run("c-fourth", 10..11));
+        append(mixed);
+        let gone = rt.block_on(lake.keep_latest_runs("r", "run", 1)).unwrap();
+        assert_eq!(gone, vec!["m-second".to_string()]);
+        assert_eq!(left(&lake), vec!["a-third", "b-fourth", "c-fourth"]);
+        assert_eq!(
+            rt.block_on(lake.keep_latest_runs("absent", "run", 1))
+                .unwrap(),
+            Vec::<String>::new()
+        );
     }
 }
