@@ -46,6 +46,8 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Rebuild the published results from the lake alone (the latest run, or one run). 从数据湖重新发布。
     Publish(PublishArgs),
+    /// Delete the lake's files no version within `[retention] lake_days` needs (replaced deliveries, writes that died); every sweep ends with this. 清理数据湖旧文件。
+    Vacuum(VacuumArgs),
     /// Run sweeps on the configured schedule until stopped. 按计划定时运行。
     Daemon(DaemonArgs),
     /// List runs, or show one run's steps. 运行记录。
@@ -361,6 +363,19 @@ pub struct PublishArgs {
     /// than the latest is written under published/runs/ only.
     #[arg(long, value_name = "RUN_ID")]
     pub run: Option<String>,
+}
+
+/// Arguments of `pdq vacuum`.
+#[derive(Debug, Args)]
+pub struct VacuumArgs {
+    #[command(flatten)]
+    pub workspace: WorkspaceArg,
+    /// Say what would be deleted, delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output: table (default on a terminal) or json.
+    #[arg(long, value_name = "FORMAT", value_parser = ["table", "json"])]
+    pub format: Option<String>,
 }
 
 /// Arguments of `pdq runs`.

@@ -320,6 +320,16 @@ async fn sweep_recorded(
         serde_json::json!({"run": run_id, "status": step.status}),
     )?;
     steps.push(step);
+    // Upkeep, once everything of the run is committed: the lake keeps its
+    // current data and `[retention] lake_days` of earlier versions.
+    let step = land::vacuum::vacuum_step(ws, lake, &run_id).await;
+    audit.append(
+        &opts.actor,
+        "vacuum",
+        "lake",
+        serde_json::json!({"run": run_id, "status": step.status, "outputs": step.outputs}),
+    )?;
+    steps.push(step);
     run::record_steps(lake, &run_id, &steps).await?;
     let mut all: Vec<&str> = steps
         .iter()

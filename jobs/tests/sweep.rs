@@ -1515,3 +1515,106 @@ fn a_full_lake_disk_fails_the_dataset_that_does_not_fit_and_a_rerun_lands_it() {
         "{big}"
     );
 }
+
+/// Every sweep ends with the lake's upkeep, a `vacuum` step over every
+/// table; `pdq vacuum` does the same by hand. Within `[retention]
+/// lake_days` a replaced full delivery's files stay (the earlier version
+/// is readable); a window of 0 days is refused at load, naming the key.
+/// (Deletion past the window: `land::lake::tests::vacuum_deletes_…`.)
+#[test]
+fn a_sweep_ends_with_the_vacuum_and_the_window_is_kept() {
+    let dir = workspace(1, 20, "");
+    let ws = dir.path();
+    let vacuum_step = |o: &Output| -> serde_json::Value {
+        let r = json(o);
+        let steps = r["steps"].as_array().unwrap();
+        let s = steps
+            .iter()
+            .find(|s| s["stage"] == "vacuum")
+            .unwrap_or_else(|| panic!("no vacuum step in {steps:?}"))
+            .clone();
+        assert_eq!(steps.last().unwrap()["stage"], "vacuum", "the last step");
+        s
+    };
+    let o = pdq(&["sweep", "--format", "json"], ws);
+    assert!(
+        ran_with_failures(&o),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let step = vacuum_step(&o);
+    assert_eq!(step["status"], "ok", "{step}");
+    let out: serde_json::Value = serde_json::from_str(step["outputs"].as_str().unwrap()).unwrap();
+    assert!(out["tables"].as_u64().unwrap() >= 5, "{out}");
+    assert_eq!(out["files_deleted"], 0, "{out}");
+    // A new full delivery replaces the first.
+    let csv = ws.join("in/d0.csv");
+    let mut text = std::fs::read_to_string(&csv).unwrap();
+    text.push_str("20,20\n");
+    std::fs::write(&csv, text).unwrap();
+    let o = pdq(&["sweep", "--format", "json"], ws);
+    assert!(
+        ran_with_failures(&o),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(vacuum_step(&o)["status"], "ok");
+    let parquet = || {
+        std::fs::read_dir(ws.join("lake/data/gongan/d0"))
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "parquet")
+            })
+            .count()
+    };
+    let files = parquet();
+    assert!(files >= 2, "the replaced delivery is still there: {files}");
+    let o = pdq(&["vacuum", "--dry-run", "--format", "json"], ws);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v = json(&o);
+    assert_eq!(
+        (v["dry_run"].as_bool(), v["files"].as_u64()),
+        (Some(true), Some(0)),
+        "{v}"
+    );
+    assert_eq!(v["lake_days"], 7);
+    let o = pdq(&["vacuum"], ws);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v = json(&o);
+    assert_eq!(
+        (v["dry_run"].as_bool(), v["files"].as_u64()),
+        (Some(false), Some(0)),
+        "{v}"
+    );
+    assert!(v["tables"].as_u64().unwrap() >= 5, "{v}");
+    assert_eq!(parquet(), files, "nothing within the window goes");
+    // The audit log has the sweeps' vacuums and the one by hand.
+    let o = pdq(&["audit", "verify"], ws);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = pdq(&["audit", "show", "--last", "100"], ws);
+    let log = String::from_utf8_lossy(&o.stdout);
+    let vacuums: Vec<&str> = log.lines().filter(|l| l.contains(" vacuum ")).collect();
+    assert_eq!(vacuums.len(), 3, "{log}");
+    assert!(vacuums[2].contains("cli:vacuum"), "{log}");
+    let toml = std::fs::read_to_string(ws.join("pdq.toml")).unwrap();
+    std::fs::write(
+        ws.join("pdq.toml"),
+        format!("{toml}[retention]\nlake_days = 0\n"),
+    )
+    .unwrap();
+    for verb in [&["vacuum"][..], &["sweep"][..]] {
+        let o = pdq(verb, ws);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{verb:?}: {err}");
+        assert!(
+            err.contains("pdq.toml")
+                && err.contains("retention.lake_days = 0")
+                && err.trim().lines().count() == 1,
+            "{verb:?}: {err}"
+        );
+    }
+}

@@ -325,12 +325,36 @@ pub struct RetentionConfig {
     /// requires: three years in 新疆 and 西藏).
     #[serde(default = "three")]
     pub audit_years: u32,
+    /// Days an earlier version of a lake table stays readable (Delta time
+    /// travel): files that a full delivery replaced, or a prune removed,
+    /// longer ago than this are deleted after each sweep (`pdq vacuum`),
+    /// and so are files of writes that died before their commit. At least 1.
+    #[serde(default = "seven")]
+    pub lake_days: u32,
+    /// One-source runs whose golden records, links and conflicts (per
+    /// subject, identifiers included) are kept in the lake; those of older
+    /// runs are removed at each run. Each run's report is kept for good.
+    /// At least 1.
+    #[serde(default = "seven_runs")]
+    pub onesource_runs: usize,
 }
 
 impl Default for RetentionConfig {
     fn default() -> Self {
-        RetentionConfig { audit_years: 3 }
+        RetentionConfig {
+            audit_years: 3,
+            lake_days: seven(),
+            onesource_runs: seven_runs(),
+        }
     }
+}
+
+fn seven() -> u32 {
+    7
+}
+
+fn seven_runs() -> usize {
+    7
 }
 
 /// A loaded workspace.
@@ -414,6 +438,18 @@ impl Workspace {
         if config.lake.location.is_empty() {
             config.lake.location = "lake".into();
         }
+        if config.retention.lake_days == 0 {
+            return Err(LandError::Config(format!(
+                "{}: retention.lake_days = 0: expected at least 1 (days an earlier version of a lake table stays readable)",
+                path.display()
+            )));
+        }
+        if config.retention.onesource_runs == 0 {
+            return Err(LandError::Config(format!(
+                "{}: retention.onesource_runs = 0: expected at least 1 (the run just made is always kept)",
+                path.display()
+            )));
+        }
         let mut datasets = vec![];
         let mut invalid = vec![];
         let root = dir.join("datasets");
@@ -491,6 +527,19 @@ impl Workspace {
             invalid,
             tz,
         })
+    }
+
+    /// How long earlier versions of the lake's tables stay readable:
+    /// `[retention] lake_days` (at least one day, checked at load: a
+    /// shorter window could delete a file a running check is reading).
+    pub fn lake_retention(&self) -> chrono::Duration {
+        chrono::Duration::days(i64::from(self.config.retention.lake_days.max(1)))
+    }
+
+    /// One-source runs whose per-subject tables are kept:
+    /// `[retention] onesource_runs` (at least one, checked at load).
+    pub fn onesource_runs(&self) -> usize {
+        self.config.retention.onesource_runs.max(1)
     }
 
     /// Years the audit log is kept: `[retention] audit_years`, which may

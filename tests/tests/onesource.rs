@@ -246,6 +246,7 @@ fn issue_5_golden_records_conflicts_and_duplicates_over_a_landed_workspace() {
             item_name: "参保人员婚姻状况".into(),
         }],
         matching: MatchConfig::persons(),
+        keep_runs: 7,
     };
     let report = rt
         .block_on(run_onesource(&ws, &lake, &registry, &opts))
@@ -374,6 +375,7 @@ fn a_bad_onesource_section_names_the_dataset_and_column() {
         run: "r".into(),
         declarations: vec![],
         matching: MatchConfig::persons(),
+        keep_runs: 7,
     };
     let e = rt()
         .block_on(run_onesource(&ws, &lake, &registry, &opts))
@@ -403,6 +405,7 @@ fn a_profile_without_a_list_uses_the_workspace_registry_or_says_to_add_one() {
         run: "r".into(),
         declarations: vec![],
         matching: MatchConfig::persons(),
+        keep_runs: 7,
     };
     let registry = AuthorityRegistry::load("tibet-2025", ws_dir).unwrap();
     assert!(registry.is_empty());
@@ -543,6 +546,7 @@ fn other_identity_documents_resolve_by_type_and_number() {
         run: "docs".into(),
         declarations: vec![],
         matching: MatchConfig::persons(),
+        keep_runs: 7,
     };
     let report = rt
         .block_on(run_onesource(&ws, &lake, &registry, &opts))
@@ -576,4 +580,74 @@ fn other_identity_documents_resolve_by_type_and_number() {
     let path = write_published(&ws_dir.join("published"), &report).unwrap();
     let text = std::fs::read_to_string(path).unwrap();
     assert!(!text.contains("931586197501010011"), "{text}");
+}
+
+/// Each run writes every subject's golden values, links and conflicts
+/// again: only the last `keep_runs` runs' rows stay (identifiers included,
+/// so none is kept longer than it serves), and the latest run's rows are
+/// whole. Runs are told apart by when they were written, not by name.
+#[test]
+fn per_subject_tables_keep_the_last_runs_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws_dir = dir.path();
+    workspace(ws_dir);
+    let ws = Workspace::load(ws_dir).unwrap();
+    let lake = Lake::open(&LakeConfig::default(), ws_dir).unwrap();
+    let rt = rt();
+    let land = LandOptions {
+        base_dir: ws_dir.to_path_buf(),
+        ..LandOptions::default()
+    };
+    for d in &ws.datasets {
+        let path = ws_dir
+            .join("datasets")
+            .join(&d.department)
+            .join(format!("{}.toml", d.name));
+        rt.block_on(land_dataset(&lake, &load_dataset(&path).unwrap(), &land))
+            .unwrap();
+    }
+    let registry = AuthorityRegistry::load("xinjiang-2023", ws_dir).unwrap();
+    let per_run = |table: &str| -> Vec<String> {
+        let b = rt
+            .block_on(lake.sql(
+                &[("t", table)],
+                "SELECT run, count(*) FROM t GROUP BY run ORDER BY run",
+            ))
+            .unwrap();
+        pdq_tests::rows_as_text(&b)
+    };
+    let mut first = None;
+    // Names sort against the order of the runs.
+    for run in ["r9", "r5", "r1"] {
+        let opts = OneSourceOptions {
+            as_of: NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(),
+            run: run.into(),
+            declarations: vec![],
+            matching: MatchConfig::persons(),
+            keep_runs: 2,
+        };
+        let report = rt
+            .block_on(run_onesource(&ws, &lake, &registry, &opts))
+            .unwrap();
+        first.get_or_insert(report.golden_values);
+        assert_eq!(
+            Some(report.golden_values),
+            first,
+            "every run makes the same"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let golden = per_run(GOLDEN_TABLE);
+    let g = first.unwrap();
+    assert_eq!(golden, vec![format!("r1|{g}"), format!("r5|{g}")]);
+    let links = per_run(LINKS_TABLE);
+    let records = (N + N / 2 + N / 4).to_string();
+    assert_eq!(
+        links,
+        vec![format!("r1|{records}"), format!("r5|{records}")]
+    );
+    assert_eq!(
+        per_run(CONFLICTS_TABLE),
+        vec!["r1|10".to_string(), "r5|10".to_string()]
+    );
 }

@@ -56,6 +56,8 @@ retries = 3                     # retries of a sweep that could not run, with ba
 
 [retention]
 audit_years = 3                 # the audit log is kept at least this long (regulations: 3 years)
+lake_days = 7                   # earlier versions of lake tables stay readable this long, then their files are deleted
+onesource_runs = 7              # one-source runs whose golden records, links and conflicts are kept
 
 [departments]                   # 部门代码与名称 / department codes (folders under datasets/) and their names
 # gongan = "公安局"

@@ -20,6 +20,7 @@ mod publish;
 mod rules;
 mod runs;
 mod usage;
+mod vacuum;
 
 use std::process::ExitCode;
 
@@ -63,6 +64,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Init(args) => init::run(args),
         Command::Sweep(args) => ops::sweep(args),
         Command::Publish(args) => publish::run(args),
+        Command::Vacuum(args) => vacuum::run(args),
         Command::Daemon(args) => ops::daemon(args),
         Command::Runs(args) => runs::run(args),
         Command::Audit(args) => audit::run(args),

@@ -59,6 +59,7 @@ pub fn run(args: OneSourceArgs) -> Result<Outcome> {
             None => vec![],
         },
         matching: MatchConfig::persons(),
+        keep_runs: ws.onesource_runs(),
     };
     let rt = super::runtime(None)?;
     let report = rt.block_on(run_onesource(&ws, &lake, &registry, &opts))?;

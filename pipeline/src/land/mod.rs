@@ -25,6 +25,7 @@ mod file_cache;
 pub mod lake;
 mod ledger;
 pub mod step;
+pub mod vacuum;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -44,7 +45,7 @@ pub use crate::dataset::{
     DEFAULT_MIN_SNAPSHOT_SHARE, DatasetDef, LoadMode, UpdateFrequency, load_dataset,
 };
 pub use error::LandError;
-pub use lake::{Lake, LakeConfig, records_batch};
+pub use lake::{Lake, LakeConfig, Vacuumed, records_batch};
 use lake::{app_id, has_txn};
 pub use ledger::{DeliveryRecord, DeliveryStatus, LEDGER, read_ledger, schema as ledger_schema};
 

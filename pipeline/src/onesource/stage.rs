@@ -64,6 +64,10 @@ pub struct OneSourceOptions {
     pub declarations: Vec<CatalogDeclaration>,
     /// Person matching (default [`MatchConfig::persons`]).
     pub matching: MatchConfig,
+    /// Runs whose golden records, links and conflicts are kept, this one
+    /// included (`[retention] onesource_runs`); older runs' rows are
+    /// removed once this run's are written.
+    pub keep_runs: usize,
 }
 
 /// Identifiers set aside in one dataset.
@@ -383,6 +387,23 @@ pub async fn run_onesource(
         .collect();
     lake.append_records(DUPLICATES_TABLE, &duplicate_schema(), &rows, Some(&once))
         .await?;
+
+    // Retention: the per-subject tables keep the last runs only (each run
+    // writes every subject again). Their removal is one commit per table,
+    // of whole files; a failure leaves older rows for the next run to
+    // remove, and this run's output stands.
+    for table in [GOLDEN_TABLE, LINKS_TABLE, CONFLICTS_TABLE] {
+        match lake
+            .keep_latest_runs(table, "run", opts.keep_runs.max(1))
+            .await
+        {
+            Ok(gone) if !gone.is_empty() => {
+                tracing::info!(table, runs = gone.len(), oldest = %gone[0], "older runs removed")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(table, error = %e, "older runs could not be removed"),
+        }
+    }
 
     report.golden_values = resolved.iter().map(|p| p.golden.len() as u64).sum();
     report.conflicts = conflicts_all.len() as u64;

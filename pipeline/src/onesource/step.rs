@@ -42,6 +42,7 @@ pub async fn onesource_step(
             run: run_id.to_string(),
             declarations,
             matching: MatchConfig::persons(),
+            keep_runs: ws.onesource_runs(),
         };
         let report = run_onesource(ws, lake, &registry, &o)
             .await
