@@ -1600,6 +1600,30 @@ fn a_sweep_ends_with_the_vacuum_and_the_window_is_kept() {
     let vacuums: Vec<&str> = log.lines().filter(|l| l.contains(" vacuum ")).collect();
     assert_eq!(vacuums.len(), 3, "{log}");
     assert!(vacuums[2].contains("cli:vacuum"), "{log}");
+    // A table whose log is damaged fails its own vacuum, named; the
+    // others are vacuumed, and the sweep says so with exit 4.
+    let log = ws.join("lake/_pdq/usage_prunes/_delta_log");
+    std::fs::create_dir_all(&log).unwrap();
+    std::fs::write(log.join("00000000000000000000.json"), "not a delta log\n").unwrap();
+    let o = pdq(&["vacuum", "--format", "json"], ws);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    assert!(err.contains("_pdq/usage_prunes"), "{err}");
+    let v = json(&o);
+    assert_eq!(v["failed"].as_array().unwrap().len(), 1, "{v}");
+    assert!(
+        v["tables"].as_u64().unwrap() >= 5,
+        "the others are vacuumed: {v}"
+    );
+    let o = pdq(&["sweep"], ws);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("pdq sweep: vacuum failed") && l.contains("_pdq/usage_prunes")),
+        "{err}"
+    );
+    std::fs::remove_dir_all(ws.join("lake/_pdq/usage_prunes")).unwrap();
     let toml = std::fs::read_to_string(ws.join("pdq.toml")).unwrap();
     std::fs::write(
         ws.join("pdq.toml"),

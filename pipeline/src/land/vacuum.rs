@@ -44,37 +44,74 @@ pub fn lake_tables(ws: &Workspace) -> Vec<String> {
     tables
 }
 
+/// Tables vacuumed at once (each is a few reads of its log and a listing:
+/// on S3, round trips).
+const AT_ONCE: usize = 4;
+
 /// Vacuums every table of the workspace's lake, keeping `keep` of time
-/// travel. With `dry_run`, nothing is deleted: the figures say what would be.
+/// travel, a few tables at once; the figures list tables in the order of
+/// [`lake_tables`]. With `dry_run`, nothing is deleted: the figures say
+/// what would be.
 pub async fn vacuum_lake(
     ws: &Workspace,
     lake: &Lake,
     keep: chrono::Duration,
     dry_run: bool,
 ) -> LakeVacuum {
+    use futures::StreamExt;
     let mut out = LakeVacuum {
         days: keep.num_days(),
         ..Default::default()
     };
+    let mut pending = futures::stream::FuturesOrdered::new();
     for table in lake_tables(ws) {
-        match lake.vacuum(&table, keep, dry_run).await {
+        pending.push_back(vacuum_one(lake, table, keep, dry_run));
+        if pending.len() >= AT_ONCE
+            && let Some((table, result)) = pending.next().await
+        {
+            out.add(table, result, dry_run);
+        }
+    }
+    while let Some((table, result)) = pending.next().await {
+        out.add(table, result, dry_run);
+    }
+    out
+}
+
+async fn vacuum_one(
+    lake: &Lake,
+    table: String,
+    keep: chrono::Duration,
+    dry_run: bool,
+) -> (String, Result<Option<Vacuumed>, super::LandError>) {
+    let result = lake.vacuum(&table, keep, dry_run).await;
+    (table, result)
+}
+
+impl LakeVacuum {
+    fn add(
+        &mut self,
+        table: String,
+        result: Result<Option<Vacuumed>, super::LandError>,
+        dry_run: bool,
+    ) {
+        match result {
             Ok(None) => {}
             Ok(Some(v)) => {
-                out.tables += 1;
-                out.files += v.files;
-                out.bytes += v.bytes;
+                self.tables += 1;
+                self.files += v.files;
+                self.bytes += v.bytes;
                 if v.files > 0 {
                     tracing::info!(table = %table, files = v.files, bytes = v.bytes, dry_run, "vacuumed");
-                    out.deleted.push((table, v));
+                    self.deleted.push((table, v));
                 }
             }
             Err(e) => {
                 tracing::warn!(table = %table, error = %e, "cannot vacuum");
-                out.failed.push((table, e.to_string()));
+                self.failed.push((table, e.to_string()));
             }
         }
     }
-    out
 }
 
 /// The vacuum as the last step of a sweep: failed, naming each table and
