@@ -164,17 +164,12 @@ pub(super) async fn load(
     let (batches, order) = table_order(batches, delivery_at, row_at).map_err(data_err)?;
     let n: usize = batches.iter().map(RecordBatch::num_rows).sum();
     let rows = row_numbers(&batches, row_at, order.as_ref()).map_err(data_err)?;
-    let mut text = Vec::with_capacity(columns.len());
-    for i in 0..columns.len() {
-        if i == row_at || i == delivery_at {
-            text.push(TextColumn::missing(0));
-            continue;
-        }
-        let column = TextColumn::read(&batches, i, n).map_err(data_err)?;
-        text.push(match &order {
-            Some(order) => column.take(order).map_err(data_err)?,
-            None => column,
-        });
+    let wanted: Vec<usize> = (0..columns.len())
+        .filter(|&i| i != row_at && i != delivery_at)
+        .collect();
+    let mut text: Vec<TextColumn> = (0..columns.len()).map(|_| TextColumn::missing(0)).collect();
+    for (i, column) in text_columns(&batches, &wanted, n, order.as_ref()) {
+        text[i] = column.map_err(data_err)?;
     }
     drop(batches);
     let column = |at: Option<usize>| at.map_or_else(|| TextColumn::missing(n), |i| text[i].clone());
@@ -202,6 +197,49 @@ pub(super) async fn load(
         recency,
         rows,
     }))
+}
+
+/// Columns `wanted` of `batches` (`n` rows) as text, in table `order`:
+/// on every core, a column at a time each (a column whose values repeat is
+/// hashed into a dictionary, the costly part), the columns in no order.
+fn text_columns(
+    batches: &[RecordBatch],
+    wanted: &[usize],
+    n: usize,
+    order: Option<&arrow::array::UInt64Array>,
+) -> Vec<(usize, Result<TextColumn, String>)> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let one = |i: usize| -> Result<TextColumn, String> {
+        let column = TextColumn::read(batches, i, n)?;
+        match order {
+            Some(order) => column.take(order),
+            None => Ok(column),
+        }
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |t| t.get())
+        .min(wanted.len());
+    if threads <= 1 {
+        return wanted.iter().map(|&i| (i, one(i))).collect();
+    }
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = Vec::new();
+                    while let Some(&i) = wanted.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        done.push((i, one(i)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
 }
 
 /// A batch's delivery and row columns, the key of table order.
