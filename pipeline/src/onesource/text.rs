@@ -43,8 +43,13 @@ enum Text {
 const SAMPLE: usize = 65_536;
 
 /// Held once each when the sample's distinct values are at most this
-/// share of its rows.
+/// share of its rows,
 const REPEATING: f64 = 0.5;
+
+/// and its values are at least this long on average (bytes): a row's key
+/// takes as much room as its offset did, so only the text is saved, and a
+/// column of one-byte codes (sex) is not worth hashing.
+const LONG_ENOUGH: usize = 4;
 
 impl TextColumn {
     /// Column `i` of `batches` (`rows` in all), concatenated; a column of
@@ -176,17 +181,19 @@ impl TextColumn {
 /// offsets) hold few enough distinct values for [`Text::Dict`].
 fn repeats(parts: &[arrow::array::ArrayRef]) -> bool {
     let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
-    let mut rows = 0usize;
+    let (mut rows, mut bytes) = (0usize, 0usize);
     'parts: for p in parts {
         for v in p.as_string::<i32>().iter() {
             if rows == SAMPLE {
                 break 'parts;
             }
             rows += 1;
-            seen.insert(v.unwrap_or(""));
+            let v = v.unwrap_or("");
+            bytes += v.len();
+            seen.insert(v);
         }
     }
-    rows > 0 && (seen.len() as f64) <= REPEATING * rows as f64
+    rows > 0 && bytes >= LONG_ENOUGH * rows && (seen.len() as f64) <= REPEATING * rows as f64
 }
 
 /// `parts` as one dictionary column, built as they are read (no
@@ -267,9 +274,33 @@ mod tests {
     #[test]
     fn repeating_values_are_held_once_and_read_the_same() {
         let batches = [
-            batch(&[Some("1"), Some("2"), Some(" 1 "), None], false),
-            batch(&[Some("1"), Some("  "), Some("2"), Some("2")], true),
-            batch(&[Some("2"), Some("1"), Some("2"), Some("1")], false),
+            batch(
+                &[
+                    Some("1980-01-01"),
+                    Some("1990-02-02"),
+                    Some(" 1980-01-01 "),
+                    None,
+                ],
+                false,
+            ),
+            batch(
+                &[
+                    Some("1980-01-01"),
+                    Some("  "),
+                    Some("1990-02-02"),
+                    Some("1990-02-02"),
+                ],
+                true,
+            ),
+            batch(
+                &[
+                    Some("1990-02-02"),
+                    Some("1980-01-01"),
+                    Some("1990-02-02"),
+                    Some("1980-01-01"),
+                ],
+                false,
+            ),
         ];
         let c = TextColumn::read(&batches, 0, 12).unwrap();
         let Text::Dict(d) = &c.0 else {
@@ -277,26 +308,38 @@ mod tests {
         };
         assert_eq!(d.values().len(), 4, "1, 2, ` 1 `, blank: each once");
         let expected = vec![
-            Some("1"),
-            Some("2"),
-            Some("1"),
+            Some("1980-01-01"),
+            Some("1990-02-02"),
+            Some("1980-01-01"),
             None,
-            Some("1"),
+            Some("1980-01-01"),
             None,
-            Some("2"),
-            Some("2"),
-            Some("2"),
-            Some("1"),
-            Some("2"),
-            Some("1"),
+            Some("1990-02-02"),
+            Some("1990-02-02"),
+            Some("1990-02-02"),
+            Some("1980-01-01"),
+            Some("1990-02-02"),
+            Some("1980-01-01"),
         ];
         assert_eq!(c.values().collect::<Vec<_>>(), expected);
         let taken = c.take(&UInt64Array::from(vec![7, 3, 0])).unwrap();
         assert!(matches!(taken.0, Text::Dict(_)));
         assert_eq!(
             taken.values().collect::<Vec<_>>(),
-            vec![Some("2"), None, Some("1")]
+            vec![Some("1990-02-02"), None, Some("1980-01-01")]
         );
         assert_eq!((c.len(), c.get(12)), (12, None));
+        // One-byte codes repeat as much, but a key is as long as an offset:
+        // they stay as they are.
+        let codes = [batch(
+            &[Some("1"), Some("2"), Some("1"), Some("1"), Some("2"), None],
+            false,
+        )];
+        let c = TextColumn::read(&codes, 0, 6).unwrap();
+        assert!(matches!(c.0, Text::Small(_)), "{c:?}");
+        assert_eq!(
+            c.values().collect::<Vec<_>>(),
+            vec![Some("1"), Some("2"), Some("1"), Some("1"), Some("2"), None]
+        );
     }
 }
