@@ -215,28 +215,32 @@ fn workspace(ws: &Path) -> Vec<Person> {
     ps
 }
 
-#[test]
-fn issue_5_golden_records_conflicts_and_duplicates_over_a_landed_workspace() {
-    let dir = tempfile::tempdir().unwrap();
-    let ws_dir = dir.path();
-    let ps = workspace(ws_dir);
+/// The workspace at `ws_dir` with every dataset landed in its lake.
+fn landed(ws_dir: &Path, rt: &tokio::runtime::Runtime) -> (Workspace, Lake) {
     let ws = Workspace::load(ws_dir).unwrap();
     let lake = Lake::open(&LakeConfig::default(), ws_dir).unwrap();
-    let rt = rt();
     let land = LandOptions {
         base_dir: ws_dir.to_path_buf(),
         ..LandOptions::default()
     };
     for d in &ws.datasets {
-        let d = load_dataset(
-            &ws_dir
-                .join("datasets")
-                .join(&d.department)
-                .join(format!("{}.toml", d.name)),
-        )
-        .unwrap();
-        rt.block_on(land_dataset(&lake, &d, &land)).unwrap();
+        let path = ws_dir
+            .join("datasets")
+            .join(&d.department)
+            .join(format!("{}.toml", d.name));
+        rt.block_on(land_dataset(&lake, &load_dataset(&path).unwrap(), &land))
+            .unwrap();
     }
+    (ws, lake)
+}
+
+#[test]
+fn issue_5_golden_records_conflicts_and_duplicates_over_a_landed_workspace() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws_dir = dir.path();
+    let ps = workspace(ws_dir);
+    let rt = rt();
+    let (ws, lake) = landed(ws_dir, &rt);
     let registry = AuthorityRegistry::load("xinjiang-2023", ws_dir).unwrap();
     let opts = OneSourceOptions {
         as_of: NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(),
@@ -523,23 +527,8 @@ fn other_identity_documents_resolve_by_type_and_number() {
          123456789,护照,CAN,玛丽,2,1990-03-03\n\
          A98765432,护照,USA,约翰,1,1975-01-01\n",
     );
-    let ws = Workspace::load(ws_dir).unwrap();
-    let lake = Lake::open(&LakeConfig::default(), ws_dir).unwrap();
     let rt = rt();
-    let land = LandOptions {
-        base_dir: ws_dir.to_path_buf(),
-        ..LandOptions::default()
-    };
-    for d in &ws.datasets {
-        let d = load_dataset(
-            &ws_dir
-                .join("datasets")
-                .join(&d.department)
-                .join(format!("{}.toml", d.name)),
-        )
-        .unwrap();
-        rt.block_on(land_dataset(&lake, &d, &land)).unwrap();
-    }
+    let (ws, lake) = landed(ws_dir, &rt);
     let registry = AuthorityRegistry::load("xinjiang-2023", ws_dir).unwrap();
     let opts = OneSourceOptions {
         as_of: NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(),
@@ -591,21 +580,8 @@ fn per_subject_tables_keep_the_last_runs_only() {
     let dir = tempfile::tempdir().unwrap();
     let ws_dir = dir.path();
     workspace(ws_dir);
-    let ws = Workspace::load(ws_dir).unwrap();
-    let lake = Lake::open(&LakeConfig::default(), ws_dir).unwrap();
     let rt = rt();
-    let land = LandOptions {
-        base_dir: ws_dir.to_path_buf(),
-        ..LandOptions::default()
-    };
-    for d in &ws.datasets {
-        let path = ws_dir
-            .join("datasets")
-            .join(&d.department)
-            .join(format!("{}.toml", d.name));
-        rt.block_on(land_dataset(&lake, &load_dataset(&path).unwrap(), &land))
-            .unwrap();
-    }
+    let (ws, lake) = landed(ws_dir, &rt);
     let registry = AuthorityRegistry::load("xinjiang-2023", ws_dir).unwrap();
     let per_run = |table: &str| -> Vec<String> {
         let b = rt
