@@ -96,10 +96,13 @@ pub async fn read_counts(lake: &Lake, version: i64) -> Result<Counts, String> {
     else {
         return Ok(counts);
     };
-    table
-        .load_version(version.max(0) as u64)
-        .await
-        .map_err(|e| e.to_string())?;
+    table.load_version(version.max(0) as u64).await.map_err(|e| {
+        format!(
+            "{RULE_RESULTS} version {version} (the counts this evaluation is pinned to) cannot be read: {e}; \
+             a lake made before pdq kept every version may have had that part of its log cleaned up \
+             (Delta's 30-day log retention): restore the lake's backup from then to evaluate that year"
+        )
+    })?;
     let ctx = datafusion::prelude::SessionContext::new();
     lake.register(&ctx, "t", &table)
         .await

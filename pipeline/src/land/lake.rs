@@ -21,7 +21,7 @@ use deltalake::logstore::{
     LogStore, LogStoreFactory, ObjectStoreFactory, ObjectStoreRef, StorageConfig, default_logstore,
     logstore_factories, object_store_factories,
 };
-use deltalake::{DeltaResult, DeltaTable, DeltaTableError};
+use deltalake::{DeltaResult, DeltaTable, DeltaTableError, TableProperty};
 use object_store::path::Path as StorePath;
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -341,6 +341,8 @@ impl Lake {
         let created = table
             .create()
             .with_columns(fields)
+            // Every version stays readable (see `Lake::keep_every_version`).
+            .with_configuration_property(TableProperty::EnableExpiredLogCleanup, Some("false"))
             .with_commit_properties(
                 deltalake::kernel::transaction::CommitProperties::default().with_max_retries(0),
             )
@@ -352,6 +354,39 @@ impl Lake {
                 None => Err(LandError::lake(path, e)),
             },
         }
+    }
+
+    /// Makes every version of table `path` stay readable: Delta deletes log
+    /// files older than 30 days once a later checkpoint covers them, unless
+    /// the table says not to (`delta.enableExpiredLogCleanup = false`, which
+    /// every table pdq creates says). The annual evaluation reads
+    /// `_pdq/rule_results` at the version of the year's last run, months
+    /// later. For tables made before that rule: one commit setting the
+    /// property, made once. Data files are not kept by this: only the log
+    /// (a small file a commit); [`Lake::vacuum`] still deletes replaced
+    /// files past its window. Returns whether it had to be set.
+    pub async fn keep_every_version(&self, path: &str) -> Result<bool, LandError> {
+        let Some(table) = self.open_table(path).await? else {
+            return Ok(false);
+        };
+        let err = |e: &dyn std::fmt::Display| LandError::lake(path, e);
+        let key = TableProperty::EnableExpiredLogCleanup.as_ref();
+        let set = table
+            .snapshot()
+            .map_err(|e| err(&e))?
+            .metadata()
+            .configuration()
+            .get(key)
+            .is_some_and(|v| v.eq_ignore_ascii_case("false"));
+        if set {
+            return Ok(false);
+        }
+        table
+            .set_tbl_properties()
+            .with_properties(HashMap::from([(key.to_string(), "false".to_string())]))
+            .await
+            .map_err(|e| err(&e))?;
+        Ok(true)
     }
 
     /// A DataFusion context that can read this lake's tables.
@@ -1038,5 +1073,91 @@ mod tests {
                 .unwrap(),
             Vec::<String>::new()
         );
+    }
+
+    /// A hundred and six nights of one commit each to table `t` (a
+    /// checkpoint at version 100), the log then two months old but the last
+    /// night; returns the first night's version.
+    fn months_of_nights(
+        dir: &Path,
+        lake: &Lake,
+        schema: &SchemaRef,
+        rt: &tokio::runtime::Runtime,
+    ) -> i64 {
+        let first = rt
+            .block_on(lake.append_records("t", schema, &[Row { n: 0 }], None))
+            .unwrap();
+        for n in 1..105 {
+            rt.block_on(lake.append_records("t", schema, &[Row { n }], None))
+                .unwrap();
+        }
+        let log = dir.join("lake/t/_delta_log");
+        let checkpoint = |e: &std::io::Result<std::fs::DirEntry>| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .contains(".checkpoint")
+        };
+        assert!(
+            std::fs::read_dir(&log).unwrap().any(|e| checkpoint(&e)),
+            "a checkpoint was written"
+        );
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60 * 86_400);
+        for e in std::fs::read_dir(&log).unwrap() {
+            let f = std::fs::File::options()
+                .write(true)
+                .open(e.unwrap().path())
+                .unwrap();
+            f.set_modified(old).unwrap();
+        }
+        rt.block_on(lake.append_records("t", schema, &[Row { n: 105 }], None))
+            .unwrap();
+        first
+    }
+
+    /// Delta deletes log files older than 30 days once a later checkpoint
+    /// covers them, unless the table says not to; the annual evaluation
+    /// reads `_pdq/rule_results` at the version of the year's last run,
+    /// months later. Without the property the first version is gone ("No
+    /// files in log segment"); every table pdq makes has it.
+    #[test]
+    fn an_old_version_stays_readable_after_checkpoints_and_months() {
+        let (dir, lake, schema, rt) = lake_of_numbers();
+        let first = months_of_nights(dir.path(), &lake, &schema, &rt);
+        assert_eq!(numbers(&lake, &rt, Some(first)), vec![0]);
+        assert!(
+            !rt.block_on(lake.keep_every_version("t")).unwrap(),
+            "already set"
+        );
+    }
+
+    /// A table made before that rule is told once (`land::prepare` does it
+    /// for the stages' tables), and keeps its versions from then on.
+    #[test]
+    fn a_table_made_before_keeps_every_version_once_told() {
+        let (dir, lake, schema, rt) = lake_of_numbers();
+        let kernel: StructType = schema.as_ref().try_into_kernel().unwrap();
+        let url = lake.table_url("t").unwrap();
+        rt.block_on(async {
+            DeltaTable::try_from_url_with_storage_options(url, HashMap::new())
+                .await
+                .unwrap()
+                .create()
+                .with_columns(kernel.fields().cloned())
+                .await
+                .unwrap()
+        });
+        assert!(
+            rt.block_on(lake.keep_every_version("t")).unwrap(),
+            "set once"
+        );
+        assert!(
+            !rt.block_on(lake.keep_every_version("t")).unwrap(),
+            "then kept"
+        );
+        assert!(!rt.block_on(lake.keep_every_version("absent")).unwrap());
+        let first = months_of_nights(dir.path(), &lake, &schema, &rt);
+        assert_eq!(numbers(&lake, &rt, Some(first)), vec![0]);
     }
 }

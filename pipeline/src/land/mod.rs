@@ -93,10 +93,26 @@ fn delivery_id(dataset: &DatasetDef, d: &Delivery) -> String {
 }
 
 /// Creates the lake's shared tables (the delivery ledger) if they do not
-/// exist. Call once before landing datasets in parallel: concurrent
-/// creations of one Delta table can both commit.
+/// exist, and makes every version of the stages' tables stay readable
+/// ([`Lake::keep_every_version`]). Call once before landing datasets in
+/// parallel: concurrent creations of one Delta table can both commit.
 pub async fn prepare(lake: &Lake) -> Result<(), LandError> {
-    ledger::open(lake).await.map(|_| ())
+    ledger::open(lake).await?;
+    // Tables made before every version was kept readable are told so here,
+    // once, before any parallel write (a property change is a commit).
+    for t in crate::tables::ALL {
+        match lake.keep_every_version(t.path).await {
+            Ok(true) => tracing::info!(
+                table = t.path,
+                "every version of the table is kept readable from now on"
+            ),
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(table = t.path, error = %e, "cannot keep every version readable; tried again next run")
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Lands every waiting delivery of one dataset, oldest first; returns what
