@@ -129,3 +129,62 @@ fn issue_22_the_demo_sweep_with_its_lake_on_s3_publishes_what_a_local_lake_publi
         );
     }
 }
+
+/// The lake's upkeep on S3: within the window nothing goes; past it, the
+/// file a later version removed is deleted from the bucket (counted with
+/// its bytes), the current version reads the same, and nothing is left to
+/// do. (The window itself is at least a day in `pdq.toml`; the library
+/// call takes any, which is how the deletion is reached in a test.)
+#[test]
+fn vacuum_on_s3_deletes_what_the_window_no_longer_needs() {
+    use datafusion::prelude::{col, lit};
+    let Some(endpoint) = common::s3_endpoint() else {
+        return;
+    };
+    let bucket = common::new_bucket(&endpoint);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config: pipeline::land::LakeConfig = serde_json::from_value(serde_json::json!({
+        "location": format!("s3://{bucket}/lake"),
+        "s3": {"endpoint": endpoint},
+    }))
+    .expect("lake config");
+    let lake = pipeline::land::Lake::open(&config, dir.path()).expect("lake on S3");
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let schema: arrow::datatypes::SchemaRef =
+        std::sync::Arc::new(arrow::datatypes::Schema::new(vec![
+            arrow::datatypes::Field::new("n", arrow::datatypes::DataType::Int64, false),
+        ]));
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Row {
+        n: i64,
+    }
+    let rows = |ns: &[i64]| ns.iter().map(|&n| Row { n }).collect::<Vec<_>>();
+    rt.block_on(lake.append_records("t", &schema, &rows(&[1, 2]), None))
+        .expect("append");
+    rt.block_on(lake.append_records("t", &schema, &rows(&[3]), None))
+        .expect("append");
+    rt.block_on(lake.delete_where("t", col("n").lt(lit(3i64))))
+        .expect("delete");
+    let read = || -> Vec<i64> {
+        rt.block_on(lake.read_records::<Row>("t", None, "n"))
+            .expect("read")
+            .into_iter()
+            .map(|r| r.n)
+            .collect()
+    };
+    assert_eq!(read(), vec![3]);
+    let day = chrono::Duration::days(1);
+    let kept = rt.block_on(lake.vacuum("t", day, false)).expect("vacuum");
+    assert_eq!(kept.map(|v| v.files), Some(0), "within the window");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let zero = chrono::Duration::zero();
+    let done = rt
+        .block_on(lake.vacuum("t", zero, false))
+        .expect("vacuum")
+        .expect("the table");
+    assert_eq!(done.files, 1, "{done:?}");
+    assert!(done.bytes > 0, "{done:?}");
+    assert_eq!(read(), vec![3]);
+    let again = rt.block_on(lake.vacuum("t", zero, false)).expect("vacuum");
+    assert_eq!(again.map(|v| v.files), Some(0));
+}
