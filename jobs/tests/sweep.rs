@@ -1641,4 +1641,16 @@ fn a_sweep_ends_with_the_vacuum_and_the_window_is_kept() {
             "{verb:?}: {err}"
         );
     }
+    std::fs::write(
+        ws.join("pdq.toml"),
+        format!("{toml}[retention]\nonesource_runs = 0\n"),
+    )
+    .unwrap();
+    let o = pdq(&["onesource"], ws);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("retention.onesource_runs = 0") && err.trim().lines().count() == 1,
+        "{err}"
+    );
 }
