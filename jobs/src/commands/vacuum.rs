@@ -22,22 +22,11 @@ pub fn run(args: VacuumArgs) -> Result<Outcome> {
             &jobs::audit::actor("cli:vacuum"),
             "vacuum",
             "lake",
-            serde_json::json!({"lake_days": v.days, "tables": v.tables, "files_deleted": v.files, "bytes_deleted": v.bytes, "failed": v.failed.len()}),
+            serde_json::json!({"lake_days": v.lake_days, "tables": v.tables, "files_deleted": v.files, "bytes_deleted": v.bytes, "failed": v.failed.len()}),
         )?;
     }
     if crate::util::wants_json(args.format.as_deref()) {
-        outln!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({
-                "dry_run": args.dry_run,
-                "lake_days": v.days,
-                "tables": v.tables,
-                "files": v.files,
-                "bytes": v.bytes,
-                "deleted": v.deleted.iter().map(|(t, d)| serde_json::json!({"table": t, "files": d.files, "bytes": d.bytes})).collect::<Vec<_>>(),
-                "failed": v.failed.iter().map(|(t, e)| serde_json::json!({"table": t, "error": e})).collect::<Vec<_>>(),
-            }))?
-        );
+        outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         let verb = if args.dry_run {
             "would delete 将删除"
@@ -46,21 +35,22 @@ pub fn run(args: VacuumArgs) -> Result<Outcome> {
         };
         outln!(
             "数据湖清理 vacuum (keeping {} days of time travel): {} tables, {verb} {} files, {:.1} MiB",
-            v.days,
+            v.lake_days,
             v.tables,
             v.files,
             v.bytes as f64 / (1024.0 * 1024.0)
         );
-        for (t, d) in &v.deleted {
+        for d in &v.deleted {
             outln!(
-                "  {t}: {} files, {:.1} MiB",
+                "  {}: {} files, {:.1} MiB",
+                d.table,
                 d.files,
                 d.bytes as f64 / (1024.0 * 1024.0)
             );
         }
     }
-    for (t, e) in &v.failed {
-        eprintln!("pdq vacuum: {t}: {e}");
+    for f in &v.failed {
+        eprintln!("pdq vacuum: {}: {}", f.table, f.error);
     }
     Ok(if v.failed.is_empty() {
         Outcome::Clean

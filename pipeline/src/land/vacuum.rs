@@ -13,21 +13,43 @@ use super::{Lake, Vacuumed};
 use crate::run::Step;
 use crate::workspace::Workspace;
 
-/// What one vacuum of the lake did.
+/// What one vacuum of the lake did (the JSON of `pdq vacuum --format json`).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct LakeVacuum {
+    /// Whether nothing was deleted: the figures say what would be.
+    pub dry_run: bool,
     /// Days of time travel kept.
-    pub days: i64,
+    pub lake_days: i64,
     /// Tables vacuumed (those that exist).
     pub tables: u64,
     /// Files deleted, all tables.
     pub files: u64,
     /// Their bytes.
     pub bytes: u64,
-    /// Per table that lost files: its path and what it lost.
-    pub deleted: Vec<(String, Vacuumed)>,
-    /// Per table that could not be vacuumed: its path and why.
-    pub failed: Vec<(String, String)>,
+    /// The tables that lost files, and what each lost.
+    pub deleted: Vec<TableVacuumed>,
+    /// The tables that could not be vacuumed, and why.
+    pub failed: Vec<TableFailed>,
+}
+
+/// A table that lost files to a vacuum.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableVacuumed {
+    /// Its path in the lake.
+    pub table: String,
+    /// Files deleted.
+    pub files: u64,
+    /// Their bytes.
+    pub bytes: u64,
+}
+
+/// A table that could not be vacuumed.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableFailed {
+    /// Its path in the lake.
+    pub table: String,
+    /// Why.
+    pub error: String,
 }
 
 /// The lake's tables a workspace has: the stages' tables, then each
@@ -60,7 +82,8 @@ pub async fn vacuum_lake(
 ) -> LakeVacuum {
     use futures::StreamExt;
     let mut out = LakeVacuum {
-        days: keep.num_days(),
+        dry_run,
+        lake_days: keep.num_days(),
         ..Default::default()
     };
     let mut pending = futures::stream::FuturesOrdered::new();
@@ -103,12 +126,19 @@ impl LakeVacuum {
                 self.bytes += v.bytes;
                 if v.files > 0 {
                     tracing::info!(table = %table, files = v.files, bytes = v.bytes, dry_run, "vacuumed");
-                    self.deleted.push((table, v));
+                    self.deleted.push(TableVacuumed {
+                        table,
+                        files: v.files,
+                        bytes: v.bytes,
+                    });
                 }
             }
             Err(e) => {
                 tracing::warn!(table = %table, error = %e, "cannot vacuum");
-                self.failed.push((table, e.to_string()));
+                self.failed.push(TableFailed {
+                    table,
+                    error: e.to_string(),
+                });
             }
         }
     }
@@ -126,7 +156,11 @@ pub async fn vacuum_step(ws: &Workspace, lake: &Lake, run_id: &str) -> Step {
         serde_json::json!({"tables": v.tables, "files_deleted": v.files, "bytes_deleted": v.bytes})
             .to_string();
     if !v.failed.is_empty() {
-        let why: Vec<String> = v.failed.iter().map(|(t, e)| format!("{t}: {e}")).collect();
+        let why: Vec<String> = v
+            .failed
+            .iter()
+            .map(|f| format!("{}: {}", f.table, f.error))
+            .collect();
         step.fail(format!("cannot vacuum {}", why.join("; ")));
     }
     step.finish()
