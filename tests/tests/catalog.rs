@@ -296,6 +296,39 @@ fn field<'a>(h: &'a Harvest, name: &str, f: &str) -> Option<&'a str> {
         .map(String::as_str)
 }
 
+/// A portal export whose data items name one field two ways: every value
+/// is read, and where the items' fields came from is said once for the
+/// source, both keys named (the items themselves carry no copy).
+#[tokio::test]
+async fn json_items_say_once_which_keys_their_fields_came_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = json!({"data": {"list": [
+        {"id": "R1", "资源名称": "户籍人口", "资源提供方": "公安局",
+         "信息项": [{"信息项名称": "姓名", "字段名": "xm"}, {"数据项名称": "性别", "字段名": "xb"}]},
+        {"id": "R2", "资源名称": "婚姻登记", "资源提供方": "民政局",
+         "信息项": [{"信息项名称": "登记日期", "数据类型": "日期型"}]}
+    ]}});
+    let file = dir.path().join("export.json");
+    std::fs::write(&file, export.to_string()).unwrap();
+    let cfg = source(&format!(
+        "[source]\nkind = \"json_api\"\nurl = \"{}\"\nrecords = \"data.list\"\nid = \"id\"\nitems = \"信息项\"\n",
+        file.display()
+    ));
+    let h = harvest(&cfg).await;
+    assert_eq!(h.records.len(), 2, "{:?}", h.problems);
+    let names: Vec<&str> = h
+        .records
+        .iter()
+        .flat_map(|r| r.items.iter().map(|i| i.fields["name"].as_str()))
+        .collect();
+    assert_eq!(names, ["姓名", "性别", "登记日期"]);
+    assert_eq!(h.item_origins["name"], "信息项名称 / 数据项名称");
+    assert_eq!(h.item_origins["column"], "字段名");
+    assert_eq!(h.item_origins["type"], "数据类型");
+    // And the harvest's mapping report says it.
+    assert_eq!(h.mapping_report().items, h.item_origins);
+}
+
 #[tokio::test]
 async fn json_api_with_mapping_paging_and_token() {
     let (addr, _) = serve().await;
@@ -494,6 +527,10 @@ async fn a_badly_filled_template_reports_sheet_row_and_column() {
         marriage.origins["update_frequency"],
         "column D (更新频率（必填）)"
     );
+    // Where the data items' fields came from: said once for the sheet.
+    assert_eq!(h.item_origins["name"], "column B (信息项名称)");
+    assert_eq!(h.item_origins["column"], "column C (字段名)");
+    assert_eq!(h.item_origins["personal"], "column F (是否涉及个人信息)");
     let problems: Vec<String> = h.problems.iter().map(|p| p.to_string()).collect();
     let expect = [
         "template.xlsx!资源目录 row 7 column I: cell holds the spreadsheet error",

@@ -101,6 +101,22 @@ pub(crate) fn map_object(
     (fields, origins)
 }
 
+/// Adds `key` to the keys field `f` was read from (`itemName / name`
+/// when the items of one source use two), each key once.
+pub(crate) fn note_origin(origins: &mut BTreeMap<String, String>, f: String, key: &str) {
+    match origins.get_mut(&f) {
+        None => {
+            origins.insert(f, key.to_string());
+        }
+        Some(keys) => {
+            if !keys.split(" / ").any(|k| k == key) {
+                keys.push_str(" / ");
+                keys.push_str(key);
+            }
+        }
+    }
+}
+
 /// The label of an object value: its `title`, `name`, `label`, `prefLabel`
 /// or `foaf:name` (an organisation or a theme given as an object).
 fn label(v: &serde_json::Value) -> Option<String> {
@@ -252,10 +268,12 @@ pub(crate) async fn harvest(cfg: &JsonApiConfig, base_dir: &Path) -> Result<Harv
             {
                 for (j, it) in items.iter().enumerate() {
                     let (fields, origins) = map_object(it, ITEM_FIELDS, &cfg.item_mapping, false);
+                    for (f, key) in origins {
+                        note_origin(&mut out.item_origins, f, &key);
+                    }
                     r.items.push(HarvestedItem {
                         location: format!("{at} {p}[{j}]"),
                         fields,
-                        origins,
                     });
                 }
             }

@@ -291,6 +291,10 @@ pub struct MappingReport {
     pub fields: BTreeMap<String, BTreeMap<String, usize>>,
     /// Source keys no field took → records that had them.
     pub unmapped: BTreeMap<String, usize>,
+    /// Data-item field → the column or keys its values came from
+    /// ([`Harvest::item_origins`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub items: BTreeMap<String, String>,
 }
 
 impl MappingReport {
@@ -317,6 +321,7 @@ impl Harvest {
                 *out.unmapped.entry(k.clone()).or_default() += 1;
             }
         }
+        out.items = self.item_origins.clone();
         out
     }
 }
@@ -488,6 +493,7 @@ mod tests {
             records: vec![],
             skipped: (0..4).map(rec).collect(),
             problems: vec![],
+            item_origins: Default::default(),
         };
         let report = h.mapping_report();
         assert_eq!(report.records, 4);

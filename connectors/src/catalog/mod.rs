@@ -65,11 +65,12 @@ pub struct HarvestedRecord {
 pub struct HarvestedItem {
     /// Where it was read.
     pub location: String,
-    /// Canonical item field (see [`ITEM_FIELDS`]) → trimmed text.
+    /// Canonical item field (see [`ITEM_FIELDS`]) → trimmed text. Where
+    /// each field came from is said once per source, in
+    /// [`Harvest::item_origins`]: a template's data-item columns are the
+    /// same for every row, and a million data items need not each carry
+    /// a copy (issue #24, 3).
     pub fields: BTreeMap<String, String>,
-    /// Canonical field → column or key it came from.
-    #[serde(default)]
-    pub origins: BTreeMap<String, String>,
 }
 
 /// Something in a source that could not be harvested as it stands.
@@ -108,6 +109,10 @@ pub struct Harvest {
     /// how many records lack a required field and which keys went unmapped.
     #[serde(default)]
     pub skipped: Vec<HarvestedRecord>,
+    /// Canonical data-item field → the column (`column C (信息项名称)`) or
+    /// the keys (`itemName / name`) the data items' values came from.
+    #[serde(default)]
+    pub item_origins: BTreeMap<String, String>,
 }
 
 /// Why a source could not be harvested at all. One line.

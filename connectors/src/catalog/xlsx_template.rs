@@ -395,12 +395,24 @@ pub(crate) fn harvest(
         let mut searched = false;
         let mut later = vec![];
         while let Some((r, row)) = g.next_row().map_err(&fail)? {
-            let Some(((_, map, _), head)) = &found else {
+            let Some(((_, map, _), _)) = &found else {
                 if searched {
                     // No header: the rest is read only for its error cells.
                     continue;
                 }
                 if let Some(h) = header(r, &row, ITEM_FIELDS) {
+                    // Where each data-item field comes from, once for the
+                    // sheet.
+                    for (&c, &f) in &h.1 {
+                        out.item_origins.insert(
+                            f.into(),
+                            format!(
+                                "column {} ({})",
+                                column_letter(c as usize),
+                                row.get(&c).cloned().unwrap_or_default()
+                            ),
+                        );
+                    }
                     found = Some((h, row));
                 } else if r >= 9 {
                     searched = true;
@@ -414,14 +426,6 @@ pub(crate) fn harvest(
             for (&c, &f) in map {
                 if let Some(v) = row.get(&c).cloned() {
                     item.fields.insert(f.into(), v);
-                    item.origins.insert(
-                        f.into(),
-                        format!(
-                            "column {} ({})",
-                            column_letter(c as usize),
-                            head.get(&c).cloned().unwrap_or_default()
-                        ),
-                    );
                 }
             }
             if !item.fields.contains_key("name") && !item.fields.contains_key("column") {
@@ -435,7 +439,7 @@ pub(crate) fn harvest(
                 }
                 continue;
             }
-            g.charge(kept_bytes(&item.fields, &item.origins), r)
+            g.charge(kept_bytes(&item.fields, &BTreeMap::new()), r)
                 .map_err(&fail)?;
             let owner = item
                 .fields

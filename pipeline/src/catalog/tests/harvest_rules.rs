@@ -17,7 +17,6 @@ fn personal_information_is_kept_out_of_the_open_attributes_the_text_names() {
         .iter()
         .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect(),
-        origins: BTreeMap::new(),
     };
     let mut records = vec![];
     for (code, open, sensitive) in [

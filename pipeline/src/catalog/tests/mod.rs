@@ -181,7 +181,6 @@ fn every_catalog_check_finds_its_problem() {
         .iter()
         .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect(),
-        origins: BTreeMap::new(),
     });
     open_personal.items.push(HarvestedItem {
         location: "目录.xlsx!信息项 row 4".into(),
@@ -189,7 +188,6 @@ fn every_catalog_check_finds_its_problem() {
             .iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect(),
-        origins: BTreeMap::new(),
     });
     let mut cond_open = good("A7", "有条件开放无条件");
     cond_open
@@ -215,7 +213,6 @@ fn every_catalog_check_finds_its_problem() {
             .iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect(),
-        origins: BTreeMap::new(),
     });
     run(
         &mut st,

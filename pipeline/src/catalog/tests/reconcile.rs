@@ -39,7 +39,6 @@ fn item(name: &str, column: &str, ty: &str, len: Option<&str>) -> HarvestedItem 
     HarvestedItem {
         location: format!("目录.xlsx!信息项 {column}"),
         fields,
-        origins: BTreeMap::new(),
     }
 }
 

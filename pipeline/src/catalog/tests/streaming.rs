@@ -19,7 +19,6 @@ fn open(code: &str, name: &str, open: &str) -> HarvestedRecord {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
-        origins: Default::default(),
     });
     r
 }
