@@ -699,3 +699,56 @@ fn issue_22_ballista_without_the_feature_says_how_to_rebuild() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+/// The `pdq` process runs without transparent huge pages (a flag of its
+/// own, set first thing in `main`: the kernel's zeroing of 2 MiB pages was
+/// a quarter of a large harvest's CPU), and `MIMALLOC_ALLOW_THP` set by the
+/// operator leaves the process as it was started.
+#[cfg(target_os = "linux")]
+#[test]
+fn pdq_runs_without_transparent_huge_pages_unless_told() {
+    use std::io::BufRead;
+    let thp = |status: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with("THP_enabled:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .map(str::to_string)
+    };
+    let of_pdq = |allow: Option<&str>| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("pdq.toml"), "").expect("pdq.toml");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_pdq"));
+        cmd.args(["serve", "-w", ".", "--listen", "127.0.0.1:0"])
+            .current_dir(dir.path())
+            .env_remove("RUST_LOG")
+            .env_remove("MIMALLOC_ALLOW_THP")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null());
+        if let Some(a) = allow {
+            cmd.env("MIMALLOC_ALLOW_THP", a);
+        }
+        let mut child = cmd.spawn().expect("pdq serve runs");
+        let mut first = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut first)
+            .expect("the address line");
+        assert!(first.contains("http://"), "{first}");
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", child.id())).expect("status");
+        let _ = child.kill();
+        let _ = child.wait();
+        thp(&status)
+    };
+    let ours = std::fs::read_to_string("/proc/self/status").expect("status");
+    let Some(ours) = thp(&ours) else {
+        eprintln!("skipped: this kernel does not report THP_enabled");
+        return;
+    };
+    assert_eq!(of_pdq(None).as_deref(), Some("0"), "pdq turns them off");
+    assert_eq!(
+        of_pdq(Some("1")),
+        Some(ours),
+        "with MIMALLOC_ALLOW_THP set, as the test runner has it"
+    );
+}

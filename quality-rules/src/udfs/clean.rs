@@ -71,7 +71,8 @@ fn keep<'a>(value: &'a str, markers: &[String]) -> Option<&'a str> {
     }
 }
 
-/// `clean` of a Utf8View array. The one `unsafe` block of the workspace:
+/// `clean` of a Utf8View array. One of the workspace's two `unsafe` blocks
+/// (the other is a `prctl` in the `pdq` binary's `main`):
 /// re-validating every string of every batch would double the cost of the
 /// most common function of the scan (see the SAFETY note).
 #[allow(unsafe_code)]
