@@ -296,6 +296,10 @@ pub fn write_xlsx<W: std::io::Write + Send>(
     created: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), rust_xlsxwriter::XlsxError> {
     let mut book = rust_xlsxwriter::Workbook::new();
+    // Excel's own deflate level: ~30% less time to save than the default 6
+    // for files ~5% larger (rust_xlsxwriter's performance notes); a
+    // catalog's workbook has a million data-item rows.
+    book.set_zip_compression_level(3);
     let stamp = rust_xlsxwriter::ExcelDateTime::from_timestamp(created.timestamp())?;
     book.set_properties(&rust_xlsxwriter::DocProperties::new().set_creation_datetime(&stamp));
     let bold = rust_xlsxwriter::Format::new().set_bold();
