@@ -388,21 +388,22 @@ pub async fn run_onesource(
     lake.append_records(DUPLICATES_TABLE, &duplicate_schema(), &rows, Some(&once))
         .await?;
 
-    // Retention: the per-subject tables keep the last runs only (each run
-    // writes every subject again). Their removal is one commit per table,
-    // of whole files; a failure leaves older rows for the next run to
-    // remove, and this run's output stands.
-    for table in [GOLDEN_TABLE, LINKS_TABLE, CONFLICTS_TABLE] {
-        match lake
-            .keep_latest_runs(table, "run", opts.keep_runs.max(1))
-            .await
-        {
-            Ok(gone) if !gone.is_empty() => {
-                tracing::info!(table, runs = gone.len(), oldest = %gone[0], "older runs removed")
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(table, error = %e, "older runs could not be removed"),
+    // Retention: the per-subject tables keep the stage's last runs only
+    // (each run writes every subject again), the same runs in all three:
+    // a run's conflicts go with its golden values and links, even when
+    // later runs found none. The removal is one commit per table, of whole
+    // files; a failure leaves older rows for the next run to remove, and
+    // this run's output stands.
+    let tables = [GOLDEN_TABLE, LINKS_TABLE, CONFLICTS_TABLE];
+    match lake
+        .keep_latest_runs_of(&tables, "run", opts.keep_runs.max(1))
+        .await
+    {
+        Ok(gone) if !gone.is_empty() => {
+            tracing::info!(runs = gone.len(), oldest = %gone[0], "older one-source runs removed")
         }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "older one-source runs could not be removed"),
     }
 
     report.golden_values = resolved.iter().map(|p| p.golden.len() as u64).sum();

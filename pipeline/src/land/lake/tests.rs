@@ -241,6 +241,57 @@ fn the_latest_runs_are_kept_by_when_they_were_written_not_by_name() {
     );
 }
 
+/// One stage's tables keep the same runs: conflicts found in the first
+/// run only go once the stage has made `keep` runs since, though the
+/// conflicts table has no newer run (it used to keep them for good).
+#[test]
+fn a_stages_tables_keep_the_stages_last_runs() {
+    let (_dir, lake, _, rt) = lake_of_numbers();
+    let schema: SchemaRef = Arc::new(Schema::new(vec![
+        Field::new("run", DataType::Utf8, false),
+        Field::new("n", DataType::Int64, false),
+    ]));
+    let append = |table: &str, run: &str| {
+        rt.block_on(lake.append_records(
+            table,
+            &schema,
+            &[RunRow {
+                run: run.into(),
+                n: 1,
+            }],
+            None,
+        ))
+        .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    append("golden", "r1");
+    append("conflicts", "r1");
+    append("golden", "r2");
+    append("golden", "r3");
+    let runs = |table: &str| -> Vec<String> {
+        let rows: Vec<RunRow> = rt.block_on(lake.read_records(table, None, "run")).unwrap();
+        rows.into_iter().map(|r| r.run).collect()
+    };
+    // One table at a time, the conflicts' only run would stay.
+    assert_eq!(
+        rt.block_on(lake.keep_latest_runs("conflicts", "run", 2))
+            .unwrap(),
+        Vec::<String>::new()
+    );
+    let gone = rt
+        .block_on(lake.keep_latest_runs_of(&["golden", "conflicts", "absent"], "run", 2))
+        .unwrap();
+    assert_eq!(gone, vec!["r1".to_string()]);
+    assert_eq!(runs("golden"), vec!["r2", "r3"]);
+    assert!(runs("conflicts").is_empty());
+    // Nothing more to remove: no commit, nothing returned.
+    assert_eq!(
+        rt.block_on(lake.keep_latest_runs_of(&["golden", "conflicts"], "run", 2))
+            .unwrap(),
+        Vec::<String>::new()
+    );
+}
+
 /// A hundred and six nights of one commit each to table `t` (a
 /// checkpoint at version 100), the log then two months old but the last
 /// night; returns the first night's version.

@@ -20,6 +20,34 @@ pub struct Vacuumed {
     pub bytes: u64,
 }
 
+/// Commits the removal of `runs`' files (`removes`) from `table`.
+async fn remove_runs(
+    table: &mut deltalake::DeltaTable,
+    path: &str,
+    column: &str,
+    runs: &[&String],
+    removes: Vec<deltalake::kernel::Action>,
+) -> Result<(), LandError> {
+    use deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
+    use deltalake::protocol::DeltaOperation;
+    let err = |e: &dyn std::fmt::Display| LandError::lake(path, e);
+    let snapshot = table.snapshot().map_err(|e| err(&e))?;
+    let quoted: Vec<String> = runs
+        .iter()
+        .map(|r| format!("'{}'", r.replace('\'', "''")))
+        .collect();
+    let operation = DeltaOperation::Delete {
+        predicate: Some(format!("{column} IN ({})", quoted.join(", "))),
+    };
+    CommitBuilder::from(CommitProperties::default())
+        .with_actions(removes)
+        .build(Some(snapshot), table.log_store(), operation)
+        .await
+        .map_err(|e| err(&e))?;
+    table.update_state().await.map_err(|e| err(&e))?;
+    Ok(())
+}
+
 /// The one value a data file's Delta statistics give `column` (its minimum
 /// equal to its maximum), if they do.
 fn single_value(stats: &str, column: &str) -> Option<String> {
@@ -126,51 +154,65 @@ impl Lake {
         column: &str,
         keep: usize,
     ) -> Result<Vec<String>, LandError> {
+        self.keep_latest_runs_of(&[path], column, keep).await
+    }
+
+    /// [`Lake::keep_latest_runs`] for the tables one stage writes each run:
+    /// the stage's last `keep` runs are those written last to *any* of
+    /// `paths`, and every table keeps those and no others. A run that
+    /// wrote rows to one table only (conflicts, found in few runs) goes
+    /// from it once the stage has made `keep` runs since, not once that
+    /// table has `keep` newer runs. One commit per table that loses rows.
+    /// Returns the runs removed, oldest first.
+    pub async fn keep_latest_runs_of(
+        &self,
+        paths: &[&str],
+        column: &str,
+        keep: usize,
+    ) -> Result<Vec<String>, LandError> {
         use deltalake::kernel::Action;
-        use deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
-        use deltalake::protocol::DeltaOperation;
-        let Some(mut table) = self.open_table(path).await? else {
-            return Ok(vec![]);
-        };
-        let err = |e: &dyn std::fmt::Display| LandError::lake(path, e);
-        let snapshot = table.snapshot().map_err(|e| err(&e))?;
-        // run -> (its files' latest write time, its files)
-        let mut runs: HashMap<String, (i64, Vec<Action>)> = HashMap::new();
-        for f in snapshot.log_data().iter() {
-            let Some(run) = f.stats().and_then(|s| single_value(&s, column)) else {
+        // Per table: its state and run -> its files; across tables: run ->
+        // the latest write time of its files.
+        let mut tables = vec![];
+        let mut latest: HashMap<String, i64> = HashMap::new();
+        for &path in paths {
+            let Some(table) = self.open_table(path).await? else {
                 continue;
             };
-            let entry = runs.entry(run).or_insert((i64::MIN, Vec::new()));
-            entry.0 = entry.0.max(f.modification_time());
-            entry.1.push(Action::Remove(f.remove_action(true)));
+            let snapshot = table.snapshot().map_err(|e| LandError::lake(path, e))?;
+            let mut runs: HashMap<String, Vec<Action>> = HashMap::new();
+            for f in snapshot.log_data().iter() {
+                let Some(run) = f.stats().and_then(|s| single_value(&s, column)) else {
+                    continue;
+                };
+                let t = latest.entry(run.clone()).or_insert(i64::MIN);
+                *t = (*t).max(f.modification_time());
+                runs.entry(run)
+                    .or_default()
+                    .push(Action::Remove(f.remove_action(true)));
+            }
+            tables.push((path, table, runs));
         }
-        if runs.len() <= keep {
+        if latest.len() <= keep {
             return Ok(vec![]);
         }
-        let mut order: Vec<(i64, String)> =
-            runs.iter().map(|(r, (t, _))| (*t, r.clone())).collect();
+        let mut order: Vec<(i64, String)> = latest.into_iter().map(|(r, t)| (t, r)).collect();
         order.sort();
         let gone: Vec<String> = order[..order.len() - keep]
             .iter()
             .map(|(_, r)| r.clone())
             .collect();
-        let removes: Vec<Action> = gone
-            .iter()
-            .flat_map(|r| runs.remove(r).map(|(_, a)| a).unwrap_or_default())
-            .collect();
-        let quoted: Vec<String> = gone
-            .iter()
-            .map(|r| format!("'{}'", r.replace('\'', "''")))
-            .collect();
-        let operation = DeltaOperation::Delete {
-            predicate: Some(format!("{column} IN ({})", quoted.join(", "))),
-        };
-        CommitBuilder::from(CommitProperties::default())
-            .with_actions(removes)
-            .build(Some(snapshot), table.log_store(), operation)
-            .await
-            .map_err(|e| err(&e))?;
-        table.update_state().await.map_err(|e| err(&e))?;
+        for (path, mut table, mut runs) in tables {
+            let mine: Vec<&String> = gone.iter().filter(|r| runs.contains_key(*r)).collect();
+            if mine.is_empty() {
+                continue;
+            }
+            let removes: Vec<Action> = mine
+                .iter()
+                .flat_map(|r| runs.remove(*r).unwrap_or_default())
+                .collect();
+            remove_runs(&mut table, path, column, &mine, removes).await?;
+        }
         Ok(gone)
     }
 }
