@@ -499,18 +499,63 @@ pub async fn read_sources(
     xlsx: connectors::files::sheet::XlsxLimits,
 ) -> Vec<SourceResult> {
     use futures::StreamExt;
-    futures::stream::iter(defs.iter().cloned())
-        .map(|d| async move {
-            let r = d
-                .source
-                .harvest_with(base_dir, xlsx)
-                .await
-                .map_err(|e| e.to_string());
-            (d, r)
-        })
-        .buffered(2)
-        .collect()
+    source_results(defs, base_dir, xlsx).collect().await
+}
+
+/// The sources' harvests in the sources' order, at most two read at a time.
+fn source_results<'a>(
+    defs: &[CatalogSourceDef],
+    base_dir: &'a Path,
+    xlsx: connectors::files::sheet::XlsxLimits,
+) -> impl futures::Stream<Item = SourceResult> + 'a {
+    use futures::StreamExt;
+    let reads: Vec<_> = defs
+        .iter()
+        .cloned()
+        .map(|d| read_source(d, base_dir, xlsx))
+        .collect();
+    futures::stream::iter(reads).buffered(2)
+}
+
+/// The sources' harvests, read on their own task (two at a time, in the
+/// sources' order) while the caller merges the ones before: one source
+/// waits in the channel, so at most four are held at once.
+fn spawn_reads(
+    defs: Vec<CatalogSourceDef>,
+    base_dir: std::path::PathBuf,
+    xlsx: connectors::files::sheet::XlsxLimits,
+) -> tokio::sync::mpsc::Receiver<SourceResult> {
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    tokio::spawn(read_into(defs, base_dir, xlsx, tx));
+    rx
+}
+
+async fn read_into(
+    defs: Vec<CatalogSourceDef>,
+    base_dir: std::path::PathBuf,
+    xlsx: connectors::files::sheet::XlsxLimits,
+    tx: tokio::sync::mpsc::Sender<SourceResult>,
+) {
+    let mut results = std::pin::pin!(source_results(&defs, &base_dir, xlsx));
+    while let Some(result) = futures::StreamExt::next(&mut results).await {
+        if tx.send(result).await.is_err() {
+            // The merge stopped (its task ended): nothing more to read.
+            break;
+        }
+    }
+}
+
+async fn read_source(
+    def: CatalogSourceDef,
+    base_dir: &Path,
+    xlsx: connectors::files::sheet::XlsxLimits,
+) -> SourceResult {
+    let r = def
+        .source
+        .harvest_with(base_dir, xlsx)
         .await
+        .map_err(|e| e.to_string());
+    (def, r)
 }
 
 /// What a source's harvest mapped, in one line: `name←title 60/60, …`.
@@ -631,11 +676,67 @@ pub fn merge(
     harvest: &str,
     now: DateTime<Utc>,
 ) -> (Vec<CatalogRow>, Vec<SourceOutcome>, Vec<SourceProblem>) {
-    let version = state.version + 1;
-    let mut rows = vec![];
-    let mut outcomes = vec![];
-    let mut problems = vec![];
-    for (def, result) in results {
+    let mut m = Merge::new(state, curation, tz, departments, harvest, now);
+    for r in results {
+        m.source(r);
+    }
+    m.finish()
+}
+
+/// A harvest being merged into the catalog state, a source at a time (in
+/// the sources' order), so that a source's records can go as soon as they
+/// are merged: a bureau's many department catalogs are not all held at
+/// once.
+pub struct Merge<'a> {
+    state: &'a mut CatalogState,
+    curation: &'a Curation,
+    tz: chrono_tz::Tz,
+    departments: &'a BTreeMap<String, String>,
+    harvest: &'a str,
+    now: DateTime<Utc>,
+    version: i64,
+    rows: Vec<CatalogRow>,
+    outcomes: Vec<SourceOutcome>,
+    problems: Vec<SourceProblem>,
+}
+
+impl<'a> Merge<'a> {
+    /// A merge into `state` as catalog version `state.version + 1`.
+    pub fn new(
+        state: &'a mut CatalogState,
+        curation: &'a Curation,
+        tz: chrono_tz::Tz,
+        departments: &'a BTreeMap<String, String>,
+        harvest: &'a str,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let version = state.version + 1;
+        Merge {
+            state,
+            curation,
+            tz,
+            departments,
+            harvest,
+            now,
+            version,
+            rows: vec![],
+            outcomes: vec![],
+            problems: vec![],
+        }
+    }
+
+    /// Merges one source's harvest (or records why it was not read).
+    pub fn source(&mut self, (def, result): SourceResult) {
+        let (state, curation, tz, departments, harvest, now, version) = (
+            &mut *self.state,
+            self.curation,
+            self.tz,
+            self.departments,
+            self.harvest,
+            self.now,
+            self.version,
+        );
+        let (rows, outcomes, problems) = (&mut self.rows, &mut self.outcomes, &mut self.problems);
         let mut o = SourceOutcome {
             source: def.name.clone(),
             status: "ok".into(),
@@ -657,7 +758,7 @@ pub fn merge(
                     },
                 });
                 outcomes.push(o);
-                continue;
+                return;
             }
         };
         o.records = h.records.len();
@@ -709,7 +810,7 @@ pub fn merge(
             problems.push(not_applied(&def, &why));
             o.error = Some(why);
             outcomes.push(o);
-            continue;
+            return;
         }
         let mut fresh: BTreeMap<String, CatalogEntry> = BTreeMap::new();
         for rec in std::mem::take(&mut h.records) {
@@ -739,7 +840,7 @@ pub fn merge(
             ));
             problems.push(not_applied(&def, o.error.as_deref().unwrap_or_default()));
             outcomes.push(o);
-            continue;
+            return;
         }
         let row =
             |e: &CatalogEntry, kind: ChangeKind, hash: &str, changes: &[FieldChange]| CatalogRow {
@@ -821,10 +922,16 @@ pub fn merge(
         }
         outcomes.push(o);
     }
-    if !rows.is_empty() {
-        state.version = version;
+
+    /// The rows of the new version (empty: nothing changed), each source's
+    /// outcome and the problems found; the state's version moves on only
+    /// when there are rows.
+    pub fn finish(self) -> (Vec<CatalogRow>, Vec<SourceOutcome>, Vec<SourceProblem>) {
+        if !self.rows.is_empty() {
+            self.state.version = self.version;
+        }
+        (self.rows, self.outcomes, self.problems)
     }
-    (rows, outcomes, problems)
 }
 
 /// Harvests the workspace's catalog sources (or the one named) into the
@@ -856,28 +963,30 @@ pub async fn harvest(
         seconds = clock.elapsed().as_secs_f64(),
         "catalog loaded"
     );
-    let clock = std::time::Instant::now();
-    let results = read_sources(&defs, &ws.dir, ws.xlsx_limits()).await;
-    tracing::info!(
-        sources = results.len(),
-        seconds = clock.elapsed().as_secs_f64(),
-        "catalog sources read"
-    );
+    // Each source is merged as soon as it is read (in the sources' order,
+    // the next ones read meanwhile on their own task), and its records go
+    // as they become entries: a bureau with a hundred department catalogs
+    // holds a few of them at a time, not all.
     let clock = std::time::Instant::now();
     let harvest = format!("h{}", now.format("%Y%m%dT%H%M%S%.3fZ"));
-    let (mut rows, sources, problems) = merge(
+    let mut merging = Merge::new(
         &mut state,
-        results,
         &curation,
         tz,
         &ws.config.departments,
         &harvest,
         now,
     );
+    let mut results = spawn_reads(defs, ws.dir.clone(), ws.xlsx_limits());
+    while let Some(result) = results.recv().await {
+        merging.source(result);
+    }
+    let (mut rows, sources, problems) = merging.finish();
     tracing::info!(
+        sources = sources.len(),
         changes = rows.len(),
         seconds = clock.elapsed().as_secs_f64(),
-        "harvest merged"
+        "catalog sources read and merged"
     );
     if !rows.is_empty() {
         let clock = std::time::Instant::now();
