@@ -53,6 +53,12 @@ pub struct Head {
     /// When the head moved.
     #[serde(default)]
     pub time: Option<DateTime<Utc>>,
+    /// The hash of the record being appended after this head (its
+    /// sequence number is `seq + 1`), written, signed, before the record:
+    /// a crash between the record and the head's move is then told from a
+    /// record added without the key, and the next append completes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<String>,
     /// The signing key's id; absent when unsigned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_id: Option<String>,
@@ -85,14 +91,16 @@ impl Head {
             base_hash: GENESIS.into(),
             anchors: 0,
             time: None,
+            pending: None,
             key_id: None,
             mac: None,
         }
     }
 
-    /// The text the MAC covers.
+    /// The text the MAC covers (a head without a pending record signs the
+    /// text it always did).
     pub fn signed_text(&self) -> String {
-        format!(
+        let mut text = format!(
             "pdq-audit-head/2\nlog {}\nseq {}\nhash {}\nrecords {}\nbase {} {}\nanchors {}\ntime {}",
             self.log,
             self.seq,
@@ -102,7 +110,18 @@ impl Head {
             self.base_hash,
             self.anchors,
             self.time.map(|t| t.to_rfc3339()).unwrap_or_default()
-        )
+        );
+        if let Some(p) = &self.pending {
+            text.push_str("\npending ");
+            text.push_str(p);
+        }
+        text
+    }
+
+    /// Whether the chain's end (`end_seq`, `end_hash`) is this head's
+    /// pending record: an append whose head did not move (a crash).
+    pub fn pending_is(&self, end_seq: u64, end_hash: &str) -> bool {
+        end_seq == self.seq + 1 && self.pending.as_deref() == Some(end_hash)
     }
 
     /// Signs the head with `key` (or leaves it unsigned without one).

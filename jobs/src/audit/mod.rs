@@ -347,6 +347,20 @@ impl AuditLog {
             Some(r) => (r.seq, r.hash.clone()),
             None => (base.seq, base.hash.clone()),
         };
+        if h.pending.is_some() {
+            // The last append was interrupted (kill -9, power cut). Its
+            // record, named in the signed head before it was written, is
+            // there: the head moves to it. It is not: it was never
+            // written. Anything else is refused below.
+            if let Some(r) = last.as_ref().filter(|r| h.pending_is(r.seq, &r.hash)) {
+                tracing::warn!(seq = r.seq, "completed an audit append a crash interrupted");
+                h.seq = r.seq;
+                h.hash = r.hash.clone();
+                h.records = h.seq - h.base_seq;
+                h.time = Some(r.time);
+            }
+            h.pending = None;
+        }
         if (end_seq, end_hash.as_str()) != (h.seq, h.hash.as_str()) {
             return Err(refuse(format!(
                 "the log ends at record {end_seq} but head.json says {}",
@@ -362,15 +376,15 @@ impl AuditLog {
         Ok((h, signable))
     }
 
-    /// Writes the record after `after` (one write, synced).
-    fn write_record(
+    /// The record after `after`, hashed, not yet written.
+    fn record_after(
         &self,
         after: &Head,
         actor: &str,
         action: &str,
         target: &str,
         detail: serde_json::Value,
-    ) -> Result<AuditRecord, AuditError> {
+    ) -> AuditRecord {
         let mut r = AuditRecord {
             seq: after.seq + 1,
             time: Utc::now(),
@@ -382,6 +396,11 @@ impl AuditLog {
             hash: String::new(),
         };
         r.hash = r.compute_hash();
+        r
+    }
+
+    /// Writes record `r` (one write, synced).
+    fn write_record(&self, r: &AuditRecord) -> Result<(), AuditError> {
         let path = self.year_file(r.time.year());
         let new_file = !path.exists();
         let mut f = OpenOptions::new()
@@ -397,7 +416,25 @@ impl AuditLog {
         if new_file && let Ok(d) = File::open(&self.dir) {
             let _ = d.sync_all();
         }
-        Ok(r)
+        Ok(())
+    }
+
+    /// Writes record `r` after head `h` and moves the head to it. The head
+    /// names the record (signed, `pending`) before the record is written,
+    /// so that a crash between the two is recognised, and completed by the
+    /// next append, rather than taken for a record added without the key.
+    fn commit_record(
+        &self,
+        h: Head,
+        r: &AuditRecord,
+        key: Option<&AuditKey>,
+    ) -> Result<(), AuditError> {
+        let mut intent = h.clone();
+        intent.pending = Some(r.hash.clone());
+        intent.sign(key);
+        head::write_json(&self.dir, head::HEAD, &intent)?;
+        self.write_record(r)?;
+        self.move_head(h, r, key)
     }
 
     /// Moves the head to `r` and writes it, signed when `key` is given.
@@ -411,6 +448,7 @@ impl AuditLog {
         h.hash = r.hash.clone();
         h.records = h.seq - h.base_seq;
         h.time = Some(r.time);
+        h.pending = None;
         h.sign(key);
         head::write_json(&self.dir, head::HEAD, &h)
     }
@@ -427,8 +465,9 @@ impl AuditLog {
         let key = self.key()?;
         let _lock = self.lock()?;
         let (h, signable) = self.head_to_extend(key.as_ref())?;
-        let r = self.write_record(&h, actor, action, target, detail)?;
-        self.move_head(h, &r, if signable { key.as_ref() } else { None })?;
+        let key = if signable { key.as_ref() } else { None };
+        let r = self.record_after(&h, actor, action, target, detail);
+        self.commit_record(h, &r, key)?;
         Ok(r)
     }
 

@@ -269,3 +269,70 @@ fn a_log_from_before_signed_heads_is_sealed_by_a_person() {
     let v = log.verify().unwrap();
     assert_eq!((v.records, v.first, v.last), (3, Some(3), Some(5)));
 }
+
+/// A crash (kill -9) inside an append, at each of its writes: after the
+/// signed head names the record, and after the record, before the head
+/// moves. The log verifies as it stands, the next append completes or
+/// drops the interrupted one and goes on, and the head stays signed. The
+/// very first append of a log too (its head did not exist before it).
+#[test]
+fn an_append_killed_between_its_writes_is_completed_by_the_next() {
+    for first in [true, false] {
+        let (_d, log) = log_with(if first { 0 } else { 3 });
+        let key = log.key().unwrap();
+        let before = log.records().unwrap().len();
+        std::fs::create_dir_all(&log.dir).unwrap();
+        // Killed after the record, before the head moved.
+        let (h, signable) = log.head_to_extend(key.as_ref()).unwrap();
+        assert!(signable);
+        let r = log.record_after(&h, "job:sweep", "ingest", "gongan.x", serde_json::json!({}));
+        let mut intent = h.clone();
+        intent.pending = Some(r.hash.clone());
+        intent.sign(key.as_ref());
+        head::write_json(&log.dir, head::HEAD, &intent).unwrap();
+        log.write_record(&r).unwrap();
+        let v = log.verify().unwrap();
+        assert_eq!(v.records as usize, before + 1, "the written record counts");
+        let next = log
+            .append("job:sweep", "check", "gongan.y", serde_json::json!({}))
+            .unwrap();
+        assert_eq!(next.seq, r.seq + 1, "the interrupted record is kept, once");
+        assert_eq!(next.prev, r.hash);
+        // Killed after the signed head named a record, before the record.
+        let (h, _) = log.head_to_extend(key.as_ref()).unwrap();
+        let lost = log.record_after(&h, "job:sweep", "ingest", "gongan.z", serde_json::json!({}));
+        let mut intent = h.clone();
+        intent.pending = Some(lost.hash.clone());
+        intent.sign(key.as_ref());
+        head::write_json(&log.dir, head::HEAD, &intent).unwrap();
+        log.verify().unwrap();
+        let after = log
+            .append("job:sweep", "check", "gongan.w", serde_json::json!({}))
+            .unwrap();
+        assert_eq!(after.seq, next.seq + 1, "the record never written leaves no gap");
+        let v = log.verify().unwrap();
+        assert_eq!(v.records as usize, before + 3);
+        let head = match head::load(&log.dir).unwrap() {
+            HeadState::Present(h) => h,
+            other => panic!("{other:?}"),
+        };
+        assert!(head.pending.is_none() && head.mac.is_some(), "{head:?}");
+    }
+}
+
+/// A record added after the head without the head naming it (no key, no
+/// intent) is still refused, not completed.
+#[test]
+fn a_record_added_past_an_unnamed_head_is_refused() {
+    let (_d, log) = log_with(2);
+    let key = log.key().unwrap();
+    let (h, _) = log.head_to_extend(key.as_ref()).unwrap();
+    let r = log.record_after(&h, "someone", "ingest", "gongan.x", serde_json::json!({}));
+    log.write_record(&r).unwrap();
+    let e = log
+        .append("job:sweep", "check", "gongan.y", serde_json::json!({}))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("the log ends at record 3 but head.json says 2"), "{e}");
+    assert!(log.verify().is_err());
+}

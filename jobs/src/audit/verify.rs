@@ -71,7 +71,11 @@ impl AuditLog {
 
     /// Whether the head names the chain's last record.
     fn at_end(h: &Head, c: &Chain) -> Result<(), String> {
-        if (h.seq, h.hash.as_str()) == (c.end_seq, c.end_hash.as_str()) {
+        // An append interrupted between its record and the head's move:
+        // the signed head named that very record; the next append moves it.
+        if (h.seq, h.hash.as_str()) == (c.end_seq, c.end_hash.as_str())
+            || h.pending_is(c.end_seq, &c.end_hash)
+        {
             return Ok(());
         }
         Err(if h.seq > c.end_seq {
@@ -230,7 +234,7 @@ impl AuditLog {
         h.base_hash = base.hash.clone();
         h.anchors = anchors;
         self.last_record()?; // removes a cut-off last line
-        let r = self.write_record(
+        let r = self.record_after(
             &h,
             actor,
             "audit-seal",
@@ -247,8 +251,8 @@ impl AuditLog {
                 "anchor_problem": anchor_problem,
                 "key_id": key.id(),
             }),
-        )?;
-        self.move_head(h, &r, Some(&key))?;
+        );
+        self.commit_record(h, &r, Some(&key))?;
         Ok(Sealed::Sealed(r))
     }
 
