@@ -309,7 +309,11 @@ fn an_append_killed_between_its_writes_is_completed_by_the_next() {
         let after = log
             .append("job:sweep", "check", "gongan.w", serde_json::json!({}))
             .unwrap();
-        assert_eq!(after.seq, next.seq + 1, "the record never written leaves no gap");
+        assert_eq!(
+            after.seq,
+            next.seq + 1,
+            "the record never written leaves no gap"
+        );
         let v = log.verify().unwrap();
         assert_eq!(v.records as usize, before + 3);
         let head = match head::load(&log.dir).unwrap() {
@@ -333,6 +337,9 @@ fn a_record_added_past_an_unnamed_head_is_refused() {
         .append("job:sweep", "check", "gongan.y", serde_json::json!({}))
         .unwrap_err()
         .to_string();
-    assert!(e.contains("the log ends at record 3 but head.json says 2"), "{e}");
+    assert!(
+        e.contains("the log ends at record 3 but head.json says 2"),
+        "{e}"
+    );
     assert!(log.verify().is_err());
 }
