@@ -424,8 +424,32 @@ impl Lake {
         condition: Option<&str>,
         order_by: &str,
     ) -> Result<Vec<T>, LandError> {
-        let Some(mut table) = self.open_table(path).await? else {
+        let Some(rows) = self
+            .select_at(path, version, condition, Some(order_by))
+            .await?
+        else {
             return Ok(vec![]);
+        };
+        let batches = rows.collect().await.map_err(|e| LandError::lake(path, e))?;
+        let mut out = vec![];
+        for b in batches {
+            out.extend(records_of::<T>(path, &b)?);
+        }
+        Ok(out)
+    }
+
+    /// `SELECT *` of table `path` at `version` (or the latest), with an
+    /// optional `WHERE` condition and `ORDER BY`, not yet run; None when
+    /// the table does not exist.
+    async fn select_at(
+        &self,
+        path: &str,
+        version: Option<i64>,
+        condition: Option<&str>,
+        order_by: Option<&str>,
+    ) -> Result<Option<datafusion::prelude::DataFrame>, LandError> {
+        let Some(mut table) = self.open_table(path).await? else {
+            return Ok(None);
         };
         if let Some(v) = version {
             table
@@ -434,23 +458,16 @@ impl Lake {
                 .map_err(|e| LandError::lake(path, e))?;
         }
         let sql = format!(
-            "SELECT * FROM t{} ORDER BY {order_by}",
-            condition.map(|c| format!(" WHERE {c}")).unwrap_or_default()
+            "SELECT * FROM t{}{}",
+            condition.map(|c| format!(" WHERE {c}")).unwrap_or_default(),
+            order_by
+                .map(|o| format!(" ORDER BY {o}"))
+                .unwrap_or_default()
         );
         let ctx = datafusion::prelude::SessionContext::new();
         self.register(&ctx, "t", &table).await?;
-        let batches = ctx
-            .sql(&sql)
-            .await
-            .map_err(|e| LandError::lake(path, e))?
-            .collect()
-            .await
-            .map_err(|e| LandError::lake(path, e))?;
-        let mut out = vec![];
-        for b in batches {
-            out.extend(records_of::<T>(path, &b)?);
-        }
-        Ok(out)
+        let rows = ctx.sql(&sql).await.map_err(|e| LandError::lake(path, e))?;
+        Ok(Some(rows))
     }
 
     /// Hands a table's records (at `version`, or the latest; all, or those
@@ -470,25 +487,10 @@ impl Lake {
         F: FnMut(T) -> Result<(), LandError>,
     {
         use futures::StreamExt;
-        let Some(mut table) = self.open_table(path).await? else {
+        let Some(rows) = self.select_at(path, version, condition, None).await? else {
             return Ok(());
         };
-        if let Some(v) = version {
-            table
-                .load_version(v.max(0) as u64)
-                .await
-                .map_err(|e| LandError::lake(path, e))?;
-        }
-        let sql = format!(
-            "SELECT * FROM t{}",
-            condition.map(|c| format!(" WHERE {c}")).unwrap_or_default()
-        );
-        let ctx = datafusion::prelude::SessionContext::new();
-        self.register(&ctx, "t", &table).await?;
-        let mut stream = ctx
-            .sql(&sql)
-            .await
-            .map_err(|e| LandError::lake(path, e))?
+        let mut stream = rows
             .execute_stream()
             .await
             .map_err(|e| LandError::lake(path, e))?;
