@@ -37,6 +37,7 @@ impl<R: Read> HashingReader<R> {
         io::copy(&mut self, &mut io::sink())?;
         Ok(DeliveryEnd {
             sha256: hex::encode(self.hasher.finalize()),
+            legacy_sha256: None,
             bytes: self.bytes,
             state: None,
             notes: vec![],

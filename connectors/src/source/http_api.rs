@@ -254,6 +254,7 @@ async fn fetch_all(
             return tx
                 .send(Ok(RawItem::End(DeliveryEnd {
                     sha256: hex::encode(hasher.finalize()),
+                    legacy_sha256: None,
                     bytes,
                     state: None,
                     notes: vec![],

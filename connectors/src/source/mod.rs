@@ -114,7 +114,14 @@ pub struct RawBatch {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DeliveryEnd {
     /// SHA-256 of the bytes (files) or of the records read (tables, APIs).
+    /// A database's rows are hashed as a multiset: the same rows in another
+    /// order have the same hash.
     pub sha256: String,
+    /// The content hash as versions before 2026-12-08 computed it (database
+    /// rows hashed in the order read), so that a snapshot landed by such a
+    /// version is still recognised as unchanged after an upgrade. Only
+    /// database sources set it.
+    pub legacy_sha256: Option<String>,
     /// Bytes read.
     pub bytes: u64,
     /// The source's state after this delivery, kept by the landing stage

@@ -133,6 +133,7 @@ pub(crate) fn read_xlsx(
     use sha2::Digest;
     let end = DeliveryEnd {
         sha256: hex::encode(sha2::Sha256::digest(&bytes)),
+        legacy_sha256: None,
         bytes: bytes.len() as u64,
         state: None,
         notes: vec![],

@@ -304,17 +304,21 @@ async fn land_delivery(
     record.sha256 = end.sha256.clone();
     record.bytes = end.bytes as i64;
     let mut notes = end.notes.clone();
-    // The same content landed before (a re-sent file, an unchanged snapshot).
+    // The same content landed before (a re-sent file, an unchanged snapshot),
+    // by this version or, for a database, by one that hashed rows in order.
+    let same_content = |r: &DeliveryRecord| {
+        r.sha256 == end.sha256 || end.legacy_sha256.as_ref() == Some(&r.sha256)
+    };
     let same = history
         .iter()
         .rev()
-        .find(|r| r.status == DeliveryStatus::Landed && r.sha256 == end.sha256);
+        .find(|r| r.status == DeliveryStatus::Landed && same_content(r));
     let unchanged = match dataset.mode {
         LoadMode::Full => history
             .iter()
             .rev()
             .find(|r| r.status == DeliveryStatus::Landed)
-            .is_some_and(|r| r.sha256 == end.sha256),
+            .is_some_and(same_content),
         LoadMode::Append => same.is_some() && d.watermark_to.is_none(),
     };
     if unchanged && !data_done {

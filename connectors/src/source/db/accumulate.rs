@@ -1,5 +1,13 @@
 //! The rows of a delivery read so far: batches for landing, rejects, and the
 //! running content hash.
+//!
+//! A query's rows are a multiset: a server may return the same rows in
+//! another order from one run to the next (PostgreSQL after `ANALYZE` picks
+//! an index scan instead of a sequential one; an `UPDATE` that changes
+//! nothing moves rows to the end of the heap). The content hash is therefore
+//! the SHA-256 of the rows' own hashes *added* modulo 2^256 (an additive
+//! multiset hash), so an unchanged snapshot is recognised whatever order its
+//! rows come in, while a row more, less or changed still changes it.
 
 use arrow::array::StringArray;
 use sha2::{Digest, Sha256};
@@ -12,7 +20,9 @@ pub(super) struct Accumulator {
     keys: Vec<Option<String>>,
     key_index: Option<usize>,
     names: Vec<String>,
-    hasher: Sha256,
+    digest: MultisetDigest,
+    /// The hash in read order, as versions before the multiset hash had it.
+    legacy: Sha256,
     bytes: u64,
     pub(super) row_no: u64,
 }
@@ -24,20 +34,25 @@ impl Accumulator {
             keys: vec![],
             key_index,
             names: columns.iter().map(|c| c.name.clone()).collect(),
-            hasher: Sha256::new(),
+            digest: MultisetDigest::default(),
+            legacy: Sha256::new(),
             bytes: 0,
             row_no: 0,
         }
     }
 
     fn hash(&mut self, r: &[Option<String>]) {
+        let mut row = Sha256::new();
         for v in r {
             let s = v.as_deref().unwrap_or("\u{0}NULL");
-            self.hasher.update(s.as_bytes());
-            self.hasher.update(b"\x1f");
+            row.update(s.as_bytes());
+            row.update(b"\x1f");
+            self.legacy.update(s.as_bytes());
+            self.legacy.update(b"\x1f");
             self.bytes += s.len() as u64 + 1;
         }
-        self.hasher.update(b"\x1e");
+        self.legacy.update(b"\x1e");
+        self.digest.add(&row.finalize().into());
     }
 
     pub(super) fn push(&mut self, r: &[Option<String>]) {
@@ -90,12 +105,142 @@ impl Accumulator {
         notes: Vec<String>,
     ) -> Result<(), SourceError> {
         tx.send(Ok(RawItem::End(DeliveryEnd {
-            sha256: hex::encode(self.hasher.finalize()),
+            sha256: self.digest.finish(),
+            legacy_sha256: Some(hex::encode(self.legacy.finalize())),
             bytes: self.bytes,
             state,
             notes,
         })))
         .await
         .map_err(|_| SourceError::Config("the landing stage stopped reading".into()))
+    }
+}
+
+/// An additive multiset hash: the sum of the rows' SHA-256 values modulo
+/// 2^256 and their count, hashed once more at the end. The order of `add`
+/// calls does not change the result; the rows added do.
+#[derive(Default)]
+pub(super) struct MultisetDigest {
+    /// Little-endian 64-bit limbs of the running sum.
+    sum: [u64; 4],
+    rows: u64,
+}
+
+impl MultisetDigest {
+    pub(super) fn add(&mut self, row: &[u8; 32]) {
+        let mut carry = false;
+        for (i, limb) in self.sum.iter_mut().enumerate() {
+            // The row hash read as a little-endian 256-bit number.
+            let part = u64::from_le_bytes(row[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
+            let (s, c1) = limb.overflowing_add(part);
+            let (s, c2) = s.overflowing_add(carry as u64);
+            *limb = s;
+            carry = c1 || c2;
+        }
+        self.rows += 1;
+    }
+
+    pub(super) fn finish(&self) -> String {
+        let mut h = Sha256::new();
+        h.update(b"pdq rows multiset v1\x1e");
+        for limb in self.sum {
+            h.update(limb.to_le_bytes());
+        }
+        h.update(self.rows.to_le_bytes());
+        hex::encode(h.finalize())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn digest(rows: &[&[Option<&str>]]) -> String {
+        let columns: Vec<ColumnDef> = (0..rows[0].len())
+            .map(|i| ColumnDef {
+                name: format!("c{i}"),
+                ty: crate::source::ColumnType::String,
+                nullable: true,
+                source: None,
+            })
+            .collect();
+        let mut acc = Accumulator::new(&columns, 1024, None);
+        for r in rows {
+            let owned: Vec<Option<String>> = r.iter().map(|v| v.map(str::to_string)).collect();
+            acc.push(&owned);
+        }
+        acc.digest.finish()
+    }
+
+    #[test]
+    fn the_same_rows_in_another_order_have_the_same_content_hash() {
+        let a: &[Option<&str>] = &[Some("1"), Some("张三"), None];
+        let b: &[Option<&str>] = &[Some("2"), Some("李四"), Some("x")];
+        let c: &[Option<&str>] = &[Some("3"), Some(""), Some("y")];
+        assert_eq!(digest(&[a, b, c]), digest(&[c, a, b]));
+        assert_eq!(digest(&[a, b, c]), digest(&[b, c, a]));
+    }
+
+    #[test]
+    fn a_row_more_less_or_changed_changes_the_content_hash() {
+        let a: &[Option<&str>] = &[Some("1"), Some("a")];
+        let b: &[Option<&str>] = &[Some("2"), Some("b")];
+        let b2: &[Option<&str>] = &[Some("2"), Some("B")];
+        let base = digest(&[a, b]);
+        assert_ne!(base, digest(&[a]), "a row less");
+        assert_ne!(base, digest(&[a, b, b]), "a row more (a duplicate)");
+        assert_ne!(base, digest(&[a, b2]), "a changed value");
+        // A multiset, not a set: a duplicate is not the same as another row.
+        assert_ne!(digest(&[a, a, b]), digest(&[a, b, b]));
+        // NULL is not the empty string, and values do not run together.
+        let null: &[Option<&str>] = &[Some("1"), None];
+        let empty: &[Option<&str>] = &[Some("1"), Some("")];
+        assert_ne!(digest(&[null]), digest(&[empty]));
+        let joined: &[Option<&str>] = &[Some("1a"), Some("")];
+        assert_ne!(digest(&[&[Some("1"), Some("a")]]), digest(&[joined]));
+    }
+
+    /// What versions before the multiset hash recorded, so that their
+    /// ledgers' snapshots are still recognised after an upgrade.
+    #[tokio::test]
+    async fn the_end_also_carries_the_hash_in_read_order_of_earlier_versions() {
+        let columns: Vec<ColumnDef> = ["id", "name"]
+            .iter()
+            .map(|n| ColumnDef {
+                name: n.to_string(),
+                ty: crate::source::ColumnType::String,
+                nullable: true,
+                source: None,
+            })
+            .collect();
+        let rows = [[Some("1"), Some("张三")], [Some("2"), None]];
+        let mut acc = Accumulator::new(&columns, 1024, None);
+        for r in &rows {
+            acc.push(&r.map(|v| v.map(str::to_string)));
+        }
+        let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+        acc.end(&tx, None, vec![]).await.unwrap();
+        let Some(Ok(RawItem::End(end))) = rx.recv().await else {
+            panic!("no end")
+        };
+        // The earlier formula, written out: values joined by 0x1F, rows
+        // ended by 0x1E, NULL as "\0NULL", one SHA-256 over it all.
+        let old = Sha256::digest("1\x1f张三\x1f\x1e2\x1f\u{0}NULL\x1f\x1e".as_bytes());
+        assert_eq!(end.legacy_sha256, Some(hex::encode(old)));
+        assert_ne!(end.sha256, hex::encode(old));
+        assert_eq!(end.bytes, "1\x1f张三\x1f2\x1f\u{0}NULL\x1f".len() as u64);
+    }
+
+    #[test]
+    fn the_sum_carries_across_limbs() {
+        let mut d = MultisetDigest::default();
+        d.add(&[0xff; 32]);
+        d.add(&{
+            let mut one = [0u8; 32];
+            one[0] = 1;
+            one
+        });
+        assert_eq!(d.sum, [0, 0, 0, 0], "2^256 - 1 + 1 wraps to zero");
+        assert_eq!(d.rows, 2);
     }
 }
