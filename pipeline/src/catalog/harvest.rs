@@ -428,7 +428,7 @@ pub fn entry_of(
         }
     }
     for (f, o) in &rec.origins {
-        e.origins.entry(f.clone()).or_insert_with(|| o.clone());
+        e.origins.insert_if_absent(f, o);
     }
     for it in &rec.items {
         let g = |k: &str| it.fields.get(k).map(|v| normalize_field(k, v, tz));
@@ -816,6 +816,7 @@ impl<'a> Merge<'a> {
         for rec in std::mem::take(&mut h.records) {
             let mut e = entry_of(&def, &rec, tz, departments);
             curate(&mut e, curation, tz);
+            state.origins.intern(&mut e.origins);
             // Two records with one identity: both kept (the duplicate-code
             // check reports them), the second under a suffixed key.
             let mut key = e.key.clone();

@@ -4,7 +4,8 @@
 //! compared: codes and enumerations without spaces or full-width forms,
 //! dates and update frequencies read from the vocabularies portals use.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, TimeZone};
 use serde::{Deserialize, Serialize};
@@ -33,9 +34,10 @@ macro_rules! entry_fields {
             /// Its data items.
             #[serde(default)]
             pub items: Vec<DataItem>,
-            /// Field → the column or key it came from (for findings).
+            /// Field → the column or key it came from (for findings),
+            /// one map shared by the entries that came the same way.
             #[serde(default)]
-            pub origins: BTreeMap<String, String>,
+            pub origins: Origins,
             /// Enumerated field → the value the source wrote that no
             /// vocabulary maps ([`super::vocab`]): the field itself is left
             /// unset and the checks report the value (issue #19, 3).
@@ -243,6 +245,96 @@ impl CatalogEntry {
             h.update([0x1f]);
         }
         hex::encode(&h.finalize()[..8])
+    }
+}
+
+/// Where an entry's fields came from: field → the column or key it was read
+/// from. Every entry of a source that came the same way has the same map,
+/// so entries share one copy ([`OriginsInterner`]): a catalog of 100,000
+/// entries held a B-tree and two dozen strings for each (issue #19).
+///
+/// ```
+/// use pipeline::catalog::model::{Origins, OriginsInterner};
+/// let mut a = Origins::default();
+/// a.insert("name".into(), "资源名称".into());
+/// let mut b = a.clone();
+/// b.insert("provider".into(), "提供方".into()); // copy on write
+/// assert_eq!(a.get("provider"), None);
+/// let mut c = Origins::default();
+/// c.insert("name".into(), "资源名称".into());
+/// let mut interner = OriginsInterner::default();
+/// interner.intern(&mut a);
+/// interner.intern(&mut c);
+/// assert!(a.shares_with(&c));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Origins(Arc<BTreeMap<String, String>>);
+
+impl Origins {
+    /// Sets where `field` came from (copying the map if it is shared).
+    pub fn insert(&mut self, field: String, origin: String) -> Option<String> {
+        Arc::make_mut(&mut self.0).insert(field, origin)
+    }
+
+    /// Sets where `field` came from unless it is known already.
+    pub fn insert_if_absent(&mut self, field: &str, origin: &str) {
+        if !self.0.contains_key(field) {
+            Arc::make_mut(&mut self.0).insert(field.to_string(), origin.to_string());
+        }
+    }
+
+    /// Forgets every origin.
+    pub fn clear(&mut self) {
+        if !self.0.is_empty() {
+            self.0 = Arc::default();
+        }
+    }
+
+    /// Whether both are the same shared map.
+    pub fn shares_with(&self, other: &Origins) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::ops::Deref for Origins {
+    type Target = BTreeMap<String, String>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl From<BTreeMap<String, String>> for Origins {
+    fn from(m: BTreeMap<String, String>) -> Self {
+        Origins(Arc::new(m))
+    }
+}
+
+impl Serialize for Origins {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Origins {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        BTreeMap::deserialize(d).map(Origins::from)
+    }
+}
+
+/// Hands out one shared copy of each distinct [`Origins`] map.
+#[derive(Debug, Clone, Default)]
+pub struct OriginsInterner(HashSet<Arc<BTreeMap<String, String>>>);
+
+impl OriginsInterner {
+    /// Replaces `o` by the shared copy of an equal map, or makes it the
+    /// shared copy.
+    pub fn intern(&mut self, o: &mut Origins) {
+        match self.0.get(&*o.0) {
+            Some(shared) => o.0 = shared.clone(),
+            None => {
+                self.0.insert(o.0.clone());
+            }
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::model::{CatalogEntry, DataItem, ENTRY_FIELDS};
+use super::model::{CatalogEntry, DataItem, ENTRY_FIELDS, OriginsInterner};
 use crate::land::{Lake, LandError};
 
 /// The catalog table's path in the lake.
@@ -131,6 +131,8 @@ pub struct CatalogState {
     pub version: i64,
     /// Entries by key, withdrawn ones included.
     pub entries: BTreeMap<String, Stored>,
+    /// The distinct origin maps its entries share.
+    pub origins: OriginsInterner,
 }
 
 impl CatalogState {
@@ -225,10 +227,13 @@ async fn load_with(
             .entries
             .get(&r.key)
             .is_none_or(|s| r.version > s.version);
-        let parse = |r: &CatalogRow| {
-            serde_json::from_str::<CatalogEntry>(&r.entry).map_err(|e| {
+        let origins = &mut state.origins;
+        let mut parse = |r: &CatalogRow| {
+            let mut e = serde_json::from_str::<CatalogEntry>(&r.entry).map_err(|e| {
                 LandError::lake(CATALOG, format!("version {} key {}: {e}", r.version, r.key))
-            })
+            })?;
+            origins.intern(&mut e.origins);
+            Ok::<_, LandError>(e)
         };
         match state.entries.get_mut(&r.key) {
             Some(s) => {
