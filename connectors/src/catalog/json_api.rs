@@ -259,8 +259,8 @@ pub(crate) async fn harvest(cfg: &JsonApiConfig, base_dir: &Path) -> Result<Harv
                 unmapped,
                 source_id: id_key.and_then(|k| at_path(rec, k)).and_then(json_field),
                 location: at.clone(),
-                fields,
-                origins,
+                fields: fields.into(),
+                origins: origins.into(),
                 items: vec![],
             };
             if let Some(p) = &cfg.items
@@ -273,7 +273,7 @@ pub(crate) async fn harvest(cfg: &JsonApiConfig, base_dir: &Path) -> Result<Harv
                     }
                     r.items.push(HarvestedItem {
                         location: format!("{at} {p}[{j}]"),
-                        fields,
+                        fields: fields.into(),
                     });
                 }
             }

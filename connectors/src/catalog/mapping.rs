@@ -312,7 +312,7 @@ impl Harvest {
             out.records += 1;
             for (field, key) in &r.origins {
                 *out.fields
-                    .entry(field.clone())
+                    .entry(field.to_string())
                     .or_default()
                     .entry(key.clone())
                     .or_default() += 1;

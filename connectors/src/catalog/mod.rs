@@ -18,6 +18,7 @@
 mod ckan;
 mod dcat;
 mod fetch;
+mod fields;
 mod json_api;
 pub mod mapping;
 mod rdf;
@@ -30,6 +31,7 @@ use serde::{Deserialize, Serialize};
 
 pub use ckan::CkanConfig;
 pub use dcat::DcatConfig;
+pub use fields::FieldMap;
 pub use json_api::JsonApiConfig;
 pub use rdf::RdfFormat;
 pub use xlsx_template::XlsxTemplateConfig;
@@ -46,11 +48,11 @@ pub struct HarvestedRecord {
     /// Where it was read: `目录.xlsx!资源目录 row 7`, `page 3 item 12`, a URL.
     pub location: String,
     /// Canonical field (see [`FIELDS`]) → trimmed text.
-    pub fields: BTreeMap<String, String>,
+    pub fields: FieldMap,
     /// Canonical field → where in the record it came from: the column
     /// (`K 共享属性`) or the source's key (`shareType`).
     #[serde(default)]
-    pub origins: BTreeMap<String, String>,
+    pub origins: FieldMap,
     /// Its data items (信息项).
     pub items: Vec<HarvestedItem>,
     /// The source's keys in this record that no mapping used (top-level
@@ -70,7 +72,7 @@ pub struct HarvestedItem {
     /// [`Harvest::item_origins`]: a template's data-item columns are the
     /// same for every row, and a million data items need not each carry
     /// a copy (issue #24, 3).
-    pub fields: BTreeMap<String, String>,
+    pub fields: FieldMap,
 }
 
 /// Something in a source that could not be harvested as it stands.

@@ -220,10 +220,8 @@ fn header(r: usize, row: &Row, table: &[(&'static str, &[&str])]) -> Option<Head
 }
 
 /// The bytes a record or item keeps, for the limit.
-fn kept_bytes(fields: &BTreeMap<String, String>, origins: &BTreeMap<String, String>) -> u64 {
+fn kept_bytes<'a>(fields: impl Iterator<Item = (&'a str, &'a String)>) -> u64 {
     fields
-        .iter()
-        .chain(origins)
         .map(|(k, v)| CELL_BYTES + (k.len() + v.len()) as u64)
         .sum()
 }
@@ -352,7 +350,7 @@ pub(crate) fn harvest(
             }
             continue;
         }
-        g.charge(kept_bytes(&rec.fields, &rec.origins), r)
+        g.charge(kept_bytes(rec.fields.iter().chain(rec.origins.iter())), r)
             .map_err(&fail)?;
         rec.source_id = rec.fields.get("resource_code").cloned();
         out.records.push(rec);
@@ -439,8 +437,7 @@ pub(crate) fn harvest(
                 }
                 continue;
             }
-            g.charge(kept_bytes(&item.fields, &BTreeMap::new()), r)
-                .map_err(&fail)?;
+            g.charge(kept_bytes(item.fields.iter()), r).map_err(&fail)?;
             let owner = item
                 .fields
                 .get("resource_code")

@@ -38,7 +38,7 @@ fn item(name: &str, column: &str, ty: &str, len: Option<&str>) -> HarvestedItem 
     }
     HarvestedItem {
         location: format!("目录.xlsx!信息项 {column}"),
-        fields,
+        fields: fields.into(),
     }
 }
 
