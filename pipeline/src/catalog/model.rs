@@ -66,6 +66,24 @@ macro_rules! entry_fields {
                 }
             }
 
+            /// A copy without its data items (every field named, so a new
+            /// field cannot be left out unnoticed).
+            pub fn clone_without_items(&self) -> CatalogEntry {
+                CatalogEntry {
+                    key: self.key.clone(),
+                    source: self.source.clone(),
+                    department: self.department.clone(),
+                    location: self.location.clone(),
+                    $( $f: self.$f.clone(), )*
+                    items: Vec::new(),
+                    origins: self.origins.clone(),
+                    unmapped: self.unmapped.clone(),
+                    curated: self.curated.clone(),
+                    first_harvested: self.first_harvested,
+                    entry_updated: self.entry_updated,
+                }
+            }
+
             /// Sets a text field by canonical name; false for an unknown name.
             pub fn set(&mut self, field: &str, value: Option<String>) -> bool {
                 match field {
