@@ -666,6 +666,8 @@ async fn http_server() -> String {
     let p1 = people.clone();
     let p2 = people.clone();
     let p3 = people.clone();
+    let p4 = people.clone();
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let app = axum::Router::new()
         .route(
             "/files/p.csv",
@@ -682,6 +684,25 @@ async fn http_server() -> String {
                     let size: usize = q["pageSize"].parse().unwrap();
                     let list: Vec<_> = people.iter().skip((page - 1) * size).take(size).cloned().collect();
                     axum::Json(serde_json::json!({"code": 200, "data": {"total": people.len(), "list": list}}))
+                }
+            }),
+        )
+        .route(
+            // One page; every call has a new server time and turns the
+            // records' order round; from the third call on, record 1 has a
+            // new name.
+            "/api/volatile",
+            get(move || {
+                let mut people = p4.clone();
+                let n = calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                async move {
+                    if n % 2 == 0 {
+                        people.reverse();
+                    }
+                    if n >= 3 {
+                        people[0]["xm"] = serde_json::json!("改名");
+                    }
+                    axum::Json(serde_json::json!({"code": 200, "timestamp": 1_765_000_000 + n, "requestId": format!("r{n}"), "data": {"list": people}}))
                 }
             }),
         )
@@ -748,6 +769,26 @@ fn http_file_and_paged_apis() {
         // Same snapshot again: unchanged, nothing added.
         let r = land_dataset(&lake, &paged, &opts).await.unwrap();
         assert_eq!(r[0].status, DeliveryStatus::Unchanged);
+        // The same records in another order and a new envelope (server
+        // time, request id): the same snapshot, not landed again; a record
+        // changed: landed.
+        let volatile = workspace_with(
+            ws,
+            "volatile",
+            &format!("mode = \"full\"\n[source]\nkind = \"http_api\"\nurl = \"{base}/api/volatile\"\nrecords = \"data.list\"\nkey = \"id\"\n{cols}"),
+        );
+        let first = land_dataset(&lake, &volatile, &opts).await.unwrap();
+        let second = land_dataset(&lake, &volatile, &opts).await.unwrap();
+        let third = land_dataset(&lake, &volatile, &opts).await.unwrap();
+        assert_eq!(
+            [first[0].status, second[0].status, third[0].status],
+            [DeliveryStatus::Landed, DeliveryStatus::Unchanged, DeliveryStatus::Landed],
+            "{second:?}"
+        );
+        assert_eq!(
+            query(&lake, &volatile.data_path(), "SELECT name FROM t WHERE id = 1").await,
+            vec!["改名"]
+        );
         // Asked 50 a page, the API sends 5 and states 23: all 23 are read
         // (issue #19, 6); with page 3 lost, the delivery fails naming 10 of 23.
         let capped = |name: &str, query: &str| {

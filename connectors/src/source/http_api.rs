@@ -12,6 +12,8 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::digest::{MultisetDigest, row_hash};
+
 use super::{
     Delivery, DeliveryEnd, Landed, RawItem, RawStream, ReadContext, Reject, Secret, Source,
     SourceError, TextBatcher,
@@ -164,7 +166,14 @@ async fn fetch_all(
         message,
     };
     let closed = || SourceError::Config("the landing stage stopped reading".into());
-    let mut hasher = Sha256::new();
+    // The content hash is taken over the records, not the bytes: an API's
+    // envelope may change on every call (a server time, a request id) and
+    // its records come in the order the server picks, while an unchanged
+    // snapshot must be recognised as such (timeliness counts when data
+    // changed). The bytes' hash is kept as the legacy hash, which earlier
+    // versions recorded.
+    let mut digest = MultisetDigest::default();
+    let mut legacy = Sha256::new();
     let mut bytes = 0u64;
     let mut record_no = 0u64;
     let mut pager = Pager::new(&config.paging, &config.url, config.max_pages);
@@ -185,7 +194,7 @@ async fn fetch_all(
                 Err(m) => return Err(err(page_no + 1, m)),
             }
         };
-        hasher.update(&body);
+        legacy.update(&body);
         bytes += body.len() as u64;
         let value: serde_json::Value = serde_json::from_slice(&body)
             .map_err(|e| err(page_no + 1, format!("the response is not JSON: {e}")))?;
@@ -201,9 +210,11 @@ async fn fetch_all(
             let index = record_no;
             record_no += 1;
             let Some(obj) = r.as_object() else {
+                let raw = r.to_string();
+                digest.add(&row_hash([Some("\u{0}REJECT"), Some(raw.as_str())]));
                 batcher.reject(Reject {
                     row: index,
-                    raw: r.to_string(),
+                    raw,
                     reason: "expected a JSON object (one record)".into(),
                 });
                 continue;
@@ -211,14 +222,16 @@ async fn fetch_all(
             for (i, c) in columns.iter().enumerate() {
                 cells[i] = obj.get(c.source_name()).and_then(json_text);
             }
+            let key = config
+                .key
+                .as_ref()
+                .and_then(|k| obj.get(k))
+                .and_then(json_text);
+            digest.add(&row_hash(
+                cells.iter().map(|c| c.as_deref()).chain([key.as_deref()]),
+            ));
             batcher.push(index, |i| cells[i].as_deref());
-            keys.push(
-                config
-                    .key
-                    .as_ref()
-                    .and_then(|k| obj.get(k))
-                    .and_then(json_text),
-            );
+            keys.push(key);
             if batcher.is_full() {
                 let mut b = batcher.finish();
                 b.keys = config
@@ -253,8 +266,8 @@ async fn fetch_all(
             }
             return tx
                 .send(Ok(RawItem::End(DeliveryEnd {
-                    sha256: hex::encode(hasher.finalize()),
-                    legacy_sha256: None,
+                    sha256: digest.finish(),
+                    legacy_sha256: Some(hex::encode(legacy.finalize())),
                     bytes,
                     state: None,
                     notes: vec![],

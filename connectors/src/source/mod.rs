@@ -20,6 +20,7 @@
 mod columns;
 mod csv_stream;
 pub mod db;
+mod digest;
 pub mod file;
 pub mod http_api;
 mod parquet_text;
@@ -114,13 +115,14 @@ pub struct RawBatch {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DeliveryEnd {
     /// SHA-256 of the bytes (files) or of the records read (tables, APIs).
-    /// A database's rows are hashed as a multiset: the same rows in another
-    /// order have the same hash.
+    /// A database's rows and an API's records are hashed as a multiset of
+    /// their values: the same rows in another order (or, for an API, in
+    /// another envelope) have the same hash.
     pub sha256: String,
     /// The content hash as versions before 2026-12-08 computed it (database
-    /// rows hashed in the order read), so that a snapshot landed by such a
-    /// version is still recognised as unchanged after an upgrade. Only
-    /// database sources set it.
+    /// rows hashed in the order read, an API's response bytes), so that a
+    /// snapshot landed by such a version is still recognised as unchanged
+    /// after an upgrade. Only database and API sources set it.
     pub legacy_sha256: Option<String>,
     /// Bytes read.
     pub bytes: u64,

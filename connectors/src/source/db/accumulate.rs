@@ -12,6 +12,7 @@
 use arrow::array::StringArray;
 use sha2::{Digest, Sha256};
 
+use crate::source::digest::MultisetDigest;
 use crate::source::{ColumnDef, DeliveryEnd, RawItem, Reject, SourceError, TextBatcher};
 
 /// Rows read so far: the batch being built and the running content hash.
@@ -116,41 +117,6 @@ impl Accumulator {
     }
 }
 
-/// An additive multiset hash: the sum of the rows' SHA-256 values modulo
-/// 2^256 and their count, hashed once more at the end. The order of `add`
-/// calls does not change the result; the rows added do.
-#[derive(Default)]
-pub(super) struct MultisetDigest {
-    /// Little-endian 64-bit limbs of the running sum.
-    sum: [u64; 4],
-    rows: u64,
-}
-
-impl MultisetDigest {
-    pub(super) fn add(&mut self, row: &[u8; 32]) {
-        let mut carry = false;
-        for (i, limb) in self.sum.iter_mut().enumerate() {
-            // The row hash read as a little-endian 256-bit number.
-            let part = u64::from_le_bytes(row[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
-            let (s, c1) = limb.overflowing_add(part);
-            let (s, c2) = s.overflowing_add(carry as u64);
-            *limb = s;
-            carry = c1 || c2;
-        }
-        self.rows += 1;
-    }
-
-    pub(super) fn finish(&self) -> String {
-        let mut h = Sha256::new();
-        h.update(b"pdq rows multiset v1\x1e");
-        for limb in self.sum {
-            h.update(limb.to_le_bytes());
-        }
-        h.update(self.rows.to_le_bytes());
-        hex::encode(h.finalize())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,18 +195,5 @@ mod tests {
         assert_eq!(end.legacy_sha256, Some(hex::encode(old)));
         assert_ne!(end.sha256, hex::encode(old));
         assert_eq!(end.bytes, "1\x1f张三\x1f2\x1f\u{0}NULL\x1f".len() as u64);
-    }
-
-    #[test]
-    fn the_sum_carries_across_limbs() {
-        let mut d = MultisetDigest::default();
-        d.add(&[0xff; 32]);
-        d.add(&{
-            let mut one = [0u8; 32];
-            one[0] = 1;
-            one
-        });
-        assert_eq!(d.sum, [0, 0, 0, 0], "2^256 - 1 + 1 wraps to zero");
-        assert_eq!(d.rows, 2);
     }
 }
