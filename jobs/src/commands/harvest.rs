@@ -45,10 +45,10 @@ pub fn run(args: HarvestArgs) -> Result<Outcome> {
     let outcome = rt.block_on(catalog::run(&ws, &lake, args.source.as_deref(), now))?;
     let clock = std::time::Instant::now();
     let dir = ws.dir.join("published/catalog");
-    let mut sink = catalog::publish::DirSink::new(&dir);
-    catalog::publish_into(&ws, &outcome, &Default::default(), now, &mut sink)?;
+    let sink = catalog::publish::DirSink::new(&dir);
+    catalog::publish_into(&ws, &outcome, &Default::default(), now, &sink)?;
     tracing::info!(
-        files = sink.written.len(),
+        files = sink.written().len(),
         seconds = clock.elapsed().as_secs_f64(),
         "catalog published"
     );

@@ -180,20 +180,23 @@ pub fn published_files(
     scores: &BTreeMap<String, Option<f64>>,
     now: DateTime<Utc>,
 ) -> Result<Vec<(String, Vec<u8>)>, LandError> {
-    let mut files = vec![];
-    publish_into(ws, outcome, scores, now, &mut files)?;
+    let sink = publish::MemorySink::default();
+    let order = publish_into(ws, outcome, scores, now, &sink)?;
+    let mut files = sink.into_files();
+    files.sort_by_key(|(name, _)| order.iter().position(|n| n == name));
     Ok(files)
 }
 
-/// Writes the published catalog's files into `sink` one at a time (see
+/// Writes the published catalog's files into `sink` (see
 /// [`publish::write_files`]); [`publish::DirSink`] writes each atomically.
+/// Returns the files' names in their published order.
 pub fn publish_into(
     ws: &Workspace,
     outcome: &CatalogOutcome,
     scores: &BTreeMap<String, Option<f64>>,
     now: DateTime<Utc>,
-    sink: &mut dyn publish::FileSink,
-) -> Result<(), LandError> {
+    sink: &dyn publish::FileSink,
+) -> Result<Vec<String>, LandError> {
     let profile = ws.profile()?;
     let entries = publish::enrich(
         &outcome.state,

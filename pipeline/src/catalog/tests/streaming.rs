@@ -143,9 +143,9 @@ async fn files_written_one_at_a_time_are_the_files_built_in_memory() {
     )
     .unwrap();
     let out = dir.path().join("published");
-    let mut sink = DirSink::new(&out);
+    let sink = DirSink::new(&out);
     write_files(
-        &mut sink,
+        &sink,
         "数据局",
         4,
         at,
@@ -155,7 +155,7 @@ async fn files_written_one_at_a_time_are_the_files_built_in_memory() {
         &st,
     )
     .unwrap();
-    assert_eq!(sink.written.len(), in_memory.len());
+    assert_eq!(sink.written().len(), in_memory.len());
     for (name, bytes) in &in_memory {
         let written = std::fs::read(out.join(name)).unwrap();
         assert_eq!(&written, bytes, "{name}");
