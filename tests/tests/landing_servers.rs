@@ -696,7 +696,7 @@ async fn http_server() -> String {
                 let mut people = p4.clone();
                 let n = calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
                 async move {
-                    if n % 2 == 0 {
+                    if n.is_multiple_of(2) {
                         people.reverse();
                     }
                     if n >= 3 {
