@@ -859,7 +859,7 @@ impl<'a> Merge<'a> {
                 changes: serde_json::to_string(changes).unwrap_or_default(),
             };
         for (key, mut e) in fresh {
-            let hash = store::content_hash(&e);
+            let hash = store::content_hash_of(&mut e);
             match state.entries.get_mut(&key) {
                 None => {
                     e.first_harvested = Some(now);

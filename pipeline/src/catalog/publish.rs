@@ -51,7 +51,7 @@ pub struct Measured {
 }
 
 /// A published entry: the entry and what was measured.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PublishedEntry {
     /// The entry.
     #[serde(flatten)]
@@ -115,36 +115,55 @@ pub fn enrich(
             *per.entry(k.as_str()).or_default() += 1;
         }
     }
-    entries
-        .into_iter()
-        .filter(|e| !e.is_classified())
-        .map(|e| {
-            let ds = link.get(&e.key).map(|&i| &datasets[i]);
-            let mut entry = published_entry(e);
-            for f in ["share_attribute", "open_attribute"] {
-                if let Some(v) = entry
-                    .get(f)
-                    .map(|v| profile_word(profile, f, v).to_string())
-                {
-                    entry.set(f, Some(v));
+    let make = |e: &CatalogEntry| {
+        let ds = link.get(&e.key).map(|&i| &datasets[i]);
+        let mut entry = published_entry(e);
+        for f in ["share_attribute", "open_attribute"] {
+            if let Some(v) = entry
+                .get(f)
+                .map(|v| profile_word(profile, f, v).to_string())
+            {
+                entry.set(f, Some(v));
+            }
+        }
+        PublishedEntry {
+            measured: Measured {
+                dataset: ds.map(|d| d.id.clone()),
+                rows: ds.and_then(|d| d.rows),
+                last_delivery: ds.and_then(|d| d.last_delivery).map(|t| t.to_rfc3339()),
+                columns: ds
+                    .map(|d| d.columns.iter().map(|c| c.name.clone()).collect())
+                    .unwrap_or_default(),
+                quality_score: ds.and_then(|d| scores.get(&d.id).copied().flatten()),
+                findings: per.get(e.key.as_str()).copied().unwrap_or(0),
+            },
+            entry,
+        }
+    };
+    let entries: Vec<&CatalogEntry> = entries.into_iter().filter(|e| !e.is_classified()).collect();
+    // A large catalog's entries are copied and masked on every core, each
+    // thread filling its own part of the one result (no second copy).
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || entries.len() < PARALLEL_FROM {
+        return entries.into_iter().map(make).collect();
+    }
+    let mut out: Vec<PublishedEntry> = vec![PublishedEntry::default(); entries.len()];
+    let chunk = entries.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        for (from, to) in entries.chunks(chunk).zip(out.chunks_mut(chunk)) {
+            let make = &make;
+            s.spawn(move || {
+                for (e, p) in from.iter().zip(to) {
+                    *p = make(e);
                 }
-            }
-            PublishedEntry {
-                measured: Measured {
-                    dataset: ds.map(|d| d.id.clone()),
-                    rows: ds.and_then(|d| d.rows),
-                    last_delivery: ds.and_then(|d| d.last_delivery).map(|t| t.to_rfc3339()),
-                    columns: ds
-                        .map(|d| d.columns.iter().map(|c| c.name.clone()).collect())
-                        .unwrap_or_default(),
-                    quality_score: ds.and_then(|d| scores.get(&d.id).copied().flatten()),
-                    findings: per.get(e.key.as_str()).copied().unwrap_or(0),
-                },
-                entry,
-            }
-        })
-        .collect()
+            });
+        }
+    });
+    out
 }
+
+/// The number of entries from which [`enrich`] works on every core.
+const PARALLEL_FROM: usize = 10_000;
 
 /// An entry as published: where each field came from serves the findings,
 /// not readers, and an identifier a department wrote into its text (a

@@ -301,6 +301,33 @@ pub fn content_hash(e: &CatalogEntry) -> String {
     hex::encode(Sha256::digest(&json))
 }
 
+/// [`content_hash`] without copying the entry: the fields it leaves out
+/// are taken out for the hashing and put back, so `e` is as it was. The
+/// same bytes are hashed, so the hashes are equal (a harvest compares the
+/// stored hash of every entry with the fresh one's; a copy of each of
+/// 100,000 entries, data items and all, only to blank four fields, cost
+/// more than the hashing).
+pub fn content_hash_of(e: &mut CatalogEntry) -> String {
+    let location = std::mem::take(&mut e.location);
+    let origins = std::mem::take(&mut e.origins);
+    let first = e.first_harvested.take();
+    let updated = e.entry_updated.take();
+    let items: Vec<String> = e
+        .items
+        .iter_mut()
+        .map(|it| std::mem::take(&mut it.location))
+        .collect();
+    let json = serde_json::to_vec(&*e).unwrap_or_default();
+    e.location = location;
+    e.origins = origins;
+    e.first_harvested = first;
+    e.entry_updated = updated;
+    for (it, l) in e.items.iter_mut().zip(items) {
+        it.location = l;
+    }
+    hex::encode(Sha256::digest(&json))
+}
+
 fn item_key(i: &DataItem) -> String {
     i.column_name().unwrap_or("").to_string()
 }

@@ -531,3 +531,111 @@ mod lifecycle;
 mod reconcile;
 mod streaming;
 mod vocab;
+
+/// The harvest hashes entries in place; the hash must be the one stored
+/// by every earlier version (else each stored entry would look changed),
+/// and the entry must come back as it was.
+#[test]
+fn an_entry_hashed_in_place_has_its_stored_hash_and_is_left_as_it_was() {
+    use super::model::DataItem;
+    use super::store::{content_hash, content_hash_of};
+    let mut e = CatalogEntry {
+        key: "portal:B1".into(),
+        source: "portal".into(),
+        department: "gongan".into(),
+        location: "catalogs/portal.json page 1 item 1".into(),
+        name: Some("户籍人口".into()),
+        resource_code: Some("B1".into()),
+        open_attribute: Some("不予开放".into()),
+        first_harvested: Some(Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap()),
+        entry_updated: Some(Utc.with_ymd_and_hms(2026, 2, 3, 4, 5, 6).unwrap()),
+        curated: vec!["name".into()],
+        items: (0..3)
+            .map(|i| DataItem {
+                name: Some(format!("项{i}")),
+                column: Some(format!("c{i}")),
+                data_type: Some("字符型".into()),
+                personal: Some(i == 0),
+                location: format!("catalogs/portal.json page 1 item 1 信息项[{i}]"),
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    };
+    e.origins.insert("name".into(), "资源名称".into());
+    e.unmapped
+        .insert("update_frequency".into(), "看情况".into());
+    let before = e.clone();
+    let want = content_hash(&e);
+    assert_eq!(content_hash_of(&mut e), want);
+    assert_eq!(e, before);
+    // And it still tells a changed entry from an unchanged one, and
+    // ignores where and when it was read.
+    let mut moved = e.clone();
+    moved.location = "elsewhere".into();
+    moved.items[1].location = "elsewhere".into();
+    moved.entry_updated = None;
+    assert_eq!(content_hash_of(&mut moved), want);
+    let mut changed = e.clone();
+    changed.items[2].data_type = Some("数值型".into());
+    assert_ne!(content_hash_of(&mut changed), want);
+}
+
+/// A large catalog is published on every core: the same entries, in the
+/// same order, as one thread makes them (profile wording and masking
+/// included).
+#[test]
+fn a_large_catalog_is_enriched_in_order_and_as_one_thread_would() {
+    use super::publish::{enrich, published_entry};
+    use super::store::Stored;
+    let mut st = CatalogState::default();
+    for i in 0..12_345 {
+        let e = CatalogEntry {
+            key: format!("portal:{i:05}"),
+            source: "portal".into(),
+            department: "gongan".into(),
+            name: Some(format!("资源{i}")),
+            summary: Some(format!("联系 13800138{:03}", i % 1000)),
+            open_attribute: Some(if i % 3 == 0 { "无条件开放" } else { "不予开放" }.into()),
+            security_marking: (i % 1000 == 7).then(|| "机密".to_string()),
+            ..Default::default()
+        };
+        st.entries.insert(
+            e.key.clone(),
+            Stored {
+                entry: e,
+                hash: String::new(),
+                version: 1,
+                withdrawn: i % 500 == 1,
+                attribute_changes: vec![],
+                updated: vec![],
+            },
+        );
+    }
+    let prof = profile("xinjiang-2023").unwrap();
+    let got = enrich(&st, &[], &[], &BTreeMap::new(), &prof.catalog);
+    let want: Vec<CatalogEntry> = st
+        .current()
+        .filter(|e| !e.is_classified())
+        .map(|e| {
+            let mut p = published_entry(e);
+            for f in ["share_attribute", "open_attribute"] {
+                if let Some(v) = p
+                    .get(f)
+                    .map(|v| crate::catalog::vocab::profile_word(&prof.catalog, f, v).to_string())
+                {
+                    p.set(f, Some(v));
+                }
+            }
+            p
+        })
+        .collect();
+    assert!(want.len() > 12_000, "{}", want.len());
+    assert_eq!(got.len(), want.len());
+    assert!(got.iter().zip(&want).all(|(g, w)| g.entry == *w));
+    // The masking and wording really happened on the threads' part too.
+    let last = &got.last().unwrap().entry;
+    assert!(last.summary.as_deref().unwrap().contains("****"), "{last:?}");
+    assert_eq!(got[0].entry.open_attribute.as_deref(), Some("无条件开放"));
+    assert!(got.iter().any(|p| p.entry.open_attribute.as_deref() == Some("非开放")));
+}
