@@ -413,13 +413,16 @@ async fn database_scenario(db: Db, url: &str) {
     // A full snapshot without a watermark: lands, then an unchanged
     // snapshot adds nothing.
     std::fs::write(ws.join("secrets/direct.url"), url).unwrap();
-    let full = workspace_with(
-        ws,
-        "full",
-        &format!(
-            "mode = \"full\"\n[source]\nkind = \"{kind}\"\nurl = {{ file = \"secrets/direct.url\" }}\nquery = \"SELECT * FROM {table} WHERE id <= 100\"\n{DB_COLUMNS}"
-        ),
-    );
+    let full_of = |query: &str| {
+        workspace_with(
+            ws,
+            "full",
+            &format!(
+                "mode = \"full\"\n[source]\nkind = \"{kind}\"\nurl = {{ file = \"secrets/direct.url\" }}\nquery = \"{query}\"\n{DB_COLUMNS}"
+            ),
+        )
+    };
+    let full = full_of(&format!("SELECT * FROM {table} WHERE id <= 100"));
     let a = land_dataset(&lake, &full, &opts).await.unwrap();
     assert_eq!((a[0].rows_read, a[0].status), (100, DeliveryStatus::Landed));
     let b = land_dataset(&lake, &full, &opts).await.unwrap();
@@ -430,13 +433,9 @@ async fn database_scenario(db: Db, url: &str) {
     // by an index scan after it (CI saw such a snapshot land again). Here
     // the order is turned round on purpose (MariaDB ignores ORDER BY in a
     // derived table, PostgreSQL keeps it): still unchanged.
-    let reversed = workspace_with(
-        ws,
-        "full",
-        &format!(
-            "mode = \"full\"\n[source]\nkind = \"{kind}\"\nurl = {{ file = \"secrets/direct.url\" }}\nquery = \"SELECT * FROM {table} WHERE id <= 100 ORDER BY id DESC\"\n{DB_COLUMNS}"
-        ),
-    );
+    let reversed = full_of(&format!(
+        "SELECT * FROM {table} WHERE id <= 100 ORDER BY id DESC"
+    ));
     let c = land_dataset(&lake, &reversed, &opts).await.unwrap();
     assert_eq!(c[0].status, DeliveryStatus::Unchanged, "{c:?}");
     assert_eq!(

@@ -596,7 +596,14 @@ fn a_large_catalog_is_enriched_in_order_and_as_one_thread_would() {
             department: "gongan".into(),
             name: Some(format!("资源{i}")),
             summary: Some(format!("联系 13800138{:03}", i % 1000)),
-            open_attribute: Some(if i % 3 == 0 { "无条件开放" } else { "不予开放" }.into()),
+            open_attribute: Some(
+                if i % 3 == 0 {
+                    "无条件开放"
+                } else {
+                    "不予开放"
+                }
+                .into(),
+            ),
             security_marking: (i % 1000 == 7).then(|| "机密".to_string()),
             ..Default::default()
         };
@@ -614,28 +621,33 @@ fn a_large_catalog_is_enriched_in_order_and_as_one_thread_would() {
     }
     let prof = profile("xinjiang-2023").unwrap();
     let got = enrich(&st, &[], &[], &BTreeMap::new(), &prof.catalog);
-    let want: Vec<CatalogEntry> = st
-        .current()
-        .filter(|e| !e.is_classified())
-        .map(|e| {
-            let mut p = published_entry(e);
-            for f in ["share_attribute", "open_attribute"] {
-                if let Some(v) = p
-                    .get(f)
-                    .map(|v| crate::catalog::vocab::profile_word(&prof.catalog, f, v).to_string())
-                {
-                    p.set(f, Some(v));
+    let want: Vec<CatalogEntry> =
+        st.current()
+            .filter(|e| !e.is_classified())
+            .map(|e| {
+                let mut p = published_entry(e);
+                for f in ["share_attribute", "open_attribute"] {
+                    if let Some(v) = p.get(f).map(|v| {
+                        crate::catalog::vocab::profile_word(&prof.catalog, f, v).to_string()
+                    }) {
+                        p.set(f, Some(v));
+                    }
                 }
-            }
-            p
-        })
-        .collect();
+                p
+            })
+            .collect();
     assert!(want.len() > 12_000, "{}", want.len());
     assert_eq!(got.len(), want.len());
     assert!(got.iter().zip(&want).all(|(g, w)| g.entry == *w));
     // The masking and wording really happened on the threads' part too.
     let last = &got.last().unwrap().entry;
-    assert!(last.summary.as_deref().unwrap().contains("****"), "{last:?}");
+    assert!(
+        last.summary.as_deref().unwrap().contains("****"),
+        "{last:?}"
+    );
     assert_eq!(got[0].entry.open_attribute.as_deref(), Some("无条件开放"));
-    assert!(got.iter().any(|p| p.entry.open_attribute.as_deref() == Some("非开放")));
+    assert!(
+        got.iter()
+            .any(|p| p.entry.open_attribute.as_deref() == Some("非开放"))
+    );
 }
