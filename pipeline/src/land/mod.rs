@@ -304,23 +304,8 @@ async fn land_delivery(
     record.sha256 = end.sha256.clone();
     record.bytes = end.bytes as i64;
     let mut notes = end.notes.clone();
-    // The same content landed before (a re-sent file, an unchanged snapshot),
-    // by this version or, for a database, by one that hashed rows in order.
-    let same_content = |r: &DeliveryRecord| {
-        r.sha256 == end.sha256 || end.legacy_sha256.as_ref() == Some(&r.sha256)
-    };
-    let same = history
-        .iter()
-        .rev()
-        .find(|r| r.status == DeliveryStatus::Landed && same_content(r));
-    let unchanged = match dataset.mode {
-        LoadMode::Full => history
-            .iter()
-            .rev()
-            .find(|r| r.status == DeliveryStatus::Landed)
-            .is_some_and(same_content),
-        LoadMode::Append => same.is_some() && d.watermark_to.is_none(),
-    };
+    let (unchanged, same) = landed_before(dataset.mode, history, &end);
+    let unchanged = unchanged && (dataset.mode == LoadMode::Full || d.watermark_to.is_none());
     if unchanged && !data_done {
         writer.reset();
         q_writer.reset();
@@ -474,6 +459,46 @@ fn joined(notes: Vec<String>) -> Option<String> {
     (!notes.is_empty()).then(|| notes.join("; "))
 }
 
+/// Whether a delivery's content is in the lake already, and the delivery
+/// that brought it: for `full`, the last landed snapshot's content; for
+/// `append`, any landed delivery's. An `unchanged` record counts as the
+/// content it matched, under the hash it was read with: after an upgrade
+/// changed how a source's content is hashed, the first unchanged run
+/// records the new hash, and a later run that can no longer match the old
+/// one (a query's rows in another order) still matches that.
+fn landed_before<'h>(
+    mode: LoadMode,
+    history: &'h [DeliveryRecord],
+    end: &connectors::source::DeliveryEnd,
+) -> (bool, Option<&'h DeliveryRecord>) {
+    // By this version or, for a database or an API, by one that hashed
+    // the content another way (`legacy_sha256`).
+    let same_content = |r: &DeliveryRecord| {
+        r.sha256 == end.sha256 || end.legacy_sha256.as_ref() == Some(&r.sha256)
+    };
+    // The landed delivery itself where it matches (the ledger's note names
+    // it), else an unchanged one that matched it.
+    let find = |records: &'h [DeliveryRecord]| {
+        let matching = |status: DeliveryStatus| {
+            records
+                .iter()
+                .rev()
+                .find(move |r| r.status == status && same_content(r))
+        };
+        matching(DeliveryStatus::Landed).or_else(|| matching(DeliveryStatus::Unchanged))
+    };
+    let same = match mode {
+        // The last landed snapshot and the unchanged ones after it
+        // (held-back snapshots are not the table's content).
+        LoadMode::Full => history
+            .iter()
+            .rposition(|r| r.status == DeliveryStatus::Landed)
+            .and_then(|last| find(&history[last..])),
+        LoadMode::Append => find(history),
+    };
+    (same.is_some(), same)
+}
+
 /// Why a snapshot is held back, if it is: a `full` dataset from a snapshot
 /// source whose new snapshot has no rows, or fewer than
 /// `min_snapshot_share` of the last landed one's — an emptied or broken
@@ -608,4 +633,81 @@ async fn commit(
     };
     table.update_state().await?;
     Ok(version as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str, status: DeliveryStatus, sha: &str) -> DeliveryRecord {
+        DeliveryRecord {
+            delivery: id.into(),
+            dataset: "renshe.t".into(),
+            location: "db".into(),
+            fingerprint: id.into(),
+            status,
+            sha256: sha.into(),
+            bytes: 0,
+            watermark_from: None,
+            watermark_to: None,
+            rows_read: 1,
+            rows_landed: 1,
+            rows_quarantined: 0,
+            table_version: None,
+            started_at: Utc::now(),
+            seconds: 0.0,
+            note: None,
+        }
+    }
+
+    fn end(sha: &str, legacy: Option<&str>) -> connectors::source::DeliveryEnd {
+        connectors::source::DeliveryEnd {
+            sha256: sha.into(),
+            legacy_sha256: legacy.map(str::to_string),
+            ..Default::default()
+        }
+    }
+
+    /// After an upgrade that changed how a source's content is hashed: the
+    /// last landed snapshot carries the old hash, the first run after the
+    /// upgrade matched it by the legacy hash and recorded the new one. A
+    /// later run whose rows come in another order (its legacy hash no
+    /// longer matches) is still the same snapshot.
+    #[test]
+    fn an_unchanged_record_vouches_for_its_new_hash_after_an_upgrade() {
+        use DeliveryStatus::*;
+        let history = [record("d1", Landed, "OLD"), record("d2", Unchanged, "NEW")];
+        for mode in [LoadMode::Full, LoadMode::Append] {
+            let (same, by) = landed_before(mode, &history, &end("NEW", Some("REORDERED")));
+            assert!(same, "{mode:?}");
+            assert_eq!(by.map(|r| r.delivery.as_str()), Some("d2"));
+            // The landed delivery is named where it matches itself.
+            let (same, by) = landed_before(mode, &history, &end("NEW", Some("OLD")));
+            assert!(same);
+            assert_eq!(by.map(|r| r.delivery.as_str()), Some("d1"));
+            // Other content is other content.
+            assert!(!landed_before(mode, &history, &end("OTHER", Some("X"))).0);
+        }
+    }
+
+    /// `full` compares with the table's content only: the last landed
+    /// snapshot and the unchanged runs after it, never an older snapshot
+    /// or a held-back one.
+    #[test]
+    fn a_full_snapshot_is_unchanged_only_against_the_tables_content() {
+        use DeliveryStatus::*;
+        let history = [
+            record("d1", Landed, "A"),
+            record("d2", Unchanged, "A"),
+            record("d3", Landed, "B"),
+            record("d4", Held, "C"),
+        ];
+        assert!(!landed_before(LoadMode::Full, &history, &end("A", None)).0);
+        assert!(landed_before(LoadMode::Full, &history, &end("B", None)).0);
+        assert!(!landed_before(LoadMode::Full, &history, &end("C", None)).0);
+        // `append` recognises any content that landed.
+        assert!(landed_before(LoadMode::Append, &history, &end("A", None)).0);
+        assert!(!landed_before(LoadMode::Append, &history, &end("C", None)).0);
+        assert!(!landed_before(LoadMode::Full, &[], &end("A", None)).0);
+    }
 }
