@@ -34,7 +34,9 @@ impl MultisetDigest {
         let mut carry = false;
         for (i, limb) in self.sum.iter_mut().enumerate() {
             // The row hash read as a little-endian 256-bit number.
-            let part = u64::from_le_bytes(row[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
+            let mut bytes = [0u8; 8];
+            bytes.copy_from_slice(&row[i * 8..i * 8 + 8]);
+            let part = u64::from_le_bytes(bytes);
             let (s, c1) = limb.overflowing_add(part);
             let (s, c2) = s.overflowing_add(carry as u64);
             *limb = s;

@@ -182,9 +182,7 @@ pub fn published_files(
 ) -> Result<Vec<(String, Vec<u8>)>, LandError> {
     let sink = publish::MemorySink::default();
     let order = publish_into(ws, outcome, scores, now, &sink)?;
-    let mut files = sink.into_files();
-    files.sort_by_key(|(name, _)| order.iter().position(|n| n == name));
-    Ok(files)
+    Ok(sink.into_files(&order))
 }
 
 /// Writes the published catalog's files into `sink` (see

@@ -708,9 +708,11 @@ pub type Writer<'a> = dyn Write + Send + 'a;
 pub struct MemorySink(Mutex<Vec<(String, Vec<u8>)>>);
 
 impl MemorySink {
-    /// The files.
-    pub fn into_files(self) -> Vec<(String, Vec<u8>)> {
-        self.0.into_inner().unwrap_or_else(|e| e.into_inner())
+    /// The files, in the order of `names` (what [`write_files`] returns).
+    pub fn into_files(self, names: &[String]) -> Vec<(String, Vec<u8>)> {
+        let mut files = self.0.into_inner().unwrap_or_else(|e| e.into_inner());
+        files.sort_by_key(|(name, _)| names.iter().position(|n| n == name));
+        files
     }
 }
 
@@ -798,9 +800,7 @@ pub fn files(
         changes,
         state,
     )?;
-    let mut out = sink.into_files();
-    out.sort_by_key(|(name, _)| order.iter().position(|n| n == name));
-    Ok(out)
+    Ok(sink.into_files(&order))
 }
 
 /// Writes the published catalog's files into `sink`, each as its rows are

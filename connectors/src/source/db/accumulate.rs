@@ -12,7 +12,7 @@
 use arrow::array::StringArray;
 use sha2::{Digest, Sha256};
 
-use crate::source::digest::MultisetDigest;
+use crate::source::digest::{MultisetDigest, row_hash};
 use crate::source::{ColumnDef, DeliveryEnd, RawItem, Reject, SourceError, TextBatcher};
 
 /// Rows read so far: the batch being built and the running content hash.
@@ -43,17 +43,14 @@ impl Accumulator {
     }
 
     fn hash(&mut self, r: &[Option<String>]) {
-        let mut row = Sha256::new();
         for v in r {
             let s = v.as_deref().unwrap_or("\u{0}NULL");
-            row.update(s.as_bytes());
-            row.update(b"\x1f");
             self.legacy.update(s.as_bytes());
             self.legacy.update(b"\x1f");
             self.bytes += s.len() as u64 + 1;
         }
         self.legacy.update(b"\x1e");
-        self.digest.add(&row.finalize().into());
+        self.digest.add(&row_hash(r.iter().map(|v| v.as_deref())));
     }
 
     pub(super) fn push(&mut self, r: &[Option<String>]) {

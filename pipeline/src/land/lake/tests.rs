@@ -189,13 +189,18 @@ struct RunRow {
     n: i64,
 }
 
+/// The schema of [`RunRow`].
+fn run_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("run", DataType::Utf8, false),
+        Field::new("n", DataType::Int64, false),
+    ]))
+}
+
 #[test]
 fn the_latest_runs_are_kept_by_when_they_were_written_not_by_name() {
     let (_dir, lake, _, rt) = lake_of_numbers();
-    let schema: SchemaRef = Arc::new(Schema::new(vec![
-        Field::new("run", DataType::Utf8, false),
-        Field::new("n", DataType::Int64, false),
-    ]));
+    let schema = run_schema();
     let append = |rows: Vec<RunRow>| {
         rt.block_on(lake.append_records("r", &schema, &rows, None))
             .unwrap();
@@ -247,10 +252,7 @@ fn the_latest_runs_are_kept_by_when_they_were_written_not_by_name() {
 #[test]
 fn a_stages_tables_keep_the_stages_last_runs() {
     let (_dir, lake, _, rt) = lake_of_numbers();
-    let schema: SchemaRef = Arc::new(Schema::new(vec![
-        Field::new("run", DataType::Utf8, false),
-        Field::new("n", DataType::Int64, false),
-    ]));
+    let schema = run_schema();
     let append = |table: &str, run: &str| {
         rt.block_on(lake.append_records(
             table,
