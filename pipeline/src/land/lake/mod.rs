@@ -22,6 +22,7 @@ use url::Url;
 
 use super::error::LandError;
 
+mod records;
 mod s3;
 #[cfg(test)]
 mod tests;
@@ -570,43 +571,10 @@ pub(crate) async fn has_txn(table: &DeltaTable, id: &str) -> Result<bool, LandEr
         .is_some())
 }
 
-/// One batch's rows as records (through JSON: Delta reads text back as
-/// views, which JSON wants as plain strings).
+/// One batch's rows as records ([`records`]).
 fn records_of<T: serde::de::DeserializeOwned>(
     path: &str,
     b: &arrow::array::RecordBatch,
 ) -> Result<Vec<T>, LandError> {
-    let fields: Vec<arrow::datatypes::Field> = b
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| match f.data_type() {
-            arrow::datatypes::DataType::Utf8View | arrow::datatypes::DataType::LargeUtf8 => {
-                arrow::datatypes::Field::new(f.name(), arrow::datatypes::DataType::Utf8, true)
-            }
-            _ => f.as_ref().clone(),
-        })
-        .collect();
-    let cols = b
-        .columns()
-        .iter()
-        .zip(&fields)
-        .map(|(c, f)| arrow::compute::cast(c, f.data_type()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| LandError::lake(path, e))?;
-    let b = arrow::array::RecordBatch::try_new(
-        std::sync::Arc::new(arrow::datatypes::Schema::new(fields)),
-        cols,
-    )
-    .map_err(|e| LandError::lake(path, e))?;
-    let mut buf = Vec::new();
-    {
-        let mut w = arrow::json::ArrayWriter::new(&mut buf);
-        w.write(&b).map_err(|e| LandError::lake(path, e))?;
-        w.finish().map_err(|e| LandError::lake(path, e))?;
-    }
-    if buf.is_empty() {
-        return Ok(vec![]);
-    }
-    serde_json::from_slice(&buf).map_err(|e| LandError::lake(path, e))
+    records::records(b).map_err(|e| LandError::lake(path, e))
 }
