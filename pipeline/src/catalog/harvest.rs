@@ -859,6 +859,16 @@ impl<'a> Merge<'a> {
                 changes: serde_json::to_string(changes).unwrap_or_default(),
             };
         for (key, mut e) in fresh {
+            // Most entries are unchanged: compared with the stored entry
+            // directly, they are never serialised for a hash.
+            if let Some(s) = state.entries.get_mut(&key)
+                && !s.withdrawn
+                && store::same_content(&mut s.entry, &mut e)
+            {
+                s.entry.location = e.location;
+                o.unchanged += 1;
+                continue;
+            }
             let hash = store::content_hash_of(&mut e);
             match state.entries.get_mut(&key) {
                 None => {

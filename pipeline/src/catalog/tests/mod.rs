@@ -581,6 +581,129 @@ fn an_entry_hashed_in_place_has_its_stored_hash_and_is_left_as_it_was() {
     assert_ne!(content_hash_of(&mut changed), want);
 }
 
+/// Entries compared directly agree with their content hashes: where and
+/// when each was read is left out, any field of the entry or of a data
+/// item counts, and both entries are left as they were.
+#[test]
+fn entries_compared_directly_agree_with_their_content_hashes() {
+    use super::model::DataItem;
+    use super::store::{content_hash, same_content};
+    let mut e = CatalogEntry {
+        key: "portal:B1".into(),
+        source: "portal".into(),
+        department: "gongan".into(),
+        location: "catalogs/portal.json page 1 item 1".into(),
+        name: Some("户籍人口".into()),
+        open_attribute: Some("不予开放".into()),
+        first_harvested: Some(Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap()),
+        curated: vec!["name".into()],
+        items: (0..3)
+            .map(|i| DataItem {
+                name: Some(format!("项{i}")),
+                column: Some(format!("c{i}")),
+                personal: Some(i == 0),
+                location: format!("信息项[{i}]"),
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    };
+    e.origins.insert("name".into(), "资源名称".into());
+    let variants: Vec<(&str, Box<dyn Fn(&mut CatalogEntry)>)> = vec![
+        (
+            "read elsewhere",
+            Box::new(|x| x.location = "elsewhere".into()),
+        ),
+        (
+            "item read elsewhere",
+            Box::new(|x| x.items[1].location = "x".into()),
+        ),
+        ("other origins", Box::new(|x| x.origins.clear())),
+        (
+            "harvested later",
+            Box::new(|x| x.entry_updated = Some(Utc::now())),
+        ),
+        ("first seen later", Box::new(|x| x.first_harvested = None)),
+        ("renamed", Box::new(|x| x.name = Some("户籍".into()))),
+        (
+            "opened",
+            Box::new(|x| x.open_attribute = Some("无条件开放".into())),
+        ),
+        (
+            "other department",
+            Box::new(|x| x.department = "minzheng".into()),
+        ),
+        ("not curated", Box::new(|x| x.curated.clear())),
+        (
+            "unmapped value",
+            Box::new(|x| {
+                x.unmapped
+                    .insert("update_frequency".into(), "看情况".into());
+            }),
+        ),
+        (
+            "item retyped",
+            Box::new(|x| x.items[2].data_type = Some("数值型".into())),
+        ),
+        (
+            "item not personal",
+            Box::new(|x| x.items[0].personal = None),
+        ),
+        (
+            "item removed",
+            Box::new(|x| {
+                x.items.pop();
+            }),
+        ),
+        ("items reordered", Box::new(|x| x.items.swap(0, 1))),
+    ];
+    for (what, change) in &variants {
+        let mut a = e.clone();
+        let mut b = e.clone();
+        change(&mut b);
+        let (a0, b0) = (a.clone(), b.clone());
+        let by_hash = content_hash(&a) == content_hash(&b);
+        assert_eq!(same_content(&mut a, &mut b), by_hash, "{what}");
+        assert_eq!((a, b), (a0, b0), "{what}: left as they were");
+    }
+    // Both kinds occur above.
+    let same = |f: &dyn Fn(&mut CatalogEntry)| {
+        let mut b = e.clone();
+        f(&mut b);
+        same_content(&mut e.clone(), &mut b)
+    };
+    assert!(same(&*variants[0].1));
+    assert!(!same(&*variants[5].1));
+}
+
+/// An entry stored under a hash that an earlier version computed another
+/// way (a field added to the entry changes its serialisation) is not
+/// "changed" on the next harvest when its content is the same: the
+/// stored entry itself is compared, not the hash. A changed one still is.
+#[test]
+fn an_entry_hashed_by_an_earlier_version_is_unchanged_when_its_content_is() {
+    let src = def("portal", Some("gongan"));
+    let records = || vec![good("S1", "户籍人口"), good("S2", "婚姻登记")];
+    let mut st = CatalogState::default();
+    assert_eq!(
+        run(&mut st, &src, records(), &Curation::default(), 1).len(),
+        2
+    );
+    for s in st.entries.values_mut() {
+        s.hash = "sha256 by an earlier formula".into();
+    }
+    let rows = run(&mut st, &src, records(), &Curation::default(), 2);
+    assert!(rows.is_empty(), "{rows:?}");
+    let mut changed = records();
+    changed[1].fields.insert("name".into(), "离婚登记".into());
+    let rows = run(&mut st, &src, changed, &Curation::default(), 3);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (rows[0].key.as_str(), rows[0].kind),
+        ("portal:S2", ChangeKind::Changed)
+    );
+}
+
 /// A large catalog is published on every core: the same entries, in the
 /// same order, as one thread makes them (profile wording and masking
 /// included).
