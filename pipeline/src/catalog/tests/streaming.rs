@@ -113,6 +113,100 @@ async fn the_history_folded_a_batch_at_a_time_is_the_state_the_harvests_built() 
     assert!(!latest.is_empty());
 }
 
+/// A catalog of thousands of entries over four versions (batches of
+/// stored rows, unchanged entries compared without hashing): the rows say
+/// what happened to each entry (a repeated identity is suffixed in the
+/// order the source gave it), every hash is the entry's content hash, and
+/// the history folded back is the state the merges built.
+#[tokio::test]
+async fn a_large_catalog_is_merged_and_folded_back_as_it_was_built() {
+    const N: usize = 3_000;
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::open(&LakeConfig::default(), dir.path()).unwrap();
+    let src = def("portal", Some("gongan"));
+    let base = || -> Vec<HarvestedRecord> {
+        (0..N)
+            .map(|i| {
+                // Every 500th record repeats the identity of the one before
+                // (never one that is withdrawn below).
+                let code = format!("S{:05}", if i % 500 == 250 { i - 1 } else { i });
+                open(&code, &format!("资源{i}"), "不予开放")
+            })
+            .collect()
+    };
+    let mut v2 = base();
+    for r in v2.iter_mut().step_by(7) {
+        r.fields
+            .insert("open_attribute".into(), "无条件开放".into());
+    }
+    let v3: Vec<HarvestedRecord> = v2
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 11 != 3)
+        .map(|(_, r)| r.clone())
+        .collect();
+    let mut st = CatalogState::default();
+    let mut counts = vec![];
+    for (n, records) in [(1, base()), (2, v2.clone()), (3, v3), (4, v2)] {
+        let rows = run(&mut st, &src, records, &Curation::default(), n);
+        store::commit(&lake, &format!("h{n}"), &rows).await.unwrap();
+        let mut by_kind: BTreeMap<ChangeKind, usize> = BTreeMap::new();
+        for r in &rows {
+            *by_kind.entry(r.kind).or_default() += 1;
+            let stored = &st.entries[&r.key];
+            assert_eq!(r.hash, store::content_hash(&stored.entry), "{}", r.key);
+        }
+        counts.push(by_kind);
+    }
+    let kinds = |k: &[(ChangeKind, usize)]| k.iter().copied().collect::<BTreeMap<_, _>>();
+    let changed = (0..N).step_by(7).count();
+    let withdrawn = (0..N).filter(|i| i % 11 == 3).count();
+    assert_eq!(counts[0], kinds(&[(ChangeKind::Added, N)]));
+    assert_eq!(counts[1], kinds(&[(ChangeKind::Changed, changed)]));
+    assert_eq!(counts[2], kinds(&[(ChangeKind::Withdrawn, withdrawn)]));
+    assert_eq!(counts[3], kinds(&[(ChangeKind::Restored, withdrawn)]));
+    // The repeated identity: the first record keeps the key, the second
+    // is suffixed.
+    assert_eq!(
+        st.entries["portal:S00249"].entry.name.as_deref(),
+        Some("资源249")
+    );
+    assert_eq!(
+        st.entries["portal:S00249#2"].entry.name.as_deref(),
+        Some("资源250")
+    );
+    assert_eq!(st.entries.len(), N);
+    let loaded = store::load_state(&lake).await.unwrap();
+    assert_eq!(loaded.version, 4);
+    assert_eq!(
+        loaded.entries.keys().collect::<Vec<_>>(),
+        st.entries.keys().collect::<Vec<_>>()
+    );
+    for (k, b) in &st.entries {
+        let l = &loaded.entries[k];
+        let mut be = b.entry.clone();
+        be.location = l.entry.location.clone();
+        assert_eq!(l.entry, be, "{k}");
+        assert_eq!(
+            (
+                &l.hash,
+                l.version,
+                l.withdrawn,
+                &l.attribute_changes,
+                &l.updated
+            ),
+            (
+                &b.hash,
+                b.version,
+                b.withdrawn,
+                &b.attribute_changes,
+                &b.updated
+            ),
+            "{k}"
+        );
+    }
+}
+
 fn published_of(st: &CatalogState) -> Vec<PublishedEntry> {
     enrich(
         st,
