@@ -609,7 +609,8 @@ fn entries_compared_directly_agree_with_their_content_hashes() {
         ..Default::default()
     };
     e.origins.insert("name".into(), "资源名称".into());
-    let variants: Vec<(&str, Box<dyn Fn(&mut CatalogEntry)>)> = vec![
+    type Change = Box<dyn Fn(&mut CatalogEntry)>;
+    let variants: Vec<(&str, Change)> = vec![
         (
             "read elsewhere",
             Box::new(|x| x.location = "elsewhere".into()),
