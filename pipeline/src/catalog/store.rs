@@ -357,9 +357,14 @@ pub fn same_content(a: &mut CatalogEntry, b: &mut CatalogEntry) -> bool {
     same
 }
 
-/// Two data items' content, where each was read left out (every field
-/// named: a new one cannot be left out unnoticed).
+/// Two data items' content, where each was read left out.
 fn same_item(a: &DataItem, b: &DataItem) -> bool {
+    item_content(a) == item_content(b)
+}
+
+/// A data item's content: every field named, so that a new one cannot be
+/// left out unnoticed.
+fn item_content(i: &DataItem) -> impl PartialEq + '_ {
     let DataItem {
         name,
         column,
@@ -369,7 +374,7 @@ fn same_item(a: &DataItem, b: &DataItem) -> bool {
         personal,
         sensitive,
         location: _,
-    } = a;
+    } = i;
     (
         name,
         column,
@@ -378,14 +383,6 @@ fn same_item(a: &DataItem, b: &DataItem) -> bool {
         description,
         personal,
         sensitive,
-    ) == (
-        &b.name,
-        &b.column,
-        &b.data_type,
-        &b.length,
-        &b.description,
-        &b.personal,
-        &b.sensitive,
     )
 }
 
