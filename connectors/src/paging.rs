@@ -255,17 +255,6 @@ pub(crate) fn at_path<'a>(v: &'a serde_json::Value, path: &str) -> Option<&'a se
     path.split('.').try_fold(v, |v, k| v.get(k))
 }
 
-/// [`at_path`], to change or take what is there.
-pub(crate) fn at_path_mut<'a>(
-    v: &'a mut serde_json::Value,
-    path: &str,
-) -> Option<&'a mut serde_json::Value> {
-    if path.is_empty() {
-        return Some(v);
-    }
-    path.split('.').try_fold(v, |v, k| v.get_mut(k))
-}
-
 /// The request for one page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PageRequest {

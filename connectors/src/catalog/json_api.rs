@@ -8,12 +8,12 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::fetch::{client, get, parse_json};
+use super::fetch::{client, get, stream_json};
 use super::{
     FIELDS, Harvest, HarvestError, HarvestProblem, HarvestedItem, HarvestedRecord, ITEM_FIELDS,
     canonical, canonical_ranked, json_field,
 };
-use crate::paging::{Pager, Paging, at_path, at_path_mut};
+use crate::paging::{Pager, Paging, at_path};
 use crate::source::Secret;
 
 fn max_pages() -> u64 {
@@ -205,37 +205,15 @@ pub(crate) async fn harvest(cfg: &JsonApiConfig, base_dir: &Path) -> Result<Harv
             get(&http, &req.url, &req.query, token.as_deref()).await?
         };
         let location = format!("{} page {}", super::fetch::shown(&cfg.url), page_no + 1);
-        let mut doc = parse_json(&bytes, &location)?;
-        drop(bytes);
-        // The records are taken out of the document and each is dropped
-        // once mapped: a portal export of 100,000 entries is not held as
-        // text, as a JSON tree and as records at once (issue #19).
-        let list = if cfg.records.is_empty() {
-            Some(&mut doc)
-        } else {
-            at_path_mut(&mut doc, &cfg.records)
-        };
-        let list: Vec<serde_json::Value> = match list {
-            Some(serde_json::Value::Array(a)) => std::mem::take(a),
-            Some(serde_json::Value::Null) | None if page_no > 0 => vec![],
-            _ => {
-                return Err(HarvestError::Format {
-                    location,
-                    message: format!(
-                        "no records array at `{}`",
-                        if cfg.records.is_empty() {
-                            "(top level)"
-                        } else {
-                            &cfg.records
-                        }
-                    ),
-                });
-            }
-        };
-        let received = list.len();
-        for (i, rec) in list.into_iter().enumerate() {
+        // The records are read one at a time out of the document and each
+        // is dropped once mapped: a portal export of 100,000 entries is
+        // never held as one JSON tree, only as text and as records
+        // (issue #19).
+        let mut i = 0usize;
+        let mut record = |rec: serde_json::Value| {
+            i += 1;
             let rec = &rec;
-            let at = format!("{location} item {}", i + 1);
+            let at = format!("{location} item {i}");
             if !rec.is_object() {
                 out.problems.push(HarvestProblem {
                     stage: "parse".into(),
@@ -243,7 +221,7 @@ pub(crate) async fn harvest(cfg: &JsonApiConfig, base_dir: &Path) -> Result<Harv
                     field: None,
                     message: "record is not a JSON object; skipped".into(),
                 });
-                continue;
+                return;
             }
             let (fields, origins) = map_object(rec, FIELDS, &cfg.mapping, true);
             // The record's own id: the configured key, else a key such as
@@ -288,10 +266,29 @@ pub(crate) async fn harvest(cfg: &JsonApiConfig, base_dir: &Path) -> Result<Harv
                     message: "record has no resource name (mapping `name`, or a key 资源名称/name); skipped".into(),
                 });
                 out.skipped.push(r);
-                continue;
+                return;
             }
             out.records.push(r);
-        }
+        };
+        let (doc, found) = stream_json(&bytes, &location, &cfg.records, &mut record)?;
+        drop(bytes);
+        let received = match (found, at_path(&doc, &cfg.records)) {
+            (Some(n), _) => n,
+            (None, Some(serde_json::Value::Null) | None) if page_no > 0 => 0,
+            _ => {
+                return Err(HarvestError::Format {
+                    location,
+                    message: format!(
+                        "no records array at `{}`",
+                        if cfg.records.is_empty() {
+                            "(top level)"
+                        } else {
+                            &cfg.records
+                        }
+                    ),
+                });
+            }
+        };
         // A local file is one page; an empty page is the last (`advance`).
         let more = !local && pager.advance(&doc, received, json_field);
         if !more {
