@@ -286,104 +286,72 @@ async fn load_with(
     Ok((state, rows))
 }
 
+/// Where and when an entry was read: what its content leaves out (the
+/// hash and the comparison below), taken out of the entry and put back.
+struct ReadAt {
+    location: String,
+    origins: super::model::Origins,
+    first_harvested: Option<DateTime<Utc>>,
+    entry_updated: Option<DateTime<Utc>>,
+    items: Vec<String>,
+}
+
+impl ReadAt {
+    fn take(e: &mut CatalogEntry) -> ReadAt {
+        ReadAt {
+            location: std::mem::take(&mut e.location),
+            origins: std::mem::take(&mut e.origins),
+            first_harvested: e.first_harvested.take(),
+            entry_updated: e.entry_updated.take(),
+            items: e
+                .items
+                .iter_mut()
+                .map(|it| std::mem::take(&mut it.location))
+                .collect(),
+        }
+    }
+
+    fn put_back(self, e: &mut CatalogEntry) {
+        e.location = self.location;
+        e.origins = self.origins;
+        e.first_harvested = self.first_harvested;
+        e.entry_updated = self.entry_updated;
+        for (it, l) in e.items.iter_mut().zip(self.items) {
+            it.location = l;
+        }
+    }
+}
+
 /// The content hash of an entry: its fields and items, not where or when
 /// it was read.
 pub fn content_hash(e: &CatalogEntry) -> String {
-    let mut c = e.clone();
-    c.location.clear();
-    c.origins.clear();
-    c.first_harvested = None;
-    c.entry_updated = None;
-    for it in &mut c.items {
-        it.location.clear();
-    }
-    let json = serde_json::to_vec(&c).unwrap_or_default();
-    hex::encode(Sha256::digest(&json))
+    content_hash_of(&mut e.clone())
 }
 
-/// [`content_hash`] without copying the entry: the fields it leaves out
-/// are taken out for the hashing and put back, so `e` is as it was. The
-/// same bytes are hashed, so the hashes are equal (a harvest compares the
-/// stored hash of every entry with the fresh one's; a copy of each of
-/// 100,000 entries, data items and all, only to blank four fields, cost
-/// more than the hashing).
+/// [`content_hash`] without copying the entry: where and when it was read
+/// are taken out for the hashing and put back, so `e` is as it was (a
+/// copy of each of 100,000 entries, data items and all, cost more than
+/// the hashing).
 pub fn content_hash_of(e: &mut CatalogEntry) -> String {
-    let location = std::mem::take(&mut e.location);
-    let origins = std::mem::take(&mut e.origins);
-    let first = e.first_harvested.take();
-    let updated = e.entry_updated.take();
-    let items: Vec<String> = e
-        .items
-        .iter_mut()
-        .map(|it| std::mem::take(&mut it.location))
-        .collect();
+    let read_at = ReadAt::take(e);
     let json = serde_json::to_vec(&*e).unwrap_or_default();
-    e.location = location;
-    e.origins = origins;
-    e.first_harvested = first;
-    e.entry_updated = updated;
-    for (it, l) in e.items.iter_mut().zip(items) {
-        it.location = l;
-    }
+    read_at.put_back(e);
     hex::encode(Sha256::digest(&json))
 }
 
 /// Whether two entries have the same content: what [`content_hash`]
-/// covers, compared directly (no copy, no serialising). A harvest asks
-/// this of every entry it reads, and most are unchanged (issue #19: a
-/// catalog of 100,000 entries). Where and when each was read is left out,
-/// as the hash leaves it out; both entries are left as they were.
+/// covers, compared directly (no serialising). A harvest asks this of
+/// every entry it reads, and most are unchanged (issue #19: a catalog of
+/// 100,000 entries). Both entries are left as they were.
 pub fn same_content(a: &mut CatalogEntry, b: &mut CatalogEntry) -> bool {
     if a.items.len() != b.items.len() || a.key != b.key {
         return false;
     }
-    let (ia, ib) = (std::mem::take(&mut a.items), std::mem::take(&mut b.items));
-    let (oa, ob) = (
-        std::mem::take(&mut a.origins),
-        std::mem::take(&mut b.origins),
-    );
-    let (la, lb) = (
-        std::mem::take(&mut a.location),
-        std::mem::take(&mut b.location),
-    );
-    let (fa, fb) = (a.first_harvested.take(), b.first_harvested.take());
-    let (ua, ub) = (a.entry_updated.take(), b.entry_updated.take());
-    let same = *a == *b && ia.iter().zip(&ib).all(|(x, y)| same_item(x, y));
-    (a.items, b.items) = (ia, ib);
-    (a.origins, b.origins) = (oa, ob);
-    (a.location, b.location) = (la, lb);
-    (a.first_harvested, b.first_harvested) = (fa, fb);
-    (a.entry_updated, b.entry_updated) = (ua, ub);
+    let (at_a, at_b) = (ReadAt::take(a), ReadAt::take(b));
+    let same = *a == *b;
+    at_a.put_back(a);
+    at_b.put_back(b);
     same
-}
-
-/// Two data items' content, where each was read left out.
-fn same_item(a: &DataItem, b: &DataItem) -> bool {
-    item_content(a) == item_content(b)
-}
-
-/// A data item's content: every field named, so that a new one cannot be
-/// left out unnoticed.
-fn item_content(i: &DataItem) -> impl PartialEq + '_ {
-    let DataItem {
-        name,
-        column,
-        data_type,
-        length,
-        description,
-        personal,
-        sensitive,
-        location: _,
-    } = i;
-    (
-        name,
-        column,
-        data_type,
-        length,
-        description,
-        personal,
-        sensitive,
-    )
 }
 
 fn item_key(i: &DataItem) -> String {

@@ -304,8 +304,8 @@ async fn land_delivery(
     record.sha256 = end.sha256.clone();
     record.bytes = end.bytes as i64;
     let mut notes = end.notes.clone();
-    let (unchanged, same) = landed_before(dataset.mode, history, &end);
-    let unchanged = unchanged && (dataset.mode == LoadMode::Full || d.watermark_to.is_none());
+    let same = landed_before(dataset.mode, history, &end);
+    let unchanged = same.is_some() && (dataset.mode == LoadMode::Full || d.watermark_to.is_none());
     if unchanged && !data_done {
         writer.reset();
         q_writer.reset();
@@ -459,8 +459,8 @@ fn joined(notes: Vec<String>) -> Option<String> {
     (!notes.is_empty()).then(|| notes.join("; "))
 }
 
-/// Whether a delivery's content is in the lake already, and the delivery
-/// that brought it: for `full`, the last landed snapshot's content; for
+/// The delivery that brought a delivery's content into the lake, if it is
+/// there already: for `full`, the last landed snapshot's content; for
 /// `append`, any landed delivery's. An `unchanged` record counts as the
 /// content it matched, under the hash it was read with: after an upgrade
 /// changed how a source's content is hashed, the first unchanged run
@@ -470,7 +470,7 @@ fn landed_before<'h>(
     mode: LoadMode,
     history: &'h [DeliveryRecord],
     end: &connectors::source::DeliveryEnd,
-) -> (bool, Option<&'h DeliveryRecord>) {
+) -> Option<&'h DeliveryRecord> {
     // By this version or, for a database or an API, by one that hashed
     // the content another way (`legacy_sha256`).
     let same_content = |r: &DeliveryRecord| {
@@ -487,7 +487,7 @@ fn landed_before<'h>(
         };
         matching(DeliveryStatus::Landed).or_else(|| matching(DeliveryStatus::Unchanged))
     };
-    let same = match mode {
+    match mode {
         // The last landed snapshot and the unchanged ones after it
         // (held-back snapshots are not the table's content).
         LoadMode::Full => history
@@ -495,8 +495,7 @@ fn landed_before<'h>(
             .rposition(|r| r.status == DeliveryStatus::Landed)
             .and_then(|last| find(&history[last..])),
         LoadMode::Append => find(history),
-    };
-    (same.is_some(), same)
+    }
 }
 
 /// Why a snapshot is held back, if it is: a `full` dataset from a snapshot
@@ -678,15 +677,15 @@ mod tests {
         use DeliveryStatus::*;
         let history = [record("d1", Landed, "OLD"), record("d2", Unchanged, "NEW")];
         for mode in [LoadMode::Full, LoadMode::Append] {
-            let (same, by) = landed_before(mode, &history, &end("NEW", Some("REORDERED")));
-            assert!(same, "{mode:?}");
+            let by = landed_before(mode, &history, &end("NEW", Some("REORDERED")));
+            assert!(by.is_some(), "{mode:?}");
             assert_eq!(by.map(|r| r.delivery.as_str()), Some("d2"));
             // The landed delivery is named where it matches itself.
-            let (same, by) = landed_before(mode, &history, &end("NEW", Some("OLD")));
-            assert!(same);
+            let by = landed_before(mode, &history, &end("NEW", Some("OLD")));
+            assert!(by.is_some());
             assert_eq!(by.map(|r| r.delivery.as_str()), Some("d1"));
             // Other content is other content.
-            assert!(!landed_before(mode, &history, &end("OTHER", Some("X"))).0);
+            assert!(landed_before(mode, &history, &end("OTHER", Some("X"))).is_none());
         }
     }
 
@@ -702,12 +701,12 @@ mod tests {
             record("d3", Landed, "B"),
             record("d4", Held, "C"),
         ];
-        assert!(!landed_before(LoadMode::Full, &history, &end("A", None)).0);
-        assert!(landed_before(LoadMode::Full, &history, &end("B", None)).0);
-        assert!(!landed_before(LoadMode::Full, &history, &end("C", None)).0);
+        assert!(landed_before(LoadMode::Full, &history, &end("A", None)).is_none());
+        assert!(landed_before(LoadMode::Full, &history, &end("B", None)).is_some());
+        assert!(landed_before(LoadMode::Full, &history, &end("C", None)).is_none());
         // `append` recognises any content that landed.
-        assert!(landed_before(LoadMode::Append, &history, &end("A", None)).0);
-        assert!(!landed_before(LoadMode::Append, &history, &end("C", None)).0);
-        assert!(!landed_before(LoadMode::Full, &[], &end("A", None)).0);
+        assert!(landed_before(LoadMode::Append, &history, &end("A", None)).is_some());
+        assert!(landed_before(LoadMode::Append, &history, &end("C", None)).is_none());
+        assert!(landed_before(LoadMode::Full, &[], &end("A", None)).is_none());
     }
 }
